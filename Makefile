@@ -1,0 +1,149 @@
+# cinerec: one Kore binary (HTTP API, ingest over libuv, SQLite store).
+#
+#   make            build build/cinerec (warnings are errors)
+#   make deps       install missing Debian packages (as root; else print the command)
+#   make run        deps + build + demo world when the data dir is empty + serve
+#   make test       unit and integration tests (Criterion)
+#   make asan       the same tests under AddressSanitizer + UBSan
+#   make bench      benchmarks (parse, ingest, /recommend under wrk)
+#   make clean
+
+BUILD		?= build
+KORE_SRC	?= /usr/share/kore
+DATA_DIR	?= var
+VERSION		:= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CC		?= cc
+OPT		?= -O2
+CFLAGS_WARN	 = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+		   -Wshadow -Wpointer-arith
+CFLAGS		+= -std=gnu99 $(OPT) -g -fPIC -D_GNU_SOURCE $(CFLAGS_WARN) \
+		   -fstack-protector-strong -Iapp -I$(BUILD) $(SAN)
+KORE_CFLAGS	 = -DKORE_SINGLE_BINARY -DKORE_USE_TASKS -I$(KORE_SRC)/include \
+		   -I$(BUILD)/kore
+LDLIBS		 = -lsqlite3 -lsodium -luv -lssl -lcrypto -lpthread -ldl -lm
+LDFLAGS		+= -rdynamic -Wl,-z,relro -Wl,-z,now $(SAN)
+
+# Kore 4.1 compiled in from Debian's sources (single binary, with tasks).
+KORE_MODS	 = kore buf config connection domain filemap fileref json mem \
+		   msg module net pool runtime timer utils worker keymgr auth \
+		   accesslog http validator websocket tasks linux seccomp version
+KORE_OBJS	 = $(KORE_MODS:%=$(BUILD)/kore/%.o)
+
+# The architecture, module by module.  Core modules have no Kore dependency and
+# are linked into the unit tests as well.
+CORE_SRCS	 = app/parse.c	\
+		   app/config.c	\
+		   app/log.c	\
+		   app/clock.c	\
+		   app/hmap.c	\
+		   app/lines.c	\
+		   app/store.c	\
+		   app/writer.c	\
+		   app/reco.c	\
+		   app/demo.c	\
+		   app/movielens.c
+SERVER_SRCS	 = app/main.c	\
+		   app/cli.c	\
+		   app/ingest.c	\
+		   app/api.c	\
+		   app/seccomp.c
+
+CORE_OBJS	 = $(CORE_SRCS:app/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/assets.o
+SERVER_OBJS	 = $(SERVER_SRCS:app/%.c=$(BUILD)/obj/%.o)
+KORE_STAMP	 = $(BUILD)/kore/.built
+
+ASSETS		 = assets/kore.conf $(wildcard sql/*.sql)
+
+UNIT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/it_*.c))
+
+.PHONY: all deps run test asan bench clean unit integration
+
+all: $(BUILD)/cinerec
+
+$(KORE_STAMP):
+	@mkdir -p $(BUILD)/kore
+	$(MAKE) -s -C $(KORE_SRC) objects OBJDIR=$(abspath $(BUILD)/kore) \
+	    KORE_SINGLE_BINARY=1 TASKS=1 SANITIZE=$(KORE_SANITIZE)
+	@touch $@
+
+$(BUILD)/obj/assets.c: $(ASSETS) app/embed.sh
+	@mkdir -p $(dir $@)
+	sh app/embed.sh $(ASSETS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/version.h: VERSION
+	@mkdir -p $(BUILD)
+	printf '#define CINEREC_VERSION "%s"\n' "$(VERSION)" > $@
+
+$(BUILD)/obj/%.o: app/%.c $(wildcard app/*.h) $(BUILD)/version.h | $(KORE_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KORE_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/assets.o: $(BUILD)/obj/assets.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/cinerec: $(CORE_OBJS) $(SERVER_OBJS) $(KORE_STAMP)
+	$(CC) $(LDFLAGS) -o $@ $(CORE_OBJS) $(SERVER_OBJS) $(KORE_OBJS) $(LDLIBS)
+
+# --- tests -----------------------------------------------------------------
+
+$(BUILD)/tests/test_%: tests/test_%.c $(CORE_OBJS) tests/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(CORE_OBJS) -lcriterion $(LDLIBS)
+
+$(BUILD)/tests/it_%: tests/it_%.c tests/harness.c tests/harness.h $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< tests/harness.c $(CORE_OBJS) \
+	    -lcriterion $(LDLIBS)
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+integration: $(BUILD)/cinerec $(IT_TESTS)
+	@set -e; for t in $(IT_TESTS); do echo "== $$t"; \
+	    CINEREC_BIN=$(abspath $(BUILD)/cinerec) $$t; done
+
+test: deps-check
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+asan:
+	$(MAKE) BUILD=build/asan OPT=-O1 KORE_SANITIZE=address,undefined \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	    test
+
+# --- running ---------------------------------------------------------------
+
+DEB_PKGS = build-essential dpkg-dev kore libsqlite3-dev libsodium-dev \
+	   libuv1-dev libcriterion-dev curl
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	    grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+	    echo "missing packages:$$missing"; \
+	    echo "run: sudo apt-get install$$missing"; exit 1; \
+	fi
+
+deps-check: deps
+
+run: deps
+	$(MAKE) all
+	@if [ ! -s $(DATA_DIR)/cinerec.db ]; then \
+	    echo "creating the demo world in $(DATA_DIR)/"; \
+	    $(BUILD)/cinerec demo --data-dir $(DATA_DIR); fi
+	exec $(BUILD)/cinerec serve --data-dir $(DATA_DIR)
+
+bench: all
+	sh tests/bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build

@@ -1,0 +1,291 @@
+/*
+ * The HTTP API's handlers (routes in assets/kore.conf): /recommend/<userid>,
+ * /health, POST /events and the constant /ping.  POST /events hands its body
+ * to the ingest thread over the internal Unix socket from a Kore task, so a
+ * worker's event loop never waits for a commit.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <kore/tasks.h>
+
+#include "clock.h"
+#include "parse.h"
+#include "reco.h"
+#include "server.h"
+#include "version.h"
+
+#define EVENTS_TIMEOUT_S	60	/* for the commit of one POST /events */
+
+int	api_recommend(struct http_request *);
+int	api_health(struct http_request *);
+int	api_events(struct http_request *);
+int	api_ping(struct http_request *);
+
+static void
+reply_text(struct http_request *req, int status, const char *text)
+{
+	http_response_header(req, "content-type", "text/plain; charset=utf-8");
+	http_response(req, status, text, strlen(text));
+}
+
+static void
+reply_json(struct http_request *req, int status, struct kore_buf *b)
+{
+	http_response_header(req, "content-type", "application/json");
+	http_response(req, status, b->data, b->offset);
+}
+
+static int
+only(struct http_request *req, int method, const char *allow)
+{
+	if (req->method == method)
+		return (1);
+	http_response_header(req, "allow", allow);
+	reply_text(req, 405, "method not allowed\n");
+	return (0);
+}
+
+int
+api_ping(struct http_request *req)
+{
+	reply_text(req, 200, "pong\n");
+	return (KORE_RESULT_OK);
+}
+
+int
+api_recommend(struct http_request *req)
+{
+	const struct reco_item	*items[RECO_MAX];
+	struct kore_buf		 b;
+	const char		*id;
+	int64_t			 user;
+	int			 i, n;
+
+	if (!only(req, HTTP_METHOD_GET, "GET"))
+		return (KORE_RESULT_OK);
+	id = req->path + strlen("/recommend/");
+	if (*id == '\0') {
+		reply_text(req, 400, "missing user id\n");
+		return (KORE_RESULT_OK);
+	}
+	if (parse_user(id, strlen(id), &user) == -1) {
+		reply_text(req, 400, *id == '-' ? "user id must not be "
+		    "negative\n" : strspn(id, "0123456789") == strlen(id) ?
+		    "user id too large\n" : "user id must be a decimal "
+		    "integer\n");
+		return (KORE_RESULT_OK);
+	}
+	if ((n = reco_for_user(&srv.reco, &srv.store, user, items,
+	    RECO_MAX)) == -1) {
+		reply_text(req, 503, "database unavailable\n");
+		return (KORE_RESULT_OK);
+	}
+	kore_buf_init(&b, 1024);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			kore_buf_append(&b, ",", 1);
+		kore_buf_append(&b, items[i]->slug, strlen(items[i]->slug));
+	}
+	kore_buf_append(&b, "\n", 1);
+	http_response_header(req, "content-type", "text/plain; charset=utf-8");
+	http_response(req, 200, b.data, b.offset);
+	kore_buf_cleanup(&b);
+	return (KORE_RESULT_OK);
+}
+
+int
+api_health(struct http_request *req)
+{
+	struct store_counts	 c;
+	struct kore_buf		 b;
+	char			 last[32] = "";
+	int			 ok;
+
+	if (!only(req, HTTP_METHOD_GET, "GET"))
+		return (KORE_RESULT_OK);
+	ok = store_counts(&srv.store, &c) == 0;
+	kore_buf_init(&b, 512);
+	kore_buf_appendf(&b, "{\"status\":\"%s\",\"version\":\"%s\","
+	    "\"uptime_s\":%lld,\"database\":{\"ok\":%s,\"schema\":%d,"
+	    "\"schema_latest\":%d}", ok ? "ok" : "degraded", CINEREC_VERSION,
+	    (long long)((clock_now_ms() - srv.started_ms) / 1000),
+	    ok ? "true" : "false", c.schema, store_schema_latest());
+	if (ok) {
+		if (c.last_event_ms > 0)
+			clock_format(c.last_event_ms, last, sizeof(last));
+		kore_buf_appendf(&b, ",\"counts\":{\"movies\":%lld,"
+		    "\"users\":%lld,\"watches\":%lld,\"ratings\":%lld,"
+		    "\"recommendation_requests\":%lld,"
+		    "\"lines_accepted\":%lld,\"lines_rejected\":%lld},"
+		    "\"last_event\":\"%s\"", (long long)c.movies,
+		    (long long)c.users, (long long)c.watches,
+		    (long long)c.ratings, (long long)c.recos,
+		    (long long)c.accepted, (long long)c.rejected, last);
+	}
+	kore_buf_append(&b, "}\n", 2);
+	reply_json(req, ok ? 200 : 503, &b);
+	kore_buf_cleanup(&b);
+	return (KORE_RESULT_OK);
+}
+
+/* A POST /events in flight; the task is first so the task is the state. */
+struct events_state {
+	struct kore_task	 task;
+	struct http_request	*req;
+	char			 reply[512];	/* the STATS line, or an error */
+};
+
+static int
+write_all(int fd, const void *p, size_t len)
+{
+	const char	*b = p;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, b, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		b += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/*
+ * Task thread: send the body and SYNC, STATS over the internal socket, read
+ * both answers.  The result written to the channel is the STATS line, or
+ * "ERR <reason>".  No Kore allocation here.
+ */
+static int
+events_task(struct kore_task *t)
+{
+	struct events_state	*st = (struct events_state *)t;
+	struct kore_buf		*body = st->req->http_body;
+	size_t			 len = st->req->content_length;
+	struct sockaddr_un	 sun;
+	struct timeval		 tv = { EVENTS_TIMEOUT_S, 0 };
+	char			 in[512], *nl, *stats;
+	size_t			 have = 0;
+	ssize_t			 n;
+	int			 fd, lines = 0;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	/* main.c checked that the path fits. */
+	memcpy(sun.sun_path, srv.sock_path, strlen(srv.sock_path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		goto fail_close;
+	/* Kore keeps the whole body in memory (no disk offload configured). */
+	if (body != NULL && len > 0 &&
+	    (write_all(fd, body->data, len) == -1 ||
+	    (body->data[len - 1] != '\n' &&
+	    write_all(fd, "\n", 1) == -1)))
+		goto fail_close;
+	if (write_all(fd, "SYNC\nSTATS\n", 11) == -1)
+		goto fail_close;
+	/* Two lines back: "OK <n>" and "STATS ...". */
+	while (lines < 2) {
+		if ((n = read(fd, in + have, sizeof(in) - 1 - have)) <= 0)
+			goto fail_close;
+		have += (size_t)n;
+		in[have] = '\0';
+		lines = 0;
+		for (nl = in; (nl = strchr(nl, '\n')) != NULL; nl++)
+			lines++;
+		if (have == sizeof(in) - 1)
+			break;
+	}
+	close(fd);
+	if (strncmp(in, "OK ", 3) != 0 ||
+	    (stats = strstr(in, "\nSTATS ")) == NULL)
+		goto fail;
+	stats += 7;
+	if ((nl = strchr(stats, '\n')) != NULL)
+		*nl = '\0';
+	kore_task_channel_write(t, stats, (u_int32_t)strlen(stats) + 1);
+	return (KORE_RESULT_OK);
+
+fail_close:
+	close(fd);
+fail:
+	kore_task_channel_write(t, "ERR", 4);
+	return (KORE_RESULT_ERROR);
+}
+
+/* Turn "<acc> <rej> reason=n..." into the JSON answer. */
+static void
+events_json(struct kore_buf *b, char *stats)
+{
+	char		*tok, *save = NULL, *eq;
+	unsigned long long acc = 0, rej = 0;
+	int		 first = 1;
+
+	if ((tok = strtok_r(stats, " ", &save)) != NULL)
+		acc = strtoull(tok, NULL, 10);
+	if ((tok = strtok_r(NULL, " ", &save)) != NULL)
+		rej = strtoull(tok, NULL, 10);
+	kore_buf_appendf(b, "{\"accepted\":%llu,\"rejected\":%llu,"
+	    "\"reasons\":{", acc, rej);
+	while ((tok = strtok_r(NULL, " ", &save)) != NULL) {
+		if ((eq = strchr(tok, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		kore_buf_appendf(b, "%s\"%s\":%s", first ? "" : ",", tok,
+		    eq + 1);
+		first = 0;
+	}
+	kore_buf_append(b, "}}\n", 3);
+}
+
+int
+api_events(struct http_request *req)
+{
+	struct events_state	*st;
+	struct kore_buf		 b;
+	char			 out[512];
+	u_int32_t		 len;
+
+	if (req->hdlr_extra == NULL) {
+		if (!only(req, HTTP_METHOD_POST, "POST"))
+			return (KORE_RESULT_OK);
+		st = kore_calloc(1, sizeof(*st));
+		st->req = req;
+		req->hdlr_extra = st;
+		kore_task_create(&st->task, events_task);
+		kore_task_bind_request(&st->task, req);
+		kore_task_run(&st->task);
+		return (KORE_RESULT_RETRY);
+	}
+	st = req->hdlr_extra;
+	if (kore_task_state(&st->task) != KORE_TASK_STATE_FINISHED) {
+		http_request_sleep(req);
+		return (KORE_RESULT_RETRY);
+	}
+	len = kore_task_channel_read(&st->task, out, sizeof(out) - 1);
+	out[len < sizeof(out) ? len : sizeof(out) - 1] = '\0';
+	if (kore_task_result(&st->task) != KORE_RESULT_OK) {
+		reply_text(req, 503, "ingest unavailable: nothing was "
+		    "committed\n");
+		return (KORE_RESULT_OK);
+	}
+	kore_buf_init(&b, 256);
+	events_json(&b, out);
+	reply_json(req, 200, &b);
+	kore_buf_cleanup(&b);
+	return (KORE_RESULT_OK);
+}

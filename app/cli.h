@@ -1,0 +1,15 @@
+/*
+ * The command line: `cinerec <command> [options]`, dispatched from one table.
+ */
+#ifndef CINEREC_CLI_H
+#define CINEREC_CLI_H
+
+#define CLI_SERVE	(-1)	/* cli_main: go on and start the server */
+
+/*
+ * Run the command named by argv[1].  Returns the process exit status, or
+ * CLI_SERVE when the command is `serve` and its flags were valid.
+ */
+int	cli_main(int argc, char **argv);
+
+#endif

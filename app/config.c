@@ -1,0 +1,223 @@
+/*
+ * Runtime settings: one table names each setting, its type, bounds and
+ * meaning; the file parser, the flags and cfg_dump all go through it.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+enum cfg_type { CFG_PATH, CFG_ADDR, CFG_INT };
+
+struct cfg_setting {
+	const char	*name;		/* key in the file */
+	enum cfg_type	 type;
+	size_t		 off;		/* of the value (host for ADDR) */
+	size_t		 off2;		/* ADDR: of the port */
+	long		 min, max;	/* CFG_INT bounds */
+	const char	*help;		/* one line for cfg_dump and the docs */
+};
+
+#define F(x)	offsetof(struct cfg, x)
+
+static const struct cfg_setting settings[] = {
+	{ "data_dir", CFG_PATH, F(data_dir), 0, 0, 0,
+	    "directory of the database and the internal socket" },
+	{ "http", CFG_ADDR, F(http_host), F(http_port), 0, 0,
+	    "HOST:PORT of the HTTP API" },
+	{ "ingest", CFG_ADDR, F(ingest_host), F(ingest_port), 0, 0,
+	    "HOST:PORT of the TCP event ingest" },
+	{ "workers", CFG_INT, F(workers), 0, 1, 64,
+	    "HTTP worker processes" },
+	{ "popularity_window_days", CFG_INT, F(pop_window_days), 0, 1, 3650,
+	    "days of recent activity that rank popular movies" },
+	{ "events_body_max_kb", CFG_INT, F(events_body_max_kb), 0, 1, 1048576,
+	    "largest POST /events body, in KiB (larger: 413)" },
+	{ "batch_events", CFG_INT, F(batch_events), 0, 1, 10000000,
+	    "events per write transaction at most" },
+	{ "batch_ms", CFG_INT, F(batch_ms), 0, 1, 60000,
+	    "milliseconds an accepted event waits for its commit at most" },
+};
+
+void
+cfg_defaults(struct cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->data_dir, "./var");
+	strcpy(c->http_host, "127.0.0.1");
+	c->http_port = 8082;
+	strcpy(c->ingest_host, "127.0.0.1");
+	c->ingest_port = 8099;
+	c->workers = 2;
+	c->pop_window_days = 7;
+	c->events_body_max_kb = 16384;
+	c->batch_events = 50000;
+	c->batch_ms = 100;
+}
+
+int
+cfg_parse_addr(const char *s, char *host, size_t hostsz, uint16_t *port)
+{
+	const char	*colon, *h;
+	size_t		 hlen;
+	char		*end;
+	long		 p;
+
+	if (*s == '[') {
+		h = s + 1;
+		if ((colon = strchr(h, ']')) == NULL || colon[1] != ':')
+			return (-1);
+		hlen = (size_t)(colon - h);
+		colon++;
+	} else {
+		h = s;
+		if ((colon = strrchr(s, ':')) == NULL)
+			return (-1);
+		hlen = (size_t)(colon - h);
+	}
+	if (hlen == 0 || hlen >= hostsz)
+		return (-1);
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end == colon + 1 || p < 0 ||
+	    p > 65535)
+		return (-1);
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (uint16_t)p;
+	return (0);
+}
+
+int
+cfg_set(struct cfg *c, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	const struct cfg_setting	*s;
+	char				*base = (char *)c, *end;
+	long				 v;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		s = &settings[i];
+		if (strcmp(s->name, key) != 0)
+			continue;
+		switch (s->type) {
+		case CFG_PATH:
+			if (*value == '\0' || strlen(value) >= PATH_MAX) {
+				snprintf(err, errlen, "%s: empty or too long",
+				    key);
+				return (-1);
+			}
+			strcpy(base + s->off, value);
+			return (0);
+		case CFG_ADDR:
+			if (cfg_parse_addr(value, base + s->off, CFG_HOST_MAX,
+			    (uint16_t *)(void *)(base + s->off2)) == -1) {
+				snprintf(err, errlen,
+				    "%s: expected HOST:PORT, got '%s'", key,
+				    value);
+				return (-1);
+			}
+			return (0);
+		case CFG_INT:
+			errno = 0;
+			v = strtol(value, &end, 10);
+			if (errno != 0 || end == value || *end != '\0' ||
+			    v < s->min || v > s->max) {
+				snprintf(err, errlen,
+				    "%s: expected an integer in %ld..%ld, "
+				    "got '%s'", key, s->min, s->max, value);
+				return (-1);
+			}
+			*(int *)(void *)(base + s->off) = (int)v;
+			return (0);
+		}
+	}
+	snprintf(err, errlen, "unknown setting '%s'", key);
+	return (-1);
+}
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return (s);
+}
+
+int
+cfg_load_file(struct cfg *c, const char *path)
+{
+	FILE	*fp;
+	char	 line[4096], err[256], *p, *eq, *hash;
+	int	 lineno = 0, rc = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "cinerec: %s: %s\n", path, strerror(errno));
+		return (-1);
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		p = trim(line);
+		if (*p == '\0')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL) {
+			fprintf(stderr, "cinerec: %s:%d: expected key = value\n",
+			    path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		if (cfg_set(c, trim(p), trim(eq + 1), err, sizeof(err)) == -1) {
+			fprintf(stderr, "cinerec: %s:%d: %s\n", path, lineno,
+			    err);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(fp)) {
+		fprintf(stderr, "cinerec: %s: read error\n", path);
+		rc = -1;
+	}
+	fclose(fp);
+	return (rc);
+}
+
+void
+cfg_dump(const struct cfg *c, FILE *fp)
+{
+	const struct cfg_setting	*s;
+	const char			*base = (const char *)c;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		s = &settings[i];
+		fprintf(fp, "# %s\n", s->help);
+		switch (s->type) {
+		case CFG_PATH:
+			fprintf(fp, "%s = %s\n", s->name, base + s->off);
+			break;
+		case CFG_ADDR:
+			fprintf(fp, strchr(base + s->off, ':') ?
+			    "%s = [%s]:%u\n" : "%s = %s:%u\n", s->name,
+			    base + s->off,
+			    *(const uint16_t *)(const void *)(base + s->off2));
+			break;
+		case CFG_INT:
+			fprintf(fp, "%s = %d\n", s->name,
+			    *(const int *)(const void *)(base + s->off));
+			break;
+		}
+	}
+}

@@ -1,0 +1,55 @@
+/*
+ * Runtime settings: defaults, the `key = value` configuration file, and the
+ * command-line flags that override it.  One table (config.c) lists every
+ * setting with its type and bounds.
+ */
+#ifndef CINEREC_CONFIG_H
+#define CINEREC_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_HOST_MAX	64
+
+/* Every setting; filled by cfg_defaults, then the file, then flags. */
+struct cfg {
+	char		data_dir[PATH_MAX];	/* database and sockets live here */
+	char		http_host[CFG_HOST_MAX];	/* HTTP API listener */
+	uint16_t	http_port;
+	char		ingest_host[CFG_HOST_MAX];	/* TCP ingest listener */
+	uint16_t	ingest_port;
+	int		workers;		/* Kore worker processes */
+	int		pop_window_days;	/* "recent" for popularity */
+	int		events_body_max_kb;	/* POST /events body limit */
+	int		batch_events;		/* events per write transaction */
+	int		batch_ms;		/* longest wait before a commit */
+};
+
+void	cfg_defaults(struct cfg *c);
+
+/*
+ * Set one setting by name from its text value.  Returns 0, or -1 with a
+ * reason in err (errlen bytes) on an unknown key or an invalid value; the
+ * setting is then unchanged.
+ */
+int	cfg_set(struct cfg *c, const char *key, const char *value,
+	    char *err, size_t errlen);
+
+/*
+ * Read a configuration file of `key = value` lines ('#' starts a comment).
+ * Returns 0, or -1 after printing "FILE:LINE: reason" to stderr.
+ */
+int	cfg_load_file(struct cfg *c, const char *path);
+
+/*
+ * Split "HOST:PORT" or "[V6]:PORT" into host and port.  Returns 0 or -1.
+ */
+int	cfg_parse_addr(const char *s, char *host, size_t hostsz,
+	    uint16_t *port);
+
+/* Write every setting with its value and meaning, as a config file would. */
+void	cfg_dump(const struct cfg *c, FILE *fp);
+
+#endif

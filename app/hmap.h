@@ -1,0 +1,41 @@
+/*
+ * A hash map from a pair of 64-bit integers to a 32-bit value, for the
+ * writer's per-batch aggregation.  Open addressing, linear probing; it only
+ * grows, and hmap_clear empties it without giving memory back.
+ */
+#ifndef CINEREC_HMAP_H
+#define CINEREC_HMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hmap_slot {
+	int64_t		 a, b;		/* the key */
+	uint32_t	 val;		/* the value */
+	uint32_t	 used;		/* 0: empty */
+};
+
+struct hmap {
+	struct hmap_slot	*slot;	/* cap slots */
+	size_t			 cap;	/* a power of two, or 0 */
+	size_t			 len;	/* used slots, at most cap / 2 */
+};
+
+/*
+ * Find key (a, b).  If absent, insert it with value val and set *found to 0;
+ * else set *found to 1.  Returns a pointer to the value (valid until the
+ * next insertion), or NULL when out of memory.
+ */
+uint32_t	*hmap_put(struct hmap *m, int64_t a, int64_t b, uint32_t val,
+		    int *found);
+
+/* The value of (a, b), or NULL. */
+uint32_t	*hmap_get(const struct hmap *m, int64_t a, int64_t b);
+
+/* Remove every key; keeps the memory. */
+void		 hmap_clear(struct hmap *m);
+
+/* Free the memory; m is then empty and reusable. */
+void		 hmap_free(struct hmap *m);
+
+#endif

@@ -1,0 +1,262 @@
+/*
+ * The process's entry points into Kore: kore_parent_configure dispatches the
+ * command line (every command but `serve` runs and exits there), and for
+ * `serve` prepares the database and Kore's listeners; the worker hooks open
+ * each worker's read connection and start the ingest thread in worker 1.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kore/kore.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "ingest.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "version.h"
+
+struct server	srv;
+
+void	kore_parent_configure(int, char **);
+void	kore_worker_configure(void);
+void	kore_worker_teardown(void);
+
+static void	refresh_tick(void *, u_int64_t);
+
+int
+server_configure(int argc, char **argv)
+{
+	static const struct option	opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "ingest", required_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct {
+		const char	*key, *val;
+	}		 flags[8];
+	char		 err[256];
+	const char	*config = NULL;
+	int		 ch, n = 0, i;
+
+	cfg_defaults(&srv.cfg);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'd':
+			flags[n].key = "data_dir";
+			flags[n++].val = optarg;
+			break;
+		case 'H':
+			flags[n].key = "http";
+			flags[n++].val = optarg;
+			break;
+		case 'I':
+			flags[n].key = "ingest";
+			flags[n++].val = optarg;
+			break;
+		case 'h':
+			printf("usage: cinerec serve [--config FILE] "
+			    "[--data-dir DIR] [--http HOST:PORT] "
+			    "[--ingest HOST:PORT]\n\nsettings (config file "
+			    "syntax, with their defaults):\n\n");
+			cfg_dump(&srv.cfg, stdout);
+			return (0);
+		default:
+			fprintf(stderr, "usage: cinerec serve [--config FILE] "
+			    "[--data-dir DIR] [--http HOST:PORT] "
+			    "[--ingest HOST:PORT]\n");
+			return (2);
+		}
+		if (n == (int)(sizeof(flags) / sizeof(flags[0])))
+			n--;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "cinerec: serve: unexpected '%s'\n",
+		    argv[optind]);
+		return (2);
+	}
+	/* The file first, then the flags: flags win. */
+	if (config != NULL && cfg_load_file(&srv.cfg, config) == -1)
+		return (1);
+	for (i = 0; i < n; i++) {
+		if (cfg_set(&srv.cfg, flags[i].key, flags[i].val, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "cinerec: %s\n", err);
+			return (2);
+		}
+	}
+	return (CLI_SERVE);
+}
+
+/* Fail early, with a clear message, when a listener's address is taken. */
+static int
+probe_bind(const char *what, const char *host, uint16_t port)
+{
+	struct addrinfo	 hints, *res;
+	char		 service[8];
+	int		 fd, rc, on = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(service, sizeof(service), "%u", port);
+	if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
+		fprintf(stderr, "cinerec: %s address %s: %s (use a numeric "
+		    "address)\n", what, host, gai_strerror(rc));
+		return (-1);
+	}
+	rc = -1;
+	if ((fd = socket(res->ai_family, SOCK_STREAM, 0)) != -1) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (bind(fd, res->ai_addr, res->ai_addrlen) == 0)
+			rc = 0;
+		else
+			fprintf(stderr, "cinerec: cannot listen for %s on "
+			    "%s:%u: %s\n", what, host, port, strerror(errno));
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return (rc);
+}
+
+/* Kore's listener and limits from our settings, parsed before the builtin. */
+static void
+kore_settings(void)
+{
+	FILE	*fp;
+	char	 conf[2 * PATH_MAX];
+	int	 n;
+
+	n = snprintf(conf, sizeof(conf),
+	    "server api {\n"
+	    "bind %s %u\n"
+	    "tls no\n"
+	    "}\n"
+	    "workers %d\n"
+	    "pidfile %s/cinerec.pid\n"
+	    "http_body_max %lu\n"
+	    "%s",
+	    srv.cfg.http_host, srv.cfg.http_port, srv.cfg.workers,
+	    srv.cfg.data_dir,
+	    (unsigned long)srv.cfg.events_body_max_kb * 1024,
+	    /* Debugging the sandbox: log each denied system call. */
+	    getenv("CINEREC_SECCOMP_TRACE") ? "seccomp_tracing yes\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(conf) ||
+	    (fp = fmemopen(conf, (size_t)n, "r")) == NULL)
+		fatal("cannot build the Kore configuration");
+	kore_parse_config_file(fp);
+	fclose(fp);
+}
+
+void
+kore_parent_configure(int argc, char **argv)
+{
+	struct store	st;
+	int		rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if ((rc = cli_main(argc, argv)) != CLI_SERVE) {
+		fflush(stdout);
+		exit(rc);
+	}
+
+	/* Migrate once, here, before any worker opens the database. */
+	if (store_open(&st, srv.cfg.data_dir, STORE_CREATE) == -1)
+		exit(1);
+	store_close(&st);
+	if (probe_bind("HTTP", srv.cfg.http_host, srv.cfg.http_port) == -1 ||
+	    probe_bind("ingest", srv.cfg.ingest_host,
+	    srv.cfg.ingest_port) == -1)
+		exit(1);
+	if ((size_t)snprintf(srv.sock_path, sizeof(srv.sock_path), "%s/%s",
+	    srv.cfg.data_dir, SERVER_INGEST_SOCK) >= sizeof(srv.sock_path) ||
+	    strlen(srv.sock_path) >= 100) {
+		fprintf(stderr, "cinerec: data dir path too long for its "
+		    "socket: %s\n", srv.sock_path);
+		exit(1);
+	}
+	srv.started_ms = clock_now_ms();
+
+	/* systemd (or the terminal) supervises: no daemon, chroot, setuid. */
+	kore_foreground = 1;
+	skip_chroot = 1;
+	skip_runas = 1;
+	kore_settings();
+
+	log_info("cinerec %s serving", CINEREC_VERSION);
+	log_info("  http://%s:%u/recommend/<userid>", srv.cfg.http_host,
+	    srv.cfg.http_port);
+	log_info("  http://%s:%u/health", srv.cfg.http_host,
+	    srv.cfg.http_port);
+	log_info("  http://%s:%u/events (POST log lines)", srv.cfg.http_host,
+	    srv.cfg.http_port);
+	log_info("  tcp %s:%u (ingest: newline-delimited log lines)",
+	    srv.cfg.ingest_host, srv.cfg.ingest_port);
+	log_info("  data in %s", srv.cfg.data_dir);
+}
+
+void
+kore_worker_configure(void)
+{
+	struct ingest_opts	o;
+
+	if (store_open(&srv.store, srv.cfg.data_dir, STORE_RDONLY) == -1) {
+		log_warnx("worker %u: cannot open the database", worker->id);
+		kore_shutdown();
+		return;
+	}
+	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
+	kore_timer_add(refresh_tick, 1000, NULL, 0);
+
+	if (worker->id != 1)
+		return;
+	memset(&o, 0, sizeof(o));
+	o.data_dir = srv.cfg.data_dir;
+	o.host = srv.cfg.ingest_host;
+	o.port = srv.cfg.ingest_port;
+	o.sock_path = srv.sock_path;
+	o.batch_events = srv.cfg.batch_events;
+	o.batch_ms = srv.cfg.batch_ms;
+	if ((srv.ingest = ingest_start(&o)) == NULL) {
+		log_warnx("worker %u: ingest did not start: shutting down",
+		    worker->id);
+		kore_shutdown();
+	}
+}
+
+void
+kore_worker_teardown(void)
+{
+	if (srv.ingest != NULL) {
+		ingest_stop(srv.ingest);
+		srv.ingest = NULL;
+	}
+	reco_free(&srv.reco);
+	store_close(&srv.store);
+}
+
+/* Reload the popularity ranking when the database changed. */
+static void
+refresh_tick(void *arg, u_int64_t now)
+{
+	(void)arg;
+	(void)now;
+	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 0);
+}

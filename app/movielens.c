@@ -1,0 +1,273 @@
+/*
+ * MovieLens import (see movielens.h): a small RFC 4180 CSV reader, the
+ * title-to-slug rule, and the conversion of ratings to rate lines fed
+ * through the writer, so they are validated like any other line.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "movielens.h"
+#include "parse.h"
+#include "writer.h"
+
+#define ML_FIELDS	8
+#define ML_LINE_MAX	4096
+#define ML_BATCH	50000
+
+/*
+ * Split one CSV record (quotes, "" escapes; no embedded newlines) in place.
+ * Returns the number of fields, or -1 on a malformed record.
+ */
+static int
+csv_split(char *line, char **field, int max)
+{
+	char	*r = line, *w = line;
+	int	 n = 0, quoted;
+
+	for (;;) {
+		if (n == max)
+			return (-1);
+		field[n++] = w;
+		quoted = (*r == '"');
+		if (quoted)
+			r++;
+		for (;;) {
+			if (*r == '\0' || *r == '\r' || *r == '\n') {
+				if (quoted)
+					return (-1);
+				*w = '\0';
+				return (n);
+			}
+			if (quoted && *r == '"') {
+				if (r[1] == '"') {
+					*w++ = '"';
+					r += 2;
+					continue;
+				}
+				quoted = 0;
+				r++;
+				continue;
+			}
+			if (!quoted && *r == ',') {
+				r++;
+				*w++ = '\0';
+				break;
+			}
+			*w++ = *r++;
+		}
+	}
+}
+
+int
+ml_slug(const char *mltitle, char *slug, size_t slugsz, char *title,
+    size_t titlesz, int *year)
+{
+	static const char	*articles[] = { "The", "A", "An", "Les", "La",
+				    "Le", "Il", "El", "Die", "Das", "L'" };
+	char			 base[512], *p, *comma;
+	size_t			 len, i, n = 0, alen;
+
+	*year = 0;
+	len = strlen(mltitle);
+	while (len > 0 && mltitle[len - 1] == ' ')
+		len--;
+	if (len >= sizeof(base))
+		return (-1);
+	memcpy(base, mltitle, len);
+	base[len] = '\0';
+	/* "(1995)" at the end is the year. */
+	if (len >= 6 && base[len - 1] == ')' && base[len - 6] == '(' &&
+	    strspn(base + len - 5, "0123456789") == 4) {
+		*year = atoi(base + len - 5);
+		len -= 6;
+		while (len > 0 && base[len - 1] == ' ')
+			len--;
+		base[len] = '\0';
+	}
+	/* "Title, The" -> "The Title". */
+	if ((comma = strrchr(base, ',')) != NULL && comma[1] == ' ') {
+		for (i = 0; i < sizeof(articles) / sizeof(articles[0]); i++) {
+			if (strcmp(comma + 2, articles[i]) != 0)
+				continue;
+			alen = strlen(articles[i]);
+			snprintf(title, titlesz, "%s%s%.*s", articles[i],
+			    articles[i][alen - 1] == '\'' ? "" : " ",
+			    (int)(comma - base), base);
+			break;
+		}
+		if (i == sizeof(articles) / sizeof(articles[0]))
+			snprintf(title, titlesz, "%s", base);
+	} else
+		snprintf(title, titlesz, "%s", base);
+
+	for (p = title; *p != '\0' && n + 1 < slugsz; p++) {
+		unsigned char	c = (unsigned char)*p;
+
+		if (c == ' ') {
+			slug[n++] = '+';
+			continue;
+		}
+		if (c == ',' || c == '/' || c == '=' || c == '%' || c == '&' ||
+		    c == '"' || c < 0x20)
+			continue;
+		slug[n++] = (char)tolower(c);
+	}
+	if (*year && n + 6 < slugsz)
+		n += (size_t)snprintf(slug + n, slugsz - n, "%s%d",
+		    n > 0 ? "+" : "", *year);
+	slug[n] = '\0';
+	return (n > 0 && n <= PARSE_SLUG_MAX ? 0 : -1);
+}
+
+static FILE *
+open_csv(const char *dir, const char *name)
+{
+	char	 path[4096];
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "r")) == NULL)
+		fprintf(stderr, "cinerec: %s: %s\n", path, strerror(errno));
+	return (fp);
+}
+
+/* movieId -> slug, for the ratings. */
+struct ml_map {
+	char	**slug;		/* indexed by movieId */
+	size_t	  n;
+};
+
+static int
+read_movies(struct writer *w, const char *dir, struct ml_map *map,
+    struct ml_result *res)
+{
+	FILE	*fp;
+	char	 line[ML_LINE_MAX], slug[PARSE_SLUG_MAX + 1], title[512];
+	char	*f[ML_FIELDS], **p;
+	long	 id;
+	int	 nf, year, rc = 0, first = 1;
+	size_t	 ncap;
+
+	if ((fp = open_csv(dir, "movies.csv")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (first) {	/* the header */
+			first = 0;
+			continue;
+		}
+		nf = csv_split(line, f, ML_FIELDS);
+		if (nf != 3 || (id = strtol(f[0], NULL, 10)) <= 0 ||
+		    id > 10000000 || ml_slug(f[1], slug, sizeof(slug), title,
+		    sizeof(title), &year) == -1) {
+			res->rejected++;
+			continue;
+		}
+		if ((size_t)id >= map->n) {
+			ncap = map->n ? map->n : 1024;
+			while (ncap <= (size_t)id)
+				ncap *= 2;
+			if ((p = realloc(map->slug, ncap * sizeof(*p))) == NULL) {
+				rc = -1;
+				break;
+			}
+			memset(p + map->n, 0, (ncap - map->n) * sizeof(*p));
+			map->slug = p;
+			map->n = ncap;
+		}
+		free(map->slug[id]);
+		if ((map->slug[id] = strdup(slug)) == NULL ||
+		    writer_movie(w, slug, title, year,
+		    strcmp(f[2], "(no genres listed)") ? f[2] : NULL) == -1) {
+			rc = -1;
+			break;
+		}
+		res->movies++;
+	}
+	if (ferror(fp)) {
+		fprintf(stderr, "cinerec: movies.csv: read error\n");
+		rc = -1;
+	}
+	fclose(fp);
+	return (rc);
+}
+
+static int
+read_ratings(struct writer *w, const char *dir, const struct ml_map *map,
+    struct ml_result *res)
+{
+	FILE		*fp;
+	char		 line[ML_LINE_MAX], out[PARSE_SLUG_MAX + 128], ts[32];
+	char		*f[ML_FIELDS], *end;
+	long		 user, movie, secs;
+	double		 r;
+	int		 nf, n, stars, rc = 0, first = 1;
+
+	if ((fp = open_csv(dir, "ratings.csv")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (first) {
+			first = 0;
+			continue;
+		}
+		nf = csv_split(line, f, ML_FIELDS);
+		if (nf != 4) {
+			res->rejected++;
+			continue;
+		}
+		user = strtol(f[0], NULL, 10);
+		movie = strtol(f[1], NULL, 10);
+		r = strtod(f[2], &end);
+		secs = strtol(f[3], NULL, 10);
+		if (movie <= 0 || (size_t)movie >= map->n ||
+		    map->slug[movie] == NULL || user < 0 || secs <= 0) {
+			res->rejected++;
+			continue;
+		}
+		/* Half stars round up: 0.5 -> 1, 3.5 -> 4. */
+		stars = (int)(r + 0.5);
+		stars = stars < 1 ? 1 : stars > 5 ? 5 : stars;
+		clock_format((int64_t)secs * 1000, ts, sizeof(ts));
+		n = snprintf(out, sizeof(out), "%s,%ld,GET /rate/%s=%d",
+		    ts, user, map->slug[movie], stars);
+		if (writer_line(w, out, (size_t)n) != PARSE_OK) {
+			res->rejected++;
+			continue;
+		}
+		res->ratings++;
+		if (writer_pending(w) >= ML_BATCH && writer_commit(w) == -1) {
+			rc = -1;
+			break;
+		}
+	}
+	if (ferror(fp)) {
+		fprintf(stderr, "cinerec: ratings.csv: read error\n");
+		rc = -1;
+	}
+	fclose(fp);
+	return (rc);
+}
+
+int
+ml_import(struct writer *w, const char *dir, struct ml_result *res)
+{
+	struct ml_map	map = { NULL, 0 };
+	size_t		i;
+	int		rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = read_movies(w, dir, &map, res);
+	if (rc == 0)
+		rc = writer_commit(w);
+	if (rc == 0)
+		rc = read_ratings(w, dir, &map, res);
+	if (rc == 0)
+		rc = writer_commit(w);
+	for (i = 0; i < map.n; i++)
+		free(map.slug[i]);
+	free(map.slug);
+	return (rc);
+}

@@ -1,0 +1,37 @@
+/*
+ * MovieLens import: movies.csv becomes catalogue entries with slug ids
+ * spelled the way the stream spells them, ratings.csv becomes rate events.
+ */
+#ifndef CINEREC_MOVIELENS_H
+#define CINEREC_MOVIELENS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct writer;
+
+struct ml_result {
+	int64_t		movies;		/* catalogue entries read */
+	int64_t		ratings;	/* rate events accepted */
+	int64_t		rejected;	/* rows that could not be used */
+};
+
+/*
+ * The slug of a MovieLens title: "American President, The (1995)" becomes
+ * "the+american+president+1995".  Lower-case ASCII, a trailing ", The" /
+ * ", A" / ", An" moved to the front, words joined by '+', ',' '/' '=' '%'
+ * and '&' dropped (so "Cheech & Chong" keeps its doubled '+'), then the year.
+ * Also returns the display title ("The American President") and the year
+ * (0 if none).  Returns 0, or -1 if nothing usable is left.
+ */
+int	ml_slug(const char *mltitle, char *slug, size_t slugsz, char *title,
+	    size_t titlesz, int *year);
+
+/*
+ * Import dir/movies.csv and dir/ratings.csv through w, committing in
+ * batches.  Returns 0, or -1 on an I/O or database error (message on
+ * stderr).
+ */
+int	ml_import(struct writer *w, const char *dir, struct ml_result *res);
+
+#endif

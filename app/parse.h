@@ -1,0 +1,93 @@
+/*
+ * Parser for the streaming service's event log: one line in, one typed event
+ * (or one rejection reason) out.  No I/O, no allocation, no Kore: safe to call
+ * from any thread.
+ */
+#ifndef CINEREC_PARSE_H
+#define CINEREC_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PARSE_LINE_MAX		8192	/* longer lines are rejected (too_long) */
+#define PARSE_SLUG_MAX		255	/* decoded bytes of one movie id */
+#define PARSE_RESULTS_MAX	100	/* ids kept from one recommendation line */
+#define PARSE_MINUTE_MAX	1440	/* a watch minute above this is absurd */
+#define PARSE_HOST_MAX		127
+
+/* What a line is. */
+enum parse_kind {
+	PARSE_WATCH = 1,	/* GET /data/m/<movie>/<minute>.mpg */
+	PARSE_RATE,		/* GET /rate/<movie>=<rating> */
+	PARSE_RECO		/* recommendation request ..., status, result */
+};
+
+/*
+ * Why a line was rejected.  PARSE_OK is 0; every other value has a stable
+ * short name (parse_reason_name) used in counters, JSON and metrics.
+ */
+enum parse_reason {
+	PARSE_OK = 0,
+	PARSE_ERR_TOO_LONG,	/* "too_long": over PARSE_LINE_MAX bytes */
+	PARSE_ERR_BINARY,	/* "binary": NUL, control bytes, invalid UTF-8 */
+	PARSE_ERR_FIELDS,	/* "truncated": fewer fields than the kind needs */
+	PARSE_ERR_TIME,		/* "bad_time" */
+	PARSE_ERR_USER,		/* "bad_user": not a non-negative int64 */
+	PARSE_ERR_REQUEST,	/* "bad_request": not one of the three kinds */
+	PARSE_ERR_MOVIE,	/* "bad_movie": empty/bad %-escape/bad UTF-8/forbidden char/too long */
+	PARSE_ERR_MINUTE,	/* "bad_minute": not an integer in 0..PARSE_MINUTE_MAX */
+	PARSE_ERR_RATING,	/* "bad_rating": not an integer in 1..5 */
+	PARSE_ERR_RESULT,	/* "bad_result": garbled status/result/latency */
+	PARSE_NREASONS
+};
+
+/*
+ * One parsed line.  Strings live in text[], NUL-terminated; they stay valid
+ * until the struct is reused.  For WATCH and RATE, movie == text.  For RECO,
+ * result[i] points into text for i < nresults.
+ */
+struct parse_event {
+	int		 kind;			/* enum parse_kind */
+	int64_t		 ts_ms;			/* UTC milliseconds since epoch */
+	int64_t		 user;			/* >= 0 */
+	const char	*movie;			/* WATCH, RATE: decoded slug */
+	int		 minute;		/* WATCH: 0..PARSE_MINUTE_MAX */
+	int		 rating;		/* RATE: 1..5 */
+	int		 status;		/* RECO: HTTP status, 0 = no answer */
+	int		 latency_ms;		/* RECO: >= 0 */
+	char		 host[PARSE_HOST_MAX + 1];	/* RECO: host:port */
+	size_t		 nresults;		/* RECO: ids in result[] */
+	const char	*result[PARSE_RESULTS_MAX];	/* RECO: decoded slugs */
+	char		 text[PARSE_LINE_MAX + PARSE_RESULTS_MAX];
+};
+
+/*
+ * Parse one line of len bytes (no trailing '\n'; a trailing '\r' is
+ * ignored).  Returns PARSE_OK and fills ev, or a reason > 0 (ev is then
+ * undefined).  Never reads past line[len - 1].  Cannot fail otherwise.
+ */
+int		 parse_line(const char *line, size_t len, struct parse_event *ev);
+
+/* Stable short name of a reason ("ok", "too_long", ...); "unknown" if out of range. */
+const char	*parse_reason_name(int reason);
+
+/*
+ * Parse a timestamp "YYYY-MM-DDTHH:MM:SS" (or ' ' instead of 'T') with an
+ * optional fraction of any length and an optional trailing 'Z'.
+ * Returns 0 and sets *ms, or -1.
+ */
+int		 parse_time(const char *s, size_t len, int64_t *ms);
+
+/*
+ * Decode and validate a movie slug of len bytes into out (outsz bytes incl.
+ * the NUL).  %XX escapes are decoded; the result must be valid UTF-8 of 1 to
+ * PARSE_SLUG_MAX bytes with no control bytes, spaces, ',', '/', '=' or '%'
+ * left.  Other bytes (including doubled '+', '_', '.') are kept as they are.
+ * Returns the decoded length, or -1.
+ */
+int		 parse_slug(const char *in, size_t len, char *out, size_t outsz);
+
+/* Parse a user id: decimal digits only, fits int64.  0 or -1. */
+int		 parse_user(const char *s, size_t len, int64_t *user);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * The serving process's state, one struct per process: the settings, and in
+ * each Kore worker its read connection, its cached ranking and (worker 1
+ * only) the ingest thread.  Defined in main.c.
+ */
+#ifndef CINEREC_SERVER_H
+#define CINEREC_SERVER_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "reco.h"
+#include "store.h"
+
+#define SERVER_INGEST_SOCK	"ingest.sock"	/* in the data dir */
+
+struct ingest;
+
+struct server {
+	struct cfg	 cfg;		/* settings after file and flags */
+	int64_t		 started_ms;	/* wall clock at start */
+	char		 sock_path[PATH_MAX];	/* internal ingest socket */
+	struct store	 store;		/* this worker's read connection */
+	struct reco	 reco;		/* this worker's ranking cache */
+	struct ingest	*ingest;	/* worker 1: the ingest thread */
+};
+
+extern struct server	srv;
+
+/* `cinerec serve`: parse the flags into srv.cfg.  Returns 0 or an exit status. */
+int	server_configure(int argc, char **argv);
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * The SQLite database: connection setup (WAL, busy timeout), the schema
+ * migrations embedded from sql/, and the server's read queries.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "assets.h"
+#include "log.h"
+#include "store.h"
+
+#define BUSY_TIMEOUT_MS	10000
+
+/* Prefix of the migration assets: sql/NNN_name.sql, applied in order. */
+#define MIGRATION_DIR	"sql/"
+
+static int
+migration_version(const char *name)
+{
+	const char	*p = name + strlen(MIGRATION_DIR);
+	int		 v = 0;
+
+	if (strncmp(name, MIGRATION_DIR, strlen(MIGRATION_DIR)) != 0)
+		return (-1);
+	if (*p < '0' || *p > '9')
+		return (-1);
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (*p++ - '0');
+	return (*p == '_' ? v : -1);
+}
+
+static const struct asset *
+migration_find(int version)
+{
+	size_t	i;
+
+	for (i = 0; assets[i].name != NULL; i++)
+		if (migration_version(assets[i].name) == version)
+			return (&assets[i]);
+	return (NULL);
+}
+
+int
+store_schema_latest(void)
+{
+	int	v = 0;
+
+	while (migration_find(v + 1) != NULL)
+		v++;
+	return (v);
+}
+
+int
+store_exec(struct store *s, const char *sql)
+{
+	char	*err = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("%s: %s: %s", __func__, s->path,
+		    err ? err : sqlite3_errmsg(s->db));
+		sqlite3_free(err);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+query_int(struct store *s, const char *sql, int64_t *v)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		*v = 0;
+	else
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Apply every migration newer than the database, each in its own transaction. */
+static int
+migrate(struct store *s)
+{
+	const struct asset	*a;
+	char			 sql[256];
+	int64_t			 have;
+	int			 v, latest = store_schema_latest();
+
+	if (store_exec(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+	    "applied_ms INTEGER NOT NULL)") == -1)
+		return (-1);
+	if (query_int(s, "SELECT COALESCE(MAX(version), 0) "
+	    "FROM schema_migrations", &have) == -1)
+		return (-1);
+	if (have > latest) {
+		fprintf(stderr, "cinerec: %s has schema version %lld, newer "
+		    "than this cinerec knows (%d): install a newer cinerec\n",
+		    s->path, (long long)have, latest);
+		return (-1);
+	}
+	for (v = (int)have + 1; v <= latest; v++) {
+		a = migration_find(v);
+		if (store_exec(s, "BEGIN IMMEDIATE") == -1)
+			return (-1);
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations "
+		    "VALUES (%d, '%s', CAST(strftime('%%s', 'now') AS INTEGER) "
+		    "* 1000)", v, a->name);
+		if (store_exec(s, (const char *)a->data) == -1 ||
+		    store_exec(s, sql) == -1) {
+			(void)store_exec(s, "ROLLBACK");
+			fprintf(stderr, "cinerec: migration %s failed\n",
+			    a->name);
+			return (-1);
+		}
+		if (store_exec(s, "COMMIT") == -1)
+			return (-1);
+		log_info("database %s: applied %s", s->path, a->name);
+	}
+	return (0);
+}
+
+static int
+mkdir_p(const char *dir)
+{
+	struct stat	 sb;
+	char		 tmp[PATH_MAX], *p;
+
+	if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return (0);
+	if (strlen(dir) >= sizeof(tmp))
+		return (-1);
+	strcpy(tmp, dir);
+	for (p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) == -1 && errno != EEXIST)
+			return (-1);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0750) == -1 && errno != EEXIST)
+		return (-1);
+	return (0);
+}
+
+int
+store_open(struct store *s, const char *data_dir, int flags)
+{
+	int	 oflags, n;
+
+	memset(s, 0, sizeof(*s));
+	n = snprintf(s->path, sizeof(s->path), "%s/%s", data_dir, STORE_FILE);
+	if (n < 0 || (size_t)n >= sizeof(s->path)) {
+		fprintf(stderr, "cinerec: data dir path too long\n");
+		return (-1);
+	}
+	if ((flags & STORE_CREATE) && mkdir_p(data_dir) == -1) {
+		fprintf(stderr, "cinerec: cannot create %s: %s\n", data_dir,
+		    strerror(errno));
+		return (-1);
+	}
+	oflags = SQLITE_OPEN_NOMUTEX;
+	if (flags & STORE_RDONLY)
+		oflags |= SQLITE_OPEN_READONLY;
+	else
+		oflags |= SQLITE_OPEN_READWRITE;
+	if (flags & STORE_CREATE)
+		oflags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(s->path, &s->db, oflags, NULL) != SQLITE_OK) {
+		fprintf(stderr, "cinerec: cannot open %s: %s\n", s->path,
+		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (!(flags & STORE_RDONLY) &&
+	    store_exec(s, "PRAGMA journal_mode=WAL") == -1)
+		goto fail;
+	if (store_exec(s, "PRAGMA synchronous=NORMAL") == -1)
+		goto fail;
+	if ((flags & STORE_CREATE) && migrate(s) == -1)
+		goto fail;
+	if (!(flags & STORE_CREATE)) {
+		int64_t	have;
+
+		if (query_int(s, "SELECT COALESCE(MAX(version), 0) FROM "
+		    "schema_migrations", &have) == -1 ||
+		    have != store_schema_latest()) {
+			fprintf(stderr, "cinerec: %s: schema is not at version "
+			    "%d\n", s->path, store_schema_latest());
+			goto fail;
+		}
+	}
+	if (sqlite3_prepare_v3(s->db,
+	    "SELECT movie_id FROM watches WHERE user_id = ?1 "
+	    "UNION SELECT movie_id FROM ratings WHERE user_id = ?1 "
+	    "ORDER BY 1", -1, SQLITE_PREPARE_PERSISTENT, &s->st_seen,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db,
+	    "SELECT value FROM counters WHERE name = ?1", -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->st_counter, NULL) != SQLITE_OK) {
+		fprintf(stderr, "cinerec: %s: %s\n", s->path,
+		    sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	return (0);
+
+fail:
+	store_close(s);
+	return (-1);
+}
+
+void
+store_close(struct store *s)
+{
+	sqlite3_finalize(s->st_seen);
+	sqlite3_finalize(s->st_counter);
+	s->st_seen = s->st_counter = NULL;
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+int
+store_seen(struct store *s, int64_t user, int32_t **ids, size_t *cap)
+{
+	int32_t		*p;
+	size_t		 n = 0;
+	int		 rc;
+
+	sqlite3_bind_int64(s->st_seen, 1, user);
+	while ((rc = sqlite3_step(s->st_seen)) == SQLITE_ROW) {
+		if (n == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			if ((p = realloc(*ids, *cap * sizeof(**ids))) == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			*ids = p;
+		}
+		(*ids)[n++] = (int32_t)sqlite3_column_int(s->st_seen, 0);
+	}
+	sqlite3_reset(s->st_seen);
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: %s", __func__, sqlite3_errstr(rc));
+		return (-1);
+	}
+	return ((int)n);
+}
+
+static int64_t
+counter(struct store *s, const char *name)
+{
+	int64_t	v = 0;
+
+	sqlite3_bind_text(s->st_counter, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s->st_counter) == SQLITE_ROW)
+		v = sqlite3_column_int64(s->st_counter, 0);
+	sqlite3_reset(s->st_counter);
+	return (v);
+}
+
+int
+store_counts(struct store *s, struct store_counts *c)
+{
+	int64_t	v;
+
+	memset(c, 0, sizeof(*c));
+	if (query_int(s, "SELECT COALESCE(MAX(version), 0) FROM "
+	    "schema_migrations", &v) == -1)
+		return (-1);
+	c->schema = (int)v;
+	c->movies = counter(s, "movies");
+	c->users = counter(s, "users");
+	c->watches = counter(s, "watches");
+	c->ratings = counter(s, "ratings");
+	c->recos = counter(s, "recos");
+	c->last_event_ms = counter(s, "last_event_ms");
+	if (query_int(s, "SELECT COALESCE(SUM(value), 0) FROM counters "
+	    "WHERE name LIKE 'accepted\\_%' ESCAPE '\\'", &c->accepted) == -1 ||
+	    query_int(s, "SELECT COALESCE(SUM(value), 0) FROM counters "
+	    "WHERE name LIKE 'rejected\\_%' ESCAPE '\\'", &c->rejected) == -1)
+		return (-1);
+	return (0);
+}
+
+int64_t
+store_data_version(struct store *s)
+{
+	int64_t	v;
+
+	if (query_int(s, "PRAGMA data_version", &v) == -1)
+		return (-1);
+	return (v);
+}

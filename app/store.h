@@ -1,0 +1,69 @@
+/*
+ * The SQLite database: opening it (WAL), applying the embedded migrations,
+ * and the read queries the server needs.  Writes go through writer.c only.
+ * A struct store is one connection: use it from one thread at a time.
+ */
+#ifndef CINEREC_STORE_H
+#define CINEREC_STORE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#define STORE_FILE	"cinerec.db"
+
+#define STORE_RDONLY	0x01	/* read-only connection (HTTP workers) */
+#define STORE_CREATE	0x02	/* create the data dir and file, migrate */
+
+struct store {
+	sqlite3		*db;		/* the connection, NULL when closed */
+	sqlite3_stmt	*st_seen;	/* movies a user watched or rated */
+	sqlite3_stmt	*st_counter;	/* one counter's value */
+	char		 path[PATH_MAX];	/* database file */
+};
+
+/* Figures for /health, read from the counters the writer keeps. */
+struct store_counts {
+	int		 schema;	/* applied schema version */
+	int64_t		 movies, users, watches, ratings, recos;
+	int64_t		 accepted, rejected;	/* ingest lines, all time */
+	int64_t		 last_event_ms;	/* newest event time, 0 if none */
+};
+
+/*
+ * Open the database in data_dir.  With STORE_CREATE the directory and file
+ * are created if missing and pending migrations applied; a database newer
+ * than this binary is refused.  Returns 0, or -1 with a message on stderr
+ * (s is then closed).
+ */
+int	store_open(struct store *s, const char *data_dir, int flags);
+
+/* Close the connection and its statements.  Safe on a closed store. */
+void	store_close(struct store *s);
+
+/* The newest schema version this binary knows. */
+int	store_schema_latest(void);
+
+/*
+ * The movie ids user watched or rated, sorted ascending and unique, into
+ * *ids (grown with realloc as needed; *cap is its capacity, the caller
+ * frees it).  Returns the count, or -1 on a database error.
+ */
+int	store_seen(struct store *s, int64_t user, int32_t **ids,
+	    size_t *cap);
+
+/* Fill c.  Returns 0 or -1. */
+int	store_counts(struct store *s, struct store_counts *c);
+
+/*
+ * PRAGMA data_version: changes when another connection committed.
+ * Returns the value, or -1.
+ */
+int64_t	store_data_version(struct store *s);
+
+/* Run sql (no results wanted).  Returns 0, or -1 with a logged message. */
+int	store_exec(struct store *s, const char *sql);
+
+#endif

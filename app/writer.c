@@ -1,0 +1,1001 @@
+/*
+ * The single writer.  Lines are parsed and folded into per-batch aggregates
+ * (one entry per user and movie watched, per user, per day and movie); a
+ * commit writes the aggregates in one transaction with UPSERTs, and derives
+ * the "new viewer / new rater / new user" counts from what the database
+ * returns.  The catalogue (slug -> id) is kept in memory: the writer is the
+ * only one who creates movies, so it hands out ids itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "hmap.h"
+#include "log.h"
+#include "parse.h"
+#include "store.h"
+#include "writer.h"
+
+#define DAY_MS		86400000LL
+#define SAMPLES_KEPT	"200"	/* rows of reject_samples kept */
+#define SAMPLES_BATCH	32	/* samples taken per batch at most */
+#define SAMPLE_LINE_MAX	300	/* bytes of a sampled line kept */
+
+/* A growing byte buffer: strings of the batch live here, by offset. */
+struct arena {
+	char	*p;
+	size_t	 len, cap;
+};
+
+struct agg_watch {
+	int64_t		user;
+	int32_t		movie;
+	int32_t		minutes;	/* minute lines in this batch */
+	int32_t		max_minute;
+	int64_t		first_ts, last_ts;
+};
+
+struct agg_rate {
+	int64_t		user;
+	int32_t		movie;
+	int32_t		rating;
+	int64_t		ts;
+};
+
+struct agg_user {
+	int64_t		user;
+	int64_t		first_ts, last_ts;
+	int64_t		watch_lines, ratings, recos;
+};
+
+struct agg_daily {
+	int64_t		day;
+	int32_t		movie;
+	int32_t		minutes;	/* from lines */
+	int32_t		viewers;	/* new viewers: derived at commit */
+	int32_t		raters;		/* new raters: derived at commit */
+};
+
+struct agg_reco {
+	int64_t		ts, user;
+	int		status, latency_ms;
+	size_t		host, results;	/* arena offsets */
+};
+
+struct agg_sample {
+	int64_t		ts;
+	int		reason;
+	size_t		line;		/* arena offset */
+};
+
+struct agg_meta {
+	int32_t		movie;
+	size_t		title, genres;	/* arena offsets, (size_t)-1 = none */
+	int		year;
+};
+
+/* A growing array of fixed-size elements. */
+struct vec {
+	void	*p;
+	size_t	 len, cap, size;
+};
+
+struct writer {
+	struct store	 store;		/* the read-write connection */
+	struct parse_event ev;		/* scratch for parse_line */
+
+	/* The catalogue: slug[id] for 1 <= id <= nmovies. */
+	char		**slug;
+	size_t		 slugcap;
+	int32_t		 nmovies;	/* highest id handed out */
+	int32_t		 committed;	/* highest id in the database */
+	struct hmap	 byslug;	/* (hash1, hash2) -> id */
+
+	/* The pending batch. */
+	struct hmap	 watch_ix, user_ix, daily_ix, delta_ix;
+	struct vec	 watches, rates, users, daily, recos, samples, metas;
+	struct vec	 deltas;	/* per movie: viewers, raters (commit) */
+	struct arena	 strs;
+	size_t		 pending;	/* lines since the last commit */
+	uint64_t	 acc[PARSE_RECO + 1];
+	uint64_t	 rej[PARSE_NREASONS];
+	int64_t		 last_ts;
+
+	struct writer_stats stats;	/* since open */
+
+	sqlite3_stmt	*st_movie, *st_meta, *st_watch, *st_rate_ins,
+			*st_rate_upd, *st_user, *st_daily, *st_delta,
+			*st_reco, *st_count, *st_count_max, *st_sample,
+			*st_trim;
+};
+
+struct movie_delta {
+	int32_t		movie;
+	int32_t		viewers, raters;
+};
+
+static void *
+vec_push(struct vec *v)
+{
+	void	*p;
+	size_t	 ncap;
+
+	if (v->len == v->cap) {
+		ncap = v->cap ? v->cap * 2 : 256;
+		if ((p = realloc(v->p, ncap * v->size)) == NULL)
+			return (NULL);
+		v->p = p;
+		v->cap = ncap;
+	}
+	p = (char *)v->p + v->len * v->size;
+	v->len++;
+	memset(p, 0, v->size);
+	return (p);
+}
+
+#define VEC_AT(v, type, i)	(&((type *)(v)->p)[i])
+
+/* Append len bytes and a NUL; returns the offset or (size_t)-1. */
+static size_t
+arena_add(struct arena *a, const char *s, size_t len)
+{
+	size_t	 off = a->len, ncap;
+	char	*p;
+
+	if (a->len + len + 1 > a->cap) {
+		ncap = a->cap ? a->cap : 4096;
+		while (ncap < a->len + len + 1)
+			ncap *= 2;
+		if ((p = realloc(a->p, ncap)) == NULL)
+			return ((size_t)-1);
+		a->p = p;
+		a->cap = ncap;
+	}
+	memcpy(a->p + off, s, len);
+	a->p[off + len] = '\0';
+	a->len += len + 1;
+	return (off);
+}
+
+static void
+slug_hash(const char *s, int64_t *h1, int64_t *h2)
+{
+	uint64_t	a = 0xcbf29ce484222325ULL, b = 0x84222325cbf29ce4ULL;
+
+	for (; *s != '\0'; s++) {
+		a = (a ^ (unsigned char)*s) * 0x100000001b3ULL;
+		b = (b + (unsigned char)*s) * 0xc6a4a7935bd1e995ULL;
+		b ^= b >> 29;
+	}
+	*h1 = (int64_t)a;
+	*h2 = (int64_t)b;
+}
+
+/* Remember slug as movie id.  Returns 0 or -1 (out of memory). */
+static int
+catalog_add(struct writer *w, int32_t id, const char *slug)
+{
+	char	**p;
+	size_t	 ncap;
+	int64_t	 h1, h2;
+	int	 found;
+
+	if ((size_t)id >= w->slugcap) {
+		ncap = w->slugcap ? w->slugcap : 1024;
+		while (ncap <= (size_t)id)
+			ncap *= 2;
+		if ((p = realloc(w->slug, ncap * sizeof(*p))) == NULL)
+			return (-1);
+		memset(p + w->slugcap, 0, (ncap - w->slugcap) * sizeof(*p));
+		w->slug = p;
+		w->slugcap = ncap;
+	}
+	if ((w->slug[id] = strdup(slug)) == NULL)
+		return (-1);
+	slug_hash(slug, &h1, &h2);
+	if (hmap_put(&w->byslug, h1, h2, (uint32_t)id, &found) == NULL)
+		return (-1);
+	if (id > w->nmovies)
+		w->nmovies = id;
+	return (0);
+}
+
+/* The id of slug, creating the movie if new.  Returns the id or -1. */
+static int32_t
+movie_id(struct writer *w, const char *slug)
+{
+	uint32_t	*v;
+	int64_t		 h1, h2;
+
+	slug_hash(slug, &h1, &h2);
+	if ((v = hmap_get(&w->byslug, h1, h2)) != NULL) {
+		if (strcmp(w->slug[*v], slug) == 0)
+			return ((int32_t)*v);
+		log_warnx("%s: hash collision between '%s' and '%s'",
+		    __func__, slug, w->slug[*v]);
+		return (-1);
+	}
+	if (catalog_add(w, w->nmovies + 1, slug) == -1)
+		return (-1);
+	return (w->nmovies);
+}
+
+static struct agg_user *
+user_agg(struct writer *w, int64_t user, int64_t ts)
+{
+	struct agg_user	*u;
+	uint32_t	*ix;
+	int		 found;
+
+	if ((ix = hmap_put(&w->user_ix, user, 0, (uint32_t)w->users.len,
+	    &found)) == NULL)
+		return (NULL);
+	if (found) {
+		u = VEC_AT(&w->users, struct agg_user, *ix);
+	} else {
+		if ((u = vec_push(&w->users)) == NULL)
+			return (NULL);
+		u->user = user;
+		u->first_ts = u->last_ts = ts;
+	}
+	if (ts < u->first_ts)
+		u->first_ts = ts;
+	if (ts > u->last_ts)
+		u->last_ts = ts;
+	return (u);
+}
+
+static struct agg_daily *
+daily_agg(struct writer *w, int64_t day, int32_t movie)
+{
+	struct agg_daily	*d;
+	uint32_t		*ix;
+	int			 found;
+
+	if ((ix = hmap_put(&w->daily_ix, day, movie, (uint32_t)w->daily.len,
+	    &found)) == NULL)
+		return (NULL);
+	if (found)
+		return (VEC_AT(&w->daily, struct agg_daily, *ix));
+	if ((d = vec_push(&w->daily)) == NULL)
+		return (NULL);
+	d->day = day;
+	d->movie = movie;
+	return (d);
+}
+
+static int
+add_watch(struct writer *w, const struct parse_event *ev, int32_t movie)
+{
+	struct agg_watch	*a;
+	struct agg_daily	*d;
+	struct agg_user		*u;
+	uint32_t		*ix;
+	int			 found;
+
+	if ((ix = hmap_put(&w->watch_ix, ev->user, movie,
+	    (uint32_t)w->watches.len, &found)) == NULL)
+		return (-1);
+	if (found) {
+		a = VEC_AT(&w->watches, struct agg_watch, *ix);
+	} else {
+		if ((a = vec_push(&w->watches)) == NULL)
+			return (-1);
+		a->user = ev->user;
+		a->movie = movie;
+		a->first_ts = a->last_ts = ev->ts_ms;
+		a->max_minute = ev->minute;
+	}
+	a->minutes++;
+	if (ev->minute > a->max_minute)
+		a->max_minute = ev->minute;
+	if (ev->ts_ms < a->first_ts)
+		a->first_ts = ev->ts_ms;
+	if (ev->ts_ms > a->last_ts)
+		a->last_ts = ev->ts_ms;
+	if ((d = daily_agg(w, ev->ts_ms / DAY_MS, movie)) == NULL ||
+	    (u = user_agg(w, ev->user, ev->ts_ms)) == NULL)
+		return (-1);
+	d->minutes++;
+	u->watch_lines++;
+	return (0);
+}
+
+static int
+add_rate(struct writer *w, const struct parse_event *ev, int32_t movie)
+{
+	struct agg_rate	*r;
+	struct agg_user	*u;
+
+	if ((r = vec_push(&w->rates)) == NULL ||
+	    (u = user_agg(w, ev->user, ev->ts_ms)) == NULL)
+		return (-1);
+	r->user = ev->user;
+	r->movie = movie;
+	r->rating = ev->rating;
+	r->ts = ev->ts_ms;
+	u->ratings++;
+	return (0);
+}
+
+static int
+add_reco(struct writer *w, const struct parse_event *ev)
+{
+	struct agg_reco	*r;
+	struct agg_user	*u;
+	size_t		 i, off, n;
+
+	if ((r = vec_push(&w->recos)) == NULL ||
+	    (u = user_agg(w, ev->user, ev->ts_ms)) == NULL)
+		return (-1);
+	r->ts = ev->ts_ms;
+	r->user = ev->user;
+	r->status = ev->status;
+	r->latency_ms = ev->latency_ms;
+	if ((r->host = arena_add(&w->strs, ev->host, strlen(ev->host))) ==
+	    (size_t)-1 || (r->results = arena_add(&w->strs, "", 0)) ==
+	    (size_t)-1)
+		return (-1);
+	/* Join the results with ',' in place of the NUL just added. */
+	w->strs.len--;
+	for (i = 0; i < ev->nresults; i++) {
+		n = strlen(ev->result[i]);
+		if ((off = arena_add(&w->strs, ",", i > 0 ? 1 : 0)) ==
+		    (size_t)-1)
+			return (-1);
+		w->strs.len--;
+		if (arena_add(&w->strs, ev->result[i], n) == (size_t)-1)
+			return (-1);
+		w->strs.len--;
+	}
+	if (arena_add(&w->strs, "", 0) == (size_t)-1)
+		return (-1);
+	u->recos++;
+	return (0);
+}
+
+static void
+add_sample(struct writer *w, const char *line, size_t len, int reason)
+{
+	struct agg_sample	*s;
+	struct timespec		 ts;
+	char			 buf[SAMPLE_LINE_MAX * 4 + 4];
+	size_t			 i, n = 0;
+	unsigned char		 c;
+
+	if (w->samples.len >= SAMPLES_BATCH)
+		return;
+	/* Keep a printable copy: control and non-ASCII bytes as \xNN. */
+	for (i = 0; i < len && i < SAMPLE_LINE_MAX; i++) {
+		c = (unsigned char)line[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf[n++] = (char)c;
+		else
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+			    "\\x%02x", c);
+	}
+	if (len > SAMPLE_LINE_MAX)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "...");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if ((s = vec_push(&w->samples)) == NULL)
+		return;
+	s->ts = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	s->reason = reason;
+	if ((s->line = arena_add(&w->strs, buf, n)) == (size_t)-1)
+		w->samples.len--;
+}
+
+int
+writer_line(struct writer *w, const char *line, size_t len)
+{
+	struct parse_event	*ev = &w->ev;
+	int32_t			 movie = 0;
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			break;
+	if (i == len)
+		return (PARSE_OK);
+
+	w->pending++;
+	if ((rc = parse_line(line, len, ev)) != PARSE_OK) {
+		w->rej[rc]++;
+		w->stats.rejected[rc]++;
+		add_sample(w, line, len, rc);
+		return (rc);
+	}
+	if (ev->kind != PARSE_RECO &&
+	    (movie = movie_id(w, ev->movie)) == -1) {
+		w->rej[PARSE_ERR_MOVIE]++;
+		w->stats.rejected[PARSE_ERR_MOVIE]++;
+		return (PARSE_ERR_MOVIE);
+	}
+	switch (ev->kind) {
+	case PARSE_WATCH:
+		rc = add_watch(w, ev, movie);
+		break;
+	case PARSE_RATE:
+		rc = add_rate(w, ev, movie);
+		break;
+	default:
+		rc = add_reco(w, ev);
+		break;
+	}
+	if (rc == -1) {
+		/* Out of memory: nothing sensible is left to do. */
+		log_warnx("%s: out of memory", __func__);
+		abort();
+	}
+	if (ev->ts_ms > w->last_ts)
+		w->last_ts = ev->ts_ms;
+	w->acc[ev->kind]++;
+	w->stats.accepted[ev->kind]++;
+	return (PARSE_OK);
+}
+
+int
+writer_movie(struct writer *w, const char *slug, const char *title,
+    int year, const char *genres)
+{
+	struct agg_meta	*m;
+	int32_t		 id;
+
+	if ((id = movie_id(w, slug)) == -1 || (m = vec_push(&w->metas)) ==
+	    NULL)
+		return (-1);
+	m->movie = id;
+	m->year = year;
+	m->title = title ? arena_add(&w->strs, title, strlen(title)) :
+	    (size_t)-1;
+	m->genres = genres ? arena_add(&w->strs, genres, strlen(genres)) :
+	    (size_t)-1;
+	return (0);
+}
+
+void
+writer_slug_title(const char *slug, char *title, size_t titlesz, int *year)
+{
+	size_t	len = strlen(slug), i, n;
+
+	*year = 0;
+	if (len > 5 && slug[len - 5] == '+' &&
+	    strspn(slug + len - 4, "0123456789") == 4) {
+		*year = atoi(slug + len - 4);
+		len -= 5;
+	}
+	for (i = 0, n = 0; i < len && n + 1 < titlesz; i++)
+		title[n++] = slug[i] == '+' ? ' ' : slug[i];
+	title[n] = '\0';
+}
+
+static int
+step_done(struct writer *w, sqlite3_stmt *st)
+{
+	int	rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_warnx("writer: %s", sqlite3_errmsg(w->store.db));
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+count(struct writer *w, const char *name, int64_t delta, int max)
+{
+	sqlite3_stmt	*st = max ? w->st_count_max : w->st_count;
+
+	if (delta == 0 && !max)
+		return (0);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, delta);
+	return (step_done(w, st));
+}
+
+static int
+movie_delta(struct writer *w, int32_t movie, int viewers, int raters)
+{
+	struct movie_delta	*d;
+	uint32_t		*ix;
+	int			 found;
+
+	if ((ix = hmap_put(&w->delta_ix, movie, 0, (uint32_t)w->deltas.len,
+	    &found)) == NULL)
+		return (-1);
+	if (found) {
+		d = VEC_AT(&w->deltas, struct movie_delta, *ix);
+	} else {
+		if ((d = vec_push(&w->deltas)) == NULL)
+			return (-1);
+		d->movie = movie;
+	}
+	d->viewers += viewers;
+	d->raters += raters;
+	return (0);
+}
+
+static int
+commit_movies(struct writer *w, int64_t *newmovies)
+{
+	struct agg_meta	*m;
+	char		 title[PARSE_SLUG_MAX + 1];
+	size_t		 i;
+	int32_t		 id;
+	int		 year;
+
+	for (id = w->committed + 1; id <= w->nmovies; id++) {
+		writer_slug_title(w->slug[id], title, sizeof(title), &year);
+		sqlite3_bind_int(w->st_movie, 1, id);
+		sqlite3_bind_text(w->st_movie, 2, w->slug[id], -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(w->st_movie, 3, title, -1, SQLITE_STATIC);
+		if (year)
+			sqlite3_bind_int(w->st_movie, 4, year);
+		else
+			sqlite3_bind_null(w->st_movie, 4);
+		sqlite3_bind_int64(w->st_movie, 5, w->last_ts);
+		if (step_done(w, w->st_movie) == -1)
+			return (-1);
+		(*newmovies)++;
+	}
+	for (i = 0; i < w->metas.len; i++) {
+		m = VEC_AT(&w->metas, struct agg_meta, i);
+		sqlite3_bind_int(w->st_meta, 1, m->movie);
+		if (m->title != (size_t)-1)
+			sqlite3_bind_text(w->st_meta, 2, w->strs.p + m->title,
+			    -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(w->st_meta, 2);
+		if (m->year)
+			sqlite3_bind_int(w->st_meta, 3, m->year);
+		else
+			sqlite3_bind_null(w->st_meta, 3);
+		if (m->genres != (size_t)-1)
+			sqlite3_bind_text(w->st_meta, 4, w->strs.p + m->genres,
+			    -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(w->st_meta, 4);
+		if (step_done(w, w->st_meta) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+commit_watches(struct writer *w, int64_t *newwatches)
+{
+	struct agg_watch	*a;
+	struct agg_daily	*d;
+	sqlite3_stmt		*st = w->st_watch;
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < w->watches.len; i++) {
+		a = VEC_AT(&w->watches, struct agg_watch, i);
+		sqlite3_bind_int64(st, 1, a->user);
+		sqlite3_bind_int(st, 2, a->movie);
+		sqlite3_bind_int(st, 3, a->minutes);
+		sqlite3_bind_int(st, 4, a->max_minute);
+		sqlite3_bind_int64(st, 5, a->first_ts);
+		sqlite3_bind_int64(st, 6, a->last_ts);
+		rc = sqlite3_step(st);
+		/* The row is new iff its total is this batch's count. */
+		if (rc == SQLITE_ROW &&
+		    sqlite3_column_int64(st, 0) == a->minutes) {
+			if ((d = daily_agg(w, a->first_ts / DAY_MS,
+			    a->movie)) == NULL ||
+			    movie_delta(w, a->movie, 1, 0) == -1) {
+				sqlite3_reset(st);
+				return (-1);
+			}
+			d->viewers++;
+			(*newwatches)++;
+		}
+		if (rc == SQLITE_ROW)
+			rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			log_warnx("writer: watches: %s",
+			    sqlite3_errmsg(w->store.db));
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+static int
+commit_rates(struct writer *w, int64_t *newratings)
+{
+	struct agg_rate		*r;
+	struct agg_daily	*d;
+	sqlite3_stmt		*st;
+	size_t			 i;
+
+	for (i = 0; i < w->rates.len; i++) {
+		r = VEC_AT(&w->rates, struct agg_rate, i);
+		st = w->st_rate_ins;
+		sqlite3_bind_int64(st, 1, r->user);
+		sqlite3_bind_int(st, 2, r->movie);
+		sqlite3_bind_int(st, 3, r->rating);
+		sqlite3_bind_int64(st, 4, r->ts);
+		if (step_done(w, st) == -1)
+			return (-1);
+		if (sqlite3_changes(w->store.db) == 1) {
+			if ((d = daily_agg(w, r->ts / DAY_MS, r->movie)) ==
+			    NULL || movie_delta(w, r->movie, 0, 1) == -1)
+				return (-1);
+			d->raters++;
+			(*newratings)++;
+			continue;
+		}
+		/* Known pair: the latest rating wins. */
+		st = w->st_rate_upd;
+		sqlite3_bind_int64(st, 1, r->user);
+		sqlite3_bind_int(st, 2, r->movie);
+		sqlite3_bind_int(st, 3, r->rating);
+		sqlite3_bind_int64(st, 4, r->ts);
+		if (step_done(w, st) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+commit_users(struct writer *w, int64_t *newusers)
+{
+	struct agg_user	*u;
+	sqlite3_stmt	*st = w->st_user;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < w->users.len; i++) {
+		u = VEC_AT(&w->users, struct agg_user, i);
+		sqlite3_bind_int64(st, 1, u->user);
+		sqlite3_bind_int64(st, 2, u->first_ts);
+		sqlite3_bind_int64(st, 3, u->last_ts);
+		sqlite3_bind_int64(st, 4, u->watch_lines);
+		sqlite3_bind_int64(st, 5, u->ratings);
+		sqlite3_bind_int64(st, 6, u->recos);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) ==
+		    u->watch_lines + u->ratings + u->recos)
+			(*newusers)++;
+		if (rc == SQLITE_ROW)
+			rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			log_warnx("writer: users: %s",
+			    sqlite3_errmsg(w->store.db));
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+static int
+commit_daily(struct writer *w)
+{
+	struct agg_daily	*d;
+	struct movie_delta	*m;
+	size_t			 i;
+
+	for (i = 0; i < w->daily.len; i++) {
+		d = VEC_AT(&w->daily, struct agg_daily, i);
+		sqlite3_bind_int64(w->st_daily, 1, d->day);
+		sqlite3_bind_int(w->st_daily, 2, d->movie);
+		sqlite3_bind_int(w->st_daily, 3, d->viewers);
+		sqlite3_bind_int(w->st_daily, 4, d->minutes);
+		sqlite3_bind_int(w->st_daily, 5, d->raters);
+		if (step_done(w, w->st_daily) == -1)
+			return (-1);
+	}
+	for (i = 0; i < w->deltas.len; i++) {
+		m = VEC_AT(&w->deltas, struct movie_delta, i);
+		sqlite3_bind_int(w->st_delta, 1, m->movie);
+		sqlite3_bind_int(w->st_delta, 2, m->viewers);
+		sqlite3_bind_int(w->st_delta, 3, m->raters);
+		if (step_done(w, w->st_delta) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+commit_recos(struct writer *w)
+{
+	struct agg_reco	*r;
+	sqlite3_stmt	*st = w->st_reco;
+	size_t		 i;
+
+	for (i = 0; i < w->recos.len; i++) {
+		r = VEC_AT(&w->recos, struct agg_reco, i);
+		sqlite3_bind_int64(st, 1, r->ts);
+		sqlite3_bind_int64(st, 2, r->user);
+		sqlite3_bind_text(st, 3, w->strs.p + r->host, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, r->status);
+		sqlite3_bind_int(st, 5, r->latency_ms);
+		sqlite3_bind_text(st, 6, w->strs.p + r->results, -1,
+		    SQLITE_STATIC);
+		if (step_done(w, st) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+commit_counters(struct writer *w, int64_t newmovies, int64_t newwatches,
+    int64_t newratings, int64_t newusers)
+{
+	struct agg_sample	*s;
+	char			 name[64];
+	size_t			 i;
+	int			 k;
+	static const char	*kinds[] = { NULL, "watch", "rate", "reco" };
+
+	for (k = PARSE_WATCH; k <= PARSE_RECO; k++) {
+		snprintf(name, sizeof(name), "accepted_%s", kinds[k]);
+		if (count(w, name, (int64_t)w->acc[k], 0) == -1)
+			return (-1);
+	}
+	for (k = 1; k < PARSE_NREASONS; k++) {
+		snprintf(name, sizeof(name), "rejected_%s",
+		    parse_reason_name(k));
+		if (count(w, name, (int64_t)w->rej[k], 0) == -1)
+			return (-1);
+	}
+	if (count(w, "movies", newmovies, 0) == -1 ||
+	    count(w, "watches", newwatches, 0) == -1 ||
+	    count(w, "ratings", newratings, 0) == -1 ||
+	    count(w, "users", newusers, 0) == -1 ||
+	    count(w, "recos", (int64_t)w->recos.len, 0) == -1 ||
+	    (w->last_ts > 0 && count(w, "last_event_ms", w->last_ts, 1) == -1))
+		return (-1);
+	for (i = 0; i < w->samples.len; i++) {
+		s = VEC_AT(&w->samples, struct agg_sample, i);
+		sqlite3_bind_int64(w->st_sample, 1, s->ts);
+		sqlite3_bind_text(w->st_sample, 2, parse_reason_name(s->reason),
+		    -1, SQLITE_STATIC);
+		sqlite3_bind_text(w->st_sample, 3, w->strs.p + s->line, -1,
+		    SQLITE_STATIC);
+		if (step_done(w, w->st_sample) == -1)
+			return (-1);
+	}
+	if (w->samples.len > 0 && step_done(w, w->st_trim) == -1)
+		return (-1);
+	return (0);
+}
+
+static void
+batch_clear(struct writer *w)
+{
+	hmap_clear(&w->watch_ix);
+	hmap_clear(&w->user_ix);
+	hmap_clear(&w->daily_ix);
+	w->watches.len = w->rates.len = w->users.len = w->daily.len = 0;
+	w->recos.len = w->samples.len = w->metas.len = 0;
+	w->strs.len = 0;
+	w->pending = 0;
+	memset(w->acc, 0, sizeof(w->acc));
+	memset(w->rej, 0, sizeof(w->rej));
+}
+
+int
+writer_commit(struct writer *w)
+{
+	struct agg_daily	*d;
+	int64_t			 nm = 0, nw = 0, nr = 0, nu = 0;
+	size_t			 i;
+
+	if (w->pending == 0 && w->metas.len == 0 &&
+	    w->committed == w->nmovies)
+		return (0);
+
+	/* Derived counts are recomputed by every attempt. */
+	hmap_clear(&w->delta_ix);
+	w->deltas.len = 0;
+	for (i = 0; i < w->daily.len; i++) {
+		d = VEC_AT(&w->daily, struct agg_daily, i);
+		d->viewers = d->raters = 0;
+	}
+
+	if (store_exec(&w->store, "BEGIN IMMEDIATE") == -1)
+		goto fail;
+	if (commit_movies(w, &nm) == -1 || commit_watches(w, &nw) == -1 ||
+	    commit_rates(w, &nr) == -1 || commit_users(w, &nu) == -1 ||
+	    commit_daily(w) == -1 || commit_recos(w) == -1 ||
+	    commit_counters(w, nm, nw, nr, nu) == -1)
+		goto rollback;
+	if (store_exec(&w->store, "COMMIT") == -1)
+		goto rollback;
+
+	w->committed = w->nmovies;
+	w->stats.commits++;
+	w->stats.committed += w->pending;
+	batch_clear(w);
+	return (0);
+
+rollback:
+	(void)store_exec(&w->store, "ROLLBACK");
+fail:
+	log_warnx("%s: batch of %zu lines kept for a retry", __func__,
+	    w->pending);
+	return (-1);
+}
+
+size_t
+writer_pending(const struct writer *w)
+{
+	return (w->pending);
+}
+
+void
+writer_stats(const struct writer *w, struct writer_stats *st)
+{
+	*st = w->stats;
+}
+
+static const struct {
+	size_t		 off;
+	const char	*sql;
+} statements[] = {
+	{ offsetof(struct writer, st_movie),
+	    "INSERT INTO movies (id, slug, title, year, first_ts) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)" },
+	{ offsetof(struct writer, st_meta),
+	    "UPDATE movies SET title = COALESCE(?2, title), "
+	    "year = COALESCE(?3, year), genres = COALESCE(?4, genres) "
+	    "WHERE id = ?1" },
+	{ offsetof(struct writer, st_watch),
+	    "INSERT INTO watches VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT DO UPDATE SET minutes = minutes + excluded.minutes, "
+	    "max_minute = MAX(max_minute, excluded.max_minute), "
+	    "first_ts = MIN(first_ts, excluded.first_ts), "
+	    "last_ts = MAX(last_ts, excluded.last_ts) RETURNING minutes" },
+	{ offsetof(struct writer, st_rate_ins),
+	    "INSERT INTO ratings VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT DO NOTHING" },
+	{ offsetof(struct writer, st_rate_upd),
+	    "UPDATE ratings SET rating = ?3, ts = ?4 "
+	    "WHERE user_id = ?1 AND movie_id = ?2 AND ts <= ?4" },
+	{ offsetof(struct writer, st_user),
+	    "INSERT INTO users VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT DO UPDATE SET first_ts = MIN(first_ts, "
+	    "excluded.first_ts), last_ts = MAX(last_ts, excluded.last_ts), "
+	    "watch_lines = watch_lines + excluded.watch_lines, "
+	    "ratings = ratings + excluded.ratings, "
+	    "recos = recos + excluded.recos "
+	    "RETURNING watch_lines + ratings + recos" },
+	{ offsetof(struct writer, st_daily),
+	    "INSERT INTO movie_daily VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT DO UPDATE SET viewers = viewers + excluded.viewers, "
+	    "minutes = minutes + excluded.minutes, "
+	    "raters = raters + excluded.raters" },
+	{ offsetof(struct writer, st_delta),
+	    "UPDATE movies SET viewers = viewers + ?2, raters = raters + ?3 "
+	    "WHERE id = ?1" },
+	{ offsetof(struct writer, st_reco),
+	    "INSERT INTO reco_log (ts, user_id, source, host, status, "
+	    "latency_ms, results) VALUES (?1, ?2, 'external', ?3, ?4, ?5, ?6)" },
+	{ offsetof(struct writer, st_count),
+	    "INSERT INTO counters VALUES (?1, ?2) "
+	    "ON CONFLICT DO UPDATE SET value = value + excluded.value" },
+	{ offsetof(struct writer, st_count_max),
+	    "INSERT INTO counters VALUES (?1, ?2) "
+	    "ON CONFLICT DO UPDATE SET value = MAX(value, excluded.value)" },
+	{ offsetof(struct writer, st_sample),
+	    "INSERT INTO reject_samples (ts, reason, line) VALUES (?1, ?2, ?3)" },
+	{ offsetof(struct writer, st_trim),
+	    "DELETE FROM reject_samples WHERE id <= "
+	    "(SELECT MAX(id) FROM reject_samples) - " SAMPLES_KEPT },
+};
+
+static int
+load_catalog(struct writer *w)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(w->store.db, "SELECT id, slug FROM movies",
+	    -1, &st, NULL) != SQLITE_OK)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (catalog_add(w, sqlite3_column_int(st, 0),
+		    (const char *)sqlite3_column_text(st, 1)) == -1) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	w->committed = w->nmovies;
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+struct writer *
+writer_open(const char *data_dir)
+{
+	struct writer	*w;
+	sqlite3_stmt	**st;
+	size_t		 i;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return (NULL);
+	w->watches.size = sizeof(struct agg_watch);
+	w->rates.size = sizeof(struct agg_rate);
+	w->users.size = sizeof(struct agg_user);
+	w->daily.size = sizeof(struct agg_daily);
+	w->recos.size = sizeof(struct agg_reco);
+	w->samples.size = sizeof(struct agg_sample);
+	w->metas.size = sizeof(struct agg_meta);
+	w->deltas.size = sizeof(struct movie_delta);
+	if (store_open(&w->store, data_dir, STORE_CREATE) == -1) {
+		free(w);
+		return (NULL);
+	}
+	/* A commit is durable once it returns: SYNC promises that. */
+	if (store_exec(&w->store, "PRAGMA synchronous=FULL") == -1)
+		goto fail;
+	for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
+		st = (sqlite3_stmt **)(void *)((char *)w + statements[i].off);
+		if (sqlite3_prepare_v3(w->store.db, statements[i].sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+			fprintf(stderr, "cinerec: %s: %s\n", __func__,
+			    sqlite3_errmsg(w->store.db));
+			goto fail;
+		}
+	}
+	if (load_catalog(w) == -1) {
+		fprintf(stderr, "cinerec: %s: cannot load the catalogue: %s\n",
+		    __func__, sqlite3_errmsg(w->store.db));
+		goto fail;
+	}
+	return (w);
+
+fail:
+	(void)writer_close(w);
+	return (NULL);
+}
+
+int
+writer_close(struct writer *w)
+{
+	sqlite3_stmt	**st;
+	size_t		 i;
+	int32_t		 id;
+	int		 rc = 0;
+
+	if (w == NULL)
+		return (0);
+	if (w->store.db != NULL && w->st_trim != NULL)
+		rc = writer_commit(w);
+	for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
+		st = (sqlite3_stmt **)(void *)((char *)w + statements[i].off);
+		sqlite3_finalize(*st);
+	}
+	store_close(&w->store);
+	for (id = 0; (size_t)id < w->slugcap; id++)
+		free(w->slug[id]);
+	free(w->slug);
+	hmap_free(&w->byslug);
+	hmap_free(&w->watch_ix);
+	hmap_free(&w->user_ix);
+	hmap_free(&w->daily_ix);
+	hmap_free(&w->delta_ix);
+	free(w->watches.p);
+	free(w->rates.p);
+	free(w->users.p);
+	free(w->daily.p);
+	free(w->recos.p);
+	free(w->samples.p);
+	free(w->metas.p);
+	free(w->deltas.p);
+	free(w->strs.p);
+	free(w);
+	return (rc);
+}

@@ -1,0 +1,66 @@
+/*
+ * The single writer: every change to the database goes through here.  Log
+ * lines are parsed, aggregated in memory (minute lines fold into one row per
+ * user and movie) and written in one transaction per batch.  A writer is
+ * used from one thread.
+ */
+#ifndef CINEREC_WRITER_H
+#define CINEREC_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse.h"
+
+/* Lines seen since the writer was opened. */
+struct writer_stats {
+	uint64_t	accepted[PARSE_RECO + 1];	/* by enum parse_kind */
+	uint64_t	rejected[PARSE_NREASONS];	/* by enum parse_reason */
+	uint64_t	commits;			/* transactions */
+	uint64_t	committed;			/* lines in them */
+};
+
+struct writer;
+
+/*
+ * Open the database in data_dir (created and migrated if needed) for
+ * writing.  Returns the writer, or NULL with a message on stderr.
+ */
+struct writer	*writer_open(const char *data_dir);
+
+/*
+ * Parse one line (no '\n') and add it to the pending batch.  Returns
+ * PARSE_OK if it was accepted, else the rejection reason (counted, and a
+ * sample kept).  Blank lines are ignored and return PARSE_OK without being
+ * counted.  Nothing is written until writer_commit.
+ */
+int		 writer_line(struct writer *w, const char *line, size_t len);
+
+/*
+ * Add or complete a movie's catalogue entry (title, year, genres may be NULL
+ * or 0 when unknown).  Pending until writer_commit.  Returns 0 or -1.
+ */
+int		 writer_movie(struct writer *w, const char *slug,
+		    const char *title, int year, const char *genres);
+
+/*
+ * Write the pending batch in one transaction.  Returns 0 (the batch is
+ * durable and cleared), or -1 (logged; the batch stays pending and the next
+ * commit retries it).
+ */
+int		 writer_commit(struct writer *w);
+
+/* Lines accepted or rejected and not yet committed. */
+size_t		 writer_pending(const struct writer *w);
+
+/* Copy the totals since open into st. */
+void		 writer_stats(const struct writer *w, struct writer_stats *st);
+
+/* Commit what is pending, then close.  Returns the commit's result. */
+int		 writer_close(struct writer *w);
+
+/* Title and year guessed from a slug ("the+lion+king+1994"); year 0 if none. */
+void		 writer_slug_title(const char *slug, char *title, size_t titlesz,
+		    int *year);
+
+#endif
