@@ -112,7 +112,9 @@ api_health(struct http_request *req)
 
 	if (!only(req, HTTP_METHOD_GET, "GET"))
 		return (KORE_RESULT_OK);
-	ok = store_counts(&srv.store, &c) == 0;
+	/* A fresh snapshot: /health reports what is committed now. */
+	ok = store_snapshot(&srv.store) == 0 &&
+	    store_counts(&srv.store, &c) == 0;
 	kore_buf_init(&b, 512);
 	kore_buf_appendf(&b, "{\"status\":\"%s\",\"version\":\"%s\","
 	    "\"uptime_s\":%lld,\"database\":{\"ok\":%s,\"schema\":%d,"

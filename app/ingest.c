@@ -176,7 +176,7 @@ conn_line(void *arg, const char *line, size_t len)
 	rc = writer_line(c->ing->w, line, len);
 	if (rc == PARSE_OK)
 		c->accepted++;
-	else
+	else if (rc != WRITER_BLANK)
 		c->rejected[rc]++;
 	return (0);
 }

@@ -223,6 +223,7 @@ kore_worker_configure(void)
 		return;
 	}
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
+	(void)store_snapshot(&srv.store);
 	kore_timer_add(refresh_tick, 1000, NULL, 0);
 
 	if (worker->id != 1)
@@ -252,11 +253,17 @@ kore_worker_teardown(void)
 	store_close(&srv.store);
 }
 
-/* Reload the popularity ranking when the database changed. */
+/*
+ * Every second: end the worker's read snapshot, reload the ranking if the
+ * database changed, and start a new snapshot for the requests to come.
+ */
 static void
 refresh_tick(void *arg, u_int64_t now)
 {
 	(void)arg;
 	(void)now;
+	if (!sqlite3_get_autocommit(srv.store.db))
+		(void)store_exec(&srv.store, "COMMIT");
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 0);
+	(void)store_snapshot(&srv.store);
 }

@@ -187,7 +187,9 @@ store_open(struct store *s, const char *data_dir, int flags)
 	if (!(flags & STORE_RDONLY) &&
 	    store_exec(s, "PRAGMA journal_mode=WAL") == -1)
 		goto fail;
-	if (store_exec(s, "PRAGMA synchronous=NORMAL") == -1)
+	/* Pages through the shared page cache, not pread copies. */
+	if (store_exec(s, "PRAGMA synchronous=NORMAL") == -1 ||
+	    store_exec(s, "PRAGMA mmap_size=1073741824") == -1)
 		goto fail;
 	if ((flags & STORE_CREATE) && migrate(s) == -1)
 		goto fail;
@@ -202,11 +204,11 @@ store_open(struct store *s, const char *data_dir, int flags)
 			goto fail;
 		}
 	}
+	/* One statement, so one read transaction, and no sorting in SQL. */
 	if (sqlite3_prepare_v3(s->db,
-	    "SELECT movie_id FROM watches WHERE user_id = ?1 "
-	    "UNION SELECT movie_id FROM ratings WHERE user_id = ?1 "
-	    "ORDER BY 1", -1, SQLITE_PREPARE_PERSISTENT, &s->st_seen,
-	    NULL) != SQLITE_OK ||
+	    "SELECT movie_id FROM watches WHERE user_id = ?1 UNION ALL "
+	    "SELECT movie_id FROM ratings WHERE user_id = ?1", -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->st_seen, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(s->db,
 	    "SELECT value FROM counters WHERE name = ?1", -1,
 	    SQLITE_PREPARE_PERSISTENT, &s->st_counter, NULL) != SQLITE_OK) {
@@ -232,16 +234,17 @@ store_close(struct store *s)
 	s->db = NULL;
 }
 
-int
-store_seen(struct store *s, int64_t user, int32_t **ids, size_t *cap)
+/* Append the ids st yields for user to *ids[*n...]; 0 or an SQLite error. */
+static int
+collect(sqlite3_stmt *st, int64_t user, int32_t **ids, size_t *n,
+    size_t *cap)
 {
 	int32_t		*p;
-	size_t		 n = 0;
 	int		 rc;
 
-	sqlite3_bind_int64(s->st_seen, 1, user);
-	while ((rc = sqlite3_step(s->st_seen)) == SQLITE_ROW) {
-		if (n == *cap) {
+	sqlite3_bind_int64(st, 1, user);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == *cap) {
 			*cap = *cap ? *cap * 2 : 64;
 			if ((p = realloc(*ids, *cap * sizeof(**ids))) == NULL) {
 				rc = SQLITE_NOMEM;
@@ -249,12 +252,37 @@ store_seen(struct store *s, int64_t user, int32_t **ids, size_t *cap)
 			}
 			*ids = p;
 		}
-		(*ids)[n++] = (int32_t)sqlite3_column_int(s->st_seen, 0);
+		(*ids)[(*n)++] = (int32_t)sqlite3_column_int(st, 0);
 	}
-	sqlite3_reset(s->st_seen);
-	if (rc != SQLITE_DONE) {
+	sqlite3_reset(st);
+	return (rc == SQLITE_DONE ? 0 : rc);
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	int32_t	x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+int
+store_seen(struct store *s, int64_t user, int32_t **ids, size_t *cap)
+{
+	size_t	n = 0, i, k;
+	int	rc;
+
+	if ((rc = collect(s->st_seen, user, ids, &n, cap)) != 0) {
 		log_warnx("%s: %s", __func__, sqlite3_errstr(rc));
 		return (-1);
+	}
+	if (n > 1) {
+		/* Rated movies are mostly watched ones: sort, drop repeats. */
+		qsort(*ids, n, sizeof(**ids), cmp_id);
+		for (i = 1, k = 1; i < n; i++)
+			if ((*ids)[i] != (*ids)[k - 1])
+				(*ids)[k++] = (*ids)[i];
+		n = k;
 	}
 	return ((int)n);
 }
@@ -293,6 +321,14 @@ store_counts(struct store *s, struct store_counts *c)
 	    "WHERE name LIKE 'rejected\\_%' ESCAPE '\\'", &c->rejected) == -1)
 		return (-1);
 	return (0);
+}
+
+int
+store_snapshot(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db) && store_exec(s, "COMMIT") == -1)
+		return (-1);
+	return (store_exec(s, "BEGIN"));
 }
 
 int64_t

@@ -63,6 +63,15 @@ int	store_counts(struct store *s, struct store_counts *c);
  */
 int64_t	store_data_version(struct store *s);
 
+/*
+ * End the connection's read transaction, if any, and begin a new one: the
+ * reads that follow see one snapshot, taken at the first of them, without
+ * the per-statement locking cost.  A reader calls this periodically (the
+ * server: every second) so it sees new data and the WAL can be recycled.
+ * Returns 0 or -1.
+ */
+int	store_snapshot(struct store *s);
+
 /* Run sql (no results wanted).  Returns 0, or -1 with a logged message. */
 int	store_exec(struct store *s, const char *sql);
 

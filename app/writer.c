@@ -400,7 +400,7 @@ writer_line(struct writer *w, const char *line, size_t len)
 		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
 			break;
 	if (i == len)
-		return (PARSE_OK);
+		return (WRITER_BLANK);
 
 	w->pending++;
 	if ((rc = parse_line(line, len, ev)) != PARSE_OK) {

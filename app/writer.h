@@ -20,6 +20,8 @@ struct writer_stats {
 	uint64_t	committed;			/* lines in them */
 };
 
+#define WRITER_BLANK	(-1)	/* writer_line: an empty line, ignored */
+
 struct writer;
 
 /*
@@ -31,8 +33,8 @@ struct writer	*writer_open(const char *data_dir);
 /*
  * Parse one line (no '\n') and add it to the pending batch.  Returns
  * PARSE_OK if it was accepted, else the rejection reason (counted, and a
- * sample kept).  Blank lines are ignored and return PARSE_OK without being
- * counted.  Nothing is written until writer_commit.
+ * sample kept).  Blank lines are ignored: WRITER_BLANK, not counted.
+ * Nothing is written until writer_commit.
  */
 int		 writer_line(struct writer *w, const char *line, size_t len);
 

@@ -1,0 +1,345 @@
+/*
+ * Integration test harness (see harness.h): processes, sockets, a tiny HTTP
+ * client.  Plain POSIX, so the tests exercise the real binary from outside.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+const char *
+h_bin(void)
+{
+	const char	*b = getenv("CINEREC_BIN");
+
+	return (b != NULL ? b : "build/cinerec");
+}
+
+void
+h_tmpdir(char *buf, size_t sz)
+{
+	snprintf(buf, sz, "/tmp/cinerec-it-XXXXXX");
+	cr_assert_not_null(mkdtemp(buf), "mkdtemp: %s", strerror(errno));
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return (remove(path));
+}
+
+void
+h_rmrf(const char *dir)
+{
+	if (dir[0] != '\0')
+		(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+h_free_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd != -1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	cr_assert(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return (port);
+}
+
+static int
+try_connect(int port)
+{
+	struct sockaddr_in	sin;
+	int			fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return (-1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+int
+h_connect(int port)
+{
+	int	fd = try_connect(port);
+
+	cr_assert(fd != -1, "connect to %d: %s", port, strerror(errno));
+	return (fd);
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+void
+h_start(struct h_server *s, const char *const *extra)
+{
+	struct h_reply	*r;
+	char		 http[32], ingest[32];
+	const char	*argv[32];
+	int		 n = 0, i, fd;
+
+	if (s->dir[0] == '\0')
+		h_tmpdir(s->dir, sizeof(s->dir));
+	s->http_port = h_free_port();
+	s->ingest_port = h_free_port();
+	snprintf(s->log, sizeof(s->log), "%s.log", s->dir);
+	snprintf(http, sizeof(http), "127.0.0.1:%d", s->http_port);
+	snprintf(ingest, sizeof(ingest), "127.0.0.1:%d", s->ingest_port);
+	argv[n++] = h_bin();
+	argv[n++] = "serve";
+	argv[n++] = "--data-dir";
+	argv[n++] = s->dir;
+	argv[n++] = "--http";
+	argv[n++] = http;
+	argv[n++] = "--ingest";
+	argv[n++] = ingest;
+	for (i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+
+	s->pid = fork();
+	cr_assert(s->pid != -1);
+	if (s->pid == 0) {
+		fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	r = malloc(sizeof(*r));
+	for (i = 0; i < 200; i++) {
+		sleep_ms(50);
+		if ((fd = try_connect(s->http_port)) == -1)
+			continue;
+		close(fd);
+		if ((fd = try_connect(s->ingest_port)) == -1)
+			continue;
+		close(fd);
+		h_http(s->http_port, "GET", "/health", NULL, NULL, 0, r);
+		if (r->status == 200)
+			break;
+	}
+	free(r);
+	cr_assert(i < 200, "the server did not come up (log: %s)", s->log);
+}
+
+int
+h_stop(struct h_server *s)
+{
+	int	status, i;
+
+	if (s->pid <= 0)
+		return (0);
+	kill(s->pid, SIGTERM);
+	for (i = 0; i < 300; i++) {
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid)
+			break;
+		sleep_ms(50);
+	}
+	if (i == 300) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, &status, 0);
+		s->pid = 0;
+		cr_assert_fail("the server did not stop within 15 s on SIGTERM");
+	}
+	s->pid = 0;
+	return (WIFEXITED(status) ? WEXITSTATUS(status) :
+	    128 + WTERMSIG(status));
+}
+
+void
+h_cleanup(struct h_server *s)
+{
+	if (s->pid > 0)
+		(void)h_stop(s);
+	h_rmrf(s->dir);
+	if (s->log[0] != '\0')
+		(void)unlink(s->log);
+}
+
+void
+h_send(int fd, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		cr_assert(n > 0, "write: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+int
+h_readline(int fd, char *buf, size_t sz, int timeout_ms)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	size_t		n = 0;
+	char		c;
+
+	while (n + 1 < sz) {
+		if (poll(&pfd, 1, timeout_ms) != 1)
+			return (-1);
+		if (read(fd, &c, 1) != 1)
+			return (-1);
+		if (c == '\n')
+			break;
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	return ((int)n);
+}
+
+long
+h_sync(int fd)
+{
+	char	line[128];
+
+	h_send(fd, "SYNC\n", 5);
+	cr_assert(h_readline(fd, line, sizeof(line), 15000) > 0,
+	    "no answer to SYNC");
+	cr_assert(strncmp(line, "OK ", 3) == 0, "SYNC answered '%s'", line);
+	return (strtol(line + 3, NULL, 10));
+}
+
+void
+h_http(int port, const char *method, const char *path, const char *headers,
+    const char *body, size_t bodylen, struct h_reply *r)
+{
+	char	 req[4096], *all, *sep;
+	size_t	 cap = 1 << 20, len = 0, hl;
+	ssize_t	 n;
+	int	 fd, i;
+
+	memset(r, 0, sizeof(*r));
+	fd = h_connect(port);
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n%sContent-Length: %zu\r\n\r\n", method, path,
+	    headers ? headers : "", body ? bodylen : 0);
+	h_send(fd, req, (size_t)n);
+	if (body != NULL)
+		h_send(fd, body, bodylen);
+	all = malloc(cap + 1);
+	while ((n = read(fd, all + len, cap - len)) > 0 && len < cap)
+		len += (size_t)n;
+	close(fd);
+	all[len] = '\0';
+	if (len > 12 && strncmp(all, "HTTP/1.1 ", 9) == 0)
+		r->status = atoi(all + 9);
+	if ((sep = strstr(all, "\r\n\r\n")) != NULL) {
+		hl = (size_t)(sep - all);
+		if (hl >= sizeof(r->headers))
+			hl = sizeof(r->headers) - 1;
+		memcpy(r->headers, all, hl);
+		for (i = 0; r->headers[i] != '\0'; i++)
+			if (r->headers[i] >= 'A' && r->headers[i] <= 'Z')
+				r->headers[i] += 'a' - 'A';
+		r->len = len - (size_t)(sep + 4 - all);
+		if (r->len >= sizeof(r->body))
+			r->len = sizeof(r->body) - 1;
+		memcpy(r->body, sep + 4, r->len);
+		r->body[r->len] = '\0';
+	}
+	free(all);
+}
+
+int
+h_run(const char *const *argv, const char *stdin_data, char *out,
+    size_t outsz)
+{
+	int	in[2], outp[2], status;
+	pid_t	pid;
+	size_t	len = 0;
+	ssize_t	n;
+
+	cr_assert(pipe(in) == 0 && pipe(outp) == 0);
+	pid = fork();
+	cr_assert(pid != -1);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(outp[1], 1);
+		dup2(outp[1], 2);
+		close(in[1]);
+		close(outp[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(outp[1]);
+	if (stdin_data != NULL)
+		h_send(in[1], stdin_data, strlen(stdin_data));
+	close(in[1]);
+	for (;;) {
+		char	scratch[4096];
+
+		/* Past outsz, read on (and drop) so the child never blocks. */
+		if (len + 1 < outsz)
+			n = read(outp[0], out + len, outsz - 1 - len);
+		else
+			n = read(outp[0], scratch, sizeof(scratch));
+		if (n <= 0)
+			break;
+		if (len + 1 < outsz)
+			len += (size_t)n;
+	}
+	out[len] = '\0';
+	close(outp[0]);
+	waitpid(pid, &status, 0);
+	return (WIFEXITED(status) ? WEXITSTATUS(status) : 128 +
+	    WTERMSIG(status));
+}
+
+long long
+h_json_int(const char *json, const char *key)
+{
+	char		 pat[128];
+	const char	*p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	cr_assert_not_null(p, "no \"%s\" in %s", key, json);
+	return (strtoll(p + strlen(pat), NULL, 10));
+}

@@ -1,0 +1,75 @@
+/*
+ * Integration test harness: start the real build/cinerec on free loopback
+ * ports with a temporary data dir, talk to it over HTTP and TCP, stop it.
+ * Every helper fails the current Criterion test on an unexpected error.
+ */
+#ifndef CINEREC_HARNESS_H
+#define CINEREC_HARNESS_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+struct h_server {
+	pid_t	pid;		/* 0 when not running */
+	char	dir[256];	/* data dir (removed by h_cleanup) */
+	char	log[300];	/* the server's stdout and stderr */
+	int	http_port;
+	int	ingest_port;
+};
+
+struct h_reply {
+	int	status;		/* HTTP status, 0 if none */
+	char	headers[4096];	/* raw, lower-case names */
+	char	body[1 << 16];	/* NUL-terminated */
+	size_t	len;		/* of body */
+};
+
+/* The binary under test: $CINEREC_BIN, else build/cinerec. */
+const char	*h_bin(void);
+
+/* A fresh temporary directory into buf (removed by h_rmrf). */
+void	 h_tmpdir(char *buf, size_t sz);
+void	 h_rmrf(const char *dir);
+
+/* A loopback port that was free a moment ago. */
+int	 h_free_port(void);
+
+/*
+ * Start `cinerec serve` in s->dir (made if s->dir is empty) with extra
+ * arguments (NULL-terminated, may be NULL); wait until /health answers and
+ * the ingest port accepts.  Fails the test if it does not come up.
+ */
+void	 h_start(struct h_server *s, const char *const *extra);
+
+/* SIGTERM, wait; returns the exit status (or 128 + signal). */
+int	 h_stop(struct h_server *s);
+
+/* Stop if running, remove the data dir. */
+void	 h_cleanup(struct h_server *s);
+
+/* One HTTP/1.1 request (Connection: close); body may be NULL. */
+void	 h_http(int port, const char *method, const char *path,
+	    const char *headers, const char *body, size_t bodylen,
+	    struct h_reply *r);
+
+/* TCP to 127.0.0.1:port; the fd, or the test fails. */
+int	 h_connect(int port);
+
+/* Write all of s. */
+void	 h_send(int fd, const char *s, size_t len);
+
+/* Read one line (without '\n') within timeout_ms; -1 on EOF/timeout. */
+int	 h_readline(int fd, char *buf, size_t sz, int timeout_ms);
+
+/* Send SYNC and return n from "OK n", or fail the test. */
+long	 h_sync(int fd);
+
+/* Run the binary with args (NULL-terminated), capture stdout+stderr. */
+int	 h_run(const char *const *argv, const char *stdin_data, char *out,
+	    size_t outsz);
+
+/* Read a number from the server's JSON text: the value after "key":. */
+long long h_json_int(const char *json, const char *key);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * Integration tests of the command line: the real binary run as a user
+ * would, its output and exit status.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+static char	dir[256];
+static char	out[1 << 20];
+
+static void
+setup(void)
+{
+	h_tmpdir(dir, sizeof(dir));
+}
+
+static void
+teardown(void)
+{
+	h_rmrf(dir);
+}
+
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(cli, help_version_and_usage_errors)
+{
+	const char	*help[] = { h_bin(), "help", NULL };
+	const char	*none[] = { h_bin(), NULL };
+	const char	*version[] = { h_bin(), "version", NULL };
+	const char	*unknown[] = { h_bin(), "frobnicate", NULL };
+	const char	*subhelp[] = { h_bin(), "import", "--help", NULL };
+	const char	*badopt[] = { h_bin(), "import", "--bogus", "x", NULL };
+	const char	*servehelp[] = { h_bin(), "serve", "--help", NULL };
+
+	cr_assert_eq(h_run(help, NULL, out, sizeof(out)), 0);
+	cr_assert(strstr(out, "import-movielens"), "%s", out);
+	cr_assert(strstr(out, "serve"));
+	cr_assert_eq(h_run(none, NULL, out, sizeof(out)), 2);
+	cr_assert_eq(h_run(version, NULL, out, sizeof(out)), 0);
+	cr_assert(strncmp(out, "cinerec ", 8) == 0, "%s", out);
+	cr_assert_eq(h_run(unknown, NULL, out, sizeof(out)), 2);
+	cr_assert(strstr(out, "no command 'frobnicate'"), "%s", out);
+	cr_assert_eq(h_run(subhelp, NULL, out, sizeof(out)), 0);
+	cr_assert(strstr(out, "usage: cinerec import"), "%s", out);
+	cr_assert_eq(h_run(badopt, NULL, out, sizeof(out)), 2);
+	cr_assert_eq(h_run(servehelp, NULL, out, sizeof(out)), 0);
+	cr_assert(strstr(out, "popularity_window_days = 7"), "%s", out);
+}
+
+Test(cli, import_counts_and_exits_zero_on_bad_lines)
+{
+	const char	*argv[] = { h_bin(), "import", "--data-dir", dir, "-",
+			    NULL };
+	const char	*lines =
+	    "2026-01-01T00:00:00,1,GET /data/m/a+movie+2000/1.mpg\n"
+	    "2026-01-01T00:00:00,1,GET /data/m/a+movie+2000/2.mpg\n"
+	    "2026-01-01T00:00:00,1,GET /rate/a+movie+2000=6\n"
+	    "garbage\n"
+	    "2026-01-01T00:00:00,2,GET /rate/a+movie+2000=5";
+
+	cr_assert_eq(h_run(argv, lines, out, sizeof(out)), 0, "%s", out);
+	cr_assert(strstr(out, "accepted 3 lines (watch 2, rate 1, reco 0)"),
+	    "%s", out);
+	cr_assert(strstr(out, "rejected 2 lines"), "%s", out);
+	cr_assert(strstr(out, "bad_rating   1"), "%s", out);
+}
+
+Test(cli, import_of_a_missing_file_is_an_error)
+{
+	const char	*argv[] = { h_bin(), "import", "--data-dir", dir,
+			    "/nonexistent/events.log", NULL };
+
+	cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 1);
+	cr_assert(strstr(out, "/nonexistent/events.log"), "%s", out);
+}
+
+Test(cli, demo_is_deterministic_and_loads)
+{
+	const char	*print[] = { h_bin(), "demo", "--print", "--users",
+			    "4", "--movies", "30", "--seed", "7", NULL };
+	const char	*print2[] = { h_bin(), "demo", "--print", "--users",
+			    "4", "--movies", "30", "--seed", "8", NULL };
+	const char	*load[] = { h_bin(), "demo", "--data-dir", dir,
+			    "--users", "4", "--movies", "30", "--seed", "7",
+			    NULL };
+	char		*first;
+	size_t		 nlines = 0;
+	char		*p;
+
+	cr_assert_eq(h_run(print, NULL, out, sizeof(out)), 0);
+	first = strdup(out);
+	for (p = first; *p != '\0'; p++)
+		nlines += *p == '\n';
+	cr_assert_eq(h_run(print, NULL, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, first, "same seed, same world");
+	cr_assert_eq(h_run(print2, NULL, out, sizeof(out)), 0);
+	cr_assert_str_neq(out, first, "another seed, another world");
+	free(first);
+	cr_assert_eq(h_run(load, NULL, out, sizeof(out)), 0, "%s", out);
+	cr_assert(strstr(out, "rejected 0 lines"), "%s", out);
+	cr_assert(nlines > 100, "%zu lines", nlines);
+}

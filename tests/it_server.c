@@ -1,0 +1,379 @@
+/*
+ * Integration tests of `cinerec serve`: the real binary on free loopback
+ * ports with a temporary SQLite file, driven over TCP ingest and HTTP.
+ */
+#include <sys/socket.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include "harness.h"
+
+static struct h_server	srv;
+
+static void
+setup(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	memset(&srv, 0, sizeof(srv));
+}
+
+static void
+teardown(void)
+{
+	h_cleanup(&srv);
+}
+
+TestSuite(server, .init = setup, .fini = teardown, .timeout = 120);
+
+/* A counter from the server's database, read with SQLite directly. */
+static long long
+db_counter(const char *dir, const char *name)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		 path[512];
+	long long	 v = -1;
+
+	snprintf(path, sizeof(path), "%s/cinerec.db", dir);
+	cr_assert(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK);
+	cr_assert(sqlite3_prepare_v2(db, "SELECT COALESCE((SELECT value "
+	    "FROM counters WHERE name = ?), 0)", -1, &st, NULL) == SQLITE_OK);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return (v);
+}
+
+static void
+watch(char *buf, size_t sz, int user, const char *movie, int minute)
+{
+	snprintf(buf, sz, "2026-01-0%dT10:%02d:00.123,%d,GET /data/m/%s/%d.mpg\n",
+	    1 + minute / 60 % 9, minute % 60, user, movie, minute);
+}
+
+Test(server, health_on_a_fresh_database)
+{
+	struct h_reply	r;
+
+	h_start(&srv, NULL);
+	h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	cr_assert_eq(r.status, 200);
+	cr_assert(strstr(r.headers, "content-type: application/json"));
+	cr_assert(strstr(r.body, "\"status\":\"ok\""), "%s", r.body);
+	cr_assert_eq(h_json_int(r.body, "schema"), 1);
+	cr_assert_eq(h_json_int(r.body, "movies"), 0);
+	cr_assert_eq(h_json_int(r.body, "lines_accepted"), 0);
+	cr_assert_eq(h_stop(&srv), 0, "exit status");
+}
+
+Test(server, empty_catalogue_answers_an_empty_line)
+{
+	struct h_reply	r;
+
+	h_start(&srv, NULL);
+	h_http(srv.http_port, "GET", "/recommend/42", NULL, NULL, 0, &r);
+	cr_assert_eq(r.status, 200);
+	cr_assert(strstr(r.headers, "content-type: text/plain"));
+	cr_assert_str_eq(r.body, "\n");
+}
+
+Test(server, invalid_user_ids_get_400_with_a_reason)
+{
+	static const char	*bad[] = { "/recommend/abc", "/recommend/-5",
+				    "/recommend/99999999999999999999",
+				    "/recommend/", "/recommend/12a",
+				    "/recommend/1.5" };
+	struct h_reply		 r;
+	size_t			 i;
+
+	h_start(&srv, NULL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		h_http(srv.http_port, "GET", bad[i], NULL, NULL, 0, &r);
+		cr_assert_eq(r.status, 400, "%s gave %d", bad[i], r.status);
+		cr_assert(r.len > 1 && r.body[r.len - 1] == '\n' &&
+		    strchr(r.body, '\n') == r.body + r.len - 1,
+		    "%s: not one line: '%s'", bad[i], r.body);
+	}
+	h_http(srv.http_port, "POST", "/recommend/1", NULL, "", 0, &r);
+	cr_assert_eq(r.status, 405);
+}
+
+Test(server, tcp_ingest_then_recommend_excludes_what_was_watched)
+{
+	struct h_reply	 r;
+	char		 line[256], buf[8192];
+	int		 fd, u, m;
+	size_t		 n = 0;
+	static const char *movies[] = { "the+lion+king+1994",
+	    "am%C3%A9lie+2001", "monsters_+inc.+2001",
+	    "cheech++chong+get+out+of+my+room+1985" };
+
+	h_start(&srv, NULL);
+	fd = h_connect(srv.ingest_port);
+	/* Popularity: movie m is watched by 10 - 2m users (m = 0..3). */
+	for (m = 0; m < 4; m++) {
+		for (u = 1; u <= 10 - 2 * m; u++) {
+			watch(line, sizeof(line), u, movies[m], 1);
+			memcpy(buf + n, line, strlen(line));
+			n += strlen(line);
+		}
+	}
+	h_send(fd, buf, n);
+	cr_assert_eq(h_sync(fd), 10 + 8 + 6 + 4);
+	close(fd);
+
+	/* The writer committed before OK; the workers reload within ~1 s. */
+	sleep(2);
+	h_http(srv.http_port, "GET", "/recommend/999", NULL, NULL, 0, &r);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "the+lion+king+1994,am\xc3\xa9lie+2001,"
+	    "monsters_+inc.+2001,cheech++chong+get+out+of+my+room+1985\n");
+	/* User 7 watched the first two. */
+	h_http(srv.http_port, "GET", "/recommend/7", NULL, NULL, 0, &r);
+	cr_assert_str_eq(r.body, "monsters_+inc.+2001,"
+	    "cheech++chong+get+out+of+my+room+1985\n");
+	/* User 1 watched everything. */
+	h_http(srv.http_port, "GET", "/recommend/1", NULL, NULL, 0, &r);
+	cr_assert_str_eq(r.body, "\n");
+
+	h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	cr_assert_eq(h_json_int(r.body, "movies"), 4);
+	cr_assert_eq(h_json_int(r.body, "users"), 10);
+	cr_assert_eq(h_json_int(r.body, "watches"), 28);
+}
+
+Test(server, at_most_twenty_ids_and_ratings_exclude_too)
+{
+	struct h_reply	 r;
+	char		 line[256], movie[64];
+	int		 fd, m, commas = 0;
+	char		*p;
+
+	h_start(&srv, NULL);
+	fd = h_connect(srv.ingest_port);
+	for (m = 0; m < 30; m++) {
+		snprintf(movie, sizeof(movie), "movie+%d+2000", m);
+		watch(line, sizeof(line), 100 + m, movie, 0);
+		h_send(fd, line, strlen(line));
+	}
+	h_send(fd, "2026-01-02T00:00:00,5,GET /rate/movie+0+2000=5\n", 47);
+	cr_assert_eq(h_sync(fd), 31);
+	close(fd);
+	sleep(2);
+	h_http(srv.http_port, "GET", "/recommend/5", NULL, NULL, 0, &r);
+	for (p = r.body; *p != '\0'; p++)
+		commas += *p == ',';
+	cr_assert_eq(commas, 19, "20 ids expected: %s", r.body);
+	cr_assert_null(strstr(r.body, "movie+0+2000,"), "%s", r.body);
+	cr_assert(strncmp(r.body, "movie+0+2000", 12) != 0, "%s", r.body);
+	cr_assert_null(strchr(r.body, ' '));
+}
+
+Test(server, partial_lines_across_writes_and_many_connections)
+{
+	char	 line[256];
+	int	 fds[16], i, k;
+	long	 total = 0;
+
+	h_start(&srv, NULL);
+	for (i = 0; i < 16; i++)
+		fds[i] = h_connect(srv.ingest_port);
+	/* Interleave: every connection sends its lines in two halves. */
+	for (k = 0; k < 50; k++) {
+		for (i = 0; i < 16; i++) {
+			watch(line, sizeof(line), 1000 + i, "split+movie+1999",
+			    k);
+			h_send(fds[i], line, 10);
+		}
+		usleep(1000);
+		for (i = 0; i < 16; i++) {
+			watch(line, sizeof(line), 1000 + i, "split+movie+1999",
+			    k);
+			h_send(fds[i], line + 10, strlen(line) - 10);
+		}
+	}
+	for (i = 0; i < 16; i++) {
+		total += h_sync(fds[i]);
+		close(fds[i]);
+	}
+	cr_assert_eq(total, 16 * 50);
+	cr_assert_eq(db_counter(srv.dir, "accepted_watch"), 16 * 50);
+	cr_assert_eq(db_counter(srv.dir, "watches"), 16);
+	cr_assert_eq(db_counter(srv.dir, "rejected_truncated"), 0);
+}
+
+Test(server, dirty_lines_are_counted_per_reason_and_good_ones_kept)
+{
+	struct h_reply	 r;
+	const char	*dirty =
+	    "2026-01-01T00:00:00,1,GET /rate/good+movie+2000=4\r\n"
+	    "2026-01-01T00:00:00,1,GET /rate/good+movie+2000=9\n"
+	    "2026-13-01T00:00:00,1,GET /data/m/good+movie+2000/1.mpg\n"
+	    "2026-01-01T00:00:00,abc,GET /data/m/good+movie+2000/1.mpg\n"
+	    "2026-01-01T00:00:00,2,GET /data/m/good+movie+2000/-1.mpg\n"
+	    "2026-01-01T00:00:00,2,GET /data/m/bad%ZZmovie/1.mpg\n"
+	    "\x01\x02\xff junk\n"
+	    "2026-01-01T00:00:00,3,GET /data/m/good+mo\n"
+	    "\n"
+	    "2026-01-01T00:00:00.123456789,3,GET /data/m/good+movie+2000/7.mpg\n";
+	int		 fd;
+
+	h_start(&srv, NULL);
+	fd = h_connect(srv.ingest_port);
+	h_send(fd, dirty, strlen(dirty));
+	cr_assert_eq(h_sync(fd), 2);
+	h_send(fd, "STATS\n", 6);
+	{
+		char	line[512];
+
+		cr_assert(h_readline(fd, line, sizeof(line), 5000) > 0);
+		cr_assert_str_eq(line, "STATS 2 7 binary=1 truncated=1 "
+		    "bad_time=1 bad_user=1 bad_movie=1 bad_minute=1 "
+		    "bad_rating=1");
+	}
+	close(fd);
+	h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	cr_assert_eq(h_json_int(r.body, "lines_accepted"), 2);
+	cr_assert_eq(h_json_int(r.body, "lines_rejected"), 7);
+	cr_assert_eq(db_counter(srv.dir, "rejected_bad_rating"), 1);
+	cr_assert_eq(db_counter(srv.dir, "rejected_binary"), 1);
+}
+
+Test(server, post_events_answers_counts_after_commit)
+{
+	struct h_reply	 r;
+	const char	*body =
+	    "2026-01-01T00:00:00,1,GET /data/m/posted+movie+2000/1.mpg\n"
+	    "2026-01-01T00:00:00,1,GET /rate/posted+movie+2000=0\n"
+	    "2026-01-01T00:00:01,2,recommendation request 10.0.0.1:8082, "
+	    "status 200, result: a+1, b+2, 12 ms\n"
+	    "nonsense\n"
+	    "2026-01-01T00:00:02,2,GET /data/m/posted+movie+2000/2.mpg";
+
+	h_start(&srv, NULL);
+	h_http(srv.http_port, "POST", "/events",
+	    "Content-Type: text/plain\r\n", body, strlen(body), &r);
+	cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
+	cr_assert_str_eq(r.body, "{\"accepted\":3,\"rejected\":2,"
+	    "\"reasons\":{\"truncated\":1,\"bad_rating\":1}}\n");
+	/* Committed before the answer: the database has it now. */
+	cr_assert_eq(db_counter(srv.dir, "accepted_watch"), 2);
+	cr_assert_eq(db_counter(srv.dir, "recos"), 1);
+	h_http(srv.http_port, "GET", "/events", NULL, NULL, 0, &r);
+	cr_assert_eq(r.status, 405);
+}
+
+Test(server, post_events_over_the_limit_gets_413)
+{
+	struct h_reply	 r;
+	char		 conf[512], *big;
+	const char	*extra[] = { "--config", conf, NULL };
+	FILE		*fp;
+
+	h_tmpdir(srv.dir, sizeof(srv.dir));
+	snprintf(conf, sizeof(conf), "%s/test.conf", srv.dir);
+	cr_assert_not_null(fp = fopen(conf, "w"));
+	fprintf(fp, "# a 1 KiB body limit\nevents_body_max_kb = 1\n");
+	fclose(fp);
+	h_start(&srv, extra);
+	big = malloc(4096);
+	memset(big, 'x', 4096);
+	h_http(srv.http_port, "POST", "/events", NULL, big, 4096, &r);
+	free(big);
+	cr_assert_eq(r.status, 413);
+	cr_assert_eq(db_counter(srv.dir, "rejected_too_long"), 0);
+}
+
+Test(server, sigterm_commits_everything_already_sent)
+{
+	char	 buf[1 << 16], line[256];
+	size_t	 n = 0;
+	int	 fd, k;
+
+	h_start(&srv, NULL);
+	fd = h_connect(srv.ingest_port);
+	for (k = 0; k < 500; k++) {
+		watch(line, sizeof(line), k, "last+movie+2020", k % 100);
+		memcpy(buf + n, line, strlen(line));
+		n += strlen(line);
+	}
+	/* No SYNC: stop right after sending. */
+	h_send(fd, buf, n);
+	usleep(50000);
+	cr_assert_eq(h_stop(&srv), 0);
+	close(fd);
+	cr_assert_eq(db_counter(srv.dir, "accepted_watch"), 500);
+	cr_assert_eq(db_counter(srv.dir, "users"), 500);
+}
+
+Test(server, data_survives_a_restart)
+{
+	struct h_reply	 r;
+	char		 line[256];
+	int		 fd;
+
+	h_start(&srv, NULL);
+	fd = h_connect(srv.ingest_port);
+	watch(line, sizeof(line), 77, "kept+movie+2000", 3);
+	h_send(fd, line, strlen(line));
+	cr_assert_eq(h_sync(fd), 1);
+	close(fd);
+	cr_assert_eq(h_stop(&srv), 0);
+	h_start(&srv, NULL);
+	h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	cr_assert_eq(h_json_int(r.body, "movies"), 1);
+	cr_assert_eq(h_json_int(r.body, "lines_accepted"), 1);
+	h_http(srv.http_port, "GET", "/recommend/78", NULL, NULL, 0, &r);
+	cr_assert_str_eq(r.body, "kept+movie+2000\n");
+}
+
+Test(server, a_newer_database_is_refused)
+{
+	sqlite3		*db;
+	char		 path[512], out[4096];
+	const char	*argv[] = { h_bin(), "serve", "--data-dir", srv.dir,
+			    "--http", "127.0.0.1:1", NULL };
+	int		 rc;
+
+	h_tmpdir(srv.dir, sizeof(srv.dir));
+	argv[3] = srv.dir;
+	snprintf(path, sizeof(path), "%s/cinerec.db", srv.dir);
+	cr_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	cr_assert(sqlite3_exec(db, "CREATE TABLE schema_migrations (version "
+	    "INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT "
+	    "NULL); INSERT INTO schema_migrations VALUES (999, 'future', 0);",
+	    NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	rc = h_run(argv, NULL, out, sizeof(out));
+	cr_assert_neq(rc, 0);
+	cr_assert(strstr(out, "newer than this cinerec"), "%s", out);
+}
+
+Test(server, a_taken_port_is_a_clear_error)
+{
+	char		 out[4096], http[32];
+	const char	*argv[] = { h_bin(), "serve", "--data-dir", srv.dir,
+			    "--http", http, "--ingest", "127.0.0.1:0", NULL };
+	int		 rc, fd;
+
+	h_tmpdir(srv.dir, sizeof(srv.dir));
+	argv[3] = srv.dir;
+	h_start(&srv, NULL);
+	snprintf(http, sizeof(http), "127.0.0.1:%d", srv.http_port);
+	rc = h_run(argv, NULL, out, sizeof(out));
+	cr_assert_neq(rc, 0);
+	cr_assert(strstr(out, "cannot listen for HTTP"), "%s", out);
+	/* The first server is unharmed. */
+	fd = h_connect(srv.http_port);
+	close(fd);
+}
