@@ -195,7 +195,7 @@ cfg_load_file(struct cfg *c, const char *path)
 }
 
 void
-cfg_dump(const struct cfg *c, FILE *fp)
+cfg_dump(const struct cfg *c, FILE *fp, int commented)
 {
 	const struct cfg_setting	*s;
 	const char			*base = (const char *)c;
@@ -203,7 +203,8 @@ cfg_dump(const struct cfg *c, FILE *fp)
 
 	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
 		s = &settings[i];
-		fprintf(fp, "# %s\n", s->help);
+		fprintf(fp, "%s# %s\n%s", i > 0 ? "\n" : "", s->help,
+		    commented ? "#" : "");
 		switch (s->type) {
 		case CFG_PATH:
 			fprintf(fp, "%s = %s\n", s->name, base + s->off);

@@ -49,7 +49,10 @@ int	cfg_load_file(struct cfg *c, const char *path);
 int	cfg_parse_addr(const char *s, char *host, size_t hostsz,
 	    uint16_t *port);
 
-/* Write every setting with its value and meaning, as a config file would. */
-void	cfg_dump(const struct cfg *c, FILE *fp);
+/*
+ * Write every setting with its value and meaning, as a config file would;
+ * with commented set, the settings themselves are commented out too.
+ */
+void	cfg_dump(const struct cfg *c, FILE *fp, int commented);
 
 #endif

@@ -43,6 +43,7 @@ server_configure(int argc, char **argv)
 		{ "http", required_argument, NULL, 'H' },
 		{ "ingest", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "print-config", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct {
@@ -71,12 +72,17 @@ server_configure(int argc, char **argv)
 			flags[n].key = "ingest";
 			flags[n++].val = optarg;
 			break;
+		case 'P':
+			/* A configuration file with every default, commented. */
+			cfg_dump(&srv.cfg, stdout, 1);
+			return (0);
 		case 'h':
 			printf("usage: cinerec serve [--config FILE] "
 			    "[--data-dir DIR] [--http HOST:PORT] "
-			    "[--ingest HOST:PORT]\n\nsettings (config file "
-			    "syntax, with their defaults):\n\n");
-			cfg_dump(&srv.cfg, stdout);
+			    "[--ingest HOST:PORT] [--print-config]\n\n"
+			    "settings (config file syntax, with their "
+			    "defaults):\n\n");
+			cfg_dump(&srv.cfg, stdout, 0);
 			return (0);
 		default:
 			fprintf(stderr, "usage: cinerec serve [--config FILE] "
