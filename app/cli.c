@@ -48,6 +48,12 @@ static const struct cli_cmd	commands[] = {
 	{ "demo", cmd_demo,
 	    "[--data-dir DIR | --print] [--seed N] [--users N] [--movies N]",
 	    "create the demo world (or print its log lines)" },
+	{ "eval", cmd_eval,
+	    "--protocol temporal-20 --ratings FILE [--model als|itemknn|pop] "
+	    "[params]",
+	    "evaluate a model offline on a ratings file" },
+	{ "tune", cmd_tune, "--ratings FILE [--model als|itemknn]",
+	    "choose hyperparameters on a validation split of the train part" },
 	{ "version", cmd_version, "", "print the version" },
 	{ "help", cmd_help, "[COMMAND]", "show the commands, or one command" },
 };

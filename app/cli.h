@@ -12,4 +12,12 @@
  */
 int	cli_main(int argc, char **argv);
 
+/*
+ * Commands implemented beside their modules.  Each takes the arguments
+ * after `cinerec` (argv[0] is the command's name) and returns the exit
+ * status: 0, 1 on a runtime error, 2 on a usage error.
+ */
+int	cmd_eval(int argc, char **argv);	/* cmd_eval.c */
+int	cmd_tune(int argc, char **argv);	/* cmd_eval.c */
+
 #endif

@@ -178,6 +178,11 @@ h_stop(struct h_server *s)
 		sleep_ms(50);
 	}
 	if (i == 300) {
+		char	cmd[512];
+
+		snprintf(cmd, sizeof(cmd), "tail -n 40 %s >&2; ps -ef | grep "
+		    "'[c]inerec' >&2", s->log);
+		(void)system(cmd);
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, &status, 0);
 		s->pid = 0;
