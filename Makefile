@@ -50,7 +50,8 @@ CORE_SRCS	 = app/parse.c	\
 		   app/itemknn.c \
 		   app/als.c	\
 		   app/eval.c	\
-		   app/cmd_eval.c
+		   app/cmd_eval.c \
+		   app/train.c
 SERVER_SRCS	 = app/main.c	\
 		   app/cli.c	\
 		   app/ingest.c	\

@@ -66,7 +66,8 @@ struct gram_job {
 	int			 failed;	/* a thread could not allocate */
 };
 
-static float
+/* Always inlined: a vector argument by value is an ABI question otherwise. */
+static inline __attribute__((always_inline)) float
 hsum(vf v)
 {
 	return (((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) +

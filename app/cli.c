@@ -19,6 +19,7 @@
 #include "movielens.h"
 #include "parse.h"
 #include "server.h"
+#include "train.h"
 #include "version.h"
 #include "writer.h"
 
@@ -54,6 +55,9 @@ static const struct cli_cmd	commands[] = {
 	    "evaluate a model offline on a ratings file" },
 	{ "tune", cmd_tune, "--ratings FILE [--model als|itemknn]",
 	    "choose hyperparameters on a validation split of the train part" },
+	{ "train", cmd_train,
+	    "[--data-dir DIR] [--model als|itemknn|pop] [params]",
+	    "train a model on the database and make it current" },
 	{ "version", cmd_version, "", "print the version" },
 	{ "help", cmd_help, "[COMMAND]", "show the commands, or one command" },
 };

@@ -63,8 +63,14 @@ uint32_t *
 hmap_put(struct hmap *m, int64_t a, int64_t b, uint32_t val, int *found)
 {
 	struct hmap_slot	*s;
+	uint32_t		*v;
 	size_t			 i;
 
+	/* An existing key never moves the table. */
+	if ((v = hmap_get(m, a, b)) != NULL) {
+		*found = 1;
+		return (v);
+	}
 	if ((m->len + 1) * 2 > m->cap && grow(m) == -1)
 		return (NULL);
 	i = mix(a, b) & (m->cap - 1);

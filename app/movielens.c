@@ -104,7 +104,10 @@ ml_slug(const char *mltitle, char *slug, size_t slugsz, char *title,
 	} else
 		snprintf(title, titlesz, "%s", base);
 
-	for (p = title; *p != '\0' && n + 1 < slugsz; p++) {
+	/* Room for "+YYYY"; the cut below never splits a UTF-8 sequence. */
+	if (slugsz > PARSE_SLUG_MAX + 1)
+		slugsz = PARSE_SLUG_MAX + 1;
+	for (p = title; *p != '\0' && n + 6 < slugsz; p++) {
 		unsigned char	c = (unsigned char)*p;
 
 		if (c == ' ') {
@@ -115,6 +118,19 @@ ml_slug(const char *mltitle, char *slug, size_t slugsz, char *title,
 		    c == '"' || c < 0x20)
 			continue;
 		slug[n++] = (char)tolower(c);
+	}
+	if (n > 0) {
+		/* Drop a last UTF-8 sequence the length limit cut short. */
+		size_t		 j = n - 1, need;
+		unsigned char	 lead;
+
+		while (j > 0 && ((unsigned char)slug[j] & 0xc0) == 0x80)
+			j--;
+		lead = (unsigned char)slug[j];
+		need = (lead & 0xe0) == 0xc0 ? 2 : (lead & 0xf0) == 0xe0 ? 3 :
+		    (lead & 0xf8) == 0xf0 ? 4 : 1;
+		if (n - j < need)
+			n = j;
 	}
 	if (*year && n + 6 < slugsz)
 		n += (size_t)snprintf(slug + n, slugsz - n, "%s%d",
@@ -201,7 +217,7 @@ read_ratings(struct writer *w, const char *dir, const struct ml_map *map,
 {
 	FILE		*fp;
 	char		 line[ML_LINE_MAX], out[PARSE_SLUG_MAX + 128], ts[32];
-	char		*f[ML_FIELDS], *end;
+	char		*f[ML_FIELDS], *e1, *e2, *e3, *e4;
 	long		 user, movie, secs;
 	double		 r;
 	int		 nf, n, stars, rc = 0, first = 1;
@@ -218,12 +234,15 @@ read_ratings(struct writer *w, const char *dir, const struct ml_map *map,
 			res->rejected++;
 			continue;
 		}
-		user = strtol(f[0], NULL, 10);
-		movie = strtol(f[1], NULL, 10);
-		r = strtod(f[2], &end);
-		secs = strtol(f[3], NULL, 10);
-		if (movie <= 0 || (size_t)movie >= map->n ||
-		    map->slug[movie] == NULL || user < 0 || secs <= 0) {
+		user = strtol(f[0], &e1, 10);
+		movie = strtol(f[1], &e2, 10);
+		r = strtod(f[2], &e3);
+		secs = strtol(f[3], &e4, 10);
+		if (e1 == f[0] || *e1 != '\0' || e2 == f[1] || *e2 != '\0' ||
+		    e3 == f[2] || *e3 != '\0' || e4 == f[3] || *e4 != '\0' ||
+		    !(r >= 0.5 && r <= 5.0) || movie <= 0 ||
+		    (size_t)movie >= map->n || map->slug[movie] == NULL ||
+		    user < 0 || secs <= 0) {
 			res->rejected++;
 			continue;
 		}

@@ -30,7 +30,7 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 
 	if ((version = store_data_version(s)) == -1)
 		return (-1);
-	if (!force && r->items != NULL && version == r->version)
+	if (!force && r->built && version == r->version)
 		return (0);
 
 	if (sqlite3_prepare_v2(s->db, ranking_sql, -1, &st, NULL) !=
@@ -73,6 +73,7 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 	r->slugs = slugs;
 	r->n = n;
 	r->version = version;
+	r->built = 1;
 	return (1);
 
 nomem:

@@ -27,6 +27,7 @@ struct reco {
 	size_t			 n;
 	char			*slugs;		/* storage of the items' slugs */
 	int64_t			 version;	/* data_version it was built at */
+	int			 built;		/* the ranking was built once */
 	int32_t			*seen;		/* scratch: the user's movies */
 	size_t			 seencap;
 };

@@ -95,9 +95,10 @@ struct writer {
 	struct hmap	 byslug;	/* (hash1, hash2) -> id */
 
 	/* The pending batch. */
-	struct hmap	 watch_ix, user_ix, daily_ix, delta_ix;
+	struct hmap	 watch_ix, user_ix, daily_ix, delta_ix, first_ix;
 	struct vec	 watches, rates, users, daily, recos, samples, metas;
 	struct vec	 deltas;	/* per movie: viewers, raters (commit) */
+	struct vec	 firsts;	/* per movie: earliest event */
 	struct arena	 strs;
 	size_t		 pending;	/* lines since the last commit */
 	uint64_t	 acc[PARSE_RECO + 1];
@@ -109,12 +110,18 @@ struct writer {
 	sqlite3_stmt	*st_movie, *st_meta, *st_watch, *st_rate_ins,
 			*st_rate_upd, *st_user, *st_daily, *st_delta,
 			*st_reco, *st_count, *st_count_max, *st_sample,
-			*st_trim;
+			*st_trim, *st_first;
 };
 
 struct movie_delta {
 	int32_t		movie;
 	int32_t		viewers, raters;
+};
+
+/* The earliest event naming a movie in this batch. */
+struct movie_first {
+	int32_t		movie;
+	int64_t		ts;
 };
 
 static void *
@@ -268,6 +275,29 @@ daily_agg(struct writer *w, int64_t day, int32_t movie)
 }
 
 static int
+movie_seen_at(struct writer *w, int32_t movie, int64_t ts)
+{
+	struct movie_first	*f;
+	uint32_t		*ix;
+	int			 found;
+
+	if ((ix = hmap_put(&w->first_ix, movie, 0, (uint32_t)w->firsts.len,
+	    &found)) == NULL)
+		return (-1);
+	if (found) {
+		f = VEC_AT(&w->firsts, struct movie_first, *ix);
+		if (ts < f->ts)
+			f->ts = ts;
+		return (0);
+	}
+	if ((f = vec_push(&w->firsts)) == NULL)
+		return (-1);
+	f->movie = movie;
+	f->ts = ts;
+	return (0);
+}
+
+static int
 add_watch(struct writer *w, const struct parse_event *ev, int32_t movie)
 {
 	struct agg_watch	*a;
@@ -415,17 +445,14 @@ writer_line(struct writer *w, const char *line, size_t len)
 		w->stats.rejected[PARSE_ERR_MOVIE]++;
 		return (PARSE_ERR_MOVIE);
 	}
-	switch (ev->kind) {
-	case PARSE_WATCH:
+	if (ev->kind == PARSE_WATCH)
 		rc = add_watch(w, ev, movie);
-		break;
-	case PARSE_RATE:
+	else if (ev->kind == PARSE_RATE)
 		rc = add_rate(w, ev, movie);
-		break;
-	default:
+	else
 		rc = add_reco(w, ev);
-		break;
-	}
+	if (rc == 0 && ev->kind != PARSE_RECO)
+		rc = movie_seen_at(w, movie, ev->ts_ms);
 	if (rc == -1) {
 		/* Out of memory: nothing sensible is left to do. */
 		log_warnx("%s: out of memory", __func__);
@@ -539,10 +566,18 @@ commit_movies(struct writer *w, int64_t *newmovies)
 			sqlite3_bind_int(w->st_movie, 4, year);
 		else
 			sqlite3_bind_null(w->st_movie, 4);
-		sqlite3_bind_int64(w->st_movie, 5, w->last_ts);
 		if (step_done(w, w->st_movie) == -1)
 			return (-1);
 		(*newmovies)++;
+	}
+	for (i = 0; i < w->firsts.len; i++) {
+		struct movie_first	*f = VEC_AT(&w->firsts,
+					    struct movie_first, i);
+
+		sqlite3_bind_int(w->st_first, 1, f->movie);
+		sqlite3_bind_int64(w->st_first, 2, f->ts);
+		if (step_done(w, w->st_first) == -1)
+			return (-1);
 	}
 	for (i = 0; i < w->metas.len; i++) {
 		m = VEC_AT(&w->metas, struct agg_meta, i);
@@ -778,6 +813,8 @@ batch_clear(struct writer *w)
 	hmap_clear(&w->watch_ix);
 	hmap_clear(&w->user_ix);
 	hmap_clear(&w->daily_ix);
+	hmap_clear(&w->first_ix);
+	w->firsts.len = 0;
 	w->watches.len = w->rates.len = w->users.len = w->daily.len = 0;
 	w->recos.len = w->samples.len = w->metas.len = 0;
 	w->strs.len = 0;
@@ -846,8 +883,11 @@ static const struct {
 	const char	*sql;
 } statements[] = {
 	{ offsetof(struct writer, st_movie),
-	    "INSERT INTO movies (id, slug, title, year, first_ts) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5)" },
+	    "INSERT INTO movies (id, slug, title, year) "
+	    "VALUES (?1, ?2, ?3, ?4)" },
+	{ offsetof(struct writer, st_first),
+	    "UPDATE movies SET first_ts = MIN(COALESCE(first_ts, ?2), ?2) "
+	    "WHERE id = ?1" },
 	{ offsetof(struct writer, st_meta),
 	    "UPDATE movies SET title = COALESCE(?2, title), "
 	    "year = COALESCE(?3, year), genres = COALESCE(?4, genres) "
@@ -934,6 +974,7 @@ writer_open(const char *data_dir)
 	w->samples.size = sizeof(struct agg_sample);
 	w->metas.size = sizeof(struct agg_meta);
 	w->deltas.size = sizeof(struct movie_delta);
+	w->firsts.size = sizeof(struct movie_first);
 	if (store_open(&w->store, data_dir, STORE_CREATE) == -1) {
 		free(w);
 		return (NULL);
@@ -987,6 +1028,8 @@ writer_close(struct writer *w)
 	hmap_free(&w->user_ix);
 	hmap_free(&w->daily_ix);
 	hmap_free(&w->delta_ix);
+	hmap_free(&w->first_ix);
+	free(w->firsts.p);
 	free(w->watches.p);
 	free(w->rates.p);
 	free(w->users.p);
