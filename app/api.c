@@ -61,14 +61,69 @@ api_ping(struct http_request *req)
 	return (KORE_RESULT_OK);
 }
 
+/* Append s to b as a JSON string. */
+static void
+json_str(struct kore_buf *b, const char *s)
+{
+	kore_buf_append(b, "\"", 1);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			kore_buf_appendf(b, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			kore_buf_appendf(b, "\\u%04x", (unsigned char)*s);
+		else
+			kore_buf_append(b, s, 1);
+	}
+	kore_buf_append(b, "\"", 1);
+}
+
+static int
+wants_json(struct http_request *req)
+{
+	const char	*accept;
+
+	if (req->query_string != NULL &&
+	    strstr(req->query_string, "format=json") != NULL)
+		return (1);
+	return (http_request_header(req, "accept", &accept) &&
+	    strstr(accept, "application/json") != NULL);
+}
+
+static void
+reco_json(struct kore_buf *b, int64_t user, const struct reco_list *l)
+{
+	size_t	i;
+
+	kore_buf_appendf(b, "{\"user\":%lld,\"model\":", (long long)user);
+	if (srv.model != NULL)
+		kore_buf_appendf(b, "{\"version\":%lld,\"algo\":\"%s\"}",
+		    (long long)srv.model_id, model_algo_name(srv.model->algo));
+	else
+		kore_buf_append(b, "null", 4);
+	kore_buf_appendf(b, ",\"personal\":%zu,\"items\":[", l->personal);
+	for (i = 0; i < l->n; i++) {
+		kore_buf_append(b, i ? ",{\"id\":" : "{\"id\":", i ? 8 : 7);
+		json_str(b, l->item[i].slug);
+		kore_buf_appendf(b, ",\"score\":%.6g,\"source\":\"%s\"",
+		    (double)l->item[i].score, i < l->personal ? "model" :
+		    "popular");
+		if (l->item[i].because != NULL) {
+			kore_buf_append(b, ",\"because\":", 11);
+			json_str(b, l->item[i].because);
+		}
+		kore_buf_append(b, "}", 1);
+	}
+	kore_buf_append(b, "]}\n", 3);
+}
+
 int
 api_recommend(struct http_request *req)
 {
-	const struct reco_item	*items[RECO_MAX];
+	static struct reco_list	 list;
 	struct kore_buf		 b;
 	const char		*id;
 	int64_t			 user;
-	int			 i, n;
+	size_t			 i;
 
 	if (!only(req, HTTP_METHOD_GET, "GET"))
 		return (KORE_RESULT_OK);
@@ -84,20 +139,27 @@ api_recommend(struct http_request *req)
 		    "integer\n");
 		return (KORE_RESULT_OK);
 	}
-	if ((n = reco_for_user(&srv.reco, &srv.store, user, items,
-	    RECO_MAX)) == -1) {
+	if (reco_for_user(&srv.reco, &srv.store, srv.model, &srv.sp, user,
+	    RECO_MAX, &list) == -1) {
 		reply_text(req, 503, "database unavailable\n");
 		return (KORE_RESULT_OK);
 	}
 	kore_buf_init(&b, 1024);
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			kore_buf_append(&b, ",", 1);
-		kore_buf_append(&b, items[i]->slug, strlen(items[i]->slug));
+	if (wants_json(req)) {
+		reco_json(&b, user, &list);
+		reply_json(req, 200, &b);
+	} else {
+		for (i = 0; i < list.n; i++) {
+			if (i > 0)
+				kore_buf_append(&b, ",", 1);
+			kore_buf_append(&b, list.item[i].slug,
+			    strlen(list.item[i].slug));
+		}
+		kore_buf_append(&b, "\n", 1);
+		http_response_header(req, "content-type",
+		    "text/plain; charset=utf-8");
+		http_response(req, 200, b.data, b.offset);
 	}
-	kore_buf_append(&b, "\n", 1);
-	http_response_header(req, "content-type", "text/plain; charset=utf-8");
-	http_response(req, 200, b.data, b.offset);
 	kore_buf_cleanup(&b);
 	return (KORE_RESULT_OK);
 }

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "server.h"
 #include "store.h"
+#include "train.h"
 #include "version.h"
 
 struct server	srv;
@@ -33,6 +34,7 @@ void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
 
 static void	refresh_tick(void *, u_int64_t);
+static void	model_refresh(void);
 
 int
 server_configure(int argc, char **argv)
@@ -228,7 +230,9 @@ kore_worker_configure(void)
 		kore_shutdown();
 		return;
 	}
+	signal_defaults(&srv.sp);
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
+	model_refresh();
 	(void)store_snapshot(&srv.store);
 	kore_timer_add(refresh_tick, 1000, NULL, 0);
 
@@ -256,12 +260,51 @@ kore_worker_teardown(void)
 		srv.ingest = NULL;
 	}
 	reco_free(&srv.reco);
+	model_free(srv.model);
+	srv.model = NULL;
 	store_close(&srv.store);
 }
 
 /*
+ * Switch to the current model when it changed.  The old one is freed here,
+ * between two requests (a worker serves one at a time), so no request ever
+ * sees half a model.  A file that does not load is reported once and the
+ * last good model stays.
+ */
+static void
+model_refresh(void)
+{
+	struct model	*md;
+	char		 file[256], path[PATH_MAX];
+	int64_t		 id;
+	int		 rc;
+
+	if (store_current_model(&srv.store, &id, file, sizeof(file)) != 1 ||
+	    id == srv.model_id || id == srv.model_failed)
+		return;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", srv.cfg.data_dir,
+	    TRAIN_DIR, file) >= sizeof(path))
+		rc = MODEL_EIO;
+	else
+		rc = model_load(path, &md);
+	if (rc != 0) {
+		log_warnx("worker %u: model %lld not loaded (%s); still "
+		    "serving model %lld", worker->id, (long long)id,
+		    model_strerror(rc), (long long)srv.model_id);
+		srv.model_failed = id;
+		return;
+	}
+	model_free(srv.model);
+	srv.model = md;
+	srv.model_id = id;
+	log_info("worker %u: serving model %lld (%s)", worker->id,
+	    (long long)id, model_algo_name(md->algo));
+}
+
+/*
  * Every second: end the worker's read snapshot, reload the ranking if the
- * database changed, and start a new snapshot for the requests to come.
+ * database changed, switch models if a new one is current, and start a new
+ * snapshot for the requests to come.
  */
 static void
 refresh_tick(void *arg, u_int64_t now)
@@ -271,5 +314,6 @@ refresh_tick(void *arg, u_int64_t now)
 	if (!sqlite3_get_autocommit(srv.store.db))
 		(void)store_exec(&srv.store, "COMMIT");
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 0);
+	model_refresh();
 	(void)store_snapshot(&srv.store);
 }

@@ -24,7 +24,9 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 	struct reco_item	*items = NULL, *it;
 	sqlite3_stmt		*st = NULL;
 	char			*slugs = NULL, *p;
+	const char		**slug_of;
 	size_t			 n = 0, cap = 0, slen = 0, scap = 0, len, i;
+	size_t			 nslug = 0;
 	int64_t			 version;
 	int			 rc;
 
@@ -65,10 +67,21 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 		goto dberr;
 	sqlite3_finalize(st);
 	/* The slug storage may have moved while growing: offsets to pointers. */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		items[i].slug = slugs + (uintptr_t)items[i].slug;
+		if ((size_t)items[i].movie + 1 > nslug)
+			nslug = (size_t)items[i].movie + 1;
+	}
+	if ((slug_of = calloc(nslug ? nslug : 1, sizeof(*slug_of))) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++)
+		if (items[i].movie >= 0)
+			slug_of[items[i].movie] = items[i].slug;
 	free(r->items);
 	free(r->slugs);
+	free(r->slug_of);
+	r->slug_of = slug_of;
+	r->nslug_of = nslug;
 	r->items = items;
 	r->slugs = slugs;
 	r->n = n;
@@ -89,37 +102,141 @@ fail:
 }
 
 static int
-seen(const int32_t *ids, int n, int32_t movie)
+cmp_u32(const void *a, const void *b)
 {
-	int	lo = 0, hi = n - 1, mid;
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-	while (lo <= hi) {
-		mid = lo + (hi - lo) / 2;
-		if (ids[mid] == movie)
-			return (1);
-		if (ids[mid] < movie)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
+	return (x < y ? -1 : x > y);
+}
+
+static int
+seen(const uint32_t *ids, size_t n, uint32_t movie)
+{
+	return (n > 0 && bsearch(&movie, ids, n, sizeof(*ids), cmp_u32) !=
+	    NULL);
+}
+
+/* Room for need history entries in cols and vals.  0 or -1. */
+static int
+grow_cols(struct reco *r, size_t need)
+{
+	uint32_t	*c;
+	float		*v;
+
+	if (need <= r->colcap)
+		return (0);
+	if ((c = realloc(r->cols, need * sizeof(*c))) == NULL)
+		return (-1);
+	r->cols = c;
+	if ((v = realloc(r->vals, need * sizeof(*v))) == NULL)
+		return (-1);
+	r->vals = v;
+	r->colcap = need;
+	return (0);
+}
+
+/* Room for one score and one "because" per model item.  0 or -1. */
+static int
+grow_scores(struct reco *r, size_t need)
+{
+	if (need <= r->scorecap)
+		return (0);
+	free(r->scores);
+	free(r->because);
+	r->scorecap = 0;
+	r->scores = malloc(need * sizeof(*r->scores));
+	r->because = malloc(need * sizeof(*r->because));
+	if (r->scores == NULL || r->because == NULL)
+		return (-1);
+	r->scorecap = need;
+	return (0);
+}
+
+/*
+ * The model's part of the list, scored from the nh history entries (whose
+ * ids are in r->cols, sorted).  At most max entries into out.  0 or -1.
+ */
+static int
+from_model(struct reco *r, const struct model *md,
+    const struct signal_params *sp, size_t nh, size_t max,
+    struct reco_list *out)
+{
+	struct signal	 sig;
+	uint32_t	 top[RECO_MAX + 8], col, b, *items = NULL;
+	size_t		 i, k, ntop;
+	int		 rc;
+
+	if (grow_scores(r, md->nitems) == -1 ||
+	    (items = malloc(nh * sizeof(*items))) == NULL) {
+		free(items);
+		return (-1);
 	}
+	for (i = 0; i < nh; i++) {
+		items[i] = (uint32_t)r->hist[i].movie;
+		if (signal_map(sp, r->hist[i].minutes, r->hist[i].runtime,
+		    r->hist[i].rating, &sig) == -1)
+			sig.conf = 0;
+		r->vals[i] = signal_encode(&sig);
+	}
+	rc = model_score(md, items, r->vals, nh, r->scores, r->because);
+	free(items);
+	if (rc == -1)
+		return (-1);
+	/* A few more than max: columns of movies not in the ranking go. */
+	ntop = model_topn(r->scores, md->nitems, r->cols, nh, top,
+	    max + 8 < sizeof(top) / sizeof(top[0]) ? max + 8 :
+	    sizeof(top) / sizeof(top[0]));
+	for (k = 0; k < ntop && out->n < max; k++) {
+		col = top[k];
+		if (col >= r->nslug_of || r->slug_of[col] == NULL)
+			continue;
+		out->item[out->n].movie = (int32_t)col;
+		out->item[out->n].slug = r->slug_of[col];
+		out->item[out->n].score = r->scores[col];
+		b = r->because[col];
+		out->item[out->n].because = b != MODEL_NONE &&
+		    b < r->nslug_of ? r->slug_of[b] : NULL;
+		out->n++;
+	}
+	out->personal = out->n;
 	return (0);
 }
 
 int
-reco_for_user(struct reco *r, struct store *s, int64_t user,
-    const struct reco_item **out, size_t max)
+reco_for_user(struct reco *r, struct store *s, const struct model *md,
+    const struct signal_params *sp, int64_t user, size_t max,
+    struct reco_list *out)
 {
-	size_t	i, k = 0;
-	int	nseen;
+	size_t	i, k, nh;
+	int	n, dup;
 
-	if ((nseen = store_seen(s, user, &r->seen, &r->seencap)) == -1)
+	out->n = out->personal = 0;
+	if (max > RECO_MAX)
+		max = RECO_MAX;
+	if ((n = store_history(s, user, &r->hist, &r->histcap)) == -1)
 		return (-1);
-	for (i = 0; i < r->n && k < max; i++) {
-		if (nseen > 0 && seen(r->seen, nseen, r->items[i].movie))
+	nh = (size_t)n;
+	if (grow_cols(r, nh ? nh : 1) == -1)
+		return (-1);
+	for (i = 0; i < nh; i++)
+		r->cols[i] = (uint32_t)r->hist[i].movie;
+	qsort(r->cols, nh, sizeof(*r->cols), cmp_u32);
+	if (md != NULL && nh > 0 && from_model(r, md, sp, nh, max, out) == -1)
+		return (-1);
+	for (i = 0; i < r->n && out->n < max; i++) {
+		if (seen(r->cols, nh, (uint32_t)r->items[i].movie))
 			continue;
-		out[k++] = &r->items[i];
+		for (k = 0, dup = 0; k < out->personal; k++)
+			dup |= out->item[k].movie == r->items[i].movie;
+		if (dup)
+			continue;
+		out->item[out->n].movie = r->items[i].movie;
+		out->item[out->n].slug = r->items[i].slug;
+		out->item[out->n].score = (float)r->items[i].recent;
+		out->item[out->n].because = NULL;
+		out->n++;
 	}
-	return ((int)k);
+	return ((int)out->n);
 }
 
 void
@@ -127,6 +244,11 @@ reco_free(struct reco *r)
 {
 	free(r->items);
 	free(r->slugs);
-	free(r->seen);
+	free(r->slug_of);
+	free(r->hist);
+	free(r->cols);
+	free(r->vals);
+	free(r->scores);
+	free(r->because);
 	memset(r, 0, sizeof(*r));
 }

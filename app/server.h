@@ -10,7 +10,9 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "model.h"
 #include "reco.h"
+#include "signals.h"
 #include "store.h"
 
 #define SERVER_INGEST_SOCK	"ingest.sock"	/* in the data dir */
@@ -23,6 +25,10 @@ struct server {
 	char		 sock_path[PATH_MAX];	/* internal ingest socket */
 	struct store	 store;		/* this worker's read connection */
 	struct reco	 reco;		/* this worker's ranking cache */
+	struct model	*model;		/* this worker's current model, or NULL */
+	int64_t		 model_id;	/* its version, 0 when none */
+	int64_t		 model_failed;	/* a version that would not load */
+	struct signal_params sp;	/* history -> model values, as trained */
 	struct ingest	*ingest;	/* worker 1: the ingest thread */
 };
 

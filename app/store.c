@@ -204,11 +204,21 @@ store_open(struct store *s, const char *data_dir, int flags)
 			goto fail;
 		}
 	}
-	/* One statement, so one read transaction, and no sorting in SQL. */
+	/* One statement: one read, each movie once, no sorting in SQL. */
 	if (sqlite3_prepare_v3(s->db,
-	    "SELECT movie_id FROM watches WHERE user_id = ?1 UNION ALL "
-	    "SELECT movie_id FROM ratings WHERE user_id = ?1", -1,
-	    SQLITE_PREPARE_PERSISTENT, &s->st_seen, NULL) != SQLITE_OK ||
+	    "SELECT w.movie_id, MAX(w.minutes, w.max_minute + 1), "
+	    "  m.runtime_min, r.rating "
+	    "FROM watches w JOIN movies m ON m.id = w.movie_id "
+	    "LEFT JOIN ratings r ON r.user_id = ?1 AND r.movie_id = w.movie_id "
+	    "WHERE w.user_id = ?1 "
+	    "UNION ALL "
+	    "SELECT r.movie_id, 0, NULL, r.rating FROM ratings r "
+	    "WHERE r.user_id = ?1 AND NOT EXISTS (SELECT 1 FROM watches w "
+	    "  WHERE w.user_id = ?1 AND w.movie_id = r.movie_id)", -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->st_history, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db,
+	    "SELECT id, file FROM models WHERE current = 1", -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->st_model, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(s->db,
 	    "SELECT value FROM counters WHERE name = ?1", -1,
 	    SQLITE_PREPARE_PERSISTENT, &s->st_counter, NULL) != SQLITE_OK) {
@@ -226,36 +236,46 @@ fail:
 void
 store_close(struct store *s)
 {
-	sqlite3_finalize(s->st_seen);
+	sqlite3_finalize(s->st_history);
+	sqlite3_finalize(s->st_model);
 	sqlite3_finalize(s->st_counter);
-	s->st_seen = s->st_counter = NULL;
+	s->st_history = s->st_model = s->st_counter = NULL;
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	s->db = NULL;
 }
 
-/* Append the ids st yields for user to *ids[*n...]; 0 or an SQLite error. */
-static int
-collect(sqlite3_stmt *st, int64_t user, int32_t **ids, size_t *n,
+int
+store_history(struct store *s, int64_t user, struct store_hist **h,
     size_t *cap)
 {
-	int32_t		*p;
-	int		 rc;
+	sqlite3_stmt		*st = s->st_history;
+	struct store_hist	*p;
+	size_t			 n = 0;
+	int			 rc;
 
 	sqlite3_bind_int64(st, 1, user);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == *cap) {
+		if (n == *cap) {
 			*cap = *cap ? *cap * 2 : 64;
-			if ((p = realloc(*ids, *cap * sizeof(**ids))) == NULL) {
+			if ((p = realloc(*h, *cap * sizeof(**h))) == NULL) {
 				rc = SQLITE_NOMEM;
 				break;
 			}
-			*ids = p;
+			*h = p;
 		}
-		(*ids)[(*n)++] = (int32_t)sqlite3_column_int(st, 0);
+		p = &(*h)[n++];
+		p->movie = sqlite3_column_int(st, 0);
+		p->minutes = (float)sqlite3_column_double(st, 1);
+		p->runtime = (float)sqlite3_column_double(st, 2);
+		p->rating = (float)sqlite3_column_double(st, 3);
 	}
 	sqlite3_reset(st);
-	return (rc == SQLITE_DONE ? 0 : rc);
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: %s", __func__, sqlite3_errstr(rc));
+		return (-1);
+	}
+	return ((int)n);
 }
 
 static int
@@ -269,22 +289,47 @@ cmp_id(const void *a, const void *b)
 int
 store_seen(struct store *s, int64_t user, int32_t **ids, size_t *cap)
 {
-	size_t	n = 0, i, k;
-	int	rc;
+	struct store_hist	*h = NULL;
+	size_t			 hcap = 0, i;
+	int32_t			*p;
+	int			 n;
 
-	if ((rc = collect(s->st_seen, user, ids, &n, cap)) != 0) {
+	if ((n = store_history(s, user, &h, &hcap)) == -1)
+		return (-1);
+	if ((size_t)n > *cap) {
+		if ((p = realloc(*ids, (size_t)n * sizeof(*p))) == NULL) {
+			free(h);
+			return (-1);
+		}
+		*ids = p;
+		*cap = (size_t)n;
+	}
+	for (i = 0; i < (size_t)n; i++)
+		(*ids)[i] = h[i].movie;
+	free(h);
+	if (n > 1)
+		qsort(*ids, (size_t)n, sizeof(**ids), cmp_id);
+	return (n);
+}
+
+int
+store_current_model(struct store *s, int64_t *id, char *file, size_t filesz)
+{
+	sqlite3_stmt	*st = s->st_model;
+	int		 rc;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		snprintf(file, filesz, "%s", (const char *)
+		    sqlite3_column_text(st, 1));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_warnx("%s: %s", __func__, sqlite3_errstr(rc));
 		return (-1);
 	}
-	if (n > 1) {
-		/* Rated movies are mostly watched ones: sort, drop repeats. */
-		qsort(*ids, n, sizeof(**ids), cmp_id);
-		for (i = 1, k = 1; i < n; i++)
-			if ((*ids)[i] != (*ids)[k - 1])
-				(*ids)[k++] = (*ids)[i];
-		n = k;
-	}
-	return ((int)n);
+	return (rc == SQLITE_ROW);
 }
 
 static int64_t

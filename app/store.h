@@ -19,7 +19,8 @@
 
 struct store {
 	sqlite3		*db;		/* the connection, NULL when closed */
-	sqlite3_stmt	*st_seen;	/* movies a user watched or rated */
+	sqlite3_stmt	*st_history;	/* a user's watches and ratings */
+	sqlite3_stmt	*st_model;	/* the current model */
 	sqlite3_stmt	*st_counter;	/* one counter's value */
 	char		 path[PATH_MAX];	/* database file */
 };
@@ -45,6 +46,29 @@ void	store_close(struct store *s);
 
 /* The newest schema version this binary knows. */
 int	store_schema_latest(void);
+
+/* One movie in a user's history, as the signal mapping needs it. */
+struct store_hist {
+	int32_t		movie;		/* internal id */
+	float		minutes;	/* watched (0: rated only) */
+	float		runtime;	/* minutes, 0 if unknown */
+	float		rating;		/* 1..5, 0 if not rated */
+};
+
+/*
+ * Every movie user watched or rated, once each, into *h (grown with
+ * realloc as needed; *cap is its capacity, the caller frees it).  Returns
+ * the count, or -1 on a database error.
+ */
+int	store_history(struct store *s, int64_t user, struct store_hist **h,
+	    size_t *cap);
+
+/*
+ * The current model's version and file name (in the models directory).
+ * Returns 1 and fills them, 0 when there is none, -1 on error.
+ */
+int	store_current_model(struct store *s, int64_t *id, char *file,
+	    size_t filesz);
 
 /*
  * The movie ids user watched or rated, sorted ascending and unique, into

@@ -126,6 +126,34 @@ world(void)
 	cr_assert_eq(writer_commit(w), 0);
 }
 
+/*
+ * The popularity path of reco_for_user (no model), answered as the ranking
+ * entries it picked, so the tests can check their figures.
+ */
+static int
+popular_for(struct reco *rc, struct store *st, int64_t user,
+    const struct reco_item **out, size_t max)
+{
+	static struct reco_list	 l;
+	struct signal_params	 sp;
+	size_t			 i, k;
+	int			 n;
+
+	signal_defaults(&sp);
+	if ((n = reco_for_user(rc, st, NULL, &sp, user, max, &l)) == -1)
+		return (-1);
+	cr_assert_eq(l.personal, 0, "no model, nothing personal");
+	for (i = 0; i < l.n; i++) {
+		for (k = 0; k < rc->n && rc->items[k].movie != l.item[i].movie;
+		    k++)
+			;
+		cr_assert(k < rc->n, "movie %d is not in the ranking",
+		    l.item[i].movie);
+		out[i] = &rc->items[k];
+	}
+	return (n);
+}
+
 static void
 expect_order(const struct reco_item **out, int n, const int32_t *ids,
     int nids)
@@ -147,7 +175,7 @@ Test(reco, ranking_recent_then_total_then_id)
 	world();
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 	cr_assert_eq(r.n, 6);
-	n = reco_for_user(&r, &s, 999, out, RECO_MAX);
+	n = popular_for(&r, &s, 999, out, RECO_MAX);
 	expect_order(out, n, want, 6);
 	cr_assert_str_eq(out[0]->slug, "recent+two");
 	cr_assert_eq(out[0]->recent, 2);
@@ -182,7 +210,7 @@ Test(reco, window_counts_back_from_the_newest_day_with_activity)
 	watch(20, 4, "newest");
 	cr_assert_eq(writer_commit(w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
-	n = reco_for_user(&r, &s, 999, out, RECO_MAX);
+	n = popular_for(&r, &s, 999, out, RECO_MAX);
 	cr_assert_eq(n, 3);
 	for (i = 0; i < n; i++) {
 		if (strcmp(out[i]->slug, "edge+in") == 0)
@@ -197,7 +225,7 @@ Test(reco, window_counts_back_from_the_newest_day_with_activity)
 
 	/* A wider window takes the older day in: it now ranks first. */
 	cr_assert_eq(reco_refresh(&r, &s, 8, 1), 1);
-	n = reco_for_user(&r, &s, 999, out, RECO_MAX);
+	n = popular_for(&r, &s, 999, out, RECO_MAX);
 	cr_assert_str_eq(out[0]->slug, "edge+out");
 	cr_assert_eq(out[0]->recent, 2);
 
@@ -206,7 +234,7 @@ Test(reco, window_counts_back_from_the_newest_day_with_activity)
 	line("2020-04-25T00:00:00,6,GET /data/m/newest/0.mpg");
 	cr_assert_eq(writer_commit(w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
-	n = reco_for_user(&r, &s, 999, out, RECO_MAX);
+	n = popular_for(&r, &s, 999, out, RECO_MAX);
 	cr_assert_eq(n, 3);
 	cr_assert_str_eq(out[0]->slug, "newest");
 	cr_assert_eq(out[0]->recent, 1);
@@ -234,14 +262,14 @@ Test(reco, excludes_what_the_user_watched_or_rated)
 	cr_assert_eq(writer_commit(w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 
-	n = reco_for_user(&r, &s, 10, out, RECO_MAX);	/* watched 2 */
+	n = popular_for(&r, &s, 10, out, RECO_MAX);	/* watched 2 */
 	expect_order(out, n, u10, 5);
-	n = reco_for_user(&r, &s, 11, out, RECO_MAX);	/* rated 3 */
+	n = popular_for(&r, &s, 11, out, RECO_MAX);	/* rated 3 */
 	expect_order(out, n, u11, 5);
-	n = reco_for_user(&r, &s, 20, out, RECO_MAX);
+	n = popular_for(&r, &s, 20, out, RECO_MAX);
 	expect_order(out, n, u20, 3);
 	/* Other users are not affected by the scratch of the last call. */
-	n = reco_for_user(&r, &s, 999, out, RECO_MAX);
+	n = popular_for(&r, &s, 999, out, RECO_MAX);
 	cr_assert_eq(n, 6);
 }
 
@@ -253,14 +281,14 @@ Test(reco, at_most_max_items)
 
 	world();
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
-	n = reco_for_user(&r, &s, 999, out, 2);
+	n = popular_for(&r, &s, 999, out, 2);
 	cr_assert_eq(n, 2);
 	cr_assert_eq(out[0]->movie, 3);
 	cr_assert_eq(out[1]->movie, 2);
-	n = reco_for_user(&r, &s, 11, out, 1);
+	n = popular_for(&r, &s, 11, out, 1);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(out[0]->movie, 2);
-	cr_assert_eq(reco_for_user(&r, &s, 999, out, 0), 0);
+	cr_assert_eq(popular_for(&r, &s, 999, out, 0), 0);
 
 	/* A catalogue larger than RECO_MAX. */
 	for (i = 0; i < 50; i++) {
@@ -271,7 +299,7 @@ Test(reco, at_most_max_items)
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 	cr_assert_eq(r.n, 56);
 	out[RECO_MAX] = NULL;
-	n = reco_for_user(&r, &s, 999, out, RECO_MAX);
+	n = popular_for(&r, &s, 999, out, RECO_MAX);
 	cr_assert_eq(n, RECO_MAX);
 	cr_assert_null(out[RECO_MAX], "wrote past max");
 }
@@ -281,16 +309,16 @@ Test(reco, empty_catalogue_gives_nothing)
 	const struct reco_item	*out[RECO_MAX];
 
 	/* Before any refresh, and after one on an empty database. */
-	cr_assert_eq(reco_for_user(&r, &s, 1, out, RECO_MAX), 0);
+	cr_assert_eq(popular_for(&r, &s, 1, out, RECO_MAX), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 	cr_assert_eq(r.n, 0);
-	cr_assert_eq(reco_for_user(&r, &s, 1, out, RECO_MAX), 0);
+	cr_assert_eq(popular_for(&r, &s, 1, out, RECO_MAX), 0);
 	/* Lines that name no movie keep it empty. */
 	line("2020-03-01T00:00:00,1,recommendation request h:1, status 200, "
 	    "result: a, b, 3 ms");
 	cr_assert_eq(writer_commit(w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
-	cr_assert_eq(reco_for_user(&r, &s, 1, out, RECO_MAX), 0);
+	cr_assert_eq(popular_for(&r, &s, 1, out, RECO_MAX), 0);
 }
 
 Test(reco, refresh_only_when_another_connection_committed)
@@ -312,13 +340,13 @@ Test(reco, refresh_only_when_another_connection_committed)
 	rate(20, 31, "catalog+only", 5);
 	rate(20, 32, "catalog+only", 5);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 0);
-	n = reco_for_user(&r, &s, 999, out, 1);
+	n = popular_for(&r, &s, 999, out, 1);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(out[0]->movie, 3);
 	/* Committed by the writer's connection: rebuilt, new order. */
 	cr_assert_eq(writer_commit(w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
-	n = reco_for_user(&r, &s, 999, out, 1);
+	n = popular_for(&r, &s, 999, out, 1);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(out[0]->movie, 6);
 	cr_assert_eq(out[0]->recent, 3);
@@ -365,7 +393,7 @@ Test(reco, refresh_error_keeps_the_previous_ranking)
 	cr_assert_eq(reco_refresh(&r, &s, 7, 1), -1);
 	cr_assert_eq(r.items, items);
 	cr_assert_eq(r.n, 6);
-	n = reco_for_user(&r, &s, 999, out, RECO_MAX);
+	n = popular_for(&r, &s, 999, out, RECO_MAX);
 	cr_assert_eq(n, 6);
 	cr_assert_str_eq(out[0]->slug, "recent+two");
 }
@@ -376,9 +404,9 @@ Test(reco, for_user_database_error)
 
 	world();
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
-	cr_assert_eq(reco_for_user(&r, &s, 11, out, RECO_MAX), 5);
+	cr_assert_eq(popular_for(&r, &s, 11, out, RECO_MAX), 5);
 	sabotage("DROP TABLE ratings");
-	cr_assert_eq(reco_for_user(&r, &s, 11, out, RECO_MAX), -1);
+	cr_assert_eq(popular_for(&r, &s, 11, out, RECO_MAX), -1);
 }
 
 Test(reco, free_leaves_a_reusable_empty_reco)
@@ -387,14 +415,14 @@ Test(reco, free_leaves_a_reusable_empty_reco)
 
 	world();
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
-	cr_assert_eq(reco_for_user(&r, &s, 10, out, RECO_MAX), 5);
+	cr_assert_eq(popular_for(&r, &s, 10, out, RECO_MAX), 5);
 	reco_free(&r);
 	cr_assert_null(r.items);
 	cr_assert_null(r.seen);
 	cr_assert_eq(r.n, 0);
-	cr_assert_eq(reco_for_user(&r, &s, 10, out, RECO_MAX), 0);
+	cr_assert_eq(popular_for(&r, &s, 10, out, RECO_MAX), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
-	cr_assert_eq(reco_for_user(&r, &s, 10, out, RECO_MAX), 5);
+	cr_assert_eq(popular_for(&r, &s, 10, out, RECO_MAX), 5);
 }
 
 Test(reco, refresh_inside_a_snapshot_waits_for_the_next_one)
@@ -405,7 +433,7 @@ Test(reco, refresh_inside_a_snapshot_waits_for_the_next_one)
 	world();
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 	cr_assert_eq(store_snapshot(&s), 0);
-	cr_assert_eq(reco_for_user(&r, &s, 999, out, RECO_MAX), 6);
+	cr_assert_eq(popular_for(&r, &s, 999, out, RECO_MAX), 6);
 	rate(20, 40, "catalog+only", 5);
 	rate(20, 41, "catalog+only", 5);
 	rate(20, 42, "catalog+only", 5);
@@ -413,10 +441,10 @@ Test(reco, refresh_inside_a_snapshot_waits_for_the_next_one)
 	cr_assert_eq(writer_commit(w), 0);
 	/* Same snapshot: the user's new watch is not seen, no rebuild. */
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 0);
-	cr_assert_eq(reco_for_user(&r, &s, 40, out, RECO_MAX), 6);
+	cr_assert_eq(popular_for(&r, &s, 40, out, RECO_MAX), 6);
 	cr_assert_eq(store_snapshot(&s), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
-	cr_assert_eq(reco_for_user(&r, &s, 40, out, RECO_MAX), 4);
+	cr_assert_eq(popular_for(&r, &s, 40, out, RECO_MAX), 4);
 	cr_assert_eq(out[0]->movie, 3);
 	cr_assert_eq(out[0]->recent, 2);
 	cr_assert_eq(out[1]->movie, 1);
