@@ -55,6 +55,7 @@ CORE_SRCS	 = app/parse.c	\
 SERVER_SRCS	 = app/main.c	\
 		   app/cli.c	\
 		   app/ingest.c	\
+		   app/trainer.c \
 		   app/api.c	\
 		   app/seccomp.c
 

@@ -102,13 +102,13 @@ reco_json(struct kore_buf *b, int64_t user, const struct reco_list *l)
 		kore_buf_append(b, "null", 4);
 	kore_buf_appendf(b, ",\"personal\":%zu,\"items\":[", l->personal);
 	for (i = 0; i < l->n; i++) {
-		kore_buf_append(b, i ? ",{\"id\":" : "{\"id\":", i ? 8 : 7);
+		kore_buf_appendf(b, "%s{\"id\":", i ? "," : "");
 		json_str(b, l->item[i].slug);
 		kore_buf_appendf(b, ",\"score\":%.6g,\"source\":\"%s\"",
 		    (double)l->item[i].score, i < l->personal ? "model" :
 		    "popular");
 		if (l->item[i].because != NULL) {
-			kore_buf_append(b, ",\"because\":", 11);
+			kore_buf_appendf(b, ",\"because\":");
 			json_str(b, l->item[i].because);
 		}
 		kore_buf_append(b, "}", 1);

@@ -41,6 +41,10 @@ static const struct cfg_setting settings[] = {
 	    "events per write transaction at most" },
 	{ "batch_ms", CFG_INT, F(batch_ms), 0, 1, 60000,
 	    "milliseconds an accepted event waits for its commit at most" },
+	{ "train_interval_min", CFG_INT, F(train_interval_min), 0, 0, 525600,
+	    "minutes between scheduled trainings (0: none)" },
+	{ "train_threads", CFG_INT, F(train_threads), 0, 1, 64,
+	    "threads of a training inside the server" },
 };
 
 void
@@ -57,6 +61,8 @@ cfg_defaults(struct cfg *c)
 	c->events_body_max_kb = 16384;
 	c->batch_events = 50000;
 	c->batch_ms = 100;
+	c->train_interval_min = 1440;
+	c->train_threads = 2;
 }
 
 int

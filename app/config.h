@@ -25,6 +25,8 @@ struct cfg {
 	int		events_body_max_kb;	/* POST /events body limit */
 	int		batch_events;		/* events per write transaction */
 	int		batch_ms;		/* longest wait before a commit */
+	int		train_interval_min;	/* 0: no scheduled training */
+	int		train_threads;		/* threads of a training */
 };
 
 void	cfg_defaults(struct cfg *c);

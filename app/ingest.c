@@ -33,6 +33,7 @@ struct conn {
 	struct ingest	*ing;
 	struct conn	*prev, *next;	/* ing->conns */
 	int		 reading;	/* uv_read_start is in effect */
+	int		 internal;	/* on the Unix socket: trusted */
 	uint64_t	 accepted;	/* lines accepted on this connection */
 	uint64_t	 rejected[PARSE_NREASONS];
 	struct lines	 lines;		/* partial line between reads */
@@ -50,6 +51,8 @@ struct ingest {
 	struct conn	*conns;		/* every open connection */
 	int		 batch_events;
 	int		 paused;	/* commits fail: reads stopped */
+	void		(*train)(void *);	/* see ingest_opts */
+	void		*train_arg;
 	char		 sock_path[256];
 };
 
@@ -173,6 +176,15 @@ conn_line(void *arg, const char *line, size_t len)
 		reply_stats(c);
 		return (0);
 	}
+	if (c->internal && len == 5 && memcmp(line, "TRAIN", 5) == 0) {
+		if (c->ing->train == NULL) {
+			conn_reply(c, "ERR no trainer\n", 15);
+			return (0);
+		}
+		c->ing->train(c->ing->train_arg);
+		conn_reply(c, "OK\n", 3);
+		return (0);
+	}
 	rc = writer_line(c->ing->w, line, len);
 	if (rc == PARSE_OK)
 		c->accepted++;
@@ -239,6 +251,7 @@ on_connection(uv_stream_t *server, int status)
 		rc = uv_tcp_init(&ing->loop, &c->h.tcp);
 	else
 		rc = uv_pipe_init(&ing->loop, &c->h.pipe, 0);
+	c->internal = server->type == UV_NAMED_PIPE;
 	if (rc != 0) {
 		free(c);
 		return;
@@ -389,6 +402,8 @@ ingest_start(const struct ingest_opts *o)
 	if ((ing = calloc(1, sizeof(*ing))) == NULL)
 		return (NULL);
 	ing->batch_events = o->batch_events;
+	ing->train = o->train;
+	ing->train_arg = o->train_arg;
 	if (uv_loop_init(&ing->loop) != 0) {
 		free(ing);
 		return (NULL);

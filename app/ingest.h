@@ -9,7 +9,8 @@
  * Protocol, per line: a log line; `SYNC`, answered `OK <n>` once everything
  * received before it is committed (n: lines accepted on this connection so
  * far); `STATS`, answered `STATS <accepted> <rejected>[ <reason>=<n>...]`
- * for this connection.
+ * for this connection.  On the internal socket only: `TRAIN`, answered
+ * `OK` once a training is requested.
  */
 #ifndef CINEREC_INGEST_H
 #define CINEREC_INGEST_H
@@ -23,6 +24,9 @@ struct ingest_opts {
 	const char	*sock_path;	/* Unix listener, NULL for none */
 	int		 batch_events;	/* commit when this many are pending */
 	int		 batch_ms;	/* ... or when the oldest waited this long */
+	/* `TRAIN` on the internal socket calls this (may be NULL). */
+	void		(*train)(void *arg);
+	void		*train_arg;
 };
 
 struct ingest;

@@ -5,6 +5,7 @@
  * each worker's read connection and start the ingest thread in worker 1.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <arpa/inet.h>
@@ -25,6 +26,7 @@
 #include "server.h"
 #include "store.h"
 #include "train.h"
+#include "trainer.h"
 #include "version.h"
 
 struct server	srv;
@@ -35,6 +37,7 @@ void	kore_worker_teardown(void);
 
 static void	refresh_tick(void *, u_int64_t);
 static void	model_refresh(void);
+static void	train_requested(void *);
 
 int
 server_configure(int argc, char **argv)
@@ -177,6 +180,7 @@ void
 kore_parent_configure(int argc, char **argv)
 {
 	struct store	st;
+	char		models[PATH_MAX + 16];
 	int		rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -189,6 +193,12 @@ kore_parent_configure(int argc, char **argv)
 	if (store_open(&st, srv.cfg.data_dir, STORE_CREATE) == -1)
 		exit(1);
 	store_close(&st);
+	/* The workers' sandbox has no mkdir: the models directory now. */
+	snprintf(models, sizeof(models), "%s/%s", srv.cfg.data_dir, TRAIN_DIR);
+	if (mkdir(models, 0750) == -1 && errno != EEXIST) {
+		fprintf(stderr, "cinerec: %s: %s\n", models, strerror(errno));
+		exit(1);
+	}
 	if (probe_bind("HTTP", srv.cfg.http_host, srv.cfg.http_port) == -1 ||
 	    probe_bind("ingest", srv.cfg.ingest_host,
 	    srv.cfg.ingest_port) == -1)
@@ -245,6 +255,11 @@ kore_worker_configure(void)
 	o.sock_path = srv.sock_path;
 	o.batch_events = srv.cfg.batch_events;
 	o.batch_ms = srv.cfg.batch_ms;
+	o.train = train_requested;
+	if ((srv.trainer = trainer_start(srv.cfg.data_dir,
+	    srv.cfg.train_interval_min, srv.cfg.train_threads)) == NULL)
+		log_warnx("worker 1: no training inside the server");
+	o.train_arg = srv.trainer;
 	if ((srv.ingest = ingest_start(&o)) == NULL) {
 		log_warnx("worker %u: ingest did not start: shutting down",
 		    worker->id);
@@ -259,10 +274,22 @@ kore_worker_teardown(void)
 		ingest_stop(srv.ingest);
 		srv.ingest = NULL;
 	}
+	if (srv.trainer != NULL) {
+		trainer_stop(srv.trainer);
+		srv.trainer = NULL;
+	}
 	reco_free(&srv.reco);
 	model_free(srv.model);
 	srv.model = NULL;
 	store_close(&srv.store);
+}
+
+/* `TRAIN` arrived on the internal socket (ingest thread). */
+static void
+train_requested(void *arg)
+{
+	if (arg != NULL)
+		trainer_request(arg, "admin");
 }
 
 /*

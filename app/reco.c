@@ -188,6 +188,9 @@ from_model(struct reco *r, const struct model *md,
 	    sizeof(top) / sizeof(top[0]));
 	for (k = 0; k < ntop && out->n < max; k++) {
 		col = top[k];
+		/* No evidence for it (or against it): popularity decides. */
+		if (!(r->scores[col] > 0.0f))
+			break;
 		if (col >= r->nslug_of || r->slug_of[col] == NULL)
 			continue;
 		out->item[out->n].movie = (int32_t)col;

@@ -1,7 +1,8 @@
 /*
  * The system calls cinerec's workers need beyond Kore's own seccomp filter:
  * SQLite (file I/O, locking, mmap), the libuv ingest thread (sockets, epoll,
- * eventfd), Kore tasks (threads).  Found with `seccomp_tracing yes`.
+ * eventfd), Kore tasks and the trainer (threads, file lock, priority, the
+ * model file's rename).  Found with `seccomp_tracing yes`.
  */
 #include <kore/kore.h>
 #include <kore/seccomp.h>
@@ -40,5 +41,10 @@ KORE_SECCOMP_FILTER("cinerec",
 	KORE_SYSCALL_ALLOW(eventfd2),
 	KORE_SYSCALL_ALLOW(pipe2),
 	KORE_SYSCALL_ALLOW(recvfrom),
-	KORE_SYSCALL_ALLOW(sendto)
+	KORE_SYSCALL_ALLOW(sendto),
+	KORE_SYSCALL_ALLOW(flock),
+	KORE_SYSCALL_ALLOW(setpriority),
+	KORE_SYSCALL_ALLOW(rename),
+	KORE_SYSCALL_ALLOW(renameat),
+	KORE_SYSCALL_ALLOW(renameat2)
 );

@@ -18,6 +18,7 @@
 #define SERVER_INGEST_SOCK	"ingest.sock"	/* in the data dir */
 
 struct ingest;
+struct trainer;
 
 struct server {
 	struct cfg	 cfg;		/* settings after file and flags */
@@ -30,6 +31,7 @@ struct server {
 	int64_t		 model_failed;	/* a version that would not load */
 	struct signal_params sp;	/* history -> model values, as trained */
 	struct ingest	*ingest;	/* worker 1: the ingest thread */
+	struct trainer	*trainer;	/* worker 1: the training thread */
 };
 
 extern struct server	srv;

@@ -388,6 +388,7 @@ train_run(const struct train_opts *o, struct train_result *res)
 	uint32_t		 nrows, ncols;
 	int			 lockfd, rc = -1;
 	const char		*msg = "failed";
+	struct stat		 sb;
 
 	memset(res, 0, sizeof(*res));
 	res->recall = res->ndcg = res->coverage = -1;
@@ -457,7 +458,7 @@ train_run(const struct train_opts *o, struct train_result *res)
 		sqlite3_finalize(st);
 	}
 	snprintf(path, sizeof(path), "%s/%s", o->data_dir, TRAIN_DIR);
-	if (mkdir(path, 0750) == -1 && errno != EEXIST) {
+	if (stat(path, &sb) == -1 && mkdir(path, 0750) == -1) {
 		log_warnx("train: %s: %s", path, strerror(errno));
 		goto out;
 	}

@@ -1,0 +1,201 @@
+/*
+ * Integration tests of learned recommendations: `cinerec train` beside a
+ * running server, every worker switching to the new model, fold-in of a
+ * fresh watch, a corrupt model file refused while serving goes on, and the
+ * training the server runs itself.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include "harness.h"
+
+static struct h_server	srv;
+static char		out[1 << 16];
+
+static void
+setup(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	memset(&srv, 0, sizeof(srv));
+	h_tmpdir(srv.dir, sizeof(srv.dir));
+}
+
+static void
+teardown(void)
+{
+	h_cleanup(&srv);
+}
+
+TestSuite(model, .init = setup, .fini = teardown, .timeout = 180);
+
+static void
+demo(void)
+{
+	const char	*argv[] = { h_bin(), "demo", "--data-dir", srv.dir,
+			    "--users", "400", "--movies", "150", NULL };
+
+	cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 0, "%s", out);
+}
+
+static void
+train(const char *algo)
+{
+	const char	*argv[] = { h_bin(), "train", "--data-dir", srv.dir,
+			    "--model", algo, NULL };
+
+	cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 0, "%s", out);
+	cr_assert(strstr(out, "hold-out"), "%s", out);
+}
+
+/* GET /recommend/<user>?format=json into r. */
+static void
+reco_json(int user, struct h_reply *r)
+{
+	char	path[64];
+
+	snprintf(path, sizeof(path), "/recommend/%d?format=json", user);
+	h_http(srv.http_port, "GET", path, NULL, NULL, 0, r);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(strstr(r->headers, "content-type: application/json"));
+}
+
+/* Wait until n answers in a row (both workers) report model version v. */
+static void
+wait_version(long long v)
+{
+	struct h_reply	r;
+	int		i, streak = 0;
+
+	for (i = 0; i < 100 && streak < 8; i++) {
+		reco_json(1, &r);
+		if (strstr(r.body, "\"model\":null") == NULL &&
+		    h_json_int(r.body, "version") == v)
+			streak++;
+		else {
+			streak = 0;
+			usleep(100000);
+		}
+	}
+	cr_assert_eq(streak, 8, "model %lld not served by every worker: %s",
+	    v, r.body);
+}
+
+Test(model, train_beside_the_server_switches_every_worker)
+{
+	const char	*extra[] = { "--config", NULL, NULL };
+	char		 conf[512];
+	struct h_reply	 r;
+	FILE		*fp;
+
+	demo();
+	/* No training of its own in this test: it must come from the CLI. */
+	snprintf(conf, sizeof(conf), "%s.conf", srv.dir);
+	cr_assert_not_null(fp = fopen(conf, "w"));
+	fprintf(fp, "train_interval_min = 0\n");
+	fclose(fp);
+	extra[1] = conf;
+	train("itemknn");
+	h_start(&srv, extra);
+	wait_version(1);
+	reco_json(3, &r);
+	cr_assert(h_json_int(r.body, "personal") > 0, "%s", r.body);
+	cr_assert(strstr(r.body, "\"algo\":\"itemknn\""), "%s", r.body);
+	cr_assert(strstr(r.body, "\"because\":\""), "kNN explains: %s",
+	    r.body);
+	cr_assert(strstr(r.body, "\"source\":\"model\""), "%s", r.body);
+
+	train("als");
+	wait_version(2);
+	reco_json(3, &r);
+	cr_assert(strstr(r.body, "\"algo\":\"als\""), "%s", r.body);
+	unlink(conf);
+}
+
+Test(model, a_new_watch_changes_the_list_at_once)
+{
+	struct h_reply	 r;
+	char		 before[1 << 16], line[512], first[256], *p, *q;
+	int		 fd;
+
+	demo();
+	train("itemknn");
+	h_start(&srv, NULL);
+	wait_version(1);
+	reco_json(7, &r);
+	snprintf(before, sizeof(before), "%s", r.body);
+	/* The first recommended movie: user 7 now watches it. */
+	cr_assert_not_null(p = strstr(before, "\"id\":\""));
+	p += 6;
+	cr_assert_not_null(q = strchr(p, '"'));
+	snprintf(first, sizeof(first), "%.*s", (int)(q - p), p);
+	fd = h_connect(srv.ingest_port);
+	snprintf(line, sizeof(line),
+	    "2026-01-01T00:00:00,7,GET /data/m/%s/0.mpg\n", first);
+	h_send(fd, line, strlen(line));
+	cr_assert_eq(h_sync(fd), 1);
+	close(fd);
+	/* Snapshots renew every second. */
+	sleep(2);
+	reco_json(7, &r);
+	cr_assert_str_neq(r.body, before, "the list did not change");
+	snprintf(line, sizeof(line), "\"id\":\"%s\"", first);
+	cr_assert_null(strstr(r.body, line), "%s is recommended although "
+	    "watched: %s", first, r.body);
+}
+
+Test(model, a_corrupt_model_file_is_refused_and_serving_goes_on)
+{
+	struct h_reply	 r;
+	sqlite3		*db;
+	char		 path[600];
+	FILE		*fp;
+	int		 i;
+
+	demo();
+	train("itemknn");
+	h_start(&srv, NULL);
+	wait_version(1);
+	/* A version 2 whose file is garbage, made current behind its back. */
+	snprintf(path, sizeof(path), "%s/models/model-000002.cnrm", srv.dir);
+	cr_assert_not_null(fp = fopen(path, "w"));
+	fprintf(fp, "not a model at all\n");
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/cinerec.db", srv.dir);
+	cr_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	cr_assert(sqlite3_exec(db, "UPDATE models SET current = 0; "
+	    "INSERT INTO models (id, algo, params, file, created_ms, "
+	    "train_seconds, interactions, users, items, binary_version, "
+	    "current) VALUES (2, 'als', '{}', 'model-000002.cnrm', 0, 0, 0, 0, "
+	    "0, 'test', 1)", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	for (i = 0; i < 20; i++) {
+		reco_json(3, &r);
+		cr_assert_eq(h_json_int(r.body, "version"), 1, "%s", r.body);
+		usleep(100000);
+	}
+	snprintf(path, sizeof(path), "%s.log", srv.dir);
+	cr_assert_not_null(fp = fopen(path, "r"));
+	i = (int)fread(out, 1, sizeof(out) - 1, fp);
+	out[i] = '\0';
+	fclose(fp);
+	cr_assert(strstr(out, "model 2 not loaded (not a cinerec model file"),
+	    "%s", out);
+}
+
+Test(model, the_server_trains_its_first_model_itself)
+{
+	struct h_reply	r;
+
+	demo();
+	h_start(&srv, NULL);
+	wait_version(1);
+	reco_json(3, &r);
+	cr_assert(strstr(r.body, "\"algo\":\"als\""), "%s", r.body);
+}
