@@ -63,7 +63,8 @@ CORE_OBJS	 = $(CORE_SRCS:app/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/assets.o
 SERVER_OBJS	 = $(SERVER_SRCS:app/%.c=$(BUILD)/obj/%.o)
 KORE_STAMP	 = $(BUILD)/kore/.built
 
-ASSETS		 = assets/kore.conf $(wildcard sql/*.sql)
+ASSETS		 = assets/kore.conf $(wildcard sql/*.sql) \
+		   $(sort $(wildcard assets/admin/*))
 
 UNIT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/it_*.c))

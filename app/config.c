@@ -11,7 +11,7 @@
 
 #include "config.h"
 
-enum cfg_type { CFG_PATH, CFG_ADDR, CFG_INT };
+enum cfg_type { CFG_PATH, CFG_ADDR, CFG_INT, CFG_STR };
 
 struct cfg_setting {
 	const char	*name;		/* key in the file */
@@ -45,6 +45,17 @@ static const struct cfg_setting settings[] = {
 	    "minutes between scheduled trainings (0: none)" },
 	{ "train_threads", CFG_INT, F(train_threads), 0, 1, 64,
 	    "threads of a training inside the server" },
+	{ "admin", CFG_ADDR, F(admin_host), F(admin_port), 0, 0,
+	    "HOST:PORT of the admin web UI" },
+	{ "admin_cert", CFG_STR, F(admin_cert), 0, 0, PATH_MAX - 1,
+	    "TLS certificate (PEM) of the admin UI; empty: plain HTTP" },
+	{ "admin_key", CFG_STR, F(admin_key), 0, 0, PATH_MAX - 1,
+	    "TLS private key (PEM) of the admin UI" },
+	{ "ingest_token", CFG_STR, F(ingest_token), 0, 0, 127,
+	    "when set, TCP senders send AUTH <token> first, HTTP senders "
+	    "Authorization: Bearer <token>" },
+	{ "click_window_s", CFG_INT, F(click_window_s), 0, 1, 86400,
+	    "seconds after a list in which starting a listed movie follows it" },
 };
 
 void
@@ -63,6 +74,9 @@ cfg_defaults(struct cfg *c)
 	c->batch_ms = 100;
 	c->train_interval_min = 1440;
 	c->train_threads = 2;
+	strcpy(c->admin_host, "127.0.0.1");
+	c->admin_port = 8083;
+	c->click_window_s = 300;
 }
 
 int
@@ -128,6 +142,14 @@ cfg_set(struct cfg *c, const char *key, const char *value, char *err,
 				    value);
 				return (-1);
 			}
+			return (0);
+		case CFG_STR:
+			if (strlen(value) > (size_t)s->max) {
+				snprintf(err, errlen, "%s: longer than %ld "
+				    "bytes", key, s->max);
+				return (-1);
+			}
+			strcpy(base + s->off, value);
 			return (0);
 		case CFG_INT:
 			errno = 0;
@@ -213,6 +235,7 @@ cfg_dump(const struct cfg *c, FILE *fp, int commented)
 		    commented ? "#" : "");
 		switch (s->type) {
 		case CFG_PATH:
+		case CFG_STR:
 			fprintf(fp, "%s = %s\n", s->name, base + s->off);
 			break;
 		case CFG_ADDR:

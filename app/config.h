@@ -27,6 +27,12 @@ struct cfg {
 	int		batch_ms;		/* longest wait before a commit */
 	int		train_interval_min;	/* 0: no scheduled training */
 	int		train_threads;		/* threads of a training */
+	char		admin_host[CFG_HOST_MAX];	/* admin web UI listener */
+	uint16_t	admin_port;
+	char		admin_cert[PATH_MAX];	/* TLS certificate, "" = plain HTTP */
+	char		admin_key[PATH_MAX];	/* TLS private key */
+	char		ingest_token[128];	/* "" = no AUTH required */
+	int		click_window_s;		/* a start within this follows a list */
 };
 
 void	cfg_defaults(struct cfg *c);
