@@ -38,6 +38,9 @@ CORE_SRCS	 = app/parse.c	\
 		   app/clock.c	\
 		   app/hmap.c	\
 		   app/lines.c	\
+		   app/ctr.c	\
+		   app/metrics.c \
+		   app/reclog.c	\
 		   app/store.c	\
 		   app/writer.c	\
 		   app/reco.c	\

@@ -10,7 +10,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <kore/kore.h>
@@ -18,7 +20,9 @@
 #include <kore/tasks.h>
 
 #include "clock.h"
+#include "metrics.h"
 #include "parse.h"
+#include "reclog.h"
 #include "reco.h"
 #include "server.h"
 #include "version.h"
@@ -29,19 +33,64 @@ int	api_recommend(struct http_request *);
 int	api_health(struct http_request *);
 int	api_events(struct http_request *);
 int	api_ping(struct http_request *);
+int	api_metrics(struct http_request *);
+
+/* When the handler being run started (workers run one at a time). */
+static int64_t	started_us;
+
+static int64_t
+now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+static enum metrics_route
+route_of(const char *path)
+{
+	static const struct {
+		const char		*prefix;
+		enum metrics_route	 route;
+	} routes[] = {
+		{ "/recommend/", METRICS_RECOMMEND },
+		{ "/health", METRICS_HEALTH },
+		{ "/events", METRICS_EVENTS },
+		{ "/ping", METRICS_PING },
+		{ "/metrics", METRICS_METRICS },
+		{ "/why/", METRICS_WHY },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (strncmp(path, routes[i].prefix,
+		    strlen(routes[i].prefix)) == 0)
+			return (routes[i].route);
+	return (METRICS_OTHER);
+}
+
+/* Every answer goes out here: counted by route and status, timed. */
+static void
+respond(struct http_request *req, int status, const char *type,
+    const void *data, size_t len)
+{
+	http_response_header(req, "content-type", type);
+	http_response(req, status, data, len);
+	metrics_request(route_of(req->path), status,
+	    (uint64_t)(now_us() - started_us));
+}
 
 static void
 reply_text(struct http_request *req, int status, const char *text)
 {
-	http_response_header(req, "content-type", "text/plain; charset=utf-8");
-	http_response(req, status, text, strlen(text));
+	respond(req, status, "text/plain; charset=utf-8", text, strlen(text));
 }
 
 static void
 reply_json(struct http_request *req, int status, struct kore_buf *b)
 {
-	http_response_header(req, "content-type", "application/json");
-	http_response(req, status, b->data, b->offset);
+	respond(req, status, "application/json", b->data, b->offset);
 }
 
 static int
@@ -57,6 +106,7 @@ only(struct http_request *req, int method, const char *allow)
 int
 api_ping(struct http_request *req)
 {
+	started_us = now_us();
 	reply_text(req, 200, "pong\n");
 	return (KORE_RESULT_OK);
 }
@@ -116,6 +166,35 @@ reco_json(struct kore_buf *b, int64_t user, const struct reco_list *l)
 	kore_buf_append(b, "]}\n", 3);
 }
 
+/*
+ * Hand the answer to the recommendation log (and so to the click-through):
+ * one SERVED line to the writer, never waiting for it.
+ */
+static void
+log_served(int64_t user, const struct reco_list *l)
+{
+	char	 line[64 + RECO_MAX * (PARSE_SLUG_MAX + 1)];
+	size_t	 n, i, k;
+	int	 dropped = 0;
+
+	if (srv.cfg.reco_log) {
+		n = (size_t)snprintf(line, sizeof(line), "SERVED %lld %lld "
+		    "%lld - %lld %zu ", (long long)clock_now_ms(),
+		    (long long)user, (long long)(l->personal ? srv.model_id :
+		    0), (long long)(now_us() - started_us), l->personal);
+		for (i = 0; i < l->n; i++) {
+			k = strlen(l->item[i].slug);
+			if (i > 0)
+				line[n++] = ',';
+			memcpy(line + n, l->item[i].slug, k);
+			n += k;
+		}
+		line[n++] = '\n';
+		dropped = reclog_send(&srv.reclog, line, n) == -1;
+	}
+	metrics_recommend(l->personal > 0, dropped);
+}
+
 int
 api_recommend(struct http_request *req)
 {
@@ -125,6 +204,7 @@ api_recommend(struct http_request *req)
 	int64_t			 user;
 	size_t			 i;
 
+	started_us = now_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
 		return (KORE_RESULT_OK);
 	id = req->path + strlen("/recommend/");
@@ -156,11 +236,11 @@ api_recommend(struct http_request *req)
 			    strlen(list.item[i].slug));
 		}
 		kore_buf_append(&b, "\n", 1);
-		http_response_header(req, "content-type",
-		    "text/plain; charset=utf-8");
-		http_response(req, 200, b.data, b.offset);
+		respond(req, 200, "text/plain; charset=utf-8", b.data,
+		    b.offset);
 	}
 	kore_buf_cleanup(&b);
+	log_served(user, &list);
 	return (KORE_RESULT_OK);
 }
 
@@ -172,6 +252,7 @@ api_health(struct http_request *req)
 	char			 last[32] = "";
 	int			 ok;
 
+	started_us = now_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
 		return (KORE_RESULT_OK);
 	/* A fresh snapshot: /health reports what is committed now. */
@@ -325,6 +406,7 @@ api_events(struct http_request *req)
 	u_int32_t		 len;
 
 	if (req->hdlr_extra == NULL) {
+		started_us = now_us();
 		if (!only(req, HTTP_METHOD_POST, "POST"))
 			return (KORE_RESULT_OK);
 		st = kore_calloc(1, sizeof(*st));
@@ -351,5 +433,25 @@ api_events(struct http_request *req)
 	events_json(&b, out);
 	reply_json(req, 200, &b);
 	kore_buf_cleanup(&b);
+	return (KORE_RESULT_OK);
+}
+
+int
+api_metrics(struct http_request *req)
+{
+	char	*text;
+	size_t	 len;
+
+	started_us = now_us();
+	if (!only(req, HTTP_METHOD_GET, "GET"))
+		return (KORE_RESULT_OK);
+	if (metrics_render(&srv.store, (int64_t)srv.cfg.click_window_s * 1000,
+	    &text, &len) == -1) {
+		reply_text(req, 500, "cannot render the metrics\n");
+		return (KORE_RESULT_OK);
+	}
+	respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text,
+	    len);
+	free(text);
 	return (KORE_RESULT_OK);
 }

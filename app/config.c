@@ -56,6 +56,8 @@ static const struct cfg_setting settings[] = {
 	    "Authorization: Bearer <token>" },
 	{ "click_window_s", CFG_INT, F(click_window_s), 0, 1, 86400,
 	    "seconds after a list in which starting a listed movie follows it" },
+	{ "reco_log", CFG_INT, F(reco_log), 0, 0, 1,
+	    "1: log every served list (click-through needs it), 0: do not" },
 };
 
 void
@@ -77,6 +79,7 @@ cfg_defaults(struct cfg *c)
 	strcpy(c->admin_host, "127.0.0.1");
 	c->admin_port = 8083;
 	c->click_window_s = 300;
+	c->reco_log = 1;
 }
 
 int

@@ -33,6 +33,7 @@ struct cfg {
 	char		admin_key[PATH_MAX];	/* TLS private key */
 	char		ingest_token[128];	/* "" = no AUTH required */
 	int		click_window_s;		/* a start within this follows a list */
+	int		reco_log;		/* log every served list (0/1) */
 };
 
 void	cfg_defaults(struct cfg *c);

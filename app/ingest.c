@@ -17,7 +17,9 @@
 #include <uv.h>
 
 #include "ingest.h"
+#include "clock.h"
 #include "lines.h"
+#include "metrics.h"
 #include "log.h"
 #include "parse.h"
 #include "writer.h"
@@ -116,7 +118,11 @@ set_reading(struct ingest *ing, int on)
 static int
 commit(struct ingest *ing)
 {
-	if (writer_commit(ing->w) == -1) {
+	int64_t	t0 = clock_mono_ms(), rc;
+
+	rc = writer_commit(ing->w);
+	metrics_commit((uint64_t)(clock_mono_ms() - t0) * 1000, rc == 0);
+	if (rc == -1) {
 		if (!ing->paused) {
 			log_warnx("ingest: commit failed, pausing reads");
 			ing->paused = 1;
@@ -174,6 +180,10 @@ conn_line(void *arg, const char *line, size_t len)
 	}
 	if (len == 5 && memcmp(line, "STATS", 5) == 0) {
 		reply_stats(c);
+		return (0);
+	}
+	if (c->internal && len > 7 && memcmp(line, "SERVED ", 7) == 0) {
+		(void)writer_served(c->ing->w, line, len);
 		return (0);
 	}
 	if (c->internal && len == 5 && memcmp(line, "TRAIN", 5) == 0) {
@@ -274,9 +284,14 @@ static void
 on_timer(uv_timer_t *t)
 {
 	struct ingest	*ing = t->data;
+	struct conn	*c;
+	uint64_t	 n = 0;
 
 	if (writer_pending(ing->w) > 0 || ing->paused)
 		(void)commit(ing);
+	for (c = ing->conns; c != NULL; c = c->next)
+		n += !c->internal;
+	metrics_ingest_gauges(writer_pending(ing->w), n);
 }
 
 /*
@@ -410,6 +425,8 @@ ingest_start(const struct ingest_opts *o)
 	}
 	if ((ing->w = writer_open(o->data_dir)) == NULL)
 		goto fail;
+	if (o->click_window_ms > 0)
+		writer_set_click_window(ing->w, o->click_window_ms);
 	if (listen_tcp(ing, o->host, o->port) == -1 ||
 	    (o->sock_path != NULL && listen_unix(ing, o->sock_path) == -1))
 		goto fail;

@@ -10,7 +10,8 @@
  * received before it is committed (n: lines accepted on this connection so
  * far); `STATS`, answered `STATS <accepted> <rejected>[ <reason>=<n>...]`
  * for this connection.  On the internal socket only: `TRAIN`, answered
- * `OK` once a training is requested.
+ * `OK` once a training is requested, and `SERVED ...` lines, the HTTP
+ * workers' recommendation log (writer_served).
  */
 #ifndef CINEREC_INGEST_H
 #define CINEREC_INGEST_H
@@ -24,6 +25,7 @@ struct ingest_opts {
 	const char	*sock_path;	/* Unix listener, NULL for none */
 	int		 batch_events;	/* commit when this many are pending */
 	int		 batch_ms;	/* ... or when the oldest waited this long */
+	int64_t		 click_window_ms;	/* for the click-through */
 	/* `TRAIN` on the internal socket calls this (may be NULL). */
 	void		(*train)(void *arg);
 	void		*train_arg;

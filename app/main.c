@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "ingest.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "store.h"
 #include "train.h"
@@ -211,6 +212,8 @@ kore_parent_configure(int argc, char **argv)
 		exit(1);
 	}
 	srv.started_ms = clock_now_ms();
+	if (metrics_init() == -1)
+		exit(1);
 
 	/* systemd (or the terminal) supervises: no daemon, chroot, setuid. */
 	kore_foreground = 1;
@@ -240,6 +243,8 @@ kore_worker_configure(void)
 		kore_shutdown();
 		return;
 	}
+	metrics_bind(worker->id);
+	reclog_init(&srv.reclog, srv.sock_path);
 	signal_defaults(&srv.sp);
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
 	model_refresh();
@@ -256,6 +261,7 @@ kore_worker_configure(void)
 	o.batch_events = srv.cfg.batch_events;
 	o.batch_ms = srv.cfg.batch_ms;
 	o.train = train_requested;
+	o.click_window_ms = (int64_t)srv.cfg.click_window_s * 1000;
 	if ((srv.trainer = trainer_start(srv.cfg.data_dir,
 	    srv.cfg.train_interval_min, srv.cfg.train_threads)) == NULL)
 		log_warnx("worker 1: no training inside the server");
@@ -278,6 +284,7 @@ kore_worker_teardown(void)
 		trainer_stop(srv.trainer);
 		srv.trainer = NULL;
 	}
+	reclog_close(&srv.reclog);
 	reco_free(&srv.reco);
 	model_free(srv.model);
 	srv.model = NULL;
@@ -343,4 +350,6 @@ refresh_tick(void *arg, u_int64_t now)
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 0);
 	model_refresh();
 	(void)store_snapshot(&srv.store);
+	reclog_flush(&srv.reclog);
+	metrics_sample_memory();
 }

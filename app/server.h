@@ -12,6 +12,7 @@
 #include "config.h"
 #include "model.h"
 #include "reco.h"
+#include "reclog.h"
 #include "signals.h"
 #include "store.h"
 
@@ -30,6 +31,7 @@ struct server {
 	int64_t		 model_id;	/* its version, 0 when none */
 	int64_t		 model_failed;	/* a version that would not load */
 	struct signal_params sp;	/* history -> model values, as trained */
+	struct reclog	 reclog;	/* served lists -> the writer */
 	struct ingest	*ingest;	/* worker 1: the ingest thread */
 	struct trainer	*trainer;	/* worker 1: the training thread */
 };

@@ -13,6 +13,8 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
+#include "ctr.h"
 #include "hmap.h"
 #include "log.h"
 #include "parse.h"
@@ -61,8 +63,14 @@ struct agg_daily {
 
 struct agg_reco {
 	int64_t		ts, user;
-	int		status, latency_ms;
-	size_t		host, results;	/* arena offsets */
+	int		status;
+	int64_t		latency_us;
+	size_t		host, results;	/* arena offsets; host -1: none */
+	size_t		arm;		/* arena offset, -1: none */
+	int		source;		/* CTR_SERVED, CTR_EXTERNAL */
+	int64_t		model_version;	/* 0: none */
+	int		personal;	/* served: ids from the model */
+	int64_t		handle;		/* ctr's, -1 if not tracked */
 };
 
 struct agg_sample {
@@ -106,6 +114,7 @@ struct writer {
 	int64_t		 last_ts;
 
 	struct writer_stats stats;	/* since open */
+	struct ctr	*ctr;		/* click-through, see ctr.h */
 
 	sqlite3_stmt	*st_movie, *st_meta, *st_watch, *st_rate_ins,
 			*st_rate_upd, *st_user, *st_daily, *st_delta,
@@ -230,6 +239,21 @@ movie_id(struct writer *w, const char *slug)
 	return (w->nmovies);
 }
 
+/* The id of a known slug, or -1 (nothing is created). */
+static int32_t
+movie_lookup(void *arg, const char *slug)
+{
+	struct writer	*w = arg;
+	uint32_t	*v;
+	int64_t		 h1, h2;
+
+	slug_hash(slug, &h1, &h2);
+	if ((v = hmap_get(&w->byslug, h1, h2)) != NULL &&
+	    strcmp(w->slug[*v], slug) == 0)
+		return ((int32_t)*v);
+	return (-1);
+}
+
 static struct agg_user *
 user_agg(struct writer *w, int64_t user, int64_t ts)
 {
@@ -351,40 +375,72 @@ add_rate(struct writer *w, const struct parse_event *ev, int32_t movie)
 	return (0);
 }
 
+/* Append the n strings joined by ',' (and a NUL); the offset or -1. */
+static size_t
+arena_join(struct arena *a, const char *const *str, size_t n)
+{
+	size_t	off, i;
+
+	if ((off = arena_add(a, "", 0)) == (size_t)-1)
+		return ((size_t)-1);
+	for (i = 0; i < n; i++) {
+		a->len--;	/* over the previous piece's NUL */
+		if (i > 0) {
+			if (arena_add(a, ",", 1) == (size_t)-1)
+				return ((size_t)-1);
+			a->len--;
+		}
+		if (arena_add(a, str[i], strlen(str[i])) == (size_t)-1)
+			return ((size_t)-1);
+	}
+	return (off);
+}
+
+/*
+ * A list given to a user: kept for reco_log and handed to the click-through
+ * tracker.  results are slugs.  0 or -1 (out of memory).
+ */
+static int
+add_list(struct writer *w, int64_t ts, int64_t user,
+    const char *const *results, size_t n, struct agg_reco *r)
+{
+	struct agg_reco	*p;
+	struct agg_user	*u;
+	int32_t		 ids[CTR_TRACKED];
+	size_t		 i;
+
+	if ((p = vec_push(&w->recos)) == NULL ||
+	    (u = user_agg(w, user, ts)) == NULL)
+		return (-1);
+	*p = *r;
+	p->ts = ts;
+	p->user = user;
+	if ((p->results = arena_join(&w->strs, results, n)) == (size_t)-1)
+		return (-1);
+	for (i = 0; i < n && i < CTR_TRACKED; i++)
+		ids[i] = movie_lookup(w, results[i]);
+	p->handle = ctr_list(w->ctr, user, ts, ids, n, p->source,
+	    p->model_version, p->arm != (size_t)-1 ? w->strs.p + p->arm : "",
+	    p->latency_us, p->personal);
+	u->recos++;
+	return (0);
+}
+
 static int
 add_reco(struct writer *w, const struct parse_event *ev)
 {
-	struct agg_reco	*r;
-	struct agg_user	*u;
-	size_t		 i, off, n;
+	struct agg_reco	r;
 
-	if ((r = vec_push(&w->recos)) == NULL ||
-	    (u = user_agg(w, ev->user, ev->ts_ms)) == NULL)
-		return (-1);
-	r->ts = ev->ts_ms;
-	r->user = ev->user;
-	r->status = ev->status;
-	r->latency_ms = ev->latency_ms;
-	if ((r->host = arena_add(&w->strs, ev->host, strlen(ev->host))) ==
-	    (size_t)-1 || (r->results = arena_add(&w->strs, "", 0)) ==
+	memset(&r, 0, sizeof(r));
+	r.status = ev->status;
+	r.latency_us = (int64_t)ev->latency_ms * 1000;
+	r.source = CTR_EXTERNAL;
+	r.arm = (size_t)-1;
+	if ((r.host = arena_add(&w->strs, ev->host, strlen(ev->host))) ==
 	    (size_t)-1)
 		return (-1);
-	/* Join the results with ',' in place of the NUL just added. */
-	w->strs.len--;
-	for (i = 0; i < ev->nresults; i++) {
-		n = strlen(ev->result[i]);
-		if ((off = arena_add(&w->strs, ",", i > 0 ? 1 : 0)) ==
-		    (size_t)-1)
-			return (-1);
-		w->strs.len--;
-		if (arena_add(&w->strs, ev->result[i], n) == (size_t)-1)
-			return (-1);
-		w->strs.len--;
-	}
-	if (arena_add(&w->strs, "", 0) == (size_t)-1)
-		return (-1);
-	u->recos++;
-	return (0);
+	return (add_list(w, ev->ts_ms, ev->user, ev->result, ev->nresults,
+	    &r));
 }
 
 static void
@@ -445,8 +501,10 @@ writer_line(struct writer *w, const char *line, size_t len)
 		w->stats.rejected[PARSE_ERR_MOVIE]++;
 		return (PARSE_ERR_MOVIE);
 	}
-	if (ev->kind == PARSE_WATCH)
+	if (ev->kind == PARSE_WATCH) {
 		rc = add_watch(w, ev, movie);
+		ctr_watch(w->ctr, ev->user, movie, ev->ts_ms);
+	}
 	else if (ev->kind == PARSE_RATE)
 		rc = add_rate(w, ev, movie);
 	else
@@ -463,6 +521,57 @@ writer_line(struct writer *w, const char *line, size_t len)
 	w->acc[ev->kind]++;
 	w->stats.accepted[ev->kind]++;
 	return (PARSE_OK);
+}
+
+int
+writer_served(struct writer *w, const char *line, size_t len)
+{
+	struct agg_reco	 r;
+	const char	*res[PARSE_RESULTS_MAX];
+	char		 buf[PARSE_LINE_MAX + 1], *f[7], *p, *save = NULL;
+	long long	 ts, user, version, latency, personal;
+	size_t		 n = 0;
+	int		 i;
+
+	if (len > PARSE_LINE_MAX)
+		return (-1);
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	/* SERVED <ts> <user> <version> <arm|-> <latency_us> <personal> <ids> */
+	p = buf;
+	for (i = 0; i < 7; i++)
+		if ((f[i] = strsep(&p, " ")) == NULL)
+			return (-1);
+	if (strcmp(f[0], "SERVED") != 0 ||
+	    sscanf(f[1], "%lld", &ts) != 1 || sscanf(f[2], "%lld", &user) != 1 ||
+	    sscanf(f[3], "%lld", &version) != 1 ||
+	    sscanf(f[5], "%lld", &latency) != 1 ||
+	    sscanf(f[6], "%lld", &personal) != 1 || user < 0 || ts < 0)
+		return (-1);
+	for (p = strtok_r(p != NULL ? p : (char *)"", ",", &save);
+	    p != NULL && n < PARSE_RESULTS_MAX; p = strtok_r(NULL, ",", &save))
+		res[n++] = p;
+	memset(&r, 0, sizeof(r));
+	r.status = 200;
+	r.latency_us = latency;
+	r.source = CTR_SERVED;
+	r.model_version = version;
+	r.personal = (int)personal;
+	r.host = (size_t)-1;
+	r.arm = strcmp(f[4], "-") == 0 ? (size_t)-1 :
+	    arena_add(&w->strs, f[4], strlen(f[4]));
+	if (add_list(w, ts, user, res, n, &r) == -1) {
+		log_warnx("%s: out of memory", __func__);
+		abort();
+	}
+	w->pending++;
+	return (0);
+}
+
+void
+writer_set_click_window(struct writer *w, int64_t window_ms)
+{
+	ctr_set_window(w->ctr, window_ms);
 }
 
 int
@@ -748,18 +857,41 @@ commit_recos(struct writer *w)
 	sqlite3_stmt	*st = w->st_reco;
 	size_t		 i;
 
+	int		 rank;
+
 	for (i = 0; i < w->recos.len; i++) {
 		r = VEC_AT(&w->recos, struct agg_reco, i);
 		sqlite3_bind_int64(st, 1, r->ts);
 		sqlite3_bind_int64(st, 2, r->user);
-		sqlite3_bind_text(st, 3, w->strs.p + r->host, -1,
+		sqlite3_bind_text(st, 3, r->source == CTR_SERVED ? "served" :
+		    "external", -1, SQLITE_STATIC);
+		if (r->host != (size_t)-1)
+			sqlite3_bind_text(st, 4, w->strs.p + r->host, -1,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 4);
+		sqlite3_bind_int(st, 5, r->status);
+		sqlite3_bind_int64(st, 6, (r->latency_us + 500) / 1000);
+		sqlite3_bind_text(st, 7, w->strs.p + r->results, -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, r->status);
-		sqlite3_bind_int(st, 5, r->latency_ms);
-		sqlite3_bind_text(st, 6, w->strs.p + r->results, -1,
-		    SQLITE_STATIC);
+		if (r->model_version > 0)
+			sqlite3_bind_int64(st, 8, r->model_version);
+		else
+			sqlite3_bind_null(st, 8);
+		if (r->arm != (size_t)-1)
+			sqlite3_bind_text(st, 9, w->strs.p + r->arm, -1,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 9);
+		sqlite3_bind_int(st, 10, r->personal);
+		if ((rank = ctr_rank(w->ctr, r->handle)) > 0)
+			sqlite3_bind_int(st, 11, rank);
+		else
+			sqlite3_bind_null(st, 11);
 		if (step_done(w, st) == -1)
 			return (-1);
+		ctr_logged(w->ctr, r->handle, sqlite3_last_insert_rowid(
+		    w->store.db));
 	}
 	return (0);
 }
@@ -847,10 +979,12 @@ writer_commit(struct writer *w)
 	if (commit_movies(w, &nm) == -1 || commit_watches(w, &nw) == -1 ||
 	    commit_rates(w, &nr) == -1 || commit_users(w, &nu) == -1 ||
 	    commit_daily(w) == -1 || commit_recos(w) == -1 ||
+	    ctr_write(w->ctr, w->store.db) == -1 ||
 	    commit_counters(w, nm, nw, nr, nu) == -1)
 		goto rollback;
 	if (store_exec(&w->store, "COMMIT") == -1)
 		goto rollback;
+	ctr_committed(w->ctr, clock_now_ms());
 
 	w->committed = w->nmovies;
 	w->stats.commits++;
@@ -922,7 +1056,8 @@ static const struct {
 	    "WHERE id = ?1" },
 	{ offsetof(struct writer, st_reco),
 	    "INSERT INTO reco_log (ts, user_id, source, host, status, "
-	    "latency_ms, results) VALUES (?1, ?2, 'external', ?3, ?4, ?5, ?6)" },
+	    "latency_ms, results, model_version, arm, personal, followed_rank) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)" },
 	{ offsetof(struct writer, st_count),
 	    "INSERT INTO counters VALUES (?1, ?2) "
 	    "ON CONFLICT DO UPDATE SET value = value + excluded.value" },
@@ -996,6 +1131,13 @@ writer_open(const char *data_dir)
 		    __func__, sqlite3_errmsg(w->store.db));
 		goto fail;
 	}
+	if ((w->ctr = ctr_new(300000)) == NULL ||
+	    ctr_load(w->ctr, w->store.db, clock_now_ms(), movie_lookup, w) ==
+	    -1) {
+		fprintf(stderr, "cinerec: %s: cannot load the recent lists\n",
+		    __func__);
+		goto fail;
+	}
 	return (w);
 
 fail:
@@ -1030,6 +1172,7 @@ writer_close(struct writer *w)
 	hmap_free(&w->delta_ix);
 	hmap_free(&w->first_ix);
 	free(w->firsts.p);
+	ctr_free(w->ctr);
 	free(w->watches.p);
 	free(w->rates.p);
 	free(w->users.p);

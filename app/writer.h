@@ -39,6 +39,17 @@ struct writer	*writer_open(const char *data_dir);
 int		 writer_line(struct writer *w, const char *line, size_t len);
 
 /*
+ * A list this server served, as the HTTP workers report it:
+ * "SERVED <ts_ms> <user> <model_version> <arm|-> <latency_us> <personal>
+ * <id>,<id>,..." (no '\n').  Logged in reco_log and tracked for the
+ * click-through.  Returns 0, or -1 for a malformed line (ignored).
+ */
+int		 writer_served(struct writer *w, const char *line, size_t len);
+
+/* The click window of the click-through (default 300 s). */
+void		 writer_set_click_window(struct writer *w, int64_t window_ms);
+
+/*
  * Add or complete a movie's catalogue entry (title, year, genres may be NULL
  * or 0 when unknown).  Pending until writer_commit.  Returns 0 or -1.
  */

@@ -1,0 +1,69 @@
+/*
+ * Online evaluation, computed incrementally by the writer as events arrive:
+ * a recommendation list is "followed" when the same user starts watching
+ * one of its movies within the click window after it; minutes of listed
+ * movies watched within 24 hours are counted too.  Per user only the
+ * latest list is tracked (a newer list replaces it), for 24 hours.
+ * Aggregates go to reco_stats (per hour, source, model version, arm) and
+ * reco_movie_daily (served slots per movie and day); the followed rank to
+ * the list's reco_log row.  Used by the writer only, in its thread.
+ */
+#ifndef CINEREC_CTR_H
+#define CINEREC_CTR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#define CTR_TRACKED	20	/* movies of a list followed, at most */
+#define CTR_SERVED	0	/* a list this server gave */
+#define CTR_EXTERNAL	1	/* a list seen on the stream */
+
+struct ctr;
+
+/* A new tracker; window_ms is the click window.  NULL when out of memory. */
+struct ctr	*ctr_new(int64_t window_ms);
+void		 ctr_free(struct ctr *c);
+
+/* Change the click window (applies to lists judged from now on). */
+void		 ctr_set_window(struct ctr *c, int64_t window_ms);
+
+/*
+ * A list given to user at ts (ms): movie ids (-1 for an unknown one),
+ * source, model version (0: none), arm ("" when none), latency (served),
+ * personal (ids from the model).  Returns a handle for ctr_logged and
+ * ctr_rank, or -1 when out of memory.
+ */
+int64_t		 ctr_list(struct ctr *c, int64_t user, int64_t ts,
+		    const int32_t *movies, size_t n, int source,
+		    int64_t model_version, const char *arm, int64_t latency_us,
+		    int personal);
+
+/* A minute of movie watched by user at ts. */
+void		 ctr_watch(struct ctr *c, int64_t user, int32_t movie,
+		    int64_t ts);
+
+/* The followed rank (1-based) of the list behind handle, 0 if none yet. */
+int		 ctr_rank(const struct ctr *c, int64_t handle);
+
+/* The list behind handle now has reco_log row id. */
+void		 ctr_logged(struct ctr *c, int64_t handle, int64_t id);
+
+/*
+ * Write this batch's aggregates and follow-ups with db (inside the
+ * writer's transaction).  0, or -1 (the deltas stay for a retry).
+ */
+int		 ctr_write(struct ctr *c, sqlite3 *db);
+
+/* The transaction committed: forget the batch's deltas, age out lists. */
+void		 ctr_committed(struct ctr *c, int64_t now_ms);
+
+/*
+ * Reload the latest list per user of the last 24 hours before now_ms from
+ * reco_log (after a restart), resolving slugs with lookup.  0 or -1.
+ */
+int		 ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms,
+		    int32_t (*lookup)(void *arg, const char *slug), void *arg);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * Non-blocking delivery of served lists to the writer (see reclog.h).
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "reclog.h"
+
+void
+reclog_init(struct reclog *l, const char *sock_path)
+{
+	l->fd = -1;
+	l->len = 0;
+	l->retry_ms = 0;
+	strncpy(l->path, sock_path, sizeof(l->path) - 1);
+	l->path[sizeof(l->path) - 1] = '\0';
+}
+
+static void
+connect_now(struct reclog *l)
+{
+	struct sockaddr_un	sun;
+	int64_t			now = clock_mono_ms();
+
+	if (l->fd != -1 || now < l->retry_ms)
+		return;
+	l->retry_ms = now + 1000;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, l->path, strlen(l->path));
+	if ((l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (connect(l->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(l->fd);
+		l->fd = -1;
+	}
+}
+
+void
+reclog_flush(struct reclog *l)
+{
+	ssize_t	n;
+
+	connect_now(l);
+	while (l->fd != -1 && l->len > 0) {
+		n = send(l->fd, l->buf, l->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			memmove(l->buf, l->buf + n, l->len - (size_t)n);
+			l->len -= (size_t)n;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		/* The writer went away (restarting worker 1): reconnect. */
+		close(l->fd);
+		l->fd = -1;
+		return;
+	}
+}
+
+int
+reclog_send(struct reclog *l, const char *line, size_t len)
+{
+	connect_now(l);
+	if (l->fd == -1 || l->len + len > sizeof(l->buf))
+		return (-1);
+	memcpy(l->buf + l->len, line, len);
+	l->len += len;
+	reclog_flush(l);
+	return (0);
+}
+
+void
+reclog_close(struct reclog *l)
+{
+	if (l->fd != -1) {
+		reclog_flush(l);
+		close(l->fd);
+	}
+	l->fd = -1;
+}

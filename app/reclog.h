@@ -1,0 +1,38 @@
+/*
+ * The HTTP workers' side of the recommendation log: each served list goes
+ * as one line to the writer over the internal Unix socket, without ever
+ * blocking a request.  Lines wait in a bounded buffer while the socket is
+ * full; when the buffer is full too, or the writer is not reachable, the
+ * line is dropped and the caller counts it.
+ */
+#ifndef CINEREC_RECLOG_H
+#define CINEREC_RECLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RECLOG_BUF	(256 * 1024)	/* bytes waiting at most */
+
+struct reclog {
+	int	fd;			/* -1: not connected */
+	char	path[108];		/* the writer's socket */
+	int64_t	retry_ms;		/* no reconnect before (monotonic) */
+	size_t	len;			/* bytes in buf */
+	char	buf[RECLOG_BUF];
+};
+
+/* Remember the socket path; connects on first use.  Cannot fail. */
+void	reclog_init(struct reclog *l, const char *sock_path);
+
+/*
+ * Queue one line (with its '\n') and write what the socket takes now.
+ * Returns 0, or -1 if the line was dropped.
+ */
+int	reclog_send(struct reclog *l, const char *line, size_t len);
+
+/* Write what waits (e.g. from a timer).  Cannot fail. */
+void	reclog_flush(struct reclog *l);
+
+void	reclog_close(struct reclog *l);
+
+#endif
