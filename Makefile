@@ -54,7 +54,9 @@ CORE_SRCS	 = app/parse.c	\
 		   app/als.c	\
 		   app/eval.c	\
 		   app/cmd_eval.c \
-		   app/train.c
+		   app/train.c	\
+		   app/why.c	\
+		   app/stats.c
 SERVER_SRCS	 = app/main.c	\
 		   app/cli.c	\
 		   app/ingest.c	\

@@ -25,7 +25,9 @@
 #include "reclog.h"
 #include "reco.h"
 #include "server.h"
+#include "stats.h"
 #include "version.h"
+#include "why.h"
 
 #define EVENTS_TIMEOUT_S	60	/* for the commit of one POST /events */
 
@@ -34,6 +36,8 @@ int	api_health(struct http_request *);
 int	api_events(struct http_request *);
 int	api_ping(struct http_request *);
 int	api_metrics(struct http_request *);
+int	api_why(struct http_request *);
+int	api_ctr(struct http_request *);
 
 /* When the handler being run started (workers run one at a time). */
 static int64_t	started_us;
@@ -60,6 +64,7 @@ route_of(const char *path)
 		{ "/ping", METRICS_PING },
 		{ "/metrics", METRICS_METRICS },
 		{ "/why/", METRICS_WHY },
+		{ "/ctr", METRICS_CTR },
 	};
 	size_t	i;
 
@@ -452,6 +457,84 @@ api_metrics(struct http_request *req)
 	}
 	respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text,
 	    len);
+	free(text);
+	return (KORE_RESULT_OK);
+}
+
+int
+api_why(struct http_request *req)
+{
+	const char	*id, *at_s;
+	char		*text = NULL;
+	size_t		 len = 0;
+	int64_t		 user, at = INT64_MAX;
+	FILE		*fp;
+	int		 n;
+
+	started_us = now_us();
+	if (!only(req, HTTP_METHOD_GET, "GET"))
+		return (KORE_RESULT_OK);
+	id = req->path + strlen("/why/");
+	if (parse_user(id, strlen(id), &user) == -1) {
+		reply_text(req, 400, "user id must be a non-negative decimal "
+		    "integer\n");
+		return (KORE_RESULT_OK);
+	}
+	/* ?at=YYYY-MM-DDTHH:MM:SS: the lists given up to then. */
+	if (req->query_string != NULL &&
+	    (at_s = strstr(req->query_string, "at=")) != NULL &&
+	    parse_time(at_s + 3, strcspn(at_s + 3, "&"), &at) == -1) {
+		reply_text(req, 400, "at must be YYYY-MM-DDTHH:MM:SS\n");
+		return (KORE_RESULT_OK);
+	}
+	/* A fresh snapshot: the provenance of what was just served. */
+	if ((fp = open_memstream(&text, &len)) == NULL ||
+	    store_snapshot(&srv.store) == -1 ||
+	    (n = why_json(srv.store.db, user, at, 20, fp)) == -1) {
+		if (fp != NULL)
+			fclose(fp);
+		free(text);
+		reply_text(req, 503, "database unavailable\n");
+		return (KORE_RESULT_OK);
+	}
+	fclose(fp);
+	respond(req, 200, "application/json", text, len);
+	free(text);
+	return (KORE_RESULT_OK);
+}
+
+/* GET /ctr[?days=N]: the online evaluation of the last N days (7). */
+int
+api_ctr(struct http_request *req)
+{
+	const char	*d;
+	char		*text = NULL;
+	size_t		 len = 0;
+	int64_t		 days = 7;
+	FILE		*fp;
+
+	started_us = now_us();
+	if (!only(req, HTTP_METHOD_GET, "GET"))
+		return (KORE_RESULT_OK);
+	if (req->query_string != NULL &&
+	    (d = strstr(req->query_string, "days=")) != NULL)
+		days = strtoll(d + 5, NULL, 10);
+	if (days < 1 || days > 3650) {
+		reply_text(req, 400, "days must be in 1..3650\n");
+		return (KORE_RESULT_OK);
+	}
+	if ((fp = open_memstream(&text, &len)) == NULL ||
+	    store_snapshot(&srv.store) == -1 ||
+	    stats_ctr_json(srv.store.db, clock_now_ms() / 86400000 - days + 1,
+	    fp) == -1) {
+		if (fp != NULL)
+			fclose(fp);
+		free(text);
+		reply_text(req, 503, "database unavailable\n");
+		return (KORE_RESULT_OK);
+	}
+	fclose(fp);
+	respond(req, 200, "application/json", text, len);
 	free(text);
 	return (KORE_RESULT_OK);
 }

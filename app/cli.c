@@ -20,6 +20,7 @@
 #include "parse.h"
 #include "server.h"
 #include "train.h"
+#include "why.h"
 #include "version.h"
 #include "writer.h"
 
@@ -58,6 +59,8 @@ static const struct cli_cmd	commands[] = {
 	{ "train", cmd_train,
 	    "[--data-dir DIR] [--model als|itemknn|pop] [params]",
 	    "train a model on the database and make it current" },
+	{ "why", cmd_why, "[--data-dir DIR] [--at TIME] [--limit N] USERID",
+	    "the lists a user got, from which models, trained on what" },
 	{ "version", cmd_version, "", "print the version" },
 	{ "help", cmd_help, "[COMMAND]", "show the commands, or one command" },
 };

@@ -58,6 +58,9 @@ static const struct cfg_setting settings[] = {
 	    "seconds after a list in which starting a listed movie follows it" },
 	{ "reco_log", CFG_INT, F(reco_log), 0, 0, 1,
 	    "1: log every served list (click-through needs it), 0: do not" },
+	{ "reco_log_days", CFG_INT, F(reco_log_days), 0, 1, 3650,
+	    "days raw recommendation log rows are kept (hourly aggregates "
+	    "stay)" },
 };
 
 void
@@ -80,6 +83,7 @@ cfg_defaults(struct cfg *c)
 	c->admin_port = 8083;
 	c->click_window_s = 300;
 	c->reco_log = 1;
+	c->reco_log_days = 30;
 }
 
 int

@@ -34,6 +34,7 @@ struct cfg {
 	char		ingest_token[128];	/* "" = no AUTH required */
 	int		click_window_s;		/* a start within this follows a list */
 	int		reco_log;		/* log every served list (0/1) */
+	int		reco_log_days;		/* raw reco_log rows kept, days */
 };
 
 void	cfg_defaults(struct cfg *c);

@@ -53,6 +53,8 @@ struct ingest {
 	struct conn	*conns;		/* every open connection */
 	int		 batch_events;
 	int		 paused;	/* commits fail: reads stopped */
+	int64_t		 keep_ms;	/* reco_log retention */
+	int64_t		 expired_ms;	/* last retention pass (monotonic) */
 	void		(*train)(void *);	/* see ingest_opts */
 	void		*train_arg;
 	char		 sock_path[256];
@@ -292,6 +294,10 @@ on_timer(uv_timer_t *t)
 	for (c = ing->conns; c != NULL; c = c->next)
 		n += !c->internal;
 	metrics_ingest_gauges(writer_pending(ing->w), n);
+	/* Retention, a slice at a time so no pass holds the writer long. */
+	if (ing->keep_ms > 0 && clock_mono_ms() - ing->expired_ms >= 60000 &&
+	    writer_expire(ing->w, clock_now_ms() - ing->keep_ms, 5000) < 5000)
+		ing->expired_ms = clock_mono_ms();
 }
 
 /*
@@ -418,6 +424,7 @@ ingest_start(const struct ingest_opts *o)
 		return (NULL);
 	ing->batch_events = o->batch_events;
 	ing->train = o->train;
+	ing->keep_ms = (int64_t)o->reco_log_days * 86400000;
 	ing->train_arg = o->train_arg;
 	if (uv_loop_init(&ing->loop) != 0) {
 		free(ing);

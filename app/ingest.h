@@ -26,6 +26,7 @@ struct ingest_opts {
 	int		 batch_events;	/* commit when this many are pending */
 	int		 batch_ms;	/* ... or when the oldest waited this long */
 	int64_t		 click_window_ms;	/* for the click-through */
+	int		 reco_log_days;		/* raw reco_log kept, days */
 	/* `TRAIN` on the internal socket calls this (may be NULL). */
 	void		(*train)(void *arg);
 	void		*train_arg;

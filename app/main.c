@@ -262,6 +262,7 @@ kore_worker_configure(void)
 	o.batch_ms = srv.cfg.batch_ms;
 	o.train = train_requested;
 	o.click_window_ms = (int64_t)srv.cfg.click_window_s * 1000;
+	o.reco_log_days = srv.cfg.reco_log_days;
 	if ((srv.trainer = trainer_start(srv.cfg.data_dir,
 	    srv.cfg.train_interval_min, srv.cfg.train_threads)) == NULL)
 		log_warnx("worker 1: no training inside the server");

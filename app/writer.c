@@ -417,8 +417,9 @@ add_list(struct writer *w, int64_t ts, int64_t user,
 	p->user = user;
 	if ((p->results = arena_join(&w->strs, results, n)) == (size_t)-1)
 		return (-1);
+	/* Listed movies join the catalogue, like watched ones. */
 	for (i = 0; i < n && i < CTR_TRACKED; i++)
-		ids[i] = movie_lookup(w, results[i]);
+		ids[i] = movie_id(w, results[i]);
 	p->handle = ctr_list(w->ctr, user, ts, ids, n, p->source,
 	    p->model_version, p->arm != (size_t)-1 ? w->strs.p + p->arm : "",
 	    p->latency_us, p->personal);
@@ -566,6 +567,28 @@ writer_served(struct writer *w, const char *line, size_t len)
 	}
 	w->pending++;
 	return (0);
+}
+
+int64_t
+writer_expire(struct writer *w, int64_t before_ms, int limit)
+{
+	sqlite3_stmt	*st;
+	int64_t		 n = -1;
+
+	if (sqlite3_prepare_v2(w->store.db, "DELETE FROM reco_log WHERE id IN "
+	    "(SELECT id FROM reco_log WHERE ts < ?1 ORDER BY ts LIMIT ?2)", -1,
+	    &st, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(w->store.db));
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, before_ms);
+	sqlite3_bind_int(st, 2, limit);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		n = sqlite3_changes(w->store.db);
+	else
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(w->store.db));
+	sqlite3_finalize(st);
+	return (n);
 }
 
 void

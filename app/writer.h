@@ -46,6 +46,13 @@ int		 writer_line(struct writer *w, const char *line, size_t len);
  */
 int		 writer_served(struct writer *w, const char *line, size_t len);
 
+/*
+ * Delete up to limit reco_log rows older than before_ms (their figures
+ * stay in reco_stats, aggregated when they arrived).  Returns the number
+ * deleted, or -1 (logged).  Call it until it returns less than limit.
+ */
+int64_t		 writer_expire(struct writer *w, int64_t before_ms, int limit);
+
 /* The click window of the click-through (default 300 s). */
 void		 writer_set_click_window(struct writer *w, int64_t window_ms);
 

@@ -1,0 +1,26 @@
+/*
+ * Why a user got what they got: the recommendation lists logged for a user
+ * up to a time, newest first, each with the model version that made it,
+ * and for each of those versions its provenance (algorithm,
+ * hyperparameters, data window, training time, binary version, offline
+ * metrics).  Behind `cinerec why` and GET /why/<userid>.
+ */
+#ifndef CINEREC_WHY_H
+#define CINEREC_WHY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+/*
+ * Write the JSON answer for user's lists at or before at (ms), at most
+ * limit of them, to fp.  Returns the number of lists, or -1 on a database
+ * error (fp then holds a partial answer).
+ */
+int	why_json(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp);
+
+/* `cinerec why <userid> [--at TIME] [--data-dir DIR] [--limit N]`. */
+int	cmd_why(int argc, char **argv);
+
+#endif
