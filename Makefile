@@ -137,7 +137,7 @@ asan:
 
 # --- running ---------------------------------------------------------------
 
-DEB_PKGS = build-essential dpkg-dev kore libsqlite3-dev libsodium-dev \
+DEB_PKGS = build-essential dpkg-dev kore libsqlite3-dev libsodium-dev prometheus \
 	   libuv1-dev libcriterion-dev curl
 
 deps:

@@ -95,6 +95,12 @@ try_connect(int port)
 }
 
 int
+h_connect_try(int port)
+{
+	return (try_connect(port));
+}
+
+int
 h_connect(int port)
 {
 	int	fd = try_connect(port);

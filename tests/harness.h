@@ -56,6 +56,9 @@ void	 h_http(int port, const char *method, const char *path,
 /* TCP to 127.0.0.1:port; the fd, or the test fails. */
 int	 h_connect(int port);
 
+/* TCP to 127.0.0.1:port; the fd, or -1 (the test goes on). */
+int	 h_connect_try(int port);
+
 /* Write all of s. */
 void	 h_send(int fd, const char *s, size_t len);
 
