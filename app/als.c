@@ -42,6 +42,9 @@ typedef float vf __attribute__((vector_size(32), aligned(4), may_alias));
 #define GRAM_BLOCK	64	/* rows transposed together inside a chunk */
 #define CG_EPS		1e-20f	/* residual norm^2 counted as converged */
 
+static int	serving_prepare(struct als *);
+static void	als_free(void *);
+
 /* State shared by the threads of one half-iteration. */
 struct solve_job {
 	const struct csr	*m;		/* rows to solve: their entries */
@@ -409,6 +412,11 @@ als_train(const struct csr *m, const struct model_params *p, void **impl)
 	free(x);
 	am->y = am->y_owned;
 	am->gram = am->gram_owned;
+	if (serving_prepare(am) == -1) {
+		log_warnx("%s: out of memory", __func__);
+		als_free(am);
+		return (-1);
+	}
 	*impl = am;
 	return (0);
 
@@ -429,110 +437,40 @@ fail:
 	return (-1);
 }
 
-/* Solve A x = b in place (A n x n SPD, row-major); 0, or -1 if not SPD. */
-static int
-cholesky_solve(double *A, double *b, uint32_t n)
-{
-	uint32_t	i, j, k;
-	double		s;
 
-	for (j = 0; j < n; j++) {
-		s = A[(size_t)j * n + j];
-		for (k = 0; k < j; k++)
-			s -= A[(size_t)j * n + k] * A[(size_t)j * n + k];
-		if (!(s > 0.0))
-			return (-1);
-		A[(size_t)j * n + j] = sqrt(s);
-		for (i = j + 1; i < n; i++) {
-			s = A[(size_t)i * n + j];
-			for (k = 0; k < j; k++)
-				s -= A[(size_t)i * n + k] * A[(size_t)j * n + k];
-			A[(size_t)i * n + j] = s / A[(size_t)j * n + j];
-		}
-	}
-	for (i = 0; i < n; i++) {
-		s = b[i];
-		for (k = 0; k < i; k++)
-			s -= A[(size_t)i * n + k] * b[k];
-		b[i] = s / A[(size_t)i * n + i];
-	}
-	for (i = n; i-- > 0;) {
-		s = b[i];
-		for (k = i + 1; k < n; k++)
-			s -= A[(size_t)k * n + i] * b[k];
-		b[i] = s / A[(size_t)i * n + i];
-	}
-	return (0);
-}
+/*
+ * x (stride floats, aligned) = the user's vector folded in from the n
+ * history entries, by FOLDIN_STEPS conjugate-gradient steps from 0.  The
+ * same for scoring every item and for the pruned top-n.  0 or -1.
+ */
+static int	foldin(const struct als *, const uint32_t *, const float *,
+		    size_t, float *);
 
 HOT_CLONES static int
 als_score(const void *impl, const uint32_t *items, const float *vals,
     size_t n, float *scores, uint32_t *because)
 {
 	const struct als	*am = impl;
-	uint32_t		 st = am->stride, f = am->factors, i, j;
-	float			*Af, *bf, *x;
-	double			*A, *b;
-	const float		*y;
-	float			 v, c1;
-	size_t			 k;
-	int			 rc = -1;
+	float			*x;
+	uint32_t		 j;
 
-	Af = NULL;
-	if (posix_memalign((void **)&Af, 64, ((size_t)st * st + 2 * st) *
+	if (posix_memalign((void **)&x, 64, 4 * (size_t)am->stride *
 	    sizeof(float)) != 0) {
 		log_warnx("%s: out of memory", __func__);
 		return (-1);
 	}
-	if ((A = malloc(((size_t)f * f + f) * sizeof(double))) == NULL) {
+	if (foldin(am, items, vals, n, x) == -1) {
+		free(x);
 		log_warnx("%s: out of memory", __func__);
-		goto fail_Af;
+		return (-1);
 	}
-	bf = Af + (size_t)st * st;
-	x = bf + st;
-	b = A + (size_t)f * f;
-	memcpy(Af, am->gram, (size_t)st * st * sizeof(float));
-	memset(bf, 0, st * sizeof(float));
-	for (k = 0; k < n; k++) {
-		if (items[k] >= am->nitems)
-			continue;
-		v = vals != NULL ? vals[k] : 1.0f;
-		if (v == 0.0f)
-			continue;
-		y = am->y + (size_t)items[k] * st;
-		c1 = am->alpha * fabsf(v);
-		for (i = 0; i < f; i++)
-			if (y[i] != 0.0f)
-				axpy(c1 * y[i], y, Af + (size_t)i * st, st);
-		if (v > 0.0f)
-			axpy(1.0f + c1, y, bf, st);
-	}
-	for (i = 0; i < f; i++) {
-		for (j = 0; j < f; j++)
-			A[(size_t)i * f + j] = Af[(size_t)i * st + j];
-		A[(size_t)i * f + i] += am->reg;
-		b[i] = bf[i];
-	}
-	if (cholesky_solve(A, b, f) == -1) {
-		log_warnx("%s: fold-in system not positive definite",
-		    __func__);
-		goto fail_A;
-	}
-	memset(x, 0, st * sizeof(float));
-	for (i = 0; i < f; i++)
-		x[i] = (float)b[i];
 	for (j = 0; j < am->nitems; j++)
-		scores[j] = dot(am->y + (size_t)j * st, x, st);
+		scores[j] = dot(am->y + (size_t)j * am->stride, x, am->stride);
 	if (because != NULL)
 		for (j = 0; j < am->nitems; j++)
 			because[j] = MODEL_NONE;
-	rc = 0;
-
-fail_A:
-	free(A);
-fail_Af:
-	free(Af);
-	return (rc);
+	free(x);
+	return (0);
 }
 
 static size_t
@@ -595,6 +533,11 @@ als_attach(const struct model_params *p, uint32_t nitems,
 	am->alpha = p->alpha;
 	am->y = y;
 	am->gram = gram;
+	if (serving_prepare(am) == -1) {
+		log_warnx("%s: out of memory", __func__);
+		als_free(am);
+		return (-1);
+	}
 	*impl = am;
 	return (0);
 }
@@ -608,7 +551,206 @@ als_free(void *impl)
 		return;
 	free(am->y_owned);
 	free(am->gram_owned);
+	free(am->greg);
+	free(am->norm);
+	free(am->order);
 	free(am);
+}
+
+/* For qsort_r: items by decreasing norm, then increasing index. */
+static int
+by_norm(const void *a, const void *b, void *arg)
+{
+	const float	*norm = arg;
+	uint32_t	 i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+
+	if (norm[i] != norm[j])
+		return (norm[i] > norm[j] ? -1 : 1);
+	return (i < j ? -1 : i > j);
+}
+
+/* What serving needs beyond the factors: gram + reg, norms, their order. */
+static int
+serving_prepare(struct als *am)
+{
+	uint32_t	st = am->stride, i;
+
+	if (posix_memalign((void **)&am->greg, 64, (size_t)st * st *
+	    sizeof(float)) != 0) {
+		am->greg = NULL;
+		return (-1);
+	}
+	am->norm = malloc((size_t)am->nitems * sizeof(*am->norm));
+	am->order = malloc((size_t)am->nitems * sizeof(*am->order));
+	if (am->norm == NULL || am->order == NULL)
+		return (-1);
+	memcpy(am->greg, am->gram, (size_t)st * st * sizeof(float));
+	for (i = 0; i < am->factors; i++)
+		am->greg[(size_t)i * st + i] += am->reg;
+	/* Padding dimensions: 1 on the diagonal keeps the system definite. */
+	for (; i < st; i++)
+		am->greg[(size_t)i * st + i] = 1.0f;
+	for (i = 0; i < am->nitems; i++) {
+		am->norm[i] = sqrtf(dot(am->y + (size_t)i * st,
+		    am->y + (size_t)i * st, st));
+		am->order[i] = i;
+	}
+	qsort_r(am->order, am->nitems, sizeof(*am->order), by_norm, am->norm);
+	return (0);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/*
+ * Fold the user in with conjugate gradient (FOLDIN_STEPS steps from 0,
+ * close to the exact solve at a fraction of its cost), then walk the items
+ * by decreasing norm: |x| |y_j| bounds x . y_j (Cauchy-Schwarz), so once
+ * the bound falls below the k-th best score (and below 0) no later item
+ * can enter the list.  The result is exact for the folded-in vector.
+ */
+#define FOLDIN_STEPS	16
+
+static int
+foldin(const struct als *am, const uint32_t *items, const float *vals,
+    size_t n, float *x)
+{
+	uint32_t	*idx;
+	float		*v;
+	size_t		 i, m = 0;
+
+	idx = malloc((n ? n : 1) * sizeof(*idx));
+	v = malloc((n ? n : 1) * sizeof(*v));
+	if (idx == NULL || v == NULL) {
+		free(idx);
+		free(v);
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		if (items[i] >= am->nitems)
+			continue;
+		idx[m] = items[i];
+		v[m++] = vals != NULL ? vals[i] : 1.0f;
+	}
+	memset(x, 0, am->stride * sizeof(float));
+	als_solve_row(am->greg, am->y, am->stride, idx, v, m, am->alpha,
+	    FOLDIN_STEPS, x, x + am->stride);
+	free(idx);
+	free(v);
+	return (0);
+}
+
+HOT_CLONES static size_t
+als_topn(const void *impl, const uint32_t *items, const float *vals,
+    size_t n, const uint32_t *excl, size_t nexcl, uint32_t *out,
+    float *score, size_t k)
+{
+	const struct als	*am = impl;
+	uint32_t		 st = am->stride, j, tmp;
+	float			*x, xn, s, worst, t;
+	size_t			 i, used = 0, c, p;
+
+	if (k == 0)
+		return (0);
+	if (posix_memalign((void **)&x, 64, 4 * (size_t)st * sizeof(float))
+	    != 0)
+		return ((size_t)-1);
+	if (foldin(am, items, vals, n, x) == -1) {
+		free(x);
+		return ((size_t)-1);
+	}
+	xn = sqrtf(dot(x, x, st));
+
+	/* out[0..used) is a heap with the worst kept item at the root. */
+	for (i = 0; i < am->nitems; i++) {
+		j = am->order[i];
+		worst = used == k ? score[0] : 0.0f;
+		if (xn * am->norm[j] <= worst)
+			break;
+		if (nexcl > 0 && bsearch(&j, excl, nexcl, sizeof(*excl),
+		    cmp_u32) != NULL)
+			continue;
+		s = dot(am->y + (size_t)j * st, x, st);
+		if (!(s > worst) && !(s == worst && used == k && s > 0.0f &&
+		    j < out[0]))
+			continue;
+		if (used < k) {
+			c = used++;
+		} else {
+			/* Replace the root, sift it down. */
+			c = 0;
+			for (;;) {
+				size_t	l = 2 * c + 1, r = l + 1, w = c;
+				float	sw = s;
+				uint32_t jw = j;
+
+				if (l < used && (score[l] < sw ||
+				    (score[l] == sw && out[l] > jw))) {
+					w = l;
+					sw = score[l];
+					jw = out[l];
+				}
+				if (r < used && (score[r] < sw ||
+				    (score[r] == sw && out[r] > jw)))
+					w = r;
+				if (w == c)
+					break;
+				out[c] = out[w];
+				score[c] = score[w];
+				c = w;
+			}
+			out[c] = j;
+			score[c] = s;
+			continue;
+		}
+		/* Sift up: the worst goes to the root. */
+		while (c > 0) {
+			p = (c - 1) / 2;
+			if (score[p] < s || (score[p] == s && out[p] > j))
+				break;
+			out[c] = out[p];
+			score[c] = score[p];
+			c = p;
+		}
+		out[c] = j;
+		score[c] = s;
+	}
+	/* Heap to a list, best first. */
+	for (c = used; c > 1; c--) {
+		tmp = out[0];
+		t = score[0];
+		out[0] = out[c - 1];
+		score[0] = score[c - 1];
+		out[c - 1] = tmp;
+		score[c - 1] = t;
+		/* Sift the new root down within c - 1 slots. */
+		for (p = 0;;) {
+			size_t	l = 2 * p + 1, r = l + 1, w = p;
+
+			if (l < c - 1 && (score[l] < score[w] ||
+			    (score[l] == score[w] && out[l] > out[w])))
+				w = l;
+			if (r < c - 1 && (score[r] < score[w] ||
+			    (score[r] == score[w] && out[r] > out[w])))
+				w = r;
+			if (w == p)
+				break;
+			tmp = out[p];
+			t = score[p];
+			out[p] = out[w];
+			score[p] = score[w];
+			out[w] = tmp;
+			score[w] = t;
+			p = w;
+		}
+	}
+	free(x);
+	return (used);
 }
 
 const struct model_ops als_ops = {
@@ -619,4 +761,5 @@ const struct model_ops als_ops = {
 	.sections = als_sections,
 	.attach = als_attach,
 	.free = als_free,
+	.topn = als_topn,
 };

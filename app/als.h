@@ -29,6 +29,10 @@ struct als {
 	const float	*gram;		/* stride * stride Y'Y */
 	float		*y_owned;	/* y when allocated, else NULL */
 	float		*gram_owned;	/* gram when allocated, else NULL */
+	/* For serving (als_topn), made when the model is loaded or trained: */
+	float		*greg;		/* gram + reg on the diagonal */
+	float		*norm;		/* |y_j| for every item */
+	uint32_t	*order;		/* items by decreasing norm */
 };
 
 #define ALS_SEC_Y	1	/* section: float y[nitems * stride] */

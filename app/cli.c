@@ -48,7 +48,8 @@ static const struct cli_cmd	commands[] = {
 	{ "import-movielens", cmd_movielens, "[--data-dir DIR] DIR",
 	    "load MovieLens movies.csv and ratings.csv" },
 	{ "demo", cmd_demo,
-	    "[--data-dir DIR | --print] [--seed N] [--users N] [--movies N]",
+	    "[--data-dir DIR | --print] [--seed N] [--users N] [--movies N] "
+	    "[--sessions N] [--compact]",
 	    "create the demo world (or print its log lines)" },
 	{ "eval", cmd_eval,
 	    "--protocol temporal-20 --ratings FILE [--model als|itemknn|pop] "
@@ -330,7 +331,7 @@ demo_opt(int ch, const char *val, void *arg)
 	char			*end;
 	long long		 v = 0;
 
-	if (ch != 'p') {
+	if (ch != 'p' && ch != 'c') {
 		errno = 0;
 		v = strtoll(val, &end, 10);
 		if (errno != 0 || *end != '\0' || v < 1 || v > 100000000) {
@@ -351,6 +352,12 @@ demo_opt(int ch, const char *val, void *arg)
 		break;
 	case 'm':
 		a->o.movies = (int)v;
+		break;
+	case 'S':
+		a->o.sessions = (int)v;
+		break;
+	case 'c':
+		a->o.compact = 1;
 		break;
 	}
 	return (-1);
@@ -391,6 +398,8 @@ cmd_demo(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "users", required_argument, NULL, 'u' },
 		{ "movies", required_argument, NULL, 'm' },
+		{ "sessions", required_argument, NULL, 'S' },
+		{ "compact", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct demo_args	 a;

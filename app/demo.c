@@ -164,7 +164,7 @@ demo_generate(const struct demo_opts *o, const struct demo_sink *sink)
 			match = (mv[m].genre == like1 || mv[m].genre == like2) ?
 			    0.9 : 0.3;
 			minutes = 1 + (int)(unif(&rng) * match * mv[m].runtime);
-			for (k = 0; k < minutes; k++) {
+			for (k = o->compact ? minutes - 1 : 0; k < minutes; k++) {
 				if (t + 60000 < o->end_ms)
 					t += 60000;
 				clock_format(t, ts, sizeof(ts));

@@ -17,6 +17,7 @@ struct demo_opts {
 	int		sessions;	/* mean viewing sessions per user */
 	int64_t		end_ms;		/* the world's "now": events end here */
 	int		days;		/* events spread over this many days */
+	int		compact;	/* one line per session: its last minute */
 };
 
 /* Callbacks; each returns 0 to go on or -1 to stop the generation. */

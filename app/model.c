@@ -192,6 +192,30 @@ model_score(const struct model *md, const uint32_t *items, const float *vals,
 	return (md->ops->score(md->impl, items, vals, n, scores, because));
 }
 
+size_t
+model_recommend(const struct model *md, const uint32_t *items,
+    const float *vals, size_t n, const uint32_t *excl, size_t nexcl,
+    uint32_t *out, float *score, size_t k)
+{
+	float	*s;
+	size_t	 i, m;
+
+	if (md->ops->topn != NULL)
+		return (md->ops->topn(md->impl, items, vals, n, excl, nexcl,
+		    out, score, k));
+	if ((s = malloc((size_t)md->nitems * sizeof(*s))) == NULL)
+		return ((size_t)-1);
+	if (model_score(md, items, vals, n, s, NULL) == -1) {
+		free(s);
+		return ((size_t)-1);
+	}
+	m = model_topn(s, md->nitems, excl, nexcl, out, k);
+	for (i = 0; i < m && s[out[i]] > 0.0f; i++)
+		score[i] = s[out[i]];
+	free(s);
+	return (i);
+}
+
 /* Is item a (score sa) ranked before item b (score sb)? */
 static int
 ranks_before(float sa, uint32_t a, float sb, uint32_t b)

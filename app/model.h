@@ -106,6 +106,11 @@ struct model_ops {
 			    void **impl);
 	/* Release impl (not the attached data); NULL is fine. */
 	void		(*free)(void *impl);
+	/* See model_recommend; NULL: model_score + model_topn do it. */
+	size_t		(*topn)(const void *impl, const uint32_t *items,
+			    const float *vals, size_t n, const uint32_t *excl,
+			    size_t nexcl, uint32_t *out, float *score,
+			    size_t k);
 };
 
 /* Defaults for algo (and for all the other fields).  Cannot fail. */
@@ -136,6 +141,18 @@ int	model_train(const struct csr *m, const int64_t *item_ids,
  */
 int	model_score(const struct model *md, const uint32_t *items,
 	    const float *vals, size_t n, float *scores, uint32_t *because);
+
+/*
+ * The k best items with a positive score for a user whose history is the n
+ * items with vals (as for model_score), none of the nexcl items in excl
+ * (sorted ascending), best first (ties to the smaller index), into out and
+ * their scores into score.  The same list as model_score then model_topn
+ * keeping scores > 0, but an algorithm may get it without scoring every
+ * item (ALS does).  Returns the count, or (size_t)-1 on allocation failure.
+ */
+size_t	model_recommend(const struct model *md, const uint32_t *items,
+	    const float *vals, size_t n, const uint32_t *excl, size_t nexcl,
+	    uint32_t *out, float *score, size_t k);
 
 /*
  * Best n items by score (higher first, ties to the smaller index) into out,

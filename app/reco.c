@@ -152,6 +152,23 @@ grow_scores(struct reco *r, size_t need)
 	return (0);
 }
 
+#define TOPMAX	(RECO_MAX + 8)
+
+/* Append model item col (if the ranking knows it) to out. */
+static void
+add_item(const struct reco *r, struct reco_list *out, uint32_t col,
+    float score, uint32_t because)
+{
+	if (col >= r->nslug_of || r->slug_of[col] == NULL)
+		return;
+	out->item[out->n].movie = (int32_t)col;
+	out->item[out->n].slug = r->slug_of[col];
+	out->item[out->n].score = score;
+	out->item[out->n].because = because != MODEL_NONE &&
+	    because < r->nslug_of ? r->slug_of[because] : NULL;
+	out->n++;
+}
+
 /*
  * The model's part of the list, scored from the nh history entries (whose
  * ids are in r->cols, sorted).  At most max entries into out.  0 or -1.
@@ -162,15 +179,13 @@ from_model(struct reco *r, const struct model *md,
     struct reco_list *out)
 {
 	struct signal	 sig;
-	uint32_t	 top[RECO_MAX + 8], col, b, *items = NULL;
+	uint32_t	 top[TOPMAX], col, *items;
+	float		 topscore[TOPMAX];
 	size_t		 i, k, ntop;
 	int		 rc;
 
-	if (grow_scores(r, md->nitems) == -1 ||
-	    (items = malloc(nh * sizeof(*items))) == NULL) {
-		free(items);
+	if ((items = malloc(nh * sizeof(*items))) == NULL)
 		return (-1);
-	}
 	for (i = 0; i < nh; i++) {
 		items[i] = (uint32_t)r->hist[i].movie;
 		if (signal_map(sp, r->hist[i].minutes, r->hist[i].runtime,
@@ -178,28 +193,35 @@ from_model(struct reco *r, const struct model *md,
 			sig.conf = 0;
 		r->vals[i] = signal_encode(&sig);
 	}
+	if (md->ops->topn != NULL) {
+		/* A fast exact top-n (ALS); no explanations. */
+		ntop = model_recommend(md, items, r->vals, nh, r->cols, nh, top,
+		    topscore, max + 8 < TOPMAX ? max + 8 : TOPMAX);
+		free(items);
+		if (ntop == (size_t)-1)
+			return (-1);
+		for (k = 0; k < ntop && out->n < max; k++)
+			add_item(r, out, top[k], topscore[k], MODEL_NONE);
+		out->personal = out->n;
+		return (0);
+	}
+	if (grow_scores(r, md->nitems) == -1) {
+		free(items);
+		return (-1);
+	}
 	rc = model_score(md, items, r->vals, nh, r->scores, r->because);
 	free(items);
 	if (rc == -1)
 		return (-1);
 	/* A few more than max: columns of movies not in the ranking go. */
 	ntop = model_topn(r->scores, md->nitems, r->cols, nh, top,
-	    max + 8 < sizeof(top) / sizeof(top[0]) ? max + 8 :
-	    sizeof(top) / sizeof(top[0]));
+	    max + 8 < TOPMAX ? max + 8 : TOPMAX);
 	for (k = 0; k < ntop && out->n < max; k++) {
 		col = top[k];
 		/* No evidence for it (or against it): popularity decides. */
 		if (!(r->scores[col] > 0.0f))
 			break;
-		if (col >= r->nslug_of || r->slug_of[col] == NULL)
-			continue;
-		out->item[out->n].movie = (int32_t)col;
-		out->item[out->n].slug = r->slug_of[col];
-		out->item[out->n].score = r->scores[col];
-		b = r->because[col];
-		out->item[out->n].because = b != MODEL_NONE &&
-		    b < r->nslug_of ? r->slug_of[b] : NULL;
-		out->n++;
+		add_item(r, out, col, r->scores[col], r->because[col]);
 	}
 	out->personal = out->n;
 	return (0);

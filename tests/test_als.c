@@ -329,3 +329,56 @@ Test(als, rejects_bad_params)
 	cr_assert_eq(model_train(&m, NULL, &p, &md), -1);
 	csr_free(&m);
 }
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/*
+ * The pruned top-n of serving (model_recommend) gives exactly the list of
+ * scoring every item then model_topn, keeping positive scores, for every
+ * user of a trained model, with exclusions.
+ */
+Test(als, pruned_topn_equals_full_scoring)
+{
+	struct csr		 m;
+	struct model_params	 p;
+	struct model		*md;
+	float			 scores[300], got_s[20];
+	uint32_t		 hist[8], excl[8], want[20], got[20];
+	size_t			 u, k, n, nw, ng, compared = 0;
+
+	cluster_matrix(&m, 400, 300);
+	model_params_default(&p, MODEL_ALS);
+	p.factors = 16;
+	p.reg = 1.0f;
+	p.iters = 8;
+	cr_assert_eq(model_train(&m, NULL, &p, &md), 0);
+	for (u = 0; u < 400; u += 7) {
+		n = 0;
+		for (k = m.ptr[u]; k < m.ptr[u + 1] && n < 8; k++)
+			hist[n++] = m.col[k];
+		memcpy(excl, hist, n * sizeof(*excl));
+		qsort(excl, n, sizeof(*excl), cmp_u32);
+		cr_assert_eq(model_score(md, hist, NULL, n, scores, NULL), 0);
+		nw = model_topn(scores, 300, excl, n, want, 20);
+		while (nw > 0 && !(scores[want[nw - 1]] > 0.0f))
+			nw--;
+		ng = model_recommend(md, hist, NULL, n, excl, n, got, got_s,
+		    20);
+		cr_assert_eq(ng, nw, "user %zu: %zu items, not %zu", u, ng, nw);
+		for (k = 0; k < nw; k++) {
+			cr_assert_eq(got[k], want[k], "user %zu, rank %zu", u,
+			    k);
+			cr_assert_float_eq(got_s[k], scores[want[k]], 1e-6);
+		}
+		compared += nw;
+	}
+	cr_assert_gt(compared, 100);
+	model_free(md);
+	csr_free(&m);
+}
