@@ -313,12 +313,17 @@ Test(reco, empty_catalogue_gives_nothing)
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 	cr_assert_eq(r.n, 0);
 	cr_assert_eq(popular_for(&r, &s, 1, out, RECO_MAX), 0);
-	/* Lines that name no movie keep it empty. */
+	/*
+	 * Movies named by another system's list join the catalogue: nobody
+	 * watched them, so they rank by id, after any watched movie.
+	 */
 	line("2020-03-01T00:00:00,1,recommendation request h:1, status 200, "
 	    "result: a, b, 3 ms");
 	cr_assert_eq(writer_commit(w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
-	cr_assert_eq(popular_for(&r, &s, 1, out, RECO_MAX), 0);
+	cr_assert_eq(popular_for(&r, &s, 1, out, RECO_MAX), 2);
+	cr_assert_str_eq(out[0]->slug, "a");
+	cr_assert_eq(out[0]->total, 0);
 }
 
 Test(reco, refresh_only_when_another_connection_committed)
