@@ -389,8 +389,10 @@ Test(store, reco_lines_land_in_reco_log)
 	    "WHERE user_id = 43"), "");
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT results FROM reco_log "
 	    "WHERE user_id = 42 ORDER BY ts DESC LIMIT 1"), "");
-	/* Results name movies but do not create catalogue entries. */
-	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 0);
+	/* Listed movies join the catalogue (for the click-through). */
+	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 3);
+	cr_assert_eq(qi("SELECT viewers FROM movies WHERE slug = 'heat+1995'"),
+	    0);
 	cr_assert_eq(qi("SELECT recos FROM users WHERE id = 42"), 2);
 	cr_assert_eq(qi("SELECT recos FROM users WHERE id = 43"), 1);
 	cr_assert_eq(ctr("accepted_reco"), 3);
