@@ -6,6 +6,7 @@
 #   make test       unit and integration tests (Criterion)
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make bench      benchmarks (parse, ingest, /recommend under wrk)
+#   make deb        the Debian package; make test-package proves it (root)
 #   make clean
 
 BUILD		?= build
@@ -74,7 +75,7 @@ ASSETS		 = assets/kore.conf $(wildcard sql/*.sql) \
 UNIT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/it_*.c))
 
-.PHONY: all deps run test asan bench clean unit integration
+.PHONY: all deps run test asan bench clean unit integration deb test-package
 
 all: $(BUILD)/cinerec
 
@@ -165,6 +166,14 @@ run: deps
 
 bench: all
 	sh tests/bench/run.sh $(BUILD)
+
+# The Debian package (packaging/, systemd/): $(BUILD)/cinerec_<version>_<arch>.deb
+deb: $(BUILD)/cinerec
+	sh packaging/build-deb.sh $(BUILD)/cinerec $(BUILD)
+
+# lintian, systemd-analyze, then the package's life in a Debian 12 container (root)
+test-package: deb
+	bash packaging/test-package.sh $(BUILD)
 
 clean:
 	rm -rf build
