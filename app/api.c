@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+#include <strings.h>
+
 #include <kore/kore.h>
 #include <kore/http.h>
 #include <kore/tasks.h>
@@ -377,6 +380,21 @@ fail:
 	return (KORE_RESULT_ERROR);
 }
 
+/* With ingest_token set, POST /events needs "Authorization: Bearer <token>". */
+static int
+bearer_ok(struct http_request *req)
+{
+	const char	*h;
+	size_t		 tlen = strlen(srv.cfg.ingest_token);
+
+	if (tlen == 0)
+		return (1);
+	if (!http_request_header(req, "authorization", &h) ||
+	    strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != tlen)
+		return (0);
+	return (sodium_memcmp(h + 7, srv.cfg.ingest_token, tlen) == 0);
+}
+
 /* Turn "<acc> <rej> reason=n..." into the JSON answer. */
 static void
 events_json(struct kore_buf *b, char *stats)
@@ -414,6 +432,13 @@ api_events(struct http_request *req)
 		started_us = now_us();
 		if (!only(req, HTTP_METHOD_POST, "POST"))
 			return (KORE_RESULT_OK);
+		if (!bearer_ok(req)) {
+			http_response_header(req, "www-authenticate",
+			    "Bearer realm=\"cinerec ingest\"");
+			reply_text(req, 401, "an ingest token is required: "
+			    "Authorization: Bearer <token>\n");
+			return (KORE_RESULT_OK);
+		}
 		st = kore_calloc(1, sizeof(*st));
 		st->req = req;
 		req->hdlr_extra = st;

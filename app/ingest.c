@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <uv.h>
 
 #include "ingest.h"
@@ -36,6 +37,8 @@ struct conn {
 	struct conn	*prev, *next;	/* ing->conns */
 	int		 reading;	/* uv_read_start is in effect */
 	int		 internal;	/* on the Unix socket: trusted */
+	int		 authed;	/* sent the token (or none needed) */
+	int		 closing;	/* refused: ignore what follows */
 	uint64_t	 accepted;	/* lines accepted on this connection */
 	uint64_t	 rejected[PARSE_NREASONS];
 	struct lines	 lines;		/* partial line between reads */
@@ -55,6 +58,8 @@ struct ingest {
 	int		 paused;	/* commits fail: reads stopped */
 	int64_t		 keep_ms;	/* reco_log retention */
 	int64_t		 expired_ms;	/* last retention pass (monotonic) */
+	pthread_mutex_t	 token_lock;	/* token changes from other threads */
+	char		 token[128];	/* "" = no AUTH needed */
 	void		(*train)(void *);	/* see ingest_opts */
 	void		*train_arg;
 	char		 sock_path[256];
@@ -161,6 +166,23 @@ reply_stats(struct conn *c)
 	conn_reply(c, buf, n);
 }
 
+static void	conn_close(struct conn *);
+
+/* Does line hold "AUTH <token>" with the current token?  Constant time. */
+static int
+auth_ok(struct ingest *ing, const char *line, size_t len)
+{
+	size_t	tlen;
+	int	ok;
+
+	pthread_mutex_lock(&ing->token_lock);
+	tlen = strlen(ing->token);
+	ok = tlen == 0 || (len == tlen + 5 && memcmp(line, "AUTH ", 5) == 0 &&
+	    sodium_memcmp(line + 5, ing->token, tlen) == 0);
+	pthread_mutex_unlock(&ing->token_lock);
+	return (ok);
+}
+
 static int
 conn_line(void *arg, const char *line, size_t len)
 {
@@ -170,6 +192,24 @@ conn_line(void *arg, const char *line, size_t len)
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
+	if (c->closing)
+		return (-1);
+	if (!c->authed) {
+		if (!auth_ok(c->ing, line, len)) {
+			/* Written now: the connection closes right after. */
+			uv_buf_t	b = uv_buf_init((char *)(uintptr_t)
+					    "ERR unauthorized\n", 17);
+
+			(void)uv_try_write(&c->h.stream, &b, 1);
+			c->closing = 1;
+			return (-1);
+		}
+		c->authed = 1;
+		if (len > 5 && memcmp(line, "AUTH ", 5) == 0) {
+			conn_reply(c, "OK\n", 3);
+			return (0);
+		}
+	}
 	if (len == 4 && memcmp(line, "SYNC", 4) == 0) {
 		if (commit(c->ing) == -1) {
 			conn_reply(c, "ERR commit failed\n", 18);
@@ -234,6 +274,8 @@ conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		(void)lines_commit(&c->lines, (size_t)n, conn_line, c);
 		if (writer_pending(ing->w) >= (size_t)ing->batch_events)
 			(void)commit(ing);
+		if (c->closing)
+			conn_close(c);
 		return;
 	}
 	if (n == 0)
@@ -264,6 +306,10 @@ on_connection(uv_stream_t *server, int status)
 	else
 		rc = uv_pipe_init(&ing->loop, &c->h.pipe, 0);
 	c->internal = server->type == UV_NAMED_PIPE;
+	/* With a token set, a TCP sender must say it first. */
+	pthread_mutex_lock(&ing->token_lock);
+	c->authed = c->internal || ing->token[0] == '\0';
+	pthread_mutex_unlock(&ing->token_lock);
 	if (rc != 0) {
 		free(c);
 		return;
@@ -424,6 +470,8 @@ ingest_start(const struct ingest_opts *o)
 		return (NULL);
 	ing->batch_events = o->batch_events;
 	ing->train = o->train;
+	pthread_mutex_init(&ing->token_lock, NULL);
+	ingest_set_token(ing, o->token);
 	ing->keep_ms = (int64_t)o->reco_log_days * 86400000;
 	ing->train_arg = o->train_arg;
 	if (uv_loop_init(&ing->loop) != 0) {
@@ -465,6 +513,14 @@ fail:
 		(void)unlink(ing->sock_path);
 	free(ing);
 	return (NULL);
+}
+
+void
+ingest_set_token(struct ingest *ing, const char *token)
+{
+	pthread_mutex_lock(&ing->token_lock);
+	snprintf(ing->token, sizeof(ing->token), "%s", token ? token : "");
+	pthread_mutex_unlock(&ing->token_lock);
 }
 
 void

@@ -6,7 +6,9 @@
  * connection is read: senders are held back by TCP flow control, and memory
  * stays bounded by one batch.
  *
- * Protocol, per line: a log line; `SYNC`, answered `OK <n>` once everything
+ * Protocol, per line: when a token is set, the first line of a TCP sender
+ * must be `AUTH <token>` (answered `OK`; anything else: `ERR unauthorized`
+ * and the connection closes).  Then: a log line; `SYNC`, answered `OK <n>` once everything
  * received before it is committed (n: lines accepted on this connection so
  * far); `STATS`, answered `STATS <accepted> <rejected>[ <reason>=<n>...]`
  * for this connection.  On the internal socket only: `TRAIN`, answered
@@ -27,6 +29,7 @@ struct ingest_opts {
 	int		 batch_ms;	/* ... or when the oldest waited this long */
 	int64_t		 click_window_ms;	/* for the click-through */
 	int		 reco_log_days;		/* raw reco_log kept, days */
+	const char	*token;			/* "" or NULL: no AUTH needed */
 	/* `TRAIN` on the internal socket calls this (may be NULL). */
 	void		(*train)(void *arg);
 	void		*train_arg;
@@ -39,6 +42,9 @@ struct ingest;
  * running ingest, or NULL with a logged reason.
  */
 struct ingest	*ingest_start(const struct ingest_opts *o);
+
+/* Change the token (any thread); "" lets TCP senders in without AUTH. */
+void		 ingest_set_token(struct ingest *ing, const char *token);
 
 /*
  * Stop accepting, read what the connected senders already sent, commit it,

@@ -148,6 +148,14 @@ probe_bind(const char *what, const char *host, uint16_t port)
 	return (rc);
 }
 
+/* Is host a loopback address (127.0.0.0/8, ::1)? */
+static int
+loopback(const char *host)
+{
+	return (strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "localhost") == 0);
+}
+
 /* Kore's listener and limits from our settings, parsed before the builtin. */
 static void
 kore_settings(void)
@@ -198,6 +206,12 @@ kore_parent_configure(int argc, char **argv)
 	snprintf(models, sizeof(models), "%s/%s", srv.cfg.data_dir, TRAIN_DIR);
 	if (mkdir(models, 0750) == -1 && errno != EEXIST) {
 		fprintf(stderr, "cinerec: %s: %s\n", models, strerror(errno));
+		exit(1);
+	}
+	if (srv.cfg.ingest_token[0] == '\0' && !loopback(srv.cfg.ingest_host)) {
+		fprintf(stderr, "cinerec: ingest listens on %s, beyond "
+		    "loopback: set ingest_token so senders must authenticate\n",
+		    srv.cfg.ingest_host);
 		exit(1);
 	}
 	if (probe_bind("HTTP", srv.cfg.http_host, srv.cfg.http_port) == -1 ||
@@ -263,6 +277,7 @@ kore_worker_configure(void)
 	o.train = train_requested;
 	o.click_window_ms = (int64_t)srv.cfg.click_window_s * 1000;
 	o.reco_log_days = srv.cfg.reco_log_days;
+	o.token = srv.cfg.ingest_token;
 	if ((srv.trainer = trainer_start(srv.cfg.data_dir,
 	    srv.cfg.train_interval_min, srv.cfg.train_threads)) == NULL)
 		log_warnx("worker 1: no training inside the server");

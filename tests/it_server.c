@@ -379,3 +379,63 @@ Test(server, a_taken_port_is_a_clear_error)
 	fd = h_connect(srv.http_port);
 	close(fd);
 }
+
+Test(server, an_ingest_token_is_required_once_set)
+{
+	struct h_reply	 r;
+	char		 conf[512], line[256];
+	const char	*extra[] = { "--config", conf, NULL };
+	const char	*body = "2026-01-01T00:00:00,1,GET /rate/tok+2000=4\n";
+	const char	*auth = "Authorization: Bearer s3cret-test-token\r\n";
+	FILE		*fp;
+	int		 fd;
+
+	h_tmpdir(srv.dir, sizeof(srv.dir));
+	snprintf(conf, sizeof(conf), "%s/test.conf", srv.dir);
+	cr_assert_not_null(fp = fopen(conf, "w"));
+	fprintf(fp, "ingest_token = s3cret-test-token\n");
+	fclose(fp);
+	h_start(&srv, extra);
+
+	/* No AUTH first: refused, closed, nothing taken. */
+	fd = h_connect(srv.ingest_port);
+	h_send(fd, body, strlen(body));
+	cr_assert(h_readline(fd, line, sizeof(line), 5000) > 0);
+	cr_assert_str_eq(line, "ERR unauthorized");
+	cr_assert_eq(h_readline(fd, line, sizeof(line), 5000), -1,
+	    "the connection stays open");
+	close(fd);
+	/* A wrong token: the same. */
+	fd = h_connect(srv.ingest_port);
+	h_send(fd, "AUTH s3cret-test-tokeX\n", 23);
+	cr_assert(h_readline(fd, line, sizeof(line), 5000) > 0);
+	cr_assert_str_eq(line, "ERR unauthorized");
+	close(fd);
+	/* The right one. */
+	fd = h_connect(srv.ingest_port);
+	h_send(fd, "AUTH s3cret-test-token\n", 23);
+	cr_assert(h_readline(fd, line, sizeof(line), 5000) > 0);
+	cr_assert_str_eq(line, "OK");
+	h_send(fd, body, strlen(body));
+	cr_assert_eq(h_sync(fd), 1);
+	close(fd);
+
+	h_http(srv.http_port, "POST", "/events", NULL, body, strlen(body), &r);
+	cr_assert_eq(r.status, 401, "%d %s", r.status, r.body);
+	h_http(srv.http_port, "POST", "/events", auth, body, strlen(body), &r);
+	cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
+	cr_assert_eq(db_counter(srv.dir, "accepted_rate"), 2);
+}
+
+Test(server, ingest_beyond_loopback_needs_a_token)
+{
+	char		 out[4096], ingest[32];
+	const char	*argv[] = { h_bin(), "serve", "--data-dir", srv.dir,
+			    "--ingest", ingest, NULL };
+
+	h_tmpdir(srv.dir, sizeof(srv.dir));
+	argv[3] = srv.dir;
+	snprintf(ingest, sizeof(ingest), "0.0.0.0:%d", h_free_port());
+	cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 1, "%s", out);
+	cr_assert(strstr(out, "set ingest_token"), "%s", out);
+}
