@@ -11,7 +11,7 @@
 
 #include "config.h"
 
-enum cfg_type { CFG_PATH, CFG_ADDR, CFG_INT, CFG_STR };
+enum cfg_type { CFG_PATH, CFG_ADDR, CFG_INT, CFG_STR, CFG_DOUBLE };
 
 struct cfg_setting {
 	const char	*name;		/* key in the file */
@@ -58,6 +58,22 @@ static const struct cfg_setting settings[] = {
 	    "seconds after a list in which starting a listed movie follows it" },
 	{ "reco_log", CFG_INT, F(reco_log), 0, 0, 1,
 	    "1: log every served list (click-through needs it), 0: do not" },
+	{ "signal_watch_scale", CFG_DOUBLE, F(sig.watch_scale), 0, 0, 100000,
+	    "minutes: how fast a watch saturates when the runtime is unknown" },
+	{ "signal_watch_base", CFG_DOUBLE, F(sig.watch_base), 0, 0, 1000,
+	    "confidence of any watch, however short" },
+	{ "signal_watch_weight", CFG_DOUBLE, F(sig.watch_weight), 0, 0, 1000,
+	    "extra confidence of a complete watch" },
+	{ "signal_dislike", CFG_DOUBLE, F(sig.dislike), 0, 0, 5,
+	    "ratings up to this are evidence against the movie" },
+	{ "signal_rating_base", CFG_DOUBLE, F(sig.rating_base), 0, 0, 1000,
+	    "confidence of any rating above signal_dislike" },
+	{ "signal_rating_weight", CFG_DOUBLE, F(sig.rating_weight), 0, 0, 1000,
+	    "extra confidence of a top rating" },
+	{ "signal_dislike_base", CFG_DOUBLE, F(sig.dislike_base), 0, 0, 1000,
+	    "confidence of a rating equal to signal_dislike" },
+	{ "signal_dislike_weight", CFG_DOUBLE, F(sig.dislike_weight), 0, 0,
+	    1000, "extra confidence as the rating falls towards 0" },
 	{ "reco_log_days", CFG_INT, F(reco_log_days), 0, 1, 3650,
 	    "days raw recommendation log rows are kept (hourly aggregates "
 	    "stay)" },
@@ -84,6 +100,7 @@ cfg_defaults(struct cfg *c)
 	c->click_window_s = 300;
 	c->reco_log = 1;
 	c->reco_log_days = 30;
+	signal_defaults(&c->sig);
 }
 
 int
@@ -158,6 +175,21 @@ cfg_set(struct cfg *c, const char *key, const char *value, char *err,
 			}
 			strcpy(base + s->off, value);
 			return (0);
+		case CFG_DOUBLE: {
+			double	d;
+
+			errno = 0;
+			d = strtod(value, &end);
+			if (errno != 0 || end == value || *end != '\0' ||
+			    !(d >= s->min && d <= s->max)) {
+				snprintf(err, errlen, "%s: expected a number "
+				    "in %ld..%ld, got '%s'", key, s->min,
+				    s->max, value);
+				return (-1);
+			}
+			*(double *)(void *)(base + s->off) = d;
+			return (0);
+		}
 		case CFG_INT:
 			errno = 0;
 			v = strtol(value, &end, 10);
@@ -254,6 +286,10 @@ cfg_dump(const struct cfg *c, FILE *fp, int commented)
 		case CFG_INT:
 			fprintf(fp, "%s = %d\n", s->name,
 			    *(const int *)(const void *)(base + s->off));
+			break;
+		case CFG_DOUBLE:
+			fprintf(fp, "%s = %g\n", s->name,
+			    *(const double *)(const void *)(base + s->off));
 			break;
 		}
 	}

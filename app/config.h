@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "signals.h"
+
 #define CFG_HOST_MAX	64
 
 /* Every setting; filled by cfg_defaults, then the file, then flags. */
@@ -35,6 +37,7 @@ struct cfg {
 	int		click_window_s;		/* a start within this follows a list */
 	int		reco_log;		/* log every served list (0/1) */
 	int		reco_log_days;		/* raw reco_log rows kept, days */
+	struct signal_params sig;		/* interaction -> confidence */
 };
 
 void	cfg_defaults(struct cfg *c);

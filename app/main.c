@@ -259,7 +259,7 @@ kore_worker_configure(void)
 	}
 	metrics_bind(worker->id);
 	reclog_init(&srv.reclog, srv.sock_path);
-	signal_defaults(&srv.sp);
+	srv.sp = srv.cfg.sig;
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
 	model_refresh();
 	(void)store_snapshot(&srv.store);
@@ -279,7 +279,8 @@ kore_worker_configure(void)
 	o.reco_log_days = srv.cfg.reco_log_days;
 	o.token = srv.cfg.ingest_token;
 	if ((srv.trainer = trainer_start(srv.cfg.data_dir,
-	    srv.cfg.train_interval_min, srv.cfg.train_threads)) == NULL)
+	    srv.cfg.train_interval_min, srv.cfg.train_threads,
+	    &srv.cfg.sig)) == NULL)
 		log_warnx("worker 1: no training inside the server");
 	o.train_arg = srv.trainer;
 	if ((srv.ingest = ingest_start(&o)) == NULL) {

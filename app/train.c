@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "clock.h"
+#include "config.h"
 #include "csr.h"
 #include "eval.h"
 #include "log.h"
@@ -500,19 +501,24 @@ cmd_train(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "k", required_argument, NULL, 'k' },
 		{ "holdout", required_argument, NULL, 'H' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const char	*usage = "usage: cinerec train [--data-dir DIR] "
+	static const char	*usage = "usage: cinerec train [--config FILE] "
+	    "[--data-dir DIR] "
 	    "[--model als|itemknn|pop] [--factors N] [--reg X] [--alpha X] "
 	    "[--iters N] [--threads N] [--k N] [--holdout PCT]\n";
 	struct train_opts	 o;
 	struct train_result	 res;
-	const char		*dir = "./var";
+	struct cfg		 cfg;
+	static char		 cfg_dir[PATH_MAX];
+	const char		*dir = NULL;
 	uint32_t		 algo;
 	int			 ch, rc;
 
 	train_defaults(&o);
+	cfg_defaults(&cfg);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -548,6 +554,15 @@ cmd_train(int argc, char **argv)
 		case 'H':
 			o.holdout_pct = atoi(optarg);
 			break;
+		case 'c':
+			/* The signal mapping (and data dir) of the server. */
+			if (cfg_load_file(&cfg, optarg) == -1)
+				return (1);
+			o.sp = cfg.sig;
+			if (dir == NULL)
+				dir = cfg_dir;
+			snprintf(cfg_dir, sizeof(cfg_dir), "%s", cfg.data_dir);
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return (0);
@@ -563,7 +578,7 @@ cmd_train(int argc, char **argv)
 		fputs(usage, stderr);
 		return (2);
 	}
-	o.data_dir = dir;
+	o.data_dir = dir != NULL ? dir : "./var";
 	if ((rc = train_run(&o, &res)) == TRAIN_BUSY) {
 		fprintf(stderr, "cinerec: train: another training is running "
 		    "on %s\n", dir);

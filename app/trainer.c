@@ -27,6 +27,7 @@ struct trainer {
 	const char	*requested;	/* trigger of a pending request, or NULL */
 	int		 interval_min;	/* 0: no schedule */
 	int		 threads;
+	struct signal_params sp;	/* interaction -> confidence */
 	char		 data_dir[4096];
 };
 
@@ -91,6 +92,7 @@ run(void *arg)
 		o.data_dir = t->data_dir;
 		o.trigger = trigger;
 		o.mp.threads = (uint32_t)t->threads;
+		o.sp = t->sp;
 		log_info("trainer: training (%s)", trigger);
 		rc = train_run(&o, &res);
 		if (rc == 0)
@@ -111,7 +113,8 @@ run(void *arg)
 }
 
 struct trainer *
-trainer_start(const char *data_dir, int interval_min, int threads)
+trainer_start(const char *data_dir, int interval_min, int threads,
+    const struct signal_params *sp)
 {
 	struct trainer	*t;
 	sigset_t	 all, old;
@@ -126,6 +129,7 @@ trainer_start(const char *data_dir, int interval_min, int threads)
 	strcpy(t->data_dir, data_dir);
 	t->interval_min = interval_min;
 	t->threads = threads;
+	t->sp = *sp;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->wake, NULL);
 	/* Signals belong to Kore's thread. */

@@ -8,15 +8,17 @@
 #ifndef CINEREC_TRAINER_H
 #define CINEREC_TRAINER_H
 
+#include "signals.h"
+
 struct trainer;
 
 /*
  * Start the thread for data_dir: train every interval_min minutes (0:
- * never on a schedule) with threads training threads.  Returns the trainer,
- * or NULL (logged).
+ * never on a schedule) with threads training threads, mapping interactions
+ * with sp (copied).  Returns the trainer, or NULL (logged).
  */
 struct trainer	*trainer_start(const char *data_dir, int interval_min,
-		    int threads);
+		    int threads, const struct signal_params *sp);
 
 /* Ask for a training as soon as possible (any thread).  Cannot fail. */
 void		 trainer_request(struct trainer *t, const char *trigger);
