@@ -1,11 +1,16 @@
 #!/bin/sh
 # make bench: every figure beside its reference, measured in the same run on
 # this machine.  Usage: tests/bench/run.sh BUILD_DIR
+#   BENCH_USERS          demo users for the parse/ingest/HTTP part (20000)
+#   BENCH_SECONDS        seconds per wrk run (10)
+#   BENCH_SCALE_USERS    users of the scale part (1000000; 0 skips it)
+#   BENCH_ALS=0          skips the ALS training comparison with implicit
 set -eu
 B=${1:-build}
 BIN=$B/cinerec
 USERS=${BENCH_USERS:-20000}
 DUR=${BENCH_SECONDS:-10}
+SCALE=${BENCH_SCALE_USERS:-1000000}
 mkdir -p "$B/bench"
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || {
 	echo "bench: wrk is needed (apt-get install wrk)"; exit 1; }
@@ -14,10 +19,49 @@ cc -O2 tests/bench/bench_send.c -lpthread -o "$B/bench/bench_send"
 
 tmp=$(mktemp -d /tmp/cinerec-bench-XXXXXX)
 pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
+stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
+cleanup() { stop; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 
-echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+port=$((20000 + $$ % 20000))
+http=127.0.0.1:$port
+ingest=127.0.0.1:$((port + 1))
+
+# serve DATA_DIR [CONFIG]: start the server, wait for /health.
+serve() {
+	if [ -n "${2:-}" ]; then set -- "$1" --config "$2"; fi
+	"$BIN" serve --data-dir "$@" --http "$http" --ingest "$ingest" >>"$tmp/serve.log" 2>&1 &
+	pid=$!
+	i=0
+	until curl -sf "http://$http/health" >/dev/null; do
+		i=$((i + 1)); [ $i -lt 200 ] || { tail -20 "$tmp/serve.log"; exit 1; }; sleep 0.1
+	done
+}
+
+rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
+lat() { awk -v p="$2" '$1 == p { print $2 }' "$1"; }
+# wrk_run NAME URL [MAX_USER]: one wrk run into $tmp/NAME.txt, one summary line.
+wrk_run() {
+	if [ -n "${3:-}" ]; then
+		MAX_USER=$3 wrk -t2 -c64 -d"${DUR}s" --latency -s tests/bench/random_user.lua "$2" >"$tmp/$1.txt"
+	else
+		wrk -t2 -c64 -d"${DUR}s" --latency "$2" >"$tmp/$1.txt"
+	fi
+	printf '%-22s %10.0f req/s  p50 %-9s p99 %s\n' "$1:" "$(rps "$tmp/$1.txt")" \
+	    "$(lat "$tmp/$1.txt" 50%)" "$(lat "$tmp/$1.txt" 99%)"
+	grep -E "Non-2xx|Socket errors" "$tmp/$1.txt" || true
+}
+ratio() {
+	awk -v a="$(rps "$tmp/$1.txt")" -v b="$(rps "$tmp/$2.txt")" -v t="$3" \
+	    'BEGIN { printf "  %s\n", sprintf("%.1f%% (target >= %s%%)", 100 * a / b, t) }'
+}
+# Peak resident memory (VmHWM) of the server's processes, summed, in MiB.
+peak_mib() {
+	for p in $pid $(pgrep -P "$pid"); do cat "/proc/$p/status"; done |
+	    awk '/^VmHWM/ { s += $2 } END { printf "%.0f", s / 1024 }'
+}
+
+echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== log lines: demo world, $USERS users"
 "$BIN" demo --print --users "$USERS" --movies 27000 > "$tmp/lines.log"
 wc -l < "$tmp/lines.log" | sed 's/^/lines: /'
@@ -25,30 +69,49 @@ wc -l < "$tmp/lines.log" | sed 's/^/lines: /'
 echo "== parse rate (one core) beside the raw line read rate"
 "$B/bench/bench_parse" "$tmp/lines.log"
 
-port=$((20000 + $$ % 20000))
-http=127.0.0.1:$port
-ingest=127.0.0.1:$((port + 1))
-"$BIN" serve --data-dir "$tmp/data" --http "$http" --ingest "$ingest" >"$tmp/serve.log" 2>&1 &
-pid=$!
-i=0
-until curl -sf "http://$http/health" >/dev/null; do
-	i=$((i + 1)); [ $i -lt 100 ] || { cat "$tmp/serve.log"; exit 1; }; sleep 0.1
-done
-
 echo "== sustained TCP ingest into SQLite (parse + aggregate + commit, SYNC at the end)"
+serve "$tmp/data"
 "$B/bench/bench_send" "$tmp/lines.log" $((port + 1)) 4
-sleep 2	# let the workers reload the ranking
+stop
+
+echo "== a model for the HTTP part: cinerec train (ALS defaults)"
+"$BIN" train --data-dir "$tmp/data"
+printf 'train_interval_min = 0\nreco_log = 0\n' > "$tmp/nolog.conf"
+printf 'train_interval_min = 0\nreco_log = 1\n' > "$tmp/log.conf"
 
 echo "== /recommend (uniformly random users) beside the constant /ping, wrk -t2 -c64 -d${DUR}s"
-wrk -t2 -c64 -d"${DUR}s" --latency "http://$http/ping" > "$tmp/ping.txt"
-MAX_USER=$USERS wrk -t2 -c64 -d"${DUR}s" --latency -s tests/bench/random_user.lua \
-    "http://$http/recommend/1" > "$tmp/reco.txt"
-rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
-lat() { awk -v p="$2" '$1 == p { print $2 }' "$1"; }
-printf 'ping:      %10.0f req/s  p50 %s  p99 %s\n' "$(rps "$tmp/ping.txt")" \
-    "$(lat "$tmp/ping.txt" 50%)" "$(lat "$tmp/ping.txt" 99%)"
-printf 'recommend: %10.0f req/s  p50 %s  p99 %s\n' "$(rps "$tmp/reco.txt")" \
-    "$(lat "$tmp/reco.txt" 50%)" "$(lat "$tmp/reco.txt" 99%)"
-awk -v a="$(rps "$tmp/reco.txt")" -v b="$(rps "$tmp/ping.txt")" \
-    'BEGIN { printf "recommend/ping throughput: %.1f%% (target >= 60%%)\n", 100 * a / b }'
-grep -E "Non-2xx|Socket errors" "$tmp/reco.txt" "$tmp/ping.txt" || true
+serve "$tmp/data" "$tmp/log.conf"
+wrk_run ping "http://$http/ping"
+wrk_run recommend-log-on "http://$http/recommend/1" "$USERS"
+stop
+serve "$tmp/data" "$tmp/nolog.conf"
+wrk_run recommend-log-off "http://$http/recommend/1" "$USERS"
+wrk_run ping-again "http://$http/ping"
+stop
+echo "recommend (log on) / ping:"
+ratio recommend-log-on ping 60
+echo "recommend, log on / log off:"
+ratio recommend-log-on recommend-log-off 90
+
+if [ "${BENCH_ALS:-1}" != 0 ] && [ -f tests/bench/bench_als.sh ]; then
+	echo "== ALS training: cinerec (2 threads, 1 thread) beside implicit"
+	sh tests/bench/bench_als.sh "$B" || echo "bench_als: skipped or failed (see above)"
+fi
+
+if [ "$SCALE" -gt 0 ]; then
+	echo "== scale: $SCALE users x 27000 movies, ~30 interactions each (demo --compact)"
+	t0=$(date +%s)
+	"$BIN" demo --print --compact --users "$SCALE" --movies 27000 --sessions 30 |
+	    "$BIN" import --data-dir "$tmp/scale" - | head -2
+	echo "import: $(( $(date +%s) - t0 )) s"
+	/usr/bin/time -f "train: %e s wall, peak RSS %M KiB" \
+	    "$BIN" train --data-dir "$tmp/scale" --holdout 0 --factors 64 --iters 10
+	serve "$tmp/scale" "$tmp/log.conf"
+	curl -s "http://$http/recommend/1?format=json" | head -c 160; echo
+	wrk_run scale-ping "http://$http/ping"
+	wrk_run scale-recommend "http://$http/recommend/1" "$SCALE"
+	echo "scale recommend / ping:"
+	ratio scale-recommend scale-ping 50
+	echo "server peak resident memory (parent + workers, VmHWM): $(peak_mib) MiB (target < 2048)"
+	stop
+fi
