@@ -55,6 +55,7 @@ CORE_SRCS	 = app/parse.c	\
 		   app/als.c	\
 		   app/eval.c	\
 		   app/cmd_eval.c \
+		   app/lists.c	\
 		   app/train.c	\
 		   app/why.c	\
 		   app/stats.c

@@ -227,8 +227,8 @@ api_recommend(struct http_request *req)
 		    "integer\n");
 		return (KORE_RESULT_OK);
 	}
-	if (reco_for_user(&srv.reco, &srv.store, srv.model, &srv.sp, user,
-	    RECO_MAX, &list) == -1) {
+	if (reco_for_user(&srv.reco, &srv.store, srv.model, srv.lists, &srv.sp,
+	    user, RECO_MAX, &list) == -1) {
 		reply_text(req, 503, "database unavailable\n");
 		return (KORE_RESULT_OK);
 	}

@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "ingest.h"
+#include "lists.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -305,6 +306,8 @@ kore_worker_teardown(void)
 	reco_free(&srv.reco);
 	model_free(srv.model);
 	srv.model = NULL;
+	lists_free(srv.lists);
+	srv.lists = NULL;
 	store_close(&srv.store);
 }
 
@@ -345,6 +348,14 @@ model_refresh(void)
 		srv.model_failed = id;
 		return;
 	}
+	/* Its precomputed lists, if they load; fold-in serves without. */
+	lists_free(srv.lists);
+	srv.lists = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%.*s.lists",
+	    srv.cfg.data_dir, TRAIN_DIR, (int)(strlen(file) - strlen(".cnrm")),
+	    file) < sizeof(path) && lists_load(path, &srv.lists) == -1)
+		log_warnx("worker %u: model %lld without precomputed lists",
+		    worker->id, (long long)id);
 	model_free(srv.model);
 	srv.model = md;
 	srv.model_id = id;

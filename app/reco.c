@@ -227,17 +227,51 @@ from_model(struct reco *r, const struct model *md,
 	return (0);
 }
 
+/*
+ * The precomputed list, when it still holds: the user has no event newer
+ * than the model's data.  Returns 1 if out was filled (max entries), 0 if
+ * not (out may hold a shorter list to complete), -1 on error.
+ */
+static int
+from_lists(struct reco *r, struct store *s, const struct lists *ls,
+    int64_t user, size_t max, struct reco_list *out)
+{
+	int64_t		 row, changed;
+	size_t		 k;
+	int32_t		 id, b;
+	int		 rc;
+
+	if ((rc = store_user_last(s, user, &changed)) != 1)
+		return (rc);
+	if (changed > ls->data_to_ms || (row = lists_find(ls, user)) == -1)
+		return (0);
+	for (k = 0; k < LISTS_K && out->n < max; k++) {
+		id = ls->ids[row * LISTS_K + k];
+		if (id == LISTS_NONE)
+			break;
+		b = ls->because[row * LISTS_K + k];
+		add_item(r, out, (uint32_t)id, ls->scores[row * LISTS_K + k],
+		    b == LISTS_NONE ? MODEL_NONE : (uint32_t)b);
+	}
+	out->personal = out->n;
+	return (out->n == max);
+}
+
 int
 reco_for_user(struct reco *r, struct store *s, const struct model *md,
-    const struct signal_params *sp, int64_t user, size_t max,
-    struct reco_list *out)
+    const struct lists *ls, const struct signal_params *sp, int64_t user,
+    size_t max, struct reco_list *out)
 {
 	size_t	i, k, nh;
-	int	n, dup;
+	int	n, dup, rc;
 
 	out->n = out->personal = 0;
 	if (max > RECO_MAX)
 		max = RECO_MAX;
+	rc = 0;
+	if (md != NULL && ls != NULL &&
+	    (rc = from_lists(r, s, ls, user, max, out)) != 0)
+		return (rc == 1 ? (int)out->n : -1);
 	if ((n = store_history(s, user, &r->hist, &r->histcap)) == -1)
 		return (-1);
 	nh = (size_t)n;
@@ -246,7 +280,9 @@ reco_for_user(struct reco *r, struct store *s, const struct model *md,
 	for (i = 0; i < nh; i++)
 		r->cols[i] = (uint32_t)r->hist[i].movie;
 	qsort(r->cols, nh, sizeof(*r->cols), cmp_u32);
-	if (md != NULL && nh > 0 && from_model(r, md, sp, nh, max, out) == -1)
+	/* A short precomputed list is completed from popularity only. */
+	if (md != NULL && nh > 0 && out->n == 0 &&
+	    from_model(r, md, sp, nh, max, out) == -1)
 		return (-1);
 	for (i = 0; i < r->n && out->n < max; i++) {
 		if (seen(r->cols, nh, (uint32_t)r->items[i].movie))

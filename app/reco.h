@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lists.h"
 #include "model.h"
 #include "signals.h"
 #include "store.h"
@@ -71,12 +72,14 @@ int	reco_refresh(struct reco *r, struct store *s, int window_days,
 /*
  * Up to max (<= RECO_MAX) movies for user into out, best first: the model's
  * (md may be NULL) for a user with a history, then popular ones; none the
- * user watched or rated.  sp maps the history to the model's values, as in
+ * user watched or rated.  A user with no event newer than the model's data
+ * gets the list precomputed at training (ls, may be NULL); the others are
+ * folded in, sp mapping their history to the model's values as in
  * training.  Returns the count, or -1 on a database or memory error.
  */
 int	reco_for_user(struct reco *r, struct store *s, const struct model *md,
-	    const struct signal_params *sp, int64_t user, size_t max,
-	    struct reco_list *out);
+	    const struct lists *ls, const struct signal_params *sp,
+	    int64_t user, size_t max, struct reco_list *out);
 
 /* Free everything; r is then empty and reusable. */
 void	reco_free(struct reco *r);

@@ -28,6 +28,7 @@ struct server {
 	struct store	 store;		/* this worker's read connection */
 	struct reco	 reco;		/* this worker's ranking cache */
 	struct model	*model;		/* this worker's current model, or NULL */
+	struct lists	*lists;		/* its precomputed lists, or NULL */
 	int64_t		 model_id;	/* its version, 0 when none */
 	int64_t		 model_failed;	/* a version that would not load */
 	struct signal_params sp;	/* history -> model values, as trained */

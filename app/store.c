@@ -220,6 +220,9 @@ store_open(struct store *s, const char *data_dir, int flags)
 	    "SELECT id, file FROM models WHERE current = 1", -1,
 	    SQLITE_PREPARE_PERSISTENT, &s->st_model, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(s->db,
+	    "SELECT updated_ms FROM users WHERE id = ?1", -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->st_last, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db,
 	    "SELECT value FROM counters WHERE name = ?1", -1,
 	    SQLITE_PREPARE_PERSISTENT, &s->st_counter, NULL) != SQLITE_OK) {
 		fprintf(stderr, "cinerec: %s: %s\n", s->path,
@@ -238,6 +241,8 @@ store_close(struct store *s)
 {
 	sqlite3_finalize(s->st_history);
 	sqlite3_finalize(s->st_model);
+	sqlite3_finalize(s->st_last);
+	s->st_last = NULL;
 	sqlite3_finalize(s->st_counter);
 	s->st_history = s->st_model = s->st_counter = NULL;
 	if (s->db != NULL)
@@ -310,6 +315,24 @@ store_seen(struct store *s, int64_t user, int32_t **ids, size_t *cap)
 	if (n > 1)
 		qsort(*ids, (size_t)n, sizeof(**ids), cmp_id);
 	return (n);
+}
+
+int
+store_user_last(struct store *s, int64_t user, int64_t *ts)
+{
+	sqlite3_stmt	*st = s->st_last;
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, user);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ts = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("%s: %s", __func__, sqlite3_errstr(rc));
+		return (-1);
+	}
+	return (rc == SQLITE_ROW);
 }
 
 int

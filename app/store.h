@@ -21,6 +21,7 @@ struct store {
 	sqlite3		*db;		/* the connection, NULL when closed */
 	sqlite3_stmt	*st_history;	/* a user's watches and ratings */
 	sqlite3_stmt	*st_model;	/* the current model */
+	sqlite3_stmt	*st_last;	/* a user's newest event */
 	sqlite3_stmt	*st_counter;	/* one counter's value */
 	char		 path[PATH_MAX];	/* database file */
 };
@@ -62,6 +63,12 @@ struct store_hist {
  */
 int	store_history(struct store *s, int64_t user, struct store_hist **h,
 	    size_t *cap);
+
+/*
+ * When user's watches or ratings last changed (wall clock of that commit)
+ * into *ts.  Returns 1, 0 for an unknown user, -1 on error.
+ */
+int	store_user_last(struct store *s, int64_t user, int64_t *ts);
 
 /*
  * The current model's version and file name (in the models directory).

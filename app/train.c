@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "config.h"
 #include "csr.h"
 #include "eval.h"
+#include "lists.h"
 #include "log.h"
 #include "model.h"
 #include "store.h"
@@ -240,6 +242,167 @@ done:
 	free(seen_cols);
 }
 
+/* The users' top lists, computed by several threads. */
+struct precompute {
+	const struct ia		*v;		/* interactions, by user */
+	const size_t		*start;		/* nusers + 1 offsets into v */
+	uint64_t		 nusers;
+	const struct model	*md;
+	int32_t			*ids;		/* nusers * LISTS_K */
+	float			*scores;
+	int32_t			*because;
+	uint64_t		 next;		/* next user to do (atomic) */
+	int			 failed;
+};
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+static void *
+precompute_run(void *arg)
+{
+	struct precompute	*pc = arg;
+	const struct model	*md = pc->md;
+	uint32_t		*items = NULL, *excl = NULL, top[LISTS_K];
+	uint32_t		*because = NULL;
+	float			*vals = NULL, *all = NULL, sc[LISTS_K];
+	size_t			 maxn = 0, n, i, k, got;
+	uint64_t		 u;
+
+	for (u = 0; u < pc->nusers; u++)
+		if (pc->start[u + 1] - pc->start[u] > maxn)
+			maxn = pc->start[u + 1] - pc->start[u];
+	items = malloc((maxn + 1) * sizeof(*items));
+	excl = malloc((maxn + 1) * sizeof(*excl));
+	vals = malloc((maxn + 1) * sizeof(*vals));
+	if (md->ops->topn == NULL) {
+		all = malloc((size_t)md->nitems * sizeof(*all));
+		because = malloc((size_t)md->nitems * sizeof(*because));
+	}
+	if (items == NULL || excl == NULL || vals == NULL ||
+	    (md->ops->topn == NULL && (all == NULL || because == NULL))) {
+		pc->failed = 1;
+		goto out;
+	}
+	while ((u = __atomic_fetch_add(&pc->next, 1, __ATOMIC_RELAXED)) <
+	    pc->nusers) {
+		n = pc->start[u + 1] - pc->start[u];
+		for (i = 0; i < n; i++) {
+			items[i] = (uint32_t)pc->v[pc->start[u] + i].movie;
+			vals[i] = pc->v[pc->start[u] + i].val;
+		}
+		memcpy(excl, items, n * sizeof(*excl));
+		qsort(excl, n, sizeof(*excl), cmp_u32);
+		for (k = 0; k < LISTS_K; k++) {
+			pc->ids[u * LISTS_K + k] = LISTS_NONE;
+			pc->scores[u * LISTS_K + k] = 0;
+			pc->because[u * LISTS_K + k] = LISTS_NONE;
+		}
+		if (md->ops->topn != NULL) {
+			got = model_recommend(md, items, vals, n, excl, n, top,
+			    sc, LISTS_K);
+			if (got == (size_t)-1) {
+				pc->failed = 1;
+				break;
+			}
+		} else {
+			/* Scored in full: item-kNN also says why. */
+			if (model_score(md, items, vals, n, all, because) ==
+			    -1) {
+				pc->failed = 1;
+				break;
+			}
+			got = model_topn(all, md->nitems, excl, n, top,
+			    LISTS_K);
+			for (k = 0; k < got && all[top[k]] > 0.0f; k++) {
+				sc[k] = all[top[k]];
+				pc->because[u * LISTS_K + k] =
+				    because[top[k]] == MODEL_NONE ? LISTS_NONE :
+				    (int32_t)because[top[k]];
+			}
+			got = k;
+		}
+		for (k = 0; k < got; k++) {
+			pc->ids[u * LISTS_K + k] = (int32_t)top[k];
+			pc->scores[u * LISTS_K + k] = sc[k];
+		}
+	}
+out:
+	free(items);
+	free(excl);
+	free(vals);
+	free(all);
+	free(because);
+	return (NULL);
+}
+
+/*
+ * Every user's top LISTS_K from md (their interactions v[0..n), sorted by
+ * user, excluded), written to path.  0 or -1.
+ */
+static int
+precompute(const struct ia *v, size_t n, const struct model *md,
+    uint32_t threads, int64_t read_ms, const char *path)
+{
+	struct precompute	 pc;
+	pthread_t		 tid[64];
+	int64_t			*users = NULL;
+	size_t			*start = NULL, i;
+	uint64_t		 nu = 0;
+	uint32_t		 t, started;
+	int			 rc = -1;
+
+	memset(&pc, 0, sizeof(pc));
+	for (i = 0; i < n; i++)
+		nu += i == 0 || v[i].user != v[i - 1].user;
+	users = malloc((nu + 1) * sizeof(*users));
+	start = malloc((nu + 1) * sizeof(*start));
+	pc.ids = malloc((nu + 1) * LISTS_K * sizeof(*pc.ids));
+	pc.scores = malloc((nu + 1) * LISTS_K * sizeof(*pc.scores));
+	pc.because = malloc((nu + 1) * LISTS_K * sizeof(*pc.because));
+	if (!users || !start || !pc.ids || !pc.scores || !pc.because)
+		goto out;
+	for (i = 0, nu = 0; i < n; i++) {
+		if (i == 0 || v[i].user != v[i - 1].user) {
+			users[nu] = v[i].user;
+			start[nu++] = i;
+		}
+	}
+	start[nu] = n;
+	pc.v = v;
+	pc.start = start;
+	pc.nusers = nu;
+	pc.md = md;
+	if (threads > 64)
+		threads = 64;
+	for (started = 0; started < threads; started++)
+		if (pthread_create(&tid[started], NULL, precompute_run, &pc) !=
+		    0)
+			break;
+	if (started == 0)
+		precompute_run(&pc);
+	for (t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	if (pc.failed) {
+		log_warnx("%s: out of memory", __func__);
+		goto out;
+	}
+	rc = lists_write(path, users, nu, pc.ids, pc.scores, pc.because,
+	    read_ms);
+out:
+	free(users);
+	free(start);
+	free(pc.ids);
+	free(pc.scores);
+	free(pc.because);
+	return (rc);
+}
+
 /* Fit p on the triples; the model or NULL. */
 static struct model *
 fit(const struct csr_triple *t, size_t nt, uint32_t nrows, uint32_t ncols,
@@ -383,8 +546,9 @@ train_run(const struct train_opts *o, struct train_result *res)
 	struct csr_triple	*t = NULL;
 	struct model		*md = NULL;
 	char			 path[PATH_MAX], file[64], lock[PATH_MAX];
+	char			 lpath[PATH_MAX + 8];
 	size_t			 n = 0, nt, i;
-	int64_t			 run, t0, from = 0, to = 0, id;
+	int64_t			 run, t0, from = 0, to = 0, id, read_ms;
 	int32_t			 maxmovie;
 	uint32_t		 nrows, ncols;
 	int			 lockfd, rc = -1;
@@ -405,6 +569,11 @@ train_run(const struct train_opts *o, struct train_result *res)
 	if (store_open(&s, o->data_dir, 0) == -1)
 		goto out_lock;
 	run = run_begin(&s, o->trigger);
+	/*
+	 * Users changed after this are not all in what load reads; a commit
+	 * under way as it starts is counted as after it (5 s of margin).
+	 */
+	read_ms = clock_now_ms() - 5000;
 	if (load(&s, &o->sp, &v, &n, &maxmovie) == -1) {
 		msg = "cannot read the interactions";
 		goto out;
@@ -469,9 +638,20 @@ train_run(const struct train_opts *o, struct train_result *res)
 		msg = "cannot write the model file";
 		goto out;
 	}
+	/* The lists file: the model file's name, ".lists" for ".cnrm". */
+	snprintf(lpath, sizeof(lpath), "%.*s.lists",
+	    (int)(strlen(path) - strlen(".cnrm")), path);
+	t0 = clock_mono_ms();
+	if (precompute(v, n, md, o->mp.threads, read_ms, lpath) == -1) {
+		msg = "cannot precompute the lists";
+		(void)unlink(path);
+		goto out;
+	}
+	res->lists_seconds = (double)(clock_mono_ms() - t0) / 1000.0;
 	if (register_model(&s, o, res, file, from, to, &id) == -1) {
 		msg = "cannot register the model";
 		(void)unlink(path);
+		(void)unlink(lpath);
 		goto out;
 	}
 	res->model_id = id;
@@ -589,9 +769,9 @@ cmd_train(int argc, char **argv)
 		return (1);
 	}
 	printf("model %lld (%s): %llu interactions, %u users, %u items, "
-	    "fit %.2f s\n", (long long)res.model_id,
+	    "fit %.2f s, lists %.2f s\n", (long long)res.model_id,
 	    model_algo_name(o.mp.algo), (unsigned long long)res.interactions,
-	    res.users, res.items, res.seconds);
+	    res.users, res.items, res.seconds, res.lists_seconds);
 	if (res.eval_users > 0)
 		printf("hold-out (last %d%% per user, %u users): Recall@20 %.4f "
 		    "NDCG@20 %.4f coverage %.4f\n", o.holdout_pct,

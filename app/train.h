@@ -1,8 +1,8 @@
 /*
  * Training from the store: read every (user, movie) interaction, turn it into
  * a preference and confidence (signals.h), measure the model on a temporal
- * hold-out, fit it on everything, write the model file and register it as
- * the current model.  One training at a time per data dir (a file lock), so
+ * hold-out, fit it on everything, write the model file and every user's
+ * precomputed list (lists.h) and register them as the current model.  One training at a time per data dir (a file lock), so
  * `cinerec train` beside a running server and the server's own scheduled
  * training never overlap.
  */
@@ -31,6 +31,7 @@ struct train_result {
 	uint64_t	interactions;
 	uint32_t	users, items;
 	double		seconds;	/* the final fit */
+	double		lists_seconds;	/* precomputing every user's list */
 	double		recall, ndcg, coverage;	/* hold-out; -1 if none */
 	uint32_t	eval_users;
 };

@@ -818,6 +818,7 @@ commit_users(struct writer *w, int64_t *newusers)
 {
 	struct agg_user	*u;
 	sqlite3_stmt	*st = w->st_user;
+	int64_t		 now = clock_now_ms();
 	size_t		 i;
 	int		 rc;
 
@@ -829,6 +830,7 @@ commit_users(struct writer *w, int64_t *newusers)
 		sqlite3_bind_int64(st, 4, u->watch_lines);
 		sqlite3_bind_int64(st, 5, u->ratings);
 		sqlite3_bind_int64(st, 6, u->recos);
+		sqlite3_bind_int64(st, 7, now);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) ==
 		    u->watch_lines + u->ratings + u->recos)
@@ -1062,12 +1064,15 @@ static const struct {
 	    "UPDATE ratings SET rating = ?3, ts = ?4 "
 	    "WHERE user_id = ?1 AND movie_id = ?2 AND ts <= ?4" },
 	{ offsetof(struct writer, st_user),
-	    "INSERT INTO users VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "INSERT INTO users (id, first_ts, last_ts, watch_lines, ratings, "
+	    "recos, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	    "CASE WHEN ?4 + ?5 > 0 THEN ?7 ELSE 0 END) "
 	    "ON CONFLICT DO UPDATE SET first_ts = MIN(first_ts, "
 	    "excluded.first_ts), last_ts = MAX(last_ts, excluded.last_ts), "
 	    "watch_lines = watch_lines + excluded.watch_lines, "
 	    "ratings = ratings + excluded.ratings, "
-	    "recos = recos + excluded.recos "
+	    "recos = recos + excluded.recos, "
+	    "updated_ms = MAX(updated_ms, excluded.updated_ms) "
 	    "RETURNING watch_lines + ratings + recos" },
 	{ offsetof(struct writer, st_daily),
 	    "INSERT INTO movie_daily VALUES (?1, ?2, ?3, ?4, ?5) "

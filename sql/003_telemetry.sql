@@ -1,6 +1,10 @@
 -- cinerec schema, version 3: the recommendation log of served lists and
 -- the online evaluation (click-through) aggregates.
 
+-- When a user's watches or ratings last changed (wall clock of the commit):
+-- serving uses it to tell whether a precomputed list is still current.
+ALTER TABLE users ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;
+
 -- reco_log gains what a served list needs: who served it and how fast.
 ALTER TABLE reco_log ADD COLUMN model_version INTEGER;	-- NULL: popularity only
 ALTER TABLE reco_log ADD COLUMN arm TEXT;		-- experiment arm, NULL if none

@@ -140,7 +140,7 @@ popular_for(struct reco *rc, struct store *st, int64_t user,
 	int			 n;
 
 	signal_defaults(&sp);
-	if ((n = reco_for_user(rc, st, NULL, &sp, user, max, &l)) == -1)
+	if ((n = reco_for_user(rc, st, NULL, NULL, &sp, user, max, &l)) == -1)
 		return (-1);
 	cr_assert_eq(l.personal, 0, "no model, nothing personal");
 	for (i = 0; i < l.n; i++) {

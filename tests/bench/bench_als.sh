@@ -94,18 +94,18 @@ awk -v skip="$skip" '
 	n++
 	name[n] = v["name"]; thr[n] = v["threads"]; spi[n] = v["s_per_iter"]
 	best[n] = v["s_best"]; e2e[n] = v["end_to_end"]; rss[n] = v["peak_rss_mib"]
-	if (v["name"] == "cinerec" && v["threads"] == 1) c1 = v["s_per_iter"]
-	else if (v["name"] == "cinerec") { cN = v["s_per_iter"]; tN = v["threads"] }
-	else { iN = v["s_per_iter"]; iname = v["name"] }
+	if (v["name"] == "cinerec" && v["threads"] == 1) { c1 = v["s_per_iter"]; c1b = v["s_best"] }
+	else if (v["name"] == "cinerec") { cN = v["s_per_iter"]; cNb = v["s_best"]; tN = v["threads"] }
+	else { iN = v["s_per_iter"]; iNb = v["s_best"]; iname = v["name"] }
 }
 END {
 	printf "%-16s %7s %10s %10s %12s %13s\n", "", "threads", "s/iter", "best s/it", "end-to-end s", "peak RSS MiB"
 	for (i = 1; i <= n; i++)
 		printf "%-16s %7s %10.3f %10.3f %12.3f %13.0f\n", name[i], thr[i], spi[i], best[i], e2e[i], rss[i]
 	if (cN != "" && iN != "")
-		printf "cinerec/%s s/iter, %s threads: %.2f (target <= 1.00)\n", iname, tN, cN / iN
+		printf "cinerec/%s s/iter, %s threads: %.2f (best iterations: %.2f; target <= 1.00)\n", iname, tN, cN / iN, cNb / iNb
 	else
 		printf "cinerec/implicit: skipped: %s\n", skip
 	if (cN != "" && c1 != "")
-		printf "cinerec %s threads vs 1 thread: %.2fx speed-up\n", tN, c1 / cN
+		printf "cinerec %s threads vs 1 thread: %.2fx speed-up (best iterations: %.2fx)\n", tN, c1 / cN, c1b / cNb
 }' "$tmp/results"
