@@ -38,6 +38,7 @@ CORE_SRCS	 = app/parse.c	\
 		   app/log.c	\
 		   app/clock.c	\
 		   app/hmap.c	\
+		   app/io.c	\
 		   app/lines.c	\
 		   app/ctr.c	\
 		   app/metrics.c \

@@ -23,6 +23,7 @@
 #include <kore/tasks.h>
 
 #include "clock.h"
+#include "io.h"
 #include "metrics.h"
 #include "parse.h"
 #include "reclog.h"
@@ -297,24 +298,6 @@ struct events_state {
 	char			 reply[512];	/* the STATS line, or an error */
 };
 
-static int
-write_all(int fd, const void *p, size_t len)
-{
-	const char	*b = p;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, b, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		b += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /*
  * Task thread: send the body and SYNC, STATS over the internal socket, read
  * both answers.  The result written to the channel is the STATS line, or
@@ -345,11 +328,11 @@ events_task(struct kore_task *t)
 		goto fail_close;
 	/* Kore keeps the whole body in memory (no disk offload configured). */
 	if (body != NULL && len > 0 &&
-	    (write_all(fd, body->data, len) == -1 ||
+	    (io_write_all(fd, body->data, len) == -1 ||
 	    (body->data[len - 1] != '\n' &&
-	    write_all(fd, "\n", 1) == -1)))
+	    io_write_all(fd, "\n", 1) == -1)))
 		goto fail_close;
-	if (write_all(fd, "SYNC\nSTATS\n", 11) == -1)
+	if (io_write_all(fd, "SYNC\nSTATS\n", 11) == -1)
 		goto fail_close;
 	/* Two lines back: "OK <n>" and "STATS ...". */
 	while (lines < 2) {
@@ -486,45 +469,75 @@ api_metrics(struct http_request *req)
 	return (KORE_RESULT_OK);
 }
 
+/*
+ * Answer with the JSON a report function writes (on a fresh snapshot: it
+ * reports what is committed now), or 503.
+ */
+static void
+reply_report(struct http_request *req, int (*report)(FILE *, void *),
+    void *arg)
+{
+	char	*text = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+	int	 rc = -1;
+
+	if ((fp = open_memstream(&text, &len)) != NULL) {
+		if (store_snapshot(&srv.store) == 0)
+			rc = report(fp, arg);
+		if (fclose(fp) != 0)
+			rc = -1;
+	}
+	if (rc == -1)
+		reply_text(req, 503, "database unavailable\n");
+	else
+		respond(req, 200, "application/json", text, len);
+	free(text);
+}
+
+/* The arguments of the /why report. */
+struct why_args {
+	int64_t	user, at;
+};
+
+static int
+why_report(FILE *fp, void *arg)
+{
+	struct why_args	*a = arg;
+
+	return (why_json(srv.store.db, a->user, a->at, 20, fp) == -1 ? -1 : 0);
+}
+
+static int
+ctr_report(FILE *fp, void *arg)
+{
+	return (stats_ctr_json(srv.store.db, *(int64_t *)arg, fp));
+}
+
 int
 api_why(struct http_request *req)
 {
+	struct why_args	 a;
 	const char	*id, *at_s;
-	char		*text = NULL;
-	size_t		 len = 0;
-	int64_t		 user, at = INT64_MAX;
-	FILE		*fp;
-	int		 n;
 
 	started_us = now_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
 		return (KORE_RESULT_OK);
 	id = req->path + strlen("/why/");
-	if (parse_user(id, strlen(id), &user) == -1) {
+	if (parse_user(id, strlen(id), &a.user) == -1) {
 		reply_text(req, 400, "user id must be a non-negative decimal "
 		    "integer\n");
 		return (KORE_RESULT_OK);
 	}
 	/* ?at=YYYY-MM-DDTHH:MM:SS: the lists given up to then. */
+	a.at = INT64_MAX;
 	if (req->query_string != NULL &&
 	    (at_s = strstr(req->query_string, "at=")) != NULL &&
-	    parse_time(at_s + 3, strcspn(at_s + 3, "&"), &at) == -1) {
+	    parse_time(at_s + 3, strcspn(at_s + 3, "&"), &a.at) == -1) {
 		reply_text(req, 400, "at must be YYYY-MM-DDTHH:MM:SS\n");
 		return (KORE_RESULT_OK);
 	}
-	/* A fresh snapshot: the provenance of what was just served. */
-	if ((fp = open_memstream(&text, &len)) == NULL ||
-	    store_snapshot(&srv.store) == -1 ||
-	    (n = why_json(srv.store.db, user, at, 20, fp)) == -1) {
-		if (fp != NULL)
-			fclose(fp);
-		free(text);
-		reply_text(req, 503, "database unavailable\n");
-		return (KORE_RESULT_OK);
-	}
-	fclose(fp);
-	respond(req, 200, "application/json", text, len);
-	free(text);
+	reply_report(req, why_report, &a);
 	return (KORE_RESULT_OK);
 }
 
@@ -533,10 +546,7 @@ int
 api_ctr(struct http_request *req)
 {
 	const char	*d;
-	char		*text = NULL;
-	size_t		 len = 0;
-	int64_t		 days = 7;
-	FILE		*fp;
+	int64_t		 days = 7, since;
 
 	started_us = now_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
@@ -548,18 +558,7 @@ api_ctr(struct http_request *req)
 		reply_text(req, 400, "days must be in 1..3650\n");
 		return (KORE_RESULT_OK);
 	}
-	if ((fp = open_memstream(&text, &len)) == NULL ||
-	    store_snapshot(&srv.store) == -1 ||
-	    stats_ctr_json(srv.store.db, clock_now_ms() / 86400000 - days + 1,
-	    fp) == -1) {
-		if (fp != NULL)
-			fclose(fp);
-		free(text);
-		reply_text(req, 503, "database unavailable\n");
-		return (KORE_RESULT_OK);
-	}
-	fclose(fp);
-	respond(req, 200, "application/json", text, len);
-	free(text);
+	since = clock_now_ms() / 86400000 - days + 1;
+	reply_report(req, ctr_report, &since);
 	return (KORE_RESULT_OK);
 }

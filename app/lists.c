@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "lists.h"
 #include "log.h"
 #include "model.h"
@@ -36,24 +37,6 @@ body_len(uint64_t n)
 {
 	return (n * sizeof(int64_t) + n * LISTS_K * (2 * sizeof(int32_t) +
 	    sizeof(float)));
-}
-
-static int
-write_all(int fd, const void *p, size_t len)
-{
-	const char	*b = p;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, b, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		b += n;
-		len -= (size_t)n;
-	}
-	return (0);
 }
 
 int
@@ -93,8 +76,8 @@ lists_write(const char *path, const int64_t *users, uint64_t nusers,
 		free(body);
 		return (-1);
 	}
-	if (write_all(fd, &h, sizeof(h)) == -1 ||
-	    write_all(fd, body, len) == -1 || fsync(fd) == -1) {
+	if (io_write_all(fd, &h, sizeof(h)) == -1 ||
+	    io_write_all(fd, body, len) == -1 || fsync(fd) == -1) {
 		log_warnx("%s: %s: %s", __func__, tmp, strerror(errno));
 		close(fd);
 		(void)unlink(tmp);

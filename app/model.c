@@ -19,6 +19,7 @@
 #include "als.h"
 #include "itemknn.h"
 #include "log.h"
+#include "io.h"
 #include "model.h"
 #include "pop.h"
 
@@ -428,22 +429,9 @@ model_hash(const void *buf, size_t len, uint64_t seed)
 static int
 write_all(int fd, const void *buf, size_t len, struct xxh *x)
 {
-	const uint8_t	*p = buf;
-	ssize_t		 w;
-
 	if (x != NULL)
 		xxh_update(x, buf, len);
-	while (len > 0) {
-		w = write(fd, p, len > (1U << 30) ? (1U << 30) : len);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return (0);
+	return (io_write_all(fd, buf, len));
 }
 
 static uint64_t

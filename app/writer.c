@@ -645,6 +645,29 @@ step_done(struct writer *w, sqlite3_stmt *st)
 	return (0);
 }
 
+/*
+ * Step an UPSERT ... RETURNING statement once: *val is its one value, or -1
+ * when it returned no row.  Resets st.  Returns 0 or -1 (logged).
+ */
+static int
+step_returning(struct writer *w, sqlite3_stmt *st, const char *what,
+    int64_t *val)
+{
+	int	rc = sqlite3_step(st);
+
+	*val = -1;
+	if (rc == SQLITE_ROW) {
+		*val = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("writer: %s: %s", what, sqlite3_errmsg(w->store.db));
+		return (-1);
+	}
+	return (0);
+}
+
 static int
 count(struct writer *w, const char *name, int64_t delta, int max)
 {
@@ -740,8 +763,8 @@ commit_watches(struct writer *w, int64_t *newwatches)
 	struct agg_watch	*a;
 	struct agg_daily	*d;
 	sqlite3_stmt		*st = w->st_watch;
+	int64_t			 total;
 	size_t			 i;
-	int			 rc;
 
 	for (i = 0; i < w->watches.len; i++) {
 		a = VEC_AT(&w->watches, struct agg_watch, i);
@@ -751,26 +774,16 @@ commit_watches(struct writer *w, int64_t *newwatches)
 		sqlite3_bind_int(st, 4, a->max_minute);
 		sqlite3_bind_int64(st, 5, a->first_ts);
 		sqlite3_bind_int64(st, 6, a->last_ts);
-		rc = sqlite3_step(st);
+		if (step_returning(w, st, "watches", &total) == -1)
+			return (-1);
 		/* The row is new iff its total is this batch's count. */
-		if (rc == SQLITE_ROW &&
-		    sqlite3_column_int64(st, 0) == a->minutes) {
+		if (total == a->minutes) {
 			if ((d = daily_agg(w, a->first_ts / DAY_MS,
 			    a->movie)) == NULL ||
-			    movie_delta(w, a->movie, 1, 0) == -1) {
-				sqlite3_reset(st);
+			    movie_delta(w, a->movie, 1, 0) == -1)
 				return (-1);
-			}
 			d->viewers++;
 			(*newwatches)++;
-		}
-		if (rc == SQLITE_ROW)
-			rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			log_warnx("writer: watches: %s",
-			    sqlite3_errmsg(w->store.db));
-			return (-1);
 		}
 	}
 	return (0);
@@ -818,9 +831,8 @@ commit_users(struct writer *w, int64_t *newusers)
 {
 	struct agg_user	*u;
 	sqlite3_stmt	*st = w->st_user;
-	int64_t		 now = clock_now_ms();
+	int64_t		 now = clock_now_ms(), total;
 	size_t		 i;
-	int		 rc;
 
 	for (i = 0; i < w->users.len; i++) {
 		u = VEC_AT(&w->users, struct agg_user, i);
@@ -831,18 +843,11 @@ commit_users(struct writer *w, int64_t *newusers)
 		sqlite3_bind_int64(st, 5, u->ratings);
 		sqlite3_bind_int64(st, 6, u->recos);
 		sqlite3_bind_int64(st, 7, now);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) ==
-		    u->watch_lines + u->ratings + u->recos)
-			(*newusers)++;
-		if (rc == SQLITE_ROW)
-			rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			log_warnx("writer: users: %s",
-			    sqlite3_errmsg(w->store.db));
+		if (step_returning(w, st, "users", &total) == -1)
 			return (-1);
-		}
+		/* New iff its totals are this batch's. */
+		if (total == u->watch_lines + u->ratings + u->recos)
+			(*newusers)++;
 	}
 	return (0);
 }
