@@ -29,13 +29,14 @@ VENV=${BENCH_ALS_VENV:-$B/bench/als-venv}
 IMPLICIT=${BENCH_ALS_IMPLICIT:-implicit}
 
 mkdir -p "$B/bench"
-for o in csr model als pop itemknn log; do
-	[ -f "$B/obj/$o.o" ] || { echo "bench_als: $B/obj/$o.o missing (run make)"; exit 1; }
-done
+[ -f "$B/obj/als.o" ] || { echo "bench_als: $B/obj/als.o missing (run make)"; exit 1; }
+# Link against an archive of the built objects: the linker takes only the
+# modules ALS training needs (csr, model, als, ...), whatever they become.
+rm -f "$B/bench/libals_bench.a"
+ar rcs "$B/bench/libals_bench.a" "$B"/obj/*.o
 cc -std=gnu99 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror -Wstrict-prototypes \
     -Wmissing-prototypes -Wshadow -Wpointer-arith -Iapp -I"$B" \
-    tests/bench/bench_als.c "$B/obj/csr.o" "$B/obj/model.o" "$B/obj/als.o" \
-    "$B/obj/pop.o" "$B/obj/itemknn.o" "$B/obj/log.o" -lpthread -lm \
+    tests/bench/bench_als.c "$B/bench/libals_bench.a" -lpthread -lm \
     -o "$B/bench/bench_als"
 
 tmp=$(mktemp -d /tmp/cinerec-als-XXXXXX)
