@@ -3,7 +3,7 @@
 #   make            build build/cinerec (warnings are errors)
 #   make deps       install missing Debian packages (as root; else print the command)
 #   make run        deps + build + demo world when the data dir is empty + serve
-#   make test       unit and integration tests (Criterion)
+#   make test       unit, integration (Criterion) and browser tests
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make bench      benchmarks (parse, ingest, /recommend under wrk)
 #   make deb        the Debian package; make test-package proves it (root)
@@ -59,12 +59,14 @@ CORE_SRCS	 = app/parse.c	\
 		   app/lists.c	\
 		   app/train.c	\
 		   app/why.c	\
-		   app/stats.c
+		   app/stats.c	\
+		   app/auth.c
 SERVER_SRCS	 = app/main.c	\
 		   app/cli.c	\
 		   app/ingest.c	\
 		   app/trainer.c \
 		   app/api.c	\
+		   app/admin.c	\
 		   app/seccomp.c
 
 CORE_OBJS	 = $(CORE_SRCS:app/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/assets.o
@@ -77,7 +79,7 @@ ASSETS		 = assets/kore.conf $(wildcard sql/*.sql) \
 UNIT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/it_*.c))
 
-.PHONY: all deps run test asan bench clean unit integration deb test-package
+.PHONY: all deps run test asan bench clean unit integration test-browser deb test-package
 
 all: $(BUILD)/cinerec
 
@@ -128,10 +130,16 @@ integration: $(BUILD)/cinerec $(IT_TESTS)
 	    ASAN_OPTIONS=detect_leaks=0 \
 	    CINEREC_BIN=$(abspath $(BUILD)/cinerec) $$t; done
 
+# The admin dashboard in headless Chromium (tests/browser/run.sh installs
+# chromium, nodejs, npm and playwright-core when missing).
+test-browser: $(BUILD)/cinerec
+	ASAN_OPTIONS=detect_leaks=0 BUILD=$(BUILD) sh tests/browser/run.sh
+
 test: deps-check
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) test-browser
 
 asan:
 	$(MAKE) BUILD=build/asan OPT=-O1 KORE_SANITIZE=address,undefined \

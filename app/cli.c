@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
@@ -41,7 +42,7 @@ static int	cmd_help(int, char **);
 static const struct cli_cmd	commands[] = {
 	{ "serve", cmd_serve,
 	    "[--config FILE] [--data-dir DIR] [--http HOST:PORT] "
-	    "[--ingest HOST:PORT]",
+	    "[--ingest HOST:PORT] [--admin HOST:PORT]",
 	    "serve the HTTP API and the TCP ingest in the foreground" },
 	{ "import", cmd_import, "[--data-dir DIR] FILE... (- for stdin)",
 	    "bulk-load event log lines" },
@@ -62,6 +63,8 @@ static const struct cli_cmd	commands[] = {
 	    "train a model on the database and make it current" },
 	{ "why", cmd_why, "[--data-dir DIR] [--at TIME] [--limit N] USERID",
 	    "the lists a user got, from which models, trained on what" },
+	{ "admin", cmd_admin, "add|passwd|del|list [--data-dir DIR] [NAME]",
+	    "manage the admin dashboard's accounts" },
 	{ "version", cmd_version, "", "print the version" },
 	{ "help", cmd_help, "[COMMAND]", "show the commands, or one command" },
 };

@@ -19,6 +19,7 @@
 
 #include <kore/kore.h>
 
+#include "admin.h"
 #include "cli.h"
 #include "clock.h"
 #include "ingest.h"
@@ -49,6 +50,7 @@ server_configure(int argc, char **argv)
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "http", required_argument, NULL, 'H' },
 		{ "ingest", required_argument, NULL, 'I' },
+		{ "admin", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "print-config", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
@@ -79,6 +81,10 @@ server_configure(int argc, char **argv)
 			flags[n].key = "ingest";
 			flags[n++].val = optarg;
 			break;
+		case 'A':
+			flags[n].key = "admin";
+			flags[n++].val = optarg;
+			break;
 		case 'P':
 			/* A configuration file with every default, commented. */
 			cfg_dump(&srv.cfg, stdout, 1);
@@ -86,7 +92,8 @@ server_configure(int argc, char **argv)
 		case 'h':
 			printf("usage: cinerec serve [--config FILE] "
 			    "[--data-dir DIR] [--http HOST:PORT] "
-			    "[--ingest HOST:PORT] [--print-config]\n\n"
+			    "[--ingest HOST:PORT] [--admin HOST:PORT] "
+			    "[--print-config]\n\n"
 			    "settings (config file syntax, with their "
 			    "defaults):\n\n");
 			cfg_dump(&srv.cfg, stdout, 0);
@@ -94,7 +101,7 @@ server_configure(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: cinerec serve [--config FILE] "
 			    "[--data-dir DIR] [--http HOST:PORT] "
-			    "[--ingest HOST:PORT]\n");
+			    "[--ingest HOST:PORT] [--admin HOST:PORT]\n");
 			return (2);
 		}
 		if (n == (int)(sizeof(flags) / sizeof(flags[0])))
@@ -203,6 +210,8 @@ kore_parent_configure(int argc, char **argv)
 	if (store_open(&st, srv.cfg.data_dir, STORE_CREATE) == -1)
 		exit(1);
 	store_close(&st);
+	/* Settings saved in the admin dashboard override the file's. */
+	admin_settings_apply(&srv.cfg);
 	/* The workers' sandbox has no mkdir: the models directory now. */
 	snprintf(models, sizeof(models), "%s/%s", srv.cfg.data_dir, TRAIN_DIR);
 	if (mkdir(models, 0750) == -1 && errno != EEXIST) {
@@ -217,7 +226,8 @@ kore_parent_configure(int argc, char **argv)
 	}
 	if (probe_bind("HTTP", srv.cfg.http_host, srv.cfg.http_port) == -1 ||
 	    probe_bind("ingest", srv.cfg.ingest_host,
-	    srv.cfg.ingest_port) == -1)
+	    srv.cfg.ingest_port) == -1 ||
+	    probe_bind("admin", srv.cfg.admin_host, srv.cfg.admin_port) == -1)
 		exit(1);
 	if ((size_t)snprintf(srv.sock_path, sizeof(srv.sock_path), "%s/%s",
 	    srv.cfg.data_dir, SERVER_INGEST_SOCK) >= sizeof(srv.sock_path) ||
@@ -235,6 +245,7 @@ kore_parent_configure(int argc, char **argv)
 	skip_chroot = 1;
 	skip_runas = 1;
 	kore_settings();
+	admin_parent_configure();
 
 	log_info("cinerec %s serving", CINEREC_VERSION);
 	log_info("  http://%s:%u/recommend/<userid>", srv.cfg.http_host,
@@ -259,6 +270,7 @@ kore_worker_configure(void)
 		return;
 	}
 	metrics_bind(worker->id);
+	admin_worker_configure();
 	reclog_init(&srv.reclog, srv.sock_path);
 	srv.sp = srv.cfg.sig;
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
@@ -302,6 +314,7 @@ kore_worker_teardown(void)
 		trainer_stop(srv.trainer);
 		srv.trainer = NULL;
 	}
+	admin_worker_teardown();
 	reclog_close(&srv.reclog);
 	reco_free(&srv.reco);
 	model_free(srv.model);
@@ -378,6 +391,7 @@ refresh_tick(void *arg, u_int64_t now)
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 0);
 	model_refresh();
 	(void)store_snapshot(&srv.store);
+	admin_settings_apply(&srv.cfg);
 	reclog_flush(&srv.reclog);
 	metrics_sample_memory();
 }

@@ -121,7 +121,7 @@ void
 h_start(struct h_server *s, const char *const *extra)
 {
 	struct h_reply	*r;
-	char		 http[32], ingest[32];
+	char		 http[32], ingest[32], admin[32];
 	const char	*argv[32];
 	int		 n = 0, i, fd;
 
@@ -132,6 +132,7 @@ h_start(struct h_server *s, const char *const *extra)
 	snprintf(s->log, sizeof(s->log), "%s.log", s->dir);
 	snprintf(http, sizeof(http), "127.0.0.1:%d", s->http_port);
 	snprintf(ingest, sizeof(ingest), "127.0.0.1:%d", s->ingest_port);
+	snprintf(admin, sizeof(admin), "127.0.0.1:%d", h_free_port());
 	argv[n++] = h_bin();
 	argv[n++] = "serve";
 	argv[n++] = "--data-dir";
@@ -140,6 +141,8 @@ h_start(struct h_server *s, const char *const *extra)
 	argv[n++] = http;
 	argv[n++] = "--ingest";
 	argv[n++] = ingest;
+	argv[n++] = "--admin";
+	argv[n++] = admin;
 	for (i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;

@@ -1,0 +1,306 @@
+/*
+ * Browser tests of the admin dashboard, in headless Chromium driven by
+ * playwright-core, against a real `cinerec serve` that run.sh started
+ * (environment: CINEREC_ADMIN_URL, CINEREC_HTTP_URL, CINEREC_INGEST_PORT,
+ * CINEREC_PASSWORD_FILE, CINEREC_NODE_MODULES, CINEREC_SCREENSHOTS).
+ * The tests run in order and share one logged-in page, as an operator
+ * would: log in, watch live figures move, look up a user, train, change a
+ * setting, log out.  A screenshot of each page goes to CINEREC_SCREENSHOTS.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+
+const env = (k) => {
+	if (!process.env[k])
+		throw new Error(`${k} is not set: run tests/browser/run.sh`);
+	return process.env[k];
+};
+const ADMIN = env('CINEREC_ADMIN_URL');
+const HTTP = env('CINEREC_HTTP_URL');
+const INGEST_PORT = Number(env('CINEREC_INGEST_PORT'));
+const PASSWORD = readFileSync(env('CINEREC_PASSWORD_FILE'), 'utf8').trim();
+const SHOTS = env('CINEREC_SCREENSHOTS');
+const require = createRequire(join(env('CINEREC_NODE_MODULES'), 'x.js'));
+const { chromium } = require('playwright-core');
+
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+    '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'];
+
+let context, page, profile;
+const pageErrors = [];
+
+async function shot(name, p) {
+	await (p || page).screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
+}
+
+/* The figure in an element, as a number (thousands separators removed). */
+async function figure(sel) {
+	const t = (await page.textContent(sel)) || '';
+	const v = parseFloat(t.replace(/,/g, ''));
+	return Number.isFinite(v) ? v : null;
+}
+
+/* Send lines to the TCP ingest and wait until they are committed (SYNC). */
+function sendLines(lines, keepOpen) {
+	return new Promise((resolve, reject) => {
+		const s = net.connect(INGEST_PORT, '127.0.0.1');
+		let buf = '';
+		s.setEncoding('utf8');
+		s.on('error', reject);
+		s.on('data', (d) => {
+			buf += d;
+			if (/^OK \d+\n/m.test(buf)) {
+				if (keepOpen)
+					resolve(s);
+				else {
+					s.end();
+					resolve(null);
+				}
+			}
+		});
+		s.write(lines.join('\n') + '\nSYNC\n');
+	});
+}
+
+function stamp(ms) {
+	return new Date(ms).toISOString().replace('Z', '');
+}
+
+async function login(p, password) {
+	await p.goto(ADMIN + '/login');
+	await p.fill('#name', 'admin');
+	await p.fill('#password', password);
+	/* Either back to the login page with an error, or into the app. */
+	await Promise.all([
+		p.waitForURL((u) => u.pathname !== '/login' || u.search !== ''),
+		p.click('button[type=submit]'),
+	]);
+}
+
+before(async () => {
+	mkdirSync(SHOTS, { recursive: true });
+	profile = mkdtempSync(join(tmpdir(), 'cinerec-chromium-'));
+	/* A fresh profile (--user-data-dir) each run. */
+	context = await chromium.launchPersistentContext(profile, {
+		executablePath: process.env.CINEREC_CHROMIUM || '/usr/bin/chromium',
+		headless: true,
+		args: FLAGS,
+		viewport: { width: 1440, height: 900 },
+	});
+	page = context.pages()[0] || await context.newPage();
+	page.on('pageerror', (e) => pageErrors.push(String(e)));
+	page.on('console', (m) => {
+		if (m.type() === 'error' && !/401|403|Failed to load resource/.test(m.text()))
+			pageErrors.push(m.text());
+	});
+});
+
+after(async () => {
+	await context?.close();
+	if (profile)
+		rmSync(profile, { recursive: true, force: true });
+});
+
+describe('without a session', () => {
+	it('pages redirect to the login and JSON answers 401', async () => {
+		let r = await fetch(ADMIN + '/', { redirect: 'manual' });
+		assert.equal(r.status, 303);
+		assert.equal(r.headers.get('location'), '/login');
+		for (const path of ['/api/overview', '/api/models', '/api/users/17',
+		    '/api/ingest', '/api/settings', '/api/audit', '/api/session', '/metrics']) {
+			r = await fetch(ADMIN + path);
+			assert.equal(r.status, 401, path);
+		}
+		r = await fetch(ADMIN + '/api/train', { method: 'POST', body: '' });
+		assert.equal(r.status, 401);
+	});
+
+	it('every answer carries the strict headers', async () => {
+		const r = await fetch(ADMIN + '/login');
+		assert.equal(r.status, 200);
+		const csp = r.headers.get('content-security-policy');
+		assert.match(csp, /default-src 'self'/);
+		assert.match(csp, /script-src 'self'(;|$)/);
+		assert.match(csp, /frame-ancestors 'none'/);
+		assert.doesNotMatch(csp, /unsafe-inline/);
+		assert.equal(r.headers.get('x-frame-options'), 'DENY');
+		assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+		const html = await r.text();
+		assert.doesNotMatch(html, /<script>|<script [^>]*>[^<]/, 'no inline script');
+		assert.doesNotMatch(html, /\sstyle=|<style/, 'no inline style');
+	});
+});
+
+describe('the dashboard', () => {
+	it('refuses a wrong password', async () => {
+		await login(page, 'not-the-password');
+		assert.match(page.url(), /\/login\?error=invalid/);
+		assert.match(await page.textContent('#login-error'), /Wrong account or password/);
+		const cookies = await context.cookies();
+		assert.equal(cookies.filter((c) => c.name.includes('cinerec')).length, 0);
+		await shot('login');
+	});
+
+	it('logs in with the initial password and shows the overview', async () => {
+		await login(page, PASSWORD);
+		assert.equal(new URL(page.url()).pathname, '/');
+		const [ck] = (await context.cookies()).filter((c) => c.name.includes('cinerec'));
+		assert.ok(ck, 'session cookie set');
+		assert.equal(ck.httpOnly, true);
+		assert.equal(ck.sameSite, 'Strict');
+		assert.equal(ck.value.length, 43, '256-bit token, base64url');
+		await page.waitForSelector('#page-overview:not([hidden])');
+		await page.waitForFunction(() => /^v\d+$/.test(document.getElementById('k-model').textContent));
+		assert.equal(await page.textContent('#who'), 'admin');
+	});
+
+	it('shows live figures change after events are streamed', async () => {
+		await page.waitForFunction(() => /\d/.test(document.getElementById('k-accepted').textContent));
+		const before = await figure('#k-accepted');
+		/* Lists served by the API, then a start of a listed movie: click-through. */
+		const reco = await (await fetch(HTTP + '/recommend/17?format=json')).json();
+		assert.ok(reco.items.length > 0);
+		const now = Date.now();
+		const lines = [];
+		for (let i = 0; i < 40; i++)
+			await fetch(HTTP + '/recommend/' + (20 + i));
+		/* A few seconds of traffic, so that the rates have something to measure. */
+		for (let round = 0; round < 6; round++) {
+			lines.length = 0;
+			for (let i = 0; i < 300; i++)
+				lines.push(`${stamp(now + round * 1000 + i)},${1000 + i},GET /data/m/${reco.items[i % reco.items.length].id}/${round}.mpg`);
+			lines.push(`${stamp(now + round * 1000)},17,GET /data/m/${reco.items[0].id}/${round}.mpg`);
+			lines.push('this is not a log line');
+			lines.push(`${stamp(now)},18,GET /rate/${reco.items[1].id}=9`);
+			await sendLines(lines);
+			await fetch(HTTP + '/recommend/' + (100 + round));
+			await new Promise((r) => setTimeout(r, 700));
+		}
+		await page.waitForFunction((b) => {
+			const v = parseFloat(document.getElementById('k-accepted').textContent.replace(/,/g, ''));
+			return v >= b + 1800;
+		}, before, { timeout: 20000 });
+		await page.waitForFunction(() => parseFloat(document.getElementById('k-lines').textContent) > 0, null, { timeout: 10000 });
+		await page.waitForFunction(() => parseFloat(document.getElementById('k-rps').textContent) > 0, null, { timeout: 10000 });
+		assert.ok((await figure('#k-accepted')) >= before + 1800);
+		await page.waitForFunction(() => document.querySelectorAll('#chart-traffic canvas').length > 0);
+		await page.waitForFunction(() => !document.getElementById('chart-ctr').hidden &&
+		    document.querySelectorAll('#chart-ctr canvas').length > 0, null, { timeout: 15000 });
+		await shot('overview');
+	});
+
+	it('looks up a user: history, served lists and recommendations', async () => {
+		await page.click('a[data-nav=users]');
+		await page.fill('#user-id', '17');
+		await page.click('#user-form button[type=submit]');
+		await page.waitForSelector('#user-result:not([hidden])');
+		await page.waitForFunction(() => document.querySelectorAll('#user-reco tbody tr').length > 0);
+		assert.ok((await page.$$('#user-watches tbody tr')).length > 0);
+		assert.match(await page.textContent('#user-kpis'), /#17/);
+		/* The list the API served to user 17 above, with its model version. */
+		assert.match(await page.textContent('#user-served'), /served/);
+		const because = await page.$$eval('#user-reco tbody tr td:nth-child(5)', (t) => t.map((x) => x.textContent));
+		assert.ok(because.length > 0 && because.every((t) => t && t !== '—'), 'every item explained');
+		await page.fill('#user-id', 'abc');
+		await page.click('#user-form button[type=submit]');
+		assert.equal(await page.isVisible('#user-error'), true);
+		await page.fill('#user-id', '17');
+		await page.click('#user-form button[type=submit]');
+		await shot('users');
+	});
+
+	it('trains on request and shows the new version', async () => {
+		await page.click('a[data-nav=models]');
+		await page.waitForSelector('#models-table tbody tr');
+		const ids = await page.$$eval('#models-table tbody tr', (rs) => rs.map((r) => Number(r.dataset.version)));
+		const top = Math.max(...ids);
+		await page.click('#train-now');
+		await page.waitForSelector(`#models-table tbody tr[data-version="${top + 1}"]`, { timeout: 120000 });
+		await page.waitForFunction(() => /ready/.test(document.getElementById('train-status').textContent));
+		assert.match(await page.textContent('#runs-table'), /admin/);
+		await shot('models');
+	});
+
+	it('shows ingest rates, rejection reasons with samples and connected senders', async () => {
+		const sender = await sendLines([`${stamp(Date.now())},5,GET /data/m/x+2000/1.mpg`], true);
+		try {
+			await page.click('a[data-nav=ingest]');
+			await page.waitForFunction(() => Number(document.getElementById('i-senders').textContent) >= 1, null, { timeout: 10000 });
+			assert.match(await page.textContent('#ingest-reasons'), /bad_rating/);
+			assert.match(await page.textContent('#ingest-samples'), /this is not a log line/);
+			assert.match(await page.textContent('#ingest-senders'), /127\.0\.0\.1/);
+			await shot('ingest');
+		} finally {
+			sender.end();
+		}
+	});
+
+	it('changes a setting, validated, applied and audited', async () => {
+		await page.click('a[data-nav=settings]');
+		await page.waitForSelector('#set-click_window_s');
+		await page.fill('#set-click_window_s', 'ten');
+		await page.click('[data-key=click_window_s] button:has-text("Save")');
+		await page.waitForSelector('[data-key=click_window_s] .setting-error:not([hidden])');
+		assert.match(await page.textContent('[data-key=click_window_s] .setting-error'), /integer/);
+		await page.fill('#set-click_window_s', '600');
+		await page.click('[data-key=click_window_s] button:has-text("Save")');
+		await page.waitForFunction(() => /changed by admin/.test(document.querySelector('[data-key=click_window_s] .setting-meta').textContent));
+		assert.equal(await page.inputValue('#set-click_window_s'), '600');
+		/* Applied: the overview reports the new click window. */
+		const o = await page.evaluate(async () => (await fetch('/api/overview')).json());
+		assert.equal(o.click_window_s, 600);
+		await shot('settings');
+		await page.click('a[data-nav=audit]');
+		await page.waitForFunction(() => /click_window_s = 600/.test(document.getElementById('audit-table').textContent));
+		const audit = await page.textContent('#audit-table');
+		assert.match(audit, /train now/);
+		assert.match(audit, /login failed/);
+		await shot('audit');
+	});
+
+	it('refuses a POST without the CSRF token', async () => {
+		let r = await page.request.post(ADMIN + '/api/train', { data: '' });
+		assert.equal(r.status(), 403);
+		assert.match(await r.text(), /CSRF/);
+		r = await page.request.post(ADMIN + '/api/settings', {
+			headers: { 'x-csrf-token': 'A'.repeat(43), 'content-type': 'application/x-www-form-urlencoded' },
+			data: 'key=click_window_s&value=5',
+		});
+		assert.equal(r.status(), 403);
+		const status = await page.evaluate(async () => (await fetch('/logout', { method: 'POST' })).status);
+		assert.equal(status, 403, 'logout needs the token too');
+	});
+
+	it('fits a phone screen', async () => {
+		const p = await context.newPage();
+		await p.setViewportSize({ width: 390, height: 844 });
+		await p.goto(ADMIN + '/#overview');
+		await p.waitForFunction(() => /^v\d+$/.test(document.getElementById('k-model').textContent));
+		await p.waitForTimeout(2500);
+		const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+		assert.ok(overflow <= 1, `no sideways scrolling (${overflow}px)`);
+		await shot('overview-phone', p);
+		await p.close();
+	});
+
+	it('logs out and the session is revoked', async () => {
+		const [ck] = (await context.cookies()).filter((c) => c.name.includes('cinerec'));
+		await page.click('#logout');
+		await page.waitForURL(/\/login$/);
+		const r = await page.request.get(ADMIN + '/api/overview');
+		assert.equal(r.status(), 401);
+		/* The old token is dead on the server, not only in the browser. */
+		const replay = await fetch(ADMIN + '/api/session', { headers: { cookie: `${ck.name}=${ck.value}` } });
+		assert.equal(replay.status, 401);
+	});
+
+	it('ran without a script error or a CSP violation', () => {
+		assert.deepEqual(pageErrors, []);
+	});
+});
