@@ -491,15 +491,30 @@ t_upgrade() {
 check "upgrade to $up_version: restarted, data and edited conffile kept" t_upgrade
 
 # ===== ADMIN LOGIN (issue 5) ================================================
-# The admin UI is being built in another change.  When it lands, this
-# function becomes the check: read the initial admin password file that the
-# service creates, log in to the admin listener with it (inside the container,
-# like http above), and count it with `check "admin login ..." t_admin_login`.
-# Until then it reports a skip, which counts as neither passed nor failed.
-admin_login() {
-	echo "skip - admin login with the initial admin password (waits for issue 5, the admin UI)"
+# The service wrote a random initial admin password to a 0600 file in its
+# state directory on first start: read it, log in to the admin listener
+# (127.0.0.1:8083 inside the container), use the session; a wrong password
+# is refused.
+ADMIN=127.0.0.1:8083
+t_admin_login() {
+	local pwfile=/var/lib/private/cinerec/initial-admin-password pw out
+	[ "$(cx stat -c %a "$pwfile")" = 600 ] || return 1
+	pw=$(cx cat "$pwfile") && [ -n "$pw" ] || return 1
+	out=$(cx curl -sS -m 15 -o /dev/null -w '%{http_code} %{redirect_url}' \
+	    --data-urlencode name=admin --data-urlencode "password=x$pw" \
+	    "http://$ADMIN/login")
+	echo "wrong password: $out"
+	case $out in 303\ *error=*) ;; *) return 1 ;; esac
+	out=$(cx curl -sS -m 15 -c /tmp/admin.jar -o /dev/null \
+	    -w '%{http_code} %{redirect_url}' --data-urlencode name=admin \
+	    --data-urlencode "password=$pw" "http://$ADMIN/login")
+	echo "initial password: $out"
+	case $out in "303 http://$ADMIN/") ;; *) return 1 ;; esac
+	cx curl -sS -f -m 5 -b /tmp/admin.jar "http://$ADMIN/api/session" |
+	    grep -q '"csrf":"' &&
+	    ! cx journalctl -u cinerec.service --no-pager -o cat | grep -qF "$pw"
 }
-admin_login
+check "admin login with the initial password file (0600, not in the journal)" t_admin_login
 
 # systemd's and Kore's words for a failure, a kill or a crashed worker.
 JOURNAL_BAD='Failed with result|timed out|Killing|code=(killed|dumped)|status=[1-9]|sandbox violation|restarting worker| gone$'
