@@ -89,7 +89,7 @@ static const struct editable {
 	{ "ingest_token", 1, 1 },
 	{ "popularity_window_days", 1, 0 },
 	{ "reco_log", 1, 0 },
-	{ "click_window_s", 0, 0 },
+	{ "click_window_s", 1, 0 },
 	{ "reco_log_days", 0, 0 },
 	{ "train_interval_min", 0, 0 },
 	{ "train_threads", 0, 0 },
@@ -267,7 +267,7 @@ admin_settings_apply(struct cfg *c)
 	const char		*k, *v;
 	size_t			 i;
 	int			 nbase, own = 0, pop_changed = 0;
-	int			 token_changed = 0;
+	int			 ingest_changed = 0;
 
 	if (!adm.have_base) {
 		adm.base = *c;
@@ -312,8 +312,9 @@ admin_settings_apply(struct cfg *c)
 		(void)copy(adm.applied[i], sizeof(adm.applied[i]), want[i]);
 		if (strcmp(editable[i].key, "popularity_window_days") == 0)
 			pop_changed = 1;
-		if (strcmp(editable[i].key, "ingest_token") == 0)
-			token_changed = 1;
+		if (strcmp(editable[i].key, "ingest_token") == 0 ||
+		    strcmp(editable[i].key, "click_window_s") == 0)
+			ingest_changed = 1;
 		if (editable[i].secret)
 			log_info("admin: setting %s changed", editable[i].key);
 		else
@@ -324,9 +325,12 @@ admin_settings_apply(struct cfg *c)
 	if (pop_changed && c == &srv.cfg && srv.store.db != NULL && !own)
 		(void)reco_refresh(&srv.reco, &srv.store, c->pop_window_days,
 		    1);
-	/* ... and the ingest thread (worker 1) takes the new token. */
-	if (token_changed && c == &srv.cfg && srv.ingest != NULL)
+	/* ... and the ingest thread (worker 1) its token and click window. */
+	if (ingest_changed && c == &srv.cfg && srv.ingest != NULL) {
 		ingest_set_token(srv.ingest, c->ingest_token);
+		ingest_set_click_window(srv.ingest,
+		    (int64_t)c->click_window_s * 1000);
+	}
 out:
 	sqlite3_finalize(st);
 	if (own)

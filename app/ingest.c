@@ -58,6 +58,8 @@ struct ingest {
 	int		 paused;	/* commits fail: reads stopped */
 	int64_t		 keep_ms;	/* reco_log retention */
 	int64_t		 expired_ms;	/* last retention pass (monotonic) */
+	int64_t		 window_ms;	/* click window asked for (atomic) */
+	int64_t		 window_set;	/* the one the writer has */
 	pthread_mutex_t	 token_lock;	/* token changes from other threads */
 	char		 token[128];	/* "" = no AUTH needed */
 	void		(*train)(void *);	/* see ingest_opts */
@@ -334,12 +336,18 @@ on_timer(uv_timer_t *t)
 	struct ingest	*ing = t->data;
 	struct conn	*c;
 	uint64_t	 n = 0;
+	int64_t		 w;
 
 	if (writer_pending(ing->w) > 0 || ing->paused)
 		(void)commit(ing);
 	for (c = ing->conns; c != NULL; c = c->next)
 		n += !c->internal;
 	metrics_ingest_gauges(writer_pending(ing->w), n);
+	w = __atomic_load_n(&ing->window_ms, __ATOMIC_RELAXED);
+	if (w > 0 && w != ing->window_set) {
+		writer_set_click_window(ing->w, w);
+		ing->window_set = w;
+	}
 	/* Retention, a slice at a time so no pass holds the writer long. */
 	if (ing->keep_ms > 0 && clock_mono_ms() - ing->expired_ms >= 60000 &&
 	    writer_expire(ing->w, clock_now_ms() - ing->keep_ms, 5000) < 5000)
@@ -513,6 +521,12 @@ fail:
 		(void)unlink(ing->sock_path);
 	free(ing);
 	return (NULL);
+}
+
+void
+ingest_set_click_window(struct ingest *ing, int64_t window_ms)
+{
+	__atomic_store_n(&ing->window_ms, window_ms, __ATOMIC_RELAXED);
 }
 
 void

@@ -43,6 +43,9 @@ struct ingest;
  */
 struct ingest	*ingest_start(const struct ingest_opts *o);
 
+/* Change the click window of the click-through (any thread). */
+void		 ingest_set_click_window(struct ingest *ing, int64_t window_ms);
+
 /* Change the token (any thread); "" lets TCP senders in without AUTH. */
 void		 ingest_set_token(struct ingest *ing, const char *token);
 
