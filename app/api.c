@@ -182,8 +182,8 @@ reco_json(struct kore_buf *b, int64_t user, const struct reco_list *l)
 static void
 log_served(int64_t user, const struct reco_list *l)
 {
-	char	 line[64 + RECO_MAX * (PARSE_SLUG_MAX + 1)];
-	size_t	 n, i, k;
+	char	 line[128 + RECO_MAX * 12];
+	size_t	 n, i;
 	int	 dropped = 0;
 
 	if (srv.cfg.reco_log) {
@@ -191,13 +191,9 @@ log_served(int64_t user, const struct reco_list *l)
 		    "%lld - %lld %zu ", (long long)clock_now_ms(),
 		    (long long)user, (long long)(l->personal ? srv.model_id :
 		    0), (long long)(now_us() - started_us), l->personal);
-		for (i = 0; i < l->n; i++) {
-			k = strlen(l->item[i].slug);
-			if (i > 0)
-				line[n++] = ',';
-			memcpy(line + n, l->item[i].slug, k);
-			n += k;
-		}
+		for (i = 0; i < l->n; i++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+			    i ? ",%d" : "%d", (int)l->item[i].movie);
 		line[n++] = '\n';
 		dropped = reclog_send(&srv.reclog, line, n) == -1;
 	}

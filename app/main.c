@@ -39,6 +39,7 @@ void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
 
 static void	refresh_tick(void *, u_int64_t);
+static void	reclog_tick(void *, u_int64_t);
 static void	model_refresh(void);
 static void	train_requested(void *);
 
@@ -277,6 +278,7 @@ kore_worker_configure(void)
 	model_refresh();
 	(void)store_snapshot(&srv.store);
 	kore_timer_add(refresh_tick, 1000, NULL, 0);
+	kore_timer_add(reclog_tick, RECLOG_TICK_MS, NULL, 0);
 
 	if (worker->id != 1)
 		return;
@@ -374,6 +376,16 @@ model_refresh(void)
 	srv.model_id = id;
 	log_info("worker %u: serving model %lld (%s)", worker->id,
 	    (long long)id, model_algo_name(md->algo));
+}
+
+/* Send the recommendation log lines gathered since the last tick. */
+static void
+reclog_tick(void *arg, u_int64_t now)
+{
+	(void)arg;
+	(void)now;
+	if (srv.reclog.len > 0)
+		reclog_flush(&srv.reclog);
 }
 
 /*

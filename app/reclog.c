@@ -72,7 +72,9 @@ reclog_send(struct reclog *l, const char *line, size_t len)
 		return (-1);
 	memcpy(l->buf + l->len, line, len);
 	l->len += len;
-	reclog_flush(l);
+	/* One write for many lines: the timer sends the rest (reclog.h). */
+	if (l->len >= RECLOG_FLUSH)
+		reclog_flush(l);
 	return (0);
 }
 

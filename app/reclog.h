@@ -1,7 +1,8 @@
 /*
  * The HTTP workers' side of the recommendation log: each served list goes
  * as one line to the writer over the internal Unix socket, without ever
- * blocking a request.  Lines wait in a bounded buffer while the socket is
+ * blocking a request.  Lines are gathered and written together (a timer
+ * flushes every RECLOG_TICK_MS), so a list costs no system call of its own.  Lines wait in a bounded buffer while the socket is
  * full; when the buffer is full too, or the writer is not reachable, the
  * line is dropped and the caller counts it.
  */
@@ -12,6 +13,8 @@
 #include <stdint.h>
 
 #define RECLOG_BUF	(256 * 1024)	/* bytes waiting at most */
+#define RECLOG_FLUSH	(16 * 1024)	/* reclog_send writes from here on */
+#define RECLOG_TICK_MS	20		/* call reclog_flush this often */
 
 struct reclog {
 	int	fd;			/* -1: not connected */

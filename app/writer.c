@@ -397,40 +397,43 @@ arena_join(struct arena *a, const char *const *str, size_t n)
 }
 
 /*
- * A list given to a user: kept for reco_log and handed to the click-through
- * tracker.  results are slugs.  0 or -1 (out of memory).
+ * A list given to a user, as n movie ids (known to the catalogue): kept for
+ * reco_log (with the slugs) and handed to the click-through tracker.  0 or
+ * -1 (out of memory).
  */
 static int
-add_list(struct writer *w, int64_t ts, int64_t user,
-    const char *const *results, size_t n, struct agg_reco *r)
+add_list(struct writer *w, int64_t ts, int64_t user, const int32_t *ids,
+    size_t n, struct agg_reco *r)
 {
 	struct agg_reco	*p;
-	struct agg_user	*u;
-	int32_t		 ids[CTR_TRACKED];
+	const char	*slugs[PARSE_RESULTS_MAX];
 	size_t		 i;
 
-	if ((p = vec_push(&w->recos)) == NULL ||
-	    (u = user_agg(w, user, ts)) == NULL)
+	if (n > PARSE_RESULTS_MAX)
+		n = PARSE_RESULTS_MAX;
+	if ((p = vec_push(&w->recos)) == NULL)
 		return (-1);
 	*p = *r;
 	p->ts = ts;
 	p->user = user;
-	if ((p->results = arena_join(&w->strs, results, n)) == (size_t)-1)
+	for (i = 0; i < n; i++)
+		slugs[i] = w->slug[ids[i]];
+	if ((p->results = arena_join(&w->strs, slugs, n)) == (size_t)-1)
 		return (-1);
-	/* Listed movies join the catalogue, like watched ones. */
-	for (i = 0; i < n && i < CTR_TRACKED; i++)
-		ids[i] = movie_id(w, results[i]);
-	p->handle = ctr_list(w->ctr, user, ts, ids, n, p->source,
-	    p->model_version, p->arm != (size_t)-1 ? w->strs.p + p->arm : "",
-	    p->latency_us, p->personal);
-	u->recos++;
+	p->handle = ctr_list(w->ctr, user, ts, ids, n < CTR_TRACKED ? n :
+	    CTR_TRACKED, p->source, p->model_version, p->arm != (size_t)-1 ?
+	    w->strs.p + p->arm : "", p->latency_us, p->personal);
 	return (0);
 }
 
+/* Another system's list, seen on the stream: a user's event too. */
 static int
 add_reco(struct writer *w, const struct parse_event *ev)
 {
-	struct agg_reco	r;
+	struct agg_reco	 r;
+	struct agg_user	*u;
+	int32_t		 ids[PARSE_RESULTS_MAX];
+	size_t		 i;
 
 	memset(&r, 0, sizeof(r));
 	r.status = ev->status;
@@ -438,10 +441,14 @@ add_reco(struct writer *w, const struct parse_event *ev)
 	r.source = CTR_EXTERNAL;
 	r.arm = (size_t)-1;
 	if ((r.host = arena_add(&w->strs, ev->host, strlen(ev->host))) ==
-	    (size_t)-1)
+	    (size_t)-1 || (u = user_agg(w, ev->user, ev->ts_ms)) == NULL)
 		return (-1);
-	return (add_list(w, ev->ts_ms, ev->user, ev->result, ev->nresults,
-	    &r));
+	u->recos++;
+	/* Listed movies join the catalogue, like watched ones. */
+	for (i = 0; i < ev->nresults; i++)
+		if ((ids[i] = movie_id(w, ev->result[i])) == -1)
+			return (-1);
+	return (add_list(w, ev->ts_ms, ev->user, ids, ev->nresults, &r));
 }
 
 static void
@@ -524,34 +531,64 @@ writer_line(struct writer *w, const char *line, size_t len)
 	return (PARSE_OK);
 }
 
+/* A decimal integer at *p (advanced past it and one separator). */
+static int
+next_int(const char **p, const char *end, char sep, long long *v)
+{
+	const char	*q = *p;
+	long long	 x = 0;
+	int		 neg = 0;
+
+	if (q < end && *q == '-') {
+		neg = 1;
+		q++;
+	}
+	if (q == end || *q < '0' || *q > '9')
+		return (-1);
+	while (q < end && *q >= '0' && *q <= '9') {
+		if (x > (INT64_MAX - 9) / 10)
+			return (-1);
+		x = x * 10 + (*q++ - '0');
+	}
+	if (q < end && *q != sep)
+		return (-1);
+	*v = neg ? -x : x;
+	*p = q < end ? q + 1 : q;
+	return (0);
+}
+
 int
 writer_served(struct writer *w, const char *line, size_t len)
 {
 	struct agg_reco	 r;
-	const char	*res[PARSE_RESULTS_MAX];
-	char		 buf[PARSE_LINE_MAX + 1], *f[7], *p, *save = NULL;
-	long long	 ts, user, version, latency, personal;
-	size_t		 n = 0;
-	int		 i;
+	const char	*p = line + 7, *end = line + len, *arm;
+	int32_t		 ids[PARSE_RESULTS_MAX];
+	long long	 ts, user, version, latency, personal, id;
+	size_t		 n = 0, armlen;
 
-	if (len > PARSE_LINE_MAX)
-		return (-1);
-	memcpy(buf, line, len);
-	buf[len] = '\0';
 	/* SERVED <ts> <user> <version> <arm|-> <latency_us> <personal> <ids> */
-	p = buf;
-	for (i = 0; i < 7; i++)
-		if ((f[i] = strsep(&p, " ")) == NULL)
-			return (-1);
-	if (strcmp(f[0], "SERVED") != 0 ||
-	    sscanf(f[1], "%lld", &ts) != 1 || sscanf(f[2], "%lld", &user) != 1 ||
-	    sscanf(f[3], "%lld", &version) != 1 ||
-	    sscanf(f[5], "%lld", &latency) != 1 ||
-	    sscanf(f[6], "%lld", &personal) != 1 || user < 0 || ts < 0)
+	if (len < 7 || memcmp(line, "SERVED ", 7) != 0 ||
+	    next_int(&p, end, ' ', &ts) == -1 ||
+	    next_int(&p, end, ' ', &user) == -1 ||
+	    next_int(&p, end, ' ', &version) == -1 || ts < 0 || user < 0)
 		return (-1);
-	for (p = strtok_r(p != NULL ? p : (char *)"", ",", &save);
-	    p != NULL && n < PARSE_RESULTS_MAX; p = strtok_r(NULL, ",", &save))
-		res[n++] = p;
+	arm = p;
+	while (p < end && *p != ' ')
+		p++;
+	armlen = (size_t)(p - arm);
+	if (p == end || armlen == 0 || armlen > 31)
+		return (-1);
+	p++;
+	if (next_int(&p, end, ' ', &latency) == -1 ||
+	    next_int(&p, end, ' ', &personal) == -1)
+		return (-1);
+	while (p < end && n < PARSE_RESULTS_MAX) {
+		if (next_int(&p, end, ',', &id) == -1)
+			return (-1);
+		/* A movie the writer does not know (yet) is left out. */
+		if (id > 0 && id <= w->nmovies && w->slug[id] != NULL)
+			ids[n++] = (int32_t)id;
+	}
 	memset(&r, 0, sizeof(r));
 	r.status = 200;
 	r.latency_us = latency;
@@ -559,9 +596,10 @@ writer_served(struct writer *w, const char *line, size_t len)
 	r.model_version = version;
 	r.personal = (int)personal;
 	r.host = (size_t)-1;
-	r.arm = strcmp(f[4], "-") == 0 ? (size_t)-1 :
-	    arena_add(&w->strs, f[4], strlen(f[4]));
-	if (add_list(w, ts, user, res, n, &r) == -1) {
+	r.arm = armlen == 1 && *arm == '-' ? (size_t)-1 :
+	    arena_add(&w->strs, arm, armlen);
+	/* A served list is no event of the user's: users stays as it is. */
+	if (add_list(w, ts, user, ids, n, &r) == -1) {
 		log_warnx("%s: out of memory", __func__);
 		abort();
 	}

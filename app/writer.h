@@ -41,8 +41,10 @@ int		 writer_line(struct writer *w, const char *line, size_t len);
 /*
  * A list this server served, as the HTTP workers report it:
  * "SERVED <ts_ms> <user> <model_version> <arm|-> <latency_us> <personal>
- * <id>,<id>,..." (no '\n').  Logged in reco_log and tracked for the
- * click-through.  Returns 0, or -1 for a malformed line (ignored).
+ * <movie id>,<movie id>,..." (no '\n'; ids as in the movies table).
+ * Logged in reco_log (with the slugs) and tracked for the click-through;
+ * the users table does not change.  Returns 0, or -1 for a malformed line
+ * (ignored).
  */
 int		 writer_served(struct writer *w, const char *line, size_t len);
 

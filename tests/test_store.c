@@ -1022,3 +1022,45 @@ Test(store, sample_of_a_long_binary_line_is_bounded)
 	    "DESC LIMIT 1");
 	cr_assert_eq(strncmp(buf, "\\xff\\xff", 8), 0, "%.20s", buf);
 }
+
+/*
+ * A served list (the HTTP workers' SERVED line, movie ids): logged with its
+ * slugs, model and arm, no users row; malformed lines refused; a start of a
+ * listed movie within the click window marks the row followed, with its rank.
+ */
+Test(store, served_lists_are_logged_and_followed)
+{
+	char		 buf[512], line[256];
+	int64_t		 t = H(10);	/* after D0, as watch() counts */
+	int32_t		 a, b;
+	int		 n;
+
+	open_writer();
+	watch(t, 1, "aa+2000", 0);
+	watch(t, 1, "bb+2001", 0);
+	commit();
+	a = (int32_t)qi("SELECT id FROM movies WHERE slug = 'aa+2000'");
+	b = (int32_t)qi("SELECT id FROM movies WHERE slug = 'bb+2001'");
+	n = snprintf(line, sizeof(line), "SERVED %lld 77 3 arm-b 150 2 "
+	    "%d,999,%d", (long long)(D0_MS + t + 1000), b, a);
+	cr_assert_eq(writer_served(w, line, (size_t)n), 0);
+	cr_assert_eq(writer_served(w, "SERVED x 77 3 - 1 0 1", 21), -1);
+	cr_assert_eq(writer_served(w, "SERVED 1 77 3", 13), -1);
+	cr_assert_eq(writer_served(w, "SERVED 1 77 3 - 1 0 1,x", 23), -1);
+	/* User 77 starts the second listed movie 2 minutes later. */
+	watch(t + M(2), 77, "aa+2000", 0);
+	commit();
+
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT results FROM reco_log "
+	    "WHERE user_id = 77"), "bb+2001,aa+2000", "unknown id 999 left out");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT source || ' ' || "
+	    "model_version || ' ' || arm || ' ' || personal || ' ' || "
+	    "followed_rank FROM reco_log WHERE user_id = 77"),
+	    "served 3 arm-b 2 2");
+	cr_assert_eq(qi("SELECT recos FROM users WHERE id = 77"), 0,
+	    "a served list is no event of the user's");
+	cr_assert_eq(qi("SELECT lists || followed || rank_sum FROM reco_stats "
+	    "WHERE source = 'served' AND model_version = 3 AND arm = "
+	    "'arm-b'"), 112);
+	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 2);
+}

@@ -41,11 +41,12 @@ serve() {
 rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
 lat() { awk -v p="$2" '$1 == p { print $2 }' "$1"; }
 # wrk_run NAME URL [MAX_USER]: one wrk run into $tmp/NAME.txt, one summary line.
+# WRK_OPTS: the load (default: saturating, 2 threads, 64 connections).
 wrk_run() {
 	if [ -n "${3:-}" ]; then
-		MAX_USER=$3 wrk -t2 -c64 -d"${DUR}s" --latency -s tests/bench/random_user.lua "$2" >"$tmp/$1.txt"
+		MAX_USER=$3 wrk ${WRK_OPTS:--t2 -c64} -d"${DUR}s" --latency -s tests/bench/random_user.lua "$2" >"$tmp/$1.txt"
 	else
-		wrk -t2 -c64 -d"${DUR}s" --latency "$2" >"$tmp/$1.txt"
+		wrk ${WRK_OPTS:--t2 -c64} -d"${DUR}s" --latency "$2" >"$tmp/$1.txt"
 	fi
 	printf '%-22s %10.0f req/s  p50 %-9s p99 %s\n' "$1:" "$(rps "$tmp/$1.txt")" \
 	    "$(lat "$tmp/$1.txt" 50%)" "$(lat "$tmp/$1.txt" 99%)"
@@ -55,6 +56,14 @@ ratio() {
 	awk -v a="$(rps "$tmp/$1.txt")" -v b="$(rps "$tmp/$2.txt")" -v t="$3" \
 	    'BEGIN { printf "  %s\n", sprintf("%.1f%% (target >= %s%%)", 100 * a / b, t) }'
 }
+# p99 of /recommend inside the server, from its histogram (bucket bound).
+server_p99() {
+	curl -s "http://$http/metrics" | awk -F'[{}" ]+' '
+	    /^cinerec_recommend_duration_seconds_bucket/ { le[n] = $3; c[n++] = $NF }
+	    /^cinerec_recommend_duration_seconds_count/ { total = $NF }
+	    END { for (i = 0; i < n; i++) if (c[i] >= 0.99 * total) { printf "%s s", le[i]; exit } }'
+}
+
 # Peak resident memory (VmHWM) of the server's processes, summed, in MiB.
 peak_mib() {
 	for p in $pid $(pgrep -P "$pid"); do cat "/proc/$p/status"; done |
@@ -83,18 +92,28 @@ printf 'train_interval_min = 0\nreco_log = 0\n' > "$tmp/nolog.conf"
 printf 'train_interval_min = 0\nreco_log = 1\n' > "$tmp/log.conf"
 
 echo "== /recommend (uniformly random users) beside the constant /ping, wrk -t2 -c64 -d${DUR}s"
+echo "   two rounds, log on and off alternating, each server's own /ping beside it"
+for r in 1 2; do
+	serve "$tmp/data" "$tmp/log.conf"
+	wrk_run "ping-$r" "http://$http/ping"
+	wrk_run "recommend-log-on-$r" "http://$http/recommend/1" "$USERS"
+	stop
+	serve "$tmp/data" "$tmp/nolog.conf"
+	wrk_run "recommend-log-off-$r" "http://$http/recommend/1" "$USERS"
+	wrk_run "ping-off-$r" "http://$http/ping"
+	stop
+done
+for r in 1 2; do
+	echo "round $r: recommend (log on) / ping:"
+	ratio "recommend-log-on-$r" "ping-$r" 60
+	echo "round $r: recommend, log on / log off:"
+	ratio "recommend-log-on-$r" "recommend-log-off-$r" 90
+done
+echo "== /recommend latency, not saturated (wrk -t1 -c4), log on"
 serve "$tmp/data" "$tmp/log.conf"
-wrk_run ping "http://$http/ping"
-wrk_run recommend-log-on "http://$http/recommend/1" "$USERS"
+WRK_OPTS="-t1 -c4" wrk_run recommend-latency "http://$http/recommend/1" "$USERS"
+echo "p99 inside the server (histogram bucket): $(server_p99)"
 stop
-serve "$tmp/data" "$tmp/nolog.conf"
-wrk_run recommend-log-off "http://$http/recommend/1" "$USERS"
-wrk_run ping-again "http://$http/ping"
-stop
-echo "recommend (log on) / ping:"
-ratio recommend-log-on ping 60
-echo "recommend, log on / log off:"
-ratio recommend-log-on recommend-log-off 90
 
 if [ "${BENCH_ALS:-1}" != 0 ] && [ -f tests/bench/bench_als.sh ]; then
 	echo "== ALS training: cinerec (2 threads, 1 thread) beside implicit"
@@ -116,6 +135,8 @@ if [ "$SCALE" -gt 0 ]; then
 	wrk_run scale-recommend "http://$http/recommend/1" "$SCALE"
 	echo "scale recommend / ping:"
 	ratio scale-recommend scale-ping 50
+	echo "p99 inside the server under that load (histogram bucket): $(server_p99)"
+	WRK_OPTS="-t1 -c4" wrk_run scale-recommend-latency "http://$http/recommend/1" "$SCALE"
 	echo "server peak resident memory (parent + workers, VmHWM): $(peak_mib) MiB (target < 2048)"
 	stop
 fi
