@@ -34,6 +34,8 @@
 
 struct server	srv;
 
+#define RANKING_TICKS	5	/* seconds between ranking refreshes */
+
 void	kore_parent_configure(int, char **);
 void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
@@ -396,11 +398,20 @@ reclog_tick(void *arg, u_int64_t now)
 static void
 refresh_tick(void *arg, u_int64_t now)
 {
+	static unsigned	ticks;
+
 	(void)arg;
 	(void)now;
 	if (!sqlite3_get_autocommit(srv.store.db))
 		(void)store_exec(&srv.store, "COMMIT");
-	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 0);
+	/*
+	 * The ranking spans days: every RANKING_TICKS seconds is fresh
+	 * enough, and rebuilding it (tens of ms at 27,000 movies) stalls
+	 * this worker's requests, so not every second the data changes.
+	 */
+	if (++ticks % RANKING_TICKS == 0)
+		(void)reco_refresh(&srv.reco, &srv.store,
+		    srv.cfg.pop_window_days, 0);
 	model_refresh();
 	(void)store_snapshot(&srv.store);
 	admin_settings_apply(&srv.cfg);

@@ -357,3 +357,21 @@ h_json_int(const char *json, const char *key)
 	cr_assert_not_null(p, "no \"%s\" in %s", key, json);
 	return (strtoll(p + strlen(pat), NULL, 10));
 }
+
+int
+h_wait_body(int port, const char *path, const char *want, int timeout_s,
+    struct h_reply *r)
+{
+	int	i, streak = 0;
+
+	for (i = 0; i < timeout_s * 10 && streak < 6; i++) {
+		h_http(port, "GET", path, NULL, NULL, 0, r);
+		if (r->status == 200 && strcmp(r->body, want) == 0)
+			streak++;
+		else {
+			streak = 0;
+			sleep_ms(100);
+		}
+	}
+	return (streak == 6);
+}

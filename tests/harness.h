@@ -68,6 +68,14 @@ int	 h_readline(int fd, char *buf, size_t sz, int timeout_ms);
 /* Send SYNC and return n from "OK n", or fail the test. */
 long	 h_sync(int fd);
 
+/*
+ * GET path until the body is want in 6 answers in a row (every worker has
+ * caught up), for at most timeout_s seconds; r holds the last answer.
+ * Returns 1 if it got there, else 0.
+ */
+int	 h_wait_body(int port, const char *path, const char *want,
+	    int timeout_s, struct h_reply *r);
+
 /* Run the binary with args (NULL-terminated), capture stdout+stderr. */
 int	 h_run(const char *const *argv, const char *stdin_data, char *out,
 	    size_t outsz);

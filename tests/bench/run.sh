@@ -58,7 +58,7 @@ ratio() {
 }
 # p99 of /recommend inside the server, from its histogram (bucket bound).
 server_p99() {
-	curl -s "http://$http/metrics" | awk -F'[{}" ]+' '
+	curl -s "http://$http/metrics" | awk -F'[{}" ]+' 'BEGIN { n = 0 }
 	    /^cinerec_recommend_duration_seconds_bucket/ { le[n] = $3; c[n++] = $NF }
 	    /^cinerec_recommend_duration_seconds_count/ { total = $NF }
 	    END { for (i = 0; i < n; i++) if (c[i] >= 0.99 * total) { printf "%s s", le[i]; exit } }'
