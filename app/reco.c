@@ -30,7 +30,9 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 	int64_t			 version;
 	int			 rc;
 
-	if ((version = store_data_version(s)) == -1)
+	/* The recommendation log changes the database all the time: it does
+	 * not change the ranking, so only watches, ratings, movies count. */
+	if ((version = store_activity(s)) == -1)
 		return (-1);
 	if (!force && r->built && version == r->version)
 		return (0);

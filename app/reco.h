@@ -54,14 +54,15 @@ struct reco {
 	float			*scores;	/* scratch: one per model item */
 	uint32_t		*because;	/* scratch: one per model item */
 	size_t			 scorecap;	/* capacity of scores, because */
-	int64_t			 version;	/* data_version it was built at */
+	int64_t			 version;	/* store_activity it was built at */
 	int			 built;		/* the ranking was built once */
 	int32_t			*seen;		/* scratch: the user's movies */
 	size_t			 seencap;
 };
 
 /*
- * Rebuild the ranking from s if the database changed since the last call
+ * Rebuild the ranking from s if watches, ratings or movies changed since
+ * the last call
  * (or always when force is set).  window_days is the "recent past", counted
  * back from the newest day with activity.  Returns 1 if rebuilt, 0 if
  * unchanged, -1 on error (the previous ranking stays).

@@ -400,6 +400,17 @@ store_snapshot(struct store *s)
 }
 
 int64_t
+store_activity(struct store *s)
+{
+	int64_t	v;
+
+	if (query_int(s, "SELECT COALESCE(SUM(value), 0) FROM counters WHERE "
+	    "name IN ('accepted_watch', 'accepted_rate', 'movies')", &v) == -1)
+		return (-1);
+	return (v);
+}
+
+int64_t
 store_data_version(struct store *s)
 {
 	int64_t	v;

@@ -95,6 +95,13 @@ int	store_counts(struct store *s, struct store_counts *c);
 int64_t	store_data_version(struct store *s);
 
 /*
+ * A number that changes when watches, ratings or the catalogue change (not
+ * when only the recommendation log does): the sum of their counters.
+ * Returns it, or -1.
+ */
+int64_t	store_activity(struct store *s);
+
+/*
  * End the connection's read transaction, if any, and begin a new one: the
  * reads that follow see one snapshot, taken at the first of them, without
  * the per-statement locking cost.  A reader calls this periodically (the
