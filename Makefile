@@ -113,9 +113,10 @@ $(BUILD)/cinerec: $(CORE_OBJS) $(SERVER_OBJS) $(KORE_STAMP)
 
 # --- tests -----------------------------------------------------------------
 
-$(BUILD)/tests/test_%: tests/test_%.c $(CORE_OBJS) tests/harness.h
+$(BUILD)/tests/test_%: tests/test_%.c tests/harness.c tests/harness.h $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(CORE_OBJS) -lcriterion $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests -o $@ $< tests/harness.c $(CORE_OBJS) \
+	    -lcriterion $(LDLIBS)
 
 $(BUILD)/tests/it_%: tests/it_%.c tests/harness.c tests/harness.h $(CORE_OBJS)
 	@mkdir -p $(dir $@)

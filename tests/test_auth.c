@@ -7,6 +7,8 @@
  */
 #include <criterion/criterion.h>
 
+#include "harness.h"
+
 #include <sys/stat.h>
 
 #include <ftw.h>
@@ -25,21 +27,12 @@ static char		dir[64];
 static struct store	st;
 static sqlite3		*db;
 
-static int
-rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return (remove(path));
-}
 
 static void
 setup(void)
 {
 	cr_assert_geq(sodium_init(), 0);
-	strcpy(dir, "/tmp/cinerec-auth-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	h_tmpdir(dir, sizeof(dir));
 	cr_assert_eq(store_open(&st, dir, STORE_CREATE), 0);
 	db = st.db;
 }
@@ -48,7 +41,7 @@ static void
 teardown(void)
 {
 	store_close(&st);
-	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	h_rmrf(dir);
 }
 
 TestSuite(auth, .init = setup, .fini = teardown, .timeout = 60);

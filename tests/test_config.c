@@ -6,6 +6,8 @@
  */
 #include <criterion/criterion.h>
 
+#include "harness.h"
+
 #include <sys/stat.h>
 
 #include <fcntl.h>
@@ -20,26 +22,17 @@
 
 static char	dir[64];
 
-static int
-rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return (remove(path));
-}
 
 static void
 setup(void)
 {
-	strcpy(dir, "/tmp/cinerec-config-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	h_tmpdir(dir, sizeof(dir));
 }
 
 static void
 teardown(void)
 {
-	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	h_rmrf(dir);
 }
 
 TestSuite(config, .init = setup, .fini = teardown, .timeout = 30);

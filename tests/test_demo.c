@@ -6,6 +6,8 @@
  */
 #include <criterion/criterion.h>
 
+#include "harness.h"
+
 #include <sys/stat.h>
 
 #include <ftw.h>
@@ -42,14 +44,6 @@ static struct world	 a, b;
 static char		 dir[64];
 static struct writer	*w;
 
-static int
-rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return (remove(path));
-}
 
 static void
 world_free(struct world *x)
@@ -77,7 +71,7 @@ teardown(void)
 		(void)writer_close(w);
 	w = NULL;
 	if (dir[0] != '\0')
-		(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		h_rmrf(dir);
 }
 
 TestSuite(demo, .init = setup, .fini = teardown, .timeout = 120);
@@ -322,8 +316,7 @@ Test(demo, world_through_the_writer)
 	struct writer_stats	st;
 	int64_t			n;
 
-	strcpy(dir, "/tmp/cinerec-demo-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	h_tmpdir(dir, sizeof(dir));
 	cr_assert_not_null(w = writer_open(dir));
 	small(&o, 2024);
 	n = demo_generate(&o, &sink);

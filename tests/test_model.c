@@ -5,6 +5,8 @@
  */
 #include <criterion/criterion.h>
 
+#include "harness.h"
+
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -24,8 +26,7 @@ static char	dir[64];
 static void
 dir_make(void)
 {
-	strcpy(dir, "/tmp/cinerec-model-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	h_tmpdir(dir, sizeof(dir));
 }
 
 static void

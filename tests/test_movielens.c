@@ -6,6 +6,8 @@
  */
 #include <criterion/criterion.h>
 
+#include "harness.h"
+
 #include <sys/stat.h>
 
 #include <ftw.h>
@@ -28,20 +30,11 @@ static char		 csvdir[128];		/* the CSV files */
 static char		 dbpath[256];
 static struct writer	*w;
 
-static int
-rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return (remove(path));
-}
 
 static void
 setup(void)
 {
-	strcpy(dir, "/tmp/cinerec-ml-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	h_tmpdir(dir, sizeof(dir));
 	snprintf(csvdir, sizeof(csvdir), "%s/csv", dir);
 	cr_assert_eq(mkdir(csvdir, 0700), 0);
 	snprintf(dbpath, sizeof(dbpath), "%s/db/%s", dir, STORE_FILE);
@@ -54,7 +47,7 @@ teardown(void)
 	if (w != NULL)
 		(void)writer_close(w);
 	w = NULL;
-	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	h_rmrf(dir);
 }
 
 TestSuite(movielens, .init = setup, .fini = teardown, .timeout = 300);

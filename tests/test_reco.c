@@ -7,6 +7,8 @@
  */
 #include <criterion/criterion.h>
 
+#include "harness.h"
+
 #include <sys/stat.h>
 
 #include <ftw.h>
@@ -28,20 +30,11 @@ static struct writer	*w;
 static struct store	 s;
 static struct reco	 r;
 
-static int
-rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return (remove(path));
-}
 
 static void
 setup(void)
 {
-	strcpy(dir, "/tmp/cinerec-reco-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	h_tmpdir(dir, sizeof(dir));
 	memset(&s, 0, sizeof(s));
 	memset(&r, 0, sizeof(r));
 	cr_assert_not_null(w = writer_open(dir));
@@ -56,7 +49,7 @@ teardown(void)
 	if (w != NULL)
 		(void)writer_close(w);
 	w = NULL;
-	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	h_rmrf(dir);
 }
 
 TestSuite(reco, .init = setup, .fini = teardown, .timeout = 60);

@@ -10,6 +10,8 @@
  */
 #include <criterion/criterion.h>
 
+#include "harness.h"
+
 #include <sys/stat.h>
 
 #include <ftw.h>
@@ -38,20 +40,11 @@ static struct writer	*w;
 
 /* ---- scratch dir ---------------------------------------------------- */
 
-static int
-rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return (remove(path));
-}
 
 static void
 setup(void)
 {
-	strcpy(dir, "/tmp/cinerec-store-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	h_tmpdir(dir, sizeof(dir));
 	snprintf(dbpath, sizeof(dbpath), "%s/%s", dir, STORE_FILE);
 	w = NULL;
 }
@@ -62,7 +55,7 @@ teardown(void)
 	if (w != NULL)
 		(void)writer_close(w);
 	w = NULL;
-	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	h_rmrf(dir);
 }
 
 TestSuite(store, .init = setup, .fini = teardown, .timeout = 60);
