@@ -39,6 +39,7 @@ CORE_SRCS	 = app/parse.c	\
 		   app/clock.c	\
 		   app/hmap.c	\
 		   app/io.c	\
+		   app/json.c	\
 		   app/lines.c	\
 		   app/ctr.c	\
 		   app/metrics.c \

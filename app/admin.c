@@ -37,6 +37,7 @@
 #include "admin.h"
 #include "assets.h"
 #include "auth.h"
+#include "json.h"
 #include "clock.h"
 #include "ingest.h"
 #include "log.h"
@@ -580,27 +581,17 @@ reply_json(struct http_request *req, int status, struct kore_buf *b)
 	reply(req, status, "application/json", b->data, b->offset);
 }
 
+static void
+put_buf(void *b, const void *p, size_t len)
+{
+	kore_buf_append(b, p, len);
+}
+
 /* Append s to b as a JSON string (NULL: null). */
 static void
 json_str(struct kore_buf *b, const char *s)
 {
-	const char	*p;
-
-	if (s == NULL) {
-		kore_buf_append(b, "null", 4);
-		return;
-	}
-	kore_buf_append(b, "\"", 1);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			kore_buf_appendf(b, "\\%c", *p);
-		else if ((unsigned char)*p < 0x20 || *p == '<' || *p == '>' ||
-		    *p == '&' || *p == 0x7f)
-			kore_buf_appendf(b, "\\u%04x", (unsigned char)*p);
-		else
-			kore_buf_append(b, p, 1);
-	}
-	kore_buf_append(b, "\"", 1);
+	json_quote(s, put_buf, b);
 }
 
 static void

@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "io.h"
+#include "json.h"
 #include "metrics.h"
 #include "parse.h"
 #include "reclog.h"
@@ -120,20 +121,17 @@ api_ping(struct http_request *req)
 	return (KORE_RESULT_OK);
 }
 
+static void
+put_buf(void *b, const void *p, size_t len)
+{
+	kore_buf_append(b, p, len);
+}
+
 /* Append s to b as a JSON string. */
 static void
 json_str(struct kore_buf *b, const char *s)
 {
-	kore_buf_append(b, "\"", 1);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			kore_buf_appendf(b, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			kore_buf_appendf(b, "\\u%04x", (unsigned char)*s);
-		else
-			kore_buf_append(b, s, 1);
-	}
-	kore_buf_append(b, "\"", 1);
+	json_quote(s, put_buf, b);
 }
 
 static int

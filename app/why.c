@@ -8,26 +8,11 @@
 #include <string.h>
 
 #include "clock.h"
+#include "json.h"
 #include "log.h"
 #include "parse.h"
 #include "store.h"
 #include "why.h"
-
-/* s as a JSON string (slugs may hold '"' or '\'). */
-static void
-json_str(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; s != NULL && *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(fp, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(fp, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
 
 static void
 model_json(FILE *fp, sqlite3 *db, int64_t version)
@@ -47,7 +32,7 @@ model_json(FILE *fp, sqlite3 *db, int64_t version)
 		clock_format(sqlite3_column_int64(st, 7), from, sizeof(from));
 		clock_format(sqlite3_column_int64(st, 8), to, sizeof(to));
 		fprintf(fp, "{\"version\":%lld,\"algo\":", (long long)version);
-		json_str(fp, (const char *)sqlite3_column_text(st, 0));
+		json_quote_file(fp, (const char *)sqlite3_column_text(st, 0));
 		fprintf(fp, ",\"params\":%s,\"trained_at\":\"%s\","
 		    "\"train_seconds\":%.3f,\"data\":{\"interactions\":%lld,"
 		    "\"users\":%lld,\"items\":%lld,\"from\":\"%s\","
@@ -57,7 +42,7 @@ model_json(FILE *fp, sqlite3 *db, int64_t version)
 		    (long long)sqlite3_column_int64(st, 4),
 		    (long long)sqlite3_column_int64(st, 5),
 		    (long long)sqlite3_column_int64(st, 6), from, to);
-		json_str(fp, (const char *)sqlite3_column_text(st, 9));
+		json_quote_file(fp, (const char *)sqlite3_column_text(st, 9));
 		if (sqlite3_column_type(st, 10) != SQLITE_NULL)
 			fprintf(fp, ",\"offline\":{\"recall20\":%.4f,"
 			    "\"ndcg20\":%.4f,\"coverage\":%.4f}",
@@ -97,7 +82,7 @@ why_json(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp)
 		    when, (const char *)sqlite3_column_text(st, 1));
 		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
 			fprintf(fp, ",\"host\":");
-			json_str(fp, (const char *)sqlite3_column_text(st, 2));
+			json_quote_file(fp, (const char *)sqlite3_column_text(st, 2));
 		}
 		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
 			int64_t	v = sqlite3_column_int64(st, 3);
@@ -111,7 +96,7 @@ why_json(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp)
 			fprintf(fp, ",\"model_version\":null");
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
 			fprintf(fp, ",\"arm\":");
-			json_str(fp, (const char *)sqlite3_column_text(st, 4));
+			json_quote_file(fp, (const char *)sqlite3_column_text(st, 4));
 		}
 		fprintf(fp, ",\"personal\":%d,\"latency_ms\":%d",
 		    sqlite3_column_int(st, 5), sqlite3_column_int(st, 7));
@@ -119,7 +104,7 @@ why_json(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp)
 			fprintf(fp, ",\"followed_rank\":%d",
 			    sqlite3_column_int(st, 6));
 		fprintf(fp, ",\"movies\":");
-		json_str(fp, (const char *)sqlite3_column_text(st, 8));
+		json_quote_file(fp, (const char *)sqlite3_column_text(st, 8));
 		fprintf(fp, "}");
 		n++;
 	}
