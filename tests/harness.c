@@ -123,16 +123,22 @@ h_start(struct h_server *s, const char *const *extra)
 	struct h_reply	*r;
 	char		 http[32], ingest[32], admin[32];
 	const char	*argv[32];
-	int		 n = 0, i, fd;
+	int		 n = 0, i, fd, status, admin_port;
 
 	if (s->dir[0] == '\0')
 		h_tmpdir(s->dir, sizeof(s->dir));
+	/* Three different ports: the kernel may hand one out twice. */
 	s->http_port = h_free_port();
-	s->ingest_port = h_free_port();
+	do
+		s->ingest_port = h_free_port();
+	while (s->ingest_port == s->http_port);
+	do
+		admin_port = h_free_port();
+	while (admin_port == s->http_port || admin_port == s->ingest_port);
 	snprintf(s->log, sizeof(s->log), "%s.log", s->dir);
 	snprintf(http, sizeof(http), "127.0.0.1:%d", s->http_port);
 	snprintf(ingest, sizeof(ingest), "127.0.0.1:%d", s->ingest_port);
-	snprintf(admin, sizeof(admin), "127.0.0.1:%d", h_free_port());
+	snprintf(admin, sizeof(admin), "127.0.0.1:%d", admin_port);
 	argv[n++] = h_bin();
 	argv[n++] = "serve";
 	argv[n++] = "--data-dir";
@@ -156,9 +162,16 @@ h_start(struct h_server *s, const char *const *extra)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	/* Up to 30 s: sanitizer builds on a busy 2-core machine start slowly. */
 	r = malloc(sizeof(*r));
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < 600; i++) {
 		sleep_ms(50);
+		/* It exited (a taken port, a bad setting): no use waiting. */
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			s->pid = 0;
+			i = 600;
+			break;
+		}
 		if ((fd = try_connect(s->http_port)) == -1)
 			continue;
 		close(fd);
@@ -170,7 +183,13 @@ h_start(struct h_server *s, const char *const *extra)
 			break;
 	}
 	free(r);
-	cr_assert(i < 200, "the server did not come up (log: %s)", s->log);
+	if (i == 600) {
+		char	cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "tail -n 30 %s >&2", s->log);
+		(void)system(cmd);
+	}
+	cr_assert(i < 600, "the server did not come up (log: %s)", s->log);
 }
 
 int
