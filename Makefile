@@ -176,7 +176,11 @@ run: deps
 	    $(BUILD)/cinerec demo --data-dir $(DATA_DIR); fi
 	exec $(BUILD)/cinerec serve --data-dir $(DATA_DIR)
 
-bench: all
+$(BUILD)/bench/bench_reclog: tests/bench/bench_reclog.c $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJS) $(LDLIBS)
+
+bench: all $(BUILD)/bench/bench_reclog
 	sh tests/bench/run.sh $(BUILD)
 
 # The Debian package (packaging/, systemd/): $(BUILD)/cinerec_<version>_<arch>.deb

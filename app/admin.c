@@ -92,6 +92,7 @@ static const struct editable {
 	{ "reco_log", 1, 0 },
 	{ "click_window_s", 1, 0 },
 	{ "reco_log_days", 0, 0 },
+	{ "reco_rollup_s", 0, 0 },
 	{ "train_interval_min", 0, 0 },
 	{ "train_threads", 0, 0 },
 	{ "batch_events", 0, 0 },
@@ -169,6 +170,12 @@ db_open(const char *data_dir, int busy_ms, sqlite3 **db)
 		return (-1);
 	}
 	sqlite3_busy_timeout(*db, busy_ms);
+	if (store_functions(*db) == -1) {
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(*db));
+		sqlite3_close(*db);
+		*db = NULL;
+		return (-1);
+	}
 	return (0);
 }
 
@@ -1435,8 +1442,10 @@ api_user(struct http_request *req, const struct auth_session *s)
 	    "WHERE r.user_id = ?1 ORDER BY r.ts DESC LIMIT 50", &user, 0);
 	kore_buf_appendf(&b, ",\"served\":");
 	(void)json_rows(&b, "SELECT id, ts, source, host, status, latency_ms, "
-	    "model_version, arm, personal, followed_rank, results "
-	    "FROM reco_log WHERE user_id = ?1 ORDER BY ts DESC, id DESC "
+	    "model_version, arm, personal, followed_rank, "
+	    "movie_slugs(movies) AS results "
+	    "FROM reco_log WHERE id IN (SELECT log_id FROM reco_log_user_ids "
+	    "WHERE user_id = ?1) ORDER BY ts DESC, id DESC "
 	    "LIMIT 20", &user, 0);
 	/* What the current model gives now (not logged: a look, not a list). */
 	kore_buf_appendf(&b, ",\"recommendations\":");

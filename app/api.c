@@ -180,20 +180,16 @@ reco_json(struct kore_buf *b, int64_t user, const struct reco_list *l)
 static void
 log_served(int64_t user, const struct reco_list *l)
 {
-	char	 line[128 + RECO_MAX * 12];
-	size_t	 n, i;
+	int32_t	 ids[RECO_MAX];
+	size_t	 i;
 	int	 dropped = 0;
 
 	if (srv.cfg.reco_log) {
-		n = (size_t)snprintf(line, sizeof(line), "SERVED %lld %lld "
-		    "%lld - %lld %zu ", (long long)clock_now_ms(),
-		    (long long)user, (long long)(l->personal ? srv.model_id :
-		    0), (long long)(now_us() - started_us), l->personal);
 		for (i = 0; i < l->n; i++)
-			n += (size_t)snprintf(line + n, sizeof(line) - n,
-			    i ? ",%d" : "%d", (int)l->item[i].movie);
-		line[n++] = '\n';
-		dropped = reclog_send(&srv.reclog, line, n) == -1;
+			ids[i] = l->item[i].movie;
+		dropped = reclog_served(&srv.reclog, clock_now_ms(), user,
+		    l->personal ? srv.model_id : 0, now_us() - started_us,
+		    l->personal, ids, l->n) == -1;
 	}
 	metrics_recommend(l->personal > 0, dropped);
 }

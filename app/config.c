@@ -77,6 +77,9 @@ static const struct cfg_setting settings[] = {
 	{ "reco_log_days", CFG_INT, F(reco_log_days), 0, 1, 3650,
 	    "days raw recommendation log rows are kept (hourly aggregates "
 	    "stay)" },
+	{ "reco_rollup_s", CFG_INT, F(reco_rollup_s), 0, 1, 3600,
+	    "seconds between roll-ups of the recommendation log (its by-user "
+	    "index and the coverage counts)" },
 };
 
 void
@@ -100,6 +103,7 @@ cfg_defaults(struct cfg *c)
 	c->click_window_s = 300;
 	c->reco_log = 1;
 	c->reco_log_days = 30;
+	c->reco_rollup_s = 10;
 	signal_defaults(&c->sig);
 }
 

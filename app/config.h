@@ -37,6 +37,7 @@ struct cfg {
 	int		click_window_s;		/* a start within this follows a list */
 	int		reco_log;		/* log every served list (0/1) */
 	int		reco_log_days;		/* raw reco_log rows kept, days */
+	int		reco_rollup_s;		/* reco_log roll-up period */
 	struct signal_params sig;		/* interaction -> confidence */
 };
 

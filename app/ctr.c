@@ -3,6 +3,7 @@
  * a per-user hash; a handle is a list's position in that vector plus a
  * generation, so a handle of a replaced or aged-out list is recognised.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,15 @@ struct follow {
 	int		rank;
 };
 
-/* reco_movie_daily deltas in this batch. */
-struct slot {
-	int64_t		day;
-	int32_t		movie;
-	int64_t		n;
+/*
+ * reco_movie_daily deltas of one day, by movie id (ids are dense): counting
+ * a served list's 20 movies is 20 increments.
+ */
+struct slotday {
+	int64_t		 day;
+	int64_t		*n;		/* slots per movie id, cap entries */
+	size_t		 cap;
+	size_t		 used;		/* movies with n > 0 */
 };
 
 struct ctr {
@@ -57,11 +62,14 @@ struct ctr {
 	int64_t		 gen;
 	struct stat	*stat;		/* batch deltas */
 	size_t		 nstat, capstat;
-	struct slot	*slot;
-	size_t		 nslot, capslot;
-	struct hmap	 slot_ix;	/* (day, movie) -> index in slot */
+	struct slotday	*days;		/* deltas not yet written, ndays */
+	size_t		 ndays, capdays;	/* capdays allocated */
+	size_t		 nslots;	/* (day, movie) entries pending */
+	int		 slots_written;	/* in the current transaction */
 	struct follow	*follow;	/* ranks to store in reco_log rows */
 	size_t		 nfollow, capfollow;
+	size_t		 nfresh;	/* lists followed before being logged */
+	size_t		 laststat;	/* stat_of's last answer */
 	int64_t		 swept;		/* when lists were last aged out */
 };
 
@@ -97,14 +105,17 @@ ctr_new(int64_t window_ms)
 void
 ctr_free(struct ctr *c)
 {
+	size_t	i;
+
 	if (c == NULL)
 		return;
 	free(c->list);
 	free(c->stat);
-	free(c->slot);
+	for (i = 0; i < c->capdays; i++)
+		free(c->days[i].n);
+	free(c->days);
 	free(c->follow);
 	hmap_free(&c->byuser);
-	hmap_free(&c->slot_ix);
 	free(c);
 }
 
@@ -122,16 +133,27 @@ stat_of(struct ctr *c, const struct list *l)
 	int64_t		 hour = l->ts / HOUR_MS;
 	size_t		 i;
 
-	for (i = 0; i < c->nstat; i++) {
-		s = &c->stat[i];
+	/* Lists come in runs of the same hour, model and arm. */
+	if (c->laststat < c->nstat) {
+		s = &c->stat[c->laststat];
 		if (s->hour == hour && s->source == l->source &&
 		    s->model_version == l->model_version &&
 		    strcmp(s->arm, l->arm) == 0)
 			return (s);
 	}
+	for (i = 0; i < c->nstat; i++) {
+		s = &c->stat[i];
+		if (s->hour == hour && s->source == l->source &&
+		    s->model_version == l->model_version &&
+		    strcmp(s->arm, l->arm) == 0) {
+			c->laststat = i;
+			return (s);
+		}
+	}
 	if (grow((void **)&c->stat, &c->capstat, c->nstat + 1,
 	    sizeof(*c->stat)) == -1)
 		return (NULL);
+	c->laststat = c->nstat;
 	s = &c->stat[c->nstat++];
 	memset(s, 0, sizeof(*s));
 	s->hour = hour;
@@ -144,22 +166,38 @@ stat_of(struct ctr *c, const struct list *l)
 static int
 count_slot(struct ctr *c, int64_t day, int32_t movie)
 {
-	uint32_t	*ix;
-	int		 found;
+	struct slotday	*d;
+	size_t		 i, cap;
+	int64_t		*np;
 
-	if ((ix = hmap_put(&c->slot_ix, day, movie, (uint32_t)c->nslot,
-	    &found)) == NULL)
-		return (-1);
-	if (!found) {
-		if (grow((void **)&c->slot, &c->capslot, c->nslot + 1,
-		    sizeof(*c->slot)) == -1)
-			return (-1);
-		c->slot[c->nslot].day = day;
-		c->slot[c->nslot].movie = movie;
-		c->slot[c->nslot].n = 0;
-		c->nslot++;
+	for (i = 0; i < c->ndays && c->days[i].day != day; i++)
+		;
+	if (i == c->ndays) {
+		/* Arrays of earlier batches are reused (kept zeroed). */
+		if (c->ndays == c->capdays) {
+			if (grow((void **)&c->days, &c->capdays, c->ndays + 1,
+			    sizeof(*c->days)) == -1)
+				return (-1);
+			memset(c->days + c->ndays, 0, (c->capdays -
+			    c->ndays) * sizeof(*c->days));
+		}
+		c->days[c->ndays++].day = day;
 	}
-	c->slot[*ix].n++;
+	d = &c->days[i];
+	if ((size_t)movie >= d->cap) {
+		cap = d->cap ? d->cap : 4096;
+		while (cap <= (size_t)movie)
+			cap *= 2;
+		if ((np = realloc(d->n, cap * sizeof(*np))) == NULL)
+			return (-1);
+		memset(np + d->cap, 0, (cap - d->cap) * sizeof(*np));
+		d->n = np;
+		d->cap = cap;
+	}
+	if (d->n[movie]++ == 0) {
+		d->used++;
+		c->nslots++;
+	}
 	return (0);
 }
 
@@ -208,7 +246,11 @@ ctr_list(struct ctr *c, int64_t user, int64_t ts, const int32_t *movies,
 	l->gen = ++c->gen;
 	l->source = source;
 	l->model_version = model_version;
-	snprintf(l->arm, sizeof(l->arm), "%s", arm ? arm : "");
+	if (arm != NULL) {
+		for (i = 0; i < sizeof(l->arm) - 1 && arm[i] != '\0'; i++)
+			l->arm[i] = arm[i];
+		l->arm[i] = '\0';
+	}
 	l->n = n < CTR_TRACKED ? (int)n : CTR_TRACKED;
 	memcpy(l->movie, movies, (size_t)l->n * sizeof(*movies));
 
@@ -220,7 +262,7 @@ ctr_list(struct ctr *c, int64_t user, int64_t ts, const int32_t *movies,
 	s->latency += latency_us;
 	if (source == CTR_SERVED)
 		for (i = 0; i < (size_t)l->n; i++)
-			if (l->movie[i] >= 0 &&
+			if (l->movie[i] > 0 &&
 			    count_slot(c, ts / DAY_MS, l->movie[i]) == -1)
 				return (-1);
 	return (handle_of(*ix, l->gen));
@@ -249,7 +291,9 @@ ctr_watch(struct ctr *c, int64_t user, int32_t movie, int64_t ts)
 		s->followed++;
 		s->rank_sum += l->rank;
 		/* Stored with the row, or now if the row is older. */
-		if (l->log_id != 0 && grow((void **)&c->follow,
+		if (l->log_id == 0)
+			c->nfresh++;
+		else if (grow((void **)&c->follow,
 		    &c->capfollow, c->nfollow + 1, sizeof(*c->follow)) == 0) {
 			c->follow[c->nfollow].log_id = l->log_id;
 			c->follow[c->nfollow].rank = l->rank;
@@ -261,9 +305,12 @@ ctr_watch(struct ctr *c, int64_t user, int32_t movie, int64_t ts)
 int
 ctr_rank(const struct ctr *c, int64_t handle)
 {
-	const struct list	*l = list_of(c, handle);
+	const struct list	*l;
 
-	return (l != NULL ? l->rank : 0);
+	/* Most batches have no list followed before it was logged. */
+	if (c->nfresh == 0 || (l = list_of(c, handle)) == NULL)
+		return (0);
+	return (l->rank);
 }
 
 void
@@ -299,13 +346,44 @@ exec_stat(sqlite3 *db, sqlite3_stmt *st, const struct stat *s)
 	return (rc == SQLITE_DONE ? 0 : -1);
 }
 
+/* The slot deltas. */
+static int
+write_slots(struct ctr *c, sqlite3 *db)
+{
+	sqlite3_stmt	*st;
+	size_t		 i, m;
+	int		 rc = -1;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO reco_movie_daily VALUES "
+	    "(?1, ?2, ?3) ON CONFLICT DO UPDATE SET slots = slots + "
+	    "excluded.slots", -1, &st, NULL) != SQLITE_OK)
+		return (-1);
+	for (i = 0; i < c->ndays; i++) {
+		for (m = 0; m < c->days[i].cap; m++) {
+			if (c->days[i].n[m] == 0)
+				continue;
+			sqlite3_bind_int64(st, 1, c->days[i].day);
+			sqlite3_bind_int64(st, 2, (int64_t)m);
+			sqlite3_bind_int64(st, 3, c->days[i].n[m]);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				goto out;
+			sqlite3_reset(st);
+		}
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return (rc);
+}
+
 int
-ctr_write(struct ctr *c, sqlite3 *db)
+ctr_write(struct ctr *c, sqlite3 *db, int slots)
 {
 	sqlite3_stmt	*st = NULL;
 	size_t		 i;
 	int		 rc = -1;
 
+	c->slots_written = 0;
 	if (c->nstat > 0) {
 		if (sqlite3_prepare_v2(db, "INSERT INTO reco_stats VALUES (?1, "
 		    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO "
@@ -323,21 +401,10 @@ ctr_write(struct ctr *c, sqlite3 *db)
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	if (c->nslot > 0) {
-		if (sqlite3_prepare_v2(db, "INSERT INTO reco_movie_daily VALUES "
-		    "(?1, ?2, ?3) ON CONFLICT DO UPDATE SET slots = slots + "
-		    "excluded.slots", -1, &st, NULL) != SQLITE_OK)
+	if (slots && c->nslots > 0) {
+		if (write_slots(c, db) == -1)
 			goto out;
-		for (i = 0; i < c->nslot; i++) {
-			sqlite3_bind_int64(st, 1, c->slot[i].day);
-			sqlite3_bind_int(st, 2, c->slot[i].movie);
-			sqlite3_bind_int64(st, 3, c->slot[i].n);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				goto out;
-			sqlite3_reset(st);
-		}
-		sqlite3_finalize(st);
-		st = NULL;
+		c->slots_written = 1;
 	}
 	if (c->nfollow > 0) {
 		if (sqlite3_prepare_v2(db, "UPDATE reco_log SET followed_rank = "
@@ -381,48 +448,86 @@ sweep(struct ctr *c, int64_t now_ms)
 		c->list[i].gen = ++c->gen;
 }
 
+/* Forget the slot deltas (written): zero the arrays for reuse. */
+static void
+slots_clear(struct ctr *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->ndays; i++) {
+		memset(c->days[i].n, 0, c->days[i].cap *
+		    sizeof(*c->days[i].n));
+		c->days[i].used = 0;
+	}
+	c->ndays = 0;
+	c->nslots = 0;
+}
+
 void
 ctr_committed(struct ctr *c, int64_t now_ms)
 {
-	c->nstat = c->nslot = c->nfollow = 0;
-	hmap_clear(&c->slot_ix);
+	c->nstat = c->nfollow = c->nfresh = 0;
+	if (c->slots_written) {
+		slots_clear(c);
+		c->slots_written = 0;
+	}
 	if (now_ms - c->swept > 60000) {
 		c->swept = now_ms;
 		sweep(c, now_ms);
 	}
 }
 
+/* "17,4032,9" into up to max ids; returns how many. */
+static size_t
+parse_ids(const char *p, int32_t *ids, size_t max)
+{
+	char	*end;
+	long	 id;
+	size_t	 n = 0;
+
+	while (p != NULL && *p != '\0' && n < max) {
+		id = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (id > 0 && id <= INT32_MAX)
+			ids[n++] = (int32_t)id;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return (n);
+}
+
 int
-ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms,
-    int32_t (*lookup)(void *arg, const char *slug), void *arg)
+ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t upto)
 {
 	sqlite3_stmt	*st;
 	struct list	*l;
 	int32_t		 movies[CTR_TRACKED];
-	char		 buf[8192], *p, *save = NULL;
-	size_t		 n;
+	size_t		 n, i;
 	int64_t		 h;
+	int		 rc;
 
+	/* The runs of the last day (reco_log_rolls), then the newest rows. */
 	if (sqlite3_prepare_v2(db, "SELECT id, ts, user_id, source, "
-	    "COALESCE(model_version, 0), COALESCE(arm, ''), results, "
-	    "COALESCE(followed_rank, 0) FROM reco_log WHERE ts >= ?1 "
-	    "ORDER BY ts", -1, &st, NULL) != SQLITE_OK)
+	    "COALESCE(model_version, 0), COALESCE(arm, ''), movies, "
+	    "COALESCE(followed_rank, 0) FROM reco_log WHERE id >= "
+	    "COALESCE((SELECT MIN(first_id) FROM reco_log_rolls WHERE "
+	    "max_ts >= ?1), ?2 + 1) AND ts >= ?1 ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return (-1);
 	sqlite3_bind_int64(st, 1, now_ms - FOLLOW_24H);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(buf, sizeof(buf), "%s",
-		    (const char *)sqlite3_column_text(st, 6));
-		n = 0;
-		for (p = strtok_r(buf, ",", &save); p != NULL && n <
-		    CTR_TRACKED; p = strtok_r(NULL, ",", &save))
-			movies[n++] = lookup(arg, p);
+	sqlite3_bind_int64(st, 2, upto);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = parse_ids((const char *)sqlite3_column_text(st, 6), movies,
+		    CTR_TRACKED);
 		if ((h = ctr_list(c, sqlite3_column_int64(st, 2),
 		    sqlite3_column_int64(st, 1), movies, n,
 		    strcmp((const char *)sqlite3_column_text(st, 3),
 		    "served") == 0 ? CTR_SERVED : CTR_EXTERNAL,
 		    sqlite3_column_int64(st, 4),
-		    (const char *)sqlite3_column_text(st, 5), 0, 0)) == -1)
+		    (const char *)sqlite3_column_text(st, 5), 0, 0)) == -1) {
+			rc = SQLITE_NOMEM;
 			break;
+		}
 		if ((l = list_of(c, h)) != NULL) {
 			l->log_id = sqlite3_column_int64(st, 0);
 			l->rank = sqlite3_column_int(st, 7);
@@ -430,7 +535,29 @@ ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms,
 	}
 	sqlite3_finalize(st);
 	/* Reloading is not new traffic: no deltas. */
-	c->nstat = c->nslot = c->nfollow = 0;
-	hmap_clear(&c->slot_ix);
-	return (0);
+	c->nstat = c->nfollow = 0;
+	slots_clear(c);
+	if (rc != SQLITE_DONE)
+		return (-1);
+
+	/* Served rows after the last slot write: counted again. */
+	if (sqlite3_prepare_v2(db, "SELECT id, ts, movies FROM reco_log "
+	    "WHERE id > ?1 AND source = 'served' ORDER BY id", -1, &st,
+	    NULL) != SQLITE_OK)
+		return (-1);
+	sqlite3_bind_int64(st, 1, upto);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = parse_ids((const char *)sqlite3_column_text(st, 2), movies,
+		    CTR_TRACKED);
+		for (i = 0; i < n; i++)
+			if (count_slot(c, sqlite3_column_int64(st, 1) / DAY_MS,
+			    movies[i]) == -1)
+				break;
+		if (i < n) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
 }

@@ -7,6 +7,11 @@
  * Aggregates go to reco_stats (per hour, source, model version, arm) and
  * reco_movie_daily (served slots per movie and day); the followed rank to
  * the list's reco_log row.  Used by the writer only, in its thread.
+ *
+ * reco_stats rows are written with every batch.  Slot deltas touch up to a
+ * row per movie, so the writer has them written with its roll-ups only
+ * (writer.c); after a restart ctr_load counts the served rows logged since
+ * the last roll-up again, so a crash loses none.
  */
 #ifndef CINEREC_CTR_H
 #define CINEREC_CTR_H
@@ -19,6 +24,7 @@
 #define CTR_TRACKED	20	/* movies of a list followed, at most */
 #define CTR_SERVED	0	/* a list this server gave */
 #define CTR_EXTERNAL	1	/* a list seen on the stream */
+
 
 struct ctr;
 
@@ -52,18 +58,20 @@ void		 ctr_logged(struct ctr *c, int64_t handle, int64_t id);
 
 /*
  * Write this batch's aggregates and follow-ups with db (inside the
- * writer's transaction).  0, or -1 (the deltas stay for a retry).
+ * writer's transaction), and the slot deltas too when slots is set.
+ * 0, or -1 (the deltas stay for a retry).
  */
-int		 ctr_write(struct ctr *c, sqlite3 *db);
+int		 ctr_write(struct ctr *c, sqlite3 *db, int slots);
 
-/* The transaction committed: forget the batch's deltas, age out lists. */
+/* The transaction committed: forget the written deltas, age out lists. */
 void		 ctr_committed(struct ctr *c, int64_t now_ms);
 
 /*
- * Reload the latest list per user of the last 24 hours before now_ms from
- * reco_log (after a restart), resolving slugs with lookup.  0 or -1.
+ * After a restart: reload the latest list per user of the last 24 hours
+ * before now_ms from reco_log, and count the slots of served rows after
+ * reco_log row upto (the last roll-up) again.  0 or -1.
  */
 int		 ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms,
-		    int32_t (*lookup)(void *arg, const char *slug), void *arg);
+		    int64_t upto);
 
 #endif

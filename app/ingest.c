@@ -338,7 +338,7 @@ on_timer(uv_timer_t *t)
 	uint64_t	 n = 0;
 	int64_t		 w;
 
-	if (writer_pending(ing->w) > 0 || ing->paused)
+	if (writer_due(ing->w) || ing->paused)
 		(void)commit(ing);
 	for (c = ing->conns; c != NULL; c = c->next)
 		n += !c->internal;
@@ -488,6 +488,7 @@ ingest_start(const struct ingest_opts *o)
 	}
 	if ((ing->w = writer_open(o->data_dir)) == NULL)
 		goto fail;
+	writer_set_rollup(ing->w, (int64_t)o->reco_rollup_s * 1000);
 	if (o->click_window_ms > 0)
 		writer_set_click_window(ing->w, o->click_window_ms);
 	if (listen_tcp(ing, o->host, o->port) == -1 ||

@@ -29,6 +29,7 @@ struct ingest_opts {
 	int		 batch_ms;	/* ... or when the oldest waited this long */
 	int64_t		 click_window_ms;	/* for the click-through */
 	int		 reco_log_days;		/* raw reco_log kept, days */
+	int		 reco_rollup_s;		/* reco_log roll-up period */
 	const char	*token;			/* "" or NULL: no AUTH needed */
 	/* `TRAIN` on the internal socket calls this (may be NULL). */
 	void		(*train)(void *arg);

@@ -294,6 +294,7 @@ kore_worker_configure(void)
 	o.train = train_requested;
 	o.click_window_ms = (int64_t)srv.cfg.click_window_s * 1000;
 	o.reco_log_days = srv.cfg.reco_log_days;
+	o.reco_rollup_s = srv.cfg.reco_rollup_s;
 	o.token = srv.cfg.ingest_token;
 	if ((srv.trainer = trainer_start(srv.cfg.data_dir,
 	    srv.cfg.train_interval_min, srv.cfg.train_threads,

@@ -374,18 +374,19 @@ render_db(FILE *fp, struct store *s, int64_t click_window_ms)
 	}
 
 	/*
-	 * Click-through: lists old enough to be judged (older than the click
-	 * window), of the last hour, and of today (UTC).
+	 * Click-through from the hourly aggregates (never a scan of the
+	 * log): the last full hour whose lists are all judged (it ended a
+	 * click window ago or more), and today (UTC).
 	 */
 	header(fp, "cinerec_ctr_ratio", "gauge",
 	    "Share of lists followed by a start of a listed movie within the "
-	    "click window.");
-	lists = query_i64(s->db, "SELECT count(*) FROM reco_log WHERE "
-	    "ts >= ?1 AND ts < ?2", now - 3600000 - click_window_ms,
-	    now - click_window_ms);
-	followed = query_i64(s->db, "SELECT count(followed_rank) FROM reco_log "
-	    "WHERE ts >= ?1 AND ts < ?2", now - 3600000 - click_window_ms,
-	    now - click_window_ms);
+	    "click window (1h: the last full hour judged).");
+	lists = query_i64(s->db, "SELECT COALESCE(SUM(lists), 0) FROM "
+	    "reco_stats WHERE hour = ?1", (now - click_window_ms) / 3600000 - 1,
+	    0);
+	followed = query_i64(s->db, "SELECT COALESCE(SUM(followed), 0) FROM "
+	    "reco_stats WHERE hour = ?1", (now - click_window_ms) / 3600000 - 1,
+	    0);
 	fprintf(fp, "cinerec_ctr_ratio{window=\"1h\"} %.6f\n",
 	    lists > 0 ? (double)followed / (double)lists : 0.0);
 	lists = query_i64(s->db, "SELECT COALESCE(SUM(lists), 0) FROM "

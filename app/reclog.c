@@ -78,6 +78,63 @@ reclog_send(struct reclog *l, const char *line, size_t len)
 	return (0);
 }
 
+/* v in decimal at p (v >= 0); returns the length. */
+static size_t
+fmt_int(char *p, int64_t v)
+{
+	char	tmp[24];
+	size_t	n = 0, i;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return (n);
+}
+
+size_t
+reclog_ids(char *p, const int32_t *ids, size_t n)
+{
+	size_t	i, len = 0;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			p[len++] = ',';
+		len += fmt_int(p + len, ids[i] > 0 ? ids[i] : 0);
+	}
+	return (len);
+}
+
+int
+reclog_served(struct reclog *l, int64_t ts_ms, int64_t user,
+    int64_t model_version, int64_t latency_us, size_t personal,
+    const int32_t *ids, size_t n)
+{
+	char	line[RECLOG_LINE_MAX];
+	size_t	len = 0;
+
+	if (n > RECLOG_IDS_MAX)
+		n = RECLOG_IDS_MAX;
+	/* SERVED <ts> <user> <version> <arm|-> <latency_us> <personal> <ids> */
+	memcpy(line, "SERVED ", 7);
+	len = 7;
+	len += fmt_int(line + len, ts_ms > 0 ? ts_ms : 0);
+	line[len++] = ' ';
+	len += fmt_int(line + len, user > 0 ? user : 0);
+	line[len++] = ' ';
+	len += fmt_int(line + len, model_version > 0 ? model_version : 0);
+	memcpy(line + len, " - ", 3);
+	len += 3;
+	len += fmt_int(line + len, latency_us > 0 ? latency_us : 0);
+	line[len++] = ' ';
+	len += fmt_int(line + len, (int64_t)personal);
+	line[len++] = ' ';
+	len += reclog_ids(line + len, ids, n);
+	line[len++] = '\n';
+	return (reclog_send(l, line, len));
+}
+
 void
 reclog_close(struct reclog *l)
 {

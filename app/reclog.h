@@ -2,8 +2,8 @@
  * The HTTP workers' side of the recommendation log: each served list goes
  * as one line to the writer over the internal Unix socket, without ever
  * blocking a request.  Lines are gathered and written together (a timer
- * flushes every RECLOG_TICK_MS), so a list costs no system call of its own.  Lines wait in a bounded buffer while the socket is
- * full; when the buffer is full too, or the writer is not reachable, the
+ * flushes every RECLOG_TICK_MS), so a list costs no system call of its
+ * own.  Lines wait in a bounded buffer while the socket is full; when the buffer is full too, or the writer is not reachable, the
  * line is dropped and the caller counts it.
  */
 #ifndef CINEREC_RECLOG_H
@@ -15,6 +15,8 @@
 #define RECLOG_BUF	(256 * 1024)	/* bytes waiting at most */
 #define RECLOG_FLUSH	(16 * 1024)	/* reclog_send writes from here on */
 #define RECLOG_TICK_MS	20		/* call reclog_flush this often */
+#define RECLOG_IDS_MAX	64		/* movies of a list logged, at most */
+#define RECLOG_LINE_MAX	(128 + RECLOG_IDS_MAX * 11)	/* one line */
 
 struct reclog {
 	int	fd;			/* -1: not connected */
@@ -32,6 +34,21 @@ void	reclog_init(struct reclog *l, const char *sock_path);
  * Returns 0, or -1 if the line was dropped.
  */
 int	reclog_send(struct reclog *l, const char *line, size_t len);
+
+/*
+ * Queue the SERVED line of a list given to user (see writer_served): its
+ * time, model version (0: none), latency, how many ids came from the model,
+ * and the movie ids, best first.  Returns 0, or -1 if it was dropped.
+ */
+int	reclog_served(struct reclog *l, int64_t ts_ms, int64_t user,
+	    int64_t model_version, int64_t latency_us, size_t personal,
+	    const int32_t *ids, size_t n);
+
+/*
+ * Movie ids as "17,4032,9" at p (room for 11 bytes per id); returns the
+ * length, no NUL.
+ */
+size_t	reclog_ids(char *p, const int32_t *ids, size_t n);
 
 /* Write what waits (e.g. from a timer).  Cannot fail. */
 void	reclog_flush(struct reclog *l);

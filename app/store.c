@@ -155,6 +155,63 @@ mkdir_p(const char *dir)
 	return (0);
 }
 
+/*
+ * movie_slugs('17,4032,9'): the slugs of a list of catalogue ids, in order,
+ * comma-separated (reco_log keeps ids); an id the catalogue lacks is left
+ * out.  NULL gives NULL.
+ */
+static void
+fn_movie_slugs(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	sqlite3		*db = sqlite3_context_db_handle(ctx);
+	sqlite3_stmt	*st;
+	sqlite3_str	*out;
+	const char	*p = (const char *)sqlite3_value_text(argv[0]);
+	char		*res, *end;
+	long long	 id;
+	int		 n = 0;
+
+	(void)argc;
+	if (p == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT slug FROM movies WHERE id = ?1", -1,
+	    &st, NULL) != SQLITE_OK) {
+		sqlite3_result_error(ctx, sqlite3_errmsg(db), -1);
+		return;
+	}
+	out = sqlite3_str_new(db);
+	while (*p != '\0') {
+		id = strtoll(p, &end, 10);
+		if (end == p)
+			break;
+		p = *end == ',' ? end + 1 : end;
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			sqlite3_str_appendf(out, "%s%s", n++ ? "," : "",
+			    (const char *)sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_str_errcode(out) != SQLITE_OK) {
+		sqlite3_free(sqlite3_str_finish(out));
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if ((res = sqlite3_str_finish(out)) == NULL)
+		sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
+	else
+		sqlite3_result_text(ctx, res, -1, sqlite3_free);
+}
+
+int
+store_functions(sqlite3 *db)
+{
+	return (sqlite3_create_function_v2(db, "movie_slugs", 1, SQLITE_UTF8,
+	    NULL, fn_movie_slugs, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1);
+}
+
 int
 store_open(struct store *s, const char *data_dir, int flags)
 {
@@ -184,6 +241,11 @@ store_open(struct store *s, const char *data_dir, int flags)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (store_functions(s->db) == -1) {
+		fprintf(stderr, "cinerec: %s: %s\n", s->path,
+		    sqlite3_errmsg(s->db));
+		goto fail;
+	}
 	if (!(flags & STORE_RDONLY) &&
 	    store_exec(s, "PRAGMA journal_mode=WAL") == -1)
 		goto fail;

@@ -45,6 +45,13 @@ int	store_open(struct store *s, const char *data_dir, int flags);
 /* Close the connection and its statements.  Safe on a closed store. */
 void	store_close(struct store *s);
 
+/*
+ * Register cinerec's SQL functions with a connection (store_open does it
+ * for its own): movie_slugs(ids), the slugs of a reco_log row's movies.
+ * Returns 0 or -1.
+ */
+int	store_functions(sqlite3 *db);
+
 /* The newest schema version this binary knows. */
 int	store_schema_latest(void);
 

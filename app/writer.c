@@ -18,6 +18,7 @@
 #include "hmap.h"
 #include "log.h"
 #include "parse.h"
+#include "reclog.h"
 #include "store.h"
 #include "writer.h"
 
@@ -25,6 +26,7 @@
 #define SAMPLES_KEPT	"200"	/* rows of reject_samples kept */
 #define SAMPLES_BATCH	32	/* samples taken per batch at most */
 #define SAMPLE_LINE_MAX	300	/* bytes of a sampled line kept */
+#define ROLLUP_MS	10000	/* reco_log roll-ups, default period */
 
 /* A growing byte buffer: strings of the batch live here, by offset. */
 struct arena {
@@ -65,7 +67,8 @@ struct agg_reco {
 	int64_t		ts, user;
 	int		status;
 	int64_t		latency_us;
-	size_t		host, results;	/* arena offsets; host -1: none */
+	size_t		host;		/* arena offset, -1: none */
+	size_t		movies;		/* arena offset: "id,id,..." */
 	size_t		arm;		/* arena offset, -1: none */
 	int		source;		/* CTR_SERVED, CTR_EXTERNAL */
 	int64_t		model_version;	/* 0: none */
@@ -116,11 +119,26 @@ struct writer {
 	struct writer_stats stats;	/* since open */
 	struct ctr	*ctr;		/* click-through, see ctr.h */
 
+	/* reco_log roll-ups (005_reco_ids.sql). */
+	int64_t		 last_log_id;	/* newest reco_log row */
+	int64_t		 rolled_upto;	/* newest row rolled up */
+	int64_t		 rolled_at;	/* when (monotonic ms), 0: never */
+	int64_t		 roll_ms;	/* period */
+	int		 roll_now;	/* roll up with the next commit */
+	struct vec	 unrolled;	/* struct log_row of the rows after it */
+
 	sqlite3_stmt	*st_movie, *st_meta, *st_watch, *st_rate_ins,
 			*st_rate_upd, *st_user, *st_daily, *st_delta,
 			*st_reco, *st_count, *st_count_max, *st_sample,
-			*st_trim, *st_first;
+			*st_trim, *st_first, *st_by_user, *st_roll;
 };
+
+/* A reco_log row not rolled up yet. */
+struct log_row {
+	int64_t		user, id, ts;
+};
+
+static int	step_done(struct writer *, sqlite3_stmt *);
 
 struct movie_delta {
 	int32_t		movie;
@@ -237,21 +255,6 @@ movie_id(struct writer *w, const char *slug)
 	if (catalog_add(w, w->nmovies + 1, slug) == -1)
 		return (-1);
 	return (w->nmovies);
-}
-
-/* The id of a known slug, or -1 (nothing is created). */
-static int32_t
-movie_lookup(void *arg, const char *slug)
-{
-	struct writer	*w = arg;
-	uint32_t	*v;
-	int64_t		 h1, h2;
-
-	slug_hash(slug, &h1, &h2);
-	if ((v = hmap_get(&w->byslug, h1, h2)) != NULL &&
-	    strcmp(w->slug[*v], slug) == 0)
-		return ((int32_t)*v);
-	return (-1);
 }
 
 static struct agg_user *
@@ -375,50 +378,31 @@ add_rate(struct writer *w, const struct parse_event *ev, int32_t movie)
 	return (0);
 }
 
-/* Append the n strings joined by ',' (and a NUL); the offset or -1. */
-static size_t
-arena_join(struct arena *a, const char *const *str, size_t n)
-{
-	size_t	off, i;
-
-	if ((off = arena_add(a, "", 0)) == (size_t)-1)
-		return ((size_t)-1);
-	for (i = 0; i < n; i++) {
-		a->len--;	/* over the previous piece's NUL */
-		if (i > 0) {
-			if (arena_add(a, ",", 1) == (size_t)-1)
-				return ((size_t)-1);
-			a->len--;
-		}
-		if (arena_add(a, str[i], strlen(str[i])) == (size_t)-1)
-			return ((size_t)-1);
-	}
-	return (off);
-}
-
 /*
  * A list given to a user, as n movie ids (known to the catalogue): kept for
- * reco_log (with the slugs) and handed to the click-through tracker.  0 or
- * -1 (out of memory).
+ * reco_log and handed to the click-through tracker.  text is the ids as
+ * "id,id,..." when the caller has them so (len bytes), else NULL.  0 or -1
+ * (out of memory).
  */
 static int
 add_list(struct writer *w, int64_t ts, int64_t user, const int32_t *ids,
-    size_t n, struct agg_reco *r)
+    size_t n, const char *text, size_t len, struct agg_reco *r)
 {
 	struct agg_reco	*p;
-	const char	*slugs[PARSE_RESULTS_MAX];
-	size_t		 i;
+	char		 buf[PARSE_RESULTS_MAX * 12];
 
 	if (n > PARSE_RESULTS_MAX)
 		n = PARSE_RESULTS_MAX;
+	if (text == NULL) {
+		len = reclog_ids(buf, ids, n);
+		text = buf;
+	}
 	if ((p = vec_push(&w->recos)) == NULL)
 		return (-1);
 	*p = *r;
 	p->ts = ts;
 	p->user = user;
-	for (i = 0; i < n; i++)
-		slugs[i] = w->slug[ids[i]];
-	if ((p->results = arena_join(&w->strs, slugs, n)) == (size_t)-1)
+	if ((p->movies = arena_add(&w->strs, text, len)) == (size_t)-1)
 		return (-1);
 	p->handle = ctr_list(w->ctr, user, ts, ids, n < CTR_TRACKED ? n :
 	    CTR_TRACKED, p->source, p->model_version, p->arm != (size_t)-1 ?
@@ -448,7 +432,8 @@ add_reco(struct writer *w, const struct parse_event *ev)
 	for (i = 0; i < ev->nresults; i++)
 		if ((ids[i] = movie_id(w, ev->result[i])) == -1)
 			return (-1);
-	return (add_list(w, ev->ts_ms, ev->user, ids, ev->nresults, &r));
+	return (add_list(w, ev->ts_ms, ev->user, ids, ev->nresults, NULL, 0,
+	    &r));
 }
 
 static void
@@ -561,10 +546,11 @@ int
 writer_served(struct writer *w, const char *line, size_t len)
 {
 	struct agg_reco	 r;
-	const char	*p = line + 7, *end = line + len, *arm;
+	const char	*p = line + 7, *end = line + len, *arm, *list;
 	int32_t		 ids[PARSE_RESULTS_MAX];
 	long long	 ts, user, version, latency, personal, id;
 	size_t		 n = 0, armlen;
+	int		 left_out = 0;
 
 	/* SERVED <ts> <user> <version> <arm|-> <latency_us> <personal> <ids> */
 	if (len < 7 || memcmp(line, "SERVED ", 7) != 0 ||
@@ -582,13 +568,18 @@ writer_served(struct writer *w, const char *line, size_t len)
 	if (next_int(&p, end, ' ', &latency) == -1 ||
 	    next_int(&p, end, ' ', &personal) == -1)
 		return (-1);
+	list = p;
 	while (p < end && n < PARSE_RESULTS_MAX) {
 		if (next_int(&p, end, ',', &id) == -1)
 			return (-1);
 		/* A movie the writer does not know (yet) is left out. */
 		if (id > 0 && id <= w->nmovies && w->slug[id] != NULL)
 			ids[n++] = (int32_t)id;
+		else
+			left_out = 1;
 	}
+	/* Stored as it came ("id,id,..."), unless an id was left out. */
+	left_out |= p < end || (p > list && p[-1] == ',');
 	memset(&r, 0, sizeof(r));
 	r.status = 200;
 	r.latency_us = latency;
@@ -599,7 +590,8 @@ writer_served(struct writer *w, const char *line, size_t len)
 	r.arm = armlen == 1 && *arm == '-' ? (size_t)-1 :
 	    arena_add(&w->strs, arm, armlen);
 	/* A served list is no event of the user's: users stays as it is. */
-	if (add_list(w, ts, user, ids, n, &r) == -1) {
+	if (add_list(w, ts, user, ids, n, left_out ? NULL : list,
+	    (size_t)(p - list), &r) == -1) {
 		log_warnx("%s: out of memory", __func__);
 		abort();
 	}
@@ -610,23 +602,84 @@ writer_served(struct writer *w, const char *line, size_t len)
 int64_t
 writer_expire(struct writer *w, int64_t before_ms, int limit)
 {
-	sqlite3_stmt	*st;
-	int64_t		 n = -1;
+	static const char	*sql[] = {
+		"SELECT last_id, first_id FROM reco_log_rolls WHERE max_ts < "
+		"?1 AND last_id < (SELECT MAX(last_id) FROM reco_log_rolls) "
+		"ORDER BY last_id LIMIT 1",
+		"SELECT id, user_id FROM reco_log WHERE id BETWEEN ?1 AND ?2 "
+		"ORDER BY id LIMIT ?3",
+		"DELETE FROM reco_log_by_user WHERE user_id = ?1 AND log_id = ?2",
+		"DELETE FROM reco_log WHERE id = ?1",
+		"DELETE FROM reco_log_rolls WHERE last_id = ?1",
+		"UPDATE reco_log_rolls SET first_id = ?2 WHERE last_id = ?1",
+	};
+	enum { RUN, ROWS, DEL_USER, DEL_ROW, DEL_RUN, CUT_RUN, NSQL };
+	sqlite3_stmt	*st[NSQL] = { NULL };
+	int64_t		 n = 0, id, first, last;
+	size_t		 i;
+	int		 rc, emptied = 1;
 
-	if (sqlite3_prepare_v2(w->store.db, "DELETE FROM reco_log WHERE id IN "
-	    "(SELECT id FROM reco_log WHERE ts < ?1 ORDER BY ts LIMIT ?2)", -1,
-	    &st, NULL) != SQLITE_OK) {
-		log_warnx("%s: %s", __func__, sqlite3_errmsg(w->store.db));
+	/*
+	 * The oldest runs whose rows are all older than before_ms, never the
+	 * newest one (so row ids are never handed out twice), up to limit
+	 * rows: by-user entries, rows, then the run shrinks or goes.
+	 */
+	if (store_exec(&w->store, "BEGIN IMMEDIATE") == -1)
+		return (-1);
+	for (i = 0; i < NSQL; i++)
+		if (sqlite3_prepare_v2(w->store.db, sql[i], -1, &st[i], NULL) !=
+		    SQLITE_OK)
+			goto fail;
+	while (n < limit && emptied) {
+		sqlite3_bind_int64(st[RUN], 1, before_ms);
+		if ((rc = sqlite3_step(st[RUN])) != SQLITE_ROW) {
+			sqlite3_reset(st[RUN]);
+			if (rc != SQLITE_DONE)
+				goto fail;
+			break;
+		}
+		last = sqlite3_column_int64(st[RUN], 0);
+		first = sqlite3_column_int64(st[RUN], 1);
+		sqlite3_reset(st[RUN]);
+		sqlite3_bind_int64(st[ROWS], 1, first);
+		sqlite3_bind_int64(st[ROWS], 2, last);
+		sqlite3_bind_int64(st[ROWS], 3, limit - n);
+		id = first - 1;
+		while ((rc = sqlite3_step(st[ROWS])) == SQLITE_ROW) {
+			id = sqlite3_column_int64(st[ROWS], 0);
+			sqlite3_bind_int64(st[DEL_USER], 1,
+			    sqlite3_column_int64(st[ROWS], 1));
+			sqlite3_bind_int64(st[DEL_USER], 2, id);
+			sqlite3_bind_int64(st[DEL_ROW], 1, id);
+			if (step_done(w, st[DEL_USER]) == -1 ||
+			    step_done(w, st[DEL_ROW]) == -1)
+				goto fail;
+			n++;
+		}
+		sqlite3_reset(st[ROWS]);
+		if (rc != SQLITE_DONE)
+			goto fail;
+		emptied = n < limit || id >= last;
+		sqlite3_bind_int64(st[emptied ? DEL_RUN : CUT_RUN], 1, last);
+		if (!emptied)
+			sqlite3_bind_int64(st[CUT_RUN], 2, id + 1);
+		if (step_done(w, st[emptied ? DEL_RUN : CUT_RUN]) == -1)
+			goto fail;
+	}
+	for (i = 0; i < NSQL; i++)
+		sqlite3_finalize(st[i]);
+	if (store_exec(&w->store, "COMMIT") == -1) {
+		(void)store_exec(&w->store, "ROLLBACK");
 		return (-1);
 	}
-	sqlite3_bind_int64(st, 1, before_ms);
-	sqlite3_bind_int(st, 2, limit);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		n = sqlite3_changes(w->store.db);
-	else
-		log_warnx("%s: %s", __func__, sqlite3_errmsg(w->store.db));
-	sqlite3_finalize(st);
 	return (n);
+
+fail:
+	log_warnx("%s: %s", __func__, sqlite3_errmsg(w->store.db));
+	for (i = 0; i < NSQL; i++)
+		sqlite3_finalize(st[i]);
+	(void)store_exec(&w->store, "ROLLBACK");
+	return (-1);
 }
 
 void
@@ -918,9 +971,11 @@ commit_daily(struct writer *w)
 	return (0);
 }
 
+/* The batch's lists into reco_log; *last is the newest row's id. */
 static int
-commit_recos(struct writer *w)
+commit_recos(struct writer *w, int64_t *last)
 {
+	struct log_row	*lr;
 	struct agg_reco	*r;
 	sqlite3_stmt	*st = w->st_reco;
 	size_t		 i;
@@ -940,7 +995,7 @@ commit_recos(struct writer *w)
 			sqlite3_bind_null(st, 4);
 		sqlite3_bind_int(st, 5, r->status);
 		sqlite3_bind_int64(st, 6, (r->latency_us + 500) / 1000);
-		sqlite3_bind_text(st, 7, w->strs.p + r->results, -1,
+		sqlite3_bind_text(st, 7, w->strs.p + r->movies, -1,
 		    SQLITE_STATIC);
 		if (r->model_version > 0)
 			sqlite3_bind_int64(st, 8, r->model_version);
@@ -958,8 +1013,13 @@ commit_recos(struct writer *w)
 			sqlite3_bind_null(st, 11);
 		if (step_done(w, st) == -1)
 			return (-1);
-		ctr_logged(w->ctr, r->handle, sqlite3_last_insert_rowid(
-		    w->store.db));
+		*last = sqlite3_last_insert_rowid(w->store.db);
+		ctr_logged(w->ctr, r->handle, *last);
+		if ((lr = vec_push(&w->unrolled)) == NULL)
+			return (-1);
+		lr->user = r->user;
+		lr->id = *last;
+		lr->ts = r->ts;
 	}
 	return (0);
 }
@@ -1023,15 +1083,94 @@ batch_clear(struct writer *w)
 	memset(w->rej, 0, sizeof(w->rej));
 }
 
+/*
+ * Roll reco_log up (see 005_reco_ids.sql) every roll_ms, and when asked to
+ * (closing).  The rows since the last run go into reco_log_by_user sorted,
+ * so each page of that index is rewritten once per run, not once per row.
+ */
+static int
+roll_due(const struct writer *w, int64_t now)
+{
+	return ((w->unrolled.len > 0 || w->recos.len > 0) && (w->roll_now ||
+	    w->rolled_at == 0 || now - w->rolled_at >= w->roll_ms));
+}
+
+static int
+log_row_cmp(const void *a, const void *b)
+{
+	const struct log_row	*x = a, *y = b;
+
+	if (x->user != y->user)
+		return (x->user < y->user ? -1 : 1);
+	return (x->id < y->id ? -1 : x->id > y->id);
+}
+
+/* Inside the batch's transaction, after its rows were logged. */
+static int
+roll_up(struct writer *w, int64_t last_log_id)
+{
+	struct log_row	*lr = w->unrolled.p;
+	int64_t		 min_ts = INT64_MAX, max_ts = INT64_MIN;
+	size_t		 i, n = w->unrolled.len;
+
+	qsort(lr, n, sizeof(*lr), log_row_cmp);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(w->st_by_user, 1, lr[i].user);
+		sqlite3_bind_int64(w->st_by_user, 2, lr[i].id);
+		if (step_done(w, w->st_by_user) == -1)
+			return (-1);
+		if (lr[i].ts < min_ts)
+			min_ts = lr[i].ts;
+		if (lr[i].ts > max_ts)
+			max_ts = lr[i].ts;
+	}
+	if (n == 0)
+		return (0);
+	sqlite3_bind_int64(w->st_roll, 1, last_log_id);
+	sqlite3_bind_int64(w->st_roll, 2, w->rolled_upto + 1);
+	sqlite3_bind_int64(w->st_roll, 3, min_ts);
+	sqlite3_bind_int64(w->st_roll, 4, max_ts);
+	return (step_done(w, w->st_roll));
+}
+
+/* A failed transaction: forget its rows (they were sorted, maybe). */
+static void
+unrolled_undo(struct writer *w)
+{
+	struct log_row	*lr = w->unrolled.p;
+	size_t		 i, k = 0;
+
+	for (i = 0; i < w->unrolled.len; i++)
+		if (lr[i].id <= w->last_log_id)
+			lr[k++] = lr[i];
+	w->unrolled.len = k;
+}
+
+int
+writer_due(const struct writer *w)
+{
+	return (w->pending > 0 || roll_due(w, clock_mono_ms()));
+}
+
+void
+writer_set_rollup(struct writer *w, int64_t period_ms)
+{
+	w->roll_ms = period_ms >= 0 ? period_ms : ROLLUP_MS;
+}
+
 int
 writer_commit(struct writer *w)
 {
 	struct agg_daily	*d;
 	int64_t			 nm = 0, nw = 0, nr = 0, nu = 0;
+	int64_t			 last_log_id, now = clock_mono_ms();
 	size_t			 i;
+	int			 roll;
 
+	last_log_id = w->last_log_id;
+	roll = roll_due(w, now);
 	if (w->pending == 0 && w->metas.len == 0 &&
-	    w->committed == w->nmovies)
+	    w->committed == w->nmovies && !roll)
 		return (0);
 
 	/* Derived counts are recomputed by every attempt. */
@@ -1046,13 +1185,21 @@ writer_commit(struct writer *w)
 		goto fail;
 	if (commit_movies(w, &nm) == -1 || commit_watches(w, &nw) == -1 ||
 	    commit_rates(w, &nr) == -1 || commit_users(w, &nu) == -1 ||
-	    commit_daily(w) == -1 || commit_recos(w) == -1 ||
-	    ctr_write(w->ctr, w->store.db) == -1 ||
-	    commit_counters(w, nm, nw, nr, nu) == -1)
+	    commit_daily(w) == -1 || commit_recos(w, &last_log_id) == -1 ||
+	    ctr_write(w->ctr, w->store.db, roll) == -1 ||
+	    commit_counters(w, nm, nw, nr, nu) == -1 ||
+	    (roll && roll_up(w, last_log_id) == -1))
 		goto rollback;
 	if (store_exec(&w->store, "COMMIT") == -1)
 		goto rollback;
 	ctr_committed(w->ctr, clock_now_ms());
+	w->last_log_id = last_log_id;
+	if (roll) {
+		w->rolled_upto = last_log_id;
+		w->rolled_at = now;
+		w->roll_now = 0;
+		w->unrolled.len = 0;
+	}
 
 	w->committed = w->nmovies;
 	w->stats.commits++;
@@ -1062,6 +1209,7 @@ writer_commit(struct writer *w)
 
 rollback:
 	(void)store_exec(&w->store, "ROLLBACK");
+	unrolled_undo(w);
 fail:
 	log_warnx("%s: batch of %zu lines kept for a retry", __func__,
 	    w->pending);
@@ -1127,7 +1275,7 @@ static const struct {
 	    "WHERE id = ?1" },
 	{ offsetof(struct writer, st_reco),
 	    "INSERT INTO reco_log (ts, user_id, source, host, status, "
-	    "latency_ms, results, model_version, arm, personal, followed_rank) "
+	    "latency_ms, movies, model_version, arm, personal, followed_rank) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)" },
 	{ offsetof(struct writer, st_count),
 	    "INSERT INTO counters VALUES (?1, ?2) "
@@ -1137,6 +1285,10 @@ static const struct {
 	    "ON CONFLICT DO UPDATE SET value = MAX(value, excluded.value)" },
 	{ offsetof(struct writer, st_sample),
 	    "INSERT INTO reject_samples (ts, reason, line) VALUES (?1, ?2, ?3)" },
+	{ offsetof(struct writer, st_by_user),
+	    "INSERT INTO reco_log_by_user VALUES (?1, ?2)" },
+	{ offsetof(struct writer, st_roll),
+	    "INSERT INTO reco_log_rolls VALUES (?1, ?2, ?3, ?4)" },
 	{ offsetof(struct writer, st_trim),
 	    "DELETE FROM reject_samples WHERE id <= "
 	    "(SELECT MAX(id) FROM reject_samples) - " SAMPLES_KEPT },
@@ -1163,6 +1315,38 @@ load_catalog(struct writer *w)
 	return (rc == SQLITE_DONE ? 0 : -1);
 }
 
+/* Where reco_log and its roll-ups stand; the rows after the last run. */
+static int
+load_rollup(struct writer *w)
+{
+	sqlite3_stmt	*st;
+	struct log_row	*lr;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(w->store.db, "SELECT COALESCE(MAX(last_id), 0) "
+	    "FROM reco_log_rolls", -1, &st, NULL) != SQLITE_OK)
+		return (-1);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		w->rolled_upto = w->last_log_id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW || sqlite3_prepare_v2(w->store.db, "SELECT "
+	    "user_id, id, ts FROM reco_log WHERE id > ?1 ORDER BY id", -1,
+	    &st, NULL) != SQLITE_OK)
+		return (-1);
+	sqlite3_bind_int64(st, 1, w->rolled_upto);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((lr = vec_push(&w->unrolled)) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		lr->user = sqlite3_column_int64(st, 0);
+		lr->id = w->last_log_id = sqlite3_column_int64(st, 1);
+		lr->ts = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
 struct writer *
 writer_open(const char *data_dir)
 {
@@ -1178,6 +1362,8 @@ writer_open(const char *data_dir)
 	w->daily.size = sizeof(struct agg_daily);
 	w->recos.size = sizeof(struct agg_reco);
 	w->samples.size = sizeof(struct agg_sample);
+	w->unrolled.size = sizeof(struct log_row);
+	w->roll_ms = ROLLUP_MS;
 	w->metas.size = sizeof(struct agg_meta);
 	w->deltas.size = sizeof(struct movie_delta);
 	w->firsts.size = sizeof(struct movie_first);
@@ -1186,7 +1372,8 @@ writer_open(const char *data_dir)
 		return (NULL);
 	}
 	/* A commit is durable once it returns: SYNC promises that. */
-	if (store_exec(&w->store, "PRAGMA synchronous=FULL") == -1)
+	if (store_exec(&w->store, "PRAGMA synchronous=FULL") == -1 ||
+	    store_exec(&w->store, "PRAGMA cache_size=-65536") == -1)
 		goto fail;
 	for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
 		st = (sqlite3_stmt **)(void *)((char *)w + statements[i].off);
@@ -1203,7 +1390,8 @@ writer_open(const char *data_dir)
 		goto fail;
 	}
 	if ((w->ctr = ctr_new(300000)) == NULL ||
-	    ctr_load(w->ctr, w->store.db, clock_now_ms(), movie_lookup, w) ==
+	    load_rollup(w) == -1 ||
+	    ctr_load(w->ctr, w->store.db, clock_now_ms(), w->rolled_upto) ==
 	    -1) {
 		fprintf(stderr, "cinerec: %s: cannot load the recent lists\n",
 		    __func__);
@@ -1226,8 +1414,10 @@ writer_close(struct writer *w)
 
 	if (w == NULL)
 		return (0);
-	if (w->store.db != NULL && w->st_trim != NULL)
+	if (w->store.db != NULL && w->st_trim != NULL) {
+		w->roll_now = 1;
 		rc = writer_commit(w);
+	}
 	for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
 		st = (sqlite3_stmt **)(void *)((char *)w + statements[i].off);
 		sqlite3_finalize(*st);
@@ -1250,6 +1440,7 @@ writer_close(struct writer *w)
 	free(w->daily.p);
 	free(w->recos.p);
 	free(w->samples.p);
+	free(w->unrolled.p);
 	free(w->metas.p);
 	free(w->deltas.p);
 	free(w->strs.p);

@@ -42,16 +42,19 @@ int		 writer_line(struct writer *w, const char *line, size_t len);
  * A list this server served, as the HTTP workers report it:
  * "SERVED <ts_ms> <user> <model_version> <arm|-> <latency_us> <personal>
  * <movie id>,<movie id>,..." (no '\n'; ids as in the movies table).
- * Logged in reco_log (with the slugs) and tracked for the click-through;
+ * Logged in reco_log (the ids as they came) and tracked for the
+ * click-through;
  * the users table does not change.  Returns 0, or -1 for a malformed line
  * (ignored).
  */
 int		 writer_served(struct writer *w, const char *line, size_t len);
 
 /*
- * Delete up to limit reco_log rows older than before_ms (their figures
- * stay in reco_stats, aggregated when they arrived).  Returns the number
- * deleted, or -1 (logged).  Call it until it returns less than limit.
+ * Delete up to limit reco_log rows of roll-up runs whose rows are all older
+ * than before_ms (their figures stay in reco_stats and reco_movie_daily,
+ * aggregated when they arrived; the newest run always stays).  Returns the
+ * number deleted, or -1 (logged).  Call it until it returns less than
+ * limit.
  */
 int64_t		 writer_expire(struct writer *w, int64_t before_ms, int limit);
 
@@ -74,6 +77,18 @@ int		 writer_commit(struct writer *w);
 
 /* Lines accepted or rejected and not yet committed. */
 size_t		 writer_pending(const struct writer *w);
+
+/*
+ * Whether writer_commit has work: pending lines, or a roll-up of the
+ * recommendation log that is due (it runs every few seconds under load).
+ */
+int		 writer_due(const struct writer *w);
+
+/*
+ * The period of the roll-ups of the recommendation log (default 10 s; 0:
+ * with every commit).
+ */
+void		 writer_set_rollup(struct writer *w, int64_t period_ms);
 
 /* Copy the totals since open into st. */
 void		 writer_stats(const struct writer *w, struct writer_stats *st);

@@ -15,6 +15,7 @@
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,10 @@
 
 #include <criterion/criterion.h>
 
+#include <sqlite3.h>
+
 #include "harness.h"
+#include "store.h"
 
 const char *
 h_bin(void)
@@ -393,4 +397,54 @@ h_wait_body(int port, const char *path, const char *want, int timeout_s,
 		}
 	}
 	return (streak == 6);
+}
+
+/* The first column of the first row of a query, as text, into out. */
+static void
+query(const char *path, char *out, size_t sz, int64_t *v, const char *fmt,
+    va_list ap)
+{
+	char		 sql[2048];
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*st;
+	const char	*t;
+
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK, "cannot open %s", path);
+	cr_assert_eq(store_functions(db), 0);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no row: %s", sql);
+	if (v != NULL)
+		*v = sqlite3_column_int64(st, 0);
+	if (out != NULL) {
+		t = (const char *)sqlite3_column_text(st, 0);
+		snprintf(out, sz, "%s", t ? t : "(null)");
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+int64_t
+h_qi(const char *path, const char *fmt, ...)
+{
+	va_list	ap;
+	int64_t	v;
+
+	va_start(ap, fmt);
+	query(path, NULL, 0, &v, fmt, ap);
+	va_end(ap);
+	return (v);
+}
+
+const char *
+h_qs(const char *path, char *out, size_t sz, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	query(path, out, sz, NULL, fmt, ap);
+	va_end(ap);
+	return (out);
 }

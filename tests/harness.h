@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct h_server {
 	pid_t	pid;		/* 0 when not running */
@@ -31,6 +32,16 @@ const char	*h_bin(void);
 /* A fresh temporary directory into buf (removed by h_rmrf). */
 void	 h_tmpdir(char *buf, size_t sz);
 void	 h_rmrf(const char *dir);
+
+/*
+ * The first value of a query (printf-style) on a fresh read-only
+ * connection to the database at path, with cinerec's SQL functions: as an
+ * integer, or as text into out (NULL as "(null)").  Asserts a row.
+ */
+int64_t	 h_qi(const char *path, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+const char *h_qs(const char *path, char *out, size_t sz, const char *fmt,
+	    ...) __attribute__((format(printf, 4, 5)));
 
 /* A loopback port that was free a moment ago. */
 int	 h_free_port(void);

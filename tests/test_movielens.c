@@ -82,52 +82,8 @@ write_csv(const char *name, const char *text)
 	cr_assert_eq(fclose(fp), 0);
 }
 
-static int64_t __attribute__((format(printf, 1, 2)))
-qi(const char *fmt, ...)
-{
-	char		 sql[1024];
-	va_list		 ap;
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	int64_t		 v;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL),
-	    SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no row: %s", sql);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return (v);
-}
-
-static const char * __attribute__((format(printf, 3, 4)))
-qs(char *out, size_t sz, const char *fmt, ...)
-{
-	char		 sql[1024];
-	va_list		 ap;
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	const char	*t;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL),
-	    SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no row: %s", sql);
-	t = (const char *)sqlite3_column_text(st, 0);
-	snprintf(out, sz, "%s", t ? t : "(null)");
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return (out);
-}
+#define qi(...)		h_qi(dbpath, __VA_ARGS__)
+#define qs(o, n, ...)	h_qs(dbpath, o, n, __VA_ARGS__)
 
 /* ml_slug must give this slug, title and year, and parse_slug accept it. */
 static void

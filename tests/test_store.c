@@ -120,53 +120,12 @@ db_open(void)
 
 	cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL),
 	    SQLITE_OK, "cannot open %s", dbpath);
+	cr_assert_eq(store_functions(db), 0);
 	return (db);
 }
 
-/* One integer from a query on a fresh read-only connection. */
-static int64_t __attribute__((format(printf, 1, 2)))
-qi(const char *fmt, ...)
-{
-	char		 sql[1024];
-	va_list		 ap;
-	sqlite3		*db = db_open();
-	sqlite3_stmt	*st;
-	int64_t		 v;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no row: %s", sql);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return (v);
-}
-
-/* One text value ("(null)" for NULL) into out. */
-static const char * __attribute__((format(printf, 3, 4)))
-qs(char *out, size_t sz, const char *fmt, ...)
-{
-	char		 sql[1024];
-	va_list		 ap;
-	sqlite3		*db = db_open();
-	sqlite3_stmt	*st;
-	const char	*t;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no row: %s", sql);
-	t = (const char *)sqlite3_column_text(st, 0);
-	snprintf(out, sz, "%s", t ? t : "(null)");
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return (out);
-}
+#define qi(...)		h_qi(dbpath, __VA_ARGS__)
+#define qs(o, n, ...)	h_qs(dbpath, o, n, __VA_ARGS__)
 
 /* A counter's value, -1 when the row does not exist. */
 static int64_t
@@ -366,7 +325,7 @@ Test(store, reco_lines_land_in_reco_log)
 	close_writer();
 
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 3);
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT results FROM reco_log "
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movie_slugs(movies) FROM reco_log "
 	    "WHERE user_id = 42 ORDER BY ts LIMIT 1"),
 	    "heat+1995,the+lion+king+1994,caf\xc3\xa9+2001");
 	cr_assert_eq(qi("SELECT ts FROM reco_log WHERE user_id = 42 ORDER BY "
@@ -378,9 +337,9 @@ Test(store, reco_lines_land_in_reco_log)
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT source FROM reco_log "
 	    "WHERE user_id = 43"), "external");
 	cr_assert_eq(qi("SELECT status FROM reco_log WHERE user_id = 43"), 0);
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT results FROM reco_log "
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movie_slugs(movies) FROM reco_log "
 	    "WHERE user_id = 43"), "");
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT results FROM reco_log "
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movie_slugs(movies) FROM reco_log "
 	    "WHERE user_id = 42 ORDER BY ts DESC LIMIT 1"), "");
 	/* Listed movies join the catalogue (for the click-through). */
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 3);
@@ -1044,7 +1003,7 @@ Test(store, served_lists_are_logged_and_followed)
 	watch(t + M(2), 77, "aa+2000", 0);
 	commit();
 
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT results FROM reco_log "
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movie_slugs(movies) FROM reco_log "
 	    "WHERE user_id = 77"), "bb+2001,aa+2000", "unknown id 999 left out");
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT source || ' ' || "
 	    "model_version || ' ' || arm || ' ' || personal || ' ' || "

@@ -16,11 +16,13 @@ command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk 
 	echo "bench: wrk is needed (apt-get install wrk)"; exit 1; }
 cc -O2 -Iapp tests/bench/bench_parse.c "$B/obj/parse.o" -o "$B/bench/bench_parse"
 cc -O2 tests/bench/bench_send.c -lpthread -o "$B/bench/bench_send"
+[ -x "$B/bench/bench_reclog" ] || make -s BUILD="$B" "$B/bench/bench_reclog"
 
 tmp=$(mktemp -d /tmp/cinerec-bench-XXXXXX)
 pid=
+pid_off=
 stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
-cleanup() { stop; rm -rf "$tmp"; }
+cleanup() { stop; [ -n "$pid_off" ] && kill "$pid_off" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 
 port=$((20000 + $$ % 20000))
@@ -91,24 +93,79 @@ sleep 6
 printf 'train_interval_min = 0\nreco_log = 0\n' > "$tmp/nolog.conf"
 printf 'train_interval_min = 0\nreco_log = 1\n' > "$tmp/log.conf"
 
-echo "== /recommend (uniformly random users) beside the constant /ping, wrk -t2 -c64 -d${DUR}s"
-echo "   two rounds, log on and off alternating, each server's own /ping beside it"
-for r in 1 2; do
-	serve "$tmp/data" "$tmp/log.conf"
-	wrk_run "ping-$r" "http://$http/ping"
-	wrk_run "recommend-log-on-$r" "http://$http/recommend/1" "$USERS"
-	stop
-	serve "$tmp/data" "$tmp/nolog.conf"
-	wrk_run "recommend-log-off-$r" "http://$http/recommend/1" "$USERS"
-	wrk_run "ping-off-$r" "http://$http/ping"
-	stop
+echo "== the recommendation log's cost in the writer alone (one core, no HTTP)"
+"$B/bench/bench_reclog" "$tmp/reclog" 700000 "$USERS" 2>/dev/null
+rm -rf "$tmp/reclog"
+
+# Log on and log off are measured on two servers running side by side (the
+# second on a copy of the data), alternating on/off/off/on..., so both see
+# the same machine state.  Throughput under wrk is noisy here (the cores are
+# shared with wrk and with neighbours), so the servers' own CPU time per
+# request is measured too: read from /proc before a run and again 11 s
+# after it, so it includes the writer's deferred work (its roll-ups run
+# every reco_rollup_s = 10 s), which then cannot spill into the next run.
+cpu_ticks() {
+	for p in $1 $(pgrep -P "$1"); do cat "/proc/$p/stat"; done 2>/dev/null |
+	    awk '{ sub(/^.*\) /, ""); s += $12 + $13 } END { print s }'
+}
+reqs() { awk '/requests in/ { print $1 }' "$1"; }
+# measured NAME URL PID: a wrk run, then the server's CPU us per request.
+measured() {
+	t0=$(cpu_ticks "$3")
+	wrk_run "$1" "$2" "$USERS"
+	sleep 11
+	awk -v t="$(( $(cpu_ticks "$3") - t0 ))" -v n="$(reqs "$tmp/$1.txt")" \
+	    -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f\n", t * 1e6 / hz / n }' \
+	    > "$tmp/$1.cpu"
+	echo "   server CPU: $(cat "$tmp/$1.cpu") us per request"
+}
+echo "== /recommend (uniformly random users): log on vs log off, and vs /ping"
+echo "   two servers side by side, alternating, wrk -t2 -c64 -d${DUR}s each"
+cp -r "$tmp/data" "$tmp/data-off"
+"$BIN" serve --data-dir "$tmp/data-off" --config "$tmp/nolog.conf" \
+    --http "127.0.0.1:$((port + 10))" --ingest "127.0.0.1:$((port + 11))" \
+    --admin "127.0.0.1:$((port + 12))" >>"$tmp/serve-off.log" 2>&1 &
+pid_off=$!
+serve "$tmp/data" "$tmp/log.conf"
+off=127.0.0.1:$((port + 10))
+i=0
+until curl -sf "http://$off/health" >/dev/null; do
+	i=$((i + 1)); [ $i -lt 200 ] || { tail -20 "$tmp/serve-off.log"; exit 1; }; sleep 0.1
 done
-for r in 1 2; do
+on_run() { measured "recommend-log-on-$1" "http://$http/recommend/1" "$pid"; }
+off_run() { measured "recommend-log-off-$1" "http://$off/recommend/1" "$pid_off"; }
+for r in 1 2 3; do
+	if [ $((r % 2)) = 1 ]; then
+		wrk_run "ping-$r" "http://$http/ping"; on_run $r; off_run $r
+	else
+		off_run $r; on_run $r; wrk_run "ping-$r" "http://$http/ping"
+	fi
+done
+echo "reco_log rows written by the log-on server: $(sqlite3 "$tmp/data/cinerec.db" \
+    'SELECT COUNT(*) FROM reco_log' 2>/dev/null || echo '(sqlite3 not installed)')"
+kill "$pid_off" 2>/dev/null; wait "$pid_off" 2>/dev/null || true
+pid_off=
+stop
+sum_rps() { for f in "$@"; do rps "$tmp/$f.txt"; done | awk '{ s += $1 } END { print s }'; }
+cpu_ratio() {
+	awk -v on="$(cat "$tmp/$1.cpu")" -v off="$(cat "$tmp/$2.cpu")" \
+	    'BEGIN { printf "  %.1f%% (%s us log off / %s us log on; target >= 90%%)\n", 100 * off / on, off, on }'
+}
+for r in 1 2 3; do
 	echo "round $r: recommend (log on) / ping:"
 	ratio "recommend-log-on-$r" "ping-$r" 60
-	echo "round $r: recommend, log on / log off:"
+	echo "round $r: recommend throughput, log on / log off:"
 	ratio "recommend-log-on-$r" "recommend-log-off-$r" 90
+	echo "round $r: server CPU per request, log off / log on (the throughput ratio on cores of its own):"
+	cpu_ratio "recommend-log-on-$r" "recommend-log-off-$r"
 done
+awk -v a="$(sum_rps recommend-log-on-1 recommend-log-on-2 recommend-log-on-3)" \
+    -v b="$(sum_rps recommend-log-off-1 recommend-log-off-2 recommend-log-off-3)" \
+    'BEGIN { printf "all rounds: recommend throughput, log on / log off: %.1f%% (target >= 90%%)\n", 100 * a / b }'
+cat "$tmp"/recommend-log-on-?.cpu | sort -n | sed -n 2p > "$tmp/on.med"
+cat "$tmp"/recommend-log-off-?.cpu | sort -n | sed -n 2p > "$tmp/off.med"
+awk -v on="$(cat "$tmp/on.med")" -v off="$(cat "$tmp/off.med")" \
+    'BEGIN { printf "all rounds: server CPU per request (medians), log off / log on: %.1f%% (%s / %s us; target >= 90%%)\n", 100 * off / on, off, on }'
 echo "== /recommend latency, not saturated (wrk -t1 -c4), log on"
 serve "$tmp/data" "$tmp/log.conf"
 WRK_OPTS="-t1 -c4" wrk_run recommend-latency "http://$http/recommend/1" "$USERS"

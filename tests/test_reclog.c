@@ -1,0 +1,290 @@
+/*
+ * Unit tests for the recommendation log in the writer (005_reco_ids.sql):
+ * lists stored as catalogue ids and read back as slugs, the roll-ups (the
+ * by-user index, coverage slots, the runs' zone map), a crash between two
+ * roll-ups, retention by runs, and the migration of slug rows from schema 4.
+ * Each test gets a fresh data dir under /tmp.
+ */
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "assets.h"
+#include "store.h"
+#include "writer.h"
+
+#define T0_MS	1780000000000LL		/* 2026-05-28T20:26:40Z */
+#define DAY_MS	86400000LL
+
+static char		 dir[64];
+static char		 dbpath[256];
+static struct writer	*w;
+
+static void
+setup(void)
+{
+	h_tmpdir(dir, sizeof(dir));
+	snprintf(dbpath, sizeof(dbpath), "%s/%s", dir, STORE_FILE);
+	w = NULL;
+}
+
+static void
+teardown(void)
+{
+	if (w != NULL)
+		(void)writer_close(w);
+	w = NULL;
+	h_rmrf(dir);
+}
+
+TestSuite(reclog, .init = setup, .fini = teardown, .timeout = 60);
+
+#define qi(...)		h_qi(dbpath, __VA_ARGS__)
+#define qs(o, n, ...)	h_qs(dbpath, o, n, __VA_ARGS__)
+
+/* A writer on dir with movies 1..n ("m1+2000", ...), committed. */
+static void
+open_with_movies(int n)
+{
+	char	slug[32];
+	int	i;
+
+	cr_assert_not_null(w = writer_open(dir));
+	for (i = 1; i <= n; i++) {
+		snprintf(slug, sizeof(slug), "m%d+2000", i);
+		cr_assert_eq(writer_movie(w, slug, NULL, 0, NULL), 0);
+	}
+	cr_assert_eq(writer_commit(w), 0);
+}
+
+/* A served list: "SERVED ts user 1 - 100 n ids". */
+static void
+served(int64_t ts, int64_t user, const char *ids)
+{
+	char	line[256];
+	int	n;
+
+	n = snprintf(line, sizeof(line), "SERVED %lld %lld 1 - 100 1 %s",
+	    (long long)ts, (long long)user, ids);
+	cr_assert_eq(writer_served(w, line, (size_t)n), 0, "%s", line);
+}
+
+static int
+refused(const char *line)
+{
+	return (writer_served(w, line, strlen(line)) == -1);
+}
+
+Test(reclog, lists_keep_ids_as_sent_and_read_back_as_slugs)
+{
+	char	buf[256];
+
+	open_with_movies(3);
+	served(T0_MS, 7, "3,1,2");
+	served(T0_MS + 1, 8, "2,9,1");		/* 9: not in the catalogue */
+	served(T0_MS + 2, 9, "1,2,");		/* a trailing comma */
+	served(T0_MS + 3, 10, "");		/* an empty answer */
+	cr_assert_eq(writer_commit(w), 0);
+
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
+	    "WHERE user_id = 7"), "3,1,2");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movie_slugs(movies) "
+	    "FROM reco_log WHERE user_id = 7"), "m3+2000,m1+2000,m2+2000");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
+	    "WHERE user_id = 8"), "2,1", "the unknown id is left out");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
+	    "WHERE user_id = 9"), "1,2");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies || '|' || "
+	    "movie_slugs(movies) FROM reco_log WHERE user_id = 10"), "|");
+	/* Malformed lists are refused whole. */
+	cr_assert_eq(refused("SERVED 1 7 1 - 1 0 1,,2"), 1);
+	cr_assert_eq(refused("SERVED 1 7 1 - 1 0 1;2"), 1);
+	cr_assert_eq(refused("SERVED 1 7 1 - 1 0 1,-2"), 0,
+	    "a negative id is left out, the list kept");
+}
+
+Test(reclog, rollups_file_rows_under_users_and_count_slots_once)
+{
+	char	buf[64];
+
+	open_with_movies(4);
+	writer_set_rollup(w, 3600000);		/* only the first and forced */
+	served(T0_MS, 5, "1,2");
+	served(T0_MS + 10, 6, "2,3");
+	cr_assert_eq(writer_commit(w), 0);	/* the first commit rolls up */
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
+	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 4);
+
+	served(T0_MS + 20, 5, "4,3,2");
+	served(T0_MS + 30, 7, "1");
+	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_due(w), 0, "the next roll-up is an hour away");
+	/* Logged, not rolled up: the view still finds them by user. */
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 4);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
+	    "user_id = 5"), 2);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
+	    "user_id = 7"), 1);
+	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 4);
+
+	cr_assert_eq(writer_close(w), 0);	/* closing rolls up */
+	w = NULL;
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 4);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids"), 4,
+	    "no row twice");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(log_id) "
+	    "FROM (SELECT log_id FROM reco_log_by_user WHERE user_id = 5 "
+	    "ORDER BY log_id)"), "1,3");
+	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 8);
+	cr_assert_eq(qi("SELECT slots FROM reco_movie_daily WHERE movie_id = "
+	    "2"), 3);
+	/* Two runs: ids 1-2 and 3-4, with their time ranges. */
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_rolls"), 2);
+	cr_assert_eq(qi("SELECT first_id * 10 + last_id FROM reco_log_rolls "
+	    "ORDER BY last_id LIMIT 1"), 12);
+	cr_assert_eq(qi("SELECT min_ts - %lld FROM reco_log_rolls WHERE "
+	    "last_id = 4", T0_MS), 20);
+	cr_assert_eq(qi("SELECT max_ts - %lld FROM reco_log_rolls WHERE "
+	    "last_id = 4", T0_MS), 30);
+}
+
+/*
+ * A crash between roll-ups: the database as it was then (the files copied
+ * while the writer still runs) is opened by a new writer, which counts the
+ * slots of the rows logged since the last roll-up again; none is lost and
+ * none counted twice.
+ */
+Test(reclog, crash_between_rollups_loses_no_slot)
+{
+	char	copy[64], cmd[256];
+
+	open_with_movies(3);
+	writer_set_rollup(w, 3600000);
+	served(T0_MS, 1, "1,2,3");
+	cr_assert_eq(writer_commit(w), 0);	/* rolled up */
+	served(T0_MS + 5, 2, "3,2");
+	served(T0_MS + 6, 1, "3");
+	cr_assert_eq(writer_commit(w), 0);	/* logged only */
+	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 3);
+
+	h_tmpdir(copy, sizeof(copy));
+	snprintf(cmd, sizeof(cmd), "cp %s/%s %s/%s-wal %s/", dir, STORE_FILE,
+	    dir, STORE_FILE, copy);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(writer_close(w), 0);
+	w = NULL;
+
+	cr_assert_not_null(w = writer_open(copy));
+	cr_assert_eq(writer_due(w), 1, "rows wait for a roll-up");
+	cr_assert_eq(writer_close(w), 0);
+	w = NULL;
+	snprintf(cmd, sizeof(cmd), "%s/%s", copy, STORE_FILE);
+	cr_assert_eq(h_qi(cmd, "SELECT SUM(slots) FROM reco_movie_daily"), 6);
+	cr_assert_eq(h_qi(cmd, "SELECT slots FROM reco_movie_daily WHERE "
+	    "movie_id = 3"), 3);
+	cr_assert_eq(h_qi(cmd, "SELECT COUNT(*) FROM reco_log_by_user"), 3);
+	/* The original, closed cleanly, agrees. */
+	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 6);
+	h_rmrf(copy);
+}
+
+Test(reclog, retention_deletes_old_runs_with_their_user_entries)
+{
+	char	buf[64];
+
+	open_with_movies(2);
+	writer_set_rollup(w, 0);		/* every commit rolls up */
+	served(T0_MS, 1, "1");
+	served(T0_MS + 1, 2, "2");
+	cr_assert_eq(writer_commit(w), 0);
+	served(T0_MS + DAY_MS, 1, "2");
+	served(T0_MS + DAY_MS, 3, "1");
+	cr_assert_eq(writer_commit(w), 0);
+	served(T0_MS + 2 * DAY_MS, 1, "1,2");
+	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_rolls"), 3);
+
+	/* A limit of 3 takes the first run and one row of the second. */
+	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS + 1, 3), 3);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 2);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
+	cr_assert_eq(qi("SELECT first_id FROM reco_log_rolls ORDER BY last_id "
+	    "LIMIT 1"), 4, "the second run shrank to its last row");
+	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS + 1, 3), 1);
+	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS + 1, 3), 0);
+	/* The newest run stays, however old: ids are never reused. */
+	cr_assert_eq(writer_expire(w, T0_MS + 9 * DAY_MS, 100), 0);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 1);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(user_id "
+	    "|| ':' || log_id) FROM reco_log_user_ids"), "1:5");
+	/* The aggregates stay. */
+	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 6);
+	cr_assert_eq(qi("SELECT SUM(lists) FROM reco_stats"), 5);
+}
+
+/* Schema 4 kept slugs in reco_log.results: migrated to ids, rolled up. */
+Test(reclog, schema_4_slug_rows_migrate_to_ids)
+{
+	struct store	 s;
+	sqlite3		*db;
+	char		 name[16], buf[256], *err = NULL;
+	size_t		 i;
+	int		 v;
+
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "CREATE TABLE schema_migrations ("
+	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms "
+	    "INTEGER NOT NULL)", NULL, NULL, NULL), SQLITE_OK);
+	for (v = 1; v <= 4; v++) {
+		snprintf(name, sizeof(name), "sql/%03d_", v);
+		for (i = 0; assets[i].name != NULL; i++)
+			if (strncmp(assets[i].name, name, strlen(name)) == 0)
+				break;
+		cr_assert_not_null(assets[i].name);
+		cr_assert_eq(sqlite3_exec(db, (const char *)assets[i].data,
+		    NULL, NULL, &err), SQLITE_OK, "%s: %s", name, err);
+		snprintf(buf, sizeof(buf), "INSERT INTO schema_migrations "
+		    "VALUES (%d, '%s', 0)", v, assets[i].name);
+		cr_assert_eq(sqlite3_exec(db, buf, NULL, NULL, NULL), SQLITE_OK);
+	}
+	cr_assert_eq(sqlite3_exec(db, "INSERT INTO movies (id, slug, title) "
+	    "VALUES (4, 'heat+1995', 'Heat'), (9, 'up+2009', 'Up');"
+	    "INSERT INTO reco_log (ts, user_id, source, status, latency_ms, "
+	    "results, model_version, followed_rank) VALUES "
+	    "(100, 42, 'external', 200, 5, 'up+2009,gone+1999,heat+1995', NULL, "
+	    "2), (200, 43, 'served', 200, 1, 'heat+1995', 3, NULL), "
+	    "(300, 42, 'external', 0, 0, '', NULL, NULL)", NULL, NULL, &err),
+	    SQLITE_OK, "%s", err);
+	sqlite3_close(db);
+
+	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
+	store_close(&s);
+	cr_assert_eq(qi("SELECT MAX(version) FROM schema_migrations"),
+	    store_schema_latest());
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(movies, "
+	    "'|') FROM (SELECT movies FROM reco_log ORDER BY id)"), "9,4|4|");
+	cr_assert_eq(qi("SELECT followed_rank FROM reco_log WHERE id = 1"), 2);
+	cr_assert_eq(qi("SELECT model_version FROM reco_log WHERE id = 2"), 3);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user WHERE "
+	    "user_id = 42"), 2);
+	cr_assert_eq(qi("SELECT last_id * 10 + first_id FROM "
+	    "reco_log_rolls"), 31);
+
+	/* A writer carries on after the migrated rows. */
+	cr_assert_not_null(w = writer_open(dir));
+	served(T0_MS, 42, "9");
+	cr_assert_eq(writer_close(w), 0);
+	w = NULL;
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
+	    "user_id = 42"), 3);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_rolls"), 2);
+}
