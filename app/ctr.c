@@ -69,6 +69,7 @@ struct ctr {
 	struct follow	*follow;	/* ranks to store in reco_log rows */
 	size_t		 nfollow, capfollow;
 	size_t		 nfresh;	/* lists followed before being logged */
+	int64_t		 written;	/* newest reco_log row committed */
 	size_t		 laststat;	/* stat_of's last answer */
 	int64_t		 swept;		/* when lists were last aged out */
 };
@@ -218,9 +219,9 @@ list_of(const struct ctr *c, int64_t handle)
 }
 
 int64_t
-ctr_list(struct ctr *c, int64_t user, int64_t ts, const int32_t *movies,
-    size_t n, int source, int64_t model_version, const char *arm,
-    int64_t latency_us, int personal)
+ctr_list(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
+    const int32_t *movies, size_t n, int source, int64_t model_version,
+    const char *arm, int64_t latency_us, int personal)
 {
 	struct list	*l;
 	struct stat	*s;
@@ -241,6 +242,7 @@ ctr_list(struct ctr *c, int64_t user, int64_t ts, const int32_t *movies,
 	}
 	l = &c->list[*ix];
 	memset(l, 0, sizeof(*l));
+	l->log_id = log_id;
 	l->user = user;
 	l->ts = ts;
 	l->gen = ++c->gen;
@@ -291,7 +293,7 @@ ctr_watch(struct ctr *c, int64_t user, int32_t movie, int64_t ts)
 		s->followed++;
 		s->rank_sum += l->rank;
 		/* Stored with the row, or now if the row is older. */
-		if (l->log_id == 0)
+		if (l->log_id > c->written)
 			c->nfresh++;
 		else if (grow((void **)&c->follow,
 		    &c->capfollow, c->nfollow + 1, sizeof(*c->follow)) == 0) {
@@ -311,15 +313,6 @@ ctr_rank(const struct ctr *c, int64_t handle)
 	if (c->nfresh == 0 || (l = list_of(c, handle)) == NULL)
 		return (0);
 	return (l->rank);
-}
-
-void
-ctr_logged(struct ctr *c, int64_t handle, int64_t id)
-{
-	struct list	*l = list_of(c, handle);
-
-	if (l != NULL)
-		l->log_id = id;
 }
 
 static int
@@ -464,8 +457,9 @@ slots_clear(struct ctr *c)
 }
 
 void
-ctr_committed(struct ctr *c, int64_t now_ms)
+ctr_committed(struct ctr *c, int64_t now_ms, int64_t written)
 {
+	c->written = written;
 	c->nstat = c->nfollow = c->nfresh = 0;
 	if (c->slots_written) {
 		slots_clear(c);
@@ -497,7 +491,8 @@ parse_ids(const char *p, int32_t *ids, size_t max)
 }
 
 int
-ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t upto)
+ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t upto,
+    int64_t written)
 {
 	sqlite3_stmt	*st;
 	struct list	*l;
@@ -507,6 +502,7 @@ ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t upto)
 	int		 rc;
 
 	/* The runs of the last day (reco_log_rolls), then the newest rows. */
+	c->written = written;
 	if (sqlite3_prepare_v2(db, "SELECT id, ts, user_id, source, "
 	    "COALESCE(model_version, 0), COALESCE(arm, ''), movies, "
 	    "COALESCE(followed_rank, 0) FROM reco_log WHERE id >= "
@@ -519,7 +515,8 @@ ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t upto)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n = parse_ids((const char *)sqlite3_column_text(st, 6), movies,
 		    CTR_TRACKED);
-		if ((h = ctr_list(c, sqlite3_column_int64(st, 2),
+		if ((h = ctr_list(c, sqlite3_column_int64(st, 0),
+		    sqlite3_column_int64(st, 2),
 		    sqlite3_column_int64(st, 1), movies, n,
 		    strcmp((const char *)sqlite3_column_text(st, 3),
 		    "served") == 0 ? CTR_SERVED : CTR_EXTERNAL,
@@ -528,10 +525,8 @@ ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t upto)
 			rc = SQLITE_NOMEM;
 			break;
 		}
-		if ((l = list_of(c, h)) != NULL) {
-			l->log_id = sqlite3_column_int64(st, 0);
+		if ((l = list_of(c, h)) != NULL)
 			l->rank = sqlite3_column_int(st, 7);
-		}
 	}
 	sqlite3_finalize(st);
 	/* Reloading is not new traffic: no deltas. */

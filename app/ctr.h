@@ -36,13 +36,13 @@ void		 ctr_free(struct ctr *c);
 void		 ctr_set_window(struct ctr *c, int64_t window_ms);
 
 /*
- * A list given to user at ts (ms): movie ids (-1 for an unknown one),
- * source, model version (0: none), arm ("" when none), latency (served),
- * personal (ids from the model).  Returns a handle for ctr_logged and
- * ctr_rank, or -1 when out of memory.
+ * A list given to user at ts (ms), logged as reco_log row log_id: movie
+ * ids, source, model version (0: none), arm ("" when none), latency
+ * (served), personal (ids from the model).  Returns a handle for ctr_rank,
+ * or -1 when out of memory.
  */
-int64_t		 ctr_list(struct ctr *c, int64_t user, int64_t ts,
-		    const int32_t *movies, size_t n, int source,
+int64_t		 ctr_list(struct ctr *c, int64_t log_id, int64_t user,
+		    int64_t ts, const int32_t *movies, size_t n, int source,
 		    int64_t model_version, const char *arm, int64_t latency_us,
 		    int personal);
 
@@ -53,9 +53,6 @@ void		 ctr_watch(struct ctr *c, int64_t user, int32_t movie,
 /* The followed rank (1-based) of the list behind handle, 0 if none yet. */
 int		 ctr_rank(const struct ctr *c, int64_t handle);
 
-/* The list behind handle now has reco_log row id. */
-void		 ctr_logged(struct ctr *c, int64_t handle, int64_t id);
-
 /*
  * Write this batch's aggregates and follow-ups with db (inside the
  * writer's transaction), and the slot deltas too when slots is set.
@@ -63,15 +60,18 @@ void		 ctr_logged(struct ctr *c, int64_t handle, int64_t id);
  */
 int		 ctr_write(struct ctr *c, sqlite3 *db, int slots);
 
-/* The transaction committed: forget the written deltas, age out lists. */
-void		 ctr_committed(struct ctr *c, int64_t now_ms);
+/*
+ * The transaction committed, with reco_log rows up to written: forget the
+ * written deltas, age out lists.
+ */
+void		 ctr_committed(struct ctr *c, int64_t now_ms, int64_t written);
 
 /*
  * After a restart: reload the latest list per user of the last 24 hours
- * before now_ms from reco_log, and count the slots of served rows after
- * reco_log row upto (the last roll-up) again.  0 or -1.
+ * before now_ms from reco_log (rows up to written), and count the slots of
+ * served rows after row upto (the last roll-up) again.  0 or -1.
  */
 int		 ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms,
-		    int64_t upto);
+		    int64_t upto, int64_t written);
 
 #endif

@@ -27,6 +27,8 @@
 #define SAMPLES_BATCH	32	/* samples taken per batch at most */
 #define SAMPLE_LINE_MAX	300	/* bytes of a sampled line kept */
 #define ROLLUP_MS	10000	/* reco_log roll-ups, default period */
+#define BY_USER_MAX	256	/* reco_log ids in one reco_log_by_user entry */
+
 
 /* A growing byte buffer: strings of the batch live here, by offset. */
 struct arena {
@@ -69,6 +71,7 @@ struct agg_reco {
 	int64_t		latency_us;
 	size_t		host;		/* arena offset, -1: none */
 	size_t		movies;		/* arena offset: "id,id,..." */
+	int64_t		id;		/* its reco_log row */
 	size_t		arm;		/* arena offset, -1: none */
 	int		source;		/* CTR_SERVED, CTR_EXTERNAL */
 	int64_t		model_version;	/* 0: none */
@@ -402,10 +405,12 @@ add_list(struct writer *w, int64_t ts, int64_t user, const int32_t *ids,
 	*p = *r;
 	p->ts = ts;
 	p->user = user;
+	/* The writer alone adds rows: it numbers them itself. */
+	p->id = w->last_log_id + (int64_t)w->recos.len;
 	if ((p->movies = arena_add(&w->strs, text, len)) == (size_t)-1)
 		return (-1);
-	p->handle = ctr_list(w->ctr, user, ts, ids, n < CTR_TRACKED ? n :
-	    CTR_TRACKED, p->source, p->model_version, p->arm != (size_t)-1 ?
+	p->handle = ctr_list(w->ctr, p->id, user, ts, ids, n < CTR_TRACKED ?
+	    n : CTR_TRACKED, p->source, p->model_version, p->arm != (size_t)-1 ?
 	    w->strs.p + p->arm : "", p->latency_us, p->personal);
 	return (0);
 }
@@ -608,7 +613,9 @@ writer_expire(struct writer *w, int64_t before_ms, int limit)
 		"ORDER BY last_id LIMIT 1",
 		"SELECT id, user_id FROM reco_log WHERE id BETWEEN ?1 AND ?2 "
 		"ORDER BY id LIMIT ?3",
-		"DELETE FROM reco_log_by_user WHERE user_id = ?1 AND log_id = ?2",
+		"DELETE FROM reco_log_by_user WHERE user_id = ?1 AND upto = "
+		"(SELECT MIN(upto) FROM reco_log_by_user WHERE user_id = ?1 "
+		"AND upto >= ?2)",
 		"DELETE FROM reco_log WHERE id = ?1",
 		"DELETE FROM reco_log_rolls WHERE last_id = ?1",
 		"UPDATE reco_log_rolls SET first_id = ?2 WHERE last_id = ?1",
@@ -971,54 +978,59 @@ commit_daily(struct writer *w)
 	return (0);
 }
 
+/* Bind list r to the reco_log INSERT. */
+static void
+bind_reco(struct writer *w, sqlite3_stmt *st, const struct agg_reco *r)
+{
+	int	rank;
+
+	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_int64(st, 2, r->ts);
+	sqlite3_bind_int64(st, 3, r->user);
+	sqlite3_bind_text(st, 4, r->source == CTR_SERVED ? "served" :
+	    "external", -1, SQLITE_STATIC);
+	if (r->host != (size_t)-1)
+		sqlite3_bind_text(st, 5, w->strs.p + r->host, -1,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_int(st, 6, r->status);
+	sqlite3_bind_int64(st, 7, (r->latency_us + 500) / 1000);
+	sqlite3_bind_text(st, 8, w->strs.p + r->movies, -1, SQLITE_STATIC);
+	if (r->model_version > 0)
+		sqlite3_bind_int64(st, 9, r->model_version);
+	else
+		sqlite3_bind_null(st, 9);
+	if (r->arm != (size_t)-1)
+		sqlite3_bind_text(st, 10, w->strs.p + r->arm, -1,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 10);
+	sqlite3_bind_int(st, 11, r->personal);
+	if ((rank = ctr_rank(w->ctr, r->handle)) > 0)
+		sqlite3_bind_int(st, 12, rank);
+	else
+		sqlite3_bind_null(st, 12);
+}
+
 /* The batch's lists into reco_log; *last is the newest row's id. */
 static int
 commit_recos(struct writer *w, int64_t *last)
 {
 	struct log_row	*lr;
 	struct agg_reco	*r;
-	sqlite3_stmt	*st = w->st_reco;
 	size_t		 i;
-
-	int		 rank;
 
 	for (i = 0; i < w->recos.len; i++) {
 		r = VEC_AT(&w->recos, struct agg_reco, i);
-		sqlite3_bind_int64(st, 1, r->ts);
-		sqlite3_bind_int64(st, 2, r->user);
-		sqlite3_bind_text(st, 3, r->source == CTR_SERVED ? "served" :
-		    "external", -1, SQLITE_STATIC);
-		if (r->host != (size_t)-1)
-			sqlite3_bind_text(st, 4, w->strs.p + r->host, -1,
-			    SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 4);
-		sqlite3_bind_int(st, 5, r->status);
-		sqlite3_bind_int64(st, 6, (r->latency_us + 500) / 1000);
-		sqlite3_bind_text(st, 7, w->strs.p + r->movies, -1,
-		    SQLITE_STATIC);
-		if (r->model_version > 0)
-			sqlite3_bind_int64(st, 8, r->model_version);
-		else
-			sqlite3_bind_null(st, 8);
-		if (r->arm != (size_t)-1)
-			sqlite3_bind_text(st, 9, w->strs.p + r->arm, -1,
-			    SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 9);
-		sqlite3_bind_int(st, 10, r->personal);
-		if ((rank = ctr_rank(w->ctr, r->handle)) > 0)
-			sqlite3_bind_int(st, 11, rank);
-		else
-			sqlite3_bind_null(st, 11);
-		if (step_done(w, st) == -1)
+		bind_reco(w, w->st_reco, r);
+		if (step_done(w, w->st_reco) == -1)
 			return (-1);
-		*last = sqlite3_last_insert_rowid(w->store.db);
-		ctr_logged(w->ctr, r->handle, *last);
+		*last = r->id;
 		if ((lr = vec_push(&w->unrolled)) == NULL)
 			return (-1);
 		lr->user = r->user;
-		lr->id = *last;
+		lr->id = r->id;
 		lr->ts = r->ts;
 	}
 	return (0);
@@ -1105,27 +1117,42 @@ log_row_cmp(const void *a, const void *b)
 	return (x->id < y->id ? -1 : x->id > y->id);
 }
 
-/* Inside the batch's transaction, after its rows were logged. */
+/*
+ * Inside the batch's transaction, after its rows were logged: a user's rows
+ * of the run go into one reco_log_by_user entry (or several of BY_USER_MAX
+ * ids), keyed by the newest of them.
+ */
 static int
 roll_up(struct writer *w, int64_t last_log_id)
 {
 	struct log_row	*lr = w->unrolled.p;
 	int64_t		 min_ts = INT64_MAX, max_ts = INT64_MIN;
-	size_t		 i, n = w->unrolled.len;
+	size_t		 i, k, n = w->unrolled.len, len;
+	char		 ids[BY_USER_MAX * 21 + 2];
 
-	qsort(lr, n, sizeof(*lr), log_row_cmp);
-	for (i = 0; i < n; i++) {
-		sqlite3_bind_int64(w->st_by_user, 1, lr[i].user);
-		sqlite3_bind_int64(w->st_by_user, 2, lr[i].id);
-		if (step_done(w, w->st_by_user) == -1)
-			return (-1);
-		if (lr[i].ts < min_ts)
-			min_ts = lr[i].ts;
-		if (lr[i].ts > max_ts)
-			max_ts = lr[i].ts;
-	}
 	if (n == 0)
 		return (0);
+	qsort(lr, n, sizeof(*lr), log_row_cmp);
+	for (i = 0; i < n; i = k) {
+		len = 0;
+		ids[len++] = '[';
+		for (k = i; k < n && lr[k].user == lr[i].user &&
+		    k - i < BY_USER_MAX; k++) {
+			len += (size_t)snprintf(ids + len, sizeof(ids) - len,
+			    k > i ? ",%lld" : "%lld", (long long)lr[k].id);
+			if (lr[k].ts < min_ts)
+				min_ts = lr[k].ts;
+			if (lr[k].ts > max_ts)
+				max_ts = lr[k].ts;
+		}
+		ids[len++] = ']';
+		sqlite3_bind_int64(w->st_by_user, 1, lr[i].user);
+		sqlite3_bind_int64(w->st_by_user, 2, lr[k - 1].id);
+		sqlite3_bind_text(w->st_by_user, 3, ids, (int)len,
+		    SQLITE_STATIC);
+		if (step_done(w, w->st_by_user) == -1)
+			return (-1);
+	}
 	sqlite3_bind_int64(w->st_roll, 1, last_log_id);
 	sqlite3_bind_int64(w->st_roll, 2, w->rolled_upto + 1);
 	sqlite3_bind_int64(w->st_roll, 3, min_ts);
@@ -1192,7 +1219,7 @@ writer_commit(struct writer *w)
 		goto rollback;
 	if (store_exec(&w->store, "COMMIT") == -1)
 		goto rollback;
-	ctr_committed(w->ctr, clock_now_ms());
+	ctr_committed(w->ctr, clock_now_ms(), last_log_id);
 	w->last_log_id = last_log_id;
 	if (roll) {
 		w->rolled_upto = last_log_id;
@@ -1274,9 +1301,9 @@ static const struct {
 	    "UPDATE movies SET viewers = viewers + ?2, raters = raters + ?3 "
 	    "WHERE id = ?1" },
 	{ offsetof(struct writer, st_reco),
-	    "INSERT INTO reco_log (ts, user_id, source, host, status, "
+	    "INSERT INTO reco_log (id, ts, user_id, source, host, status, "
 	    "latency_ms, movies, model_version, arm, personal, followed_rank) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)" },
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)" },
 	{ offsetof(struct writer, st_count),
 	    "INSERT INTO counters VALUES (?1, ?2) "
 	    "ON CONFLICT DO UPDATE SET value = value + excluded.value" },
@@ -1286,7 +1313,7 @@ static const struct {
 	{ offsetof(struct writer, st_sample),
 	    "INSERT INTO reject_samples (ts, reason, line) VALUES (?1, ?2, ?3)" },
 	{ offsetof(struct writer, st_by_user),
-	    "INSERT INTO reco_log_by_user VALUES (?1, ?2)" },
+	    "INSERT INTO reco_log_by_user VALUES (?1, ?2, ?3)" },
 	{ offsetof(struct writer, st_roll),
 	    "INSERT INTO reco_log_rolls VALUES (?1, ?2, ?3, ?4)" },
 	{ offsetof(struct writer, st_trim),
@@ -1372,8 +1399,7 @@ writer_open(const char *data_dir)
 		return (NULL);
 	}
 	/* A commit is durable once it returns: SYNC promises that. */
-	if (store_exec(&w->store, "PRAGMA synchronous=FULL") == -1 ||
-	    store_exec(&w->store, "PRAGMA cache_size=-65536") == -1)
+	if (store_exec(&w->store, "PRAGMA synchronous=FULL") == -1)
 		goto fail;
 	for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
 		st = (sqlite3_stmt **)(void *)((char *)w + statements[i].off);
@@ -1391,8 +1417,8 @@ writer_open(const char *data_dir)
 	}
 	if ((w->ctr = ctr_new(300000)) == NULL ||
 	    load_rollup(w) == -1 ||
-	    ctr_load(w->ctr, w->store.db, clock_now_ms(), w->rolled_upto) ==
-	    -1) {
+	    ctr_load(w->ctr, w->store.db, clock_now_ms(), w->rolled_upto,
+	    w->last_log_id) == -1) {
 		fprintf(stderr, "cinerec: %s: cannot load the recent lists\n",
 		    __func__);
 		goto fail;

@@ -8,7 +8,8 @@
 --    index on the user rewrote a page per row, and even the time index cost
 --    as much as the row.  Every few seconds the writer rolls the rows added
 --    since the last run up (writer.c): their by-user entries go into
---    reco_log_by_user in one sorted run, their slots into reco_movie_daily,
+--    reco_log_by_user, one per user and run, in one sorted pass, their
+--    slots into reco_movie_daily,
 --    and a row into reco_log_rolls with the run's id range and time range,
 --    a zone map that retention and time-range reads go by.
 --    reco_log_user_ids gives a user's rows, rolled up or not.
@@ -50,10 +51,13 @@ FROM reco_log r JOIN split s ON s.id = r.id AND s.rest = '';
 DROP TABLE reco_log;
 ALTER TABLE reco_log_ids RENAME TO reco_log;
 
+-- A user's rows of a run: one entry for all the lists a user got within a
+-- run (or more, of at most 256 ids each), keyed by the newest of them.
 CREATE TABLE reco_log_by_user (
 	user_id		INTEGER NOT NULL,
-	log_id		INTEGER NOT NULL,	-- reco_log.id
-	PRIMARY KEY (user_id, log_id)
+	upto		INTEGER NOT NULL,	-- the newest of log_ids
+	log_ids		TEXT NOT NULL,		-- JSON array of reco_log.id
+	PRIMARY KEY (user_id, upto)
 ) WITHOUT ROWID;
 
 CREATE TABLE reco_log_rolls (
@@ -65,13 +69,14 @@ CREATE TABLE reco_log_rolls (
 CREATE INDEX reco_log_rolls_max_ts ON reco_log_rolls (max_ts);
 
 -- The old rows, rolled up in runs of 10,000.
-INSERT INTO reco_log_by_user SELECT user_id, id FROM reco_log
-    ORDER BY user_id, id;
 INSERT INTO reco_log_rolls SELECT MAX(id), MIN(id), MIN(ts), MAX(ts)
     FROM reco_log GROUP BY (id - 1) / 10000;
+INSERT INTO reco_log_by_user SELECT r.user_id, MAX(r.id),
+    json_group_array(r.id) FROM reco_log r JOIN reco_log_rolls k
+    ON r.id BETWEEN k.first_id AND k.last_id GROUP BY r.user_id, k.last_id;
 
 CREATE VIEW reco_log_user_ids (user_id, log_id) AS
-    SELECT user_id, log_id FROM reco_log_by_user
+    SELECT b.user_id, j.value FROM reco_log_by_user b, json_each(b.log_ids) j
     UNION ALL
     SELECT user_id, id FROM reco_log WHERE id > COALESCE((SELECT
         MAX(last_id) FROM reco_log_rolls), 0);

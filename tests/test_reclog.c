@@ -142,8 +142,12 @@ Test(reclog, rollups_file_rows_under_users_and_count_slots_once)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids"), 4,
 	    "no row twice");
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(log_id) "
-	    "FROM (SELECT log_id FROM reco_log_by_user WHERE user_id = 5 "
+	    "FROM (SELECT log_id FROM reco_log_user_ids WHERE user_id = 5 "
 	    "ORDER BY log_id)"), "1,3");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(upto || "
+	    "log_ids, ' ') FROM (SELECT * FROM reco_log_by_user ORDER BY "
+	    "user_id, upto)"), "1[1] 3[3] 2[2] 4[4]",
+	    "one entry per user and run, keyed by its newest row");
 	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 8);
 	cr_assert_eq(qi("SELECT slots FROM reco_movie_daily WHERE movie_id = "
 	    "2"), 3);
@@ -274,8 +278,10 @@ Test(reclog, schema_4_slug_rows_migrate_to_ids)
 	    "'|') FROM (SELECT movies FROM reco_log ORDER BY id)"), "9,4|4|");
 	cr_assert_eq(qi("SELECT followed_rank FROM reco_log WHERE id = 1"), 2);
 	cr_assert_eq(qi("SELECT model_version FROM reco_log WHERE id = 2"), 3);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user WHERE "
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
 	    "user_id = 42"), 2);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT upto || ' ' || "
+	    "log_ids FROM reco_log_by_user WHERE user_id = 42"), "3 [1,3]");
 	cr_assert_eq(qi("SELECT last_id * 10 + first_id FROM "
 	    "reco_log_rolls"), 31);
 
@@ -287,4 +293,24 @@ Test(reclog, schema_4_slug_rows_migrate_to_ids)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
 	    "user_id = 42"), 3);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_rolls"), 2);
+}
+
+/* A user's entries hold at most 256 ids: 300 lists make two. */
+Test(reclog, many_lists_of_one_user_in_a_run_split_into_entries)
+{
+	char	buf[64];
+	int	i;
+
+	open_with_movies(1);
+	for (i = 0; i < 300; i++)
+		served(T0_MS + i, 9, "1");
+	cr_assert_eq(writer_close(w), 0);
+	w = NULL;
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(upto) FROM "
+	    "(SELECT upto FROM reco_log_by_user ORDER BY upto)"), "256,300");
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
+	    "user_id = 9"), 300);
+	cr_assert_eq(qi("SELECT COUNT(DISTINCT log_id) FROM reco_log_user_ids"),
+	    300);
 }

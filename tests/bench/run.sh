@@ -46,9 +46,9 @@ lat() { awk -v p="$2" '$1 == p { print $2 }' "$1"; }
 # WRK_OPTS: the load (default: saturating, 2 threads, 64 connections).
 wrk_run() {
 	if [ -n "${3:-}" ]; then
-		MAX_USER=$3 wrk ${WRK_OPTS:--t2 -c64} -d"${DUR}s" --latency -s tests/bench/random_user.lua "$2" >"$tmp/$1.txt"
+		MAX_USER=$3 wrk ${WRK_OPTS:--t2 -c64} -d"${WRK_DUR:-$DUR}s" --latency -s tests/bench/random_user.lua "$2" >"$tmp/$1.txt"
 	else
-		wrk ${WRK_OPTS:--t2 -c64} -d"${DUR}s" --latency "$2" >"$tmp/$1.txt"
+		wrk ${WRK_OPTS:--t2 -c64} -d"${WRK_DUR:-$DUR}s" --latency "$2" >"$tmp/$1.txt"
 	fi
 	printf '%-22s %10.0f req/s  p50 %-9s p99 %s\n' "$1:" "$(rps "$tmp/$1.txt")" \
 	    "$(lat "$tmp/$1.txt" 50%)" "$(lat "$tmp/$1.txt" 99%)"
@@ -98,12 +98,16 @@ echo "== the recommendation log's cost in the writer alone (one core, no HTTP)"
 rm -rf "$tmp/reclog"
 
 # Log on and log off are measured on two servers running side by side (the
-# second on a copy of the data), alternating on/off/off/on..., so both see
-# the same machine state.  Throughput under wrk is noisy here (the cores are
-# shared with wrk and with neighbours), so the servers' own CPU time per
-# request is measured too: read from /proc before a run and again 11 s
-# after it, so it includes the writer's deferred work (its roll-ups run
-# every reco_rollup_s = 10 s), which then cannot spill into the next run.
+# second on a copy of the data), in short runs alternating on/off/off/on...,
+# so both see the same machine state: throughput here swings by a fifth
+# from one run to the next (wrk and the neighbours share the cores).  The
+# log-on server rolls its log up every second (reco_rollup_s = 1, not the
+# default 10), so that work lands in its own runs and not in the log-off
+# server's next one.  Each run also reads the servers' own CPU time from
+# /proc (1.5 s after it ends, so the last roll-up is in).
+printf 'train_interval_min = 0\nreco_log = 1\nreco_rollup_s = 1\n' > "$tmp/log1.conf"
+ROUNDS=${BENCH_ROUNDS:-8}
+RDUR=${BENCH_ROUND_SECONDS:-5}
 cpu_ticks() {
 	for p in $1 $(pgrep -P "$1"); do cat "/proc/$p/stat"; done 2>/dev/null |
 	    awk '{ sub(/^.*\) /, ""); s += $12 + $13 } END { print s }'
@@ -112,60 +116,62 @@ reqs() { awk '/requests in/ { print $1 }' "$1"; }
 # measured NAME URL PID: a wrk run, then the server's CPU us per request.
 measured() {
 	t0=$(cpu_ticks "$3")
-	wrk_run "$1" "$2" "$USERS"
-	sleep 11
+	wrk_run "$1" "$2" "$USERS" >/dev/null
+	sleep 1.5
 	awk -v t="$(( $(cpu_ticks "$3") - t0 ))" -v n="$(reqs "$tmp/$1.txt")" \
 	    -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f\n", t * 1e6 / hz / n }' \
 	    > "$tmp/$1.cpu"
-	echo "   server CPU: $(cat "$tmp/$1.cpu") us per request"
 }
 echo "== /recommend (uniformly random users): log on vs log off, and vs /ping"
-echo "   two servers side by side, alternating, wrk -t2 -c64 -d${DUR}s each"
+echo "   two servers side by side, $ROUNDS rounds alternating, wrk -t2 -c64 -d${RDUR}s each"
 cp -r "$tmp/data" "$tmp/data-off"
 "$BIN" serve --data-dir "$tmp/data-off" --config "$tmp/nolog.conf" \
     --http "127.0.0.1:$((port + 10))" --ingest "127.0.0.1:$((port + 11))" \
     --admin "127.0.0.1:$((port + 12))" >>"$tmp/serve-off.log" 2>&1 &
 pid_off=$!
-serve "$tmp/data" "$tmp/log.conf"
+serve "$tmp/data" "$tmp/log1.conf"
 off=127.0.0.1:$((port + 10))
 i=0
 until curl -sf "http://$off/health" >/dev/null; do
 	i=$((i + 1)); [ $i -lt 200 ] || { tail -20 "$tmp/serve-off.log"; exit 1; }; sleep 0.1
 done
-on_run() { measured "recommend-log-on-$1" "http://$http/recommend/1" "$pid"; }
-off_run() { measured "recommend-log-off-$1" "http://$off/recommend/1" "$pid_off"; }
-for r in 1 2 3; do
+WRK_DUR=$RDUR
+r=1
+while [ $r -le "$ROUNDS" ]; do
 	if [ $((r % 2)) = 1 ]; then
-		wrk_run "ping-$r" "http://$http/ping"; on_run $r; off_run $r
+		measured "on-$r" "http://$http/recommend/1" "$pid"
+		measured "off-$r" "http://$off/recommend/1" "$pid_off"
 	else
-		off_run $r; on_run $r; wrk_run "ping-$r" "http://$http/ping"
+		measured "off-$r" "http://$off/recommend/1" "$pid_off"
+		measured "on-$r" "http://$http/recommend/1" "$pid"
 	fi
+	wrk_run "ping-$r" "http://$http/ping" >/dev/null
+	printf 'round %d: log on %6.0f req/s (%s us CPU), log off %6.0f req/s (%s us CPU), /ping %6.0f req/s\n' \
+	    "$r" "$(rps "$tmp/on-$r.txt")" "$(cat "$tmp/on-$r.cpu")" \
+	    "$(rps "$tmp/off-$r.txt")" "$(cat "$tmp/off-$r.cpu")" "$(rps "$tmp/ping-$r.txt")"
+	r=$((r + 1))
 done
+WRK_DUR=
 echo "reco_log rows written by the log-on server: $(sqlite3 "$tmp/data/cinerec.db" \
     'SELECT COUNT(*) FROM reco_log' 2>/dev/null || echo '(sqlite3 not installed)')"
 kill "$pid_off" 2>/dev/null; wait "$pid_off" 2>/dev/null || true
 pid_off=
 stop
-sum_rps() { for f in "$@"; do rps "$tmp/$f.txt"; done | awk '{ s += $1 } END { print s }'; }
-cpu_ratio() {
-	awk -v on="$(cat "$tmp/$1.cpu")" -v off="$(cat "$tmp/$2.cpu")" \
-	    'BEGIN { printf "  %.1f%% (%s us log off / %s us log on; target >= 90%%)\n", 100 * off / on, off, on }'
+# Per round ratios; their median and the ratio of the sums.
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	echo "$(rps "$tmp/on-$r.txt") $(rps "$tmp/off-$r.txt") $(rps "$tmp/ping-$r.txt") $(cat "$tmp/on-$r.cpu") $(cat "$tmp/off-$r.cpu")"
+	r=$((r + 1))
+done > "$tmp/rounds.txt"
+summary() { # COLUMN_EXPR LABEL TARGET
+	awk "{ print $1 }" "$tmp/rounds.txt" | sort -n | awk -v label="$2" -v t="$3" \
+	    '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+	       printf "%s: median of %d rounds %.1f%% (lowest %.1f%%, highest %.1f%%; target >= %s%%)\n", label, NR, 100 * m, 100 * v[1], 100 * v[NR], t }'
 }
-for r in 1 2 3; do
-	echo "round $r: recommend (log on) / ping:"
-	ratio "recommend-log-on-$r" "ping-$r" 60
-	echo "round $r: recommend throughput, log on / log off:"
-	ratio "recommend-log-on-$r" "recommend-log-off-$r" 90
-	echo "round $r: server CPU per request, log off / log on (the throughput ratio on cores of its own):"
-	cpu_ratio "recommend-log-on-$r" "recommend-log-off-$r"
-done
-awk -v a="$(sum_rps recommend-log-on-1 recommend-log-on-2 recommend-log-on-3)" \
-    -v b="$(sum_rps recommend-log-off-1 recommend-log-off-2 recommend-log-off-3)" \
-    'BEGIN { printf "all rounds: recommend throughput, log on / log off: %.1f%% (target >= 90%%)\n", 100 * a / b }'
-cat "$tmp"/recommend-log-on-?.cpu | sort -n | sed -n 2p > "$tmp/on.med"
-cat "$tmp"/recommend-log-off-?.cpu | sort -n | sed -n 2p > "$tmp/off.med"
-awk -v on="$(cat "$tmp/on.med")" -v off="$(cat "$tmp/off.med")" \
-    'BEGIN { printf "all rounds: server CPU per request (medians), log off / log on: %.1f%% (%s / %s us; target >= 90%%)\n", 100 * off / on, off, on }'
+summary '$1 / $2' "recommend throughput, log on / log off" 90
+summary '$5 / $4' "server CPU per request, log off / log on (the throughput ratio on cores of its own)" 90
+summary '$1 / $3' "recommend (log on) / ping" 60
+awk '{ a += $1; b += $2 } END { printf "all rounds summed: recommend throughput, log on / log off: %.1f%%\n", 100 * a / b }' "$tmp/rounds.txt"
 echo "== /recommend latency, not saturated (wrk -t1 -c4), log on"
 serve "$tmp/data" "$tmp/log.conf"
 WRK_OPTS="-t1 -c4" wrk_run recommend-latency "http://$http/recommend/1" "$USERS"
