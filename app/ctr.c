@@ -20,7 +20,6 @@ struct list {
 	int64_t		user, ts;
 	int64_t		log_id;		/* reco_log row, 0 until committed */
 	int64_t		model_version;
-	int64_t		gen;		/* handle generation */
 	char		arm[32];
 	int		source;
 	int		n;
@@ -56,10 +55,9 @@ struct slotday {
 
 struct ctr {
 	int64_t		 window;	/* click window, ms */
-	struct list	*list;		/* live lists; user 0 + gen 0 = free */
+	struct list	*list;		/* live lists */
 	size_t		 nlist, caplist;
 	struct hmap	 byuser;	/* user -> index in list */
-	int64_t		 gen;
 	struct stat	*stat;		/* batch deltas */
 	size_t		 nstat, capstat;
 	struct slotday	*days;		/* deltas not yet written, ndays */
@@ -68,8 +66,6 @@ struct ctr {
 	int		 slots_written;	/* in the current transaction */
 	struct follow	*follow;	/* ranks to store in reco_log rows */
 	size_t		 nfollow, capfollow;
-	size_t		 nfresh;	/* lists followed before being logged */
-	int64_t		 written;	/* newest reco_log row committed */
 	size_t		 laststat;	/* stat_of's last answer */
 	int64_t		 swept;		/* when lists were last aged out */
 };
@@ -202,24 +198,9 @@ count_slot(struct ctr *c, int64_t day, int32_t movie)
 	return (0);
 }
 
-static int64_t
-handle_of(size_t ix, int64_t gen)
-{
-	return ((gen << 24) | (int64_t)ix);
-}
-
+/* ctr_list's work; the list, or NULL when out of memory. */
 static struct list *
-list_of(const struct ctr *c, int64_t handle)
-{
-	size_t	ix = (size_t)(handle & 0xffffff);
-
-	if (handle < 0 || ix >= c->nlist || c->list[ix].gen != handle >> 24)
-		return (NULL);
-	return (&c->list[ix]);
-}
-
-int64_t
-ctr_list(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
+list_add(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
     const int32_t *movies, size_t n, int source, int64_t model_version,
     const char *arm, int64_t latency_us, int personal)
 {
@@ -229,15 +210,15 @@ ctr_list(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
 	size_t		 i;
 	int		 found;
 
-	if (c->nlist >= 0xffffff)
-		return (-1);
+	if (c->nlist >= UINT32_MAX)
+		return (NULL);
 	if ((ix = hmap_put(&c->byuser, user, 0, (uint32_t)c->nlist,
 	    &found)) == NULL)
-		return (-1);
+		return (NULL);
 	if (!found) {
 		if (grow((void **)&c->list, &c->caplist, c->nlist + 1,
 		    sizeof(*c->list)) == -1)
-			return (-1);
+			return (NULL);
 		c->nlist++;
 	}
 	l = &c->list[*ix];
@@ -245,7 +226,6 @@ ctr_list(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
 	l->log_id = log_id;
 	l->user = user;
 	l->ts = ts;
-	l->gen = ++c->gen;
 	l->source = source;
 	l->model_version = model_version;
 	if (arm != NULL) {
@@ -257,7 +237,7 @@ ctr_list(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
 	memcpy(l->movie, movies, (size_t)l->n * sizeof(*movies));
 
 	if ((s = stat_of(c, l)) == NULL)
-		return (-1);
+		return (NULL);
 	s->lists++;
 	s->nonempty += n > 0;
 	s->personal += personal > 0;
@@ -266,8 +246,17 @@ ctr_list(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
 		for (i = 0; i < (size_t)l->n; i++)
 			if (l->movie[i] > 0 &&
 			    count_slot(c, ts / DAY_MS, l->movie[i]) == -1)
-				return (-1);
-	return (handle_of(*ix, l->gen));
+				return (NULL);
+	return (l);
+}
+
+int
+ctr_list(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
+    const int32_t *movies, size_t n, int source, int64_t model_version,
+    const char *arm, int64_t latency_us, int personal)
+{
+	return (list_add(c, log_id, user, ts, movies, n, source, model_version,
+	    arm, latency_us, personal) != NULL ? 0 : -1);
 }
 
 void
@@ -292,27 +281,13 @@ ctr_watch(struct ctr *c, int64_t user, int32_t movie, int64_t ts)
 		l->rank = i + 1;
 		s->followed++;
 		s->rank_sum += l->rank;
-		/* Stored with the row, or now if the row is older. */
-		if (l->log_id > c->written)
-			c->nfresh++;
-		else if (grow((void **)&c->follow,
+		if (grow((void **)&c->follow,
 		    &c->capfollow, c->nfollow + 1, sizeof(*c->follow)) == 0) {
 			c->follow[c->nfollow].log_id = l->log_id;
 			c->follow[c->nfollow].rank = l->rank;
 			c->nfollow++;
 		}
 	}
-}
-
-int
-ctr_rank(const struct ctr *c, int64_t handle)
-{
-	const struct list	*l;
-
-	/* Most batches have no list followed before it was logged. */
-	if (c->nfresh == 0 || (l = list_of(c, handle)) == NULL)
-		return (0);
-	return (l->rank);
 }
 
 static int
@@ -400,8 +375,8 @@ ctr_write(struct ctr *c, sqlite3 *db, int slots)
 		c->slots_written = 1;
 	}
 	if (c->nfollow > 0) {
-		if (sqlite3_prepare_v2(db, "UPDATE reco_log SET followed_rank = "
-		    "?2 WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO reco_follows "
+		    "VALUES (?1, ?2)", -1, &st, NULL) != SQLITE_OK)
 			goto out;
 		for (i = 0; i < c->nfollow; i++) {
 			sqlite3_bind_int64(st, 1, c->follow[i].log_id);
@@ -436,9 +411,6 @@ sweep(struct ctr *c, int64_t now_ms)
 		k++;
 	}
 	c->nlist = k;
-	/* Handles of moved lists die with the new generation below. */
-	for (i = 0; i < c->nlist; i++)
-		c->list[i].gen = ++c->gen;
 }
 
 /* Forget the slot deltas (written): zero the arrays for reuse. */
@@ -457,10 +429,9 @@ slots_clear(struct ctr *c)
 }
 
 void
-ctr_committed(struct ctr *c, int64_t now_ms, int64_t written)
+ctr_committed(struct ctr *c, int64_t now_ms)
 {
-	c->written = written;
-	c->nstat = c->nfollow = c->nfresh = 0;
+	c->nstat = c->nfollow = 0;
 	if (c->slots_written) {
 		slots_clear(c);
 		c->slots_written = 0;
@@ -491,42 +462,35 @@ parse_ids(const char *p, int32_t *ids, size_t max)
 }
 
 int
-ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t upto,
-    int64_t written)
+ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t upto)
 {
 	sqlite3_stmt	*st;
 	struct list	*l;
 	int32_t		 movies[CTR_TRACKED];
 	size_t		 n, i;
-	int64_t		 h;
 	int		 rc;
 
-	/* The runs of the last day (reco_log_rolls), then the newest rows. */
-	c->written = written;
-	if (sqlite3_prepare_v2(db, "SELECT id, ts, user_id, source, "
-	    "COALESCE(model_version, 0), COALESCE(arm, ''), movies, "
-	    "COALESCE(followed_rank, 0) FROM reco_log WHERE id >= "
-	    "COALESCE((SELECT MIN(first_id) FROM reco_log_rolls WHERE "
-	    "max_ts >= ?1), ?2 + 1) AND ts >= ?1 ORDER BY id", -1, &st, NULL) !=
-	    SQLITE_OK)
+	/* The chunks of the last day (see 005_reco_ids.sql). */
+	if (sqlite3_prepare_v2(db, "SELECT c.first_id + j.key, j.value ->> 0, "
+	    "j.value ->> 1, j.value ->> 2, COALESCE(j.value ->> 7, 0), "
+	    "COALESCE(j.value ->> 8, ''), j.value ->> 6, COALESCE((SELECT rank "
+	    "FROM reco_follows WHERE log_id = c.first_id + j.key), 0) FROM "
+	    "reco_log_chunks c, json_each(c.lists) j WHERE c.max_ts >= ?1 AND "
+	    "j.value ->> 0 >= ?1 ORDER BY 1", -1, &st, NULL) != SQLITE_OK)
 		return (-1);
 	sqlite3_bind_int64(st, 1, now_ms - FOLLOW_24H);
-	sqlite3_bind_int64(st, 2, upto);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n = parse_ids((const char *)sqlite3_column_text(st, 6), movies,
 		    CTR_TRACKED);
-		if ((h = ctr_list(c, sqlite3_column_int64(st, 0),
-		    sqlite3_column_int64(st, 2),
-		    sqlite3_column_int64(st, 1), movies, n,
-		    strcmp((const char *)sqlite3_column_text(st, 3),
-		    "served") == 0 ? CTR_SERVED : CTR_EXTERNAL,
-		    sqlite3_column_int64(st, 4),
-		    (const char *)sqlite3_column_text(st, 5), 0, 0)) == -1) {
+		if ((l = list_add(c, sqlite3_column_int64(st, 0),
+		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 1),
+		    movies, n, sqlite3_column_int(st, 3) == CTR_SERVED ?
+		    CTR_SERVED : CTR_EXTERNAL, sqlite3_column_int64(st, 4),
+		    (const char *)sqlite3_column_text(st, 5), 0, 0)) == NULL) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
-		if ((l = list_of(c, h)) != NULL)
-			l->rank = sqlite3_column_int(st, 7);
+		l->rank = sqlite3_column_int(st, 7);
 	}
 	sqlite3_finalize(st);
 	/* Reloading is not new traffic: no deltas. */
@@ -536,9 +500,10 @@ ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t upto,
 		return (-1);
 
 	/* Served rows after the last slot write: counted again. */
-	if (sqlite3_prepare_v2(db, "SELECT id, ts, movies FROM reco_log "
-	    "WHERE id > ?1 AND source = 'served' ORDER BY id", -1, &st,
-	    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT c.first_id + j.key, j.value ->> 0, "
+	    "j.value ->> 6 FROM reco_log_chunks c, json_each(c.lists) j WHERE "
+	    "c.last_id > ?1 AND c.first_id + j.key > ?1 AND j.value ->> 2 = "
+	    "0", -1, &st, NULL) != SQLITE_OK)
 		return (-1);
 	sqlite3_bind_int64(st, 1, upto);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -6,7 +6,7 @@
  * latest list is tracked (a newer list replaces it), for 24 hours.
  * Aggregates go to reco_stats (per hour, source, model version, arm) and
  * reco_movie_daily (served slots per movie and day); the followed rank to
- * the list's reco_log row.  Used by the writer only, in its thread.
+ * reco_follows.  Used by the writer only, in its thread.
  *
  * reco_stats rows are written with every batch.  Slot deltas touch up to a
  * row per movie, so the writer has them written with its roll-ups only
@@ -36,12 +36,11 @@ void		 ctr_free(struct ctr *c);
 void		 ctr_set_window(struct ctr *c, int64_t window_ms);
 
 /*
- * A list given to user at ts (ms), logged as reco_log row log_id: movie
- * ids, source, model version (0: none), arm ("" when none), latency
- * (served), personal (ids from the model).  Returns a handle for ctr_rank,
- * or -1 when out of memory.
+ * A list given to user at ts (ms), logged as list log_id: movie ids,
+ * source, model version (0: none), arm ("" when none), latency (served),
+ * personal (ids from the model).  Returns 0, or -1 when out of memory.
  */
-int64_t		 ctr_list(struct ctr *c, int64_t log_id, int64_t user,
+int		 ctr_list(struct ctr *c, int64_t log_id, int64_t user,
 		    int64_t ts, const int32_t *movies, size_t n, int source,
 		    int64_t model_version, const char *arm, int64_t latency_us,
 		    int personal);
@@ -50,9 +49,6 @@ int64_t		 ctr_list(struct ctr *c, int64_t log_id, int64_t user,
 void		 ctr_watch(struct ctr *c, int64_t user, int32_t movie,
 		    int64_t ts);
 
-/* The followed rank (1-based) of the list behind handle, 0 if none yet. */
-int		 ctr_rank(const struct ctr *c, int64_t handle);
-
 /*
  * Write this batch's aggregates and follow-ups with db (inside the
  * writer's transaction), and the slot deltas too when slots is set.
@@ -60,18 +56,15 @@ int		 ctr_rank(const struct ctr *c, int64_t handle);
  */
 int		 ctr_write(struct ctr *c, sqlite3 *db, int slots);
 
-/*
- * The transaction committed, with reco_log rows up to written: forget the
- * written deltas, age out lists.
- */
-void		 ctr_committed(struct ctr *c, int64_t now_ms, int64_t written);
+/* The transaction committed: forget the written deltas, age out lists. */
+void		 ctr_committed(struct ctr *c, int64_t now_ms);
 
 /*
  * After a restart: reload the latest list per user of the last 24 hours
- * before now_ms from reco_log (rows up to written), and count the slots of
- * served rows after row upto (the last roll-up) again.  0 or -1.
+ * before now_ms from the recommendation log, and count the slots of the
+ * served lists after list upto (the last roll-up) again.  0 or -1.
  */
 int		 ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms,
-		    int64_t upto, int64_t written);
+		    int64_t upto);
 
 #endif

@@ -78,19 +78,21 @@ reclog_send(struct reclog *l, const char *line, size_t len)
 	return (0);
 }
 
-/* v in decimal at p (v >= 0); returns the length. */
-static size_t
-fmt_int(char *p, int64_t v)
+size_t
+reclog_int(char *p, int64_t v)
 {
-	char	tmp[24];
-	size_t	n = 0, i;
+	char		tmp[24];
+	uint64_t	u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	size_t		n = 0, i, len = 0;
 
+	if (v < 0)
+		p[len++] = '-';
 	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) > 0);
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
 	for (i = 0; i < n; i++)
-		p[i] = tmp[n - 1 - i];
-	return (n);
+		p[len++] = tmp[n - 1 - i];
+	return (len);
 }
 
 size_t
@@ -101,7 +103,7 @@ reclog_ids(char *p, const int32_t *ids, size_t n)
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			p[len++] = ',';
-		len += fmt_int(p + len, ids[i] > 0 ? ids[i] : 0);
+		len += reclog_int(p + len, ids[i] > 0 ? ids[i] : 0);
 	}
 	return (len);
 }
@@ -119,16 +121,16 @@ reclog_served(struct reclog *l, int64_t ts_ms, int64_t user,
 	/* SERVED <ts> <user> <version> <arm|-> <latency_us> <personal> <ids> */
 	memcpy(line, "SERVED ", 7);
 	len = 7;
-	len += fmt_int(line + len, ts_ms > 0 ? ts_ms : 0);
+	len += reclog_int(line + len, ts_ms > 0 ? ts_ms : 0);
 	line[len++] = ' ';
-	len += fmt_int(line + len, user > 0 ? user : 0);
+	len += reclog_int(line + len, user > 0 ? user : 0);
 	line[len++] = ' ';
-	len += fmt_int(line + len, model_version > 0 ? model_version : 0);
+	len += reclog_int(line + len, model_version > 0 ? model_version : 0);
 	memcpy(line + len, " - ", 3);
 	len += 3;
-	len += fmt_int(line + len, latency_us > 0 ? latency_us : 0);
+	len += reclog_int(line + len, latency_us > 0 ? latency_us : 0);
 	line[len++] = ' ';
-	len += fmt_int(line + len, (int64_t)personal);
+	len += reclog_int(line + len, (int64_t)personal);
 	line[len++] = ' ';
 	len += reclog_ids(line + len, ids, n);
 	line[len++] = '\n';

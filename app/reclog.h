@@ -44,6 +44,9 @@ int	reclog_served(struct reclog *l, int64_t ts_ms, int64_t user,
 	    int64_t model_version, int64_t latency_us, size_t personal,
 	    const int32_t *ids, size_t n);
 
+/* v in decimal at p (room for 20 bytes); returns the length, no NUL. */
+size_t	reclog_int(char *p, int64_t v);
+
 /*
  * Movie ids as "17,4032,9" at p (room for 11 bytes per id); returns the
  * length, no NUL.

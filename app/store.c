@@ -12,7 +12,6 @@
 #include "log.h"
 #include "store.h"
 
-#define BUSY_TIMEOUT_MS	10000
 
 /* Prefix of the migration assets: sql/NNN_name.sql, applied in order. */
 #define MIGRATION_DIR	"sql/"
@@ -205,9 +204,71 @@ fn_movie_slugs(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_text(ctx, res, -1, sqlite3_free);
 }
 
+/* reco_list's last answer: a list never changes once written. */
+struct reco_list_cache {
+	int64_t	 id;
+	char	*json;		/* NULL: none */
+};
+
+static void
+reco_list_cache_free(void *p)
+{
+	struct reco_list_cache	*c = p;
+
+	free(c->json);
+	free(c);
+}
+
+/*
+ * reco_list(id): the JSON array of recommendation list id, looked up in its
+ * chunk of reco_log_chunks (see 005_reco_ids.sql), or NULL.  A reader
+ * asking for several fields of one list calls it once per field: the last
+ * answer is kept.
+ */
+static void
+fn_reco_list(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct reco_list_cache	*c = sqlite3_user_data(ctx);
+	sqlite3			*db = sqlite3_context_db_handle(ctx);
+	sqlite3_stmt		*st;
+	const char		*t;
+	int64_t			 id = sqlite3_value_int64(argv[0]);
+
+	(void)argc;
+	if (c->json == NULL || c->id != id) {
+		free(c->json);
+		c->json = NULL;
+		if (sqlite3_prepare_v2(db, "SELECT json_extract(lists, '$[' || "
+		    "(?1 - first_id) || ']') FROM reco_log_chunks WHERE "
+		    "last_id >= ?1 AND first_id <= ?1 ORDER BY last_id LIMIT 1",
+		    -1, &st, NULL) != SQLITE_OK) {
+			sqlite3_result_error(ctx, sqlite3_errmsg(db), -1);
+			return;
+		}
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    (t = (const char *)sqlite3_column_text(st, 0)) != NULL) {
+			c->json = strdup(t);
+			c->id = id;
+		}
+		sqlite3_finalize(st);
+	}
+	if (c->json == NULL)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_text(ctx, c->json, -1, SQLITE_TRANSIENT);
+}
+
 int
 store_functions(sqlite3 *db)
 {
+	struct reco_list_cache	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return (-1);
+	if (sqlite3_create_function_v2(db, "reco_list", 1, SQLITE_UTF8, c,
+	    fn_reco_list, NULL, NULL, reco_list_cache_free) != SQLITE_OK)
+		return (-1);
 	return (sqlite3_create_function_v2(db, "movie_slugs", 1, SQLITE_UTF8,
 	    NULL, fn_movie_slugs, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1);
 }
@@ -240,7 +301,7 @@ store_open(struct store *s, const char *data_dir, int flags)
 		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
 	if (store_functions(s->db) == -1) {
 		fprintf(stderr, "cinerec: %s: %s\n", s->path,
 		    sqlite3_errmsg(s->db));

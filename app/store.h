@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #define STORE_FILE	"cinerec.db"
+#define STORE_BUSY_MS	10000	/* a connection waits this long for a lock */
 
 #define STORE_RDONLY	0x01	/* read-only connection (HTTP workers) */
 #define STORE_CREATE	0x02	/* create the data dir and file, migrate */
@@ -47,8 +48,9 @@ void	store_close(struct store *s);
 
 /*
  * Register cinerec's SQL functions with a connection (store_open does it
- * for its own): movie_slugs(ids), the slugs of a reco_log row's movies.
- * Returns 0 or -1.
+ * for its own): movie_slugs(ids), the slugs of a list's movies, and
+ * reco_list(id), a recommendation list's JSON (the reco_log_of_user view
+ * needs it).  Returns 0 or -1.
  */
 int	store_functions(sqlite3 *db);
 

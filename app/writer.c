@@ -6,6 +6,8 @@
  * returns.  The catalogue (slug -> id) is kept in memory: the writer is the
  * only one who creates movies, so it hands out ids itself.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "clock.h"
 #include "ctr.h"
 #include "hmap.h"
+#include "json.h"
 #include "log.h"
 #include "parse.h"
 #include "reclog.h"
@@ -27,7 +30,10 @@
 #define SAMPLES_BATCH	32	/* samples taken per batch at most */
 #define SAMPLE_LINE_MAX	300	/* bytes of a sampled line kept */
 #define ROLLUP_MS	10000	/* reco_log roll-ups, default period */
-#define BY_USER_MAX	256	/* reco_log ids in one reco_log_by_user entry */
+#define BY_USER_MAX	256	/* list ids in one reco_log_by_user entry */
+#define CHUNK_LISTS	256	/* lists in one reco_log_chunks row */
+#define WAL_TRUNCATE	(64 << 20)	/* bytes of WAL that call for a reset */
+#define WAL_WAIT_MS	2500	/* for readers to move on (1-s snapshots) */
 
 
 /* A growing byte buffer: strings of the batch live here, by offset. */
@@ -76,7 +82,6 @@ struct agg_reco {
 	int		source;		/* CTR_SERVED, CTR_EXTERNAL */
 	int64_t		model_version;	/* 0: none */
 	int		personal;	/* served: ids from the model */
-	int64_t		handle;		/* ctr's, -1 if not tracked */
 };
 
 struct agg_sample {
@@ -128,12 +133,14 @@ struct writer {
 	int64_t		 rolled_at;	/* when (monotonic ms), 0: never */
 	int64_t		 roll_ms;	/* period */
 	int		 roll_now;	/* roll up with the next commit */
+	int64_t		 wal_tried;	/* last WAL reset attempt (monotonic) */
 	struct vec	 unrolled;	/* struct log_row of the rows after it */
+	struct arena	 chunk;		/* a chunk's JSON being built */
 
 	sqlite3_stmt	*st_movie, *st_meta, *st_watch, *st_rate_ins,
 			*st_rate_upd, *st_user, *st_daily, *st_delta,
-			*st_reco, *st_count, *st_count_max, *st_sample,
-			*st_trim, *st_first, *st_by_user, *st_roll;
+			*st_count, *st_count_max, *st_sample,
+			*st_trim, *st_first, *st_by_user, *st_chunk;
 };
 
 /* A reco_log row not rolled up yet. */
@@ -409,10 +416,9 @@ add_list(struct writer *w, int64_t ts, int64_t user, const int32_t *ids,
 	p->id = w->last_log_id + (int64_t)w->recos.len;
 	if ((p->movies = arena_add(&w->strs, text, len)) == (size_t)-1)
 		return (-1);
-	p->handle = ctr_list(w->ctr, p->id, user, ts, ids, n < CTR_TRACKED ?
+	return (ctr_list(w->ctr, p->id, user, ts, ids, n < CTR_TRACKED ?
 	    n : CTR_TRACKED, p->source, p->model_version, p->arm != (size_t)-1 ?
-	    w->strs.p + p->arm : "", p->latency_us, p->personal);
-	return (0);
+	    w->strs.p + p->arm : "", p->latency_us, p->personal));
 }
 
 /* Another system's list, seen on the stream: a user's event too. */
@@ -608,28 +614,27 @@ int64_t
 writer_expire(struct writer *w, int64_t before_ms, int limit)
 {
 	static const char	*sql[] = {
-		"SELECT last_id, first_id FROM reco_log_rolls WHERE max_ts < "
-		"?1 AND last_id < (SELECT MAX(last_id) FROM reco_log_rolls) "
-		"ORDER BY last_id LIMIT 1",
-		"SELECT id, user_id FROM reco_log WHERE id BETWEEN ?1 AND ?2 "
-		"ORDER BY id LIMIT ?3",
+		"SELECT last_id, first_id FROM reco_log_chunks WHERE max_ts < "
+		"?1 AND last_id <= ?2 AND last_id < (SELECT MAX(last_id) FROM "
+		"reco_log_chunks) ORDER BY last_id LIMIT 1",
+		"SELECT j.value ->> 1, c.first_id + j.key FROM reco_log_chunks c, "
+		"json_each(c.lists) j WHERE c.last_id = ?1",
 		"DELETE FROM reco_log_by_user WHERE user_id = ?1 AND upto = "
 		"(SELECT MIN(upto) FROM reco_log_by_user WHERE user_id = ?1 "
 		"AND upto >= ?2)",
-		"DELETE FROM reco_log WHERE id = ?1",
-		"DELETE FROM reco_log_rolls WHERE last_id = ?1",
-		"UPDATE reco_log_rolls SET first_id = ?2 WHERE last_id = ?1",
+		"DELETE FROM reco_follows WHERE log_id BETWEEN ?1 AND ?2",
+		"DELETE FROM reco_log_chunks WHERE last_id = ?1",
 	};
-	enum { RUN, ROWS, DEL_USER, DEL_ROW, DEL_RUN, CUT_RUN, NSQL };
+	enum { CHUNK, LISTS, DEL_USER, DEL_FOLLOWS, DEL_CHUNK, NSQL };
 	sqlite3_stmt	*st[NSQL] = { NULL };
-	int64_t		 n = 0, id, first, last;
+	int64_t		 n = 0, first, last;
 	size_t		 i;
-	int		 rc, emptied = 1;
+	int		 rc;
 
 	/*
-	 * The oldest runs whose rows are all older than before_ms, never the
-	 * newest one (so row ids are never handed out twice), up to limit
-	 * rows: by-user entries, rows, then the run shrinks or goes.
+	 * The oldest chunks whose lists are all older than before_ms and
+	 * rolled up, never the newest one (so list ids are never handed out
+	 * twice): by-user entries, follows, then the chunk.
 	 */
 	if (store_exec(&w->store, "BEGIN IMMEDIATE") == -1)
 		return (-1);
@@ -637,41 +642,37 @@ writer_expire(struct writer *w, int64_t before_ms, int limit)
 		if (sqlite3_prepare_v2(w->store.db, sql[i], -1, &st[i], NULL) !=
 		    SQLITE_OK)
 			goto fail;
-	while (n < limit && emptied) {
-		sqlite3_bind_int64(st[RUN], 1, before_ms);
-		if ((rc = sqlite3_step(st[RUN])) != SQLITE_ROW) {
-			sqlite3_reset(st[RUN]);
+	while (n < limit) {
+		sqlite3_bind_int64(st[CHUNK], 1, before_ms);
+		sqlite3_bind_int64(st[CHUNK], 2, w->rolled_upto);
+		if ((rc = sqlite3_step(st[CHUNK])) != SQLITE_ROW) {
+			sqlite3_reset(st[CHUNK]);
 			if (rc != SQLITE_DONE)
 				goto fail;
 			break;
 		}
-		last = sqlite3_column_int64(st[RUN], 0);
-		first = sqlite3_column_int64(st[RUN], 1);
-		sqlite3_reset(st[RUN]);
-		sqlite3_bind_int64(st[ROWS], 1, first);
-		sqlite3_bind_int64(st[ROWS], 2, last);
-		sqlite3_bind_int64(st[ROWS], 3, limit - n);
-		id = first - 1;
-		while ((rc = sqlite3_step(st[ROWS])) == SQLITE_ROW) {
-			id = sqlite3_column_int64(st[ROWS], 0);
+		last = sqlite3_column_int64(st[CHUNK], 0);
+		first = sqlite3_column_int64(st[CHUNK], 1);
+		sqlite3_reset(st[CHUNK]);
+		sqlite3_bind_int64(st[LISTS], 1, last);
+		while ((rc = sqlite3_step(st[LISTS])) == SQLITE_ROW) {
 			sqlite3_bind_int64(st[DEL_USER], 1,
-			    sqlite3_column_int64(st[ROWS], 1));
-			sqlite3_bind_int64(st[DEL_USER], 2, id);
-			sqlite3_bind_int64(st[DEL_ROW], 1, id);
-			if (step_done(w, st[DEL_USER]) == -1 ||
-			    step_done(w, st[DEL_ROW]) == -1)
+			    sqlite3_column_int64(st[LISTS], 0));
+			sqlite3_bind_int64(st[DEL_USER], 2,
+			    sqlite3_column_int64(st[LISTS], 1));
+			if (step_done(w, st[DEL_USER]) == -1)
 				goto fail;
-			n++;
 		}
-		sqlite3_reset(st[ROWS]);
+		sqlite3_reset(st[LISTS]);
 		if (rc != SQLITE_DONE)
 			goto fail;
-		emptied = n < limit || id >= last;
-		sqlite3_bind_int64(st[emptied ? DEL_RUN : CUT_RUN], 1, last);
-		if (!emptied)
-			sqlite3_bind_int64(st[CUT_RUN], 2, id + 1);
-		if (step_done(w, st[emptied ? DEL_RUN : CUT_RUN]) == -1)
+		sqlite3_bind_int64(st[DEL_FOLLOWS], 1, first);
+		sqlite3_bind_int64(st[DEL_FOLLOWS], 2, last);
+		sqlite3_bind_int64(st[DEL_CHUNK], 1, last);
+		if (step_done(w, st[DEL_FOLLOWS]) == -1 ||
+		    step_done(w, st[DEL_CHUNK]) == -1)
 			goto fail;
+		n += last - first + 1;
 	}
 	for (i = 0; i < NSQL; i++)
 		sqlite3_finalize(st[i]);
@@ -978,60 +979,114 @@ commit_daily(struct writer *w)
 	return (0);
 }
 
-/* Bind list r to the reco_log INSERT. */
+/* json_quote's output into the chunk being built. */
 static void
-bind_reco(struct writer *w, sqlite3_stmt *st, const struct agg_reco *r)
+chunk_put(void *arg, const void *p, size_t len)
 {
-	int	rank;
+	struct arena	*a = arg;
 
-	sqlite3_bind_int64(st, 1, r->id);
-	sqlite3_bind_int64(st, 2, r->ts);
-	sqlite3_bind_int64(st, 3, r->user);
-	sqlite3_bind_text(st, 4, r->source == CTR_SERVED ? "served" :
-	    "external", -1, SQLITE_STATIC);
-	if (r->host != (size_t)-1)
-		sqlite3_bind_text(st, 5, w->strs.p + r->host, -1,
-		    SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 5);
-	sqlite3_bind_int(st, 6, r->status);
-	sqlite3_bind_int64(st, 7, (r->latency_us + 500) / 1000);
-	sqlite3_bind_text(st, 8, w->strs.p + r->movies, -1, SQLITE_STATIC);
-	if (r->model_version > 0)
-		sqlite3_bind_int64(st, 9, r->model_version);
-	else
-		sqlite3_bind_null(st, 9);
-	if (r->arm != (size_t)-1)
-		sqlite3_bind_text(st, 10, w->strs.p + r->arm, -1,
-		    SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 10);
-	sqlite3_bind_int(st, 11, r->personal);
-	if ((rank = ctr_rank(w->ctr, r->handle)) > 0)
-		sqlite3_bind_int(st, 12, rank);
-	else
-		sqlite3_bind_null(st, 12);
+	if (arena_add(a, p, len) == (size_t)-1) {
+		log_warnx("%s: out of memory", __func__);
+		abort();
+	}
+	a->len--;		/* no NUL between pieces */
 }
 
-/* The batch's lists into reco_log; *last is the newest row's id. */
+/* Append list r to the chunk: [ts,user,source,host,status,...]. */
+static void
+chunk_list(struct writer *w, const struct agg_reco *r, int first)
+{
+	struct arena	*a = &w->chunk;
+	char		 buf[256];
+	size_t		 n = 0;
+
+	/* The numbers by hand: snprintf was most of the writer's time. */
+	buf[n++] = first ? '[' : ',';
+	buf[n++] = '[';
+	n += reclog_int(buf + n, r->ts);
+	buf[n++] = ',';
+	n += reclog_int(buf + n, r->user);
+	buf[n++] = ',';
+	n += reclog_int(buf + n, r->source);
+	buf[n++] = ',';
+	chunk_put(a, buf, n);
+	if (r->host != (size_t)-1)
+		json_quote(w->strs.p + r->host, chunk_put, a);
+	else
+		chunk_put(a, "null", 4);
+	n = 0;
+	buf[n++] = ',';
+	n += reclog_int(buf + n, r->status);
+	buf[n++] = ',';
+	n += reclog_int(buf + n, (r->latency_us + 500) / 1000);
+	buf[n++] = ',';
+	buf[n++] = '"';
+	chunk_put(a, buf, n);
+	chunk_put(a, w->strs.p + r->movies, strlen(w->strs.p + r->movies));
+	n = 0;
+	buf[n++] = '"';
+	buf[n++] = ',';
+	if (r->model_version > 0)
+		n += reclog_int(buf + n, r->model_version);
+	else {
+		memcpy(buf + n, "null", 4);
+		n += 4;
+	}
+	buf[n++] = ',';
+	chunk_put(a, buf, n);
+	if (r->arm != (size_t)-1)
+		json_quote(w->strs.p + r->arm, chunk_put, a);
+	else
+		chunk_put(a, "null", 4);
+	n = 0;
+	buf[n++] = ',';
+	n += reclog_int(buf + n, r->personal);
+	buf[n++] = ']';
+	chunk_put(a, buf, n);
+}
+
+/*
+ * The batch's lists into reco_log_chunks, CHUNK_LISTS to a row (see
+ * 005_reco_ids.sql); *last is the newest list's id.
+ */
 static int
 commit_recos(struct writer *w, int64_t *last)
 {
 	struct log_row	*lr;
 	struct agg_reco	*r;
-	size_t		 i;
+	int64_t		 min_ts = 0, max_ts = 0, first_id = 0;
+	size_t		 i, k = 0;
 
 	for (i = 0; i < w->recos.len; i++) {
 		r = VEC_AT(&w->recos, struct agg_reco, i);
-		bind_reco(w, w->st_reco, r);
-		if (step_done(w, w->st_reco) == -1)
-			return (-1);
-		*last = r->id;
+		if (k == 0) {
+			w->chunk.len = 0;
+			first_id = r->id;
+			min_ts = max_ts = r->ts;
+		}
+		chunk_list(w, r, k == 0);
+		if (r->ts < min_ts)
+			min_ts = r->ts;
+		if (r->ts > max_ts)
+			max_ts = r->ts;
 		if ((lr = vec_push(&w->unrolled)) == NULL)
 			return (-1);
 		lr->user = r->user;
 		lr->id = r->id;
 		lr->ts = r->ts;
+		*last = r->id;
+		if (++k < CHUNK_LISTS && i + 1 < w->recos.len)
+			continue;
+		chunk_put(&w->chunk, "]", 1);
+		sqlite3_bind_int64(w->st_chunk, 1, r->id);
+		sqlite3_bind_int64(w->st_chunk, 2, first_id);
+		sqlite3_bind_int64(w->st_chunk, 3, min_ts);
+		sqlite3_bind_int64(w->st_chunk, 4, max_ts);
+		sqlite3_bind_text(w->st_chunk, 5, w->chunk.p, (int)w->chunk.len,
+		    SQLITE_STATIC);
+		if (step_done(w, w->st_chunk) == -1)
+			return (-1);
+		k = 0;
 	}
 	return (0);
 }
@@ -1118,32 +1173,26 @@ log_row_cmp(const void *a, const void *b)
 }
 
 /*
- * Inside the batch's transaction, after its rows were logged: a user's rows
- * of the run go into one reco_log_by_user entry (or several of BY_USER_MAX
- * ids), keyed by the newest of them.
+ * Inside the batch's transaction, after its lists were logged: a user's
+ * lists of the run go into one reco_log_by_user entry (or several of
+ * BY_USER_MAX ids), keyed by the newest of them.
  */
 static int
 roll_up(struct writer *w, int64_t last_log_id)
 {
 	struct log_row	*lr = w->unrolled.p;
-	int64_t		 min_ts = INT64_MAX, max_ts = INT64_MIN;
 	size_t		 i, k, n = w->unrolled.len, len;
 	char		 ids[BY_USER_MAX * 21 + 2];
 
-	if (n == 0)
-		return (0);
 	qsort(lr, n, sizeof(*lr), log_row_cmp);
 	for (i = 0; i < n; i = k) {
 		len = 0;
 		ids[len++] = '[';
 		for (k = i; k < n && lr[k].user == lr[i].user &&
 		    k - i < BY_USER_MAX; k++) {
-			len += (size_t)snprintf(ids + len, sizeof(ids) - len,
-			    k > i ? ",%lld" : "%lld", (long long)lr[k].id);
-			if (lr[k].ts < min_ts)
-				min_ts = lr[k].ts;
-			if (lr[k].ts > max_ts)
-				max_ts = lr[k].ts;
+			if (k > i)
+				ids[len++] = ',';
+			len += reclog_int(ids + len, lr[k].id);
 		}
 		ids[len++] = ']';
 		sqlite3_bind_int64(w->st_by_user, 1, lr[i].user);
@@ -1153,11 +1202,7 @@ roll_up(struct writer *w, int64_t last_log_id)
 		if (step_done(w, w->st_by_user) == -1)
 			return (-1);
 	}
-	sqlite3_bind_int64(w->st_roll, 1, last_log_id);
-	sqlite3_bind_int64(w->st_roll, 2, w->rolled_upto + 1);
-	sqlite3_bind_int64(w->st_roll, 3, min_ts);
-	sqlite3_bind_int64(w->st_roll, 4, max_ts);
-	return (step_done(w, w->st_roll));
+	return (count(w, "reco_rolled_upto", last_log_id, 1));
 }
 
 /* A failed transaction: forget its rows (they were sorted, maybe). */
@@ -1171,6 +1216,37 @@ unrolled_undo(struct writer *w)
 		if (lr[i].id <= w->last_log_id)
 			lr[k++] = lr[i];
 	w->unrolled.len = k;
+}
+
+/*
+ * Readers (the HTTP workers hold a snapshot for a second at a time) keep
+ * SQLite's automatic checkpoints from ever finishing under a steady stream
+ * of commits, and the WAL then grows without bound, slowing every read.
+ * Past WAL_TRUNCATE bytes, checkpoint and truncate it, waiting a little
+ * for the readers to move to the new state; if they do not (a training
+ * run reading for minutes), try again later.
+ */
+static void
+wal_tidy(struct writer *w)
+{
+	struct stat	sb;
+	char		path[PATH_MAX + 8];
+	int64_t		now = clock_mono_ms();
+	int		rc;
+
+	if (now - w->wal_tried < 2 * WAL_WAIT_MS)
+		return;
+	snprintf(path, sizeof(path), "%s-wal", w->store.path);
+	if (stat(path, &sb) == -1 || sb.st_size < WAL_TRUNCATE)
+		return;
+	w->wal_tried = now;
+	sqlite3_busy_timeout(w->store.db, WAL_WAIT_MS);
+	rc = sqlite3_wal_checkpoint_v2(w->store.db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(w->store.db, STORE_BUSY_MS);
+	if (rc != SQLITE_OK)
+		log_info("writer: WAL of %lld MB not reset yet: %s",
+		    (long long)(sb.st_size >> 20), sqlite3_errmsg(w->store.db));
 }
 
 int
@@ -1219,7 +1295,7 @@ writer_commit(struct writer *w)
 		goto rollback;
 	if (store_exec(&w->store, "COMMIT") == -1)
 		goto rollback;
-	ctr_committed(w->ctr, clock_now_ms(), last_log_id);
+	ctr_committed(w->ctr, clock_now_ms());
 	w->last_log_id = last_log_id;
 	if (roll) {
 		w->rolled_upto = last_log_id;
@@ -1232,6 +1308,7 @@ writer_commit(struct writer *w)
 	w->stats.commits++;
 	w->stats.committed += w->pending;
 	batch_clear(w);
+	wal_tidy(w);
 	return (0);
 
 rollback:
@@ -1300,10 +1377,6 @@ static const struct {
 	{ offsetof(struct writer, st_delta),
 	    "UPDATE movies SET viewers = viewers + ?2, raters = raters + ?3 "
 	    "WHERE id = ?1" },
-	{ offsetof(struct writer, st_reco),
-	    "INSERT INTO reco_log (id, ts, user_id, source, host, status, "
-	    "latency_ms, movies, model_version, arm, personal, followed_rank) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)" },
 	{ offsetof(struct writer, st_count),
 	    "INSERT INTO counters VALUES (?1, ?2) "
 	    "ON CONFLICT DO UPDATE SET value = value + excluded.value" },
@@ -1314,8 +1387,8 @@ static const struct {
 	    "INSERT INTO reject_samples (ts, reason, line) VALUES (?1, ?2, ?3)" },
 	{ offsetof(struct writer, st_by_user),
 	    "INSERT INTO reco_log_by_user VALUES (?1, ?2, ?3)" },
-	{ offsetof(struct writer, st_roll),
-	    "INSERT INTO reco_log_rolls VALUES (?1, ?2, ?3, ?4)" },
+	{ offsetof(struct writer, st_chunk),
+	    "INSERT INTO reco_log_chunks VALUES (?1, ?2, ?3, ?4, ?5)" },
 	{ offsetof(struct writer, st_trim),
 	    "DELETE FROM reject_samples WHERE id <= "
 	    "(SELECT MAX(id) FROM reject_samples) - " SAMPLES_KEPT },
@@ -1342,7 +1415,7 @@ load_catalog(struct writer *w)
 	return (rc == SQLITE_DONE ? 0 : -1);
 }
 
-/* Where reco_log and its roll-ups stand; the rows after the last run. */
+/* Where the recommendation log and its roll-ups stand; the lists after. */
 static int
 load_rollup(struct writer *w)
 {
@@ -1350,15 +1423,20 @@ load_rollup(struct writer *w)
 	struct log_row	*lr;
 	int		 rc;
 
-	if (sqlite3_prepare_v2(w->store.db, "SELECT COALESCE(MAX(last_id), 0) "
-	    "FROM reco_log_rolls", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(w->store.db, "SELECT COALESCE((SELECT "
+	    "MAX(last_id) FROM reco_log_chunks), 0), COALESCE((SELECT value "
+	    "FROM counters WHERE name = 'reco_rolled_upto'), 0)", -1, &st,
+	    NULL) != SQLITE_OK)
 		return (-1);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		w->rolled_upto = w->last_log_id = sqlite3_column_int64(st, 0);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		w->last_log_id = sqlite3_column_int64(st, 0);
+		w->rolled_upto = sqlite3_column_int64(st, 1);
+	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW || sqlite3_prepare_v2(w->store.db, "SELECT "
-	    "user_id, id, ts FROM reco_log WHERE id > ?1 ORDER BY id", -1,
-	    &st, NULL) != SQLITE_OK)
+	    "j.value ->> 1, c.first_id + j.key, j.value ->> 0 FROM "
+	    "reco_log_chunks c, json_each(c.lists) j WHERE c.last_id > ?1 AND "
+	    "c.first_id + j.key > ?1 ORDER BY 2", -1, &st, NULL) != SQLITE_OK)
 		return (-1);
 	sqlite3_bind_int64(st, 1, w->rolled_upto);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1367,7 +1445,7 @@ load_rollup(struct writer *w)
 			break;
 		}
 		lr->user = sqlite3_column_int64(st, 0);
-		lr->id = w->last_log_id = sqlite3_column_int64(st, 1);
+		lr->id = sqlite3_column_int64(st, 1);
 		lr->ts = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_finalize(st);
@@ -1417,8 +1495,8 @@ writer_open(const char *data_dir)
 	}
 	if ((w->ctr = ctr_new(300000)) == NULL ||
 	    load_rollup(w) == -1 ||
-	    ctr_load(w->ctr, w->store.db, clock_now_ms(), w->rolled_upto,
-	    w->last_log_id) == -1) {
+	    ctr_load(w->ctr, w->store.db, clock_now_ms(), w->rolled_upto) ==
+	    -1) {
 		fprintf(stderr, "cinerec: %s: cannot load the recent lists\n",
 		    __func__);
 		goto fail;
@@ -1467,6 +1545,7 @@ writer_close(struct writer *w)
 	free(w->recos.p);
 	free(w->samples.p);
 	free(w->unrolled.p);
+	free(w->chunk.p);
 	free(w->metas.p);
 	free(w->deltas.p);
 	free(w->strs.p);

@@ -1,40 +1,45 @@
 -- cinerec schema, version 5: the recommendation log made cheap enough to
 -- log every answer at full load.
 --  * A list keeps its movies as catalogue ids ("17,4032,9"), not slugs: a
---    served list arrives from the HTTP workers as ids, so the writer stores
---    it as it comes, and a row is a fifth of the size.  Readers turn ids
---    back into slugs with movie_slugs(movies) (store.c).
---  * reco_log is append-only and has no index: a random insert into an
---    index on the user rewrote a page per row, and even the time index cost
---    as much as the row.  Every few seconds the writer rolls the rows added
---    since the last run up (writer.c): their by-user entries go into
---    reco_log_by_user, one per user and run, in one sorted pass, their
---    slots into reco_movie_daily,
---    and a row into reco_log_rolls with the run's id range and time range,
---    a zone map that retention and time-range reads go by.
---    reco_log_user_ids gives a user's rows, rolled up or not.
+--    served list arrives from the HTTP workers as ids, and the writer keeps
+--    them as they come.  Readers turn ids back into slugs with
+--    movie_slugs(movies) (store.c).
+--  * Lists are stored in chunks: one row of reco_log_chunks holds up to
+--    256 lists of a batch as a JSON array, so a batch of thousands of
+--    lists costs a few inserts, not one each.  The reco_log view gives them
+--    back a list per row.  Lists are numbered by the writer, consecutively
+--    within a chunk: a list's id is its chunk's first_id plus its index.
+--  * Every few seconds the writer rolls the lists added since the last run
+--    up (writer.c): by user into reco_log_by_user, one entry per user and
+--    run, and into the coverage slots of reco_movie_daily; the counter
+--    reco_rolled_upto is the newest list rolled up.  reco_log_user_ids
+--    gives a user's list ids, rolled up or not.
+--  * A followed list's rank is in reco_follows (a chunk is never
+--    rewritten).
 
-CREATE TABLE reco_log_ids (
-	id		INTEGER PRIMARY KEY,
-	ts		INTEGER NOT NULL,
-	user_id		INTEGER NOT NULL,
-	source		TEXT NOT NULL,		-- 'served', 'external'
-	host		TEXT,			-- host:port that answered
-	status		INTEGER NOT NULL,	-- HTTP status, 0 = no answer
-	latency_ms	INTEGER NOT NULL,
-	movies		TEXT NOT NULL,		-- movies.id, comma-separated,
-						-- best first
-	model_version	INTEGER,		-- NULL: popularity only
-	arm		TEXT,			-- experiment arm, NULL if none
-	personal	INTEGER,		-- ids that came from the model
-	followed_rank	INTEGER			-- 1-based rank of the first
-						-- movie started within the
-						-- click window, NULL if none
+CREATE TABLE reco_log_chunks (
+	last_id		INTEGER PRIMARY KEY,	-- id of its newest list
+	first_id	INTEGER NOT NULL,	-- of its oldest
+	min_ts		INTEGER NOT NULL,	-- time range of its lists
+	max_ts		INTEGER NOT NULL,
+	lists		TEXT NOT NULL		-- JSON: [[ts, user, source (0
+						-- served, 1 external), host,
+						-- status, latency_ms, movies,
+						-- model_version, arm,
+						-- personal], ...]
+);
+CREATE INDEX reco_log_chunks_max_ts ON reco_log_chunks (max_ts);
+
+CREATE TABLE reco_follows (
+	log_id		INTEGER PRIMARY KEY,	-- the list
+	rank		INTEGER NOT NULL	-- 1-based rank of the first movie
+						-- started within the click window
 );
 
--- The slugs of the old rows, mapped to ids in order; a slug the catalogue
--- does not know (none should be: listed movies join it) is left out.
-INSERT INTO reco_log_ids
+-- The old rows, renumbered 1.. in their order (ids must be consecutive in
+-- a chunk), their slugs mapped to ids; a slug the catalogue does not know
+-- (none should be: listed movies join it) is left out.
+CREATE TEMP TABLE old_reco AS
 WITH RECURSIVE split (id, rest, ids) AS (
 	SELECT id, results || ',', '' FROM reco_log
 	UNION ALL
@@ -44,39 +49,68 @@ WITH RECURSIVE split (id, rest, ids) AS (
 	    instr(rest, ',') - 1)), '')
 	FROM split WHERE rest <> ''
 )
-SELECT r.id, r.ts, r.user_id, r.source, r.host, r.status, r.latency_ms,
-    s.ids, r.model_version, r.arm, r.personal, r.followed_rank
+SELECT row_number() OVER (ORDER BY r.id) AS id, r.ts, r.user_id,
+    r.source <> 'served' AS source, r.host, r.status, r.latency_ms,
+    s.ids AS movies, r.model_version, r.arm, r.personal, r.followed_rank
 FROM reco_log r JOIN split s ON s.id = r.id AND s.rest = '';
 
-DROP TABLE reco_log;
-ALTER TABLE reco_log_ids RENAME TO reco_log;
+INSERT INTO reco_log_chunks
+SELECT MAX(id), MIN(id), MIN(ts), MAX(ts), json_group_array(json(l))
+FROM (SELECT id, ts, json_array(ts, user_id, source, host, status,
+    latency_ms, movies, model_version, arm, personal) AS l
+    FROM temp.old_reco ORDER BY id)
+GROUP BY (id - 1) / 256;
 
--- A user's rows of a run: one entry for all the lists a user got within a
+INSERT INTO reco_follows SELECT id, followed_rank FROM temp.old_reco
+    WHERE followed_rank IS NOT NULL;
+
+DROP TABLE reco_log;
+
+CREATE VIEW reco_log (id, ts, user_id, source, host, status, latency_ms,
+    movies, model_version, arm, personal, followed_rank) AS
+SELECT c.first_id + j.key, j.value ->> 0, j.value ->> 1,
+    CASE j.value ->> 2 WHEN 0 THEN 'served' ELSE 'external' END,
+    j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6,
+    j.value ->> 7, j.value ->> 8, j.value ->> 9, f.rank
+FROM reco_log_chunks c JOIN json_each(c.lists) j
+LEFT JOIN reco_follows f ON f.log_id = c.first_id + j.key;
+
+-- A user's lists of a run: one entry for all the lists a user got within a
 -- run (or more, of at most 256 ids each), keyed by the newest of them.
 CREATE TABLE reco_log_by_user (
 	user_id		INTEGER NOT NULL,
 	upto		INTEGER NOT NULL,	-- the newest of log_ids
-	log_ids		TEXT NOT NULL,		-- JSON array of reco_log.id
+	log_ids		TEXT NOT NULL,		-- JSON array of list ids
 	PRIMARY KEY (user_id, upto)
 ) WITHOUT ROWID;
 
-CREATE TABLE reco_log_rolls (
-	last_id		INTEGER PRIMARY KEY,	-- newest reco_log row of the run
-	first_id	INTEGER NOT NULL,	-- oldest
-	min_ts		INTEGER NOT NULL,	-- time range of its rows
-	max_ts		INTEGER NOT NULL
-);
-CREATE INDEX reco_log_rolls_max_ts ON reco_log_rolls (max_ts);
-
--- The old rows, rolled up in runs of 10,000.
-INSERT INTO reco_log_rolls SELECT MAX(id), MIN(id), MIN(ts), MAX(ts)
-    FROM reco_log GROUP BY (id - 1) / 10000;
-INSERT INTO reco_log_by_user SELECT r.user_id, MAX(r.id),
-    json_group_array(r.id) FROM reco_log r JOIN reco_log_rolls k
-    ON r.id BETWEEN k.first_id AND k.last_id GROUP BY r.user_id, k.last_id;
+-- The old lists, rolled up in runs of 10,000.
+INSERT INTO reco_log_by_user SELECT user_id, MAX(id), json_group_array(id)
+    FROM (SELECT user_id, id FROM temp.old_reco ORDER BY id)
+    GROUP BY user_id, (id - 1) / 10000;
+INSERT INTO counters SELECT 'reco_rolled_upto', MAX(id) FROM temp.old_reco
+    HAVING MAX(id) IS NOT NULL;
+DROP TABLE temp.old_reco;
 
 CREATE VIEW reco_log_user_ids (user_id, log_id) AS
     SELECT b.user_id, j.value FROM reco_log_by_user b, json_each(b.log_ids) j
     UNION ALL
-    SELECT user_id, id FROM reco_log WHERE id > COALESCE((SELECT
-        MAX(last_id) FROM reco_log_rolls), 0);
+    SELECT j.value ->> 1, c.first_id + j.key FROM reco_log_chunks c,
+        json_each(c.lists) j
+    WHERE c.last_id > COALESCE((SELECT value FROM counters WHERE name =
+        'reco_rolled_upto'), 0) AND c.first_id + j.key > COALESCE((SELECT
+        value FROM counters WHERE name = 'reco_rolled_upto'), 0);
+
+-- A user's lists: WHERE user_id = ? reads that user's entries and the
+-- chunks of the lists only.  reco_list(id) (store.c) is a list's JSON,
+-- looked up in its chunk.
+CREATE VIEW reco_log_of_user (user_id, id, ts, source, host, status,
+    latency_ms, movies, model_version, arm, personal, followed_rank) AS
+SELECT user_id, log_id, reco_list(log_id) ->> 0,
+    CASE reco_list(log_id) ->> 2 WHEN 0 THEN 'served' ELSE 'external' END,
+    reco_list(log_id) ->> 3, reco_list(log_id) ->> 4,
+    reco_list(log_id) ->> 5, reco_list(log_id) ->> 6,
+    reco_list(log_id) ->> 7, reco_list(log_id) ->> 8,
+    reco_list(log_id) ->> 9,
+    (SELECT rank FROM reco_follows WHERE reco_follows.log_id = u.log_id)
+FROM reco_log_user_ids u;

@@ -151,14 +151,42 @@ Test(reclog, rollups_file_rows_under_users_and_count_slots_once)
 	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 8);
 	cr_assert_eq(qi("SELECT slots FROM reco_movie_daily WHERE movie_id = "
 	    "2"), 3);
-	/* Two runs: ids 1-2 and 3-4, with their time ranges. */
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_rolls"), 2);
-	cr_assert_eq(qi("SELECT first_id * 10 + last_id FROM reco_log_rolls "
+	cr_assert_eq(qi("SELECT value FROM counters WHERE name = "
+	    "'reco_rolled_upto'"), 4);
+	/* Two chunks (a batch each): lists 1-2 and 3-4, their time ranges. */
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 2);
+	cr_assert_eq(qi("SELECT first_id * 10 + last_id FROM reco_log_chunks "
 	    "ORDER BY last_id LIMIT 1"), 12);
-	cr_assert_eq(qi("SELECT min_ts - %lld FROM reco_log_rolls WHERE "
+	cr_assert_eq(qi("SELECT min_ts - %lld FROM reco_log_chunks WHERE "
 	    "last_id = 4", T0_MS), 20);
-	cr_assert_eq(qi("SELECT max_ts - %lld FROM reco_log_rolls WHERE "
+	cr_assert_eq(qi("SELECT max_ts - %lld FROM reco_log_chunks WHERE "
 	    "last_id = 4", T0_MS), 30);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(id || ':' || "
+	    "user_id || ':' || movies, ' ') FROM (SELECT * FROM reco_log "
+	    "ORDER BY id)"), "1:5:1,2 2:6:2,3 3:5:4,3,2 4:7:1");
+}
+
+/* Many lists in one batch fill several chunks, read back in order. */
+Test(reclog, a_batch_fills_chunks_of_256_lists)
+{
+	char	ids[16], buf[64];
+	int	i;
+
+	open_with_movies(3);
+	for (i = 0; i < 600; i++) {
+		snprintf(ids, sizeof(ids), "%d,%d", 1 + i % 3, 1 + (i + 1) % 3);
+		served(T0_MS + i, 100 + i % 7, ids);
+	}
+	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 3);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(last_id - "
+	    "first_id + 1) FROM (SELECT * FROM reco_log_chunks ORDER BY "
+	    "last_id)"), "256,256,88");
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log WHERE ts - %lld = id - 1 "
+	    "AND user_id = 100 + (id - 1) %% 7 AND movies = (1 + (id - 1) %% 3) "
+	    "|| ',' || (1 + id %% 3)", T0_MS), 600);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_of_user WHERE "
+	    "user_id = 103 AND id %% 7 = 4"), 86);
 }
 
 /*
@@ -201,31 +229,35 @@ Test(reclog, crash_between_rollups_loses_no_slot)
 	h_rmrf(copy);
 }
 
-Test(reclog, retention_deletes_old_runs_with_their_user_entries)
+Test(reclog, retention_deletes_old_chunks_with_user_entries_and_follows)
 {
 	char	buf[64];
+	const char *watch = "2026-05-28T20:27:40,2,GET /data/m/m2+2000/0.mpg";
 
 	open_with_movies(2);
 	writer_set_rollup(w, 0);		/* every commit rolls up */
 	served(T0_MS, 1, "1");
 	served(T0_MS + 1, 2, "2");
 	cr_assert_eq(writer_commit(w), 0);
+	/* User 2 starts m2 a minute after its list: followed, rank 1. */
+	cr_assert_eq(writer_line(w, watch, strlen(watch)), PARSE_OK);
 	served(T0_MS + DAY_MS, 1, "2");
 	served(T0_MS + DAY_MS, 3, "1");
 	cr_assert_eq(writer_commit(w), 0);
 	served(T0_MS + 2 * DAY_MS, 1, "1,2");
 	cr_assert_eq(writer_commit(w), 0);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_rolls"), 3);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 3);
+	cr_assert_eq(qi("SELECT followed_rank FROM reco_log WHERE id = 2"), 1);
+	cr_assert_eq(qi("SELECT followed_rank FROM reco_log_of_user WHERE "
+	    "user_id = 2"), 1);
 
-	/* A limit of 3 takes the first run and one row of the second. */
-	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS + 1, 3), 3);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 2);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
-	cr_assert_eq(qi("SELECT first_id FROM reco_log_rolls ORDER BY last_id "
-	    "LIMIT 1"), 4, "the second run shrank to its last row");
-	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS + 1, 3), 1);
+	/* Whole chunks go: the first two (4 lists) reach the limit of 3. */
+	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS + 1, 3), 4);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 1);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 1);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_follows"), 0);
 	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS + 1, 3), 0);
-	/* The newest run stays, however old: ids are never reused. */
+	/* The newest chunk stays, however old: ids are never reused. */
 	cr_assert_eq(writer_expire(w, T0_MS + 9 * DAY_MS, 100), 0);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 1);
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(user_id "
@@ -235,7 +267,10 @@ Test(reclog, retention_deletes_old_runs_with_their_user_entries)
 	cr_assert_eq(qi("SELECT SUM(lists) FROM reco_stats"), 5);
 }
 
-/* Schema 4 kept slugs in reco_log.results: migrated to ids, rolled up. */
+/*
+ * Schema 4 kept a row per list with slugs in reco_log.results (ids with
+ * gaps, after retention): migrated to chunks of ids, numbered 1.., rolled up.
+ */
 Test(reclog, schema_4_slug_rows_migrate_to_ids)
 {
 	struct store	 s;
@@ -262,11 +297,13 @@ Test(reclog, schema_4_slug_rows_migrate_to_ids)
 	}
 	cr_assert_eq(sqlite3_exec(db, "INSERT INTO movies (id, slug, title) "
 	    "VALUES (4, 'heat+1995', 'Heat'), (9, 'up+2009', 'Up');"
-	    "INSERT INTO reco_log (ts, user_id, source, status, latency_ms, "
-	    "results, model_version, followed_rank) VALUES "
-	    "(100, 42, 'external', 200, 5, 'up+2009,gone+1999,heat+1995', NULL, "
-	    "2), (200, 43, 'served', 200, 1, 'heat+1995', 3, NULL), "
-	    "(300, 42, 'external', 0, 0, '', NULL, NULL)", NULL, NULL, &err),
+	    "INSERT INTO reco_log (id, ts, user_id, source, host, status, "
+	    "latency_ms, results, model_version, followed_rank) VALUES "
+	    "(4, 100, 42, 'external', 'h:1', 200, 5, "
+	    "'up+2009,gone+1999,heat+1995', NULL, 2), "
+	    "(9, 200, 43, 'served', NULL, 200, 1, 'heat+1995', 3, NULL), "
+	    "(12, 300, 42, 'external', NULL, 0, 0, '', NULL, NULL)", NULL, NULL,
+	    &err),
 	    SQLITE_OK, "%s", err);
 	sqlite3_close(db);
 
@@ -283,7 +320,10 @@ Test(reclog, schema_4_slug_rows_migrate_to_ids)
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT upto || ' ' || "
 	    "log_ids FROM reco_log_by_user WHERE user_id = 42"), "3 [1,3]");
 	cr_assert_eq(qi("SELECT last_id * 10 + first_id FROM "
-	    "reco_log_rolls"), 31);
+	    "reco_log_chunks"), 31);
+	cr_assert_eq(qi("SELECT rank FROM reco_follows WHERE log_id = 1"), 2);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT host FROM reco_log_of_user "
+	    "WHERE user_id = 42 ORDER BY id LIMIT 1"), "h:1");
 
 	/* A writer carries on after the migrated rows. */
 	cr_assert_not_null(w = writer_open(dir));
@@ -292,7 +332,7 @@ Test(reclog, schema_4_slug_rows_migrate_to_ids)
 	w = NULL;
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
 	    "user_id = 42"), 3);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_rolls"), 2);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 2);
 }
 
 /* A user's entries hold at most 256 ids: 300 lists make two. */
