@@ -105,8 +105,9 @@ rm -rf "$tmp/reclog"
 # 11 s, in which the writer's next roll-up (every reco_rollup_s = 10 s)
 # runs, so that it does not land in the log-off server's next run; the
 # servers' own CPU time is read from /proc before a run and after its pause,
-# so the CPU figure includes that work.
-ROUNDS=${BENCH_ROUNDS:-10}
+# so the CPU figure includes that work (a log-off run gets the same pause,
+# so both include the same idle time).
+ROUNDS=${BENCH_ROUNDS:-8}
 RDUR=${BENCH_ROUND_SECONDS:-5}
 cpu_ticks() {
 	for p in $1 $(pgrep -P "$1"); do cat "/proc/$p/stat"; done 2>/dev/null |
@@ -140,9 +141,9 @@ r=1
 while [ $r -le "$ROUNDS" ]; do
 	if [ $((r % 2)) = 1 ]; then
 		measured "on-$r" "http://$http/recommend/1" "$pid" 11
-		measured "off-$r" "http://$off/recommend/1" "$pid_off" 1
+		measured "off-$r" "http://$off/recommend/1" "$pid_off" 11
 	else
-		measured "off-$r" "http://$off/recommend/1" "$pid_off" 1
+		measured "off-$r" "http://$off/recommend/1" "$pid_off" 11
 		measured "on-$r" "http://$http/recommend/1" "$pid" 11
 	fi
 	wrk_run "ping-$r" "http://$http/ping" >/dev/null
