@@ -275,7 +275,7 @@ Test(reclog, schema_4_slug_rows_migrate_to_ids)
 {
 	struct store	 s;
 	sqlite3		*db;
-	char		 name[16], buf[256], *err = NULL;
+	char		 name[32], buf[256], *err = NULL;
 	size_t		 i;
 	int		 v;
 
