@@ -462,7 +462,7 @@ parse_ids(const char *p, int32_t *ids, size_t max)
 }
 
 int
-ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t upto)
+ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t rolled)
 {
 	sqlite3_stmt	*st;
 	struct list	*l;
@@ -505,7 +505,7 @@ ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t upto)
 	    "c.last_id > ?1 AND c.first_id + j.key > ?1 AND j.value ->> 2 = "
 	    "0", -1, &st, NULL) != SQLITE_OK)
 		return (-1);
-	sqlite3_bind_int64(st, 1, upto);
+	sqlite3_bind_int64(st, 1, rolled);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n = parse_ids((const char *)sqlite3_column_text(st, 2), movies,
 		    CTR_TRACKED);

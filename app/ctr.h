@@ -62,9 +62,9 @@ void		 ctr_committed(struct ctr *c, int64_t now_ms);
 /*
  * After a restart: reload the latest list per user of the last 24 hours
  * before now_ms from the recommendation log, and count the slots of the
- * served lists after list upto (the last roll-up) again.  0 or -1.
+ * served lists after list rolled (the last one rolled up) again.  0 or -1.
  */
 int		 ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms,
-		    int64_t upto);
+		    int64_t rolled);
 
 #endif

@@ -129,7 +129,7 @@ struct writer {
 
 	/* reco_log roll-ups (005_reco_ids.sql). */
 	int64_t		 last_log_id;	/* newest reco_log row */
-	int64_t		 rolled_upto;	/* newest row rolled up */
+	int64_t		 rolled_last;	/* newest row rolled up */
 	int64_t		 rolled_at;	/* when (monotonic ms), 0: never */
 	int64_t		 roll_ms;	/* period */
 	int		 roll_now;	/* roll up with the next commit */
@@ -619,9 +619,9 @@ writer_expire(struct writer *w, int64_t before_ms, int limit)
 		"reco_log_chunks) ORDER BY last_id LIMIT 1",
 		"SELECT j.value ->> 1, c.first_id + j.key FROM reco_log_chunks c, "
 		"json_each(c.lists) j WHERE c.last_id = ?1",
-		"DELETE FROM reco_log_by_user WHERE user_id = ?1 AND upto = "
-		"(SELECT MIN(upto) FROM reco_log_by_user WHERE user_id = ?1 "
-		"AND upto >= ?2)",
+		"DELETE FROM reco_log_by_user WHERE user_id = ?1 AND newest = "
+		"(SELECT MIN(newest) FROM reco_log_by_user WHERE user_id = ?1 "
+		"AND newest >= ?2)",
 		"DELETE FROM reco_follows WHERE log_id BETWEEN ?1 AND ?2",
 		"DELETE FROM reco_log_chunks WHERE last_id = ?1",
 	};
@@ -644,7 +644,7 @@ writer_expire(struct writer *w, int64_t before_ms, int limit)
 			goto fail;
 	while (n < limit) {
 		sqlite3_bind_int64(st[CHUNK], 1, before_ms);
-		sqlite3_bind_int64(st[CHUNK], 2, w->rolled_upto);
+		sqlite3_bind_int64(st[CHUNK], 2, w->rolled_last);
 		if ((rc = sqlite3_step(st[CHUNK])) != SQLITE_ROW) {
 			sqlite3_reset(st[CHUNK]);
 			if (rc != SQLITE_DONE)
@@ -1202,7 +1202,7 @@ roll_up(struct writer *w, int64_t last_log_id)
 		if (step_done(w, w->st_by_user) == -1)
 			return (-1);
 	}
-	return (count(w, "reco_rolled_upto", last_log_id, 1));
+	return (count(w, "reco_rolled_last", last_log_id, 1));
 }
 
 /* A failed transaction: forget its rows (they were sorted, maybe). */
@@ -1298,7 +1298,7 @@ writer_commit(struct writer *w)
 	ctr_committed(w->ctr, clock_now_ms());
 	w->last_log_id = last_log_id;
 	if (roll) {
-		w->rolled_upto = last_log_id;
+		w->rolled_last = last_log_id;
 		w->rolled_at = now;
 		w->roll_now = 0;
 		w->unrolled.len = 0;
@@ -1425,12 +1425,12 @@ load_rollup(struct writer *w)
 
 	if (sqlite3_prepare_v2(w->store.db, "SELECT COALESCE((SELECT "
 	    "MAX(last_id) FROM reco_log_chunks), 0), COALESCE((SELECT value "
-	    "FROM counters WHERE name = 'reco_rolled_upto'), 0)", -1, &st,
+	    "FROM counters WHERE name = 'reco_rolled_last'), 0)", -1, &st,
 	    NULL) != SQLITE_OK)
 		return (-1);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		w->last_log_id = sqlite3_column_int64(st, 0);
-		w->rolled_upto = sqlite3_column_int64(st, 1);
+		w->rolled_last = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW || sqlite3_prepare_v2(w->store.db, "SELECT "
@@ -1438,7 +1438,7 @@ load_rollup(struct writer *w)
 	    "reco_log_chunks c, json_each(c.lists) j WHERE c.last_id > ?1 AND "
 	    "c.first_id + j.key > ?1 ORDER BY 2", -1, &st, NULL) != SQLITE_OK)
 		return (-1);
-	sqlite3_bind_int64(st, 1, w->rolled_upto);
+	sqlite3_bind_int64(st, 1, w->rolled_last);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((lr = vec_push(&w->unrolled)) == NULL) {
 			rc = SQLITE_NOMEM;
@@ -1495,7 +1495,7 @@ writer_open(const char *data_dir)
 	}
 	if ((w->ctr = ctr_new(300000)) == NULL ||
 	    load_rollup(w) == -1 ||
-	    ctr_load(w->ctr, w->store.db, clock_now_ms(), w->rolled_upto) ==
+	    ctr_load(w->ctr, w->store.db, clock_now_ms(), w->rolled_last) ==
 	    -1) {
 		fprintf(stderr, "cinerec: %s: cannot load the recent lists\n",
 		    __func__);

@@ -12,7 +12,7 @@
 --  * Every few seconds the writer rolls the lists added since the last run
 --    up (writer.c): by user into reco_log_by_user, one entry per user and
 --    run, and into the coverage slots of reco_movie_daily; the counter
---    reco_rolled_upto is the newest list rolled up.  reco_log_user_ids
+--    reco_rolled_last is the newest list rolled up.  reco_log_user_ids
 --    gives a user's list ids, rolled up or not.
 --  * A followed list's rank is in reco_follows (a chunk is never
 --    rewritten).
@@ -79,16 +79,16 @@ LEFT JOIN reco_follows f ON f.log_id = c.first_id + j.key;
 -- run (or more, of at most 256 ids each), keyed by the newest of them.
 CREATE TABLE reco_log_by_user (
 	user_id		INTEGER NOT NULL,
-	upto		INTEGER NOT NULL,	-- the newest of log_ids
+	newest		INTEGER NOT NULL,	-- the newest of log_ids
 	log_ids		TEXT NOT NULL,		-- JSON array of list ids
-	PRIMARY KEY (user_id, upto)
+	PRIMARY KEY (user_id, newest)
 ) WITHOUT ROWID;
 
 -- The old lists, rolled up in runs of 10,000.
 INSERT INTO reco_log_by_user SELECT user_id, MAX(id), json_group_array(id)
     FROM (SELECT user_id, id FROM temp.old_reco ORDER BY id)
     GROUP BY user_id, (id - 1) / 10000;
-INSERT INTO counters SELECT 'reco_rolled_upto', MAX(id) FROM temp.old_reco
+INSERT INTO counters SELECT 'reco_rolled_last', MAX(id) FROM temp.old_reco
     HAVING MAX(id) IS NOT NULL;
 DROP TABLE temp.old_reco;
 
@@ -98,8 +98,8 @@ CREATE VIEW reco_log_user_ids (user_id, log_id) AS
     SELECT j.value ->> 1, c.first_id + j.key FROM reco_log_chunks c,
         json_each(c.lists) j
     WHERE c.last_id > COALESCE((SELECT value FROM counters WHERE name =
-        'reco_rolled_upto'), 0) AND c.first_id + j.key > COALESCE((SELECT
-        value FROM counters WHERE name = 'reco_rolled_upto'), 0);
+        'reco_rolled_last'), 0) AND c.first_id + j.key > COALESCE((SELECT
+        value FROM counters WHERE name = 'reco_rolled_last'), 0);
 
 -- A user's lists: WHERE user_id = ? reads that user's entries and the
 -- chunks of the lists only.  reco_list(id) (store.c) is a list's JSON,

@@ -144,15 +144,15 @@ Test(reclog, rollups_file_rows_under_users_and_count_slots_once)
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(log_id) "
 	    "FROM (SELECT log_id FROM reco_log_user_ids WHERE user_id = 5 "
 	    "ORDER BY log_id)"), "1,3");
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(upto || "
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(newest || "
 	    "log_ids, ' ') FROM (SELECT * FROM reco_log_by_user ORDER BY "
-	    "user_id, upto)"), "1[1] 3[3] 2[2] 4[4]",
+	    "user_id, newest)"), "1[1] 3[3] 2[2] 4[4]",
 	    "one entry per user and run, keyed by its newest row");
 	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 8);
 	cr_assert_eq(qi("SELECT slots FROM reco_movie_daily WHERE movie_id = "
 	    "2"), 3);
 	cr_assert_eq(qi("SELECT value FROM counters WHERE name = "
-	    "'reco_rolled_upto'"), 4);
+	    "'reco_rolled_last'"), 4);
 	/* Two chunks (a batch each): lists 1-2 and 3-4, their time ranges. */
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 2);
 	cr_assert_eq(qi("SELECT first_id * 10 + last_id FROM reco_log_chunks "
@@ -317,7 +317,7 @@ Test(reclog, schema_4_slug_rows_migrate_to_ids)
 	cr_assert_eq(qi("SELECT model_version FROM reco_log WHERE id = 2"), 3);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
 	    "user_id = 42"), 2);
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT upto || ' ' || "
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT newest || ' ' || "
 	    "log_ids FROM reco_log_by_user WHERE user_id = 42"), "3 [1,3]");
 	cr_assert_eq(qi("SELECT last_id * 10 + first_id FROM "
 	    "reco_log_chunks"), 31);
@@ -347,8 +347,8 @@ Test(reclog, many_lists_of_one_user_in_a_run_split_into_entries)
 	cr_assert_eq(writer_close(w), 0);
 	w = NULL;
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(upto) FROM "
-	    "(SELECT upto FROM reco_log_by_user ORDER BY upto)"), "256,300");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(newest) FROM "
+	    "(SELECT newest FROM reco_log_by_user ORDER BY newest)"), "256,300");
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
 	    "user_id = 9"), 300);
 	cr_assert_eq(qi("SELECT COUNT(DISTINCT log_id) FROM reco_log_user_ids"),
