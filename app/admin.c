@@ -46,6 +46,7 @@
 #include "reco.h"
 #include "server.h"
 #include "store.h"
+#include "why.h"
 #include "version.h"
 
 #define ASSET_DIR	"assets/admin/"
@@ -1444,8 +1445,10 @@ api_user(struct http_request *req, const struct auth_session *s)
 	(void)json_rows(&b, "SELECT id, ts, source, host, status, latency_ms, "
 	    "model_version, arm, personal, followed_rank, "
 	    "movie_slugs(movies) AS results "
-	    "FROM reco_log_of_user WHERE user_id = ?1 "
-	    "ORDER BY ts DESC, id DESC LIMIT 20", &user, 0);
+	    "FROM reco_log_of_user WHERE user_id = ?1 AND id IN (SELECT "
+	    "log_id FROM reco_log_user_ids WHERE user_id = ?1 ORDER BY log_id "
+	    "DESC LIMIT " WHY_LISTS_MAX ") ORDER BY ts DESC, id DESC LIMIT 20",
+	    &user, 0);
 	/* What the current model gives now (not logged: a look, not a list). */
 	kore_buf_appendf(&b, ",\"recommendations\":");
 	if (reco_for_user(&srv.reco, &srv.store, srv.model, srv.lists, &srv.sp,

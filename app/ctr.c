@@ -18,7 +18,7 @@
 
 struct list {
 	int64_t		user, ts;
-	int64_t		log_id;		/* reco_log row, 0 until committed */
+	int64_t		log_id;		/* the list's id (reco_log) */
 	int64_t		model_version;
 	char		arm[32];
 	int		source;

@@ -3,8 +3,9 @@
  * as one line to the writer over the internal Unix socket, without ever
  * blocking a request.  Lines are gathered and written together (a timer
  * flushes every RECLOG_TICK_MS), so a list costs no system call of its
- * own.  Lines wait in a bounded buffer while the socket is full; when the buffer is full too, or the writer is not reachable, the
- * line is dropped and the caller counts it.
+ * own.  Lines wait in a bounded buffer while the socket is full; when the
+ * buffer is full too, or the writer is not reachable, the line is dropped
+ * and the caller counts it.
  */
 #ifndef CINEREC_RECLOG_H
 #define CINEREC_RECLOG_H

@@ -12,7 +12,6 @@
 #include "log.h"
 #include "store.h"
 
-
 /* Prefix of the migration assets: sql/NNN_name.sql, applied in order. */
 #define MIGRATION_DIR	"sql/"
 

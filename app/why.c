@@ -67,8 +67,10 @@ why_json(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp)
 
 	if (sqlite3_prepare_v2(db, "SELECT ts, source, host, model_version, "
 	    "arm, personal, followed_rank, latency_ms, movie_slugs(movies) "
-	    "FROM reco_log_of_user WHERE user_id = ?1 AND ts <= ?2 "
-	    "ORDER BY ts DESC, id DESC LIMIT ?3", -1, &st, NULL) != SQLITE_OK) {
+	    "FROM reco_log_of_user WHERE user_id = ?1 AND id IN (SELECT "
+	    "log_id FROM reco_log_user_ids WHERE user_id = ?1 ORDER BY log_id "
+	    "DESC LIMIT " WHY_LISTS_MAX ") AND ts <= ?2 ORDER BY ts DESC, "
+	    "id DESC LIMIT ?3", -1, &st, NULL) != SQLITE_OK) {
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(db));
 		return (-1);
 	}

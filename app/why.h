@@ -13,9 +13,12 @@
 
 #include <sqlite3.h>
 
+/* A user's newest lists looked at (each is read from its chunk). */
+#define WHY_LISTS_MAX	"1000"
+
 /*
  * Write the JSON answer for user's lists at or before at (ms), at most
- * limit of them, to fp.  Returns the number of lists, or -1 on a database
+ * limit of them, among the user's newest WHY_LISTS_MAX, to fp.  Returns the number of lists, or -1 on a database
  * error (fp then holds a partial answer).
  */
 int	why_json(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp);

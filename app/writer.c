@@ -33,7 +33,7 @@
 #define BY_USER_MAX	256	/* list ids in one reco_log_by_user entry */
 #define CHUNK_LISTS	256	/* lists in one reco_log_chunks row */
 #define WAL_TRUNCATE	(64 << 20)	/* bytes of WAL that call for a reset */
-#define WAL_WAIT_MS	2500	/* for readers to move on (1-s snapshots) */
+#define WAL_WAIT_MS	1500	/* for readers to move on (1-s snapshots) */
 
 
 /* A growing byte buffer: strings of the batch live here, by offset. */
@@ -134,6 +134,7 @@ struct writer {
 	int64_t		 roll_ms;	/* period */
 	int		 roll_now;	/* roll up with the next commit */
 	int64_t		 wal_tried;	/* last WAL reset attempt (monotonic) */
+	int64_t		 wal_backoff;	/* ms from one attempt to the next */
 	struct vec	 unrolled;	/* struct log_row of the rows after it */
 	struct arena	 chunk;		/* a chunk's JSON being built */
 
@@ -581,6 +582,9 @@ writer_served(struct writer *w, const char *line, size_t len)
 		return (-1);
 	list = p;
 	while (p < end && n < PARSE_RESULTS_MAX) {
+		/* "007": kept as 7, the text written anew. */
+		if (*p == '0' && p + 1 < end && p[1] != ',')
+			left_out = 1;
 		if (next_int(&p, end, ',', &id) == -1)
 			return (-1);
 		/* A movie the writer does not know (yet) is left out. */
@@ -593,10 +597,13 @@ writer_served(struct writer *w, const char *line, size_t len)
 	left_out |= p < end || (p > list && p[-1] == ',');
 	memset(&r, 0, sizeof(r));
 	r.status = 200;
-	r.latency_us = latency;
+	/* The workers' figures, kept in range all the same. */
+	r.latency_us = latency < 0 ? 0 : latency > 3600000000LL ? 3600000000LL :
+	    latency;
 	r.source = CTR_SERVED;
 	r.model_version = version;
-	r.personal = (int)personal;
+	r.personal = personal < 0 ? 0 : personal > PARSE_RESULTS_MAX ?
+	    PARSE_RESULTS_MAX : (int)personal;
 	r.host = (size_t)-1;
 	r.arm = armlen == 1 && *arm == '-' ? (size_t)-1 :
 	    arena_add(&w->strs, arm, armlen);
@@ -614,27 +621,32 @@ int64_t
 writer_expire(struct writer *w, int64_t before_ms, int limit)
 {
 	static const char	*sql[] = {
-		"SELECT last_id, first_id FROM reco_log_chunks WHERE max_ts < "
-		"?1 AND last_id <= ?2 AND last_id < (SELECT MAX(last_id) FROM "
-		"reco_log_chunks) ORDER BY last_id LIMIT 1",
-		"SELECT j.value ->> 1, c.first_id + j.key FROM reco_log_chunks c, "
+		"SELECT last_id, first_id, max_ts, last_id = (SELECT "
+		"MAX(last_id) FROM reco_log_chunks) FROM reco_log_chunks "
+		"ORDER BY last_id LIMIT 1",
+		"SELECT DISTINCT j.value ->> 1 FROM reco_log_chunks c, "
 		"json_each(c.lists) j WHERE c.last_id = ?1",
-		"DELETE FROM reco_log_by_user WHERE user_id = ?1 AND newest = "
+		"DELETE FROM reco_log_by_user WHERE user_id = ?1 AND newest <= ?2",
+		"UPDATE reco_log_by_user SET log_ids = (SELECT "
+		"json_group_array(value) FROM json_each(log_ids) WHERE value > "
+		"?2) WHERE user_id = ?1 AND log_ids ->> 0 <= ?2 AND newest = "
 		"(SELECT MIN(newest) FROM reco_log_by_user WHERE user_id = ?1 "
-		"AND newest >= ?2)",
+		"AND newest > ?2)",
 		"DELETE FROM reco_follows WHERE log_id BETWEEN ?1 AND ?2",
 		"DELETE FROM reco_log_chunks WHERE last_id = ?1",
 	};
-	enum { CHUNK, LISTS, DEL_USER, DEL_FOLLOWS, DEL_CHUNK, NSQL };
+	enum { CHUNK, USERS, DEL_USER, CUT_USER, DEL_FOLLOWS, DEL_CHUNK, NSQL };
 	sqlite3_stmt	*st[NSQL] = { NULL };
-	int64_t		 n = 0, first, last;
+	int64_t		 n = 0, first, last, max_ts, user;
 	size_t		 i;
-	int		 rc;
+	int		 rc, newest;
 
 	/*
-	 * The oldest chunks whose lists are all older than before_ms and
-	 * rolled up, never the newest one (so list ids are never handed out
-	 * twice): by-user entries, follows, then the chunk.
+	 * Chunks go oldest first, in id order, while all their lists are
+	 * older than before_ms and rolled up, never the newest chunk (so list
+	 * ids are never handed out twice).  A user's by-user entries hold
+	 * ascending ids: entries up to the chunk's last id go, and the next
+	 * one loses the ids it still had up to there.
 	 */
 	if (store_exec(&w->store, "BEGIN IMMEDIATE") == -1)
 		return (-1);
@@ -643,8 +655,6 @@ writer_expire(struct writer *w, int64_t before_ms, int limit)
 		    SQLITE_OK)
 			goto fail;
 	while (n < limit) {
-		sqlite3_bind_int64(st[CHUNK], 1, before_ms);
-		sqlite3_bind_int64(st[CHUNK], 2, w->rolled_last);
 		if ((rc = sqlite3_step(st[CHUNK])) != SQLITE_ROW) {
 			sqlite3_reset(st[CHUNK]);
 			if (rc != SQLITE_DONE)
@@ -653,17 +663,23 @@ writer_expire(struct writer *w, int64_t before_ms, int limit)
 		}
 		last = sqlite3_column_int64(st[CHUNK], 0);
 		first = sqlite3_column_int64(st[CHUNK], 1);
+		max_ts = sqlite3_column_int64(st[CHUNK], 2);
+		newest = sqlite3_column_int(st[CHUNK], 3);
 		sqlite3_reset(st[CHUNK]);
-		sqlite3_bind_int64(st[LISTS], 1, last);
-		while ((rc = sqlite3_step(st[LISTS])) == SQLITE_ROW) {
-			sqlite3_bind_int64(st[DEL_USER], 1,
-			    sqlite3_column_int64(st[LISTS], 0));
-			sqlite3_bind_int64(st[DEL_USER], 2,
-			    sqlite3_column_int64(st[LISTS], 1));
-			if (step_done(w, st[DEL_USER]) == -1)
+		if (max_ts >= before_ms || last > w->rolled_last || newest)
+			break;
+		sqlite3_bind_int64(st[USERS], 1, last);
+		while ((rc = sqlite3_step(st[USERS])) == SQLITE_ROW) {
+			user = sqlite3_column_int64(st[USERS], 0);
+			sqlite3_bind_int64(st[DEL_USER], 1, user);
+			sqlite3_bind_int64(st[DEL_USER], 2, last);
+			sqlite3_bind_int64(st[CUT_USER], 1, user);
+			sqlite3_bind_int64(st[CUT_USER], 2, last);
+			if (step_done(w, st[DEL_USER]) == -1 ||
+			    step_done(w, st[CUT_USER]) == -1)
 				goto fail;
 		}
-		sqlite3_reset(st[LISTS]);
+		sqlite3_reset(st[USERS]);
 		if (rc != SQLITE_DONE)
 			goto fail;
 		sqlite3_bind_int64(st[DEL_FOLLOWS], 1, first);
@@ -1234,7 +1250,7 @@ wal_tidy(struct writer *w)
 	int64_t		now = clock_mono_ms();
 	int		rc;
 
-	if (now - w->wal_tried < 2 * WAL_WAIT_MS)
+	if (now - w->wal_tried < w->wal_backoff)
 		return;
 	snprintf(path, sizeof(path), "%s-wal", w->store.path);
 	if (stat(path, &sb) == -1 || sb.st_size < WAL_TRUNCATE)
@@ -1244,9 +1260,17 @@ wal_tidy(struct writer *w)
 	rc = sqlite3_wal_checkpoint_v2(w->store.db, NULL,
 	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_busy_timeout(w->store.db, STORE_BUSY_MS);
-	if (rc != SQLITE_OK)
-		log_info("writer: WAL of %lld MB not reset yet: %s",
-		    (long long)(sb.st_size >> 20), sqlite3_errmsg(w->store.db));
+	/* A long reader (a training run): wait longer and longer, to 5 min. */
+	if (rc == SQLITE_OK)
+		w->wal_backoff = 2 * WAL_WAIT_MS;
+	else {
+		w->wal_backoff = w->wal_backoff * 2 > 300000 ? 300000 :
+		    w->wal_backoff * 2;
+		log_info("writer: WAL of %lld MB not reset yet (%s), next try "
+		    "in %lld s", (long long)(sb.st_size >> 20),
+		    sqlite3_errmsg(w->store.db),
+		    (long long)(w->wal_backoff / 1000));
+	}
 }
 
 int
@@ -1469,6 +1493,7 @@ writer_open(const char *data_dir)
 	w->samples.size = sizeof(struct agg_sample);
 	w->unrolled.size = sizeof(struct log_row);
 	w->roll_ms = ROLLUP_MS;
+	w->wal_backoff = 2 * WAL_WAIT_MS;
 	w->metas.size = sizeof(struct agg_meta);
 	w->deltas.size = sizeof(struct movie_delta);
 	w->firsts.size = sizeof(struct movie_first);

@@ -92,6 +92,7 @@ Test(reclog, lists_keep_ids_as_sent_and_read_back_as_slugs)
 	served(T0_MS + 1, 8, "2,9,1");		/* 9: not in the catalogue */
 	served(T0_MS + 2, 9, "1,2,");		/* a trailing comma */
 	served(T0_MS + 3, 10, "");		/* an empty answer */
+	served(T0_MS + 4, 11, "003,1");		/* written anew as 3,1 */
 	cr_assert_eq(writer_commit(w), 0);
 
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
@@ -104,6 +105,8 @@ Test(reclog, lists_keep_ids_as_sent_and_read_back_as_slugs)
 	    "WHERE user_id = 9"), "1,2");
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies || '|' || "
 	    "movie_slugs(movies) FROM reco_log WHERE user_id = 10"), "|");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
+	    "WHERE user_id = 11"), "3,1");
 	/* Malformed lists are refused whole. */
 	cr_assert_eq(refused("SERVED 1 7 1 - 1 0 1,,2"), 1);
 	cr_assert_eq(refused("SERVED 1 7 1 - 1 0 1;2"), 1);
@@ -353,4 +356,41 @@ Test(reclog, many_lists_of_one_user_in_a_run_split_into_entries)
 	    "user_id = 9"), 300);
 	cr_assert_eq(qi("SELECT COUNT(DISTINCT log_id) FROM reco_log_user_ids"),
 	    300);
+}
+
+/*
+ * Retention by whole chunks keeps the by-user index exact: a user's entry
+ * that spans the expired chunk and the next one loses only the expired
+ * ids, so every list still stored is still found by its user.
+ */
+Test(reclog, retention_trims_user_entries_that_span_chunks)
+{
+	int	i;
+
+	open_with_movies(1);
+	writer_set_rollup(w, 3600000);		/* the first commit rolls up */
+	for (i = 1; i <= 300; i++)
+		served(T0_MS + i, i % 10 == 0 ? 8 : 7, "1");
+	cr_assert_eq(writer_commit(w), 0);
+	served(T0_MS + 2 * DAY_MS, 9, "1");	/* the newest chunk */
+	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 3);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user WHERE "
+	    "user_id = 7"), 2, "270 ids: 256 + 14");
+
+	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS, 100), 256);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log WHERE user_id = 7"), 39);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
+	    "user_id = 7"), 39);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids u JOIN "
+	    "reco_log r ON r.id = u.log_id AND r.user_id = u.user_id"), 45,
+	    "every list of users 7 and 8 still stored, found by its user");
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
+	    "user_id = 8"), 5);
+
+	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS, 100), 44);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 0);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 1);
+	cr_assert_eq(writer_expire(w, T0_MS + 9 * DAY_MS, 100), 0,
+	    "the newest chunk stays");
 }
