@@ -11,6 +11,7 @@
 #include "ctr.h"
 #include "hmap.h"
 #include "log.h"
+#include "reclog.h"
 
 #define DAY_MS		86400000LL
 #define HOUR_MS		3600000LL
@@ -50,7 +51,6 @@ struct slotday {
 	int64_t		 day;
 	int64_t		*n;		/* slots per movie id, cap entries */
 	size_t		 cap;
-	size_t		 used;		/* movies with n > 0 */
 };
 
 struct ctr {
@@ -191,10 +191,8 @@ count_slot(struct ctr *c, int64_t day, int32_t movie)
 		d->n = np;
 		d->cap = cap;
 	}
-	if (d->n[movie]++ == 0) {
-		d->used++;
+	if (d->n[movie]++ == 0)
 		c->nslots++;
-	}
 	return (0);
 }
 
@@ -422,7 +420,6 @@ slots_clear(struct ctr *c)
 	for (i = 0; i < c->ndays; i++) {
 		memset(c->days[i].n, 0, c->days[i].cap *
 		    sizeof(*c->days[i].n));
-		c->days[i].used = 0;
 	}
 	c->ndays = 0;
 	c->nslots = 0;
@@ -440,25 +437,6 @@ ctr_committed(struct ctr *c, int64_t now_ms)
 		c->swept = now_ms;
 		sweep(c, now_ms);
 	}
-}
-
-/* "17,4032,9" into up to max ids; returns how many. */
-static size_t
-parse_ids(const char *p, int32_t *ids, size_t max)
-{
-	char	*end;
-	long	 id;
-	size_t	 n = 0;
-
-	while (p != NULL && *p != '\0' && n < max) {
-		id = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		if (id > 0 && id <= INT32_MAX)
-			ids[n++] = (int32_t)id;
-		p = *end == ',' ? end + 1 : end;
-	}
-	return (n);
 }
 
 int
@@ -480,7 +458,7 @@ ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t rolled)
 		return (-1);
 	sqlite3_bind_int64(st, 1, now_ms - FOLLOW_24H);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		n = parse_ids((const char *)sqlite3_column_text(st, 6), movies,
+		n = reclog_parse_ids((const char *)sqlite3_column_text(st, 6), movies,
 		    CTR_TRACKED);
 		if ((l = list_add(c, sqlite3_column_int64(st, 0),
 		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 1),
@@ -507,7 +485,7 @@ ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t rolled)
 		return (-1);
 	sqlite3_bind_int64(st, 1, rolled);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		n = parse_ids((const char *)sqlite3_column_text(st, 2), movies,
+		n = reclog_parse_ids((const char *)sqlite3_column_text(st, 2), movies,
 		    CTR_TRACKED);
 		for (i = 0; i < n; i++)
 			if (count_slot(c, sqlite3_column_int64(st, 1) / DAY_MS,

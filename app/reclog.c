@@ -5,6 +5,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -106,6 +107,24 @@ reclog_ids(char *p, const int32_t *ids, size_t n)
 		len += reclog_int(p + len, ids[i] > 0 ? ids[i] : 0);
 	}
 	return (len);
+}
+
+size_t
+reclog_parse_ids(const char *p, int32_t *ids, size_t max)
+{
+	char	*end;
+	long	 id;
+	size_t	 n = 0;
+
+	while (p != NULL && *p != '\0' && n < max) {
+		id = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (id > 0 && id <= INT32_MAX)
+			ids[n++] = (int32_t)id;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return (n);
 }
 
 int

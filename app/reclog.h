@@ -54,6 +54,12 @@ size_t	reclog_int(char *p, int64_t v);
  */
 size_t	reclog_ids(char *p, const int32_t *ids, size_t n);
 
+/*
+ * The other way: "17,4032,9" (or NULL) into up to max ids, ids that are
+ * not positive left out.  Returns how many.
+ */
+size_t	reclog_parse_ids(const char *p, int32_t *ids, size_t max);
+
 /* Write what waits (e.g. from a timer).  Cannot fail. */
 void	reclog_flush(struct reclog *l);
 

@@ -10,6 +10,8 @@
 
 #include "assets.h"
 #include "log.h"
+#include "parse.h"
+#include "reclog.h"
 #include "store.h"
 
 /* Prefix of the migration assets: sql/NNN_name.sql, applied in order. */
@@ -165,9 +167,9 @@ fn_movie_slugs(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_stmt	*st;
 	sqlite3_str	*out;
 	const char	*p = (const char *)sqlite3_value_text(argv[0]);
-	char		*res, *end;
-	long long	 id;
-	int		 n = 0;
+	char		*res;
+	int32_t		 ids[PARSE_RESULTS_MAX];
+	size_t		 i, n;
 
 	(void)argc;
 	if (p == NULL) {
@@ -180,14 +182,12 @@ fn_movie_slugs(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		return;
 	}
 	out = sqlite3_str_new(db);
-	while (*p != '\0') {
-		id = strtoll(p, &end, 10);
-		if (end == p)
-			break;
-		p = *end == ',' ? end + 1 : end;
-		sqlite3_bind_int64(st, 1, id);
+	n = reclog_parse_ids(p, ids, PARSE_RESULTS_MAX);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, ids[i]);
 		if (sqlite3_step(st) == SQLITE_ROW)
-			sqlite3_str_appendf(out, "%s%s", n++ ? "," : "",
+			sqlite3_str_appendf(out, "%s%s",
+			    sqlite3_str_length(out) ? "," : "",
 			    (const char *)sqlite3_column_text(st, 0));
 		sqlite3_reset(st);
 	}

@@ -1250,12 +1250,13 @@ wal_tidy(struct writer *w)
 	int64_t		now = clock_mono_ms();
 	int		rc;
 
+	/* A look at the WAL's size, not with every commit. */
 	if (now - w->wal_tried < w->wal_backoff)
 		return;
+	w->wal_tried = now;
 	snprintf(path, sizeof(path), "%s-wal", w->store.path);
 	if (stat(path, &sb) == -1 || sb.st_size < WAL_TRUNCATE)
 		return;
-	w->wal_tried = now;
 	sqlite3_busy_timeout(w->store.db, WAL_WAIT_MS);
 	rc = sqlite3_wal_checkpoint_v2(w->store.db, NULL,
 	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
