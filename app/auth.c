@@ -438,9 +438,10 @@ failures(sqlite3 *db, const char *sql, const char *value, int64_t now,
 	return (n >= limit);
 }
 
-int
-auth_throttle_check(sqlite3 *db, const char *addr, const char *account,
-    int64_t now, int64_t *retry_ms)
+/* The throttle's verdict at now (see auth_throttle_check). */
+static int
+throttled(sqlite3 *db, const char *addr, const char *account, int64_t now,
+    int64_t *retry_ms)
 {
 	int64_t	u1, u2, until;
 	int	by_addr, by_account;
@@ -459,8 +460,15 @@ auth_throttle_check(sqlite3 *db, const char *addr, const char *account,
 }
 
 int
-auth_attempt_record(sqlite3 *db, const char *addr, const char *account,
-    int ok, int64_t now)
+auth_throttle_check(sqlite3 *db, const char *addr, const char *account,
+    int64_t now, int64_t *retry_ms)
+{
+	return (throttled(db, addr, account, now, retry_ms));
+}
+
+/* Drop rows older than the window.  0 or -1. */
+static int
+prune(sqlite3 *db, int64_t now)
 {
 	sqlite3_stmt	*st;
 
@@ -468,21 +476,102 @@ auth_attempt_record(sqlite3 *db, const char *addr, const char *account,
 	    __func__)) == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, now - AUTH_FAIL_WINDOW_MS);
-	if (done(db, st, __func__) == -1)
-		return (-1);
-	if (ok)
-		st = prep(db, "DELETE FROM login_attempts WHERE addr = ?1 OR "
-		    "account = ?2", __func__);
-	else
-		st = prep(db, "INSERT INTO login_attempts (ts, addr, account) "
-		    "VALUES (?3, ?1, ?2)", __func__);
-	if (st == NULL)
+	return (done(db, st, __func__));
+}
+
+/* A failure of addr on account at now; its row id into *id.  0 or -1. */
+static int
+record_failure(sqlite3 *db, const char *addr, const char *account,
+    int64_t now, int64_t *id)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = prep(db, "INSERT INTO login_attempts (ts, addr, account) "
+	    "VALUES (?3, ?1, ?2)", __func__)) == NULL)
 		return (-1);
 	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
-	if (!ok)
-		sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 3, now);
+	if (done(db, st, __func__) == -1)
+		return (-1);
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(db);
+	return (0);
+}
+
+/* A success: forget the failures of this address on this account. */
+static int
+clear_party(sqlite3 *db, const char *addr, const char *account)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = prep(db, "DELETE FROM login_attempts WHERE addr = ?1 AND "
+	    "account = ?2", __func__)) == NULL)
+		return (-1);
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
 	return (done(db, st, __func__));
+}
+
+int
+auth_attempt_record(sqlite3 *db, const char *addr, const char *account,
+    int ok, int64_t now)
+{
+	if (prune(db, now) == -1)
+		return (-1);
+	return (ok ? clear_party(db, addr, account) :
+	    record_failure(db, addr, account, now, NULL));
+}
+
+static int
+exec(sqlite3 *db, const char *sql, const char *fn)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s: %s", fn, sql, sqlite3_errmsg(db));
+		return (-1);
+	}
+	return (0);
+}
+
+int
+auth_attempt_begin(sqlite3 *db, const char *addr, const char *account,
+    int64_t now, int64_t *attempt, int64_t *retry_ms)
+{
+	int	rc;
+
+	*attempt = 0;
+	/* IMMEDIATE: the check and the record are one step for everyone. */
+	if (exec(db, "BEGIN IMMEDIATE", __func__) == -1)
+		return (-1);
+	if (prune(db, now) == -1 ||
+	    (rc = throttled(db, addr, account, now, retry_ms)) == -1 ||
+	    (rc == 0 && record_failure(db, addr, account, now,
+	    attempt) == -1)) {
+		(void)exec(db, "ROLLBACK", __func__);
+		return (-1);
+	}
+	if (exec(db, "COMMIT", __func__) == -1) {
+		(void)exec(db, "ROLLBACK", __func__);
+		return (-1);
+	}
+	return (rc);
+}
+
+int
+auth_attempt_end(sqlite3 *db, int64_t attempt, const char *addr,
+    const char *account, int ok)
+{
+	sqlite3_stmt	*st;
+
+	if (!ok)
+		return (0);
+	if ((st = prep(db, "DELETE FROM login_attempts WHERE id = ?1",
+	    __func__)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, attempt);
+	if (done(db, st, __func__) == -1)
+		return (-1);
+	return (clear_party(db, addr, account));
 }
 
 int

@@ -147,11 +147,31 @@ int	auth_throttle_check(sqlite3 *db, const char *addr, const char *account,
 
 /*
  * Record a login outcome: a failure counts against addr and account; a
- * success clears the account's and the address's failures.  Rows older
- * than the window are pruned.  Returns 0 or -1.
+ * success clears the earlier failures of the same party only (that address
+ * on that account), never another address's or another account's.  Rows
+ * older than the window are pruned.  Returns 0 or -1.
  */
 int	auth_attempt_record(sqlite3 *db, const char *addr, const char *account,
 	    int ok, int64_t now);
+
+/*
+ * Start a login attempt, atomically: in one write transaction, check the
+ * throttle (as auth_throttle_check) and, when allowed, record the attempt
+ * as a failure in advance, so parallel attempts each count before any
+ * password is verified.  Returns 0 with *attempt set (pass it to
+ * auth_attempt_end), AUTH_THROTTLED with *retry_ms (nothing recorded), or
+ * -1 on error.
+ */
+int	auth_attempt_begin(sqlite3 *db, const char *addr, const char *account,
+	    int64_t now, int64_t *attempt, int64_t *retry_ms);
+
+/*
+ * End attempt (from auth_attempt_begin): a failure stays recorded; a
+ * success removes it and the earlier failures of the same address on the
+ * same account.  Returns 0 or -1.
+ */
+int	auth_attempt_end(sqlite3 *db, int64_t attempt, const char *addr,
+	    const char *account, int ok);
 
 /*
  * Append to the audit trail (addr and detail may be NULL; detail must not
