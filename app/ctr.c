@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ctr.h"
+#include "fault.h"
 #include "hmap.h"
 #include "log.h"
 #include "reclog.h"
@@ -81,7 +82,7 @@ grow(void **p, size_t *cap, size_t need, size_t size)
 	ncap = *cap ? *cap * 2 : 64;
 	while (ncap < need)
 		ncap *= 2;
-	if ((np = realloc(*p, ncap * size)) == NULL)
+	if ((np = fault_realloc(*p, ncap * size)) == NULL)
 		return (-1);
 	*p = np;
 	*cap = ncap;
@@ -185,7 +186,7 @@ count_slot(struct ctr *c, int64_t day, int32_t movie)
 		cap = d->cap ? d->cap : 4096;
 		while (cap <= (size_t)movie)
 			cap *= 2;
-		if ((np = realloc(d->n, cap * sizeof(*np))) == NULL)
+		if ((np = fault_realloc(d->n, cap * sizeof(*np))) == NULL)
 			return (-1);
 		memset(np + d->cap, 0, (cap - d->cap) * sizeof(*np));
 		d->n = np;
@@ -210,15 +211,17 @@ list_add(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
 
 	if (c->nlist >= UINT32_MAX)
 		return (NULL);
+	/* Room first: a failure leaves the map and the lists as they were. */
+	if (grow((void **)&c->list, &c->caplist, c->nlist + 1,
+	    sizeof(*c->list)) == -1 || hmap_reserve(&c->byuser, 1) == -1 ||
+	    grow((void **)&c->stat, &c->capstat, c->nstat + 1,
+	    sizeof(*c->stat)) == -1)
+		return (NULL);
 	if ((ix = hmap_put(&c->byuser, user, 0, (uint32_t)c->nlist,
 	    &found)) == NULL)
 		return (NULL);
-	if (!found) {
-		if (grow((void **)&c->list, &c->caplist, c->nlist + 1,
-		    sizeof(*c->list)) == -1)
-			return (NULL);
+	if (!found)
 		c->nlist++;
-	}
 	l = &c->list[*ix];
 	memset(l, 0, sizeof(*l));
 	l->log_id = log_id;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "hmap.h"
 
 static uint64_t
@@ -25,7 +26,7 @@ grow(struct hmap *m)
 	size_t			 oldcap = m->cap, i, j, ncap;
 
 	ncap = oldcap ? oldcap * 2 : 64;
-	if ((m->slot = calloc(ncap, sizeof(*m->slot))) == NULL) {
+	if ((m->slot = fault_calloc(ncap, sizeof(*m->slot))) == NULL) {
 		m->slot = old;
 		return (-1);
 	}
@@ -40,6 +41,15 @@ grow(struct hmap *m)
 		*s = old[i];
 	}
 	free(old);
+	return (0);
+}
+
+int
+hmap_reserve(struct hmap *m, size_t extra)
+{
+	while ((m->len + extra) * 2 > m->cap)
+		if (grow(m) == -1)
+			return (-1);
 	return (0);
 }
 

@@ -29,6 +29,12 @@ struct hmap {
 uint32_t	*hmap_put(struct hmap *m, int64_t a, int64_t b, uint32_t val,
 		    int *found);
 
+/*
+ * Make room for extra more keys, so that as many hmap_put calls cannot fail.
+ * Returns 0, or -1 when out of memory (m is unchanged).
+ */
+int		 hmap_reserve(struct hmap *m, size_t extra);
+
 /* The value of (a, b), or NULL. */
 uint32_t	*hmap_get(const struct hmap *m, int64_t a, int64_t b);
 

@@ -38,6 +38,7 @@ static const char *const reason_names[PARSE_NREASONS] = {
 	"bad_minute",
 	"bad_rating",
 	"bad_result",
+	"no_memory",
 };
 
 /*

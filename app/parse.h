@@ -38,6 +38,8 @@ enum parse_reason {
 	PARSE_ERR_MINUTE,	/* "bad_minute": not an integer in 0..PARSE_MINUTE_MAX */
 	PARSE_ERR_RATING,	/* "bad_rating": not an integer in 1..5 */
 	PARSE_ERR_RESULT,	/* "bad_result": garbled status/result/latency */
+	PARSE_ERR_NOMEM,	/* "no_memory": never the parser's; the writer
+				   could not hold the line (out of memory) */
 	PARSE_NREASONS
 };
 

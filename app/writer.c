@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "ctr.h"
+#include "fault.h"
 #include "hmap.h"
 #include "json.h"
 #include "log.h"
@@ -40,6 +41,7 @@
 struct arena {
 	char	*p;
 	size_t	 len, cap;
+	int	 oom;		/* chunk_put ran out of memory */
 };
 
 struct agg_watch {
@@ -162,19 +164,32 @@ struct movie_first {
 	int64_t		ts;
 };
 
-static void *
-vec_push(struct vec *v)
+/* Room for extra more elements.  Returns 0, or -1 (v unchanged). */
+static int
+vec_reserve(struct vec *v, size_t extra)
 {
 	void	*p;
 	size_t	 ncap;
 
-	if (v->len == v->cap) {
-		ncap = v->cap ? v->cap * 2 : 256;
-		if ((p = realloc(v->p, ncap * v->size)) == NULL)
-			return (NULL);
-		v->p = p;
-		v->cap = ncap;
-	}
+	if (v->len + extra <= v->cap)
+		return (0);
+	ncap = v->cap ? v->cap * 2 : 256;
+	while (ncap < v->len + extra)
+		ncap *= 2;
+	if ((p = fault_realloc(v->p, ncap * v->size)) == NULL)
+		return (-1);
+	v->p = p;
+	v->cap = ncap;
+	return (0);
+}
+
+static void *
+vec_push(struct vec *v)
+{
+	void	*p;
+
+	if (vec_reserve(v, 1) == -1)
+		return (NULL);
 	p = (char *)v->p + v->len * v->size;
 	v->len++;
 	memset(p, 0, v->size);
@@ -183,22 +198,33 @@ vec_push(struct vec *v)
 
 #define VEC_AT(v, type, i)	(&((type *)(v)->p)[i])
 
+/* Room for extra more bytes.  Returns 0, or -1 (a unchanged). */
+static int
+arena_reserve(struct arena *a, size_t extra)
+{
+	size_t	 ncap;
+	char	*p;
+
+	if (a->len + extra <= a->cap)
+		return (0);
+	ncap = a->cap ? a->cap : 4096;
+	while (ncap < a->len + extra)
+		ncap *= 2;
+	if ((p = fault_realloc(a->p, ncap)) == NULL)
+		return (-1);
+	a->p = p;
+	a->cap = ncap;
+	return (0);
+}
+
 /* Append len bytes and a NUL; returns the offset or (size_t)-1. */
 static size_t
 arena_add(struct arena *a, const char *s, size_t len)
 {
-	size_t	 off = a->len, ncap;
-	char	*p;
+	size_t	 off = a->len;
 
-	if (a->len + len + 1 > a->cap) {
-		ncap = a->cap ? a->cap : 4096;
-		while (ncap < a->len + len + 1)
-			ncap *= 2;
-		if ((p = realloc(a->p, ncap)) == NULL)
-			return ((size_t)-1);
-		a->p = p;
-		a->cap = ncap;
-	}
+	if (arena_reserve(a, len + 1) == -1)
+		return ((size_t)-1);
 	memcpy(a->p + off, s, len);
 	a->p[off + len] = '\0';
 	a->len += len + 1;
@@ -219,27 +245,40 @@ slug_hash(const char *s, int64_t *h1, int64_t *h2)
 	*h2 = (int64_t)b;
 }
 
+/* Room in the catalogue for ids below need.  Returns 0 or -1. */
+static int
+slug_reserve(struct writer *w, size_t need)
+{
+	char	**p;
+	size_t	  ncap;
+
+	if (need <= w->slugcap)
+		return (0);
+	ncap = w->slugcap ? w->slugcap : 1024;
+	while (ncap < need)
+		ncap *= 2;
+	if ((p = fault_realloc(w->slug, ncap * sizeof(*p))) == NULL)
+		return (-1);
+	memset(p + w->slugcap, 0, (ncap - w->slugcap) * sizeof(*p));
+	w->slug = p;
+	w->slugcap = ncap;
+	return (0);
+}
+
 /* Remember slug as movie id.  Returns 0 or -1 (out of memory). */
 static int
 catalog_add(struct writer *w, int32_t id, const char *slug)
 {
-	char	**p;
-	size_t	 ncap;
+	size_t	 len;
 	int64_t	 h1, h2;
 	int	 found;
 
-	if ((size_t)id >= w->slugcap) {
-		ncap = w->slugcap ? w->slugcap : 1024;
-		while (ncap <= (size_t)id)
-			ncap *= 2;
-		if ((p = realloc(w->slug, ncap * sizeof(*p))) == NULL)
-			return (-1);
-		memset(p + w->slugcap, 0, (ncap - w->slugcap) * sizeof(*p));
-		w->slug = p;
-		w->slugcap = ncap;
-	}
-	if ((w->slug[id] = strdup(slug)) == NULL)
+	if (slug_reserve(w, (size_t)id + 1) == -1)
 		return (-1);
+	len = strlen(slug) + 1;
+	if ((w->slug[id] = fault_realloc(NULL, len)) == NULL)
+		return (-1);
+	memcpy(w->slug[id], slug, len);
 	slug_hash(slug, &h1, &h2);
 	if (hmap_put(&w->byslug, h1, h2, (uint32_t)id, &found) == NULL)
 		return (-1);
@@ -248,7 +287,12 @@ catalog_add(struct writer *w, int32_t id, const char *slug)
 	return (0);
 }
 
-/* The id of slug, creating the movie if new.  Returns the id or -1. */
+#define MOVIE_NOMEM	(-2)	/* movie_id: out of memory */
+
+/*
+ * The id of slug, creating the movie if new.  Returns the id, -1 for a
+ * slug that cannot be told from another (hash collision), or MOVIE_NOMEM.
+ */
 static int32_t
 movie_id(struct writer *w, const char *slug)
 {
@@ -264,7 +308,7 @@ movie_id(struct writer *w, const char *slug)
 		return (-1);
 	}
 	if (catalog_add(w, w->nmovies + 1, slug) == -1)
-		return (-1);
+		return (MOVIE_NOMEM);
 	return (w->nmovies);
 }
 
@@ -415,11 +459,16 @@ add_list(struct writer *w, int64_t ts, int64_t user, const int32_t *ids,
 	p->user = user;
 	/* The writer alone adds rows: it numbers them itself. */
 	p->id = w->last_log_id + (int64_t)w->recos.len;
-	if ((p->movies = arena_add(&w->strs, text, len)) == (size_t)-1)
+	if ((p->movies = arena_add(&w->strs, text, len)) == (size_t)-1) {
+		w->recos.len--;
 		return (-1);
-	return (ctr_list(w->ctr, p->id, user, ts, ids, n < CTR_TRACKED ?
+	}
+	/* Out of memory there: logged, but not followed.  No reason to fail. */
+	if (ctr_list(w->ctr, p->id, user, ts, ids, n < CTR_TRACKED ?
 	    n : CTR_TRACKED, p->source, p->model_version, p->arm != (size_t)-1 ?
-	    w->strs.p + p->arm : "", p->latency_us, p->personal));
+	    w->strs.p + p->arm : "", p->latency_us, p->personal) == -1)
+		w->stats.untracked++;
+	return (0);
 }
 
 /* Another system's list, seen on the stream: a user's event too. */
@@ -431,21 +480,23 @@ add_reco(struct writer *w, const struct parse_event *ev)
 	int32_t		 ids[PARSE_RESULTS_MAX];
 	size_t		 i;
 
+	/* Listed movies join the catalogue, like watched ones. */
+	for (i = 0; i < ev->nresults; i++)
+		if ((ids[i] = movie_id(w, ev->result[i])) < 0)
+			return (ids[i] == MOVIE_NOMEM ? -1 : PARSE_ERR_MOVIE);
 	memset(&r, 0, sizeof(r));
 	r.status = ev->status;
 	r.latency_us = (int64_t)ev->latency_ms * 1000;
 	r.source = CTR_EXTERNAL;
 	r.arm = (size_t)-1;
+	/* Room was made (reserve_line): these do not fail. */
 	if ((r.host = arena_add(&w->strs, ev->host, strlen(ev->host))) ==
-	    (size_t)-1 || (u = user_agg(w, ev->user, ev->ts_ms)) == NULL)
+	    (size_t)-1 || (u = user_agg(w, ev->user, ev->ts_ms)) == NULL ||
+	    add_list(w, ev->ts_ms, ev->user, ids, ev->nresults, NULL, 0,
+	    &r) == -1)
 		return (-1);
 	u->recos++;
-	/* Listed movies join the catalogue, like watched ones. */
-	for (i = 0; i < ev->nresults; i++)
-		if ((ids[i] = movie_id(w, ev->result[i])) == -1)
-			return (-1);
-	return (add_list(w, ev->ts_ms, ev->user, ids, ev->nresults, NULL, 0,
-	    &r));
+	return (0);
 }
 
 static void
@@ -479,6 +530,41 @@ add_sample(struct writer *w, const char *line, size_t len, int reason)
 		w->samples.len--;
 }
 
+/*
+ * Room for one more line of len bytes in every structure a line can add
+ * to, so that adding it cannot fail half-way.  Returns 0 or -1.
+ */
+static int
+reserve_line(struct writer *w, size_t len)
+{
+	/* A list can name PARSE_RESULTS_MAX new movies. */
+	return (slug_reserve(w, (size_t)w->nmovies + PARSE_RESULTS_MAX + 2) ==
+	    -1 || vec_reserve(&w->watches, 1) == -1 ||
+	    vec_reserve(&w->rates, 1) == -1 ||
+	    vec_reserve(&w->users, 1) == -1 ||
+	    vec_reserve(&w->daily, 1) == -1 ||
+	    vec_reserve(&w->firsts, 1) == -1 ||
+	    vec_reserve(&w->recos, 1) == -1 ||
+	    vec_reserve(&w->samples, 1) == -1 ||
+	    hmap_reserve(&w->watch_ix, 1) == -1 ||
+	    hmap_reserve(&w->user_ix, 1) == -1 ||
+	    hmap_reserve(&w->daily_ix, 1) == -1 ||
+	    hmap_reserve(&w->first_ix, 1) == -1 ||
+	    hmap_reserve(&w->byslug, PARSE_RESULTS_MAX + 1) == -1 ||
+	    /* The line's strings: host, ids, a sample's escaped copy. */
+	    arena_reserve(&w->strs, len + PARSE_RESULTS_MAX * 12 +
+	    SAMPLE_LINE_MAX * 4 + 64) == -1 ? -1 : 0);
+}
+
+/* A line refused for a reason found after parsing. */
+static int
+refuse(struct writer *w, int reason)
+{
+	w->rej[reason]++;
+	w->stats.rejected[reason]++;
+	return (reason);
+}
+
 int
 writer_line(struct writer *w, const char *line, size_t len)
 {
@@ -493,6 +579,19 @@ writer_line(struct writer *w, const char *line, size_t len)
 	if (i == len)
 		return (WRITER_BLANK);
 
+	/*
+	 * Out of memory: write the batch (its memory is then reused) and try
+	 * once more; else this line is refused and counted, and the writer
+	 * goes on.
+	 */
+	if (reserve_line(w, len) == -1 && (w->pending == 0 ||
+	    writer_commit(w) == -1 || reserve_line(w, len) == -1)) {
+		if (w->stats.rejected[PARSE_ERR_NOMEM]++ % 1000 == 0)
+			log_warnx("%s: out of memory: line refused", __func__);
+		w->rej[PARSE_ERR_NOMEM]++;
+		w->pending++;
+		return (PARSE_ERR_NOMEM);
+	}
 	w->pending++;
 	if ((rc = parse_line(line, len, ev)) != PARSE_OK) {
 		w->rej[rc]++;
@@ -501,14 +600,13 @@ writer_line(struct writer *w, const char *line, size_t len)
 		return (rc);
 	}
 	if (ev->kind != PARSE_RECO &&
-	    (movie = movie_id(w, ev->movie)) == -1) {
-		w->rej[PARSE_ERR_MOVIE]++;
-		w->stats.rejected[PARSE_ERR_MOVIE]++;
-		return (PARSE_ERR_MOVIE);
-	}
+	    (movie = movie_id(w, ev->movie)) < 0)
+		return (refuse(w, movie == MOVIE_NOMEM ? PARSE_ERR_NOMEM :
+		    PARSE_ERR_MOVIE));
 	if (ev->kind == PARSE_WATCH) {
 		rc = add_watch(w, ev, movie);
-		ctr_watch(w->ctr, ev->user, movie, ev->ts_ms);
+		if (rc == 0)
+			ctr_watch(w->ctr, ev->user, movie, ev->ts_ms);
 	}
 	else if (ev->kind == PARSE_RATE)
 		rc = add_rate(w, ev, movie);
@@ -516,10 +614,11 @@ writer_line(struct writer *w, const char *line, size_t len)
 		rc = add_reco(w, ev);
 	if (rc == 0 && ev->kind != PARSE_RECO)
 		rc = movie_seen_at(w, movie, ev->ts_ms);
-	if (rc == -1) {
-		/* Out of memory: nothing sensible is left to do. */
-		log_warnx("%s: out of memory", __func__);
-		abort();
+	if (rc != 0) {
+		/* Only a movie id of the list can fail now (see add_reco). */
+		if (rc == -1)
+			log_warnx("%s: out of memory: line refused", __func__);
+		return (refuse(w, rc == -1 ? PARSE_ERR_NOMEM : rc));
 	}
 	if (ev->ts_ms > w->last_ts)
 		w->last_ts = ev->ts_ms;
@@ -543,7 +642,8 @@ next_int(const char **p, const char *end, char sep, long long *v)
 	if (q == end || *q < '0' || *q > '9')
 		return (-1);
 	while (q < end && *q >= '0' && *q <= '9') {
-		if (x > (INT64_MAX - 9) / 10)
+		/* Up to INT64_MAX itself (every id the API accepts). */
+		if (x > (INT64_MAX - (*q - '0')) / 10)
 			return (-1);
 		x = x * 10 + (*q++ - '0');
 	}
@@ -610,8 +710,8 @@ writer_served(struct writer *w, const char *line, size_t len)
 	/* A served list is no event of the user's: users stays as it is. */
 	if (add_list(w, ts, user, ids, n, left_out ? NULL : list,
 	    (size_t)(p - list), &r) == -1) {
-		log_warnx("%s: out of memory", __func__);
-		abort();
+		log_warnx("%s: out of memory: list not logged", __func__);
+		return (-1);
 	}
 	w->pending++;
 	return (0);
@@ -1001,9 +1101,12 @@ chunk_put(void *arg, const void *p, size_t len)
 {
 	struct arena	*a = arg;
 
+	if (a->oom)
+		return;
 	if (arena_add(a, p, len) == (size_t)-1) {
-		log_warnx("%s: out of memory", __func__);
-		abort();
+		/* The chunk is incomplete: commit_recos fails the commit. */
+		a->oom = 1;
+		return;
 	}
 	a->len--;		/* no NUL between pieces */
 }
@@ -1077,6 +1180,7 @@ commit_recos(struct writer *w, int64_t *last)
 		r = VEC_AT(&w->recos, struct agg_reco, i);
 		if (k == 0) {
 			w->chunk.len = 0;
+			w->chunk.oom = 0;
 			first_id = r->id;
 			min_ts = max_ts = r->ts;
 		}
@@ -1094,6 +1198,10 @@ commit_recos(struct writer *w, int64_t *last)
 		if (++k < CHUNK_LISTS && i + 1 < w->recos.len)
 			continue;
 		chunk_put(&w->chunk, "]", 1);
+		if (w->chunk.oom) {
+			log_warnx("%s: out of memory", __func__);
+			return (-1);
+		}
 		sqlite3_bind_int64(w->st_chunk, 1, r->id);
 		sqlite3_bind_int64(w->st_chunk, 2, first_id);
 		sqlite3_bind_int64(w->st_chunk, 3, min_ts);

@@ -18,6 +18,7 @@ struct writer_stats {
 	uint64_t	rejected[PARSE_NREASONS];	/* by enum parse_reason */
 	uint64_t	commits;			/* transactions */
 	uint64_t	committed;			/* lines in them */
+	uint64_t	untracked;	/* lists logged, not followed (no memory) */
 };
 
 #define WRITER_BLANK	(-1)	/* writer_line: an empty line, ignored */
@@ -34,7 +35,10 @@ struct writer	*writer_open(const char *data_dir);
  * Parse one line (no '\n') and add it to the pending batch.  Returns
  * PARSE_OK if it was accepted, else the rejection reason (counted, and a
  * sample kept).  Blank lines are ignored: WRITER_BLANK, not counted.
- * Nothing is written until writer_commit.
+ * Nothing is written until writer_commit, except when memory runs out: the
+ * pending batch is then committed to make room, and if that does not help
+ * the line is refused as PARSE_ERR_NOMEM (counted); the batch is never left
+ * half-changed.
  */
 int		 writer_line(struct writer *w, const char *line, size_t len);
 

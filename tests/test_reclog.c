@@ -394,3 +394,25 @@ Test(reclog, retention_trims_user_entries_that_span_chunks)
 	cr_assert_eq(writer_expire(w, T0_MS + 9 * DAY_MS, 100), 0,
 	    "the newest chunk stays");
 }
+
+/*
+ * Every user id the API accepts (0 .. 2^63-1) is logged: ids from
+ * 9223372036854775800 up used to fail the writer's number parsing, and
+ * their lists were lost without a count.
+ */
+Test(reclog, lists_of_the_largest_user_ids_are_logged)
+{
+	open_with_movies(2);
+	served(T0_MS, 9223372036854775807LL, "1,2");
+	served(T0_MS + 1, 9223372036854775800LL, "2");
+	served(T0_MS + 2, 0, "1");
+	cr_assert_eq(refused("SERVED 1 9223372036854775808 1 - 1 0 1"), 1,
+	    "2^63 is beyond the API's range");
+	cr_assert_eq(refused("SERVED 1 99999999999999999999 1 - 1 0 1"), 1);
+	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log WHERE user_id = "
+	    "9223372036854775807"), 1);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log WHERE user_id = "
+	    "9223372036854775800"), 1);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 3);
+}

@@ -24,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "fault.h"
 #include "parse.h"
 #include "store.h"
 #include "writer.h"
@@ -1015,4 +1016,76 @@ Test(store, served_lists_are_logged_and_followed)
 	    "WHERE source = 'served' AND model_version = 3 AND arm = "
 	    "'arm-b'"), 112);
 	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 2);
+}
+
+/*
+ * Out of memory at any allocation the writer makes while taking a line:
+ * the line is either taken whole or refused as no_memory (counted), the
+ * writer goes on, and what is committed matches what was taken (SQLite's
+ * fault-test loop: fail the 1st allocation, then the 2nd, ... until a run
+ * needs no allocation that fails).
+ */
+Test(store, every_allocation_failure_refuses_a_line_or_none)
+{
+	char	 b[32];
+	int	 k, i, rc, fired, taken[PARSE_RECO + 1] = { 0 }, nomem = 0;
+	int	 lines = 0;
+
+	open_writer();
+	for (k = 1; k < 400; k++) {
+		fault_arm(k, 0);
+		/* New users and movies each round: every structure grows. */
+		for (i = 0; i < 6; i++, lines++) {
+			switch (i % 3) {
+			case 0:
+				rc = wl("%s,%d,GET /data/m/f%d+m%d+2001/%d.mpg",
+				    ts(H(1) + k, b), 1000 * k + i, k, i, i);
+				break;
+			case 1:
+				rc = wl("%s,%d,GET /rate/f%d+m%d+2001=4",
+				    ts(H(1) + k, b), 1000 * k + i, k, i);
+				break;
+			default:
+				rc = wl("%s,%d,recommendation request h:1, "
+				    "status 200, result: r%d+a+1, r%d+b+2, "
+				    "r%d+c+3, 9 ms", ts(H(1) + k, b),
+				    1000 * k + i, k, k, k);
+			}
+			cr_assert(rc == PARSE_OK || rc == PARSE_ERR_NOMEM,
+			    "round %d line %d: %d", k, i, rc);
+			if (rc == PARSE_OK)
+				taken[i % 3 + 1]++;
+			else
+				nomem++;
+		}
+		fired = fault_arm(0, 0);
+		if (k % 50 == 0)
+			commit();
+		if (!fired && k > 100)
+			break;
+	}
+	commit();
+	cr_assert_gt(nomem, 0, "no allocation failed: the loop tests nothing");
+	cr_assert_gt(taken[1], 0);
+	cr_assert_eq(qi("SELECT value FROM counters WHERE name = "
+	    "'accepted_watch'"), taken[PARSE_WATCH]);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM watches"), taken[PARSE_WATCH]);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM ratings"), taken[PARSE_RATE]);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), taken[PARSE_RECO]);
+	cr_assert_eq(qi("SELECT value FROM counters WHERE name = "
+	    "'rejected_no_memory'"), nomem);
+	cr_log_info("%d lines: %d refused for memory", lines, nomem);
+
+	/* Every allocation failing: refused, never a crash; then it works. */
+	fault_arm(1, 1);
+	for (i = 0; i < 100; i++) {
+		rc = wl("%s,%d,GET /data/m/late+m%d+2001/1.mpg", ts(H(2), b),
+		    900000 + i, i);
+		cr_assert(rc == PARSE_OK || rc == PARSE_ERR_NOMEM);
+	}
+	fault_arm(0, 0);
+	watch(H(3), 1, "after+2001", 1);
+	commit();
+	cr_assert_eq(qi("SELECT COUNT(*) FROM movies WHERE slug = "
+	    "'after+2001'"), 1);
 }
