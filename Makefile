@@ -20,12 +20,13 @@ CFLAGS_WARN	 = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 		   -Wshadow -Wpointer-arith
 CFLAGS		+= -std=gnu99 $(OPT) -g -fPIC -D_GNU_SOURCE $(CFLAGS_WARN) \
 		   -fstack-protector-strong -Iapp -I$(BUILD) $(SAN)
-KORE_CFLAGS	 = -DKORE_SINGLE_BINARY -DKORE_USE_TASKS -I$(KORE_SRC)/include \
-		   -I$(BUILD)/kore
+KORE_CFLAGS	 = -DKORE_SINGLE_BINARY -DKORE_USE_TASKS \
+		   -I$(BUILD)/kore-src/include -I$(BUILD)/kore
 LDLIBS		 = -lsqlite3 -lsodium -luv -lssl -lcrypto -lpthread -ldl -lm
 LDFLAGS		+= -rdynamic -Wl,-z,relro -Wl,-z,now $(SAN)
 
-# Kore 4.1 compiled in from Debian's sources (single binary, with tasks).
+# Kore 4.1 compiled in from Debian's sources (single binary, with tasks),
+# copied to $(BUILD)/kore-src with the local changes of app/kore/ applied.
 KORE_MODS	 = kore buf config connection domain filemap fileref json mem \
 		   msg module net pool runtime timer utils worker keymgr auth \
 		   accesslog http validator websocket tasks linux seccomp version
@@ -35,8 +36,10 @@ KORE_OBJS	 = $(KORE_MODS:%=$(BUILD)/kore/%.o)
 # are linked into the unit tests as well.
 CORE_SRCS	 = app/parse.c	\
 		   app/config.c	\
+		   app/lock.c	\
 		   app/log.c	\
 		   app/clock.c	\
+		   app/fault.c	\
 		   app/hmap.c	\
 		   app/io.c	\
 		   app/json.c	\
@@ -84,9 +87,15 @@ IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/it_*.c))
 
 all: $(BUILD)/cinerec
 
-$(KORE_STAMP):
+KORE_PATCH	 = app/kore/kore-4.1.0.patch
+
+$(KORE_STAMP): $(KORE_PATCH)
 	@mkdir -p $(BUILD)/kore
-	$(MAKE) -s -C $(KORE_SRC) objects OBJDIR=$(abspath $(BUILD)/kore) \
+	rm -rf $(BUILD)/kore-src $(BUILD)/kore/*.o
+	cp -R $(KORE_SRC) $(BUILD)/kore-src
+	patch -s -p1 -d $(BUILD)/kore-src < $(KORE_PATCH)
+	$(MAKE) -s -C $(BUILD)/kore-src objects \
+	    OBJDIR=$(abspath $(BUILD)/kore) \
 	    KORE_SINGLE_BINARY=1 TASKS=1 SANITIZE=$(KORE_SANITIZE)
 	@touch $@
 
@@ -150,7 +159,7 @@ asan:
 
 # --- running ---------------------------------------------------------------
 
-DEB_PKGS = build-essential dpkg-dev kore libsqlite3-dev libsodium-dev prometheus \
+DEB_PKGS = build-essential dpkg-dev patch kore libsqlite3-dev libsodium-dev prometheus \
 	   libuv1-dev libcriterion-dev curl
 
 deps:

@@ -927,10 +927,12 @@ static int
 login_work(struct job *j, sqlite3 *db)
 {
 	char	 hash[AUTH_HASH_MAX], detail[128];
-	int64_t	 id = 0, retry, now = clock_now_ms();
+	int64_t	 id = 0, retry, attempt, now = clock_now_ms();
 	int	 rc, ok;
 
-	if ((rc = auth_throttle_check(db, j->addr, j->who, now, &retry)) == -1)
+	/* Checked and counted in one step: parallel tries each count. */
+	if ((rc = auth_attempt_begin(db, j->addr, j->who, now, &attempt,
+	    &retry)) == -1)
 		return (-1);
 	if (rc == AUTH_THROTTLED) {
 		j->status = 429;
@@ -947,7 +949,7 @@ login_work(struct job *j, sqlite3 *db)
 	} else
 		ok = auth_verify_password(hash, j->value);
 	sodium_memzero(j->value, sizeof(j->value));
-	if (auth_attempt_record(db, j->addr, j->who, ok, now) == -1)
+	if (auth_attempt_end(db, attempt, j->addr, j->who, ok) == -1)
 		return (-1);
 	if (!ok) {
 		j->status = 401;
@@ -1028,7 +1030,7 @@ train_work(struct job *j, sqlite3 *db)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	/* main.c checked that the path fits. */
-	(void)copy(sun.sun_path, sizeof(sun.sun_path), srv.sock_path);
+	(void)copy(sun.sun_path, sizeof(sun.sun_path), srv.control_path);
 	j->status = 503;
 	snprintf(j->msg, sizeof(j->msg), "the ingest (which starts trainings) "
 	    "is not reachable");

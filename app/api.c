@@ -5,6 +5,7 @@
  * worker's event loop never waits for a commit.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
@@ -243,26 +244,71 @@ api_recommend(struct http_request *req)
 	return (KORE_RESULT_OK);
 }
 
+/* The inode of the socket at path, 0 if there is none. */
+static uint64_t
+socket_ino(const char *path)
+{
+	struct stat	sb;
+
+	return (stat(path, &sb) == 0 && S_ISSOCK(sb.st_mode) ?
+	    (uint64_t)sb.st_ino : 0);
+}
+
+/*
+ * Is the ingest up, committing, ticking, and reachable where the workers
+ * look for it?  NULL if so, else why not.
+ */
+static const char *
+ingest_trouble(void)
+{
+	struct metrics_ingest_health	h;
+	int64_t				stale_ms;
+
+	if (metrics_ingest_health(&h) == -1)
+		return (NULL);
+	stale_ms = srv.cfg.batch_ms * 3 > 5000 ? srv.cfg.batch_ms * 3 : 5000;
+	if (!h.up)
+		return ("not running");
+	if (h.paused)
+		return ("commits fail (disk full or database locked?)");
+	if (h.tick_age_ms > stale_ms)
+		return ("not responding");
+	if (socket_ino(srv.events_path) != h.events_ino ||
+	    socket_ino(srv.control_path) != h.control_ino)
+		return ("its socket in the data dir is gone");
+	return (NULL);
+}
+
 int
 api_health(struct http_request *req)
 {
 	struct store_counts	 c;
 	struct kore_buf		 b;
 	char			 last[32] = "";
+	const char		*trouble;
 	int			 ok;
 
 	started_us = now_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
 		return (KORE_RESULT_OK);
 	/* A fresh snapshot: /health reports what is committed now. */
+	memset(&c, 0, sizeof(c));
 	ok = store_snapshot(&srv.store) == 0 &&
 	    store_counts(&srv.store, &c) == 0;
+	trouble = ingest_trouble();
 	kore_buf_init(&b, 512);
 	kore_buf_appendf(&b, "{\"status\":\"%s\",\"version\":\"%s\","
 	    "\"uptime_s\":%lld,\"database\":{\"ok\":%s,\"schema\":%d,"
-	    "\"schema_latest\":%d}", ok ? "ok" : "degraded", CINEREC_VERSION,
+	    "\"schema_latest\":%d},\"ingest\":{\"ok\":%s",
+	    ok && trouble == NULL ? "ok" : "degraded", CINEREC_VERSION,
 	    (long long)((clock_now_ms() - srv.started_ms) / 1000),
-	    ok ? "true" : "false", c.schema, store_schema_latest());
+	    ok ? "true" : "false", c.schema, store_schema_latest(),
+	    trouble == NULL ? "true" : "false");
+	if (trouble != NULL) {
+		kore_buf_appendf(&b, ",\"reason\":");
+		json_str(&b, trouble);
+	}
+	kore_buf_append(&b, "}", 1);
 	if (ok) {
 		if (c.last_event_ms > 0)
 			clock_format(c.last_event_ms, last, sizeof(last));
@@ -276,7 +322,7 @@ api_health(struct http_request *req)
 		    (long long)c.accepted, (long long)c.rejected, last);
 	}
 	kore_buf_append(&b, "}\n", 2);
-	reply_json(req, ok ? 200 : 503, &b);
+	reply_json(req, ok && trouble == NULL ? 200 : 503, &b);
 	kore_buf_cleanup(&b);
 	return (KORE_RESULT_OK);
 }
@@ -285,13 +331,20 @@ api_health(struct http_request *req)
 struct events_state {
 	struct kore_task	 task;
 	struct http_request	*req;
-	char			 reply[512];	/* the STATS line, or an error */
 };
 
+/* What the ingest answered for a body (the task's channel, a word first). */
+#define EVENTS_OK	"OK "		/* committed: "<acc> <rej> r=n..." */
+#define EVENTS_BUSY	"BUSY"		/* refused before reading: nothing in */
+#define EVENTS_PENDING	"PENDING"	/* taken, its commit not done yet */
+#define EVENTS_DOWN	"DOWN"		/* not reachable: nothing in */
+#define EVENTS_LOST	"LOST"		/* the ingest went away mid-body */
+
 /*
- * Task thread: send the body and SYNC, STATS over the internal socket, read
- * both answers.  The result written to the channel is the STATS line, or
- * "ERR <reason>".  No Kore allocation here.
+ * Task thread: relay the body over the events socket (data only), shut
+ * down our side to mark its end, read the one-line answer.  The result
+ * written to the channel is one of the EVENTS_* words, for OK followed by
+ * the counts.  No Kore allocation here.
  */
 static int
 events_task(struct kore_task *t)
@@ -301,56 +354,86 @@ events_task(struct kore_task *t)
 	size_t			 len = st->req->content_length;
 	struct sockaddr_un	 sun;
 	struct timeval		 tv = { EVENTS_TIMEOUT_S, 0 };
-	char			 in[512], *nl, *stats;
+	char			 in[512], *nl;
 	size_t			 have = 0;
 	ssize_t			 n;
-	int			 fd, lines = 0;
+	int			 fd;
+	const char		*res = EVENTS_DOWN;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	/* main.c checked that the path fits. */
-	memcpy(sun.sun_path, srv.sock_path, strlen(srv.sock_path) + 1);
+	memcpy(sun.sun_path, srv.events_path, strlen(srv.events_path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		goto fail;
+		goto out;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		goto fail_close;
+		goto out_close;
+	/* From here on, lines may be in: no answer means "lost". */
+	res = EVENTS_LOST;
 	/* Kore keeps the whole body in memory (no disk offload configured). */
-	if (body != NULL && len > 0 &&
-	    (io_write_all(fd, body->data, len) == -1 ||
-	    (body->data[len - 1] != '\n' &&
-	    io_write_all(fd, "\n", 1) == -1)))
-		goto fail_close;
-	if (io_write_all(fd, "SYNC\nSTATS\n", 11) == -1)
-		goto fail_close;
-	/* Two lines back: "OK <n>" and "STATS ...". */
-	while (lines < 2) {
-		if ((n = read(fd, in + have, sizeof(in) - 1 - have)) <= 0)
-			goto fail_close;
-		have += (size_t)n;
-		in[have] = '\0';
-		lines = 0;
-		for (nl = in; (nl = strchr(nl, '\n')) != NULL; nl++)
-			lines++;
-		if (have == sizeof(in) - 1)
-			break;
+	if ((body != NULL && len > 0 &&
+	    io_write_all(fd, body->data, len) == -1) ||
+	    shutdown(fd, SHUT_WR) == -1) {
+		/* "BUSY" may already be waiting: the ingest read nothing. */
+		if (errno != EPIPE && errno != ECONNRESET)
+			goto out_close;
 	}
+	while (have < sizeof(in) - 1) {
+		n = read(fd, in + have, sizeof(in) - 1 - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			res = EVENTS_PENDING;
+			goto out_close;
+		}
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	in[have] = '\0';
+	if ((nl = strchr(in, '\n')) == NULL)
+		goto out_close;
+	*nl = '\0';
+	if (strcmp(in, EVENTS_BUSY) == 0)
+		res = EVENTS_BUSY;
+	else if (strncmp(in, EVENTS_OK, 3) == 0)
+		res = in;
+out_close:
 	close(fd);
-	if (strncmp(in, "OK ", 3) != 0 ||
-	    (stats = strstr(in, "\nSTATS ")) == NULL)
-		goto fail;
-	stats += 7;
-	if ((nl = strchr(stats, '\n')) != NULL)
-		*nl = '\0';
-	kore_task_channel_write(t, stats, (u_int32_t)strlen(stats) + 1);
+out:
+	kore_task_channel_write(t, (void *)(uintptr_t)res,
+	    (u_int32_t)strlen(res) + 1);
 	return (KORE_RESULT_OK);
+}
 
-fail_close:
-	close(fd);
-fail:
-	kore_task_channel_write(t, "ERR", 4);
-	return (KORE_RESULT_ERROR);
+/*
+ * Kore asks before it reads a request body (app/kore/): admit it while the
+ * bodies in memory, all workers together, stay within events_inflight_mb
+ * (one body is always admitted when none is held), else 503 at once.
+ */
+static void
+body_release(struct http_request *req)
+{
+	metrics_body(-(int64_t)req->http_body_length, 0);
+	/* Kore calls onfree again while the request's tasks finish. */
+	req->onfree = NULL;
+}
+
+int
+api_body_admit(struct http_request *req)
+{
+	int64_t	total = metrics_body_total();
+	int64_t	budget = (int64_t)srv.cfg.events_inflight_mb << 20;
+
+	if (total > 0 && total + (int64_t)req->content_length > budget) {
+		metrics_body(0, 1);
+		return (0);
+	}
+	metrics_body((int64_t)req->content_length, 0);
+	req->onfree = body_release;
+	return (1);
 }
 
 /* With ingest_token set, POST /events needs "Authorization: Bearer <token>". */
@@ -427,15 +510,26 @@ api_events(struct http_request *req)
 	}
 	len = kore_task_channel_read(&st->task, out, sizeof(out) - 1);
 	out[len < sizeof(out) ? len : sizeof(out) - 1] = '\0';
-	if (kore_task_result(&st->task) != KORE_RESULT_OK) {
-		reply_text(req, 503, "ingest unavailable: nothing was "
-		    "committed\n");
-		return (KORE_RESULT_OK);
+	if (strncmp(out, EVENTS_OK, 3) == 0) {
+		kore_buf_init(&b, 256);
+		events_json(&b, out + 3);
+		reply_json(req, 200, &b);
+		kore_buf_cleanup(&b);
+	} else if (strcmp(out, EVENTS_PENDING) == 0) {
+		/* Taken, not durable yet: sending it again would count twice. */
+		reply_text(req, 202, "accepted but not committed yet: the "
+		    "database cannot be written now; the lines will be "
+		    "committed once it can (do not send them again)\n");
+	} else if (strcmp(out, EVENTS_LOST) == 0) {
+		reply_text(req, 500, "the ingest stopped during this request: "
+		    "some of its lines may have been committed\n");
+	} else {
+		http_response_header(req, "retry-after", "1");
+		reply_text(req, 503, strcmp(out, EVENTS_BUSY) == 0 ?
+		    "the database cannot be written now: nothing was "
+		    "committed, try again later\n" : "ingest unavailable: "
+		    "nothing was committed\n");
 	}
-	kore_buf_init(&b, 256);
-	events_json(&b, out);
-	reply_json(req, 200, &b);
-	kore_buf_cleanup(&b);
 	return (KORE_RESULT_OK);
 }
 

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "demo.h"
 #include "lines.h"
+#include "lock.h"
 #include "movielens.h"
 #include "parse.h"
 #include "server.h"
@@ -269,8 +270,16 @@ cmd_import(int argc, char **argv)
 		return (rc);
 	if (optind == argc)
 		return (usage(argv[0], 0));
+	/* Every file first: a typo must not create a database. */
+	for (i = optind; i < argc; i++)
+		if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) == -1) {
+			fprintf(stderr, "cinerec: %s: %s\n", argv[i],
+			    strerror(errno));
+			return (1);
+		}
 	memset(&im, 0, sizeof(im));
-	if ((im.w = writer_open(dir)) == NULL)
+	if (lock_take(dir, "import") == -1 ||
+	    (im.w = writer_open(dir)) == NULL)
 		return (1);
 	im.tty = isatty(STDERR_FILENO);
 	im.started = im.shown = clock_mono_ms();
@@ -310,7 +319,8 @@ cmd_movielens(int argc, char **argv)
 		return (rc);
 	if (optind != argc - 1)
 		return (usage(argv[0], 0));
-	if ((w = writer_open(dir)) == NULL)
+	if (lock_take(dir, "import-movielens") == -1 ||
+	    (w = writer_open(dir)) == NULL)
 		return (1);
 	rc = ml_import(w, argv[optind], &res);
 	if (writer_close(w) == -1)
@@ -426,7 +436,7 @@ cmd_demo(int argc, char **argv)
 	}
 	sink.movie = demo_write_movie;
 	sink.line = demo_write_line;
-	if ((sink.arg = writer_open(dir)) == NULL)
+	if (lock_take(dir, "demo") == -1 || (sink.arg = writer_open(dir)) == NULL)
 		return (1);
 	n = demo_generate(&a.o, &sink);
 	writer_stats(sink.arg, &st);

@@ -74,6 +74,13 @@ static const struct cfg_setting settings[] = {
 	    "confidence of a rating equal to signal_dislike" },
 	{ "signal_dislike_weight", CFG_DOUBLE, F(sig.dislike_weight), 0, 0,
 	    1000, "extra confidence as the rating falls towards 0" },
+	{ "ingest_max_conns", CFG_INT, F(ingest_max_conns), 0, 1, 100000,
+	    "TCP ingest senders connected at once (more: refused)" },
+	{ "ingest_auth_timeout_s", CFG_INT, F(ingest_auth_timeout_s), 0, 1,
+	    3600, "seconds a TCP sender has to send AUTH when a token is set" },
+	{ "events_inflight_mb", CFG_INT, F(events_inflight_mb), 0, 1, 65536,
+	    "MiB of request bodies held in memory at once, all workers (more: "
+	    "503 with Retry-After)" },
 	{ "reco_log_days", CFG_INT, F(reco_log_days), 0, 1, 3650,
 	    "days raw recommendation log rows are kept (hourly aggregates "
 	    "stay)" },
@@ -104,6 +111,9 @@ cfg_defaults(struct cfg *c)
 	c->reco_log = 1;
 	c->reco_log_days = 30;
 	c->reco_rollup_s = 10;
+	c->ingest_max_conns = 1024;
+	c->ingest_auth_timeout_s = 10;
+	c->events_inflight_mb = 64;
 	signal_defaults(&c->sig);
 }
 

@@ -38,6 +38,9 @@ struct cfg {
 	int		reco_log;		/* log every served list (0/1) */
 	int		reco_log_days;		/* raw reco_log rows kept, days */
 	int		reco_rollup_s;		/* reco_log roll-up period */
+	int		ingest_max_conns;	/* TCP senders at once */
+	int		ingest_auth_timeout_s;	/* for AUTH, when a token is set */
+	int		events_inflight_mb;	/* request bodies in memory */
 	struct signal_params sig;		/* interaction -> confidence */
 };
 

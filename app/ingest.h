@@ -1,19 +1,33 @@
 /*
- * Event ingest: a libuv loop in its own thread that accepts newline-delimited
- * log lines on a TCP listener and on a private Unix socket (used by the HTTP
- * workers for POST /events), feeds them to the single writer and commits in
- * batches.  Committing runs on the loop itself, so while the writer works no
- * connection is read: senders are held back by TCP flow control, and memory
- * stays bounded by one batch.
+ * Event ingest: a libuv loop in its own thread that takes newline-delimited
+ * log lines on a TCP listener and on a private Unix socket (POST /events,
+ * relayed by the HTTP workers), feeds them to the single writer and commits
+ * in batches.  Committing runs on the loop itself, so while the writer works
+ * no connection is read: senders are held back by TCP flow control, and
+ * memory stays bounded by one batch.
  *
- * Protocol, per line: when a token is set, the first line of a TCP sender
- * must be `AUTH <token>` (answered `OK`; anything else: `ERR unauthorized`
- * and the connection closes).  Then: a log line; `SYNC`, answered `OK <n>` once everything
- * received before it is committed (n: lines accepted on this connection so
- * far); `STATS`, answered `STATS <accepted> <rejected>[ <reason>=<n>...]`
- * for this connection.  On the internal socket only: `TRAIN`, answered
- * `OK` once a training is requested, and `SERVED ...` lines, the HTTP
- * workers' recommendation log (writer_served).
+ * Three channels, each carrying one kind of traffic:
+ *
+ *  - TCP (outside senders): when a token is set, the first line must be
+ *    `AUTH <token>` (answered `OK`; anything else: `ERR unauthorized` and
+ *    the connection closes), within auth_timeout_ms.  Then log lines, and
+ *    two requests: `SYNC`, answered `OK <n>` once everything received
+ *    before it is committed (n: lines accepted on this connection so far),
+ *    and `STATS`, answered `STATS <accepted> <rejected>[ <reason>=<n>...]`.
+ *    A sender that leaves its answers unread is not read either until it
+ *    reads them.  Beyond max_conns senders, a new one is answered
+ *    `ERR too many connections` and closed.  When the token changes, the
+ *    senders let in under the old one are told `ERR token changed` and
+ *    closed.
+ *  - events (events_path, POST /events bodies): every line is a log line,
+ *    nothing else.  When the sender has sent its body and shut down its
+ *    side, the lines are committed and the answer is one line,
+ *    `OK <accepted> <rejected>[ <reason>=<n>...]` (all of them committed),
+ *    then the connection closes.  While commits fail, a new sender is
+ *    answered `BUSY` at once, before anything is read.
+ *  - control (control_path, the HTTP workers only): `SERVED ...` records
+ *    (the recommendation log, see writer_served) and `TRAIN` (answered
+ *    `OK` once a training is requested).  Nothing from outside reaches it.
  */
 #ifndef CINEREC_INGEST_H
 #define CINEREC_INGEST_H
@@ -24,14 +38,17 @@ struct ingest_opts {
 	const char	*data_dir;	/* the database */
 	const char	*host;		/* TCP listener */
 	uint16_t	 port;
-	const char	*sock_path;	/* Unix listener, NULL for none */
+	const char	*events_path;	/* Unix listener for POST bodies */
+	const char	*control_path;	/* Unix listener for the workers */
 	int		 batch_events;	/* commit when this many are pending */
 	int		 batch_ms;	/* ... or when the oldest waited this long */
 	int64_t		 click_window_ms;	/* for the click-through */
 	int		 reco_log_days;		/* raw reco_log kept, days */
 	int		 reco_rollup_s;		/* reco_log roll-up period */
 	const char	*token;			/* "" or NULL: no AUTH needed */
-	/* `TRAIN` on the internal socket calls this (may be NULL). */
+	int		 max_conns;		/* TCP senders at once */
+	int64_t		 auth_timeout_ms;	/* for AUTH, with a token */
+	/* `TRAIN` on the control socket calls this (may be NULL). */
 	void		(*train)(void *arg);
 	void		*train_arg;
 };
@@ -47,7 +64,11 @@ struct ingest	*ingest_start(const struct ingest_opts *o);
 /* Change the click window of the click-through (any thread). */
 void		 ingest_set_click_window(struct ingest *ing, int64_t window_ms);
 
-/* Change the token (any thread); "" lets TCP senders in without AUTH. */
+/*
+ * Change the token (any thread); "" lets TCP senders in without AUTH.  A
+ * change closes, within one loop turn, every TCP sender admitted under the
+ * old token (or under none).
+ */
 void		 ingest_set_token(struct ingest *ing, const char *token);
 
 /*

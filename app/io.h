@@ -12,4 +12,10 @@
  */
 int	io_write_all(int fd, const void *p, size_t len);
 
+/*
+ * Create dir and its missing parents (mode 0750, less the umask).  Returns
+ * 0 (also when it exists), or -1 with errno set.
+ */
+int	io_mkdir_p(const char *dir);
+
 #endif

@@ -4,6 +4,7 @@
  * `serve` prepares the database and Kore's listeners; the worker hooks open
  * each worker's read connection and start the ingest thread in worker 1.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -18,12 +19,14 @@
 #include <unistd.h>
 
 #include <kore/kore.h>
+#include <kore/http.h>
 
 #include "admin.h"
 #include "cli.h"
 #include "clock.h"
 #include "ingest.h"
 #include "lists.h"
+#include "lock.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -204,13 +207,20 @@ kore_parent_configure(int argc, char **argv)
 	int		rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* The database, the models, backups: the service's alone. */
+	umask(077);
 	if ((rc = cli_main(argc, argv)) != CLI_SERVE) {
 		fflush(stdout);
 		exit(rc);
 	}
 
+	/* One writer per data dir; the workers inherit the lock. */
+	srv.parent_pid = getpid();
+	if ((srv.lock_fd = lock_take(srv.cfg.data_dir, "serve")) == -1)
+		exit(1);
 	/* Migrate once, here, before any worker opens the database. */
-	if (store_open(&st, srv.cfg.data_dir, STORE_CREATE) == -1)
+	if (store_open(&st, srv.cfg.data_dir, STORE_CREATE) == -1 ||
+	    store_check_writable(&st) == -1)
 		exit(1);
 	store_close(&st);
 	/* Settings saved in the admin dashboard override the file's. */
@@ -232,11 +242,13 @@ kore_parent_configure(int argc, char **argv)
 	    srv.cfg.ingest_port) == -1 ||
 	    probe_bind("admin", srv.cfg.admin_host, srv.cfg.admin_port) == -1)
 		exit(1);
-	if ((size_t)snprintf(srv.sock_path, sizeof(srv.sock_path), "%s/%s",
-	    srv.cfg.data_dir, SERVER_INGEST_SOCK) >= sizeof(srv.sock_path) ||
-	    strlen(srv.sock_path) >= 100) {
+	if ((size_t)snprintf(srv.events_path, sizeof(srv.events_path),
+	    "%s/%s", srv.cfg.data_dir, SERVER_EVENTS_SOCK) >=
+	    sizeof(srv.events_path) || (size_t)snprintf(srv.control_path,
+	    sizeof(srv.control_path), "%s/%s", srv.cfg.data_dir,
+	    SERVER_CONTROL_SOCK) >= sizeof(srv.control_path)) {
 		fprintf(stderr, "cinerec: data dir path too long for its "
-		    "socket: %s\n", srv.sock_path);
+		    "sockets: %s\n", srv.cfg.data_dir);
 		exit(1);
 	}
 	srv.started_ms = clock_now_ms();
@@ -267,14 +279,25 @@ kore_worker_configure(void)
 {
 	struct ingest_opts	o;
 
+	/*
+	 * Die with the parent: the other workers hold its end of our
+	 * message socket, so Kore itself would never notice it is gone.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+	    getppid() != srv.parent_pid) {
+		log_warnx("worker %u: the parent is gone", worker->id);
+		_exit(1);
+	}
+
 	if (store_open(&srv.store, srv.cfg.data_dir, STORE_RDONLY) == -1) {
 		log_warnx("worker %u: cannot open the database", worker->id);
 		kore_shutdown();
 		return;
 	}
 	metrics_bind(worker->id);
+	http_body_admit = api_body_admit;
 	admin_worker_configure();
-	reclog_init(&srv.reclog, srv.sock_path);
+	reclog_init(&srv.reclog, srv.control_path);
 	srv.sp = srv.cfg.sig;
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
 	model_refresh();
@@ -288,7 +311,10 @@ kore_worker_configure(void)
 	o.data_dir = srv.cfg.data_dir;
 	o.host = srv.cfg.ingest_host;
 	o.port = srv.cfg.ingest_port;
-	o.sock_path = srv.sock_path;
+	o.events_path = srv.events_path;
+	o.control_path = srv.control_path;
+	o.max_conns = srv.cfg.ingest_max_conns;
+	o.auth_timeout_ms = (int64_t)srv.cfg.ingest_auth_timeout_s * 1000;
 	o.batch_events = srv.cfg.batch_events;
 	o.batch_ms = srv.cfg.batch_ms;
 	o.train = train_requested;
@@ -329,7 +355,7 @@ kore_worker_teardown(void)
 	store_close(&srv.store);
 }
 
-/* `TRAIN` arrived on the internal socket (ingest thread). */
+/* `TRAIN` arrived on the control socket (ingest thread). */
 static void
 train_requested(void *arg)
 {
@@ -403,6 +429,11 @@ refresh_tick(void *arg, u_int64_t now)
 
 	(void)arg;
 	(void)now;
+	/* The parent-death signal's backstop. */
+	if (getppid() != srv.parent_pid) {
+		log_warnx("worker %u: the parent is gone", worker->id);
+		_exit(1);
+	}
 	if (!sqlite3_get_autocommit(srv.store.db))
 		(void)store_exec(&srv.store, "COMMIT");
 	/*

@@ -48,6 +48,8 @@ struct wslot {
 	uint64_t	answers, personal;		/* /recommend answers */
 	uint64_t	log_dropped;			/* lists not logged */
 	uint64_t	rss_bytes;
+	int64_t		body_bytes;			/* bodies in memory */
+	uint64_t	body_refused;			/* 503: over budget */
 };
 
 /* The ingest thread's figures. */
@@ -55,6 +57,15 @@ struct islot {
 	struct hist	commit;				/* batch commits */
 	uint64_t	commit_failed;
 	uint64_t	pending, connections;		/* gauges */
+	uint64_t	events[METRICS_NINGEST_EVENTS];
+	uint64_t	up, paused;			/* 0 or 1 */
+	int64_t		tick_ms;			/* monotonic */
+	uint64_t	events_ino, control_ino;
+};
+
+static const char	*ingest_event_names[METRICS_NINGEST_EVENTS] = {
+	"connection_limit", "auth_failed", "auth_timeout", "token_changed",
+	"held_unread_answers", "served_refused", "events_busy"
 };
 
 struct shared {
@@ -91,6 +102,8 @@ metrics_bind(int worker_id)
 		return;
 	mine = &shm->w[worker_id];
 	SET(&mine->pid, (int64_t)getpid());
+	/* A restarted worker holds no body of its predecessor's. */
+	SET(&mine->body_bytes, 0);
 }
 
 static void
@@ -152,6 +165,70 @@ metrics_ingest_gauges(uint64_t pending, uint64_t connections)
 }
 
 void
+metrics_ingest_event(enum metrics_ingest_event e)
+{
+	if (shm != NULL && e < METRICS_NINGEST_EVENTS)
+		ADD(&shm->ingest.events[e], 1);
+}
+
+void
+metrics_ingest_up(int up, uint64_t events_ino, uint64_t control_ino)
+{
+	if (shm == NULL)
+		return;
+	SET(&shm->ingest.events_ino, events_ino);
+	SET(&shm->ingest.control_ino, control_ino);
+	SET(&shm->ingest.tick_ms, clock_mono_ms());
+	SET(&shm->ingest.up, (uint64_t)up);
+}
+
+void
+metrics_ingest_tick(int paused)
+{
+	if (shm == NULL)
+		return;
+	SET(&shm->ingest.paused, (uint64_t)paused);
+	SET(&shm->ingest.tick_ms, clock_mono_ms());
+}
+
+int
+metrics_ingest_health(struct metrics_ingest_health *h)
+{
+	if (shm == NULL)
+		return (-1);
+	h->up = GET(&shm->ingest.up) != 0;
+	h->paused = GET(&shm->ingest.paused) != 0;
+	h->tick_age_ms = clock_mono_ms() - GET(&shm->ingest.tick_ms);
+	h->events_ino = GET(&shm->ingest.events_ino);
+	h->control_ino = GET(&shm->ingest.control_ino);
+	return (0);
+}
+
+void
+metrics_body(int64_t delta, int refused)
+{
+	if (mine == NULL)
+		return;
+	ADD(&mine->body_bytes, delta);
+	if (refused)
+		ADD(&mine->body_refused, 1);
+}
+
+int64_t
+metrics_body_total(void)
+{
+	int64_t	sum = 0;
+	size_t	i;
+
+	if (shm == NULL)
+		return (0);
+	for (i = 0; i < METRICS_WORKERS; i++)
+		if (GET(&shm->w[i].pid) != 0)
+			sum += GET(&shm->w[i].body_bytes);
+	return (sum);
+}
+
+void
 metrics_sample_memory(void)
 {
 	FILE		*fp;
@@ -203,7 +280,7 @@ render_live(FILE *fp)
 {
 	struct hist	 reco, commit;
 	uint64_t	 req[METRICS_NROUTES][NSTATUS], answers = 0;
-	uint64_t	 personal = 0, dropped = 0, v;
+	uint64_t	 personal = 0, dropped = 0, v, refused = 0;
 	struct wslot	*w;
 	size_t		 i, r, k;
 	char		 st[16];
@@ -224,6 +301,7 @@ render_live(FILE *fp)
 		answers += GET(&w->answers);
 		personal += GET(&w->personal);
 		dropped += GET(&w->log_dropped);
+		refused += GET(&w->body_refused);
 	}
 
 	header(fp, "cinerec_http_requests_total", "counter",
@@ -274,6 +352,26 @@ render_live(FILE *fp)
 	    "Connected ingest senders.");
 	fprintf(fp, "cinerec_ingest_connections %llu\n",
 	    (unsigned long long)GET(&shm->ingest.connections));
+
+	header(fp, "cinerec_ingest_refused_total", "counter",
+	    "Ingest senders and records refused or held back, by reason.");
+	for (i = 0; i < METRICS_NINGEST_EVENTS; i++)
+		fprintf(fp, "cinerec_ingest_refused_total{reason=\"%s\"} "
+		    "%llu\n", ingest_event_names[i],
+		    (unsigned long long)GET(&shm->ingest.events[i]));
+	header(fp, "cinerec_http_bodies_refused_total", "counter",
+	    "Request bodies refused (503) because the bodies in memory "
+	    "reached events_inflight_mb.");
+	fprintf(fp, "cinerec_http_bodies_refused_total %llu\n",
+	    (unsigned long long)refused);
+	header(fp, "cinerec_http_body_bytes", "gauge",
+	    "Bytes of request bodies held in memory now.");
+	fprintf(fp, "cinerec_http_body_bytes %lld\n",
+	    (long long)metrics_body_total());
+	header(fp, "cinerec_ingest_up", "gauge",
+	    "1 while the ingest runs and its commits succeed.");
+	fprintf(fp, "cinerec_ingest_up %d\n", GET(&shm->ingest.up) &&
+	    !GET(&shm->ingest.paused) ? 1 : 0);
 
 	header(fp, "cinerec_process_resident_memory_bytes", "gauge",
 	    "Resident memory of each worker process.");

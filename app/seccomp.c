@@ -2,8 +2,10 @@
  * The system calls cinerec's workers need beyond Kore's own seccomp filter:
  * SQLite (file I/O, locking, mmap), the libuv ingest thread (sockets, epoll,
  * eventfd), Kore tasks and the trainer (threads, file lock, priority, the
- * model file's rename).  Found with `seccomp_tracing yes`.
+ * model file's rename), and the parent-death signal.  Found with `seccomp_tracing yes`.
  */
+#include <sys/prctl.h>
+
 #include <kore/kore.h>
 #include <kore/seccomp.h>
 
@@ -46,5 +48,8 @@ KORE_SECCOMP_FILTER("cinerec",
 	KORE_SYSCALL_ALLOW(setpriority),
 	KORE_SYSCALL_ALLOW(rename),
 	KORE_SYSCALL_ALLOW(renameat),
-	KORE_SYSCALL_ALLOW(renameat2)
+	KORE_SYSCALL_ALLOW(renameat2),
+	/* Workers die with the parent (main.c), and check that it lives. */
+	KORE_SYSCALL_ALLOW_ARG(prctl, 0, PR_SET_PDEATHSIG),
+	KORE_SYSCALL_ALLOW(getppid)
 );

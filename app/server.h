@@ -16,7 +16,12 @@
 #include "signals.h"
 #include "store.h"
 
-#define SERVER_INGEST_SOCK	"ingest.sock"	/* in the data dir */
+#include <sys/types.h>
+
+/* The ingest's Unix sockets, in the data dir (see ingest.h). */
+#define SERVER_EVENTS_SOCK	"events.sock"	/* POST /events bodies */
+#define SERVER_CONTROL_SOCK	"control.sock"	/* served lists, TRAIN */
+#define SERVER_SOCK_MAX		108		/* sun_path */
 
 struct ingest;
 struct trainer;
@@ -24,7 +29,10 @@ struct trainer;
 struct server {
 	struct cfg	 cfg;		/* settings after file and flags */
 	int64_t		 started_ms;	/* wall clock at start */
-	char		 sock_path[PATH_MAX];	/* internal ingest socket */
+	pid_t		 parent_pid;	/* Kore's parent process */
+	int		 lock_fd;	/* holds the data dir (lock.h) */
+	char		 events_path[SERVER_SOCK_MAX];	/* ingest: bodies */
+	char		 control_path[SERVER_SOCK_MAX];	/* ingest: workers */
 	struct store	 store;		/* this worker's read connection */
 	struct reco	 reco;		/* this worker's ranking cache */
 	struct model	*model;		/* this worker's current model, or NULL */
@@ -39,7 +47,15 @@ struct server {
 
 extern struct server	srv;
 
+struct http_request;
+
 /* `cinerec serve`: parse the flags into srv.cfg.  Returns 0 or an exit status. */
 int	server_configure(int argc, char **argv);
+
+/*
+ * Kore's http_body_admit hook (api.c): may a request body of
+ * req->content_length bytes be held in memory now?  1 or 0 (503).
+ */
+int	api_body_admit(struct http_request *req);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "assets.h"
+#include "io.h"
 #include "log.h"
 #include "parse.h"
 #include "reclog.h"
@@ -131,30 +132,6 @@ migrate(struct store *s)
 	return (0);
 }
 
-static int
-mkdir_p(const char *dir)
-{
-	struct stat	 sb;
-	char		 tmp[PATH_MAX], *p;
-
-	if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
-		return (0);
-	if (strlen(dir) >= sizeof(tmp))
-		return (-1);
-	strcpy(tmp, dir);
-	for (p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0750) == -1 && errno != EEXIST)
-			return (-1);
-		*p = '/';
-	}
-	if (mkdir(tmp, 0750) == -1 && errno != EEXIST)
-		return (-1);
-	return (0);
-}
-
 /*
  * movie_slugs('17,4032,9'): the slugs of a list of catalogue ids, in order,
  * comma-separated (reco_log keeps ids); an id the catalogue lacks is left
@@ -273,6 +250,26 @@ store_functions(sqlite3 *db)
 }
 
 int
+store_check_writable(struct store *s)
+{
+	int	rc;
+
+	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK) {
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return (0);
+	}
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		fprintf(stderr, "cinerec: %s is locked by another program "
+		    "(for %d s): close it, then start again\n", s->path,
+		    STORE_BUSY_MS / 1000);
+	else
+		fprintf(stderr, "cinerec: %s cannot be written: %s\n",
+		    s->path, sqlite3_errmsg(s->db));
+	return (-1);
+}
+
+int
 store_open(struct store *s, const char *data_dir, int flags)
 {
 	int	 oflags, n;
@@ -283,7 +280,7 @@ store_open(struct store *s, const char *data_dir, int flags)
 		fprintf(stderr, "cinerec: data dir path too long\n");
 		return (-1);
 	}
-	if ((flags & STORE_CREATE) && mkdir_p(data_dir) == -1) {
+	if ((flags & STORE_CREATE) && io_mkdir_p(data_dir) == -1) {
 		fprintf(stderr, "cinerec: cannot create %s: %s\n", data_dir,
 		    strerror(errno));
 		return (-1);

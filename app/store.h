@@ -43,6 +43,13 @@ struct store_counts {
  */
 int	store_open(struct store *s, const char *data_dir, int flags);
 
+/*
+ * Can s write now?  Takes and drops the write lock, waiting up to
+ * STORE_BUSY_MS.  Returns 0, or -1 with a one-line reason on stderr (held
+ * by another program, read-only file, ...).
+ */
+int	store_check_writable(struct store *s);
+
 /* Close the connection and its statements.  Safe on a closed store. */
 void	store_close(struct store *s);
 

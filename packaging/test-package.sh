@@ -398,7 +398,9 @@ t_sandbox() {
 	    cx grep -qx 'CapBnd:[[:space:]]*0*' "/proc/$pid/status" &&
 	    [ "$(cx readlink /var/lib/cinerec)" = private/cinerec ] &&
 	    cx test -s /var/lib/private/cinerec/cinerec.db &&
-	    cx test -S /var/lib/private/cinerec/ingest.sock
+	    cx test -S /var/lib/private/cinerec/events.sock &&
+	    cx test -S /var/lib/private/cinerec/control.sock &&
+	    [ "$(cx stat -c %a /var/lib/private/cinerec/cinerec.db)" = 600 ]
 }
 check "sandboxed: transient user, no capabilities, seccomp, data in /var/lib/private/cinerec" \
     t_sandbox

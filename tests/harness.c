@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -139,6 +140,7 @@ h_start(struct h_server *s, const char *const *extra)
 	do
 		admin_port = h_free_port();
 	while (admin_port == s->http_port || admin_port == s->ingest_port);
+	s->admin_port = admin_port;
 	snprintf(s->log, sizeof(s->log), "%s.log", s->dir);
 	snprintf(http, sizeof(http), "127.0.0.1:%d", s->http_port);
 	snprintf(ingest, sizeof(ingest), "127.0.0.1:%d", s->ingest_port);
@@ -289,7 +291,7 @@ h_http(int port, const char *method, const char *path, const char *headers,
 	char	 req[4096], *all, *sep;
 	size_t	 cap = 1 << 20, len = 0, hl;
 	ssize_t	 n;
-	int	 fd, i;
+	int	 fd, i, in_name;
 
 	memset(r, 0, sizeof(*r));
 	fd = h_connect(port);
@@ -311,9 +313,16 @@ h_http(int port, const char *method, const char *path, const char *headers,
 		if (hl >= sizeof(r->headers))
 			hl = sizeof(r->headers) - 1;
 		memcpy(r->headers, all, hl);
-		for (i = 0; r->headers[i] != '\0'; i++)
-			if (r->headers[i] >= 'A' && r->headers[i] <= 'Z')
+		/* Names in lower case; values as sent (cookies, tokens). */
+		for (i = 0, in_name = 1; r->headers[i] != '\0'; i++) {
+			if (r->headers[i] == '\n')
+				in_name = 1;
+			else if (r->headers[i] == ':')
+				in_name = 0;
+			else if (in_name && r->headers[i] >= 'A' &&
+			    r->headers[i] <= 'Z')
 				r->headers[i] += 'a' - 'A';
+		}
 		r->len = len - (size_t)(sep + 4 - all);
 		if (r->len >= sizeof(r->body))
 			r->len = sizeof(r->body) - 1;
@@ -323,14 +332,57 @@ h_http(int port, const char *method, const char *path, const char *headers,
 	free(all);
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000);
+}
+
+/*
+ * Read fd to its end into out (past outsz, read on and drop, so the writer
+ * never blocks), until deadline (monotonic ms, 0: none).  Returns 0 at the
+ * end, -1 at the deadline.
+ */
+static int
+read_all(int fd, char *out, size_t outsz, int64_t deadline)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	char		scratch[4096];
+	size_t		len = 0;
+	ssize_t		n;
+	int		rc = 0;
+
+	for (;;) {
+		if (deadline > 0) {
+			if (mono_ms() >= deadline) {
+				rc = -1;
+				break;
+			}
+			if (poll(&pfd, 1, 100) != 1)
+				continue;
+		}
+		if (len + 1 < outsz)
+			n = read(fd, out + len, outsz - 1 - len);
+		else
+			n = read(fd, scratch, sizeof(scratch));
+		if (n <= 0)
+			break;
+		if (len + 1 < outsz)
+			len += (size_t)n;
+	}
+	out[len] = '\0';
+	return (rc);
+}
+
 int
 h_run(const char *const *argv, const char *stdin_data, char *out,
     size_t outsz)
 {
 	int	in[2], outp[2], status;
 	pid_t	pid;
-	size_t	len = 0;
-	ssize_t	n;
 
 	cr_assert(pipe(in) == 0 && pipe(outp) == 0);
 	pid = fork();
@@ -349,20 +401,7 @@ h_run(const char *const *argv, const char *stdin_data, char *out,
 	if (stdin_data != NULL)
 		h_send(in[1], stdin_data, strlen(stdin_data));
 	close(in[1]);
-	for (;;) {
-		char	scratch[4096];
-
-		/* Past outsz, read on (and drop) so the child never blocks. */
-		if (len + 1 < outsz)
-			n = read(outp[0], out + len, outsz - 1 - len);
-		else
-			n = read(outp[0], scratch, sizeof(scratch));
-		if (n <= 0)
-			break;
-		if (len + 1 < outsz)
-			len += (size_t)n;
-	}
-	out[len] = '\0';
+	(void)read_all(outp[0], out, outsz, 0);
 	close(outp[0]);
 	waitpid(pid, &status, 0);
 	return (WIFEXITED(status) ? WEXITSTATUS(status) : 128 +
@@ -447,4 +486,167 @@ h_qs(const char *path, char *out, size_t sz, const char *fmt, ...)
 	query(path, out, sz, NULL, fmt, ap);
 	va_end(ap);
 	return (out);
+}
+
+int
+h_children(pid_t pid, pid_t *pids, int max)
+{
+	char		 path[64], buf[512], *p;
+	FILE		*fp;
+	int		 n = 0;
+	long		 ppid;
+	pid_t		 c;
+	DIR		*d;
+	struct dirent	*e;
+
+	cr_assert_not_null(d = opendir("/proc"));
+	while ((e = readdir(d)) != NULL && n < max) {
+		if ((c = (pid_t)atol(e->d_name)) <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)c);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(buf, sizeof(buf), fp) != NULL &&
+		    (p = strrchr(buf, ')')) != NULL &&
+		    sscanf(p + 2, "%*c %ld", &ppid) == 1 && ppid == pid)
+			pids[n++] = c;
+		fclose(fp);
+	}
+	closedir(d);
+	return (n);
+}
+
+int
+h_alive(pid_t pid)
+{
+	char	 path[64], buf[512], *p, state = 0;
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return (0);
+	if (fgets(buf, sizeof(buf), fp) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		state = p[2];
+	fclose(fp);
+	return (state != 0 && state != 'Z' && state != 'X');
+}
+
+long
+h_proc_kb(pid_t pid, const char *field)
+{
+	char	 path[64], line[256];
+	size_t	 flen = strlen(field);
+	long	 v = -1;
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+			v = atol(line + flen + 1);
+			break;
+		}
+	fclose(fp);
+	return (v);
+}
+
+void
+h_admin_login(const struct h_server *s, char *cookie, size_t csz, char *csrf,
+    size_t tsz)
+{
+	struct h_reply	*r = malloc(sizeof(*r));
+	char		 path[400], pw[128], form[256], hdr[512], *p, *e;
+	FILE		*fp;
+
+	snprintf(path, sizeof(path), "%s/initial-admin-password", s->dir);
+	cr_assert_not_null(fp = fopen(path, "r"), "%s", path);
+	cr_assert_not_null(fgets(pw, sizeof(pw), fp));
+	fclose(fp);
+	pw[strcspn(pw, "\r\n")] = '\0';
+	snprintf(form, sizeof(form), "name=admin&password=%s", pw);
+	snprintf(hdr, sizeof(hdr), "Origin: http://127.0.0.1:%d\r\n"
+	    "Content-Type: application/x-www-form-urlencoded\r\n",
+	    s->admin_port);
+	h_http(s->admin_port, "POST", "/login", hdr, form, strlen(form), r);
+	cr_assert_eq(r->status, 303, "login: %d %s", r->status, r->body);
+	cr_assert_not_null(p = strstr(r->headers, "set-cookie: "), "%s",
+	    r->headers);
+	p += 12;
+	e = p + strcspn(p, ";\r\n");
+	snprintf(cookie, csz, "%.*s", (int)(e - p), p);
+	snprintf(hdr, sizeof(hdr), "Cookie: %s\r\n", cookie);
+	h_http(s->admin_port, "GET", "/api/session", hdr, NULL, 0, r);
+	cr_assert_eq(r->status, 200, "session: %d %s", r->status, r->body);
+	cr_assert_not_null(p = strstr(r->body, "\"csrf\":\""));
+	p += 8;
+	e = strchr(p, '"');
+	snprintf(csrf, tsz, "%.*s", (int)(e - p), p);
+	free(r);
+}
+
+void
+h_admin_post(const struct h_server *s, const char *cookie, const char *csrf,
+    const char *path, const char *form, struct h_reply *r)
+{
+	char	hdr[1024];
+
+	snprintf(hdr, sizeof(hdr), "Origin: http://127.0.0.1:%d\r\n"
+	    "Cookie: %s\r\nX-CSRF-Token: %s\r\n"
+	    "Content-Type: application/x-www-form-urlencoded\r\n",
+	    s->admin_port, cookie, csrf);
+	h_http(s->admin_port, "POST", path, hdr, form, strlen(form), r);
+}
+
+const char *
+h_config(struct h_server *s, const char *text)
+{
+	static char	 path[320];
+	FILE		*fp;
+
+	if (s->dir[0] == '\0')
+		h_tmpdir(s->dir, sizeof(s->dir));
+	snprintf(path, sizeof(path), "%s/test.conf", s->dir);
+	cr_assert_not_null(fp = fopen(path, "w"));
+	fputs(text, fp);
+	fclose(fp);
+	return (path);
+}
+
+int
+h_run_timeout(const char *const *argv, int timeout_s, char *out, size_t outsz)
+{
+	int	outp[2], status, null;
+	pid_t	pid;
+	int64_t	deadline = mono_ms() + timeout_s * 1000LL;
+
+	cr_assert(pipe(outp) == 0);
+	pid = fork();
+	cr_assert(pid != -1);
+	if (pid == 0) {
+		null = open("/dev/null", O_RDONLY);
+		dup2(null, 0);
+		dup2(outp[1], 1);
+		dup2(outp[1], 2);
+		close(outp[0]);
+		/* Its own group: a timeout kills the workers too. */
+		setpgid(0, 0);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(outp[1]);
+	(void)read_all(outp[0], out, outsz, deadline);
+	close(outp[0]);
+	/* Output closed: it exited, or will within the deadline. */
+	while (waitpid(pid, &status, WNOHANG) != pid) {
+		if (mono_ms() >= deadline) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return (124);
+		}
+		sleep_ms(50);
+	}
+	return (WIFEXITED(status) ? WEXITSTATUS(status) : 128 +
+	    WTERMSIG(status));
 }

@@ -17,6 +17,7 @@ struct h_server {
 	char	log[300];	/* the server's stdout and stderr */
 	int	http_port;
 	int	ingest_port;
+	int	admin_port;
 };
 
 struct h_reply {
@@ -52,6 +53,19 @@ int	 h_free_port(void);
  * the ingest port accepts.  Fails the test if it does not come up.
  */
 void	 h_start(struct h_server *s, const char *const *extra);
+
+/*
+ * Write text as s's configuration file (s->dir made if empty) and return
+ * its path (static storage, valid until the next call).
+ */
+const char *h_config(struct h_server *s, const char *text);
+
+/*
+ * Run the binary with args like h_run, but give up after timeout_s: the
+ * child is killed and 124 returned (as timeout(1) does).
+ */
+int	 h_run_timeout(const char *const *argv, int timeout_s, char *out,
+	    size_t outsz);
 
 /* SIGTERM, wait; returns the exit status (or 128 + signal). */
 int	 h_stop(struct h_server *s);
@@ -90,6 +104,31 @@ int	 h_wait_body(int port, const char *path, const char *want,
 /* Run the binary with args (NULL-terminated), capture stdout+stderr. */
 int	 h_run(const char *const *argv, const char *stdin_data, char *out,
 	    size_t outsz);
+
+/*
+ * The processes whose parent is pid (a server's workers), into pids (at
+ * most max).  Returns how many.
+ */
+int	 h_children(pid_t pid, pid_t *pids, int max);
+
+/* Is pid alive (not a zombie)? */
+int	 h_alive(pid_t pid);
+
+/* A field of /proc/<pid>/status in KiB ("VmRSS", "VmHWM"); -1 if gone. */
+long	 h_proc_kb(pid_t pid, const char *field);
+
+/*
+ * Log in to the admin dashboard of s as `admin` with the initial password
+ * (from the data dir): the session cookie ("name=value") and its CSRF
+ * token into cookie and csrf.  Fails the test if it cannot.
+ */
+void	 h_admin_login(const struct h_server *s, char *cookie, size_t csz,
+	    char *csrf, size_t tsz);
+
+/* POST a form to the admin API with the session (cookie, csrf). */
+void	 h_admin_post(const struct h_server *s, const char *cookie,
+	    const char *csrf, const char *path, const char *form,
+	    struct h_reply *r);
 
 /* Read a number from the server's JSON text: the value after "key":. */
 long long h_json_int(const char *json, const char *key);

@@ -370,16 +370,17 @@ Test(server, a_newer_database_is_refused)
 
 Test(server, a_taken_port_is_a_clear_error)
 {
-	char		 out[4096], http[32];
-	const char	*argv[] = { h_bin(), "serve", "--data-dir", srv.dir,
+	char		 out[4096], http[32], other[64];
+	const char	*argv[] = { h_bin(), "serve", "--data-dir", other,
 			    "--http", http, "--ingest", "127.0.0.1:0", NULL };
 	int		 rc, fd;
 
-	h_tmpdir(srv.dir, sizeof(srv.dir));
-	argv[3] = srv.dir;
+	/* Its own data dir: the port is what is in the way. */
+	h_tmpdir(other, sizeof(other));
 	h_start(&srv, NULL);
 	snprintf(http, sizeof(http), "127.0.0.1:%d", srv.http_port);
 	rc = h_run(argv, NULL, out, sizeof(out));
+	h_rmrf(other);
 	cr_assert_neq(rc, 0);
 	cr_assert(strstr(out, "cannot listen for HTTP"), "%s", out);
 	/* The first server is unharmed. */
