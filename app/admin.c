@@ -46,6 +46,7 @@
 #include "reco.h"
 #include "server.h"
 #include "store.h"
+#include "urlenc.h"
 #include "why.h"
 #include "version.h"
 
@@ -698,15 +699,6 @@ body_text(struct http_request *req, char *buf, size_t sz)
 	return (0);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	c = tolower(c);
-	return (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
-}
-
 /*
  * The value of name in an application/x-www-form-urlencoded body, decoded
  * into out.  Returns 0, or -1 when absent, too long or not text.
@@ -714,38 +706,7 @@ hexval(int c)
 static int
 form_get(const char *body, const char *name, char *out, size_t sz)
 {
-	const char	*p = body, *end;
-	size_t		 nlen = strlen(name), o;
-	int		 hi, lo;
-
-	while (*p != '\0') {
-		end = p + strcspn(p, "&");
-		if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 &&
-		    p[nlen] == '=') {
-			for (p += nlen + 1, o = 0; p < end; p++) {
-				if (o + 1 >= sz)
-					return (-1);
-				if (*p == '+')
-					out[o++] = ' ';
-				else if (*p == '%' && end - p >= 3 &&
-				    (hi = hexval(p[1])) != -1 &&
-				    (lo = hexval(p[2])) != -1) {
-					out[o++] = (char)(hi * 16 + lo);
-					p += 2;
-				} else
-					out[o++] = *p;
-				if (out[o - 1] == '\0' ||
-				    (unsigned char)out[o - 1] < 0x20)
-					return (-1);
-			}
-			out[o] = '\0';
-			return (0);
-		}
-		if (*end == '\0')
-			break;
-		p = end + 1;
-	}
-	return (-1);
+	return (urlenc_get(body, name, out, sz) == 1 ? 0 : -1);
 }
 
 /* The session cookie's value, or NULL. */

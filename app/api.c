@@ -32,6 +32,7 @@
 #include "reco.h"
 #include "server.h"
 #include "stats.h"
+#include "urlenc.h"
 #include "version.h"
 #include "why.h"
 
@@ -139,9 +140,10 @@ static int
 wants_json(struct http_request *req)
 {
 	const char	*accept;
+	char		 fmt[16];
 
-	if (req->query_string != NULL &&
-	    strstr(req->query_string, "format=json") != NULL)
+	if (urlenc_get(req->query_string, "format", fmt, sizeof(fmt)) == 1 &&
+	    strcmp(fmt, "json") == 0)
 		return (1);
 	return (http_request_header(req, "accept", &accept) &&
 	    strstr(accept, "application/json") != NULL);
@@ -602,7 +604,9 @@ int
 api_why(struct http_request *req)
 {
 	struct why_args	 a;
-	const char	*id, *at_s;
+	const char	*id;
+	char		 at[64];
+	int		 rc;
 
 	started_us = now_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
@@ -615,9 +619,8 @@ api_why(struct http_request *req)
 	}
 	/* ?at=YYYY-MM-DDTHH:MM:SS: the lists given up to then. */
 	a.at = INT64_MAX;
-	if (req->query_string != NULL &&
-	    (at_s = strstr(req->query_string, "at=")) != NULL &&
-	    parse_time(at_s + 3, strcspn(at_s + 3, "&"), &a.at) == -1) {
+	if ((rc = urlenc_get(req->query_string, "at", at, sizeof(at))) == -1 ||
+	    (rc == 1 && parse_time(at, strlen(at), &a.at) == -1)) {
 		reply_text(req, 400, "at must be YYYY-MM-DDTHH:MM:SS\n");
 		return (KORE_RESULT_OK);
 	}
@@ -629,15 +632,16 @@ api_why(struct http_request *req)
 int
 api_ctr(struct http_request *req)
 {
-	const char	*d;
+	char		 d[24];
 	int64_t		 days = 7, since;
+	int		 rc;
 
 	started_us = now_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
 		return (KORE_RESULT_OK);
-	if (req->query_string != NULL &&
-	    (d = strstr(req->query_string, "days=")) != NULL)
-		days = strtoll(d + 5, NULL, 10);
+	if ((rc = urlenc_get(req->query_string, "days", d, sizeof(d))) == -1 ||
+	    (rc == 1 && parse_user(d, strlen(d), &days) == -1))
+		days = 0;
 	if (days < 1 || days > 3650) {
 		reply_text(req, 400, "days must be in 1..3650\n");
 		return (KORE_RESULT_OK);

@@ -137,7 +137,10 @@ cfg_parse_addr(const char *s, char *host, size_t hostsz, uint16_t *port)
 			return (-1);
 		hlen = (size_t)(colon - h);
 	}
-	if (hlen == 0 || hlen >= hostsz)
+	if (hlen == 0 || hlen >= hostsz ||
+	    strspn(h, *s == '[' ? "0123456789abcdefABCDEF:." :
+	    "0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-") < hlen)
 		return (-1);
 	errno = 0;
 	p = strtol(colon + 1, &end, 10);
@@ -236,18 +239,21 @@ trim(char *s)
 }
 
 int
-cfg_load_file(struct cfg *c, const char *path)
+cfg_load_fp(struct cfg *c, FILE *fp, const char *name)
 {
-	FILE	*fp;
 	char	 line[4096], err[256], *p, *eq, *hash;
-	int	 lineno = 0, rc = 0;
+	size_t	 len;
+	int	 lineno = 0;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "cinerec: %s: %s\n", path, strerror(errno));
-		return (-1);
-	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
+		len = strlen(line);
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n' &&
+		    !feof(fp)) {
+			fprintf(stderr, "cinerec: %s:%d: line too long\n", name,
+			    lineno);
+			return (-1);
+		}
 		if ((hash = strchr(line, '#')) != NULL)
 			*hash = '\0';
 		p = trim(line);
@@ -255,22 +261,34 @@ cfg_load_file(struct cfg *c, const char *path)
 			continue;
 		if ((eq = strchr(p, '=')) == NULL) {
 			fprintf(stderr, "cinerec: %s:%d: expected key = value\n",
-			    path, lineno);
-			rc = -1;
-			break;
+			    name, lineno);
+			return (-1);
 		}
 		*eq = '\0';
 		if (cfg_set(c, trim(p), trim(eq + 1), err, sizeof(err)) == -1) {
-			fprintf(stderr, "cinerec: %s:%d: %s\n", path, lineno,
+			fprintf(stderr, "cinerec: %s:%d: %s\n", name, lineno,
 			    err);
-			rc = -1;
-			break;
+			return (-1);
 		}
 	}
-	if (rc == 0 && ferror(fp)) {
-		fprintf(stderr, "cinerec: %s: read error\n", path);
-		rc = -1;
+	if (ferror(fp)) {
+		fprintf(stderr, "cinerec: %s: read error\n", name);
+		return (-1);
 	}
+	return (0);
+}
+
+int
+cfg_load_file(struct cfg *c, const char *path)
+{
+	FILE	*fp;
+	int	 rc;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "cinerec: %s: %s\n", path, strerror(errno));
+		return (-1);
+	}
+	rc = cfg_load_fp(c, fp, path);
 	fclose(fp);
 	return (rc);
 }

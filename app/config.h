@@ -60,8 +60,13 @@ int	cfg_set(struct cfg *c, const char *key, const char *value,
  */
 int	cfg_load_file(struct cfg *c, const char *path);
 
+/* The same from an open stream; name is used in the messages. */
+int	cfg_load_fp(struct cfg *c, FILE *fp, const char *name);
+
 /*
- * Split "HOST:PORT" or "[V6]:PORT" into host and port.  Returns 0 or -1.
+ * Split "HOST:PORT" or "[V6]:PORT" into host and port.  A host is a name
+ * or IPv4 address ([A-Za-z0-9.-]), an IPv6 address only in brackets.
+ * Returns 0 or -1.
  */
 int	cfg_parse_addr(const char *s, char *host, size_t hostsz,
 	    uint16_t *port);

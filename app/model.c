@@ -574,6 +574,24 @@ model_strerror(int code)
 	}
 }
 
+void
+model_reseal(void *buf, size_t len)
+{
+	struct file_header	h;
+	struct xxh		x;
+
+	if (len < sizeof(h))
+		return;
+	memcpy(&h, buf, sizeof(h));
+	h.file_size = len;
+	h.checksum = 0;
+	xxh_init(&x, 0);
+	xxh_update(&x, &h, sizeof(h));
+	xxh_update(&x, (const uint8_t *)buf + sizeof(h), len - sizeof(h));
+	h.checksum = xxh_digest(&x);
+	memcpy(buf, &h, sizeof(h));
+}
+
 /* Check the header of a size-byte file at base; 0 or a MODEL_E* code. */
 static int
 header_check(const char *path, const uint8_t *base, uint64_t size,

@@ -177,6 +177,14 @@ int	model_save(const struct model *md, const char *path);
  */
 int	model_load(const char *path, struct model **out);
 
+/*
+ * Make the len-byte model file image at buf self-consistent where a file
+ * on disk would be checked first: its recorded size and its checksum.  For
+ * tests and fuzzing, which build odd files that must get past the checksum
+ * to reach the checks behind it.  Does nothing below a header's size.
+ */
+void	model_reseal(void *buf, size_t len);
+
 /* Text for a MODEL_E* code. */
 const char	*model_strerror(int code);
 

@@ -69,6 +69,7 @@ ml_slug(const char *mltitle, char *slug, size_t slugsz, char *title,
 	static const char	*articles[] = { "The", "A", "An", "Les", "La",
 				    "Le", "Il", "El", "Die", "Das", "L'" };
 	char			 base[512], *p, *comma;
+	char			 check[PARSE_SLUG_MAX + 1];
 	size_t			 len, i, n = 0, alen;
 
 	*year = 0;
@@ -115,7 +116,7 @@ ml_slug(const char *mltitle, char *slug, size_t slugsz, char *title,
 			continue;
 		}
 		if (c == ',' || c == '/' || c == '=' || c == '%' || c == '&' ||
-		    c == '"' || c < 0x20)
+		    c == '"' || c < 0x20 || c == 0x7f)
 			continue;
 		slug[n++] = (char)tolower(c);
 	}
@@ -136,7 +137,10 @@ ml_slug(const char *mltitle, char *slug, size_t slugsz, char *title,
 		n += (size_t)snprintf(slug + n, slugsz - n, "%s%d",
 		    n > 0 ? "+" : "", *year);
 	slug[n] = '\0';
-	return (n > 0 && n <= PARSE_SLUG_MAX ? 0 : -1);
+	if (n == 0 || n > PARSE_SLUG_MAX)
+		return (-1);
+	/* A slug the stream could not name (bad UTF-8) is no use. */
+	return (parse_slug(slug, n, check, sizeof(check)) == (int)n ? 0 : -1);
 }
 
 static FILE *
@@ -157,16 +161,57 @@ struct ml_map {
 	size_t	  n;
 };
 
+int
+ml_movie_row(char *row, struct ml_movie *m)
+{
+	char	*f[ML_FIELDS], *end;
+	int	 nf;
+
+	nf = csv_split(row, f, ML_FIELDS);
+	if (nf != 3)
+		return (-1);
+	m->id = strtol(f[0], &end, 10);
+	if (end == f[0] || *end != '\0' || m->id <= 0 || m->id > 10000000 ||
+	    ml_slug(f[1], m->slug, sizeof(m->slug), m->title,
+	    sizeof(m->title), &m->year) == -1)
+		return (-1);
+	m->genres = strcmp(f[2], "(no genres listed)") != 0 && f[2][0] != '\0' ?
+	    f[2] : NULL;
+	return (0);
+}
+
+int
+ml_rating_row(char *row, struct ml_rating *r)
+{
+	char	*f[ML_FIELDS], *e1, *e2, *e3, *e4;
+	double	 v;
+
+	if (csv_split(row, f, ML_FIELDS) != 4)
+		return (-1);
+	r->user = strtol(f[0], &e1, 10);
+	r->movie = strtol(f[1], &e2, 10);
+	v = strtod(f[2], &e3);
+	r->secs = strtol(f[3], &e4, 10);
+	if (e1 == f[0] || *e1 != '\0' || e2 == f[1] || *e2 != '\0' ||
+	    e3 == f[2] || *e3 != '\0' || e4 == f[3] || *e4 != '\0' ||
+	    !(v >= 0.5 && v <= 5.0) || r->movie <= 0 || r->user < 0 ||
+	    r->secs <= 0 || r->secs > 253402300799L)
+		return (-1);
+	/* Half stars round up: 0.5 -> 1, 3.5 -> 4. */
+	r->stars = (int)(v + 0.5);
+	r->stars = r->stars < 1 ? 1 : r->stars > 5 ? 5 : r->stars;
+	return (0);
+}
+
 static int
 read_movies(struct writer *w, const char *dir, struct ml_map *map,
     struct ml_result *res)
 {
-	FILE	*fp;
-	char	 line[ML_LINE_MAX], slug[PARSE_SLUG_MAX + 1], title[512];
-	char	*f[ML_FIELDS], **p;
-	long	 id;
-	int	 nf, year, rc = 0, first = 1;
-	size_t	 ncap;
+	struct ml_movie	 m;
+	FILE		*fp;
+	char		 line[ML_LINE_MAX], **p;
+	int		 rc = 0, first = 1;
+	size_t		 ncap;
 
 	if ((fp = open_csv(dir, "movies.csv")) == NULL)
 		return (-1);
@@ -175,16 +220,13 @@ read_movies(struct writer *w, const char *dir, struct ml_map *map,
 			first = 0;
 			continue;
 		}
-		nf = csv_split(line, f, ML_FIELDS);
-		if (nf != 3 || (id = strtol(f[0], NULL, 10)) <= 0 ||
-		    id > 10000000 || ml_slug(f[1], slug, sizeof(slug), title,
-		    sizeof(title), &year) == -1) {
+		if (ml_movie_row(line, &m) == -1) {
 			res->rejected++;
 			continue;
 		}
-		if ((size_t)id >= map->n) {
+		if ((size_t)m.id >= map->n) {
 			ncap = map->n ? map->n : 1024;
-			while (ncap <= (size_t)id)
+			while (ncap <= (size_t)m.id)
 				ncap *= 2;
 			if ((p = realloc(map->slug, ncap * sizeof(*p))) == NULL) {
 				rc = -1;
@@ -194,10 +236,9 @@ read_movies(struct writer *w, const char *dir, struct ml_map *map,
 			map->slug = p;
 			map->n = ncap;
 		}
-		free(map->slug[id]);
-		if ((map->slug[id] = strdup(slug)) == NULL ||
-		    writer_movie(w, slug, title, year,
-		    strcmp(f[2], "(no genres listed)") ? f[2] : NULL) == -1) {
+		free(map->slug[m.id]);
+		if ((map->slug[m.id] = strdup(m.slug)) == NULL ||
+		    writer_movie(w, m.slug, m.title, m.year, m.genres) == -1) {
 			rc = -1;
 			break;
 		}
@@ -215,12 +256,10 @@ static int
 read_ratings(struct writer *w, const char *dir, const struct ml_map *map,
     struct ml_result *res)
 {
+	struct ml_rating r;
 	FILE		*fp;
 	char		 line[ML_LINE_MAX], out[PARSE_SLUG_MAX + 128], ts[32];
-	char		*f[ML_FIELDS], *e1, *e2, *e3, *e4;
-	long		 user, movie, secs;
-	double		 r;
-	int		 nf, n, stars, rc = 0, first = 1;
+	int		 n, rc = 0, first = 1;
 
 	if ((fp = open_csv(dir, "ratings.csv")) == NULL)
 		return (-1);
@@ -229,29 +268,14 @@ read_ratings(struct writer *w, const char *dir, const struct ml_map *map,
 			first = 0;
 			continue;
 		}
-		nf = csv_split(line, f, ML_FIELDS);
-		if (nf != 4) {
+		if (ml_rating_row(line, &r) == -1 || (size_t)r.movie >= map->n ||
+		    map->slug[r.movie] == NULL) {
 			res->rejected++;
 			continue;
 		}
-		user = strtol(f[0], &e1, 10);
-		movie = strtol(f[1], &e2, 10);
-		r = strtod(f[2], &e3);
-		secs = strtol(f[3], &e4, 10);
-		if (e1 == f[0] || *e1 != '\0' || e2 == f[1] || *e2 != '\0' ||
-		    e3 == f[2] || *e3 != '\0' || e4 == f[3] || *e4 != '\0' ||
-		    !(r >= 0.5 && r <= 5.0) || movie <= 0 ||
-		    (size_t)movie >= map->n || map->slug[movie] == NULL ||
-		    user < 0 || secs <= 0) {
-			res->rejected++;
-			continue;
-		}
-		/* Half stars round up: 0.5 -> 1, 3.5 -> 4. */
-		stars = (int)(r + 0.5);
-		stars = stars < 1 ? 1 : stars > 5 ? 5 : stars;
-		clock_format((int64_t)secs * 1000, ts, sizeof(ts));
+		clock_format((int64_t)r.secs * 1000, ts, sizeof(ts));
 		n = snprintf(out, sizeof(out), "%s,%ld,GET /rate/%s=%d",
-		    ts, user, map->slug[movie], stars);
+		    ts, r.user, map->slug[r.movie], r.stars);
 		if (writer_line(w, out, (size_t)n) != PARSE_OK) {
 			res->rejected++;
 			continue;

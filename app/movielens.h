@@ -27,6 +27,34 @@ struct ml_result {
 int	ml_slug(const char *mltitle, char *slug, size_t slugsz, char *title,
 	    size_t titlesz, int *year);
 
+#define ML_TITLE_MAX	512
+
+/* One usable row of movies.csv. */
+struct ml_movie {
+	long		 id;		/* movieId, 1..10000000 */
+	char		 slug[256];	/* see ml_slug */
+	char		 title[ML_TITLE_MAX];
+	int		 year;		/* 0 if none */
+	const char	*genres;	/* into the row; NULL if none listed */
+};
+
+/* One usable row of ratings.csv. */
+struct ml_rating {
+	long		 user;		/* >= 0 */
+	long		 movie;		/* > 0 */
+	int		 stars;		/* 1..5, half stars rounded up */
+	long		 secs;		/* > 0, Unix time */
+};
+
+/*
+ * Parse one CSV record of movies.csv (movieId,title,genres), split in place
+ * (row is changed), into m.  Returns 0, or -1 for a row that cannot be used.
+ */
+int	ml_movie_row(char *row, struct ml_movie *m);
+
+/* The same for ratings.csv (userId,movieId,rating,timestamp). */
+int	ml_rating_row(char *row, struct ml_rating *r);
+
 /*
  * Import dir/movies.csv and dir/ratings.csv through w, committing in
  * batches.  Returns 0, or -1 on an I/O or database error (message on

@@ -233,6 +233,14 @@ Test(config, parse_addr)
 	cr_assert_eq(cfg_parse_addr("[]:80", host, sizeof(host), &port), -1);
 	cr_assert_eq(cfg_parse_addr(":80", host, sizeof(host), &port), -1);
 	cr_assert_eq(cfg_parse_addr("", host, sizeof(host), &port), -1);
+	/* Hosts that would not read back as written (found by fuzzing). */
+	cr_assert_eq(cfg_parse_addr(";[::1]:8081", host, sizeof(host), &port),
+	    -1);
+	cr_assert_eq(cfg_parse_addr("::1:80", host, sizeof(host), &port), -1,
+	    "IPv6 only in brackets");
+	cr_assert_eq(cfg_parse_addr("[::1;]:80", host, sizeof(host), &port),
+	    -1);
+	cr_assert_eq(cfg_parse_addr("a b:80", host, sizeof(host), &port), -1);
 	cr_assert_str_eq(host, "keep");
 	cr_assert_eq(port, 4242);
 

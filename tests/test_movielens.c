@@ -151,6 +151,24 @@ Test(movielens, slug_drops_forbidden_characters)
 	    "who+framed+roger+rabbit?+1988", "Who Framed Roger Rabbit?", 1988);
 }
 
+/*
+ * Found by fuzzing: a DEL byte in a title went into the slug, and bytes
+ * that are not UTF-8 did too: slugs the stream's parser rejects, so the
+ * movie could never be named on the stream.
+ */
+Test(movielens, slug_is_always_one_the_stream_can_name)
+{
+	char	s[PARSE_SLUG_MAX + 1], t[512];
+	int	y;
+
+	slug_is("Next M\x7fvie (1990)", "next+mvie+1990", "Next M\x7fvie",
+	    1990);
+	cr_assert_eq(ml_slug("Caf\xe9 Society (1990)", s, sizeof(s), t,
+	    sizeof(t), &y),
+	    -1, "Latin-1, not UTF-8: refused");
+	slug_is("Caf\xc3\xa9 (1990)", "caf\xc3\xa9+1990", "Caf\xc3\xa9", 1990);
+}
+
 Test(movielens, slug_without_a_year)
 {
 	slug_is("Babylon 5", "babylon+5", "Babylon 5", 0);
