@@ -6,6 +6,8 @@
 #   make test       unit, integration (Criterion) and browser tests
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make bench      benchmarks (parse, ingest, /recommend under wrk)
+#   make fuzz       every fuzz target under libFuzzer for FUZZ_SECONDS each
+#   make soak       10 minutes of mixed traffic: memory, files, p99 stay flat
 #   make deb        the Debian package; make test-package proves it (root)
 #   make clean
 
@@ -43,11 +45,13 @@ CORE_SRCS	 = app/parse.c	\
 		   app/hmap.c	\
 		   app/io.c	\
 		   app/json.c	\
+		   app/urlenc.c	\
 		   app/lines.c	\
 		   app/ctr.c	\
 		   app/metrics.c \
 		   app/reclog.c	\
 		   app/store.c	\
+		   app/backup.c	\
 		   app/writer.c	\
 		   app/reco.c	\
 		   app/demo.c	\
@@ -83,7 +87,8 @@ ASSETS		 = assets/kore.conf $(wildcard sql/*.sql) \
 UNIT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/it_*.c))
 
-.PHONY: all deps run test asan bench clean unit integration test-browser deb test-package
+.PHONY: all deps run test asan bench clean unit integration test-browser deb test-package \
+	fuzz fuzz-deps soak
 
 all: $(BUILD)/cinerec
 
@@ -133,8 +138,21 @@ $(BUILD)/tests/it_%: tests/it_%.c tests/harness.c tests/harness.h $(CORE_OBJS)
 	$(CC) $(CFLAGS) -Itests -o $@ $< tests/harness.c $(CORE_OBJS) \
 	    -lcriterion $(LDLIBS)
 
-unit: $(UNIT_TESTS)
+# Fuzz targets (tests/fuzz/fuzz_<name>.c): `make test` replays their seed
+# corpora and every crash ever kept (tests/fuzz/crashes/<name>/) with a plain
+# build; `make fuzz` runs each under libFuzzer for FUZZ_SECONDS.
+FUZZ_TARGETS	 = parse args config model movielens
+FUZZ_REPLAYS	 = $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%)
+
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(CORE_OBJS) $(LDLIBS)
+
+unit: $(UNIT_TESTS) $(FUZZ_REPLAYS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    $(BUILD)/tests/fuzz_$$t tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t; \
+	done
 
 integration: $(BUILD)/cinerec $(IT_TESTS)
 	@set -e; for t in $(IT_TESTS); do echo "== $$t"; \
@@ -156,6 +174,52 @@ asan:
 	$(MAKE) BUILD=build/asan OPT=-O1 KORE_SANITIZE=address,undefined \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    test
+
+# --- fuzzing (clang's libFuzzer, ASan + UBSan) -----------------------------
+
+FUZZ_SECONDS	?= 60
+FUZZ_DIR	 = $(BUILD)/fuzz
+FUZZ_CFLAGS	 = -std=gnu99 -O1 -g -D_GNU_SOURCE -Iapp -I$(BUILD) \
+		   -fno-omit-frame-pointer -fsanitize=address,undefined
+FUZZ_CORE	 = $(CORE_SRCS:app/%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/assets.o
+
+$(FUZZ_DIR)/obj/%.o: app/%.c $(BUILD)/version.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -c $< -o $@
+
+$(FUZZ_DIR)/obj/assets.o: $(BUILD)/obj/assets.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE) $(LDLIBS)
+
+fuzz-deps:
+	@command -v clang >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends clang libclang-rt-14-dev; \
+	else echo "run: sudo apt-get install clang libclang-rt-14-dev"; \
+	    exit 1; fi
+
+# Each target for FUZZ_SECONDS from its seeds; what it learns stays in
+# $(FUZZ_DIR)/corpus/, crashes land in $(FUZZ_DIR)/crashes/ (copy one to
+# tests/fuzz/crashes/<target>/ so that make test replays it from then on).
+fuzz: fuzz-deps
+	$(MAKE) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/crashes/$$t; \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -close_fd_mask=2 -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_DIR)/crashes/$$t/ \
+	        $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t \
+	        2>&1 | grep -E '^(stat::|#[0-9]+ *DONE|==[0-9]+==|SUMMARY|INFO: Running)' \
+	        || true; \
+	    if ls $(FUZZ_DIR)/crashes/$$t/* >/dev/null 2>&1; then \
+	        echo "fuzz_$$t: crashes in $(FUZZ_DIR)/crashes/$$t/"; \
+	        exit 1; fi; \
+	done
 
 # --- running ---------------------------------------------------------------
 
@@ -191,6 +255,10 @@ $(BUILD)/bench/bench_reclog: tests/bench/bench_reclog.c $(CORE_OBJS)
 
 bench: all $(BUILD)/bench/bench_reclog
 	sh tests/bench/run.sh $(BUILD)
+
+# Mixed traffic for SOAK_SECONDS (600); memory, descriptors and p99 flat.
+soak: all
+	sh tests/soak/run.sh $(BUILD)
 
 # The Debian package (packaging/, systemd/): $(BUILD)/cinerec_<version>_<arch>.deb
 deb: $(BUILD)/cinerec

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "backup.h"
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
@@ -37,6 +38,8 @@ static int	cmd_serve(int, char **);
 static int	cmd_import(int, char **);
 static int	cmd_movielens(int, char **);
 static int	cmd_demo(int, char **);
+static int	cmd_backup(int, char **);
+static int	cmd_restore(int, char **);
 static int	cmd_version(int, char **);
 static int	cmd_help(int, char **);
 
@@ -66,6 +69,10 @@ static const struct cli_cmd	commands[] = {
 	    "the lists a user got, from which models, trained on what" },
 	{ "admin", cmd_admin, "add|passwd|del|list [--data-dir DIR] [NAME]",
 	    "manage the admin dashboard's accounts" },
+	{ "backup", cmd_backup, "[--data-dir DIR] FILE",
+	    "copy the database to FILE, also while the server runs" },
+	{ "restore", cmd_restore, "[--data-dir DIR] FILE",
+	    "replace the database with the backup FILE (server stopped)" },
 	{ "version", cmd_version, "", "print the version" },
 	{ "help", cmd_help, "[COMMAND]", "show the commands, or one command" },
 };
@@ -449,6 +456,54 @@ cmd_demo(int argc, char **argv)
 	    a.o.users);
 	print_stats(&st, stdout);
 	return (0);
+}
+
+/*
+ * The options of a command that takes --data-dir and one FILE: the file
+ * into *file.  Returns -1 to go on, else an exit status.
+ */
+static int
+file_opts(int argc, char **argv, char *dir, size_t dirsz, const char **file)
+{
+	int	rc;
+
+	if ((rc = data_opts(argc, argv, dir, dirsz, NULL, NULL, NULL)) != -1)
+		return (rc);
+	if (optind != argc - 1)
+		return (usage(argv[0], 0));
+	*file = argv[optind];
+	return (-1);
+}
+
+static int
+cmd_backup(int argc, char **argv)
+{
+	const char	*file = NULL;
+	char		 dir[PATH_MAX] = "./var";
+	int		 rc;
+
+	if ((rc = file_opts(argc, argv, dir, sizeof(dir), &file)) != -1)
+		return (rc);
+	return (backup_save(dir, file) == 0 ? 0 : 1);
+}
+
+static int
+cmd_restore(int argc, char **argv)
+{
+	const char	*file = NULL;
+	char		 dir[PATH_MAX] = "./var";
+	int		 rc;
+
+	if ((rc = file_opts(argc, argv, dir, sizeof(dir), &file)) != -1)
+		return (rc);
+	if (access(file, R_OK) == -1) {
+		fprintf(stderr, "cinerec: %s: %s\n", file, strerror(errno));
+		return (1);
+	}
+	/* Never under a running server: it holds the lock. */
+	if (lock_take(dir, "restore") == -1)
+		return (1);
+	return (backup_restore(dir, file) == 0 ? 0 : 1);
 }
 
 int

@@ -266,12 +266,14 @@ commit(struct ingest *ing)
 			log_warnx("ingest: commit failed, pausing reads");
 			ing->paused = 1;
 			set_reading(ing, 0);
+			metrics_ingest_tick(1);
 		}
 		return (-1);
 	}
 	if (ing->paused) {
 		log_info("ingest: commits work again, resuming reads");
 		ing->paused = 0;
+		metrics_ingest_tick(0);
 		if (!ing->stopping)
 			set_reading(ing, 1);
 	}

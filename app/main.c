@@ -225,6 +225,8 @@ kore_parent_configure(int argc, char **argv)
 	store_close(&st);
 	/* Settings saved in the admin dashboard override the file's. */
 	admin_settings_apply(&srv.cfg);
+	/* A training the last run of the server left half done. */
+	train_recover(srv.cfg.data_dir);
 	/* The workers' sandbox has no mkdir: the models directory now. */
 	snprintf(models, sizeof(models), "%s/%s", srv.cfg.data_dir, TRAIN_DIR);
 	if (mkdir(models, 0750) == -1 && errno != EEXIST) {

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -536,6 +537,48 @@ run_end(struct store *s, int64_t run, int64_t model, const char *msg)
 	sqlite3_bind_text(st, 5, msg, -1, SQLITE_STATIC);
 	(void)sqlite3_step(st);
 	sqlite3_finalize(st);
+}
+
+void
+train_recover(const char *data_dir)
+{
+	struct store	 s;
+	struct dirent	*e;
+	DIR		*d;
+	char		 lock[PATH_MAX], path[PATH_MAX];
+	int		 fd, n = 0, runs;
+
+	snprintf(lock, sizeof(lock), "%s/train.lock", data_dir);
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", data_dir, TRAIN_DIR);
+	if ((d = opendir(path)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strstr(e->d_name, ".tmp") == NULL)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/%s", data_dir,
+			    TRAIN_DIR, e->d_name);
+			n += unlink(path) == 0;
+		}
+		closedir(d);
+	}
+	if (store_open(&s, data_dir, 0) == 0) {
+		if (store_exec(&s, "UPDATE training_runs SET status = "
+		    "'interrupted', message = 'the process stopped during the "
+		    "training' WHERE status = 'running'") == 0 &&
+		    (runs = sqlite3_changes(s.db)) > 0)
+			log_info("train: %d interrupted training run%s recorded "
+			    "as such", runs, runs == 1 ? "" : "s");
+		store_close(&s);
+	}
+	if (n > 0)
+		log_info("train: removed %d temporary file%s of an interrupted "
+		    "training", n, n == 1 ? "" : "s");
+	close(fd);
 }
 
 int

@@ -46,6 +46,14 @@ void	train_defaults(struct train_opts *o);
  */
 int	train_run(const struct train_opts *o, struct train_result *res);
 
+/*
+ * After a crash: when no training holds the lock, mark the runs still
+ * recorded as running as interrupted and remove the temporary files a
+ * killed training left in the models directory.  Logs what it did; never
+ * fails (a training under way is left alone).
+ */
+void	train_recover(const char *data_dir);
+
 /* `cinerec train`: the command line around train_run. */
 int	cmd_train(int argc, char **argv);
 
