@@ -21,78 +21,67 @@ OPT		?= -O2
 CFLAGS_WARN	 = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 		   -Wshadow -Wpointer-arith
 CFLAGS		+= -std=gnu99 $(OPT) -g -fPIC -D_GNU_SOURCE $(CFLAGS_WARN) \
-		   -fstack-protector-strong -Iapp -I$(BUILD) $(SAN)
+		   -fstack-protector-strong -Iapp -I$(BUILD) -MMD -MP $(SAN)
+# Only the Kore layer sees Kore's headers: a core file that includes one
+# does not build.
 KORE_CFLAGS	 = -DKORE_SINGLE_BINARY -DKORE_USE_TASKS \
 		   -I$(BUILD)/kore-src/include -I$(BUILD)/kore
-LDLIBS		 = -lsqlite3 -lsodium -luv -lssl -lcrypto -lpthread -ldl -lm
+LDLIBS		 = -lsqlite3 -lsodium -luv -lxxhash -lssl -lcrypto -lpthread \
+		   -ldl -lm
 LDFLAGS		+= -rdynamic -Wl,-z,relro -Wl,-z,now $(SAN)
 
 # Kore 4.1 compiled in from Debian's sources (single binary, with tasks),
-# copied to $(BUILD)/kore-src with the local changes of app/kore/ applied.
+# copied to $(BUILD)/kore-src with the local changes of app/server/ applied.
 KORE_MODS	 = kore buf config connection domain filemap fileref json mem \
 		   msg module net pool runtime timer utils worker keymgr auth \
 		   accesslog http validator websocket tasks linux seccomp version
 KORE_OBJS	 = $(KORE_MODS:%=$(BUILD)/kore/%.o)
+KORE_STAMP	 = $(BUILD)/kore/.built
+KORE_PATCH	 = app/server/kore-4.1.0.patch
 
-# The architecture, module by module.  Core modules have no Kore dependency and
-# are linked into the unit tests as well.
-CORE_SRCS	 = app/parse.c	\
-		   app/config.c	\
-		   app/lock.c	\
-		   app/log.c	\
-		   app/clock.c	\
-		   app/fault.c	\
-		   app/hmap.c	\
-		   app/io.c	\
-		   app/json.c	\
-		   app/urlenc.c	\
-		   app/lines.c	\
-		   app/ctr.c	\
-		   app/metrics.c \
-		   app/reclog.c	\
-		   app/store.c	\
-		   app/backup.c	\
-		   app/writer.c	\
-		   app/reco.c	\
-		   app/demo.c	\
-		   app/movielens.c \
-		   app/csr.c	\
-		   app/signals.c \
-		   app/model.c	\
-		   app/pop.c	\
-		   app/itemknn.c \
-		   app/als.c	\
-		   app/eval.c	\
-		   app/cmd_eval.c \
-		   app/lists.c	\
-		   app/train.c	\
-		   app/why.c	\
-		   app/stats.c	\
-		   app/auth.c
-SERVER_SRCS	 = app/main.c	\
-		   app/cli.c	\
-		   app/ingest.c	\
-		   app/trainer.c \
-		   app/api.c	\
-		   app/admin.c	\
-		   app/seccomp.c
+# The architecture, subsystem by subsystem (app/README.md draws it).  The
+# core needs no Kore: it is one library, linked into the binary, the unit
+# tests, the fuzz targets and the benchmarks.
+UTIL_SRCS	 = $(addprefix app/util/, clock.c log.c hmap.c io.c json.c \
+		   urlenc.c fault.c)
+SETTINGS_SRCS	 = app/settings/config.c
+INGEST_SRCS	 = $(addprefix app/ingest/, parse.c lines.c ingest.c \
+		   movielens.c)
+STORE_SRCS	 = $(addprefix app/store/, store.c writer.c lock.c backup.c)
+MODEL_SRCS	 = $(addprefix app/model/, model.c csr.c signals.c pop.c \
+		   itemknn.c als.c eval.c train.c trainer.c)
+RECO_SRCS	 = $(addprefix app/reco/, reco.c lists.c)
+TELEMETRY_SRCS	 = $(addprefix app/telemetry/, reclog.c ctr.c metrics.c \
+		   stats.c why.c)
+ADMIN_SRCS	 = app/admin/auth.c
+CLI_SRCS	 = $(addprefix app/cli/, cli.c cmd_eval.c demo.c)
+CORE_SRCS	 = $(UTIL_SRCS) $(SETTINGS_SRCS) $(INGEST_SRCS) $(STORE_SRCS) \
+		   $(MODEL_SRCS) $(RECO_SRCS) $(TELEMETRY_SRCS) $(ADMIN_SRCS) \
+		   $(CLI_SRCS)
+
+# The Kore layer: the process's hooks, the HTTP handlers, the sandbox.
+KORE_LAYER_SRCS	 = $(addprefix app/server/, main.c api.c seccomp.c) \
+		   app/admin/admin.c
 
 CORE_OBJS	 = $(CORE_SRCS:app/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/assets.o
-SERVER_OBJS	 = $(SERVER_SRCS:app/%.c=$(BUILD)/obj/%.o)
-KORE_STAMP	 = $(BUILD)/kore/.built
+KORE_LAYER_OBJS	 = $(KORE_LAYER_SRCS:app/%.c=$(BUILD)/obj/%.o)
+LIB		 = $(BUILD)/libcinerec.a
 
 ASSETS		 = assets/kore.conf $(wildcard sql/*.sql) \
 		   $(sort $(wildcard assets/admin/*))
 
-UNIT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
-IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/it_*.c))
+# Tests mirror the sources: tests/unit/<subsystem>/test_<file>.c.
+UNIT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,\
+		   $(sort $(wildcard tests/unit/*/test_*.c)))
+IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,\
+		   $(sort $(wildcard tests/integration/it_*.c)))
+HARNESS		 = tests/harness/harness.c
+TEST_CFLAGS	 = -Itests/harness
 
-.PHONY: all deps run test asan bench clean unit integration test-browser deb test-package \
-	fuzz fuzz-deps soak
+.PHONY: all deps deps-check run test asan bench clean unit integration \
+	test-browser deb test-package fuzz fuzz-deps soak
 
 all: $(BUILD)/cinerec
-
-KORE_PATCH	 = app/kore/kore-4.1.0.patch
 
 $(KORE_STAMP): $(KORE_PATCH)
 	@mkdir -p $(BUILD)/kore
@@ -104,23 +93,38 @@ $(KORE_STAMP): $(KORE_PATCH)
 	    KORE_SINGLE_BINARY=1 TASKS=1 SANITIZE=$(KORE_SANITIZE)
 	@touch $@
 
-$(BUILD)/obj/assets.c: $(ASSETS) app/embed.sh
+$(BUILD)/obj/assets.c: $(ASSETS) app/util/embed.sh
 	@mkdir -p $(dir $@)
-	sh app/embed.sh $(ASSETS) > $@.tmp && mv $@.tmp $@
+	sh app/util/embed.sh $(ASSETS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/version.h: VERSION
 	@mkdir -p $(BUILD)
 	printf '#define CINEREC_VERSION "%s"\n' "$(VERSION)" > $@
 
-$(BUILD)/obj/%.o: app/%.c $(wildcard app/*.h) $(BUILD)/version.h | $(KORE_STAMP)
+# Header dependencies come from -MMD (the .d files next to the objects).
+$(CORE_OBJS): $(BUILD)/version.h
+
+$(BUILD)/obj/%.o: app/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(KORE_LAYER_OBJS): $(BUILD)/obj/%.o: app/%.c $(BUILD)/version.h $(KORE_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KORE_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/assets.o: $(BUILD)/obj/assets.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/cinerec: $(CORE_OBJS) $(SERVER_OBJS) $(KORE_STAMP)
-	$(CC) $(LDFLAGS) -o $@ $(CORE_OBJS) $(SERVER_OBJS) $(KORE_OBJS) $(LDLIBS)
+$(LIB): $(CORE_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(CORE_OBJS)
+
+# The core from the archive: the unit tests link only what they use.
+$(BUILD)/cinerec: $(KORE_LAYER_OBJS) $(LIB) $(KORE_STAMP)
+	$(CC) $(LDFLAGS) -o $@ $(KORE_LAYER_OBJS) $(KORE_OBJS) \
+	    -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(LDLIBS)
+
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
 
 # LeakSanitizer cannot stop the world inside Kore's seccomp sandbox (it
 # needs ptrace), so the server runs under ASan with leak detection off; the
@@ -128,31 +132,26 @@ $(BUILD)/cinerec: $(CORE_OBJS) $(SERVER_OBJS) $(KORE_STAMP)
 
 # --- tests -----------------------------------------------------------------
 
-$(BUILD)/tests/test_%: tests/test_%.c tests/harness.c tests/harness.h $(CORE_OBJS)
+$(BUILD)/tests/%: tests/%.c $(HARNESS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< tests/harness.c $(CORE_OBJS) \
-	    -lcriterion $(LDLIBS)
-
-$(BUILD)/tests/it_%: tests/it_%.c tests/harness.c tests/harness.h $(CORE_OBJS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< tests/harness.c $(CORE_OBJS) \
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(HARNESS) $(LIB) \
 	    -lcriterion $(LDLIBS)
 
 # Fuzz targets (tests/fuzz/fuzz_<name>.c): `make test` replays their seed
 # corpora and every crash ever kept (tests/fuzz/crashes/<name>/) with a plain
 # build; `make fuzz` runs each under libFuzzer for FUZZ_SECONDS.
 FUZZ_TARGETS	 = parse args config model movielens
-FUZZ_REPLAYS	 = $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%)
+FUZZ_REPLAYS	 = $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/fuzz_%)
 
-$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(CORE_OBJS)
+$(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(CORE_OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDLIBS)
 
 unit: $(UNIT_TESTS) $(FUZZ_REPLAYS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 	@set -e; for t in $(FUZZ_TARGETS); do \
-	    $(BUILD)/tests/fuzz_$$t tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t; \
-	done
+	    $(BUILD)/fuzz-replay/fuzz_$$t tests/fuzz/corpus/$$t \
+	    tests/fuzz/crashes/$$t; done
 
 integration: $(BUILD)/cinerec $(IT_TESTS)
 	@set -e; for t in $(IT_TESTS); do echo "== $$t"; \
@@ -223,8 +222,8 @@ fuzz: fuzz-deps
 
 # --- running ---------------------------------------------------------------
 
-DEB_PKGS = build-essential dpkg-dev patch kore libsqlite3-dev libsodium-dev prometheus \
-	   libuv1-dev libcriterion-dev curl
+DEB_PKGS = build-essential dpkg-dev patch kore libsqlite3-dev libsodium-dev \
+	   libxxhash-dev prometheus libuv1-dev libcriterion-dev curl
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -249,9 +248,9 @@ run: deps
 	    $(BUILD)/cinerec demo --data-dir $(DATA_DIR); fi
 	exec $(BUILD)/cinerec serve --data-dir $(DATA_DIR)
 
-$(BUILD)/bench/bench_reclog: tests/bench/bench_reclog.c $(CORE_OBJS)
+$(BUILD)/bench/bench_reclog: tests/bench/bench_reclog.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 bench: all $(BUILD)/bench/bench_reclog
 	sh tests/bench/run.sh $(BUILD)

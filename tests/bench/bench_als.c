@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "csr.h"
-#include "model.h"
+#include "model/csr.h"
+#include "model/model.h"
 
 #define MX_MAGIC	"CRALSMX1"
 #define MX_HEADER	32

@@ -29,14 +29,12 @@ VENV=${BENCH_ALS_VENV:-$B/bench/als-venv}
 IMPLICIT=${BENCH_ALS_IMPLICIT:-implicit}
 
 mkdir -p "$B/bench"
-[ -f "$B/obj/als.o" ] || { echo "bench_als: $B/obj/als.o missing (run make)"; exit 1; }
-# Link against an archive of the built objects: the linker takes only the
-# modules ALS training needs (csr, model, als, ...), whatever they become.
-rm -f "$B/bench/libals_bench.a"
-ar rcs "$B/bench/libals_bench.a" "$B"/obj/*.o
+[ -f "$B/libcinerec.a" ] || { echo "bench_als: $B/libcinerec.a missing (run make)"; exit 1; }
+# Linked against the core library: the linker takes only the modules ALS
+# training needs (csr, model, als, ...), whatever they become.
 cc -std=gnu99 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror -Wstrict-prototypes \
     -Wmissing-prototypes -Wshadow -Wpointer-arith -Iapp -I"$B" \
-    tests/bench/bench_als.c "$B/bench/libals_bench.a" -lpthread -lm \
+    tests/bench/bench_als.c "$B/libcinerec.a" -lsqlite3 -lxxhash -lpthread -lm \
     -o "$B/bench/bench_als"
 
 tmp=$(mktemp -d /tmp/cinerec-als-XXXXXX)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "parse.h"
+#include "ingest/parse.h"
 
 static double
 now(void)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "writer.h"
+#include "store/writer.h"
 
 #define MOVIES		27000
 #define LINE_MAX_LEN	256

@@ -14,7 +14,7 @@ SCALE=${BENCH_SCALE_USERS:-1000000}
 mkdir -p "$B/bench"
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || {
 	echo "bench: wrk is needed (apt-get install wrk)"; exit 1; }
-cc -O2 -Iapp tests/bench/bench_parse.c "$B/obj/parse.o" -o "$B/bench/bench_parse"
+cc -O2 -Iapp tests/bench/bench_parse.c "$B/obj/ingest/parse.o" -o "$B/bench/bench_parse"
 cc -O2 tests/bench/bench_send.c -lpthread -o "$B/bench/bench_send"
 [ -x "$B/bench/bench_reclog" ] || make -s BUILD="$B" "$B/bench/bench_reclog"
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the HTTP API's argument parsing (app/urlenc.c and
+ * libFuzzer target for the HTTP API's argument parsing (app/util/urlenc.c and
  * the id and time parsers the handlers apply to what it returns): the
  * input is "name\nquery".  Every value found is decoded text that fits its
  * buffer; a decoded value, urlencoded again, decodes to itself.
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
-#include "urlenc.h"
+#include "ingest/parse.h"
+#include "util/urlenc.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the configuration file parser (app/config.c): any
+ * libFuzzer target for the configuration file parser (app/settings/config.c): any
  * bytes as a file.  A file that loads leaves every setting within its
  * bounds, and the dump of the result loads again to the same settings
  * (the same dump).
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "settings/config.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the model file loader (app/model.c and each
+ * libFuzzer target for the model file loader (app/model/model.c and each
  * algorithm's attach): the input, resealed (its size and checksum set as a
  * file written by cinerec would have them, so the checks behind them are
  * reached), is written to a file and loaded.  A model that loads must
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model.h"
+#include "model/model.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the MovieLens importer's rows (app/movielens.c):
+ * libFuzzer target for the MovieLens importer's rows (app/ingest/movielens.c):
  * the input as a movies.csv row and as a ratings.csv row.  A movie that is
  * taken has a slug the stream's parser accepts as it is; a rating is in
  * range.
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "movielens.h"
-#include "parse.h"
+#include "ingest/movielens.h"
+#include "ingest/parse.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

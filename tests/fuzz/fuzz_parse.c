@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for app/parse.c: feeds arbitrary bytes to parse_line and
+ * libFuzzer target for app/ingest/parse.c: feeds arbitrary bytes to parse_line and
  * the field parsers and aborts when an accepted event breaks the contract of
  * parse.h.  `make fuzz` runs it; `make test` replays its corpus.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
+#include "ingest/parse.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

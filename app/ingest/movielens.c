@@ -1,0 +1,316 @@
+/*
+ * MovieLens import (see movielens.h): a small RFC 4180 CSV reader, the
+ * title-to-slug rule, and the conversion of ratings to rate lines fed
+ * through the writer, so they are validated like any other line.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+#include "ingest/movielens.h"
+#include "ingest/parse.h"
+#include "store/writer.h"
+
+#define ML_FIELDS	8
+#define ML_LINE_MAX	4096
+#define ML_BATCH	50000
+
+/*
+ * Split one CSV record (quotes, "" escapes; no embedded newlines) in place.
+ * Returns the number of fields, or -1 on a malformed record.
+ */
+static int
+csv_split(char *line, char **field, int max)
+{
+	char	*r = line, *w = line;
+	int	 n = 0, quoted;
+
+	for (;;) {
+		if (n == max)
+			return (-1);
+		field[n++] = w;
+		quoted = (*r == '"');
+		if (quoted)
+			r++;
+		for (;;) {
+			if (*r == '\0' || *r == '\r' || *r == '\n') {
+				if (quoted)
+					return (-1);
+				*w = '\0';
+				return (n);
+			}
+			if (quoted && *r == '"') {
+				if (r[1] == '"') {
+					*w++ = '"';
+					r += 2;
+					continue;
+				}
+				quoted = 0;
+				r++;
+				continue;
+			}
+			if (!quoted && *r == ',') {
+				r++;
+				*w++ = '\0';
+				break;
+			}
+			*w++ = *r++;
+		}
+	}
+}
+
+int
+ml_slug(const char *mltitle, char *slug, size_t slugsz, char *title,
+    size_t titlesz, int *year)
+{
+	static const char	*articles[] = { "The", "A", "An", "Les", "La",
+				    "Le", "Il", "El", "Die", "Das", "L'" };
+	char			 base[512], *p, *comma;
+	char			 check[PARSE_SLUG_MAX + 1];
+	size_t			 len, i, n = 0, alen;
+
+	*year = 0;
+	len = strlen(mltitle);
+	while (len > 0 && mltitle[len - 1] == ' ')
+		len--;
+	if (len >= sizeof(base))
+		return (-1);
+	memcpy(base, mltitle, len);
+	base[len] = '\0';
+	/* "(1995)" at the end is the year. */
+	if (len >= 6 && base[len - 1] == ')' && base[len - 6] == '(' &&
+	    strspn(base + len - 5, "0123456789") == 4) {
+		*year = atoi(base + len - 5);
+		len -= 6;
+		while (len > 0 && base[len - 1] == ' ')
+			len--;
+		base[len] = '\0';
+	}
+	/* "Title, The" -> "The Title". */
+	if ((comma = strrchr(base, ',')) != NULL && comma[1] == ' ') {
+		for (i = 0; i < sizeof(articles) / sizeof(articles[0]); i++) {
+			if (strcmp(comma + 2, articles[i]) != 0)
+				continue;
+			alen = strlen(articles[i]);
+			snprintf(title, titlesz, "%s%s%.*s", articles[i],
+			    articles[i][alen - 1] == '\'' ? "" : " ",
+			    (int)(comma - base), base);
+			break;
+		}
+		if (i == sizeof(articles) / sizeof(articles[0]))
+			snprintf(title, titlesz, "%s", base);
+	} else
+		snprintf(title, titlesz, "%s", base);
+
+	/* Room for "+YYYY"; the cut below never splits a UTF-8 sequence. */
+	if (slugsz > PARSE_SLUG_MAX + 1)
+		slugsz = PARSE_SLUG_MAX + 1;
+	for (p = title; *p != '\0' && n + 6 < slugsz; p++) {
+		unsigned char	c = (unsigned char)*p;
+
+		if (c == ' ') {
+			slug[n++] = '+';
+			continue;
+		}
+		if (c == ',' || c == '/' || c == '=' || c == '%' || c == '&' ||
+		    c == '"' || c < 0x20 || c == 0x7f)
+			continue;
+		slug[n++] = (char)tolower(c);
+	}
+	if (n > 0) {
+		/* Drop a last UTF-8 sequence the length limit cut short. */
+		size_t		 j = n - 1, need;
+		unsigned char	 lead;
+
+		while (j > 0 && ((unsigned char)slug[j] & 0xc0) == 0x80)
+			j--;
+		lead = (unsigned char)slug[j];
+		need = (lead & 0xe0) == 0xc0 ? 2 : (lead & 0xf0) == 0xe0 ? 3 :
+		    (lead & 0xf8) == 0xf0 ? 4 : 1;
+		if (n - j < need)
+			n = j;
+	}
+	if (*year && n + 6 < slugsz)
+		n += (size_t)snprintf(slug + n, slugsz - n, "%s%d",
+		    n > 0 ? "+" : "", *year);
+	slug[n] = '\0';
+	if (n == 0 || n > PARSE_SLUG_MAX)
+		return (-1);
+	/* A slug the stream could not name (bad UTF-8) is no use. */
+	return (parse_slug(slug, n, check, sizeof(check)) == (int)n ? 0 : -1);
+}
+
+static FILE *
+open_csv(const char *dir, const char *name)
+{
+	char	 path[4096];
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "r")) == NULL)
+		fprintf(stderr, "cinerec: %s: %s\n", path, strerror(errno));
+	return (fp);
+}
+
+/* movieId -> slug, for the ratings. */
+struct ml_map {
+	char	**slug;		/* indexed by movieId */
+	size_t	  n;
+};
+
+int
+ml_movie_row(char *row, struct ml_movie *m)
+{
+	char	*f[ML_FIELDS], *end;
+	int	 nf;
+
+	nf = csv_split(row, f, ML_FIELDS);
+	if (nf != 3)
+		return (-1);
+	m->id = strtol(f[0], &end, 10);
+	if (end == f[0] || *end != '\0' || m->id <= 0 || m->id > 10000000 ||
+	    ml_slug(f[1], m->slug, sizeof(m->slug), m->title,
+	    sizeof(m->title), &m->year) == -1)
+		return (-1);
+	m->genres = strcmp(f[2], "(no genres listed)") != 0 && f[2][0] != '\0' ?
+	    f[2] : NULL;
+	return (0);
+}
+
+int
+ml_rating_row(char *row, struct ml_rating *r)
+{
+	char	*f[ML_FIELDS], *e1, *e2, *e3, *e4;
+	double	 v;
+
+	if (csv_split(row, f, ML_FIELDS) != 4)
+		return (-1);
+	r->user = strtol(f[0], &e1, 10);
+	r->movie = strtol(f[1], &e2, 10);
+	v = strtod(f[2], &e3);
+	r->secs = strtol(f[3], &e4, 10);
+	if (e1 == f[0] || *e1 != '\0' || e2 == f[1] || *e2 != '\0' ||
+	    e3 == f[2] || *e3 != '\0' || e4 == f[3] || *e4 != '\0' ||
+	    !(v >= 0.5 && v <= 5.0) || r->movie <= 0 || r->user < 0 ||
+	    r->secs <= 0 || r->secs > 253402300799L)
+		return (-1);
+	/* Half stars round up: 0.5 -> 1, 3.5 -> 4. */
+	r->stars = (int)(v + 0.5);
+	r->stars = r->stars < 1 ? 1 : r->stars > 5 ? 5 : r->stars;
+	return (0);
+}
+
+static int
+read_movies(struct writer *w, const char *dir, struct ml_map *map,
+    struct ml_result *res)
+{
+	struct ml_movie	 m;
+	FILE		*fp;
+	char		 line[ML_LINE_MAX], **p;
+	int		 rc = 0, first = 1;
+	size_t		 ncap;
+
+	if ((fp = open_csv(dir, "movies.csv")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (first) {	/* the header */
+			first = 0;
+			continue;
+		}
+		if (ml_movie_row(line, &m) == -1) {
+			res->rejected++;
+			continue;
+		}
+		if ((size_t)m.id >= map->n) {
+			ncap = map->n ? map->n : 1024;
+			while (ncap <= (size_t)m.id)
+				ncap *= 2;
+			if ((p = realloc(map->slug, ncap * sizeof(*p))) == NULL) {
+				rc = -1;
+				break;
+			}
+			memset(p + map->n, 0, (ncap - map->n) * sizeof(*p));
+			map->slug = p;
+			map->n = ncap;
+		}
+		free(map->slug[m.id]);
+		if ((map->slug[m.id] = strdup(m.slug)) == NULL ||
+		    writer_movie(w, m.slug, m.title, m.year, m.genres) == -1) {
+			rc = -1;
+			break;
+		}
+		res->movies++;
+	}
+	if (ferror(fp)) {
+		fprintf(stderr, "cinerec: movies.csv: read error\n");
+		rc = -1;
+	}
+	fclose(fp);
+	return (rc);
+}
+
+static int
+read_ratings(struct writer *w, const char *dir, const struct ml_map *map,
+    struct ml_result *res)
+{
+	struct ml_rating r;
+	FILE		*fp;
+	char		 line[ML_LINE_MAX], out[PARSE_SLUG_MAX + 128], ts[32];
+	int		 n, rc = 0, first = 1;
+
+	if ((fp = open_csv(dir, "ratings.csv")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (first) {
+			first = 0;
+			continue;
+		}
+		if (ml_rating_row(line, &r) == -1 || (size_t)r.movie >= map->n ||
+		    map->slug[r.movie] == NULL) {
+			res->rejected++;
+			continue;
+		}
+		clock_format((int64_t)r.secs * 1000, ts, sizeof(ts));
+		n = snprintf(out, sizeof(out), "%s,%ld,GET /rate/%s=%d",
+		    ts, r.user, map->slug[r.movie], r.stars);
+		if (writer_line(w, out, (size_t)n) != PARSE_OK) {
+			res->rejected++;
+			continue;
+		}
+		res->ratings++;
+		if (writer_pending(w) >= ML_BATCH && writer_commit(w) == -1) {
+			rc = -1;
+			break;
+		}
+	}
+	if (ferror(fp)) {
+		fprintf(stderr, "cinerec: ratings.csv: read error\n");
+		rc = -1;
+	}
+	fclose(fp);
+	return (rc);
+}
+
+int
+ml_import(struct writer *w, const char *dir, struct ml_result *res)
+{
+	struct ml_map	map = { NULL, 0 };
+	size_t		i;
+	int		rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = read_movies(w, dir, &map, res);
+	if (rc == 0)
+		rc = writer_commit(w);
+	if (rc == 0)
+		rc = read_ratings(w, dir, &map, res);
+	if (rc == 0)
+		rc = writer_commit(w);
+	for (i = 0; i < map.n; i++)
+		free(map.slug[i]);
+	free(map.slug);
+	return (rc);
+}

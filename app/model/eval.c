@@ -1,0 +1,860 @@
+/*
+ * The offline protocol "temporal-20": CSV input, per-user temporal split,
+ * indexing, ranking metrics and their report.  Everything a model sees
+ * comes from the train parts; the test parts only feed the metrics.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "model/eval.h"
+#include "util/log.h"
+
+#define CSV_FIELDS_MAX	64		/* fields of one record */
+#define CSV_RECORD_MAX	(1 << 20)	/* bytes of one record */
+
+/* A CSV reader over one file. */
+struct csv {
+	FILE		*fp;			/* the file */
+	const char	*path;			/* its name, for messages */
+	uint64_t	 line;			/* line where the record starts */
+	uint64_t	 nextline;		/* line of the next byte */
+	char		*buf;			/* record: fields NUL-terminated */
+	size_t		 len;			/* bytes used in buf */
+	size_t		 cap;			/* bytes allocated */
+	size_t		 off[CSV_FIELDS_MAX];	/* start of each field */
+	size_t		 nfields;		/* fields in the record */
+};
+
+/* The four columns of a ratings file, as field numbers. */
+struct columns {
+	size_t		 user;		/* userId */
+	size_t		 item;		/* movieId */
+	size_t		 rating;	/* rating */
+	size_t		 time;		/* timestamp */
+};
+
+/* State shared by the scoring threads of eval_run. */
+struct run_job {
+	const struct eval_data	*d;		/* what is scored */
+	const struct model	*md;		/* how */
+	const uint32_t		*users;		/* scored user indices */
+	uint32_t		 nusers;	/* entries in users */
+	uint32_t		*top;		/* nusers * EVAL_TOPN lists */
+	uint32_t		*ntop;		/* nusers list lengths */
+	double			*recall;	/* nusers Recall@20 */
+	double			*ndcg;		/* nusers NDCG@20 */
+	uint32_t		 next;		/* next entry of users (atomic) */
+	int			 failed;	/* a thread failed */
+};
+
+static int
+csv_put(struct csv *c, char ch)
+{
+	char	*nb;
+	size_t	 ncap;
+
+	if (c->len == c->cap) {
+		if (c->cap >= CSV_RECORD_MAX) {
+			log_warnx("eval_read_ratings: %s:%llu: record longer "
+			    "than %d bytes", c->path,
+			    (unsigned long long)c->line, CSV_RECORD_MAX);
+			return (-1);
+		}
+		ncap = c->cap ? c->cap * 2 : 256;
+		if ((nb = realloc(c->buf, ncap)) == NULL) {
+			log_warnx("eval_read_ratings: out of memory");
+			return (-1);
+		}
+		c->buf = nb;
+		c->cap = ncap;
+	}
+	c->buf[c->len++] = ch;
+	return (0);
+}
+
+/* End the current field; -1 if there are too many. */
+static int
+csv_endfield(struct csv *c)
+{
+	if (csv_put(c, '\0') == -1)
+		return (-1);
+	if (c->nfields == CSV_FIELDS_MAX) {
+		log_warnx("eval_read_ratings: %s:%llu: more than %d fields",
+		    c->path, (unsigned long long)c->line, CSV_FIELDS_MAX);
+		return (-1);
+	}
+	c->nfields++;
+	if (c->nfields < CSV_FIELDS_MAX)
+		c->off[c->nfields] = c->len;
+	return (0);
+}
+
+/*
+ * Read the next non-blank record.  Returns 1 with fields in c, 0 at end of
+ * file, -1 (logged) on an error or an unterminated quote.
+ */
+static int
+csv_next(struct csv *c)
+{
+	int	ch, quoted, inq, any;
+
+	for (;;) {
+		c->len = 0;
+		c->nfields = 0;
+		c->off[0] = 0;
+		c->line = c->nextline;
+		quoted = inq = any = 0;
+		while ((ch = getc_unlocked(c->fp)) != EOF) {
+			any = 1;
+			if (ch == '\n')
+				c->nextline++;
+			if (inq) {
+				if (ch != '"') {
+					if (csv_put(c, ch) == -1)
+						return (-1);
+					continue;
+				}
+				ch = getc_unlocked(c->fp);
+				if (ch == '"') {
+					if (csv_put(c, '"') == -1)
+						return (-1);
+					continue;
+				}
+				inq = 0;
+				if (ch == EOF)
+					break;
+				if (ch == '\n')
+					c->nextline++;
+			}
+			if (ch == '"' && c->len == c->off[c->nfields] &&
+			    !quoted) {
+				inq = quoted = 1;
+				continue;
+			}
+			if (ch == ',') {
+				if (csv_endfield(c) == -1)
+					return (-1);
+				quoted = 0;
+				continue;
+			}
+			if (ch == '\n')
+				break;
+			if (ch == '\r') {
+				ch = getc_unlocked(c->fp);
+				if (ch == '\n') {
+					c->nextline++;
+					break;
+				}
+				if (ch != EOF)
+					ungetc(ch, c->fp);
+				ch = '\r';
+			}
+			if (csv_put(c, ch) == -1)
+				return (-1);
+		}
+		if (ferror(c->fp)) {
+			log_warnx("eval_read_ratings: %s: read error: %s",
+			    c->path, strerror(errno));
+			return (-1);
+		}
+		if (inq) {
+			log_warnx("eval_read_ratings: %s:%llu: unterminated "
+			    "quoted field", c->path,
+			    (unsigned long long)c->line);
+			return (-1);
+		}
+		if (!any)
+			return (0);
+		if (csv_endfield(c) == -1)
+			return (-1);
+		if (c->nfields == 1 && c->buf[0] == '\0' && !quoted)
+			continue;	/* blank line */
+		return (1);
+	}
+}
+
+static const char *
+csv_field(const struct csv *c, size_t i)
+{
+	return (c->buf + c->off[i]);
+}
+
+/* Parse a whole field (spaces around allowed) as int64; 0 or -1. */
+static int
+parse_i64(const char *s, int64_t *v)
+{
+	char		*end;
+	long long	 x;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0')
+		return (-1);
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno != 0)
+		return (-1);
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end != '\0')
+		return (-1);
+	*v = x;
+	return (0);
+}
+
+/* Parse a whole field as a finite double; 0 or -1. */
+static int
+parse_dbl(const char *s, double *v)
+{
+	char	*end;
+	double	 x;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0')
+		return (-1);
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno != 0 || !isfinite(x))
+		return (-1);
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end != '\0')
+		return (-1);
+	*v = x;
+	return (0);
+}
+
+/* Find the columns from a header record; 0 or -1 (logged). */
+static int
+header_columns(const struct csv *c, struct columns *col)
+{
+	static const char	*names[4] = {
+		"userId", "movieId", "rating", "timestamp"
+	};
+	size_t			*dst[4];
+	size_t			 i, f, len;
+	const char		*s;
+
+	dst[0] = &col->user;
+	dst[1] = &col->item;
+	dst[2] = &col->rating;
+	dst[3] = &col->time;
+	for (i = 0; i < 4; i++) {
+		for (f = 0; f < c->nfields; f++) {
+			s = csv_field(c, f);
+			while (isspace((unsigned char)*s))
+				s++;
+			len = strlen(s);
+			while (len > 0 && isspace((unsigned char)s[len - 1]))
+				len--;
+			if (len == strlen(names[i]) &&
+			    strncasecmp(s, names[i], len) == 0)
+				break;
+		}
+		if (f == c->nfields) {
+			log_warnx("eval_read_ratings: %s:%llu: header has no "
+			    "%s column", c->path,
+			    (unsigned long long)c->line, names[i]);
+			return (-1);
+		}
+		*dst[i] = f;
+	}
+	return (0);
+}
+
+/* Convert the current record to r; 0 or -1 (logged). */
+static int
+record_rating(const struct csv *c, const struct columns *col,
+    struct eval_rating *r)
+{
+	double	rating;
+
+	if (c->nfields <= col->user || c->nfields <= col->item ||
+	    c->nfields <= col->rating || c->nfields <= col->time) {
+		log_warnx("eval_read_ratings: %s:%llu: %zu fields, expected 4",
+		    c->path, (unsigned long long)c->line, c->nfields);
+		return (-1);
+	}
+	if (parse_i64(csv_field(c, col->user), &r->user) == -1 ||
+	    parse_i64(csv_field(c, col->item), &r->item) == -1 ||
+	    parse_dbl(csv_field(c, col->rating), &rating) == -1 ||
+	    rating < 0.0 || parse_i64(csv_field(c, col->time), &r->time) ==
+	    -1) {
+		log_warnx("eval_read_ratings: %s:%llu: not a rating "
+		    "(userId,movieId,rating,timestamp)", c->path,
+		    (unsigned long long)c->line);
+		return (-1);
+	}
+	r->rating = (float)rating;
+	return (0);
+}
+
+int
+eval_read_ratings(const char *path, struct eval_rating **out, size_t *n)
+{
+	struct csv		 c;
+	struct columns		 col = { 0, 1, 2, 3 };
+	struct eval_rating	*r = NULL, *nr;
+	size_t			 len = 0, cap = 0;
+	int64_t			 v;
+	int			 got, first = 1;
+	char			 bom[3];
+
+	memset(&c, 0, sizeof(c));
+	c.path = path;
+	c.nextline = 1;
+	if ((c.fp = fopen(path, "r")) == NULL) {
+		log_warnx("%s: %s: %s", __func__, path, strerror(errno));
+		return (-1);
+	}
+	/* Skip a UTF-8 byte order mark. */
+	if (fread(bom, 1, sizeof(bom), c.fp) != sizeof(bom) ||
+	    memcmp(bom, "\xef\xbb\xbf", sizeof(bom)) != 0)
+		rewind(c.fp);
+	while ((got = csv_next(&c)) == 1) {
+		if (first) {
+			first = 0;
+			if (parse_i64(csv_field(&c, 0), &v) == -1) {
+				if (header_columns(&c, &col) == -1)
+					goto fail_read;
+				continue;
+			}
+		}
+		if (len == cap) {
+			cap = cap ? cap * 2 : 4096;
+			if ((nr = realloc(r, cap * sizeof(*r))) == NULL) {
+				log_warnx("%s: out of memory", __func__);
+				goto fail_read;
+			}
+			r = nr;
+		}
+		if (record_rating(&c, &col, &r[len]) == -1)
+			goto fail_read;
+		len++;
+	}
+	if (got == -1)
+		goto fail_read;
+	fclose(c.fp);
+	free(c.buf);
+	*out = r;
+	*n = len;
+	return (0);
+
+fail_read:
+	free(r);
+	free(c.buf);
+	fclose(c.fp);
+	return (-1);
+}
+
+static int
+by_user_time_item(const void *a, const void *b)
+{
+	const struct eval_rating	*x = a, *y = b;
+
+	if (x->user != y->user)
+		return (x->user < y->user ? -1 : 1);
+	if (x->time != y->time)
+		return (x->time < y->time ? -1 : 1);
+	if (x->item != y->item)
+		return (x->item < y->item ? -1 : 1);
+	return (0);
+}
+
+int
+eval_split_temporal(const struct eval_rating *r, size_t n, unsigned test_pct,
+    struct eval_split *out)
+{
+	struct eval_rating	*s;
+	size_t			 i, j, cnt, ntest;
+
+	memset(out, 0, sizeof(*out));
+	if (test_pct > 100) {
+		log_warnx("%s: test share %u%% over 100%%", __func__,
+		    test_pct);
+		return (-1);
+	}
+	s = malloc((n ? n : 1) * sizeof(*s));
+	out->train = malloc((n ? n : 1) * sizeof(*out->train));
+	out->test = malloc((n ? n : 1) * sizeof(*out->test));
+	if (s == NULL || out->train == NULL || out->test == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		free(s);
+		eval_split_free(out);
+		return (-1);
+	}
+	memcpy(s, r, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), by_user_time_item);
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && s[j].user == s[i].user; j++)
+			;
+		cnt = j - i;
+		ntest = (cnt * test_pct + 99) / 100;
+		memcpy(out->train + out->ntrain, s + i, (cnt - ntest) *
+		    sizeof(*s));
+		out->ntrain += cnt - ntest;
+		memcpy(out->test + out->ntest, s + i + cnt - ntest, ntest *
+		    sizeof(*s));
+		out->ntest += ntest;
+		out->nusers++;
+	}
+	free(s);
+	return (0);
+}
+
+void
+eval_split_free(struct eval_split *s)
+{
+	free(s->train);
+	free(s->test);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* Sort and deduplicate v[n]; returns the new length. */
+static size_t
+uniq_i64(int64_t *v, size_t n)
+{
+	size_t	i, m = 0;
+
+	qsort(v, n, sizeof(*v), cmp_i64);
+	for (i = 0; i < n; i++)
+		if (m == 0 || v[m - 1] != v[i])
+			v[m++] = v[i];
+	return (m);
+}
+
+/* Index of id in sorted ids[n], or UINT32_MAX. */
+static uint32_t
+find_id(const int64_t *ids, uint32_t n, int64_t id)
+{
+	const int64_t	*p;
+
+	p = bsearch(&id, ids, n, sizeof(*ids), cmp_i64);
+	return (p != NULL ? (uint32_t)(p - ids) : UINT32_MAX);
+}
+
+/* Matrix value of one train rating under sig. */
+static int
+rating_value(int sig, const struct signal_params *sp, float rating,
+    float *v)
+{
+	struct signal	s;
+
+	switch (sig) {
+	case EVAL_SIG_BINARY:
+		*v = 1.0f;
+		return (0);
+	case EVAL_SIG_RATING:
+		*v = rating > 0.0f ? rating : 1.0f;
+		return (0);
+	case EVAL_SIG_MAPPED:
+		if (signal_map(sp, 0.0, 0.0, rating, &s) == -1)
+			return (-1);
+		*v = signal_encode(&s);
+		if (*v == 0.0f)
+			*v = 1.0f;
+		return (0);
+	default:
+		log_warnx("eval_data_build: unknown signal %d", sig);
+		return (-1);
+	}
+}
+
+int
+eval_data_build(const struct eval_split *s, int sig,
+    const struct signal_params *sp, struct eval_data *d)
+{
+	struct csr_triple	*t = NULL;
+	int64_t			*ids = NULL;
+	size_t			 i, n;
+	uint32_t		 u, p;
+
+	memset(d, 0, sizeof(*d));
+	if (sig == EVAL_SIG_MAPPED && sp == NULL) {
+		log_warnx("%s: mapped signal without parameters", __func__);
+		return (-1);
+	}
+	n = s->ntrain + s->ntest;
+	if ((ids = malloc((n ? n : 1) * sizeof(*ids))) == NULL)
+		goto fail_oom;
+	for (i = 0; i < s->ntrain; i++)
+		ids[i] = s->train[i].user;
+	for (i = 0; i < s->ntest; i++)
+		ids[s->ntrain + i] = s->test[i].user;
+	d->nusers = uniq_i64(ids, n);
+	if ((d->user_ids = malloc(((size_t)d->nusers + 1) * sizeof(int64_t))) ==
+	    NULL)
+		goto fail_oom;
+	memcpy(d->user_ids, ids, (size_t)d->nusers * sizeof(int64_t));
+	for (i = 0; i < s->ntrain; i++)
+		ids[i] = s->train[i].item;
+	d->nitems = uniq_i64(ids, s->ntrain);
+	if ((d->item_ids = malloc(((size_t)d->nitems + 1) * sizeof(int64_t))) ==
+	    NULL)
+		goto fail_oom;
+	memcpy(d->item_ids, ids, (size_t)d->nitems * sizeof(int64_t));
+	free(ids);
+	ids = NULL;
+
+	d->pop = calloc((size_t)d->nitems + 1, sizeof(*d->pop));
+	t = malloc((s->ntrain ? s->ntrain : 1) * sizeof(*t));
+	if (d->pop == NULL || t == NULL)
+		goto fail_oom;
+	for (i = 0; i < s->ntrain; i++) {
+		t[i].row = find_id(d->user_ids, d->nusers, s->train[i].user);
+		t[i].col = find_id(d->item_ids, d->nitems, s->train[i].item);
+		t[i].time = s->train[i].time;
+		if (rating_value(sig, sp, s->train[i].rating, &t[i].val) == -1)
+			goto fail;
+		d->pop[t[i].col]++;
+	}
+	d->ntrain = s->ntrain;
+	if (csr_build(&d->train, d->nusers, d->nitems, t, s->ntrain,
+	    CSR_DUP_LAST | CSR_TIMES) == -1)
+		goto fail;
+	free(t);
+	t = NULL;
+
+	d->pos_ptr = calloc((size_t)d->nusers + 1, sizeof(*d->pos_ptr));
+	d->pos = malloc((s->ntest ? s->ntest : 1) * sizeof(*d->pos));
+	if (d->pos_ptr == NULL || d->pos == NULL)
+		goto fail_oom;
+	/* test is sorted by user, so positives come out grouped by user. */
+	for (i = 0; i < s->ntest; i++) {
+		if (!(s->test[i].rating >= EVAL_POSITIVE))
+			continue;
+		u = find_id(d->user_ids, d->nusers, s->test[i].user);
+		d->pos[d->npos++] = find_id(d->item_ids, d->nitems,
+		    s->test[i].item);
+		d->pos_ptr[u + 1]++;
+	}
+	for (u = 0; u < d->nusers; u++) {
+		p = d->pos_ptr[u + 1];
+		d->pos_ptr[u + 1] += d->pos_ptr[u];
+		if (p > 0)
+			d->nscored++;
+	}
+	return (0);
+
+fail_oom:
+	log_warnx("%s: out of memory", __func__);
+fail:
+	free(t);
+	free(ids);
+	eval_data_free(d);
+	return (-1);
+}
+
+void
+eval_data_free(struct eval_data *d)
+{
+	free(d->user_ids);
+	free(d->item_ids);
+	csr_free(&d->train);
+	free(d->pos_ptr);
+	free(d->pos);
+	free(d->pop);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Is item among the npos positives? */
+static int
+is_pos(uint32_t item, const uint32_t *pos, size_t npos)
+{
+	size_t	i;
+
+	for (i = 0; i < npos; i++)
+		if (pos[i] == item)
+			return (1);
+	return (0);
+}
+
+double
+eval_recall(const uint32_t *top, size_t ntop, const uint32_t *pos,
+    size_t npos, size_t k)
+{
+	size_t	i, hits = 0;
+
+	if (npos == 0 || k == 0)
+		return (0.0);
+	for (i = 0; i < ntop && i < k; i++)
+		hits += is_pos(top[i], pos, npos);
+	return ((double)hits / (double)(npos < k ? npos : k));
+}
+
+double
+eval_ndcg(const uint32_t *top, size_t ntop, const uint32_t *pos,
+    size_t npos, size_t k)
+{
+	double	dcg = 0.0, idcg = 0.0;
+	size_t	i;
+
+	if (npos == 0 || k == 0)
+		return (0.0);
+	for (i = 0; i < ntop && i < k; i++)
+		if (is_pos(top[i], pos, npos))
+			dcg += 1.0 / log2((double)i + 2.0);
+	for (i = 0; i < npos && i < k; i++)
+		idcg += 1.0 / log2((double)i + 2.0);
+	return (dcg / idcg);
+}
+
+static void *
+run_worker(void *arg)
+{
+	struct run_job		*job = arg;
+	const struct eval_data	*d = job->d;
+	const struct csr	*m = &d->train;
+	float			*scores;
+	uint32_t		 e, u, *top;
+	uint64_t		 a, b;
+
+	if ((scores = malloc(((size_t)d->nitems + 1) * sizeof(*scores))) ==
+	    NULL) {
+		__atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+		return (NULL);
+	}
+	while ((e = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) <
+	    job->nusers) {
+		u = job->users[e];
+		a = m->ptr[u];
+		b = m->ptr[u + 1];
+		if (model_score(job->md, m->col + a, m->val + a, b - a, scores,
+		    NULL) == -1) {
+			__atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+			break;
+		}
+		top = job->top + (size_t)e * EVAL_TOPN;
+		job->ntop[e] = model_topn(scores, d->nitems, m->col + a, b - a,
+		    top, EVAL_TOPN);
+		a = d->pos_ptr[u];
+		b = d->pos_ptr[u + 1];
+		job->recall[e] = eval_recall(top, job->ntop[e], d->pos + a,
+		    b - a, EVAL_TOPN);
+		job->ndcg[e] = eval_ndcg(top, job->ntop[e], d->pos + a, b - a,
+		    EVAL_TOPN);
+	}
+	free(scores);
+	return (NULL);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* The pop set: 1 for the npopular items with most train ratings. */
+static uint8_t *
+popular_set(const struct eval_data *d, uint32_t npopular)
+{
+	uint8_t		*set;
+	uint64_t	*key;
+	uint32_t	 j;
+
+	set = calloc((size_t)d->nitems + 1, 1);
+	key = malloc(((size_t)d->nitems + 1) * sizeof(*key));
+	if (set == NULL || key == NULL) {
+		free(set);
+		free(key);
+		return (NULL);
+	}
+	/* Most ratings first, then the smaller index. */
+	for (j = 0; j < d->nitems; j++)
+		key[j] = ((uint64_t)(UINT32_MAX - d->pop[j]) << 32) | j;
+	qsort(key, d->nitems, sizeof(*key), cmp_u64);
+	for (j = 0; j < npopular && j < d->nitems; j++)
+		set[key[j] & UINT32_MAX] = 1;
+	free(key);
+	return (set);
+}
+
+static double
+now_sec(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+int
+eval_run(const struct eval_data *d, const struct model *md,
+    uint32_t threads, struct eval_result *res)
+{
+	struct run_job	 job;
+	pthread_t	 tid[64];
+	uint8_t		*popular = NULL, *seen[4] = { NULL };
+	uint64_t	*sizes = NULL, sz;
+	uint32_t	*users = NULL;
+	uint32_t	 u, e, t, started, g, tercile, nseen[4] = { 0 }, item;
+	uint64_t	 slots[4] = { 0 }, popslots[4] = { 0 };
+	double		 t0;
+	struct eval_group *grp[4];
+	int		 rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	memset(&job, 0, sizeof(job));
+	if (md->nitems != d->nitems) {
+		log_warnx("%s: model scores %u items, data has %u", __func__,
+		    md->nitems, d->nitems);
+		return (-1);
+	}
+	t0 = now_sec();
+	job.d = d;
+	job.md = md;
+	users = malloc(((size_t)d->nscored + 1) * sizeof(*users));
+	job.users = users;
+	job.top = malloc(((size_t)d->nscored + 1) * EVAL_TOPN *
+	    sizeof(uint32_t));
+	job.ntop = malloc(((size_t)d->nscored + 1) * sizeof(uint32_t));
+	job.recall = malloc(((size_t)d->nscored + 1) * sizeof(double));
+	job.ndcg = malloc(((size_t)d->nscored + 1) * sizeof(double));
+	sizes = malloc(((size_t)d->nscored + 1) * sizeof(*sizes));
+	if (users == NULL || job.top == NULL || job.ntop == NULL ||
+	    job.recall == NULL || job.ndcg == NULL || sizes == NULL)
+		goto fail_oom;
+	for (u = 0; u < d->nusers; u++)
+		if (d->pos_ptr[u + 1] > d->pos_ptr[u])
+			users[job.nusers++] = u;
+
+	if (threads < 1)
+		threads = 1;
+	if (threads > 64)
+		threads = 64;
+	for (started = 0; started < threads; started++)
+		if (pthread_create(&tid[started], NULL, run_worker, &job) != 0)
+			break;
+	if (started == 0)
+		run_worker(&job);
+	for (t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	if (job.failed) {
+		log_warnx("%s: scoring failed", __func__);
+		goto done;
+	}
+
+	/* Terciles of the train-part size of scored users. */
+	for (e = 0; e < job.nusers; e++)
+		sizes[e] = csr_row_len(&d->train, job.users[e]);
+	qsort(sizes, job.nusers, sizeof(*sizes), cmp_u64);
+	if (job.nusers > 0) {
+		res->cut[0] = sizes[(job.nusers + 2) / 3 - 1];
+		res->cut[1] = sizes[(2 * job.nusers + 2) / 3 - 1];
+	}
+	res->npopular = (d->nitems + 99) / 100;
+	if ((popular = popular_set(d, res->npopular)) == NULL)
+		goto fail_oom;
+	for (g = 0; g < 4; g++)
+		if ((seen[g] = calloc((size_t)d->nitems + 1, 1)) == NULL)
+			goto fail_oom;
+
+	/* Groups 0-2 are the terciles, group 3 is everyone. */
+	grp[0] = &res->group[0];
+	grp[1] = &res->group[1];
+	grp[2] = &res->group[2];
+	grp[3] = &res->all;
+	for (e = 0; e < job.nusers; e++) {
+		sz = csr_row_len(&d->train, job.users[e]);
+		tercile = sz <= res->cut[0] ? 0 : sz <= res->cut[1] ? 1 : 2;
+		for (g = 0; g < 4; g++) {
+			if (g != tercile && g != 3)
+				continue;
+			grp[g]->users++;
+			grp[g]->recall += job.recall[e];
+			grp[g]->ndcg += job.ndcg[e];
+			for (t = 0; t < job.ntop[e]; t++) {
+				item = job.top[(size_t)e * EVAL_TOPN + t];
+				slots[g]++;
+				popslots[g] += popular[item];
+				if (!seen[g][item]) {
+					seen[g][item] = 1;
+					nseen[g]++;
+				}
+			}
+		}
+	}
+	for (g = 0; g < 4; g++) {
+		if (grp[g]->users > 0) {
+			grp[g]->recall /= grp[g]->users;
+			grp[g]->ndcg /= grp[g]->users;
+		}
+		grp[g]->coverage = d->nitems ? (double)nseen[g] / d->nitems : 0;
+		grp[g]->popshare = slots[g] ? (double)popslots[g] / slots[g] :
+		    0;
+	}
+	res->seconds = now_sec() - t0;
+	rc = 0;
+	goto done;
+
+fail_oom:
+	log_warnx("%s: out of memory", __func__);
+done:
+	for (g = 0; g < 4; g++)
+		free(seen[g]);
+	free(popular);
+	free(sizes);
+	free(users);
+	free(job.top);
+	free(job.ntop);
+	free(job.recall);
+	free(job.ndcg);
+	return (rc);
+}
+
+void
+eval_print_counts(FILE *fp, const struct eval_data *d)
+{
+	fprintf(fp, "data: users %u, train movies %u, train ratings %llu, "
+	    "scored users %u, test positives %llu\n", d->nusers, d->nitems,
+	    (unsigned long long)d->ntrain, d->nscored,
+	    (unsigned long long)d->npos);
+}
+
+void
+eval_print(FILE *fp, const struct eval_result *res)
+{
+	const struct eval_group	*g;
+	char			 label[64];
+	int			 i;
+
+	fprintf(fp, "%-26s %6s %10s %9s %9s %11s\n", "users", "n",
+	    "Recall@20", "NDCG@20", "coverage", "top1%share");
+	for (i = -1; i < 3; i++) {
+		g = i < 0 ? &res->all : &res->group[i];
+		if (i < 0)
+			snprintf(label, sizeof(label), "all");
+		else if (i == 0)
+			snprintf(label, sizeof(label), "light (train <= %llu)",
+			    (unsigned long long)res->cut[0]);
+		else if (i == 1)
+			snprintf(label, sizeof(label), "medium (%llu..%llu)",
+			    (unsigned long long)res->cut[0] + 1,
+			    (unsigned long long)res->cut[1]);
+		else
+			snprintf(label, sizeof(label), "heavy (train > %llu)",
+			    (unsigned long long)res->cut[1]);
+		fprintf(fp, "%-26s %6u %10.4f %9.4f %9.4f %11.4f\n", label,
+		    g->users, g->recall, g->ndcg, g->coverage, g->popshare);
+	}
+	fprintf(fp, "(coverage: share of the train movies in any top-20 "
+	    "list; top1%%share: share of top-20 slots going to the %u most "
+	    "rated train movies)\n", res->npopular);
+}

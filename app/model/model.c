@@ -1,0 +1,773 @@
+/*
+ * The model interface: dispatch to the algorithm modules, top-N selection,
+ * and the model file format (header, section table, XXH64 checksum, atomic
+ * write, shared read-only mapping on load).
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model/als.h"
+#include "model/itemknn.h"
+#include "util/log.h"
+#include "util/io.h"
+#include "model/model.h"
+#include "model/pop.h"
+
+/*
+ * Model file, format version 1, host byte order (endian records it):
+ *   [0, 512)	struct file_header
+ *   sections	each at a 64-byte aligned offset, zero padding between
+ * checksum is XXH64 (seed 0) of the whole file with the checksum field
+ * zeroed.  file_size is the exact length of the file.
+ */
+#define FILE_MAGIC	"CNRMODEL"
+#define FILE_VERSION	1
+#define FILE_ENDIAN	0x01020304u
+#define FILE_ALIGN	64
+#define SEC_ITEM_IDS	0x100		/* model-level: int64 item_ids[nitems] */
+#define SECS_MAX	(MODEL_SECTIONS_MAX + 1)
+
+/* One entry of the section table. */
+struct file_section {
+	uint32_t	 id;		/* algorithm tag, or SEC_ITEM_IDS */
+	uint32_t	 elemsize;	/* bytes per element */
+	uint64_t	 offset;	/* from the start of the file, aligned */
+	uint64_t	 count;		/* elements */
+};
+
+/* The fixed 512-byte header; all fields in host byte order. */
+struct file_header {
+	char			magic[8];	/* FILE_MAGIC, no NUL */
+	uint32_t		version;	/* FILE_VERSION */
+	uint32_t		header_size;	/* sizeof(struct file_header) */
+	uint32_t		endian;		/* FILE_ENDIAN as written */
+	uint32_t		algo;		/* enum model_algo */
+	uint32_t		nitems;		/* items scored */
+	uint32_t		nusers;		/* training rows (informational) */
+	uint64_t		nnz;		/* training entries (informational) */
+	uint64_t		file_size;	/* exact file length */
+	uint64_t		checksum;	/* see above */
+	uint32_t		nsections;	/* used entries of sec[] */
+	uint32_t		threads;	/* hyperparameters: see model.h */
+	uint64_t		seed;
+	double			half_life;
+	int64_t			now;
+	uint32_t		k;
+	uint32_t		factors;
+	float			reg;
+	float			alpha;
+	uint32_t		iters;
+	uint32_t		cg_steps;
+	uint32_t		reserved0[2];	/* zero */
+	struct file_section	sec[SECS_MAX];	/* section table */
+	uint8_t			reserved[512 - 120 - SECS_MAX * 24]; /* zero */
+};
+
+typedef char file_header_is_512[sizeof(struct file_header) == 512 ? 1 : -1];
+
+/* Streaming XXH64 state. */
+struct xxh {
+	uint64_t	 v[4];		/* lane accumulators */
+	uint64_t	 seed;		/* as initialised */
+	uint64_t	 total;		/* bytes consumed */
+	uint8_t		 mem[32];	/* pending partial stripe */
+	uint32_t	 memsize;	/* bytes in mem */
+};
+
+#define P1	11400714785074694791ULL
+#define P2	14029467366897019727ULL
+#define P3	1609587929392839161ULL
+#define P4	9650029242287828579ULL
+#define P5	2870177450012600261ULL
+
+static const struct model_ops *const ops_table[] = {
+	&pop_ops,
+	&knn_ops,
+	&als_ops,
+};
+
+#define NOPS	(sizeof(ops_table) / sizeof(ops_table[0]))
+
+static const struct model_ops *
+ops_find(uint32_t algo)
+{
+	size_t	i;
+
+	for (i = 0; i < NOPS; i++)
+		if (ops_table[i]->algo == algo)
+			return (ops_table[i]);
+	return (NULL);
+}
+
+void
+model_params_default(struct model_params *p, uint32_t algo)
+{
+	memset(p, 0, sizeof(*p));
+	p->algo = algo;
+	p->threads = 2;
+	p->seed = 42;
+	p->k = 50;
+	/* ALS: chosen by "cinerec tune" on ml-latest-small (validation). */
+	p->factors = 128;
+	p->reg = 50.0f;
+	p->alpha = 5.0f;
+	p->iters = 20;
+	p->cg_steps = 3;
+}
+
+uint32_t
+model_algo_parse(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NOPS; i++)
+		if (strcmp(ops_table[i]->name, name) == 0)
+			return (ops_table[i]->algo);
+	return (0);
+}
+
+const char *
+model_algo_name(uint32_t algo)
+{
+	const struct model_ops	*ops = ops_find(algo);
+
+	return (ops != NULL ? ops->name : "unknown");
+}
+
+int
+model_train(const struct csr *m, const int64_t *item_ids,
+    const struct model_params *p, struct model **out)
+{
+	struct model	*md;
+
+	if ((md = calloc(1, sizeof(*md))) == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		return (-1);
+	}
+	if ((md->ops = ops_find(p->algo)) == NULL) {
+		log_warnx("%s: unknown algorithm %u", __func__, p->algo);
+		goto fail_md;
+	}
+	md->algo = p->algo;
+	md->nitems = m->ncols;
+	md->nusers = m->nrows;
+	md->nnz = m->nnz;
+	md->params = *p;
+	if (item_ids != NULL) {
+		md->ids_owned = malloc(((size_t)m->ncols + 1) *
+		    sizeof(*md->ids_owned));
+		if (md->ids_owned == NULL) {
+			log_warnx("%s: out of memory", __func__);
+			goto fail_md;
+		}
+		memcpy(md->ids_owned, item_ids, (size_t)m->ncols *
+		    sizeof(*item_ids));
+		md->item_ids = md->ids_owned;
+	}
+	if (md->ops->train(m, p, &md->impl) == -1)
+		goto fail_ids;
+	*out = md;
+	return (0);
+
+fail_ids:
+	free(md->ids_owned);
+fail_md:
+	free(md);
+	return (-1);
+}
+
+int
+model_score(const struct model *md, const uint32_t *items, const float *vals,
+    size_t n, float *scores, uint32_t *because)
+{
+	return (md->ops->score(md->impl, items, vals, n, scores, because));
+}
+
+size_t
+model_recommend(const struct model *md, const uint32_t *items,
+    const float *vals, size_t n, const uint32_t *excl, size_t nexcl,
+    uint32_t *out, float *score, size_t k)
+{
+	float	*s;
+	size_t	 i, m;
+
+	if (md->ops->topn != NULL)
+		return (md->ops->topn(md->impl, items, vals, n, excl, nexcl,
+		    out, score, k));
+	if ((s = malloc((size_t)md->nitems * sizeof(*s))) == NULL)
+		return ((size_t)-1);
+	if (model_score(md, items, vals, n, s, NULL) == -1) {
+		free(s);
+		return ((size_t)-1);
+	}
+	m = model_topn(s, md->nitems, excl, nexcl, out, k);
+	for (i = 0; i < m && s[out[i]] > 0.0f; i++)
+		score[i] = s[out[i]];
+	free(s);
+	return (i);
+}
+
+/* Is item a (score sa) ranked before item b (score sb)? */
+static int
+ranks_before(float sa, uint32_t a, float sb, uint32_t b)
+{
+	if (sa != sb)
+		return (sa > sb);
+	return (a < b);
+}
+
+/* Restore the worst-at-root heap h (n slots) below slot i. */
+static void
+top_sift(uint32_t *h, const float *s, size_t n, size_t i)
+{
+	size_t		c;
+	uint32_t	tmp;
+
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && ranks_before(s[h[c]], h[c], s[h[c + 1]],
+		    h[c + 1]))
+			c++;
+		if (!ranks_before(s[h[i]], h[i], s[h[c]], h[c]))
+			break;
+		tmp = h[i];
+		h[i] = h[c];
+		h[c] = tmp;
+		i = c;
+	}
+}
+
+size_t
+model_topn(float *scores, uint32_t nitems, const uint32_t *excl,
+    size_t nexcl, uint32_t *out, size_t n)
+{
+	size_t		i, used = 0, c, p;
+	uint32_t	j, tmp;
+
+	for (i = 0; i < nexcl; i++)
+		if (excl[i] < nitems)
+			scores[excl[i]] = NAN;
+	if (n == 0)
+		return (0);
+	for (j = 0; j < nitems; j++) {
+		if (isnan(scores[j]))
+			continue;
+		if (used < n) {
+			c = used++;
+			out[c] = j;
+			while (c > 0) {
+				p = (c - 1) / 2;
+				if (!ranks_before(scores[out[p]], out[p],
+				    scores[out[c]], out[c]))
+					break;
+				tmp = out[p];
+				out[p] = out[c];
+				out[c] = tmp;
+				c = p;
+			}
+		} else if (ranks_before(scores[j], j, scores[out[0]],
+		    out[0])) {
+			out[0] = j;
+			top_sift(out, scores, used, 0);
+		}
+	}
+	for (i = used; i > 1; i--) {
+		tmp = out[0];
+		out[0] = out[i - 1];
+		out[i - 1] = tmp;
+		top_sift(out, scores, i - 1, 0);
+	}
+	return (used);
+}
+
+static uint64_t
+rotl64(uint64_t x, int r)
+{
+	return ((x << r) | (x >> (64 - r)));
+}
+
+static uint64_t
+xxh_round(uint64_t acc, uint64_t input)
+{
+	acc += input * P2;
+	acc = rotl64(acc, 31);
+	return (acc * P1);
+}
+
+static uint64_t
+xxh_merge(uint64_t acc, uint64_t val)
+{
+	acc ^= xxh_round(0, val);
+	return (acc * P1 + P4);
+}
+
+static uint64_t
+read64(const uint8_t *p)
+{
+	uint64_t	v;
+
+	memcpy(&v, p, sizeof(v));
+	return (v);
+}
+
+static uint32_t
+read32(const uint8_t *p)
+{
+	uint32_t	v;
+
+	memcpy(&v, p, sizeof(v));
+	return (v);
+}
+
+static void
+xxh_init(struct xxh *x, uint64_t seed)
+{
+	memset(x, 0, sizeof(*x));
+	x->seed = seed;
+	x->v[0] = seed + P1 + P2;
+	x->v[1] = seed + P2;
+	x->v[2] = seed;
+	x->v[3] = seed - P1;
+}
+
+static void
+xxh_stripe(struct xxh *x, const uint8_t *p)
+{
+	x->v[0] = xxh_round(x->v[0], read64(p));
+	x->v[1] = xxh_round(x->v[1], read64(p + 8));
+	x->v[2] = xxh_round(x->v[2], read64(p + 16));
+	x->v[3] = xxh_round(x->v[3], read64(p + 24));
+}
+
+static void
+xxh_update(struct xxh *x, const void *buf, size_t len)
+{
+	const uint8_t	*p = buf, *end = p + len;
+	size_t		 fill;
+
+	x->total += len;
+	if (x->memsize + len < 32) {
+		memcpy(x->mem + x->memsize, p, len);
+		x->memsize += len;
+		return;
+	}
+	if (x->memsize > 0) {
+		fill = 32 - x->memsize;
+		memcpy(x->mem + x->memsize, p, fill);
+		xxh_stripe(x, x->mem);
+		p += fill;
+		x->memsize = 0;
+	}
+	while (end - p >= 32) {
+		xxh_stripe(x, p);
+		p += 32;
+	}
+	memcpy(x->mem, p, end - p);
+	x->memsize = end - p;
+}
+
+static uint64_t
+xxh_digest(const struct xxh *x)
+{
+	const uint8_t	*p = x->mem, *end = x->mem + x->memsize;
+	uint64_t	 h;
+
+	if (x->total >= 32) {
+		h = rotl64(x->v[0], 1) + rotl64(x->v[1], 7) +
+		    rotl64(x->v[2], 12) + rotl64(x->v[3], 18);
+		h = xxh_merge(h, x->v[0]);
+		h = xxh_merge(h, x->v[1]);
+		h = xxh_merge(h, x->v[2]);
+		h = xxh_merge(h, x->v[3]);
+	} else
+		h = x->seed + P5;
+	h += x->total;
+	for (; end - p >= 8; p += 8) {
+		h ^= xxh_round(0, read64(p));
+		h = rotl64(h, 27) * P1 + P4;
+	}
+	if (end - p >= 4) {
+		h ^= (uint64_t)read32(p) * P1;
+		h = rotl64(h, 23) * P2 + P3;
+		p += 4;
+	}
+	for (; p < end; p++) {
+		h ^= (uint64_t)*p * P5;
+		h = rotl64(h, 11) * P1;
+	}
+	h ^= h >> 33;
+	h *= P2;
+	h ^= h >> 29;
+	h *= P3;
+	h ^= h >> 32;
+	return (h);
+}
+
+uint64_t
+model_hash(const void *buf, size_t len, uint64_t seed)
+{
+	struct xxh	x;
+
+	xxh_init(&x, seed);
+	xxh_update(&x, buf, len);
+	return (xxh_digest(&x));
+}
+
+/* Write len bytes at the current offset, hashing them; 0 or -1. */
+static int
+write_all(int fd, const void *buf, size_t len, struct xxh *x)
+{
+	if (x != NULL)
+		xxh_update(x, buf, len);
+	return (io_write_all(fd, buf, len));
+}
+
+static uint64_t
+align_up(uint64_t v)
+{
+	return ((v + FILE_ALIGN - 1) / FILE_ALIGN * FILE_ALIGN);
+}
+
+/* Fill the header of md (checksum 0) and the section table from sec[]. */
+static void
+header_fill(const struct model *md, const struct model_section *sec,
+    size_t nsec, struct file_header *h)
+{
+	const struct model_params	*p = &md->params;
+	uint64_t			 off;
+	size_t				 i;
+
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, FILE_MAGIC, sizeof(h->magic));
+	h->version = FILE_VERSION;
+	h->header_size = sizeof(*h);
+	h->endian = FILE_ENDIAN;
+	h->algo = md->algo;
+	h->nitems = md->nitems;
+	h->nusers = md->nusers;
+	h->nnz = md->nnz;
+	h->nsections = nsec;
+	h->threads = p->threads;
+	h->seed = p->seed;
+	h->half_life = p->half_life;
+	h->now = p->now;
+	h->k = p->k;
+	h->factors = p->factors;
+	h->reg = p->reg;
+	h->alpha = p->alpha;
+	h->iters = p->iters;
+	h->cg_steps = p->cg_steps;
+	off = sizeof(*h);
+	for (i = 0; i < nsec; i++) {
+		off = align_up(off);
+		h->sec[i].id = sec[i].id;
+		h->sec[i].elemsize = sec[i].elemsize;
+		h->sec[i].offset = off;
+		h->sec[i].count = sec[i].count;
+		off += sec[i].count * sec[i].elemsize;
+	}
+	h->file_size = off;
+}
+
+int
+model_save(const struct model *md, const char *path)
+{
+	struct model_section	 sec[SECS_MAX];
+	struct file_header	 h;
+	struct xxh		 x;
+	static const uint8_t	 zero[FILE_ALIGN];
+	char			 tmp[PATH_MAX], dir[PATH_MAX];
+	uint64_t		 off;
+	size_t			 nsec, i;
+	int			 fd, dfd;
+
+	nsec = md->ops->sections(md->impl, sec, MODEL_SECTIONS_MAX);
+	if (md->item_ids != NULL) {
+		sec[nsec].id = SEC_ITEM_IDS;
+		sec[nsec].elemsize = sizeof(int64_t);
+		sec[nsec].count = md->nitems;
+		sec[nsec].data = md->item_ids;
+		nsec++;
+	}
+	header_fill(md, sec, nsec, &h);
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
+	    sizeof(tmp)) {
+		log_warnx("%s: %s: path too long", __func__, path);
+		return (-1);
+	}
+	if ((fd = mkstemp(tmp)) == -1) {
+		log_warnx("%s: %s: %s", __func__, tmp, strerror(errno));
+		return (-1);
+	}
+	xxh_init(&x, 0);
+	if (fchmod(fd, 0644) == -1 || write_all(fd, &h, sizeof(h), &x) == -1)
+		goto fail_write;
+	off = sizeof(h);
+	for (i = 0; i < nsec; i++) {
+		if (write_all(fd, zero, h.sec[i].offset - off, &x) == -1 ||
+		    write_all(fd, sec[i].data, sec[i].count *
+		    sec[i].elemsize, &x) == -1)
+			goto fail_write;
+		off = h.sec[i].offset + sec[i].count * sec[i].elemsize;
+	}
+	h.checksum = xxh_digest(&x);
+	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    fsync(fd) == -1)
+		goto fail_write;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail_write;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail_write;
+
+	/* Make the rename itself durable. */
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", path) < sizeof(dir) &&
+	    (dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return (0);
+
+fail_write:
+	log_warnx("%s: %s: %s", __func__, tmp, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	return (-1);
+}
+
+const char *
+model_strerror(int code)
+{
+	switch (code) {
+	case 0:
+		return ("ok");
+	case MODEL_EIO:
+		return ("cannot read the file");
+	case MODEL_EMAGIC:
+		return ("not a cinerec model file (bad magic)");
+	case MODEL_EVERSION:
+		return ("unsupported model format version");
+	case MODEL_ETRUNC:
+		return ("truncated model file");
+	case MODEL_ECHECKSUM:
+		return ("checksum mismatch (corrupt model file)");
+	case MODEL_EFORMAT:
+		return ("inconsistent model file");
+	default:
+		return ("unknown error");
+	}
+}
+
+void
+model_reseal(void *buf, size_t len)
+{
+	struct file_header	h;
+	struct xxh		x;
+
+	if (len < sizeof(h))
+		return;
+	memcpy(&h, buf, sizeof(h));
+	h.file_size = len;
+	h.checksum = 0;
+	xxh_init(&x, 0);
+	xxh_update(&x, &h, sizeof(h));
+	xxh_update(&x, (const uint8_t *)buf + sizeof(h), len - sizeof(h));
+	h.checksum = xxh_digest(&x);
+	memcpy(buf, &h, sizeof(h));
+}
+
+/* Check the header of a size-byte file at base; 0 or a MODEL_E* code. */
+static int
+header_check(const char *path, const uint8_t *base, uint64_t size,
+    struct file_header *h)
+{
+	struct file_header	 z;
+	struct xxh		 x;
+	uint32_t		 i;
+
+	if (size < sizeof(h->magic) ||
+	    memcmp(base, FILE_MAGIC, sizeof(h->magic)) != 0) {
+		log_warnx("model_load: %s: not a cinerec model file "
+		    "(bad magic)", path);
+		return (MODEL_EMAGIC);
+	}
+	if (size < sizeof(h->magic) + sizeof(h->version)) {
+		log_warnx("model_load: %s: truncated (%llu bytes)", path,
+		    (unsigned long long)size);
+		return (MODEL_ETRUNC);
+	}
+	memcpy(&h->version, base + sizeof(h->magic), sizeof(h->version));
+	if (h->version != FILE_VERSION) {
+		log_warnx("model_load: %s: format version %u, this build "
+		    "reads version %u", path, h->version, FILE_VERSION);
+		return (MODEL_EVERSION);
+	}
+	if (size < sizeof(*h)) {
+		log_warnx("model_load: %s: truncated (%llu bytes, header "
+		    "alone is %zu)", path, (unsigned long long)size,
+		    sizeof(*h));
+		return (MODEL_ETRUNC);
+	}
+	memcpy(h, base, sizeof(*h));
+	if (h->endian != FILE_ENDIAN || h->header_size != sizeof(*h)) {
+		log_warnx("model_load: %s: written with another byte order "
+		    "or header layout", path);
+		return (MODEL_EFORMAT);
+	}
+	if (size < h->file_size) {
+		log_warnx("model_load: %s: truncated (%llu of %llu bytes)",
+		    path, (unsigned long long)size,
+		    (unsigned long long)h->file_size);
+		return (MODEL_ETRUNC);
+	}
+	if (size > h->file_size) {
+		log_warnx("model_load: %s: %llu bytes of trailing garbage",
+		    path, (unsigned long long)(size - h->file_size));
+		return (MODEL_EFORMAT);
+	}
+	z = *h;
+	z.checksum = 0;
+	xxh_init(&x, 0);
+	xxh_update(&x, &z, sizeof(z));
+	xxh_update(&x, base + sizeof(z), size - sizeof(z));
+	if (xxh_digest(&x) != h->checksum) {
+		log_warnx("model_load: %s: checksum mismatch (corrupt file)",
+		    path);
+		return (MODEL_ECHECKSUM);
+	}
+	if (h->nsections > SECS_MAX || ops_find(h->algo) == NULL) {
+		log_warnx("model_load: %s: unknown algorithm %u or %u "
+		    "sections", path, h->algo, h->nsections);
+		return (MODEL_EFORMAT);
+	}
+	for (i = 0; i < h->nsections; i++) {
+		const struct file_section	*s = &h->sec[i];
+
+		if (s->elemsize == 0 || s->offset < sizeof(*h) ||
+		    s->offset % FILE_ALIGN != 0 || s->offset > size ||
+		    s->count > (size - s->offset) / s->elemsize) {
+			log_warnx("model_load: %s: section %u out of bounds",
+			    path, i);
+			return (MODEL_EFORMAT);
+		}
+	}
+	return (0);
+}
+
+int
+model_load(const char *path, struct model **out)
+{
+	struct model_section	 sec[SECS_MAX];
+	struct file_header	 h;
+	struct model		*md;
+	struct stat		 st;
+	void			*map;
+	size_t			 nsec = 0, i;
+	int			 fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		log_warnx("%s: %s: %s", __func__, path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return (MODEL_EIO);
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		log_warnx("%s: %s: empty file", __func__, path);
+		return (MODEL_ETRUNC);
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		log_warnx("%s: %s: mmap: %s", __func__, path,
+		    strerror(errno));
+		return (MODEL_EIO);
+	}
+	if ((rc = header_check(path, map, (uint64_t)st.st_size, &h)) != 0)
+		goto fail_map;
+
+	rc = MODEL_EFORMAT;
+	if ((md = calloc(1, sizeof(*md))) == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		goto fail_map;
+	}
+	md->map = map;
+	md->maplen = (size_t)st.st_size;
+	md->ops = ops_find(h.algo);
+	md->algo = h.algo;
+	md->nitems = h.nitems;
+	md->nusers = h.nusers;
+	md->nnz = h.nnz;
+	model_params_default(&md->params, h.algo);
+	md->params.threads = h.threads;
+	md->params.seed = h.seed;
+	md->params.half_life = h.half_life;
+	md->params.now = h.now;
+	md->params.k = h.k;
+	md->params.factors = h.factors;
+	md->params.reg = h.reg;
+	md->params.alpha = h.alpha;
+	md->params.iters = h.iters;
+	md->params.cg_steps = h.cg_steps;
+	for (i = 0; i < h.nsections; i++) {
+		if (h.sec[i].id == SEC_ITEM_IDS) {
+			if (h.sec[i].elemsize != sizeof(int64_t) ||
+			    h.sec[i].count != h.nitems) {
+				log_warnx("%s: %s: item id section of the "
+				    "wrong size", __func__, path);
+				goto fail_md;
+			}
+			md->item_ids = (const int64_t *)((const uint8_t *)map +
+			    h.sec[i].offset);
+			continue;
+		}
+		sec[nsec].id = h.sec[i].id;
+		sec[nsec].elemsize = h.sec[i].elemsize;
+		sec[nsec].count = h.sec[i].count;
+		sec[nsec].data = (const uint8_t *)map + h.sec[i].offset;
+		nsec++;
+	}
+	if (md->ops->attach(&md->params, md->nitems, sec, nsec, &md->impl) ==
+	    -1) {
+		log_warnx("%s: %s: inconsistent %s model", __func__, path,
+		    md->ops->name);
+		goto fail_md;
+	}
+	*out = md;
+	return (0);
+
+fail_md:
+	free(md);
+fail_map:
+	munmap(map, (size_t)st.st_size);
+	return (rc);
+}
+
+void
+model_free(struct model *md)
+{
+	if (md == NULL)
+		return;
+	md->ops->free(md->impl);
+	free(md->ids_owned);
+	if (md->map != NULL)
+		munmap(md->map, md->maplen);
+	free(md);
+}

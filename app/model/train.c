@@ -1,0 +1,823 @@
+/*
+ * Training from the store (see train.h).  The hold-out: for every user, the
+ * last 20% of their interactions by time (ceil, at least one when they have
+ * two or more) are held out; the movies among them the user liked
+ * (preference 1) are the positives; a model fitted on the rest ranks every
+ * movie for each such user (at most EVAL_USERS_MAX of them, spread evenly)
+ * and Recall@20 / NDCG@20 are averaged as in the offline protocol.  Then
+ * the model is fitted again on everything, and that one is served.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "util/clock.h"
+#include "settings/config.h"
+#include "model/csr.h"
+#include "model/eval.h"
+#include "reco/lists.h"
+#include "util/log.h"
+#include "model/model.h"
+#include "store/store.h"
+#include "model/train.h"
+#include "version.h"
+
+#define EVAL_USERS_MAX	20000
+#define TOPN		20
+
+/* One (user, movie) interaction as read from the store. */
+struct ia {
+	int64_t		user;
+	int64_t		time;	/* ms */
+	int32_t		movie;
+	float		val;	/* signal_encode: > 0 likes, < 0 dislikes */
+};
+
+void
+train_defaults(struct train_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	model_params_default(&o->mp, MODEL_ALS);
+	signal_defaults(&o->sp);
+	o->holdout_pct = 20;
+	o->trigger = "cli";
+}
+
+/* Every interaction of the store, mapped to a signal.  0 or -1. */
+static int
+load(struct store *s, const struct signal_params *sp, struct ia **out,
+    size_t *n, int32_t *maxmovie)
+{
+	static const char	*sql =
+	    "SELECT w.user_id, w.movie_id, MAX(w.minutes, w.max_minute + 1), "
+	    "  m.runtime_min, r.rating, MAX(w.last_ts, COALESCE(r.ts, 0)) "
+	    "FROM watches w JOIN movies m ON m.id = w.movie_id "
+	    "LEFT JOIN ratings r ON r.user_id = w.user_id "
+	    "  AND r.movie_id = w.movie_id "
+	    "UNION ALL "
+	    "SELECT r.user_id, r.movie_id, 0, NULL, r.rating, r.ts "
+	    "FROM ratings r WHERE NOT EXISTS (SELECT 1 FROM watches w "
+	    "  WHERE w.user_id = r.user_id AND w.movie_id = r.movie_id)";
+	sqlite3_stmt		*st;
+	struct signal		 sig;
+	struct ia		*v = NULL, *p;
+	size_t			 len = 0, cap = 0;
+	int			 rc;
+
+	*maxmovie = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (signal_map(sp, sqlite3_column_double(st, 2),
+		    sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
+		    &sig) == -1 || sig.conf <= 0)
+			continue;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if ((p = realloc(v, cap * sizeof(*v))) == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = p;
+		}
+		p = &v[len++];
+		p->user = sqlite3_column_int64(st, 0);
+		p->movie = sqlite3_column_int(st, 1);
+		p->val = signal_encode(&sig);
+		p->time = sqlite3_column_int64(st, 5);
+		if (p->movie > *maxmovie)
+			*maxmovie = p->movie;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: %s", __func__, sqlite3_errstr(rc));
+		free(v);
+		return (-1);
+	}
+	*out = v;
+	*n = len;
+	return (0);
+}
+
+static int
+cmp_ia(const void *a, const void *b)
+{
+	const struct ia	*x = a, *y = b;
+
+	if (x->user != y->user)
+		return (x->user < y->user ? -1 : 1);
+	if (x->time != y->time)
+		return (x->time < y->time ? -1 : 1);
+	return (x->movie < y->movie ? -1 : x->movie > y->movie);
+}
+
+/*
+ * Triples for the interactions v[0..n) (sorted by user), all of them or,
+ * with holdout, each user's train part only; rows numbered in user order.
+ */
+static struct csr_triple *
+triples(const struct ia *v, size_t n, int holdout_pct, size_t *nt,
+    uint32_t *nrows)
+{
+	struct csr_triple	*t;
+	size_t			 i = 0, j, k, m, keep;
+	uint32_t		 row = 0;
+
+	if ((t = malloc((n ? n : 1) * sizeof(*t))) == NULL)
+		return (NULL);
+	*nt = 0;
+	while (i < n) {
+		for (j = i; j < n && v[j].user == v[i].user; j++)
+			;
+		m = j - i;
+		keep = m;
+		if (holdout_pct > 0 && m >= 2)
+			keep = m - (m * (size_t)holdout_pct + 99) / 100;
+		for (k = i; k < i + keep; k++) {
+			t[*nt].row = row;
+			t[*nt].col = (uint32_t)v[k].movie;
+			t[*nt].val = v[k].val;
+			t[*nt].time = v[k].time;
+			(*nt)++;
+		}
+		row++;
+		i = j;
+	}
+	*nrows = row;
+	return (t);
+}
+
+/* The hold-out figures of md, fitted on the train parts of v. */
+static void
+holdout(const struct ia *v, size_t n, int holdout_pct,
+    const struct model *md, struct train_result *res)
+{
+	float		*scores = NULL, *vals = NULL;
+	uint32_t	*items = NULL, *pos = NULL, top[TOPN], *seen_cols = NULL;
+	uint8_t		*covered = NULL;
+	size_t		 i = 0, j, k, m, keep, npos, ntop, users = 0, every;
+	size_t		 candidates = 0, c;
+	double		 recall = 0, ndcg = 0;
+
+	res->recall = res->ndcg = res->coverage = -1;
+	res->eval_users = 0;
+	/* Count the users with positives, to spread the sample evenly. */
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && v[j].user == v[i].user; j++)
+			;
+		m = j - i;
+		keep = m - (m * (size_t)holdout_pct + 99) / 100;
+		for (k = i + keep; m >= 2 && k < j; k++)
+			if (v[k].val > 0) {
+				candidates++;
+				break;
+			}
+	}
+	if (candidates == 0)
+		return;
+	every = (candidates + EVAL_USERS_MAX - 1) / EVAL_USERS_MAX;
+	scores = malloc(md->nitems * sizeof(*scores));
+	covered = calloc(md->nitems, 1);
+	items = malloc(n * sizeof(*items));
+	vals = malloc(n * sizeof(*vals));
+	pos = malloc(n * sizeof(*pos));
+	seen_cols = malloc(n * sizeof(*seen_cols));
+	if (!scores || !covered || !items || !vals || !pos || !seen_cols)
+		goto done;
+	c = 0;
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && v[j].user == v[i].user; j++)
+			;
+		m = j - i;
+		if (m < 2)
+			continue;
+		keep = m - (m * (size_t)holdout_pct + 99) / 100;
+		for (npos = 0, k = i + keep; k < j; k++)
+			if (v[k].val > 0)
+				pos[npos++] = (uint32_t)v[k].movie;
+		if (npos == 0 || c++ % every != 0)
+			continue;
+		for (k = 0; k < keep; k++) {
+			items[k] = (uint32_t)v[i + k].movie;
+			vals[k] = v[i + k].val;
+			seen_cols[k] = items[k];
+		}
+		if (model_score(md, items, vals, keep, scores, NULL) == -1)
+			goto done;
+		ntop = model_topn(scores, md->nitems, seen_cols, keep, top,
+		    TOPN);
+		for (k = 0; k < ntop; k++)
+			covered[top[k]] = 1;
+		recall += eval_recall(top, ntop, pos, npos, TOPN);
+		ndcg += eval_ndcg(top, ntop, pos, npos, TOPN);
+		users++;
+	}
+	if (users > 0) {
+		res->recall = recall / (double)users;
+		res->ndcg = ndcg / (double)users;
+		for (k = 0, m = 0; k < md->nitems; k++)
+			m += covered[k];
+		res->coverage = (double)m / (double)md->nitems;
+		res->eval_users = (uint32_t)users;
+	}
+done:
+	free(scores);
+	free(covered);
+	free(items);
+	free(vals);
+	free(pos);
+	free(seen_cols);
+}
+
+/* The users' top lists, computed by several threads. */
+struct precompute {
+	const struct ia		*v;		/* interactions, by user */
+	const size_t		*start;		/* nusers + 1 offsets into v */
+	uint64_t		 nusers;
+	const struct model	*md;
+	int32_t			*ids;		/* nusers * LISTS_K */
+	float			*scores;
+	int32_t			*because;
+	uint64_t		 next;		/* next user to do (atomic) */
+	int			 failed;
+};
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+static void *
+precompute_run(void *arg)
+{
+	struct precompute	*pc = arg;
+	const struct model	*md = pc->md;
+	uint32_t		*items = NULL, *excl = NULL, top[LISTS_K];
+	uint32_t		*because = NULL;
+	float			*vals = NULL, *all = NULL, sc[LISTS_K];
+	size_t			 maxn = 0, n, i, k, got;
+	uint64_t		 u;
+
+	for (u = 0; u < pc->nusers; u++)
+		if (pc->start[u + 1] - pc->start[u] > maxn)
+			maxn = pc->start[u + 1] - pc->start[u];
+	items = malloc((maxn + 1) * sizeof(*items));
+	excl = malloc((maxn + 1) * sizeof(*excl));
+	vals = malloc((maxn + 1) * sizeof(*vals));
+	if (md->ops->topn == NULL) {
+		all = malloc((size_t)md->nitems * sizeof(*all));
+		because = malloc((size_t)md->nitems * sizeof(*because));
+	}
+	if (items == NULL || excl == NULL || vals == NULL ||
+	    (md->ops->topn == NULL && (all == NULL || because == NULL))) {
+		pc->failed = 1;
+		goto out;
+	}
+	while ((u = __atomic_fetch_add(&pc->next, 1, __ATOMIC_RELAXED)) <
+	    pc->nusers) {
+		n = pc->start[u + 1] - pc->start[u];
+		for (i = 0; i < n; i++) {
+			items[i] = (uint32_t)pc->v[pc->start[u] + i].movie;
+			vals[i] = pc->v[pc->start[u] + i].val;
+		}
+		memcpy(excl, items, n * sizeof(*excl));
+		qsort(excl, n, sizeof(*excl), cmp_u32);
+		for (k = 0; k < LISTS_K; k++) {
+			pc->ids[u * LISTS_K + k] = LISTS_NONE;
+			pc->scores[u * LISTS_K + k] = 0;
+			pc->because[u * LISTS_K + k] = LISTS_NONE;
+		}
+		if (md->ops->topn != NULL) {
+			got = model_recommend(md, items, vals, n, excl, n, top,
+			    sc, LISTS_K);
+			if (got == (size_t)-1) {
+				pc->failed = 1;
+				break;
+			}
+		} else {
+			/* Scored in full: item-kNN also says why. */
+			if (model_score(md, items, vals, n, all, because) ==
+			    -1) {
+				pc->failed = 1;
+				break;
+			}
+			got = model_topn(all, md->nitems, excl, n, top,
+			    LISTS_K);
+			for (k = 0; k < got && all[top[k]] > 0.0f; k++) {
+				sc[k] = all[top[k]];
+				pc->because[u * LISTS_K + k] =
+				    because[top[k]] == MODEL_NONE ? LISTS_NONE :
+				    (int32_t)because[top[k]];
+			}
+			got = k;
+		}
+		for (k = 0; k < got; k++) {
+			pc->ids[u * LISTS_K + k] = (int32_t)top[k];
+			pc->scores[u * LISTS_K + k] = sc[k];
+		}
+	}
+out:
+	free(items);
+	free(excl);
+	free(vals);
+	free(all);
+	free(because);
+	return (NULL);
+}
+
+/*
+ * Every user's top LISTS_K from md (their interactions v[0..n), sorted by
+ * user, excluded), written to path.  0 or -1.
+ */
+static int
+precompute(const struct ia *v, size_t n, const struct model *md,
+    uint32_t threads, int64_t read_ms, const char *path)
+{
+	struct precompute	 pc;
+	pthread_t		 tid[64];
+	int64_t			*users = NULL;
+	size_t			*start = NULL, i;
+	uint64_t		 nu = 0;
+	uint32_t		 t, started;
+	int			 rc = -1;
+
+	memset(&pc, 0, sizeof(pc));
+	for (i = 0; i < n; i++)
+		nu += i == 0 || v[i].user != v[i - 1].user;
+	users = malloc((nu + 1) * sizeof(*users));
+	start = malloc((nu + 1) * sizeof(*start));
+	pc.ids = malloc((nu + 1) * LISTS_K * sizeof(*pc.ids));
+	pc.scores = malloc((nu + 1) * LISTS_K * sizeof(*pc.scores));
+	pc.because = malloc((nu + 1) * LISTS_K * sizeof(*pc.because));
+	if (!users || !start || !pc.ids || !pc.scores || !pc.because)
+		goto out;
+	for (i = 0, nu = 0; i < n; i++) {
+		if (i == 0 || v[i].user != v[i - 1].user) {
+			users[nu] = v[i].user;
+			start[nu++] = i;
+		}
+	}
+	start[nu] = n;
+	pc.v = v;
+	pc.start = start;
+	pc.nusers = nu;
+	pc.md = md;
+	if (threads > 64)
+		threads = 64;
+	for (started = 0; started < threads; started++)
+		if (pthread_create(&tid[started], NULL, precompute_run, &pc) !=
+		    0)
+			break;
+	if (started == 0)
+		precompute_run(&pc);
+	for (t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	if (pc.failed) {
+		log_warnx("%s: out of memory", __func__);
+		goto out;
+	}
+	rc = lists_write(path, users, nu, pc.ids, pc.scores, pc.because,
+	    read_ms);
+out:
+	free(users);
+	free(start);
+	free(pc.ids);
+	free(pc.scores);
+	free(pc.because);
+	return (rc);
+}
+
+/* Fit p on the triples; the model or NULL. */
+static struct model *
+fit(const struct csr_triple *t, size_t nt, uint32_t nrows, uint32_t ncols,
+    const struct model_params *p)
+{
+	struct csr	 m;
+	struct model	*md = NULL;
+	int64_t		*ids;
+	uint32_t	 i;
+
+	if ((ids = malloc(ncols * sizeof(*ids))) == NULL)
+		return (NULL);
+	for (i = 0; i < ncols; i++)
+		ids[i] = i;
+	if (csr_build(&m, nrows ? nrows : 1, ncols, t, nt, CSR_DUP_LAST) ==
+	    0) {
+		if (model_train(&m, ids, p, &md) == -1)
+			md = NULL;
+		csr_free(&m);
+	}
+	free(ids);
+	return (md);
+}
+
+static void
+params_json(const struct model_params *p, char *buf, size_t sz)
+{
+	switch (p->algo) {
+	case MODEL_ALS:
+		snprintf(buf, sz, "{\"factors\":%u,\"reg\":%g,\"alpha\":%g,"
+		    "\"iters\":%u,\"cg_steps\":%u,\"seed\":%llu}", p->factors,
+		    p->reg, p->alpha, p->iters, p->cg_steps,
+		    (unsigned long long)p->seed);
+		break;
+	case MODEL_ITEMKNN:
+		snprintf(buf, sz, "{\"k\":%u}", p->k);
+		break;
+	default:
+		snprintf(buf, sz, "{\"half_life\":%g}", p->half_life);
+		break;
+	}
+}
+
+/* Record the run's end; the model row when id > 0.  0 or -1. */
+static int
+register_model(struct store *s, const struct train_opts *o,
+    const struct train_result *res, const char *file, int64_t from,
+    int64_t to, int64_t *id)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 params[512];
+	int		 rc = -1;
+
+	params_json(&o->mp, params, sizeof(params));
+	if (store_exec(s, "BEGIN IMMEDIATE") == -1)
+		return (-1);
+	if (store_exec(s, "UPDATE models SET current = 0 WHERE current = 1")
+	    == -1)
+		goto out;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO models (id, algo, params, "
+	    "file, created_ms, train_seconds, interactions, users, items, "
+	    "data_from_ms, data_to_ms, binary_version, eval_recall20, "
+	    "eval_ndcg20, eval_coverage, eval_users, current) VALUES (?1, ?2, "
+	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 1)",
+	    -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, *id);
+	sqlite3_bind_text(st, 2, model_algo_name(o->mp.algo), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, params, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, clock_now_ms());
+	sqlite3_bind_double(st, 6, res->seconds);
+	sqlite3_bind_int64(st, 7, (int64_t)res->interactions);
+	sqlite3_bind_int64(st, 8, res->users);
+	sqlite3_bind_int64(st, 9, res->items);
+	sqlite3_bind_int64(st, 10, from);
+	sqlite3_bind_int64(st, 11, to);
+	sqlite3_bind_text(st, 12, CINEREC_VERSION, -1, SQLITE_STATIC);
+	if (res->eval_users > 0) {
+		sqlite3_bind_double(st, 13, res->recall);
+		sqlite3_bind_double(st, 14, res->ndcg);
+		sqlite3_bind_double(st, 15, res->coverage);
+		sqlite3_bind_int64(st, 16, res->eval_users);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	rc = 0;
+out:
+	if (rc == -1)
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	if (store_exec(s, rc == 0 ? "COMMIT" : "ROLLBACK") == -1)
+		rc = -1;
+	return (rc);
+}
+
+static int64_t
+run_begin(struct store *s, const char *trigger)
+{
+	sqlite3_stmt	*st;
+	int64_t		 id = -1;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO training_runs (started_ms, "
+	    "trigger, status) VALUES (?1, ?2, 'running')", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return (-1);
+	sqlite3_bind_int64(st, 1, clock_now_ms());
+	sqlite3_bind_text(st, 2, trigger, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		id = sqlite3_last_insert_rowid(s->db);
+	sqlite3_finalize(st);
+	return (id);
+}
+
+static void
+run_end(struct store *s, int64_t run, int64_t model, const char *msg)
+{
+	sqlite3_stmt	*st;
+
+	if (run < 0 || sqlite3_prepare_v2(s->db, "UPDATE training_runs SET "
+	    "finished_ms = ?2, status = ?3, model_id = ?4, message = ?5 "
+	    "WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, clock_now_ms());
+	sqlite3_bind_text(st, 3, model > 0 ? "done" : "failed", -1,
+	    SQLITE_STATIC);
+	if (model > 0)
+		sqlite3_bind_int64(st, 4, model);
+	sqlite3_bind_text(st, 5, msg, -1, SQLITE_STATIC);
+	(void)sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+void
+train_recover(const char *data_dir)
+{
+	struct store	 s;
+	struct dirent	*e;
+	DIR		*d;
+	char		 lock[PATH_MAX], path[PATH_MAX];
+	int		 fd, n = 0, runs;
+
+	snprintf(lock, sizeof(lock), "%s/train.lock", data_dir);
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", data_dir, TRAIN_DIR);
+	if ((d = opendir(path)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strstr(e->d_name, ".tmp") == NULL)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/%s", data_dir,
+			    TRAIN_DIR, e->d_name);
+			n += unlink(path) == 0;
+		}
+		closedir(d);
+	}
+	if (store_open(&s, data_dir, 0) == 0) {
+		if (store_exec(&s, "UPDATE training_runs SET status = "
+		    "'interrupted', message = 'the process stopped during the "
+		    "training' WHERE status = 'running'") == 0 &&
+		    (runs = sqlite3_changes(s.db)) > 0)
+			log_info("train: %d interrupted training run%s recorded "
+			    "as such", runs, runs == 1 ? "" : "s");
+		store_close(&s);
+	}
+	if (n > 0)
+		log_info("train: removed %d temporary file%s of an interrupted "
+		    "training", n, n == 1 ? "" : "s");
+	close(fd);
+}
+
+int
+train_run(const struct train_opts *o, struct train_result *res)
+{
+	struct store		 s;
+	struct ia		*v = NULL;
+	struct csr_triple	*t = NULL;
+	struct model		*md = NULL;
+	char			 path[PATH_MAX], file[64], lock[PATH_MAX];
+	char			 lpath[PATH_MAX + 8];
+	size_t			 n = 0, nt, i;
+	int64_t			 run, t0, from = 0, to = 0, id, read_ms;
+	int32_t			 maxmovie;
+	uint32_t		 nrows, ncols;
+	int			 lockfd, rc = -1;
+	const char		*msg = "failed";
+	struct stat		 sb;
+
+	memset(res, 0, sizeof(*res));
+	res->recall = res->ndcg = res->coverage = -1;
+	snprintf(lock, sizeof(lock), "%s/train.lock", o->data_dir);
+	if ((lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		log_warnx("%s: %s: %s", __func__, lock, strerror(errno));
+		return (-1);
+	}
+	if (flock(lockfd, LOCK_EX | LOCK_NB) == -1) {
+		close(lockfd);
+		return (TRAIN_BUSY);
+	}
+	if (store_open(&s, o->data_dir, 0) == -1)
+		goto out_lock;
+	run = run_begin(&s, o->trigger);
+	/*
+	 * Users changed after this are not all in what load reads; a commit
+	 * under way as it starts is counted as after it (5 s of margin).
+	 */
+	read_ms = clock_now_ms() - 5000;
+	if (load(&s, &o->sp, &v, &n, &maxmovie) == -1) {
+		msg = "cannot read the interactions";
+		goto out;
+	}
+	if (n == 0) {
+		msg = "no interactions to learn from";
+		log_warnx("train: %s", msg);
+		goto out;
+	}
+	qsort(v, n, sizeof(*v), cmp_ia);
+	for (i = 0, from = v[0].time, to = v[0].time; i < n; i++) {
+		from = v[i].time < from ? v[i].time : from;
+		to = v[i].time > to ? v[i].time : to;
+	}
+	ncols = (uint32_t)maxmovie + 1;
+
+	if (o->holdout_pct > 0) {
+		if ((t = triples(v, n, o->holdout_pct, &nt, &nrows)) == NULL ||
+		    (md = fit(t, nt, nrows, ncols, &o->mp)) == NULL) {
+			msg = "the hold-out fit failed";
+			goto out;
+		}
+		holdout(v, n, o->holdout_pct, md, res);
+		model_free(md);
+		free(t);
+		md = NULL;
+		t = NULL;
+	}
+	if ((t = triples(v, n, 0, &nt, &nrows)) == NULL)
+		goto out;
+	t0 = clock_mono_ms();
+	if ((md = fit(t, nt, nrows, ncols, &o->mp)) == NULL) {
+		msg = "the fit failed";
+		goto out;
+	}
+	res->seconds = (double)(clock_mono_ms() - t0) / 1000.0;
+	res->interactions = nt;
+	res->users = nrows;
+	res->items = ncols;
+
+	/* The next version; the file first, then the row that names it. */
+	if (store_exec(&s, "SELECT 1") == -1)
+		goto out;
+	{
+		sqlite3_stmt	*st;
+
+		if (sqlite3_prepare_v2(s.db, "SELECT COALESCE(MAX(id), 0) + 1 "
+		    "FROM models", -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		id = sqlite3_step(st) == SQLITE_ROW ?
+		    sqlite3_column_int64(st, 0) : -1;
+		sqlite3_finalize(st);
+	}
+	snprintf(path, sizeof(path), "%s/%s", o->data_dir, TRAIN_DIR);
+	if (stat(path, &sb) == -1 && mkdir(path, 0750) == -1) {
+		log_warnx("train: %s: %s", path, strerror(errno));
+		goto out;
+	}
+	snprintf(file, sizeof(file), "model-%06lld.cnrm", (long long)id);
+	snprintf(path, sizeof(path), "%s/%s/%s", o->data_dir, TRAIN_DIR, file);
+	if (model_save(md, path) == -1) {
+		msg = "cannot write the model file";
+		goto out;
+	}
+	/* The lists file: the model file's name, ".lists" for ".cnrm". */
+	snprintf(lpath, sizeof(lpath), "%.*s.lists",
+	    (int)(strlen(path) - strlen(".cnrm")), path);
+	t0 = clock_mono_ms();
+	if (precompute(v, n, md, o->mp.threads, read_ms, lpath) == -1) {
+		msg = "cannot precompute the lists";
+		(void)unlink(path);
+		goto out;
+	}
+	res->lists_seconds = (double)(clock_mono_ms() - t0) / 1000.0;
+	if (register_model(&s, o, res, file, from, to, &id) == -1) {
+		msg = "cannot register the model";
+		(void)unlink(path);
+		(void)unlink(lpath);
+		goto out;
+	}
+	res->model_id = id;
+	msg = "ok";
+	rc = 0;
+out:
+	run_end(&s, run, rc == 0 ? res->model_id : 0, msg);
+	model_free(md);
+	free(t);
+	free(v);
+	store_close(&s);
+out_lock:
+	close(lockfd);
+	return (rc);
+}
+
+int
+cmd_train(int argc, char **argv)
+{
+	static const struct option	opts[] = {
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "factors", required_argument, NULL, 'f' },
+		{ "reg", required_argument, NULL, 'r' },
+		{ "alpha", required_argument, NULL, 'a' },
+		{ "iters", required_argument, NULL, 'i' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "k", required_argument, NULL, 'k' },
+		{ "holdout", required_argument, NULL, 'H' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char	*usage = "usage: cinerec train [--config FILE] "
+	    "[--data-dir DIR] "
+	    "[--model als|itemknn|pop] [--factors N] [--reg X] [--alpha X] "
+	    "[--iters N] [--threads N] [--k N] [--holdout PCT]\n";
+	struct train_opts	 o;
+	struct train_result	 res;
+	struct cfg		 cfg;
+	static char		 cfg_dir[PATH_MAX];
+	const char		*dir = NULL;
+	uint32_t		 algo;
+	int			 ch, rc;
+
+	train_defaults(&o);
+	cfg_defaults(&cfg);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'm':
+			if ((algo = model_algo_parse(optarg)) == 0) {
+				fprintf(stderr, "cinerec: train: no model "
+				    "'%s'\n", optarg);
+				return (2);
+			}
+			model_params_default(&o.mp, algo);
+			break;
+		case 'f':
+			o.mp.factors = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			o.mp.reg = strtof(optarg, NULL);
+			break;
+		case 'a':
+			o.mp.alpha = strtof(optarg, NULL);
+			break;
+		case 'i':
+			o.mp.iters = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			o.mp.threads = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'k':
+			o.mp.k = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'H':
+			o.holdout_pct = atoi(optarg);
+			break;
+		case 'c':
+			/* The signal mapping (and data dir) of the server. */
+			if (cfg_load_file(&cfg, optarg) == -1)
+				return (1);
+			o.sp = cfg.sig;
+			if (dir == NULL)
+				dir = cfg_dir;
+			snprintf(cfg_dir, sizeof(cfg_dir), "%s", cfg.data_dir);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return (0);
+		default:
+			fputs(usage, stderr);
+			return (2);
+		}
+	}
+	if (optind != argc || o.holdout_pct < 0 || o.holdout_pct > 90 ||
+	    o.mp.factors == 0 || o.mp.factors > 1024 || o.mp.iters == 0 ||
+	    o.mp.threads == 0 || o.mp.threads > 64 || o.mp.k == 0 ||
+	    !(o.mp.reg >= 0) || !(o.mp.alpha >= 0)) {
+		fputs(usage, stderr);
+		return (2);
+	}
+	o.data_dir = dir != NULL ? dir : "./var";
+	if ((rc = train_run(&o, &res)) == TRAIN_BUSY) {
+		fprintf(stderr, "cinerec: train: another training is running "
+		    "on %s\n", dir);
+		return (1);
+	}
+	if (rc == -1) {
+		fprintf(stderr, "cinerec: train: failed (see above)\n");
+		return (1);
+	}
+	printf("model %lld (%s): %llu interactions, %u users, %u items, "
+	    "fit %.2f s, lists %.2f s\n", (long long)res.model_id,
+	    model_algo_name(o.mp.algo), (unsigned long long)res.interactions,
+	    res.users, res.items, res.seconds, res.lists_seconds);
+	if (res.eval_users > 0)
+		printf("hold-out (last %d%% per user, %u users): Recall@20 %.4f "
+		    "NDCG@20 %.4f coverage %.4f\n", o.holdout_pct,
+		    res.eval_users, res.recall, res.ndcg, res.coverage);
+	return (0);
+}

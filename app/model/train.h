@@ -1,0 +1,60 @@
+/*
+ * Training from the store: read every (user, movie) interaction, turn it into
+ * a preference and confidence (signals.h), measure the model on a temporal
+ * hold-out, fit it on everything, write the model file and every user's
+ * precomputed list (lists.h) and register them as the current model.  One training at a time per data dir (a file lock), so
+ * `cinerec train` beside a running server and the server's own scheduled
+ * training never overlap.
+ */
+#ifndef CINEREC_TRAIN_H
+#define CINEREC_TRAIN_H
+
+#include <stdint.h>
+
+#include "model/model.h"
+#include "model/signals.h"
+
+#define TRAIN_DIR	"models"	/* model files, in the data dir */
+#define TRAIN_BUSY	(-2)		/* train_run: another one is running */
+
+struct train_opts {
+	const char		*data_dir;
+	struct model_params	 mp;		/* algorithm and hyperparameters */
+	struct signal_params	 sp;		/* interaction -> confidence */
+	int			 holdout_pct;	/* 0: no evaluation, else e.g. 20 */
+	const char		*trigger;	/* 'cli', 'schedule', 'admin' */
+	int			 quiet;		/* no progress on stderr */
+};
+
+struct train_result {
+	int64_t		model_id;	/* the new current version */
+	uint64_t	interactions;
+	uint32_t	users, items;
+	double		seconds;	/* the final fit */
+	double		lists_seconds;	/* precomputing every user's list */
+	double		recall, ndcg, coverage;	/* hold-out; -1 if none */
+	uint32_t	eval_users;
+};
+
+/* Defaults: ALS with model_params_default, signal_defaults, 20% hold-out. */
+void	train_defaults(struct train_opts *o);
+
+/*
+ * Train and register a model.  Returns 0 and fills res; TRAIN_BUSY if
+ * another training holds the lock; -1 on any other failure (logged, the
+ * run recorded as failed, the current model unchanged).
+ */
+int	train_run(const struct train_opts *o, struct train_result *res);
+
+/*
+ * After a crash: when no training holds the lock, mark the runs still
+ * recorded as running as interrupted and remove the temporary files a
+ * killed training left in the models directory.  Logs what it did; never
+ * fails (a training under way is left alone).
+ */
+void	train_recover(const char *data_dir);
+
+/* `cinerec train`: the command line around train_run. */
+int	cmd_train(int argc, char **argv);
+
+#endif

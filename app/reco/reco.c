@@ -1,0 +1,317 @@
+/*
+ * Popularity-based recommendation lists (see reco.h): the cached ranking,
+ * its refresh from the database, and the per-user filter.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "reco/reco.h"
+
+static const char	*ranking_sql =
+    "WITH recent AS (SELECT movie_id, SUM(viewers + raters) AS n "
+    "  FROM movie_daily "
+    "  WHERE day > (SELECT MAX(day) FROM movie_daily) - ?1 "
+    "  GROUP BY movie_id) "
+    "SELECT m.id, m.slug, COALESCE(r.n, 0) AS recent, "
+    "  m.viewers + m.raters AS total "
+    "FROM movies m LEFT JOIN recent r ON r.movie_id = m.id "
+    "ORDER BY recent DESC, total DESC, m.id";
+
+int
+reco_refresh(struct reco *r, struct store *s, int window_days, int force)
+{
+	struct reco_item	*items = NULL, *it;
+	sqlite3_stmt		*st = NULL;
+	char			*slugs = NULL, *p;
+	const char		**slug_of;
+	size_t			 n = 0, cap = 0, slen = 0, scap = 0, len, i;
+	size_t			 nslug = 0;
+	int64_t			 version;
+	int			 rc;
+
+	/* The recommendation log changes the database all the time: it does
+	 * not change the ranking, so only watches, ratings, movies count. */
+	if ((version = store_activity(s)) == -1)
+		return (-1);
+	if (!force && r->built && version == r->version)
+		return (0);
+
+	if (sqlite3_prepare_v2(s->db, ranking_sql, -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto dberr;
+	sqlite3_bind_int(st, 1, window_days);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		len = (size_t)sqlite3_column_bytes(st, 1);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((it = realloc(items, cap * sizeof(*it))) == NULL)
+				goto nomem;
+			items = it;
+		}
+		if (slen + len + 1 > scap) {
+			scap = scap ? scap * 2 : 65536;
+			while (scap < slen + len + 1)
+				scap *= 2;
+			if ((p = realloc(slugs, scap)) == NULL)
+				goto nomem;
+			slugs = p;
+		}
+		it = &items[n++];
+		it->movie = sqlite3_column_int(st, 0);
+		memcpy(slugs + slen, sqlite3_column_text(st, 1), len + 1);
+		it->slug = (const char *)(uintptr_t)slen;	/* fixed below */
+		slen += len + 1;
+		it->recent = sqlite3_column_int64(st, 2);
+		it->total = sqlite3_column_int64(st, 3);
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(st);
+	/* The slug storage may have moved while growing: offsets to pointers. */
+	for (i = 0; i < n; i++) {
+		items[i].slug = slugs + (uintptr_t)items[i].slug;
+		if ((size_t)items[i].movie + 1 > nslug)
+			nslug = (size_t)items[i].movie + 1;
+	}
+	if ((slug_of = calloc(nslug ? nslug : 1, sizeof(*slug_of))) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++)
+		if (items[i].movie >= 0)
+			slug_of[items[i].movie] = items[i].slug;
+	free(r->items);
+	free(r->slugs);
+	free(r->slug_of);
+	r->slug_of = slug_of;
+	r->nslug_of = nslug;
+	r->items = items;
+	r->slugs = slugs;
+	r->n = n;
+	r->version = version;
+	r->built = 1;
+	return (1);
+
+nomem:
+	log_warnx("%s: out of memory", __func__);
+	goto fail;
+dberr:
+	log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
+fail:
+	sqlite3_finalize(st);
+	free(items);
+	free(slugs);
+	return (-1);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+static int
+seen(const uint32_t *ids, size_t n, uint32_t movie)
+{
+	return (n > 0 && bsearch(&movie, ids, n, sizeof(*ids), cmp_u32) !=
+	    NULL);
+}
+
+/* Room for need history entries in cols and vals.  0 or -1. */
+static int
+grow_cols(struct reco *r, size_t need)
+{
+	uint32_t	*c;
+	float		*v;
+
+	if (need <= r->colcap)
+		return (0);
+	if ((c = realloc(r->cols, need * sizeof(*c))) == NULL)
+		return (-1);
+	r->cols = c;
+	if ((v = realloc(r->vals, need * sizeof(*v))) == NULL)
+		return (-1);
+	r->vals = v;
+	r->colcap = need;
+	return (0);
+}
+
+/* Room for one score and one "because" per model item.  0 or -1. */
+static int
+grow_scores(struct reco *r, size_t need)
+{
+	if (need <= r->scorecap)
+		return (0);
+	free(r->scores);
+	free(r->because);
+	r->scorecap = 0;
+	r->scores = malloc(need * sizeof(*r->scores));
+	r->because = malloc(need * sizeof(*r->because));
+	if (r->scores == NULL || r->because == NULL)
+		return (-1);
+	r->scorecap = need;
+	return (0);
+}
+
+#define TOPMAX	(RECO_MAX + 8)
+
+/* Append model item col (if the ranking knows it) to out. */
+static void
+add_item(const struct reco *r, struct reco_list *out, uint32_t col,
+    float score, uint32_t because)
+{
+	if (col >= r->nslug_of || r->slug_of[col] == NULL)
+		return;
+	out->item[out->n].movie = (int32_t)col;
+	out->item[out->n].slug = r->slug_of[col];
+	out->item[out->n].score = score;
+	out->item[out->n].because = because != MODEL_NONE &&
+	    because < r->nslug_of ? r->slug_of[because] : NULL;
+	out->n++;
+}
+
+/*
+ * The model's part of the list, scored from the nh history entries (whose
+ * ids are in r->cols, sorted).  At most max entries into out.  0 or -1.
+ */
+static int
+from_model(struct reco *r, const struct model *md,
+    const struct signal_params *sp, size_t nh, size_t max,
+    struct reco_list *out)
+{
+	struct signal	 sig;
+	uint32_t	 top[TOPMAX], col, *items;
+	float		 topscore[TOPMAX];
+	size_t		 i, k, ntop;
+	int		 rc;
+
+	if ((items = malloc(nh * sizeof(*items))) == NULL)
+		return (-1);
+	for (i = 0; i < nh; i++) {
+		items[i] = (uint32_t)r->hist[i].movie;
+		if (signal_map(sp, r->hist[i].minutes, r->hist[i].runtime,
+		    r->hist[i].rating, &sig) == -1)
+			sig.conf = 0;
+		r->vals[i] = signal_encode(&sig);
+	}
+	if (md->ops->topn != NULL) {
+		/* A fast exact top-n (ALS); no explanations. */
+		ntop = model_recommend(md, items, r->vals, nh, r->cols, nh, top,
+		    topscore, max + 8 < TOPMAX ? max + 8 : TOPMAX);
+		free(items);
+		if (ntop == (size_t)-1)
+			return (-1);
+		for (k = 0; k < ntop && out->n < max; k++)
+			add_item(r, out, top[k], topscore[k], MODEL_NONE);
+		out->personal = out->n;
+		return (0);
+	}
+	if (grow_scores(r, md->nitems) == -1) {
+		free(items);
+		return (-1);
+	}
+	rc = model_score(md, items, r->vals, nh, r->scores, r->because);
+	free(items);
+	if (rc == -1)
+		return (-1);
+	/* A few more than max: columns of movies not in the ranking go. */
+	ntop = model_topn(r->scores, md->nitems, r->cols, nh, top,
+	    max + 8 < TOPMAX ? max + 8 : TOPMAX);
+	for (k = 0; k < ntop && out->n < max; k++) {
+		col = top[k];
+		/* No evidence for it (or against it): popularity decides. */
+		if (!(r->scores[col] > 0.0f))
+			break;
+		add_item(r, out, col, r->scores[col], r->because[col]);
+	}
+	out->personal = out->n;
+	return (0);
+}
+
+/*
+ * The precomputed list, when it still holds: the user has no event newer
+ * than the model's data.  Returns 1 if out was filled (max entries), 0 if
+ * not (out may hold a shorter list to complete), -1 on error.
+ */
+static int
+from_lists(struct reco *r, struct store *s, const struct lists *ls,
+    int64_t user, size_t max, struct reco_list *out)
+{
+	int64_t		 row, changed;
+	size_t		 k;
+	int32_t		 id, b;
+	int		 rc;
+
+	if ((rc = store_user_last(s, user, &changed)) != 1)
+		return (rc);
+	if (changed > ls->data_to_ms || (row = lists_find(ls, user)) == -1)
+		return (0);
+	for (k = 0; k < LISTS_K && out->n < max; k++) {
+		id = ls->ids[row * LISTS_K + k];
+		if (id == LISTS_NONE)
+			break;
+		b = ls->because[row * LISTS_K + k];
+		add_item(r, out, (uint32_t)id, ls->scores[row * LISTS_K + k],
+		    b == LISTS_NONE ? MODEL_NONE : (uint32_t)b);
+	}
+	out->personal = out->n;
+	return (out->n == max);
+}
+
+int
+reco_for_user(struct reco *r, struct store *s, const struct model *md,
+    const struct lists *ls, const struct signal_params *sp, int64_t user,
+    size_t max, struct reco_list *out)
+{
+	size_t	i, k, nh;
+	int	n, dup, rc;
+
+	out->n = out->personal = 0;
+	if (max > RECO_MAX)
+		max = RECO_MAX;
+	rc = 0;
+	if (md != NULL && ls != NULL &&
+	    (rc = from_lists(r, s, ls, user, max, out)) != 0)
+		return (rc == 1 ? (int)out->n : -1);
+	if ((n = store_history(s, user, &r->hist, &r->histcap)) == -1)
+		return (-1);
+	nh = (size_t)n;
+	if (grow_cols(r, nh ? nh : 1) == -1)
+		return (-1);
+	for (i = 0; i < nh; i++)
+		r->cols[i] = (uint32_t)r->hist[i].movie;
+	qsort(r->cols, nh, sizeof(*r->cols), cmp_u32);
+	/* A short precomputed list is completed from popularity only. */
+	if (md != NULL && nh > 0 && out->n == 0 &&
+	    from_model(r, md, sp, nh, max, out) == -1)
+		return (-1);
+	for (i = 0; i < r->n && out->n < max; i++) {
+		if (seen(r->cols, nh, (uint32_t)r->items[i].movie))
+			continue;
+		for (k = 0, dup = 0; k < out->personal; k++)
+			dup |= out->item[k].movie == r->items[i].movie;
+		if (dup)
+			continue;
+		out->item[out->n].movie = r->items[i].movie;
+		out->item[out->n].slug = r->items[i].slug;
+		out->item[out->n].score = (float)r->items[i].recent;
+		out->item[out->n].because = NULL;
+		out->n++;
+	}
+	return ((int)out->n);
+}
+
+void
+reco_free(struct reco *r)
+{
+	free(r->items);
+	free(r->slugs);
+	free(r->slug_of);
+	free(r->hist);
+	free(r->cols);
+	free(r->vals);
+	free(r->scores);
+	free(r->because);
+	memset(r, 0, sizeof(*r));
+}

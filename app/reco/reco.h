@@ -1,0 +1,88 @@
+/*
+ * Recommendation lists: the current model scores every movie for the user
+ * from the user's history as it is now (fold-in: a watch a second ago
+ * counts), and the list is filled up from the popularity ranking: movies
+ * ranked by how many people started watching or rated them in the recent
+ * past (then all time).  Never a movie the user watched or rated.  The
+ * ranking is computed from the database and cached; reco_refresh reloads
+ * it when the data changed.
+ */
+#ifndef CINEREC_RECO_H
+#define CINEREC_RECO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reco/lists.h"
+#include "model/model.h"
+#include "model/signals.h"
+#include "store/store.h"
+
+#define RECO_MAX	20	/* ids in one answer at most */
+
+struct reco_item {
+	int32_t		 movie;		/* internal id */
+	const char	*slug;		/* id as the stream spells it */
+	int64_t		 recent;	/* new viewers + raters in the window */
+	int64_t		 total;		/* the same, all time */
+};
+
+/* One answer. */
+struct reco_list {
+	size_t		 n;		/* entries in item[] */
+	size_t		 personal;	/* the first ones came from the model */
+	struct {
+		int32_t		 movie;
+		const char	*slug;
+		float		 score;		/* model score; popularity rank below */
+		const char	*because;	/* a history movie's slug, or NULL */
+	}		 item[RECO_MAX];
+};
+
+/* The cached ranking and the scratch space of one reader thread. */
+struct reco {
+	struct reco_item	*items;		/* every movie, best first */
+	size_t			 n;
+	char			*slugs;		/* storage of the items' slugs */
+	const char		**slug_of;	/* movie id -> slug, or NULL */
+	size_t			 nslug_of;	/* entries in slug_of */
+	struct store_hist	*hist;		/* scratch: the user's history */
+	size_t			 histcap;
+	uint32_t		*cols;		/* scratch: history movie ids */
+	float			*vals;		/* scratch: their signal values */
+	size_t			 colcap;	/* capacity of cols and vals */
+	float			*scores;	/* scratch: one per model item */
+	uint32_t		*because;	/* scratch: one per model item */
+	size_t			 scorecap;	/* capacity of scores, because */
+	int64_t			 version;	/* store_activity it was built at */
+	int			 built;		/* the ranking was built once */
+	int32_t			*seen;		/* scratch: the user's movies */
+	size_t			 seencap;
+};
+
+/*
+ * Rebuild the ranking from s if watches, ratings or movies changed since
+ * the last call
+ * (or always when force is set).  window_days is the "recent past", counted
+ * back from the newest day with activity.  Returns 1 if rebuilt, 0 if
+ * unchanged, -1 on error (the previous ranking stays).
+ */
+int	reco_refresh(struct reco *r, struct store *s, int window_days,
+	    int force);
+
+/*
+ * Up to max (<= RECO_MAX) movies for user into out, best first: the model's
+ * (md may be NULL) for a user with a history, then popular ones; none the
+ * user watched or rated.  A user with no event newer than the model's data
+ * gets the list precomputed at training (ls, may be NULL); the others are
+ * folded in, sp mapping their history to the model's values as in
+ * training.  Returns the count, or -1 on a database or memory error.
+ */
+int	reco_for_user(struct reco *r, struct store *s, const struct model *md,
+	    const struct lists *ls, const struct signal_params *sp,
+	    int64_t user, size_t max, struct reco_list *out);
+
+/* Free everything; r is then empty and reusable. */
+void	reco_free(struct reco *r);
+
+#endif

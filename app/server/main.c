@@ -1,0 +1,454 @@
+/*
+ * The process's entry points into Kore: kore_parent_configure dispatches the
+ * command line (every command but `serve` runs and exits there), and for
+ * `serve` prepares the database and Kore's listeners; the worker hooks open
+ * each worker's read connection and start the ingest thread in worker 1.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+
+#include "admin/admin.h"
+#include "cli/cli.h"
+#include "util/clock.h"
+#include "ingest/ingest.h"
+#include "reco/lists.h"
+#include "store/lock.h"
+#include "util/log.h"
+#include "telemetry/metrics.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "model/train.h"
+#include "model/trainer.h"
+#include "version.h"
+
+struct server	srv;
+
+#define RANKING_TICKS	5	/* seconds between ranking refreshes */
+
+void	kore_parent_configure(int, char **);
+void	kore_worker_configure(void);
+void	kore_worker_teardown(void);
+
+static void	refresh_tick(void *, u_int64_t);
+static void	reclog_tick(void *, u_int64_t);
+static void	model_refresh(void);
+static void	train_requested(void *);
+
+int
+server_configure(int argc, char **argv)
+{
+	static const struct option	opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "ingest", required_argument, NULL, 'I' },
+		{ "admin", required_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "print-config", no_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct {
+		const char	*key, *val;
+	}		 flags[8];
+	char		 err[256];
+	const char	*config = NULL;
+	int		 ch, n = 0, i;
+
+	cfg_defaults(&srv.cfg);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'd':
+			flags[n].key = "data_dir";
+			flags[n++].val = optarg;
+			break;
+		case 'H':
+			flags[n].key = "http";
+			flags[n++].val = optarg;
+			break;
+		case 'I':
+			flags[n].key = "ingest";
+			flags[n++].val = optarg;
+			break;
+		case 'A':
+			flags[n].key = "admin";
+			flags[n++].val = optarg;
+			break;
+		case 'P':
+			/* A configuration file with every default, commented. */
+			cfg_dump(&srv.cfg, stdout, 1);
+			return (0);
+		case 'h':
+			printf("usage: cinerec serve [--config FILE] "
+			    "[--data-dir DIR] [--http HOST:PORT] "
+			    "[--ingest HOST:PORT] [--admin HOST:PORT] "
+			    "[--print-config]\n\n"
+			    "settings (config file syntax, with their "
+			    "defaults):\n\n");
+			cfg_dump(&srv.cfg, stdout, 0);
+			return (0);
+		default:
+			fprintf(stderr, "usage: cinerec serve [--config FILE] "
+			    "[--data-dir DIR] [--http HOST:PORT] "
+			    "[--ingest HOST:PORT] [--admin HOST:PORT]\n");
+			return (2);
+		}
+		if (n == (int)(sizeof(flags) / sizeof(flags[0])))
+			n--;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "cinerec: serve: unexpected '%s'\n",
+		    argv[optind]);
+		return (2);
+	}
+	/* The file first, then the flags: flags win. */
+	if (config != NULL && cfg_load_file(&srv.cfg, config) == -1)
+		return (1);
+	for (i = 0; i < n; i++) {
+		if (cfg_set(&srv.cfg, flags[i].key, flags[i].val, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "cinerec: %s\n", err);
+			return (2);
+		}
+	}
+	return (CLI_SERVE);
+}
+
+/* Fail early, with a clear message, when a listener's address is taken. */
+static int
+probe_bind(const char *what, const char *host, uint16_t port)
+{
+	struct addrinfo	 hints, *res;
+	char		 service[8];
+	int		 fd, rc, on = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(service, sizeof(service), "%u", port);
+	if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
+		fprintf(stderr, "cinerec: %s address %s: %s (use a numeric "
+		    "address)\n", what, host, gai_strerror(rc));
+		return (-1);
+	}
+	rc = -1;
+	if ((fd = socket(res->ai_family, SOCK_STREAM, 0)) != -1) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (bind(fd, res->ai_addr, res->ai_addrlen) == 0)
+			rc = 0;
+		else
+			fprintf(stderr, "cinerec: cannot listen for %s on "
+			    "%s:%u: %s\n", what, host, port, strerror(errno));
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return (rc);
+}
+
+/* Is host a loopback address (127.0.0.0/8, ::1)? */
+static int
+loopback(const char *host)
+{
+	return (strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "localhost") == 0);
+}
+
+/* Kore's listener and limits from our settings, parsed before the builtin. */
+static void
+kore_settings(void)
+{
+	FILE	*fp;
+	char	 conf[2 * PATH_MAX];
+	int	 n;
+
+	n = snprintf(conf, sizeof(conf),
+	    "server api {\n"
+	    "bind %s %u\n"
+	    "tls no\n"
+	    "}\n"
+	    "workers %d\n"
+	    "pidfile %s/cinerec.pid\n"
+	    "http_body_max %lu\n"
+	    "%s",
+	    srv.cfg.http_host, srv.cfg.http_port, srv.cfg.workers,
+	    srv.cfg.data_dir,
+	    (unsigned long)srv.cfg.events_body_max_kb * 1024,
+	    /* Debugging the sandbox: log each denied system call. */
+	    getenv("CINEREC_SECCOMP_TRACE") ? "seccomp_tracing yes\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(conf) ||
+	    (fp = fmemopen(conf, (size_t)n, "r")) == NULL)
+		fatal("cannot build the Kore configuration");
+	kore_parse_config_file(fp);
+	fclose(fp);
+}
+
+void
+kore_parent_configure(int argc, char **argv)
+{
+	struct store	st;
+	char		models[PATH_MAX + 16];
+	int		rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* The database, the models, backups: the service's alone. */
+	umask(077);
+	if ((rc = cli_main(argc, argv)) != CLI_SERVE) {
+		fflush(stdout);
+		exit(rc);
+	}
+
+	/* One writer per data dir; the workers inherit the lock. */
+	srv.parent_pid = getpid();
+	if ((srv.lock_fd = lock_take(srv.cfg.data_dir, "serve")) == -1)
+		exit(1);
+	/* Migrate once, here, before any worker opens the database. */
+	if (store_open(&st, srv.cfg.data_dir, STORE_CREATE) == -1 ||
+	    store_check_writable(&st) == -1)
+		exit(1);
+	store_close(&st);
+	/* Settings saved in the admin dashboard override the file's. */
+	admin_settings_apply(&srv.cfg);
+	/* A training the last run of the server left half done. */
+	train_recover(srv.cfg.data_dir);
+	/* The workers' sandbox has no mkdir: the models directory now. */
+	snprintf(models, sizeof(models), "%s/%s", srv.cfg.data_dir, TRAIN_DIR);
+	if (mkdir(models, 0750) == -1 && errno != EEXIST) {
+		fprintf(stderr, "cinerec: %s: %s\n", models, strerror(errno));
+		exit(1);
+	}
+	if (srv.cfg.ingest_token[0] == '\0' && !loopback(srv.cfg.ingest_host)) {
+		fprintf(stderr, "cinerec: ingest listens on %s, beyond "
+		    "loopback: set ingest_token so senders must authenticate\n",
+		    srv.cfg.ingest_host);
+		exit(1);
+	}
+	if (probe_bind("HTTP", srv.cfg.http_host, srv.cfg.http_port) == -1 ||
+	    probe_bind("ingest", srv.cfg.ingest_host,
+	    srv.cfg.ingest_port) == -1 ||
+	    probe_bind("admin", srv.cfg.admin_host, srv.cfg.admin_port) == -1)
+		exit(1);
+	if ((size_t)snprintf(srv.events_path, sizeof(srv.events_path),
+	    "%s/%s", srv.cfg.data_dir, SERVER_EVENTS_SOCK) >=
+	    sizeof(srv.events_path) || (size_t)snprintf(srv.control_path,
+	    sizeof(srv.control_path), "%s/%s", srv.cfg.data_dir,
+	    SERVER_CONTROL_SOCK) >= sizeof(srv.control_path)) {
+		fprintf(stderr, "cinerec: data dir path too long for its "
+		    "sockets: %s\n", srv.cfg.data_dir);
+		exit(1);
+	}
+	srv.started_ms = clock_now_ms();
+	if (metrics_init() == -1)
+		exit(1);
+
+	/* systemd (or the terminal) supervises: no daemon, chroot, setuid. */
+	kore_foreground = 1;
+	skip_chroot = 1;
+	skip_runas = 1;
+	kore_settings();
+	admin_parent_configure();
+
+	log_info("cinerec %s serving", CINEREC_VERSION);
+	log_info("  http://%s:%u/recommend/<userid>", srv.cfg.http_host,
+	    srv.cfg.http_port);
+	log_info("  http://%s:%u/health", srv.cfg.http_host,
+	    srv.cfg.http_port);
+	log_info("  http://%s:%u/events (POST log lines)", srv.cfg.http_host,
+	    srv.cfg.http_port);
+	log_info("  tcp %s:%u (ingest: newline-delimited log lines)",
+	    srv.cfg.ingest_host, srv.cfg.ingest_port);
+	log_info("  data in %s", srv.cfg.data_dir);
+}
+
+void
+kore_worker_configure(void)
+{
+	struct ingest_opts	o;
+
+	/*
+	 * Die with the parent: the other workers hold its end of our
+	 * message socket, so Kore itself would never notice it is gone.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+	    getppid() != srv.parent_pid) {
+		log_warnx("worker %u: the parent is gone", worker->id);
+		_exit(1);
+	}
+
+	if (store_open(&srv.store, srv.cfg.data_dir, STORE_RDONLY) == -1) {
+		log_warnx("worker %u: cannot open the database", worker->id);
+		kore_shutdown();
+		return;
+	}
+	metrics_bind(worker->id);
+	http_body_admit = api_body_admit;
+	admin_worker_configure();
+	reclog_init(&srv.reclog, srv.control_path);
+	srv.sp = srv.cfg.sig;
+	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
+	model_refresh();
+	(void)store_snapshot(&srv.store);
+	kore_timer_add(refresh_tick, 1000, NULL, 0);
+	kore_timer_add(reclog_tick, RECLOG_TICK_MS, NULL, 0);
+
+	if (worker->id != 1)
+		return;
+	memset(&o, 0, sizeof(o));
+	o.data_dir = srv.cfg.data_dir;
+	o.host = srv.cfg.ingest_host;
+	o.port = srv.cfg.ingest_port;
+	o.events_path = srv.events_path;
+	o.control_path = srv.control_path;
+	o.max_conns = srv.cfg.ingest_max_conns;
+	o.auth_timeout_ms = (int64_t)srv.cfg.ingest_auth_timeout_s * 1000;
+	o.batch_events = srv.cfg.batch_events;
+	o.batch_ms = srv.cfg.batch_ms;
+	o.train = train_requested;
+	o.click_window_ms = (int64_t)srv.cfg.click_window_s * 1000;
+	o.reco_log_days = srv.cfg.reco_log_days;
+	o.reco_rollup_s = srv.cfg.reco_rollup_s;
+	o.token = srv.cfg.ingest_token;
+	if ((srv.trainer = trainer_start(srv.cfg.data_dir,
+	    srv.cfg.train_interval_min, srv.cfg.train_threads,
+	    &srv.cfg.sig)) == NULL)
+		log_warnx("worker 1: no training inside the server");
+	o.train_arg = srv.trainer;
+	if ((srv.ingest = ingest_start(&o)) == NULL) {
+		log_warnx("worker %u: ingest did not start: shutting down",
+		    worker->id);
+		kore_shutdown();
+	}
+}
+
+void
+kore_worker_teardown(void)
+{
+	if (srv.ingest != NULL) {
+		ingest_stop(srv.ingest);
+		srv.ingest = NULL;
+	}
+	if (srv.trainer != NULL) {
+		trainer_stop(srv.trainer);
+		srv.trainer = NULL;
+	}
+	admin_worker_teardown();
+	reclog_close(&srv.reclog);
+	reco_free(&srv.reco);
+	model_free(srv.model);
+	srv.model = NULL;
+	lists_free(srv.lists);
+	srv.lists = NULL;
+	store_close(&srv.store);
+}
+
+/* `TRAIN` arrived on the control socket (ingest thread). */
+static void
+train_requested(void *arg)
+{
+	if (arg != NULL)
+		trainer_request(arg, "admin");
+}
+
+/*
+ * Switch to the current model when it changed.  The old one is freed here,
+ * between two requests (a worker serves one at a time), so no request ever
+ * sees half a model.  A file that does not load is reported once and the
+ * last good model stays.
+ */
+static void
+model_refresh(void)
+{
+	struct model	*md;
+	char		 file[256], path[PATH_MAX];
+	int64_t		 id;
+	int		 rc;
+
+	if (store_current_model(&srv.store, &id, file, sizeof(file)) != 1 ||
+	    id == srv.model_id || id == srv.model_failed)
+		return;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", srv.cfg.data_dir,
+	    TRAIN_DIR, file) >= sizeof(path))
+		rc = MODEL_EIO;
+	else
+		rc = model_load(path, &md);
+	if (rc != 0) {
+		log_warnx("worker %u: model %lld not loaded (%s); still "
+		    "serving model %lld", worker->id, (long long)id,
+		    model_strerror(rc), (long long)srv.model_id);
+		srv.model_failed = id;
+		return;
+	}
+	/* Its precomputed lists, if they load; fold-in serves without. */
+	lists_free(srv.lists);
+	srv.lists = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%.*s.lists",
+	    srv.cfg.data_dir, TRAIN_DIR, (int)(strlen(file) - strlen(".cnrm")),
+	    file) < sizeof(path) && lists_load(path, &srv.lists) == -1)
+		log_warnx("worker %u: model %lld without precomputed lists",
+		    worker->id, (long long)id);
+	model_free(srv.model);
+	srv.model = md;
+	srv.model_id = id;
+	log_info("worker %u: serving model %lld (%s)", worker->id,
+	    (long long)id, model_algo_name(md->algo));
+}
+
+/* Send the recommendation log lines gathered since the last tick. */
+static void
+reclog_tick(void *arg, u_int64_t now)
+{
+	(void)arg;
+	(void)now;
+	if (srv.reclog.len > 0)
+		reclog_flush(&srv.reclog);
+}
+
+/*
+ * Every second: end the worker's read snapshot, reload the ranking if the
+ * database changed, switch models if a new one is current, and start a new
+ * snapshot for the requests to come.
+ */
+static void
+refresh_tick(void *arg, u_int64_t now)
+{
+	static unsigned	ticks;
+
+	(void)arg;
+	(void)now;
+	/* The parent-death signal's backstop. */
+	if (getppid() != srv.parent_pid) {
+		log_warnx("worker %u: the parent is gone", worker->id);
+		_exit(1);
+	}
+	if (!sqlite3_get_autocommit(srv.store.db))
+		(void)store_exec(&srv.store, "COMMIT");
+	/*
+	 * The ranking spans days: every RANKING_TICKS seconds is fresh
+	 * enough, and rebuilding it (tens of ms at 27,000 movies) stalls
+	 * this worker's requests, so not every second the data changes.
+	 */
+	if (++ticks % RANKING_TICKS == 0)
+		(void)reco_refresh(&srv.reco, &srv.store,
+		    srv.cfg.pop_window_days, 0);
+	model_refresh();
+	(void)store_snapshot(&srv.store);
+	admin_settings_apply(&srv.cfg);
+	reclog_flush(&srv.reclog);
+	metrics_sample_memory();
+}

@@ -1,0 +1,107 @@
+/*
+ * The single writer: every change to the database goes through here.  Log
+ * lines are parsed, aggregated in memory (minute lines fold into one row per
+ * user and movie) and written in one transaction per batch.  A writer is
+ * used from one thread.
+ */
+#ifndef CINEREC_WRITER_H
+#define CINEREC_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ingest/parse.h"
+
+/* Lines seen since the writer was opened. */
+struct writer_stats {
+	uint64_t	accepted[PARSE_RECO + 1];	/* by enum parse_kind */
+	uint64_t	rejected[PARSE_NREASONS];	/* by enum parse_reason */
+	uint64_t	commits;			/* transactions */
+	uint64_t	committed;			/* lines in them */
+	uint64_t	untracked;	/* lists logged, not followed (no memory) */
+};
+
+#define WRITER_BLANK	(-1)	/* writer_line: an empty line, ignored */
+
+struct writer;
+
+/*
+ * Open the database in data_dir (created and migrated if needed) for
+ * writing.  Returns the writer, or NULL with a message on stderr.
+ */
+struct writer	*writer_open(const char *data_dir);
+
+/*
+ * Parse one line (no '\n') and add it to the pending batch.  Returns
+ * PARSE_OK if it was accepted, else the rejection reason (counted, and a
+ * sample kept).  Blank lines are ignored: WRITER_BLANK, not counted.
+ * Nothing is written until writer_commit, except when memory runs out: the
+ * pending batch is then committed to make room, and if that does not help
+ * the line is refused as PARSE_ERR_NOMEM (counted); the batch is never left
+ * half-changed.
+ */
+int		 writer_line(struct writer *w, const char *line, size_t len);
+
+/*
+ * A list this server served, as the HTTP workers report it:
+ * "SERVED <ts_ms> <user> <model_version> <arm|-> <latency_us> <personal>
+ * <movie id>,<movie id>,..." (no '\n'; ids as in the movies table).
+ * Logged in reco_log (the ids as they came) and tracked for the
+ * click-through;
+ * the users table does not change.  Returns 0, or -1 for a malformed line
+ * (ignored).
+ */
+int		 writer_served(struct writer *w, const char *line, size_t len);
+
+/*
+ * Delete up to limit reco_log rows of roll-up runs whose rows are all older
+ * than before_ms (their figures stay in reco_stats and reco_movie_daily,
+ * aggregated when they arrived; the newest run always stays).  Returns the
+ * number deleted, or -1 (logged).  Call it until it returns less than
+ * limit.
+ */
+int64_t		 writer_expire(struct writer *w, int64_t before_ms, int limit);
+
+/* The click window of the click-through (default 300 s). */
+void		 writer_set_click_window(struct writer *w, int64_t window_ms);
+
+/*
+ * Add or complete a movie's catalogue entry (title, year, genres may be NULL
+ * or 0 when unknown).  Pending until writer_commit.  Returns 0 or -1.
+ */
+int		 writer_movie(struct writer *w, const char *slug,
+		    const char *title, int year, const char *genres);
+
+/*
+ * Write the pending batch in one transaction.  Returns 0 (the batch is
+ * durable and cleared), or -1 (logged; the batch stays pending and the next
+ * commit retries it).
+ */
+int		 writer_commit(struct writer *w);
+
+/* Lines accepted or rejected and not yet committed. */
+size_t		 writer_pending(const struct writer *w);
+
+/*
+ * Whether writer_commit has work: pending lines, or a roll-up of the
+ * recommendation log that is due (it runs every few seconds under load).
+ */
+int		 writer_due(const struct writer *w);
+
+/*
+ * The period of the roll-ups of the recommendation log (default 10 s; 0:
+ * with every commit).
+ */
+void		 writer_set_rollup(struct writer *w, int64_t period_ms);
+
+/* Copy the totals since open into st. */
+void		 writer_stats(const struct writer *w, struct writer_stats *st);
+
+/* Commit what is pending, then close.  Returns the commit's result. */
+int		 writer_close(struct writer *w);
+
+/* Title and year guessed from a slug ("the+lion+king+1994"); year 0 if none. */
+void		 writer_slug_title(const char *slug, char *title, size_t titlesz,
+		    int *year);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * Logging to stderr, the one place that formats diagnostic lines.  Under
+ * systemd, stderr goes to the journal, which adds its own time stamps; on a
+ * terminal the time helps.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "util/log.h"
+
+static void
+log_vwrite(const char *level, const char *fmt, va_list ap)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 msg[2048], when[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "%s cinerec %s: %s\n", when, level, msg);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite("info", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite("warn", fmt, ap);
+	va_end(ap);
+}

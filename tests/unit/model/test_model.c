@@ -1,0 +1,371 @@
+/*
+ * Tests for app/model/model.c and the algorithm modules through it: top-N order,
+ * the XXH64 checksum, model file round trips for every algorithm, and the
+ * rejection of corrupt, truncated, foreign and future files.
+ */
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model/csr.h"
+#include "model/model.h"
+
+/* A scratch directory per test, removed with what is in it. */
+static char	dir[64];
+
+static void
+dir_make(void)
+{
+	h_tmpdir(dir, sizeof(dir));
+}
+
+static void
+dir_remove(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 path[512];
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* Files in the scratch directory. */
+static int
+dir_count(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	cr_assert_not_null(d = opendir(dir));
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return (n);
+}
+
+TestSuite(model, .init = dir_make, .fini = dir_remove);
+
+/* A small random matrix: 60 users, 30 items, some negative entries. */
+static void
+small_matrix(struct csr *m)
+{
+	struct csr_triple	t[600];
+	uint64_t		s = 99;
+	size_t			i;
+
+	for (i = 0; i < 600; i++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		t[i].row = (uint32_t)(i / 10);
+		t[i].col = (uint32_t)((s >> 33) % 30);
+		t[i].val = (s >> 20) % 7 == 0 ? -2.0f : 1.0f + (s >> 40) % 4;
+		t[i].time = (int64_t)i;
+	}
+	cr_assert_eq(csr_build(m, 60, 30, t, 600, CSR_DUP_LAST | CSR_TIMES),
+	    0);
+}
+
+static struct model *
+train(uint32_t algo, const struct csr *m)
+{
+	struct model_params	 p;
+	struct model		*md;
+	int64_t			 ids[30];
+	int			 i;
+
+	for (i = 0; i < 30; i++)
+		ids[i] = 1000 + i * 3;
+	model_params_default(&p, algo);
+	p.factors = 10;
+	p.k = 7;
+	p.iters = 4;
+	p.half_life = algo == MODEL_POP ? 100.0 : 0.0;
+	cr_assert_eq(model_train(m, ids, &p, &md), 0);
+	return (md);
+}
+
+static void
+save(const struct model *md, char *path, size_t len)
+{
+	snprintf(path, len, "%s/model.bin", dir);
+	cr_assert_eq(model_save(md, path), 0);
+}
+
+static void
+round_trip(uint32_t algo)
+{
+	struct csr	 m;
+	struct model	*a, *b;
+	uint32_t	 hist[] = { 3, 7, 11, 29 }, bc_a[30], bc_b[30];
+	float		 vals[] = { 1.0f, 4.0f, -2.0f, 2.5f };
+	float		 sa[30], sb[30];
+	char		 path[256];
+
+	small_matrix(&m);
+	a = train(algo, &m);
+	save(a, path, sizeof(path));
+	cr_assert_eq(dir_count(), 1, "no temporary file is left behind");
+	save(a, path, sizeof(path));	/* replacing works too */
+	cr_assert_eq(model_load(path, &b), 0);
+	cr_assert_not_null(b->map);
+	cr_assert_eq(b->algo, algo);
+	cr_assert_eq(b->nitems, 30);
+	cr_assert_eq(b->nusers, 60);
+	cr_assert_eq(b->nnz, m.nnz);
+	cr_assert_eq(b->params.factors, a->params.factors);
+	cr_assert_eq(b->params.k, a->params.k);
+	cr_assert_float_eq(b->params.reg, a->params.reg, 0);
+	cr_assert_float_eq(b->params.half_life, a->params.half_life, 0);
+	cr_assert_eq(b->item_ids[29], 1000 + 29 * 3);
+	cr_assert_eq(model_score(a, hist, vals, 4, sa, bc_a), 0);
+	cr_assert_eq(model_score(b, hist, vals, 4, sb, bc_b), 0);
+	cr_assert_eq(memcmp(sa, sb, sizeof(sa)), 0, "%s: same scores",
+	    model_algo_name(algo));
+	cr_assert_eq(memcmp(bc_a, bc_b, sizeof(bc_a)), 0);
+	model_free(b);
+	model_free(a);
+	csr_free(&m);
+}
+
+Test(model, round_trip_pop)
+{
+	round_trip(MODEL_POP);
+}
+
+Test(model, round_trip_itemknn)
+{
+	round_trip(MODEL_ITEMKNN);
+}
+
+Test(model, round_trip_als)
+{
+	round_trip(MODEL_ALS);
+}
+
+/* Overwrite len bytes at off of path with buf. */
+static void
+patch(const char *path, off_t off, const void *buf, size_t len)
+{
+	int	fd;
+
+	cr_assert_neq(fd = open(path, O_WRONLY), -1);
+	cr_assert_eq(pwrite(fd, buf, len, off), (ssize_t)len);
+	close(fd);
+}
+
+static uint8_t
+byte_at(const char *path, off_t off)
+{
+	uint8_t	b;
+	int	fd;
+
+	cr_assert_neq(fd = open(path, O_RDONLY), -1);
+	cr_assert_eq(pread(fd, &b, 1, off), 1);
+	close(fd);
+	return (b);
+}
+
+/* Save an ALS model to path, return its size. */
+static off_t
+saved(char *path, size_t len)
+{
+	struct csr	 m;
+	struct model	*md;
+	struct stat	 st;
+
+	small_matrix(&m);
+	md = train(MODEL_ALS, &m);
+	save(md, path, len);
+	model_free(md);
+	csr_free(&m);
+	cr_assert_eq(stat(path, &st), 0);
+	return (st.st_size);
+}
+
+Test(model, flipped_byte_is_a_checksum_error)
+{
+	struct model	*md;
+	char		 path[256];
+	off_t		 size, offs[3];
+	uint8_t		 b;
+	int		 i;
+
+	size = saved(path, sizeof(path));
+	offs[0] = size - 1;	/* payload */
+	offs[1] = 600;		/* first section */
+	offs[2] = 100;		/* a hyperparameter in the header */
+	for (i = 0; i < 3; i++) {
+		b = byte_at(path, offs[i]) ^ 0x10;
+		patch(path, offs[i], &b, 1);
+		cr_assert_eq(model_load(path, &md), MODEL_ECHECKSUM,
+		    "flip at %lld", (long long)offs[i]);
+		b ^= 0x10;
+		patch(path, offs[i], &b, 1);
+		cr_assert_eq(model_load(path, &md), 0);
+		model_free(md);
+	}
+}
+
+Test(model, truncated_file)
+{
+	struct model	*md;
+	char		 path[256];
+	off_t		 size;
+
+	size = saved(path, sizeof(path));
+	cr_assert_eq(truncate(path, size - 4), 0);
+	cr_assert_eq(model_load(path, &md), MODEL_ETRUNC);
+	cr_assert_eq(truncate(path, 300), 0);
+	cr_assert_eq(model_load(path, &md), MODEL_ETRUNC);
+	cr_assert_eq(truncate(path, 10), 0);
+	cr_assert_eq(model_load(path, &md), MODEL_ETRUNC);
+	cr_assert_eq(truncate(path, 0), 0);
+	cr_assert_eq(model_load(path, &md), MODEL_ETRUNC);
+	cr_assert_str_eq(model_strerror(MODEL_ETRUNC), "truncated model file");
+}
+
+Test(model, wrong_magic_version_and_garbage)
+{
+	struct model	*md;
+	char		 path[256], other[256];
+	uint32_t	 version = 2;
+	FILE		*fp;
+	int		 i;
+
+	saved(path, sizeof(path));
+	patch(path, 8, &version, sizeof(version));
+	cr_assert_eq(model_load(path, &md), MODEL_EVERSION);
+	version = 1;
+	patch(path, 8, &version, sizeof(version));
+	cr_assert_eq(model_load(path, &md), 0);
+	model_free(md);
+	patch(path, 0, "GGUF", 4);
+	cr_assert_eq(model_load(path, &md), MODEL_EMAGIC);
+
+	/* A foreign file: text. */
+	snprintf(other, sizeof(other), "%s/ratings.csv", dir);
+	cr_assert_not_null(fp = fopen(other, "w"));
+	for (i = 0; i < 100; i++)
+		fprintf(fp, "userId,movieId,rating,timestamp\n");
+	fclose(fp);
+	cr_assert_eq(model_load(other, &md), MODEL_EMAGIC);
+	cr_assert_eq(model_load("/nonexistent/model.bin", &md), MODEL_EIO);
+}
+
+Test(model, trailing_garbage_is_rejected)
+{
+	struct model	*md;
+	char		 path[256];
+	off_t		 size;
+
+	size = saved(path, sizeof(path));
+	patch(path, size, "xx", 2);
+	cr_assert_eq(model_load(path, &md), MODEL_EFORMAT);
+}
+
+Test(model, save_to_missing_dir_fails_cleanly)
+{
+	struct csr	 m;
+	struct model	*md;
+
+	small_matrix(&m);
+	md = train(MODEL_POP, &m);
+	cr_assert_eq(model_save(md, "/nonexistent/dir/model.bin"), -1);
+	model_free(md);
+	csr_free(&m);
+}
+
+Test(model, topn_order_ties_exclusions)
+{
+	float		s[8] = { 1, 3, 3, NAN, 0.5f, 3, 2, -1 };
+	uint32_t	excl[] = { 5, 100 }, out[8];
+
+	cr_assert_eq(model_topn(s, 8, excl, 2, out, 4), 4);
+	cr_assert_eq(out[0], 1);	/* ties: smaller index first */
+	cr_assert_eq(out[1], 2);
+	cr_assert_eq(out[2], 6);
+	cr_assert_eq(out[3], 0);
+	/* asking for more than there is: NaN and excluded skipped */
+	cr_assert_eq(model_topn(s, 8, NULL, 0, out, 8), 6);
+	cr_assert_eq(out[4], 4);
+	cr_assert_eq(out[5], 7);
+	cr_assert_eq(model_topn(s, 8, NULL, 0, out, 0), 0);
+}
+
+Test(model, xxh64_known_values)
+{
+	const char	*abc = "abc";
+	uint8_t		 buf[771];
+	int		 i;
+
+	cr_assert_eq(model_hash("", 0, 0), 0xef46db3751d8e999ULL);
+	cr_assert_eq(model_hash("a", 1, 0), 0xd24ec4f1a98c6e5bULL);
+	cr_assert_eq(model_hash(abc, 3, 0), 0x44bc2cf5ad770999ULL);
+	cr_assert_eq(model_hash(abc, 3, 12345), 0x01700e64f6f23509ULL);
+	for (i = 0; i < 768; i++)
+		buf[i] = (uint8_t)i;
+	memcpy(buf + 768, "xyz", 3);
+	cr_assert_eq(model_hash(buf, sizeof(buf), 0), 0xe921a1b45bd779f8ULL);
+}
+
+Test(model, names_and_params)
+{
+	struct model_params	p;
+
+	cr_assert_eq(model_algo_parse("als"), MODEL_ALS);
+	cr_assert_eq(model_algo_parse("itemknn"), MODEL_ITEMKNN);
+	cr_assert_eq(model_algo_parse("pop"), MODEL_POP);
+	cr_assert_eq(model_algo_parse("svd"), 0);
+	cr_assert_str_eq(model_algo_name(MODEL_ALS), "als");
+	cr_assert_str_eq(model_algo_name(99), "unknown");
+	model_params_default(&p, MODEL_ITEMKNN);
+	cr_assert_eq(p.k, 50);
+	cr_assert_eq(p.threads, 2);
+}
+
+Test(model, popularity_counts_and_decay)
+{
+	struct csr_triple	 t[] = {
+		{ 0, 0, 1, 0 }, { 1, 0, 1, 100 }, { 2, 0, -1, 100 },
+		{ 0, 1, 1, 200 }, { 1, 1, 1, 200 },
+	};
+	struct csr		 m;
+	struct model_params	 p;
+	struct model		*md;
+	float			 s[2];
+
+	cr_assert_eq(csr_build(&m, 3, 2, t, 5, CSR_TIMES), 0);
+	model_params_default(&p, MODEL_POP);
+	cr_assert_eq(model_train(&m, NULL, &p, &md), 0);
+	cr_assert_eq(model_score(md, NULL, NULL, 0, s, NULL), 0);
+	cr_assert_float_eq(s[0], 3.0f, 0);	/* every entry counts */
+	cr_assert_float_eq(s[1], 2.0f, 0);
+	model_free(md);
+	p.half_life = 100.0;	/* now = 200 */
+	cr_assert_eq(model_train(&m, NULL, &p, &md), 0);
+	cr_assert_eq(model_score(md, NULL, NULL, 0, s, NULL), 0);
+	cr_assert_float_eq(s[0], 0.25f + 0.5f + 0.5f, 1e-6);
+	cr_assert_float_eq(s[1], 2.0f, 1e-6);
+	model_free(md);
+	csr_free(&m);
+}
