@@ -42,12 +42,13 @@ KORE_PATCH	 = app/server/kore-4.1.0.patch
 # The architecture, subsystem by subsystem (app/README.md draws it).  The
 # core needs no Kore: it is one library, linked into the binary, the unit
 # tests, the fuzz targets and the benchmarks.
-UTIL_SRCS	 = $(addprefix app/util/, clock.c log.c hmap.c io.c json.c \
-		   urlenc.c fault.c)
+UTIL_SRCS	 = $(addprefix app/util/, clock.c log.c hmap.c vec.c arena.c \
+		   io.c json.c urlenc.c fault.c)
 SETTINGS_SRCS	 = app/settings/config.c
 INGEST_SRCS	 = $(addprefix app/ingest/, parse.c lines.c ingest.c \
 		   movielens.c)
-STORE_SRCS	 = $(addprefix app/store/, store.c writer.c lock.c backup.c)
+STORE_SRCS	 = $(addprefix app/store/, store.c sql.c catalog.c batch.c \
+		   logstore.c wal.c writer.c lock.c backup.c)
 MODEL_SRCS	 = $(addprefix app/model/, model.c csr.c signals.c pop.c \
 		   itemknn.c als.c eval.c train.c trainer.c)
 RECO_SRCS	 = $(addprefix app/reco/, reco.c lists.c)

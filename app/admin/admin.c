@@ -1253,9 +1253,7 @@ alerts_json(struct kore_buf *b, int64_t now)
 		ALERT("warn", "The ingest rejected %s%lld lines in the last 5 "
 		    "minutes (see Ingest).", rejected >= 200 ? "at least " :
 		    "", (long long)rejected);
-	if (srv.cfg.ingest_host[0] != '\0' &&
-	    strcmp(srv.cfg.ingest_host, "127.0.0.1") != 0 &&
-	    strcmp(srv.cfg.ingest_host, "::1") != 0 &&
+	if (!cfg_is_loopback(srv.cfg.ingest_host) &&
 	    srv.cfg.ingest_token[0] == '\0')
 		ALERT("warn", "The TCP ingest listens on %s without an ingest "
 		    "token.", srv.cfg.ingest_host);
@@ -1634,8 +1632,7 @@ api_settings_set(struct http_request *req, const struct auth_session *s)
 		}
 		/* The start refuses an open ingest without a token. */
 		if (strcmp(j->key, "ingest_token") == 0 && j->value[0] == '\0' &&
-		    strncmp(srv.cfg.ingest_host, "127.", 4) != 0 &&
-		    strcmp(srv.cfg.ingest_host, "::1") != 0) {
+		    !cfg_is_loopback(srv.cfg.ingest_host)) {
 			kore_free(j);
 			reply_error(req, 400, "the ingest listens beyond loopback: "
 			    "it needs a token");

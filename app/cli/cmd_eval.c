@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "cli/cli.h"
 #include "model/eval.h"
 #include "util/log.h"
@@ -215,16 +216,6 @@ signal_parse(const char *name)
 			return ((int)i);
 	return (-1);
 }
-
-static double
-now_sec(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec + ts.tv_nsec / 1e9);
-}
-
 /* Print the hyperparameters of p that its algorithm uses. */
 static void
 print_params(FILE *fp, const struct model_params *p, int sig)
@@ -262,10 +253,10 @@ train_and_score(const struct eval_data *d, const struct model_params *p,
 	double		 t0;
 	int		 rc = -1;
 
-	t0 = now_sec();
+	t0 = clock_mono_s();
 	if (model_train(&d->train, d->item_ids, p, &md) == -1)
 		return (-1);
-	*train_s = now_sec() - t0;
+	*train_s = clock_mono_s() - t0;
 	if (save != NULL && model_save(md, save) == -1)
 		goto fail_model;
 	if (eval_run(d, md, p->threads, res) == -1)

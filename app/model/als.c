@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "model/als.h"
 #include "util/log.h"
 
@@ -345,16 +346,6 @@ half_step(const struct csr *m, float *x, const float *fixed,
 	}
 	return (0);
 }
-
-static double
-now_sec(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec + ts.tv_nsec / 1e9);
-}
-
 static int
 als_train(const struct csr *m, const struct model_params *p, void **impl)
 {
@@ -396,13 +387,13 @@ als_train(const struct csr *m, const struct model_params *p, void **impl)
 	init_factors(x, m->nrows, p->factors, st, p->seed, 1);
 	init_factors(am->y_owned, m->ncols, p->factors, st, p->seed, 2);
 	for (it = 0; it < p->iters; it++) {
-		t0 = now_sec();
+		t0 = clock_mono_s();
 		if (half_step(m, x, am->y_owned, m->ncols, p, st, G) == -1 ||
 		    half_step(&iu, am->y_owned, x, m->nrows, p, st, G) == -1)
 			goto fail_iu;
 		if (p->verbose)
 			fprintf(stderr, "als: iteration %u: %.3f s\n", it + 1,
-			    now_sec() - t0);
+			    clock_mono_s() - t0);
 	}
 	if (als_gram(am->y_owned, m->ncols, st, p->threads, am->gram_owned) ==
 	    -1)

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "model/eval.h"
 #include "util/log.h"
 
@@ -685,16 +686,6 @@ popular_set(const struct eval_data *d, uint32_t npopular)
 	free(key);
 	return (set);
 }
-
-static double
-now_sec(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec + ts.tv_nsec / 1e9);
-}
-
 int
 eval_run(const struct eval_data *d, const struct model *md,
     uint32_t threads, struct eval_result *res)
@@ -717,7 +708,7 @@ eval_run(const struct eval_data *d, const struct model *md,
 		    md->nitems, d->nitems);
 		return (-1);
 	}
-	t0 = now_sec();
+	t0 = clock_mono_s();
 	job.d = d;
 	job.md = md;
 	users = malloc(((size_t)d->nscored + 1) * sizeof(*users));
@@ -800,7 +791,7 @@ eval_run(const struct eval_data *d, const struct model *md,
 		grp[g]->popshare = slots[g] ? (double)popslots[g] / slots[g] :
 		    0;
 	}
-	res->seconds = now_sec() - t0;
+	res->seconds = clock_mono_s() - t0;
 	rc = 0;
 	goto done;
 

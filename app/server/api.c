@@ -48,16 +48,6 @@ int	api_ctr(struct http_request *);
 
 /* When the handler being run started (workers run one at a time). */
 static int64_t	started_us;
-
-static int64_t
-now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
 static enum metrics_route
 route_of(const char *path)
 {
@@ -90,7 +80,7 @@ respond(struct http_request *req, int status, const char *type,
 	http_response_header(req, "content-type", type);
 	http_response(req, status, data, len);
 	metrics_request(route_of(req->path), status,
-	    (uint64_t)(now_us() - started_us));
+	    (uint64_t)(clock_mono_us() - started_us));
 }
 
 static void
@@ -118,7 +108,7 @@ only(struct http_request *req, int method, const char *allow)
 int
 api_ping(struct http_request *req)
 {
-	started_us = now_us();
+	started_us = clock_mono_us();
 	reply_text(req, 200, "pong\n");
 	return (KORE_RESULT_OK);
 }
@@ -191,7 +181,7 @@ log_served(int64_t user, const struct reco_list *l)
 		for (i = 0; i < l->n; i++)
 			ids[i] = l->item[i].movie;
 		dropped = reclog_served(&srv.reclog, clock_now_ms(), user,
-		    l->personal ? srv.model_id : 0, now_us() - started_us,
+		    l->personal ? srv.model_id : 0, clock_mono_us() - started_us,
 		    l->personal, ids, l->n) == -1;
 	}
 	metrics_recommend(l->personal > 0, dropped);
@@ -206,7 +196,7 @@ api_recommend(struct http_request *req)
 	int64_t			 user;
 	size_t			 i;
 
-	started_us = now_us();
+	started_us = clock_mono_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
 		return (KORE_RESULT_OK);
 	id = req->path + strlen("/recommend/");
@@ -290,7 +280,7 @@ api_health(struct http_request *req)
 	const char		*trouble;
 	int			 ok;
 
-	started_us = now_us();
+	started_us = clock_mono_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
 		return (KORE_RESULT_OK);
 	/* A fresh snapshot: /health reports what is committed now. */
@@ -487,7 +477,7 @@ api_events(struct http_request *req)
 	u_int32_t		 len;
 
 	if (req->hdlr_extra == NULL) {
-		started_us = now_us();
+		started_us = clock_mono_us();
 		if (!only(req, HTTP_METHOD_POST, "POST"))
 			return (KORE_RESULT_OK);
 		if (!bearer_ok(req)) {
@@ -541,7 +531,7 @@ api_metrics(struct http_request *req)
 	char	*text;
 	size_t	 len;
 
-	started_us = now_us();
+	started_us = clock_mono_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
 		return (KORE_RESULT_OK);
 	if (metrics_render(&srv.store, (int64_t)srv.cfg.click_window_s * 1000,
@@ -608,7 +598,7 @@ api_why(struct http_request *req)
 	char		 at[64];
 	int		 rc;
 
-	started_us = now_us();
+	started_us = clock_mono_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
 		return (KORE_RESULT_OK);
 	id = req->path + strlen("/why/");
@@ -636,7 +626,7 @@ api_ctr(struct http_request *req)
 	int64_t		 days = 7, since;
 	int		 rc;
 
-	started_us = now_us();
+	started_us = clock_mono_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
 		return (KORE_RESULT_OK);
 	if ((rc = urlenc_get(req->query_string, "days", d, sizeof(d))) == -1 ||

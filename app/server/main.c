@@ -162,14 +162,6 @@ probe_bind(const char *what, const char *host, uint16_t port)
 	return (rc);
 }
 
-/* Is host a loopback address (127.0.0.0/8, ::1)? */
-static int
-loopback(const char *host)
-{
-	return (strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
-	    strcmp(host, "localhost") == 0);
-}
-
 /* Kore's listener and limits from our settings, parsed before the builtin. */
 static void
 kore_settings(void)
@@ -233,7 +225,8 @@ kore_parent_configure(int argc, char **argv)
 		fprintf(stderr, "cinerec: %s: %s\n", models, strerror(errno));
 		exit(1);
 	}
-	if (srv.cfg.ingest_token[0] == '\0' && !loopback(srv.cfg.ingest_host)) {
+	if (srv.cfg.ingest_token[0] == '\0' &&
+	    !cfg_is_loopback(srv.cfg.ingest_host)) {
 		fprintf(stderr, "cinerec: ingest listens on %s, beyond "
 		    "loopback: set ingest_token so senders must authenticate\n",
 		    srv.cfg.ingest_host);

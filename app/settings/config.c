@@ -293,6 +293,13 @@ cfg_load_file(struct cfg *c, const char *path)
 	return (rc);
 }
 
+int
+cfg_is_loopback(const char *host)
+{
+	return (strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "localhost") == 0);
+}
+
 void
 cfg_dump(const struct cfg *c, FILE *fp, int commented)
 {

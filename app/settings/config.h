@@ -72,6 +72,12 @@ int	cfg_parse_addr(const char *s, char *host, size_t hostsz,
 	    uint16_t *port);
 
 /*
+ * Is host a loopback address (127.0.0.0/8, ::1, localhost)?  What listens
+ * there is reachable from this machine only.
+ */
+int	cfg_is_loopback(const char *host);
+
+/*
  * Write every setting with its value and meaning, as a config file would;
  * with commented set, the settings themselves are commented out too.
  */

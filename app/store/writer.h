@@ -1,8 +1,10 @@
 /*
- * The single writer: every change to the database goes through here.  Log
- * lines are parsed, aggregated in memory (minute lines fold into one row per
- * user and movie) and written in one transaction per batch.  A writer is
- * used from one thread.
+ * The single writer of events: every log line, served list and catalogue
+ * entry reaches the database through here.  Lines are parsed, aggregated
+ * in memory (minute lines fold into one row per user and movie; see
+ * batch.h, catalog.h, logstore.h) and written in one transaction per
+ * batch.  A writer is used from one thread; a data dir has one writer at a
+ * time (lock.h).
  */
 #ifndef CINEREC_WRITER_H
 #define CINEREC_WRITER_H
@@ -99,9 +101,5 @@ void		 writer_stats(const struct writer *w, struct writer_stats *st);
 
 /* Commit what is pending, then close.  Returns the commit's result. */
 int		 writer_close(struct writer *w);
-
-/* Title and year guessed from a slug ("the+lion+king+1994"); year 0 if none. */
-void		 writer_slug_title(const char *slug, char *title, size_t titlesz,
-		    int *year);
 
 #endif

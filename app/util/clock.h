@@ -14,6 +14,10 @@ int64_t	clock_now_ms(void);
 /* Monotonic time in ms, for measuring durations. */
 int64_t	clock_mono_ms(void);
 
+/* The same in microseconds, and in seconds as a double. */
+int64_t	clock_mono_us(void);
+double	clock_mono_s(void);
+
 /* Format ms (>= 0) as "YYYY-MM-DDTHH:MM:SS.mmm" into buf (>= 24 bytes). */
 void	clock_format(int64_t ms, char *buf, size_t sz);
 

@@ -27,6 +27,7 @@
 #include "util/fault.h"
 #include "ingest/parse.h"
 #include "store/store.h"
+#include "store/catalog.h"
 #include "store/writer.h"
 
 #define D0_MS	1583020800000LL		/* 2020-03-01T00:00:00Z */
@@ -595,19 +596,19 @@ Test(store, slug_title_guess)
 	char	t[64];
 	int	y;
 
-	writer_slug_title("the+lion+king+1994", t, sizeof(t), &y);
+	catalog_slug_title("the+lion+king+1994", t, sizeof(t), &y);
 	cr_assert_str_eq(t, "the lion king");
 	cr_assert_eq(y, 1994);
-	writer_slug_title("se7en", t, sizeof(t), &y);
+	catalog_slug_title("se7en", t, sizeof(t), &y);
 	cr_assert_str_eq(t, "se7en");
 	cr_assert_eq(y, 0);
-	writer_slug_title("1917+2019", t, sizeof(t), &y);
+	catalog_slug_title("1917+2019", t, sizeof(t), &y);
 	cr_assert_str_eq(t, "1917");
 	cr_assert_eq(y, 2019);
-	writer_slug_title("2019", t, sizeof(t), &y);	/* no '+' before it */
+	catalog_slug_title("2019", t, sizeof(t), &y);	/* no '+' before it */
 	cr_assert_str_eq(t, "2019");
 	cr_assert_eq(y, 0);
-	writer_slug_title("a+very+long+title+2001", t, 7, &y);
+	catalog_slug_title("a+very+long+title+2001", t, 7, &y);
 	cr_assert_str_eq(t, "a very");
 	cr_assert_eq(y, 2001);
 }

@@ -1,0 +1,264 @@
+/*
+ * The writer's movie catalogue (see catalog.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/parse.h"
+#include "store/catalog.h"
+#include "store/sql.h"
+#include "util/fault.h"
+#include "util/log.h"
+
+struct catalog_meta {
+	int32_t		movie;
+	size_t		title, genres;	/* arena offsets, ARENA_NONE = none */
+	int		year;
+};
+
+/* The earliest event naming a movie in this batch. */
+struct catalog_first {
+	int32_t		movie;
+	int64_t		ts;
+};
+
+static void
+slug_hash(const char *s, int64_t *h1, int64_t *h2)
+{
+	uint64_t	a = 0xcbf29ce484222325ULL, b = 0x84222325cbf29ce4ULL;
+
+	for (; *s != '\0'; s++) {
+		a = (a ^ (unsigned char)*s) * 0x100000001b3ULL;
+		b = (b + (unsigned char)*s) * 0xc6a4a7935bd1e995ULL;
+		b ^= b >> 29;
+	}
+	*h1 = (int64_t)a;
+	*h2 = (int64_t)b;
+}
+
+int
+catalog_reserve(struct catalog *c, size_t extra)
+{
+	return (vec_grow((void **)&c->slug, &c->slugcap,
+	    (size_t)c->nmovies + extra + 1, sizeof(*c->slug)) == -1 ||
+	    hmap_reserve(&c->byslug, extra) == -1 ||
+	    vec_reserve(&c->firsts, 1) == -1 ||
+	    hmap_reserve(&c->first_ix, 1) == -1 ? -1 : 0);
+}
+
+/* Remember slug as movie id.  Returns 0 or -1 (out of memory). */
+static int
+add(struct catalog *c, int32_t id, const char *slug)
+{
+	size_t	 len = strlen(slug) + 1;
+	int64_t	 h1, h2;
+	int	 found;
+
+	if (vec_grow((void **)&c->slug, &c->slugcap, (size_t)id + 1,
+	    sizeof(*c->slug)) == -1 ||
+	    (c->slug[id] = fault_realloc(NULL, len)) == NULL)
+		return (-1);
+	memcpy(c->slug[id], slug, len);
+	slug_hash(slug, &h1, &h2);
+	if (hmap_put(&c->byslug, h1, h2, (uint32_t)id, &found) == NULL) {
+		free(c->slug[id]);
+		c->slug[id] = NULL;
+		return (-1);
+	}
+	if (id > c->nmovies)
+		c->nmovies = id;
+	return (0);
+}
+
+int32_t
+catalog_id(struct catalog *c, const char *slug)
+{
+	uint32_t	*v;
+	int64_t		 h1, h2;
+
+	slug_hash(slug, &h1, &h2);
+	if ((v = hmap_get(&c->byslug, h1, h2)) != NULL) {
+		if (strcmp(c->slug[*v], slug) == 0)
+			return ((int32_t)*v);
+		log_warnx("%s: hash collision between '%s' and '%s'",
+		    __func__, slug, c->slug[*v]);
+		return (-1);
+	}
+	if (add(c, c->nmovies + 1, slug) == -1)
+		return (CATALOG_NOMEM);
+	return (c->nmovies);
+}
+
+const char *
+catalog_slug(const struct catalog *c, int64_t id)
+{
+	return (id > 0 && id <= c->nmovies ? c->slug[id] : NULL);
+}
+
+int
+catalog_meta(struct catalog *c, int32_t id, const char *title, int year,
+    const char *genres)
+{
+	struct catalog_meta	*m;
+
+	if ((m = vec_push(&c->metas)) == NULL)
+		return (-1);
+	m->movie = id;
+	m->year = year;
+	m->title = title ? arena_add(&c->strs, title, strlen(title)) :
+	    ARENA_NONE;
+	m->genres = genres ? arena_add(&c->strs, genres, strlen(genres)) :
+	    ARENA_NONE;
+	return (0);
+}
+
+int
+catalog_seen(struct catalog *c, int32_t id, int64_t ts)
+{
+	struct catalog_first	*f;
+	uint32_t		*ix;
+	int			 found;
+
+	if (vec_reserve(&c->firsts, 1) == -1 ||
+	    (ix = hmap_put(&c->first_ix, id, 0, (uint32_t)c->firsts.len,
+	    &found)) == NULL)
+		return (-1);
+	if (found) {
+		f = VEC_AT(&c->firsts, struct catalog_first, *ix);
+		if (ts < f->ts)
+			f->ts = ts;
+		return (0);
+	}
+	f = vec_push(&c->firsts);
+	f->movie = id;
+	f->ts = ts;
+	return (0);
+}
+
+void
+catalog_slug_title(const char *slug, char *title, size_t titlesz, int *year)
+{
+	size_t	len = strlen(slug), i, n;
+
+	*year = 0;
+	if (len > 5 && slug[len - 5] == '+' &&
+	    strspn(slug + len - 4, "0123456789") == 4) {
+		*year = atoi(slug + len - 4);
+		len -= 5;
+	}
+	for (i = 0, n = 0; i < len && n + 1 < titlesz; i++)
+		title[n++] = slug[i] == '+' ? ' ' : slug[i];
+	title[n] = '\0';
+}
+
+int
+catalog_write(struct catalog *c, int64_t *added)
+{
+	struct catalog_first	*f;
+	struct catalog_meta	*m;
+	char			 title[PARSE_SLUG_MAX + 1];
+	size_t			 i;
+	int32_t			 id;
+	int			 year;
+
+	*added = 0;
+	for (id = c->committed + 1; id <= c->nmovies; id++) {
+		catalog_slug_title(c->slug[id], title, sizeof(title), &year);
+		if (sql_row(c->st_movie, "movies", "ittn", id, c->slug[id],
+		    title, year) == -1)
+			return (-1);
+		(*added)++;
+	}
+	for (i = 0; i < c->firsts.len; i++) {
+		f = VEC_AT(&c->firsts, struct catalog_first, i);
+		if (sql_row(c->st_first, "movies", "iI", f->movie, f->ts) == -1)
+			return (-1);
+	}
+	for (i = 0; i < c->metas.len; i++) {
+		m = VEC_AT(&c->metas, struct catalog_meta, i);
+		if (sql_row(c->st_meta, "movies", "itnt", m->movie,
+		    m->title != ARENA_NONE ? ARENA_AT(&c->strs, m->title) :
+		    NULL, m->year, m->genres != ARENA_NONE ?
+		    ARENA_AT(&c->strs, m->genres) : NULL) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+void
+catalog_committed(struct catalog *c)
+{
+	c->committed = c->nmovies;
+	c->metas.len = c->firsts.len = 0;
+	hmap_clear(&c->first_ix);
+	c->strs.len = 0;
+}
+
+static const char	*sql_movie = "INSERT INTO movies (id, slug, title, "
+			    "year) VALUES (?1, ?2, ?3, ?4)";
+static const char	*sql_first = "UPDATE movies SET first_ts = "
+			    "MIN(COALESCE(first_ts, ?2), ?2) WHERE id = ?1";
+static const char	*sql_meta = "UPDATE movies SET title = COALESCE(?2, "
+			    "title), year = COALESCE(?3, year), genres = "
+			    "COALESCE(?4, genres) WHERE id = ?1";
+
+int
+catalog_open(struct catalog *c, sqlite3 *db)
+{
+	struct sql_stmt	 stmts[] = {
+		{ &c->st_movie, sql_movie }, { &c->st_first, sql_first },
+		{ &c->st_meta, sql_meta },
+	};
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(c, 0, sizeof(*c));
+	c->metas.size = sizeof(struct catalog_meta);
+	c->firsts.size = sizeof(struct catalog_first);
+	if (sql_prepare_all(db, stmts, sizeof(stmts) / sizeof(stmts[0])) == -1)
+		goto fail;
+	if (sqlite3_prepare_v2(db, "SELECT id, slug FROM movies", -1, &st,
+	    NULL) != SQLITE_OK)
+		goto fail_msg;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (add(c, sqlite3_column_int(st, 0),
+		    (const char *)sqlite3_column_text(st, 1)) == -1) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto fail_msg;
+	c->committed = c->nmovies;
+	return (0);
+
+fail_msg:
+	fprintf(stderr, "cinerec: cannot load the catalogue: %s\n",
+	    sqlite3_errmsg(db));
+fail:
+	catalog_close(c);
+	return (-1);
+}
+
+void
+catalog_close(struct catalog *c)
+{
+	struct sql_stmt	 stmts[] = {
+		{ &c->st_movie, NULL }, { &c->st_first, NULL },
+		{ &c->st_meta, NULL },
+	};
+	size_t		 id;
+
+	sql_finalize_all(stmts, sizeof(stmts) / sizeof(stmts[0]));
+	for (id = 0; id < c->slugcap; id++)
+		free(c->slug[id]);
+	free(c->slug);
+	c->slug = NULL;
+	c->slugcap = 0;
+	hmap_free(&c->byslug);
+	hmap_free(&c->first_ix);
+	vec_free(&c->metas);
+	vec_free(&c->firsts);
+	arena_free(&c->strs);
+}
