@@ -23,6 +23,7 @@
 #include "ingest/lines.h"
 #include "telemetry/metrics.h"
 #include "util/log.h"
+#include "util/vec.h"
 #include "ingest/parse.h"
 #include "store/writer.h"
 
@@ -156,19 +157,10 @@ write_done(uv_write_t *req, int status)
 static void
 conn_reply(struct conn *c, const char *text, size_t len)
 {
-	size_t	 ncap;
-	char	*p;
-
-	if (c->outlen + len > c->outcap) {
-		ncap = c->outcap ? c->outcap : 256;
-		while (ncap < c->outlen + len)
-			ncap *= 2;
-		if ((p = realloc(c->out, ncap)) == NULL) {
-			log_warnx("ingest: out of memory for an answer");
-			return;
-		}
-		c->out = p;
-		c->outcap = ncap;
+	if (vec_grow((void **)&c->out, &c->outcap, c->outlen + len, 1) ==
+	    -1) {
+		log_warnx("ingest: out of memory for an answer");
+		return;
 	}
 	memcpy(c->out + c->outlen, text, len);
 	c->outlen += len;

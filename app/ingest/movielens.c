@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "ingest/movielens.h"
+#include "util/vec.h"
 #include "ingest/parse.h"
 #include "store/writer.h"
 
@@ -209,9 +210,8 @@ read_movies(struct writer *w, const char *dir, struct ml_map *map,
 {
 	struct ml_movie	 m;
 	FILE		*fp;
-	char		 line[ML_LINE_MAX], **p;
+	char		 line[ML_LINE_MAX];
 	int		 rc = 0, first = 1;
-	size_t		 ncap;
 
 	if ((fp = open_csv(dir, "movies.csv")) == NULL)
 		return (-1);
@@ -224,17 +224,10 @@ read_movies(struct writer *w, const char *dir, struct ml_map *map,
 			res->rejected++;
 			continue;
 		}
-		if ((size_t)m.id >= map->n) {
-			ncap = map->n ? map->n : 1024;
-			while (ncap <= (size_t)m.id)
-				ncap *= 2;
-			if ((p = realloc(map->slug, ncap * sizeof(*p))) == NULL) {
-				rc = -1;
-				break;
-			}
-			memset(p + map->n, 0, (ncap - map->n) * sizeof(*p));
-			map->slug = p;
-			map->n = ncap;
+		if (vec_grow((void **)&map->slug, &map->n, (size_t)m.id + 1,
+		    sizeof(*map->slug)) == -1) {
+			rc = -1;
+			break;
 		}
 		free(map->slug[m.id]);
 		if ((map->slug[m.id] = strdup(m.slug)) == NULL ||

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/vec.h"
 #include "util/clock.h"
 #include "model/eval.h"
 #include "util/log.h"
@@ -302,7 +303,7 @@ eval_read_ratings(const char *path, struct eval_rating **out, size_t *n)
 {
 	struct csv		 c;
 	struct columns		 col = { 0, 1, 2, 3 };
-	struct eval_rating	*r = NULL, *nr;
+	struct eval_rating	*r = NULL;
 	size_t			 len = 0, cap = 0;
 	int64_t			 v;
 	int			 got, first = 1;
@@ -328,13 +329,9 @@ eval_read_ratings(const char *path, struct eval_rating **out, size_t *n)
 				continue;
 			}
 		}
-		if (len == cap) {
-			cap = cap ? cap * 2 : 4096;
-			if ((nr = realloc(r, cap * sizeof(*r))) == NULL) {
-				log_warnx("%s: out of memory", __func__);
-				goto fail_read;
-			}
-			r = nr;
+		if (vec_grow((void **)&r, &cap, len + 1, sizeof(*r)) == -1) {
+			log_warnx("%s: out of memory", __func__);
+			goto fail_read;
 		}
 		if (record_rating(&c, &col, &r[len]) == -1)
 			goto fail_read;

@@ -23,6 +23,7 @@
 
 #include <sqlite3.h>
 
+#include "util/vec.h"
 #include "util/clock.h"
 #include "settings/config.h"
 #include "model/csr.h"
@@ -86,13 +87,9 @@ load(struct store *s, const struct signal_params *sp, struct ia **out,
 		    sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
 		    &sig) == -1 || sig.conf <= 0)
 			continue;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			if ((p = realloc(v, cap * sizeof(*v))) == NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			v = p;
+		if (vec_grow((void **)&v, &cap, len + 1, sizeof(*v)) == -1) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		p = &v[len++];
 		p->user = sqlite3_column_int64(st, 0);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/vec.h"
 #include "util/log.h"
 #include "reco/reco.h"
 
@@ -23,7 +24,7 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 {
 	struct reco_item	*items = NULL, *it;
 	sqlite3_stmt		*st = NULL;
-	char			*slugs = NULL, *p;
+	char			*slugs = NULL;
 	const char		**slug_of;
 	size_t			 n = 0, cap = 0, slen = 0, scap = 0, len, i;
 	size_t			 nslug = 0;
@@ -43,20 +44,10 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 	sqlite3_bind_int(st, 1, window_days);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		len = (size_t)sqlite3_column_bytes(st, 1);
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			if ((it = realloc(items, cap * sizeof(*it))) == NULL)
-				goto nomem;
-			items = it;
-		}
-		if (slen + len + 1 > scap) {
-			scap = scap ? scap * 2 : 65536;
-			while (scap < slen + len + 1)
-				scap *= 2;
-			if ((p = realloc(slugs, scap)) == NULL)
-				goto nomem;
-			slugs = p;
-		}
+		if (vec_grow((void **)&items, &cap, n + 1,
+		    sizeof(*items)) == -1 || vec_grow((void **)&slugs, &scap,
+		    slen + len + 1, 1) == -1)
+			goto nomem;
 		it = &items[n++];
 		it->movie = sqlite3_column_int(st, 0);
 		memcpy(slugs + slen, sqlite3_column_text(st, 1), len + 1);
@@ -122,19 +113,12 @@ seen(const uint32_t *ids, size_t n, uint32_t movie)
 static int
 grow_cols(struct reco *r, size_t need)
 {
-	uint32_t	*c;
-	float		*v;
+	size_t	vcap = r->colcap;
 
-	if (need <= r->colcap)
-		return (0);
-	if ((c = realloc(r->cols, need * sizeof(*c))) == NULL)
+	if (vec_grow((void **)&r->vals, &vcap, need, sizeof(*r->vals)) == -1)
 		return (-1);
-	r->cols = c;
-	if ((v = realloc(r->vals, need * sizeof(*v))) == NULL)
-		return (-1);
-	r->vals = v;
-	r->colcap = need;
-	return (0);
+	return (vec_grow((void **)&r->cols, &r->colcap, need,
+	    sizeof(*r->cols)));
 }
 
 /* Room for one score and one "because" per model item.  0 or -1. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/vec.h"
 #include "util/assets.h"
 #include "util/io.h"
 #include "util/log.h"
@@ -380,13 +381,9 @@ store_history(struct store *s, int64_t user, struct store_hist **h,
 
 	sqlite3_bind_int64(st, 1, user);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == *cap) {
-			*cap = *cap ? *cap * 2 : 64;
-			if ((p = realloc(*h, *cap * sizeof(**h))) == NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			*h = p;
+		if (vec_grow((void **)h, cap, n + 1, sizeof(**h)) == -1) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		p = &(*h)[n++];
 		p->movie = sqlite3_column_int(st, 0);
@@ -415,18 +412,13 @@ store_seen(struct store *s, int64_t user, int32_t **ids, size_t *cap)
 {
 	struct store_hist	*h = NULL;
 	size_t			 hcap = 0, i;
-	int32_t			*p;
 	int			 n;
 
 	if ((n = store_history(s, user, &h, &hcap)) == -1)
 		return (-1);
-	if ((size_t)n > *cap) {
-		if ((p = realloc(*ids, (size_t)n * sizeof(*p))) == NULL) {
-			free(h);
-			return (-1);
-		}
-		*ids = p;
-		*cap = (size_t)n;
+	if (vec_grow((void **)ids, cap, (size_t)n, sizeof(**ids)) == -1) {
+		free(h);
+		return (-1);
 	}
 	for (i = 0; i < (size_t)n; i++)
 		(*ids)[i] = h[i].movie;

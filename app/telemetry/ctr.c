@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "telemetry/ctr.h"
-#include "util/fault.h"
+#include "util/vec.h"
 #include "util/hmap.h"
 #include "util/log.h"
 #include "telemetry/reclog.h"
@@ -71,24 +71,6 @@ struct ctr {
 	int64_t		 swept;		/* when lists were last aged out */
 };
 
-static int
-grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	void	*np;
-	size_t	 ncap;
-
-	if (need <= *cap)
-		return (0);
-	ncap = *cap ? *cap * 2 : 64;
-	while (ncap < need)
-		ncap *= 2;
-	if ((np = fault_realloc(*p, ncap * size)) == NULL)
-		return (-1);
-	*p = np;
-	*cap = ncap;
-	return (0);
-}
-
 struct ctr *
 ctr_new(int64_t window_ms)
 {
@@ -148,7 +130,7 @@ stat_of(struct ctr *c, const struct list *l)
 			return (s);
 		}
 	}
-	if (grow((void **)&c->stat, &c->capstat, c->nstat + 1,
+	if (vec_grow((void **)&c->stat, &c->capstat, c->nstat + 1,
 	    sizeof(*c->stat)) == -1)
 		return (NULL);
 	c->laststat = c->nstat;
@@ -165,33 +147,21 @@ static int
 count_slot(struct ctr *c, int64_t day, int32_t movie)
 {
 	struct slotday	*d;
-	size_t		 i, cap;
-	int64_t		*np;
+	size_t		 i;
 
 	for (i = 0; i < c->ndays && c->days[i].day != day; i++)
 		;
 	if (i == c->ndays) {
 		/* Arrays of earlier batches are reused (kept zeroed). */
-		if (c->ndays == c->capdays) {
-			if (grow((void **)&c->days, &c->capdays, c->ndays + 1,
-			    sizeof(*c->days)) == -1)
-				return (-1);
-			memset(c->days + c->ndays, 0, (c->capdays -
-			    c->ndays) * sizeof(*c->days));
-		}
+		if (vec_grow((void **)&c->days, &c->capdays, c->ndays + 1,
+		    sizeof(*c->days)) == -1)
+			return (-1);
 		c->days[c->ndays++].day = day;
 	}
 	d = &c->days[i];
-	if ((size_t)movie >= d->cap) {
-		cap = d->cap ? d->cap : 4096;
-		while (cap <= (size_t)movie)
-			cap *= 2;
-		if ((np = fault_realloc(d->n, cap * sizeof(*np))) == NULL)
-			return (-1);
-		memset(np + d->cap, 0, (cap - d->cap) * sizeof(*np));
-		d->n = np;
-		d->cap = cap;
-	}
+	if (vec_grow((void **)&d->n, &d->cap, (size_t)movie + 1,
+	    sizeof(*d->n)) == -1)
+		return (-1);
 	if (d->n[movie]++ == 0)
 		c->nslots++;
 	return (0);
@@ -212,9 +182,9 @@ list_add(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
 	if (c->nlist >= UINT32_MAX)
 		return (NULL);
 	/* Room first: a failure leaves the map and the lists as they were. */
-	if (grow((void **)&c->list, &c->caplist, c->nlist + 1,
+	if (vec_grow((void **)&c->list, &c->caplist, c->nlist + 1,
 	    sizeof(*c->list)) == -1 || hmap_reserve(&c->byuser, 1) == -1 ||
-	    grow((void **)&c->stat, &c->capstat, c->nstat + 1,
+	    vec_grow((void **)&c->stat, &c->capstat, c->nstat + 1,
 	    sizeof(*c->stat)) == -1)
 		return (NULL);
 	if ((ix = hmap_put(&c->byuser, user, 0, (uint32_t)c->nlist,
@@ -282,7 +252,7 @@ ctr_watch(struct ctr *c, int64_t user, int32_t movie, int64_t ts)
 		l->rank = i + 1;
 		s->followed++;
 		s->rank_sum += l->rank;
-		if (grow((void **)&c->follow,
+		if (vec_grow((void **)&c->follow,
 		    &c->capfollow, c->nfollow + 1, sizeof(*c->follow)) == 0) {
 			c->follow[c->nfollow].log_id = l->log_id;
 			c->follow[c->nfollow].rank = l->rank;
