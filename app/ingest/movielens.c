@@ -4,64 +4,18 @@
  * through the writer, so they are validated like any other line.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/clock.h"
 #include "ingest/movielens.h"
+#include "util/csv.h"
 #include "util/vec.h"
 #include "ingest/parse.h"
 #include "store/writer.h"
 
-#define ML_FIELDS	8
-#define ML_LINE_MAX	4096
 #define ML_BATCH	50000
-
-/*
- * Split one CSV record (quotes, "" escapes; no embedded newlines) in place.
- * Returns the number of fields, or -1 on a malformed record.
- */
-static int
-csv_split(char *line, char **field, int max)
-{
-	char	*r = line, *w = line;
-	int	 n = 0, quoted;
-
-	for (;;) {
-		if (n == max)
-			return (-1);
-		field[n++] = w;
-		quoted = (*r == '"');
-		if (quoted)
-			r++;
-		for (;;) {
-			if (*r == '\0' || *r == '\r' || *r == '\n') {
-				if (quoted)
-					return (-1);
-				*w = '\0';
-				return (n);
-			}
-			if (quoted && *r == '"') {
-				if (r[1] == '"') {
-					*w++ = '"';
-					r += 2;
-					continue;
-				}
-				quoted = 0;
-				r++;
-				continue;
-			}
-			if (!quoted && *r == ',') {
-				r++;
-				*w++ = '\0';
-				break;
-			}
-			*w++ = *r++;
-		}
-	}
-}
 
 int
 ml_slug(const char *mltitle, char *slug, size_t slugsz, char *title,
@@ -144,18 +98,6 @@ ml_slug(const char *mltitle, char *slug, size_t slugsz, char *title,
 	return (parse_slug(slug, n, check, sizeof(check)) == (int)n ? 0 : -1);
 }
 
-static FILE *
-open_csv(const char *dir, const char *name)
-{
-	char	 path[4096];
-	FILE	*fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fp = fopen(path, "r")) == NULL)
-		fprintf(stderr, "cinerec: %s: %s\n", path, strerror(errno));
-	return (fp);
-}
-
 /* movieId -> slug, for the ratings. */
 struct ml_map {
 	char	**slug;		/* indexed by movieId */
@@ -163,41 +105,36 @@ struct ml_map {
 };
 
 int
-ml_movie_row(char *row, struct ml_movie *m)
+ml_movie_row(const struct csv *c, struct ml_movie *m)
 {
-	char	*f[ML_FIELDS], *end;
-	int	 nf;
+	int64_t		 id;
+	const char	*genres = csv_field(c, 2);
 
-	nf = csv_split(row, f, ML_FIELDS);
-	if (nf != 3)
+	if (c->nfields != 3 || csv_int(c, 0, &id) == -1 || id <= 0 ||
+	    id > 10000000 || ml_slug(csv_field(c, 1), m->slug,
+	    sizeof(m->slug), m->title, sizeof(m->title), &m->year) == -1)
 		return (-1);
-	m->id = strtol(f[0], &end, 10);
-	if (end == f[0] || *end != '\0' || m->id <= 0 || m->id > 10000000 ||
-	    ml_slug(f[1], m->slug, sizeof(m->slug), m->title,
-	    sizeof(m->title), &m->year) == -1)
-		return (-1);
-	m->genres = strcmp(f[2], "(no genres listed)") != 0 && f[2][0] != '\0' ?
-	    f[2] : NULL;
+	m->id = (long)id;
+	m->genres = strcmp(genres, "(no genres listed)") != 0 &&
+	    genres[0] != '\0' ? genres : NULL;
 	return (0);
 }
 
 int
-ml_rating_row(char *row, struct ml_rating *r)
+ml_rating_row(const struct csv *c, struct ml_rating *r)
 {
-	char	*f[ML_FIELDS], *e1, *e2, *e3, *e4;
-	double	 v;
+	int64_t	user, movie, secs;
+	double	v;
 
-	if (csv_split(row, f, ML_FIELDS) != 4)
+	if (c->nfields != 4 || csv_int(c, 0, &user) == -1 ||
+	    csv_int(c, 1, &movie) == -1 || csv_double(c, 2, &v) == -1 ||
+	    csv_int(c, 3, &secs) == -1 || !(v >= 0.5 && v <= 5.0) ||
+	    movie <= 0 || movie > 10000000 || user < 0 || secs <= 0 ||
+	    secs > 253402300799LL)
 		return (-1);
-	r->user = strtol(f[0], &e1, 10);
-	r->movie = strtol(f[1], &e2, 10);
-	v = strtod(f[2], &e3);
-	r->secs = strtol(f[3], &e4, 10);
-	if (e1 == f[0] || *e1 != '\0' || e2 == f[1] || *e2 != '\0' ||
-	    e3 == f[2] || *e3 != '\0' || e4 == f[3] || *e4 != '\0' ||
-	    !(v >= 0.5 && v <= 5.0) || r->movie <= 0 || r->user < 0 ||
-	    r->secs <= 0 || r->secs > 253402300799L)
-		return (-1);
+	r->user = (long)user;
+	r->movie = (long)movie;
+	r->secs = (long)secs;
 	/* Half stars round up: 0.5 -> 1, 3.5 -> 4. */
 	r->stars = (int)(v + 0.5);
 	r->stars = r->stars < 1 ? 1 : r->stars > 5 ? 5 : r->stars;
@@ -209,18 +146,21 @@ read_movies(struct writer *w, const char *dir, struct ml_map *map,
     struct ml_result *res)
 {
 	struct ml_movie	 m;
-	FILE		*fp;
-	char		 line[ML_LINE_MAX];
-	int		 rc = 0, first = 1;
+	struct csv	 c;
+	char		 path[4096];
+	int		 rc = 0, got, first = 1;
 
-	if ((fp = open_csv(dir, "movies.csv")) == NULL)
+	snprintf(path, sizeof(path), "%s/movies.csv", dir);
+	if (csv_open(&c, path) == -1)
 		return (-1);
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	/* A malformed row is one rejected row, not the end. */
+	c.line_bound = 1;
+	while ((got = csv_next(&c)) > 0) {
 		if (first) {	/* the header */
 			first = 0;
 			continue;
 		}
-		if (ml_movie_row(line, &m) == -1) {
+		if (got == CSV_BAD || ml_movie_row(&c, &m) == -1) {
 			res->rejected++;
 			continue;
 		}
@@ -237,12 +177,8 @@ read_movies(struct writer *w, const char *dir, struct ml_map *map,
 		}
 		res->movies++;
 	}
-	if (ferror(fp)) {
-		fprintf(stderr, "cinerec: movies.csv: read error\n");
-		rc = -1;
-	}
-	fclose(fp);
-	return (rc);
+	csv_close(&c);
+	return (got == -1 ? -1 : rc);
 }
 
 static int
@@ -250,18 +186,21 @@ read_ratings(struct writer *w, const char *dir, const struct ml_map *map,
     struct ml_result *res)
 {
 	struct ml_rating r;
-	FILE		*fp;
-	char		 line[ML_LINE_MAX], out[PARSE_SLUG_MAX + 128], ts[32];
-	int		 n, rc = 0, first = 1;
+	struct csv	 c;
+	char		 path[4096], out[PARSE_SLUG_MAX + 128], ts[32];
+	int		 n, rc = 0, got, first = 1;
 
-	if ((fp = open_csv(dir, "ratings.csv")) == NULL)
+	snprintf(path, sizeof(path), "%s/ratings.csv", dir);
+	if (csv_open(&c, path) == -1)
 		return (-1);
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	c.line_bound = 1;
+	while ((got = csv_next(&c)) > 0) {
 		if (first) {
 			first = 0;
 			continue;
 		}
-		if (ml_rating_row(line, &r) == -1 || (size_t)r.movie >= map->n ||
+		if (got == CSV_BAD || ml_rating_row(&c, &r) == -1 ||
+		    (size_t)r.movie >= map->n ||
 		    map->slug[r.movie] == NULL) {
 			res->rejected++;
 			continue;
@@ -279,12 +218,8 @@ read_ratings(struct writer *w, const char *dir, const struct ml_map *map,
 			break;
 		}
 	}
-	if (ferror(fp)) {
-		fprintf(stderr, "cinerec: ratings.csv: read error\n");
-		rc = -1;
-	}
-	fclose(fp);
-	return (rc);
+	csv_close(&c);
+	return (got == -1 ? -1 : rc);
 }
 
 int

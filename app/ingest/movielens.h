@@ -46,14 +46,17 @@ struct ml_rating {
 	long		 secs;		/* > 0, Unix time */
 };
 
+struct csv;
+
 /*
- * Parse one CSV record of movies.csv (movieId,title,genres), split in place
- * (row is changed), into m.  Returns 0, or -1 for a row that cannot be used.
+ * The current record of a reader of movies.csv (movieId,title,genres) into
+ * m (genres points into the record).  Returns 0, or -1 for a record that
+ * cannot be used.
  */
-int	ml_movie_row(char *row, struct ml_movie *m);
+int	ml_movie_row(const struct csv *c, struct ml_movie *m);
 
 /* The same for ratings.csv (userId,movieId,rating,timestamp). */
-int	ml_rating_row(char *row, struct ml_rating *r);
+int	ml_rating_row(const struct csv *c, struct ml_rating *r);
 
 /*
  * Import dir/movies.csv and dir/ratings.csv through w, committing in

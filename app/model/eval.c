@@ -15,23 +15,8 @@
 #include "util/vec.h"
 #include "util/clock.h"
 #include "model/eval.h"
+#include "util/csv.h"
 #include "util/log.h"
-
-#define CSV_FIELDS_MAX	64		/* fields of one record */
-#define CSV_RECORD_MAX	(1 << 20)	/* bytes of one record */
-
-/* A CSV reader over one file. */
-struct csv {
-	FILE		*fp;			/* the file */
-	const char	*path;			/* its name, for messages */
-	uint64_t	 line;			/* line where the record starts */
-	uint64_t	 nextline;		/* line of the next byte */
-	char		*buf;			/* record: fields NUL-terminated */
-	size_t		 len;			/* bytes used in buf */
-	size_t		 cap;			/* bytes allocated */
-	size_t		 off[CSV_FIELDS_MAX];	/* start of each field */
-	size_t		 nfields;		/* fields in the record */
-};
 
 /* The four columns of a ratings file, as field numbers. */
 struct columns {
@@ -54,184 +39,6 @@ struct run_job {
 	uint32_t		 next;		/* next entry of users (atomic) */
 	int			 failed;	/* a thread failed */
 };
-
-static int
-csv_put(struct csv *c, char ch)
-{
-	char	*nb;
-	size_t	 ncap;
-
-	if (c->len == c->cap) {
-		if (c->cap >= CSV_RECORD_MAX) {
-			log_warnx("eval_read_ratings: %s:%llu: record longer "
-			    "than %d bytes", c->path,
-			    (unsigned long long)c->line, CSV_RECORD_MAX);
-			return (-1);
-		}
-		ncap = c->cap ? c->cap * 2 : 256;
-		if ((nb = realloc(c->buf, ncap)) == NULL) {
-			log_warnx("eval_read_ratings: out of memory");
-			return (-1);
-		}
-		c->buf = nb;
-		c->cap = ncap;
-	}
-	c->buf[c->len++] = ch;
-	return (0);
-}
-
-/* End the current field; -1 if there are too many. */
-static int
-csv_endfield(struct csv *c)
-{
-	if (csv_put(c, '\0') == -1)
-		return (-1);
-	if (c->nfields == CSV_FIELDS_MAX) {
-		log_warnx("eval_read_ratings: %s:%llu: more than %d fields",
-		    c->path, (unsigned long long)c->line, CSV_FIELDS_MAX);
-		return (-1);
-	}
-	c->nfields++;
-	if (c->nfields < CSV_FIELDS_MAX)
-		c->off[c->nfields] = c->len;
-	return (0);
-}
-
-/*
- * Read the next non-blank record.  Returns 1 with fields in c, 0 at end of
- * file, -1 (logged) on an error or an unterminated quote.
- */
-static int
-csv_next(struct csv *c)
-{
-	int	ch, quoted, inq, any;
-
-	for (;;) {
-		c->len = 0;
-		c->nfields = 0;
-		c->off[0] = 0;
-		c->line = c->nextline;
-		quoted = inq = any = 0;
-		while ((ch = getc_unlocked(c->fp)) != EOF) {
-			any = 1;
-			if (ch == '\n')
-				c->nextline++;
-			if (inq) {
-				if (ch != '"') {
-					if (csv_put(c, ch) == -1)
-						return (-1);
-					continue;
-				}
-				ch = getc_unlocked(c->fp);
-				if (ch == '"') {
-					if (csv_put(c, '"') == -1)
-						return (-1);
-					continue;
-				}
-				inq = 0;
-				if (ch == EOF)
-					break;
-				if (ch == '\n')
-					c->nextline++;
-			}
-			if (ch == '"' && c->len == c->off[c->nfields] &&
-			    !quoted) {
-				inq = quoted = 1;
-				continue;
-			}
-			if (ch == ',') {
-				if (csv_endfield(c) == -1)
-					return (-1);
-				quoted = 0;
-				continue;
-			}
-			if (ch == '\n')
-				break;
-			if (ch == '\r') {
-				ch = getc_unlocked(c->fp);
-				if (ch == '\n') {
-					c->nextline++;
-					break;
-				}
-				if (ch != EOF)
-					ungetc(ch, c->fp);
-				ch = '\r';
-			}
-			if (csv_put(c, ch) == -1)
-				return (-1);
-		}
-		if (ferror(c->fp)) {
-			log_warnx("eval_read_ratings: %s: read error: %s",
-			    c->path, strerror(errno));
-			return (-1);
-		}
-		if (inq) {
-			log_warnx("eval_read_ratings: %s:%llu: unterminated "
-			    "quoted field", c->path,
-			    (unsigned long long)c->line);
-			return (-1);
-		}
-		if (!any)
-			return (0);
-		if (csv_endfield(c) == -1)
-			return (-1);
-		if (c->nfields == 1 && c->buf[0] == '\0' && !quoted)
-			continue;	/* blank line */
-		return (1);
-	}
-}
-
-static const char *
-csv_field(const struct csv *c, size_t i)
-{
-	return (c->buf + c->off[i]);
-}
-
-/* Parse a whole field (spaces around allowed) as int64; 0 or -1. */
-static int
-parse_i64(const char *s, int64_t *v)
-{
-	char		*end;
-	long long	 x;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	if (*s == '\0')
-		return (-1);
-	errno = 0;
-	x = strtoll(s, &end, 10);
-	if (errno != 0)
-		return (-1);
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end != '\0')
-		return (-1);
-	*v = x;
-	return (0);
-}
-
-/* Parse a whole field as a finite double; 0 or -1. */
-static int
-parse_dbl(const char *s, double *v)
-{
-	char	*end;
-	double	 x;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	if (*s == '\0')
-		return (-1);
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno != 0 || !isfinite(x))
-		return (-1);
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end != '\0')
-		return (-1);
-	*v = x;
-	return (0);
-}
 
 /* Find the columns from a header record; 0 or -1 (logged). */
 static int
@@ -262,7 +69,7 @@ header_columns(const struct csv *c, struct columns *col)
 		}
 		if (f == c->nfields) {
 			log_warnx("eval_read_ratings: %s:%llu: header has no "
-			    "%s column", c->path,
+			    "%s column", c->name,
 			    (unsigned long long)c->line, names[i]);
 			return (-1);
 		}
@@ -281,16 +88,15 @@ record_rating(const struct csv *c, const struct columns *col,
 	if (c->nfields <= col->user || c->nfields <= col->item ||
 	    c->nfields <= col->rating || c->nfields <= col->time) {
 		log_warnx("eval_read_ratings: %s:%llu: %zu fields, expected 4",
-		    c->path, (unsigned long long)c->line, c->nfields);
+		    c->name, (unsigned long long)c->line, c->nfields);
 		return (-1);
 	}
-	if (parse_i64(csv_field(c, col->user), &r->user) == -1 ||
-	    parse_i64(csv_field(c, col->item), &r->item) == -1 ||
-	    parse_dbl(csv_field(c, col->rating), &rating) == -1 ||
-	    rating < 0.0 || parse_i64(csv_field(c, col->time), &r->time) ==
-	    -1) {
+	if (csv_int(c, col->user, &r->user) == -1 ||
+	    csv_int(c, col->item, &r->item) == -1 ||
+	    csv_double(c, col->rating, &rating) == -1 ||
+	    rating < 0.0 || csv_int(c, col->time, &r->time) == -1) {
 		log_warnx("eval_read_ratings: %s:%llu: not a rating "
-		    "(userId,movieId,rating,timestamp)", c->path,
+		    "(userId,movieId,rating,timestamp)", c->name,
 		    (unsigned long long)c->line);
 		return (-1);
 	}
@@ -307,23 +113,13 @@ eval_read_ratings(const char *path, struct eval_rating **out, size_t *n)
 	size_t			 len = 0, cap = 0;
 	int64_t			 v;
 	int			 got, first = 1;
-	char			 bom[3];
 
-	memset(&c, 0, sizeof(c));
-	c.path = path;
-	c.nextline = 1;
-	if ((c.fp = fopen(path, "r")) == NULL) {
-		log_warnx("%s: %s: %s", __func__, path, strerror(errno));
+	if (csv_open(&c, path) == -1)
 		return (-1);
-	}
-	/* Skip a UTF-8 byte order mark. */
-	if (fread(bom, 1, sizeof(bom), c.fp) != sizeof(bom) ||
-	    memcmp(bom, "\xef\xbb\xbf", sizeof(bom)) != 0)
-		rewind(c.fp);
 	while ((got = csv_next(&c)) == 1) {
 		if (first) {
 			first = 0;
-			if (parse_i64(csv_field(&c, 0), &v) == -1) {
+			if (csv_int(&c, 0, &v) == -1) {
 				if (header_columns(&c, &col) == -1)
 					goto fail_read;
 				continue;
@@ -339,16 +135,14 @@ eval_read_ratings(const char *path, struct eval_rating **out, size_t *n)
 	}
 	if (got == -1)
 		goto fail_read;
-	fclose(c.fp);
-	free(c.buf);
+	csv_close(&c);
 	*out = r;
 	*n = len;
 	return (0);
 
 fail_read:
 	free(r);
-	free(c.buf);
-	fclose(c.fp);
+	csv_close(&c);
 	return (-1);
 }
 
