@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/threads.h"
 #include "util/clock.h"
 #include "model/als.h"
 #include "util/log.h"
@@ -168,23 +169,6 @@ als_solve_row(const float *G, const float *Y, uint32_t stride,
 }
 
 /* Start n threads on fn(arg) and wait for them; runs inline if none starts. */
-static void
-run_threads(void *(*fn)(void *), void *arg, uint32_t n)
-{
-	pthread_t	tid[64];
-	uint32_t	t, started;
-
-	if (n > 64)
-		n = 64;
-	for (started = 0; started < n; started++)
-		if (pthread_create(&tid[started], NULL, fn, arg) != 0)
-			break;
-	if (started == 0)
-		fn(arg);
-	for (t = 0; t < started; t++)
-		pthread_join(tid[t], NULL);
-}
-
 HOT_CLONES static void *
 gram_worker(void *arg)
 {
@@ -240,7 +224,7 @@ als_gram(const float *f, uint32_t rows, uint32_t stride, uint32_t threads,
 	    sizeof(*job.part));
 	if (job.part == NULL)
 		goto fail_acc;
-	run_threads(gram_worker, &job, threads ? threads : 1);
+	threads_run(gram_worker, &job, threads);
 	if (job.failed)
 		goto fail_part;
 	for (c = 0; c < job.nchunks; c++)
@@ -339,7 +323,7 @@ half_step(const struct csr *m, float *x, const float *fixed,
 	job.stride = stride;
 	job.alpha = p->alpha;
 	job.steps = p->cg_steps;
-	run_threads(solve_worker, &job, p->threads ? p->threads : 1);
+	threads_run(solve_worker, &job, p->threads);
 	if (job.failed) {
 		log_warnx("%s: out of memory", __func__);
 		return (-1);

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/threads.h"
 #include "util/vec.h"
 #include "util/clock.h"
 #include "model/eval.h"
@@ -482,11 +483,10 @@ eval_run(const struct eval_data *d, const struct model *md,
     uint32_t threads, struct eval_result *res)
 {
 	struct run_job	 job;
-	pthread_t	 tid[64];
 	uint8_t		*popular = NULL, *seen[4] = { NULL };
 	uint64_t	*sizes = NULL, sz;
 	uint32_t	*users = NULL;
-	uint32_t	 u, e, t, started, g, tercile, nseen[4] = { 0 }, item;
+	uint32_t	 u, e, t, g, tercile, nseen[4] = { 0 }, item;
 	uint64_t	 slots[4] = { 0 }, popslots[4] = { 0 };
 	double		 t0;
 	struct eval_group *grp[4];
@@ -517,17 +517,7 @@ eval_run(const struct eval_data *d, const struct model *md,
 		if (d->pos_ptr[u + 1] > d->pos_ptr[u])
 			users[job.nusers++] = u;
 
-	if (threads < 1)
-		threads = 1;
-	if (threads > 64)
-		threads = 64;
-	for (started = 0; started < threads; started++)
-		if (pthread_create(&tid[started], NULL, run_worker, &job) != 0)
-			break;
-	if (started == 0)
-		run_worker(&job);
-	for (t = 0; t < started; t++)
-		pthread_join(tid[t], NULL);
+	threads_run(run_worker, &job, threads);
 	if (job.failed) {
 		log_warnx("%s: scoring failed", __func__);
 		goto done;

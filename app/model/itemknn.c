@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model/itemknn.h"
+#include "util/threads.h"
 #include "util/log.h"
 
 /* Shared by the training threads; each takes items from next. */
@@ -179,8 +180,7 @@ knn_train(const struct csr *m, const struct model_params *p, void **impl)
 	struct knn	*km;
 	struct csr	 ui, iu;
 	struct job	 job;
-	pthread_t	*tid;
-	uint32_t	 t, nthreads, started;
+	uint32_t	 nthreads;
 	size_t		 slots, s, n;
 
 	if (p->k < 1) {
@@ -200,18 +200,9 @@ knn_train(const struct csr *m, const struct model_params *p, void **impl)
 		goto fail_out;
 	if (csr_transpose(&ui, &iu) == -1)
 		goto fail_ui;
-	if ((tid = calloc(nthreads, sizeof(*tid))) == NULL)
-		goto fail_iu;
 	job.ui = &ui;
 	job.iu = &iu;
-	for (started = 0; started < nthreads; started++)
-		if (pthread_create(&tid[started], NULL, worker, &job) != 0)
-			break;
-	if (started == 0)
-		worker(&job);
-	for (t = 0; t < started; t++)
-		pthread_join(tid[t], NULL);
-	free(tid);
+	threads_run(worker, &job, nthreads);
 	if (job.failed)
 		goto fail_iu;
 

@@ -23,6 +23,7 @@
 
 #include <sqlite3.h>
 
+#include "util/threads.h"
 #include "util/vec.h"
 #include "util/clock.h"
 #include "settings/config.h"
@@ -348,11 +349,9 @@ precompute(const struct ia *v, size_t n, const struct model *md,
     uint32_t threads, int64_t read_ms, const char *path)
 {
 	struct precompute	 pc;
-	pthread_t		 tid[64];
 	int64_t			*users = NULL;
 	size_t			*start = NULL, i;
 	uint64_t		 nu = 0;
-	uint32_t		 t, started;
 	int			 rc = -1;
 
 	memset(&pc, 0, sizeof(pc));
@@ -376,16 +375,7 @@ precompute(const struct ia *v, size_t n, const struct model *md,
 	pc.start = start;
 	pc.nusers = nu;
 	pc.md = md;
-	if (threads > 64)
-		threads = 64;
-	for (started = 0; started < threads; started++)
-		if (pthread_create(&tid[started], NULL, precompute_run, &pc) !=
-		    0)
-			break;
-	if (started == 0)
-		precompute_run(&pc);
-	for (t = 0; t < started; t++)
-		pthread_join(tid[t], NULL);
+	threads_run(precompute_run, &pc, threads);
 	if (pc.failed) {
 		log_warnx("%s: out of memory", __func__);
 		goto out;
