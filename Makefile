@@ -55,7 +55,9 @@ RECO_SRCS	 = $(addprefix app/reco/, reco.c lists.c)
 TELEMETRY_SRCS	 = $(addprefix app/telemetry/, reclog.c ctr.c metrics.c \
 		   stats.c why.c)
 ADMIN_SRCS	 = app/admin/auth.c
-CLI_SRCS	 = $(addprefix app/cli/, cli.c cmd_eval.c demo.c)
+CLI_SRCS	 = $(addprefix app/cli/, cli.c opts.c cmd_serve.c cmd_import.c \
+		   cmd_demo.c demo.c cmd_train.c cmd_eval.c cmd_why.c \
+		   cmd_admin.c cmd_backup.c)
 CORE_SRCS	 = $(UTIL_SRCS) $(SETTINGS_SRCS) $(INGEST_SRCS) $(STORE_SRCS) \
 		   $(MODEL_SRCS) $(RECO_SRCS) $(TELEMETRY_SRCS) $(ADMIN_SRCS) \
 		   $(CLI_SRCS)

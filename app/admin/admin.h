@@ -2,8 +2,8 @@
  * The admin web dashboard: its own Kore listener (default 127.0.0.1:8083,
  * optional TLS), one handler that serves the embedded single-page app
  * (assets/admin/) and its JSON API behind a login, the settings changed in
- * the UI, and `cinerec admin` for the accounts.  The security pieces that
- * need no Kore live in auth.c.
+ * the UI.  The security pieces that need no Kore live in auth.c; the
+ * accounts' command is cli/cmd_admin.c.
  */
 #ifndef CINEREC_ADMIN_H
 #define CINEREC_ADMIN_H
@@ -38,8 +38,5 @@ int	admin_dispatch(struct http_request *req);
  * as wanted (each worker's 1-second tick).  Never fails.
  */
 void	admin_settings_apply(struct cfg *c);
-
-/* `cinerec admin add|passwd|del|list [--data-dir DIR] [NAME]`. */
-int	cmd_admin(int argc, char **argv);
 
 #endif

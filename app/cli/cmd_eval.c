@@ -12,29 +12,13 @@
 #include <time.h>
 
 #include "util/clock.h"
-#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "model/eval.h"
 #include "util/log.h"
 #include "model/model.h"
 #include "model/signals.h"
 
-
-/* Kind of value an option takes. */
-enum opt_type {
-	OPT_FLAG,		/* no value: sets an int to 1 */
-	OPT_STR,		/* const char * */
-	OPT_U32,		/* uint32_t, decimal */
-	OPT_U64,		/* uint64_t, decimal */
-	OPT_FLOAT,		/* float, finite */
-	OPT_DOUBLE		/* double, finite */
-};
-
-/* One command-line option. */
-struct opt {
-	const char	*name;		/* without the leading "--" */
-	int		 type;		/* enum opt_type */
-	void		*dst;		/* where the value goes */
-};
 
 /* What both subcommands accept. */
 struct args {
@@ -46,164 +30,79 @@ struct args {
 	struct model_params	 p;		/* hyperparameters */
 	double			 half_life_days; /* --half-life DAYS */
 	int			 verbose;	/* --verbose */
-	int			 help;		/* --help */
 	int			 quick;		/* tune --quick */
 };
 
 static const char *signal_names[] = { "binary", "rating", "mapped" };
 
-static const char eval_usage[] =
-    "usage: cinerec eval --protocol temporal-20 --ratings FILE\n"
-    "           [--model als|itemknn|pop] [--signal binary|rating|mapped]\n"
-    "           [--factors N] [--reg X] [--alpha X] [--iters N]\n"
-    "           [--cg-steps N] [--threads N] [--seed N] [--k N]\n"
-    "           [--half-life DAYS] [--save MODELFILE] [--verbose]\n"
-    "Splits the ratings per user by time (last ceil(20%) = test), trains\n"
-    "the model on the train parts, prints the data-set counts, Recall@20,\n"
-    "NDCG@20, catalogue coverage and the share of top-20 slots taken by\n"
-    "the 1% most rated movies, for all users and by activity tercile.\n"
-    "Defaults: als factors 128, reg 50, alpha 5, iters 20, cg-steps 3,\n"
-    "signal mapped (chosen by tune on the validation split of\n"
-    "ml-latest-small); itemknn k 50 and pop with signal binary; threads 2.\n"
-    "Signals: binary = every train rating is 1; rating = the rating value;\n"
-    "mapped = signal_map() of the rating (<= 2 is evidence against).\n";
+static const struct opts_cmd	eval_cmd = {
+	"cinerec eval", NULL,
+	"Splits the ratings per user by time (last ceil(20%) = test), trains\n"
+	"the model on the train parts, prints the data-set counts, Recall@20,\n"
+	"NDCG@20, catalogue coverage and the share of top-20 slots taken by\n"
+	"the 1% most rated movies, for all users and by activity tercile.\n"
+	"Defaults: als factors 128, reg 50, alpha 5, iters 20, cg-steps 3,\n"
+	"signal mapped (chosen by tune on the validation split of\n"
+	"ml-latest-small); itemknn k 50 and pop with signal binary; threads 2.\n"
+	"Signals: binary = every train rating is 1; rating = the rating value;\n"
+	"mapped = signal_map() of the rating (<= 2 is evidence against)."
+};
 
-static const char tune_usage[] =
-    "usage: cinerec tune --ratings FILE [--model als|itemknn]\n"
-    "           [--signal binary|rating|mapped] [--threads N] [--seed N]\n"
-    "           [--quick] [--verbose]\n"
-    "Carves a validation split from the train part of temporal-20 (the\n"
-    "same rule applied to each user's train part), scores a grid of\n"
-    "hyperparameters on it, picks the best Recall@20 (ties: NDCG@20), then\n"
-    "trains the chosen parameters on the whole train part and prints their\n"
-    "test score, the only time the test part is used.\n";
-
-/* Parse s into an option's destination; 0 or -1. */
-static int
-opt_value(const struct opt *o, const char *s)
-{
-	char			*end;
-	unsigned long long	 u;
-	double			 d;
-
-	errno = 0;
-	switch (o->type) {
-	case OPT_STR:
-		*(const char **)o->dst = s;
-		return (0);
-	case OPT_U32:
-	case OPT_U64:
-		if (*s == '-' || *s == '\0')
-			return (-1);
-		u = strtoull(s, &end, 10);
-		if (errno != 0 || *end != '\0' ||
-		    (o->type == OPT_U32 && u > UINT32_MAX))
-			return (-1);
-		if (o->type == OPT_U32)
-			*(uint32_t *)o->dst = (uint32_t)u;
-		else
-			*(uint64_t *)o->dst = u;
-		return (0);
-	case OPT_FLOAT:
-	case OPT_DOUBLE:
-		d = strtod(s, &end);
-		if (errno != 0 || *end != '\0' || end == s || !isfinite(d))
-			return (-1);
-		if (o->type == OPT_FLOAT)
-			*(float *)o->dst = (float)d;
-		else
-			*(double *)o->dst = d;
-		return (0);
-	default:
-		return (-1);
-	}
-}
+static const struct opts_cmd	tune_cmd = {
+	"cinerec tune", NULL,
+	"Carves a validation split from the train part of temporal-20 (the\n"
+	"same rule applied to each user's train part), scores a grid of\n"
+	"hyperparameters on it, picks the best Recall@20 (ties: NDCG@20), then\n"
+	"trains the chosen parameters on the whole train part and prints their\n"
+	"test score, the only time the test part is used."
+};
 
 /*
- * Parse argv[1..] ("--name value", "--name=value", "--flag") against the
- * table; 0, or -1 with the problem printed on stderr.
+ * Parse the options common to eval and tune into a: as opts_done, -1 to
+ * go on, else the exit status.
  */
 static int
-parse_opts(int argc, char **argv, const struct opt *opts, size_t nopts)
-{
-	const char	*arg, *eq, *val;
-	size_t		 i, len;
-	int		 a;
-
-	for (a = 1; a < argc; a++) {
-		arg = argv[a];
-		if (strncmp(arg, "--", 2) != 0) {
-			fprintf(stderr, "%s: unexpected argument '%s'\n",
-			    argv[0], arg);
-			return (-1);
-		}
-		arg += 2;
-		eq = strchr(arg, '=');
-		len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
-		for (i = 0; i < nopts; i++)
-			if (strlen(opts[i].name) == len &&
-			    strncmp(opts[i].name, arg, len) == 0)
-				break;
-		if (i == nopts) {
-			fprintf(stderr, "%s: unknown option '%s'\n", argv[0],
-			    argv[a]);
-			return (-1);
-		}
-		if (opts[i].type == OPT_FLAG) {
-			if (eq != NULL) {
-				fprintf(stderr, "%s: --%s takes no value\n",
-				    argv[0], opts[i].name);
-				return (-1);
-			}
-			*(int *)opts[i].dst = 1;
-			continue;
-		}
-		if (eq != NULL)
-			val = eq + 1;
-		else if (a + 1 < argc)
-			val = argv[++a];
-		else {
-			fprintf(stderr, "%s: --%s needs a value\n", argv[0],
-			    opts[i].name);
-			return (-1);
-		}
-		if (opt_value(&opts[i], val) == -1) {
-			fprintf(stderr, "%s: bad value '%s' for --%s\n",
-			    argv[0], val, opts[i].name);
-			return (-1);
-		}
-	}
-	return (0);
-}
-
-/* Parse the options common to eval and tune into a; 0 or -1. */
-static int
-parse_args(int argc, char **argv, struct args *a)
+parse_args(int argc, char **argv, struct args *a, const struct opts_cmd *cmd)
 {
 	const struct opt	opts[] = {
-		{ "protocol", OPT_STR, &a->protocol },
-		{ "ratings", OPT_STR, &a->ratings },
-		{ "model", OPT_STR, &a->model },
-		{ "signal", OPT_STR, &a->signal },
-		{ "save", OPT_STR, &a->save },
-		{ "factors", OPT_U32, &a->p.factors },
-		{ "reg", OPT_FLOAT, &a->p.reg },
-		{ "alpha", OPT_FLOAT, &a->p.alpha },
-		{ "iters", OPT_U32, &a->p.iters },
-		{ "cg-steps", OPT_U32, &a->p.cg_steps },
-		{ "threads", OPT_U32, &a->p.threads },
-		{ "seed", OPT_U64, &a->p.seed },
-		{ "k", OPT_U32, &a->p.k },
-		{ "half-life", OPT_DOUBLE, &a->half_life_days },
-		{ "verbose", OPT_FLAG, &a->verbose },
-		{ "quick", OPT_FLAG, &a->quick },
-		{ "help", OPT_FLAG, &a->help },
+		{ "protocol", OPT_STR, &a->protocol, "temporal-20",
+		    "the evaluation protocol (the only one)", 0, 0, 0 },
+		{ "ratings", OPT_STR, &a->ratings, "FILE",
+		    "ratings CSV (userId,movieId,rating,timestamp)", 0, 0, 0 },
+		{ "model", OPT_STR, &a->model, "als|itemknn|pop",
+		    "the algorithm (als)", 0, 0, 0 },
+		{ "signal", OPT_STR, &a->signal, "binary|rating|mapped",
+		    "what a rating becomes (see above)", 0, 0, 0 },
+		{ "save", OPT_STR, &a->save, "FILE",
+		    "eval: also write the trained model there", 0, 0, 0 },
+		{ "factors", OPT_U32, &a->p.factors, "N", "als: latent factors",
+		    0, 0, 0 },
+		{ "reg", OPT_FLOAT, &a->p.reg, "X", "als: L2 regularisation",
+		    0, 0, 0 },
+		{ "alpha", OPT_FLOAT, &a->p.alpha, "X",
+		    "als: confidence slope", 0, 0, 0 },
+		{ "iters", OPT_U32, &a->p.iters, "N",
+		    "als: alternating iterations", 0, 0, 0 },
+		{ "cg-steps", OPT_U32, &a->p.cg_steps, "N",
+		    "als: conjugate-gradient steps per row", 0, 0, 0 },
+		{ "threads", OPT_U32, &a->p.threads, "N", "threads", 0, 0, 0 },
+		{ "seed", OPT_U64, &a->p.seed, "N", "random seed", 0, 0, 0 },
+		{ "k", OPT_U32, &a->p.k, "N", "itemknn: neighbours per item", 0,
+		    0, 0 },
+		{ "half-life", OPT_DOUBLE, &a->half_life_days, "DAYS",
+		    "pop: decay half-life (0: plain count)", 0, 0, 0 },
+		{ "verbose", OPT_FLAG, &a->verbose, NULL,
+		    "per-iteration timings on stderr", 0, 0, 0 },
+		{ "quick", OPT_FLAG, &a->quick, NULL,
+		    "tune: a small grid", 0, 0, 0 },
 	};
+	int			nops;
 
 	memset(a, 0, sizeof(*a));
 	model_params_default(&a->p, MODEL_ALS);
 	a->model = "als";
-	return (parse_opts(argc, argv, opts, sizeof(opts) / sizeof(opts[0])));
+	return (opts_done(opts_parse(argc, argv, opts, NELEM(opts),
+	    OPTS_PASS_ALL, NULL, 0, &nops), cmd, opts, NELEM(opts)));
 }
 
 static int
@@ -293,14 +192,9 @@ cmd_eval(int argc, char **argv)
 	double			 train_s;
 	int			 sig = EVAL_SIG_BINARY, rc = 1;
 
-	if (parse_args(argc, argv, &a) == -1) {
-		fputs(eval_usage, stderr);
-		return (2);
-	}
-	if (a.help) {
-		fputs(eval_usage, stdout);
-		return (0);
-	}
+	if ((rc = parse_args(argc, argv, &a, &eval_cmd)) != -1)
+		return (rc);
+	rc = 1;
 	if (a.protocol != NULL && strcmp(a.protocol, "temporal-20") != 0) {
 		fprintf(stderr, "%s: unknown protocol '%s' (only "
 		    "temporal-20)\n", argv[0], a.protocol);
@@ -308,7 +202,6 @@ cmd_eval(int argc, char **argv)
 	}
 	if (a.ratings == NULL) {
 		fprintf(stderr, "%s: --ratings FILE is required\n", argv[0]);
-		fputs(eval_usage, stderr);
 		return (2);
 	}
 	if ((a.p.algo = model_algo_parse(a.model)) == 0) {
@@ -376,8 +269,6 @@ static const float	quick_reg[] = { 10.0f, 50.0f };
 static const float	quick_alpha[] = { 3.0f, 10.0f };
 static const uint32_t	quick_iters[] = { 15 };
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-
 /* Number of points of g and the parameters of point i into p. */
 static size_t
 grid_point(const struct grid *g, size_t i, struct model_params *p)
@@ -417,17 +308,11 @@ cmd_tune(int argc, char **argv)
 	size_t			 i, npoints;
 	int			 sig, sig0, sig1, bestsig = -1, rc = 1;
 
-	if (parse_args(argc, argv, &a) == -1) {
-		fputs(tune_usage, stderr);
-		return (2);
-	}
-	if (a.help) {
-		fputs(tune_usage, stdout);
-		return (0);
-	}
+	if ((rc = parse_args(argc, argv, &a, &tune_cmd)) != -1)
+		return (rc);
+	rc = 1;
 	if (a.ratings == NULL) {
 		fprintf(stderr, "%s: --ratings FILE is required\n", argv[0]);
-		fputs(tune_usage, stderr);
 		return (2);
 	}
 	memset(&g, 0, sizeof(g));

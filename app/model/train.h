@@ -54,7 +54,4 @@ int	train_run(const struct train_opts *o, struct train_result *res);
  */
 void	train_recover(const char *data_dir);
 
-/* `cinerec train`: the command line around train_run. */
-int	cmd_train(int argc, char **argv);
-
 #endif

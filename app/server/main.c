@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,89 +46,6 @@ static void	refresh_tick(void *, u_int64_t);
 static void	reclog_tick(void *, u_int64_t);
 static void	model_refresh(void);
 static void	train_requested(void *);
-
-int
-server_configure(int argc, char **argv)
-{
-	static const struct option	opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "data-dir", required_argument, NULL, 'd' },
-		{ "http", required_argument, NULL, 'H' },
-		{ "ingest", required_argument, NULL, 'I' },
-		{ "admin", required_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "print-config", no_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct {
-		const char	*key, *val;
-	}		 flags[8];
-	char		 err[256];
-	const char	*config = NULL;
-	int		 ch, n = 0, i;
-
-	cfg_defaults(&srv.cfg);
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'd':
-			flags[n].key = "data_dir";
-			flags[n++].val = optarg;
-			break;
-		case 'H':
-			flags[n].key = "http";
-			flags[n++].val = optarg;
-			break;
-		case 'I':
-			flags[n].key = "ingest";
-			flags[n++].val = optarg;
-			break;
-		case 'A':
-			flags[n].key = "admin";
-			flags[n++].val = optarg;
-			break;
-		case 'P':
-			/* A configuration file with every default, commented. */
-			cfg_dump(&srv.cfg, stdout, 1);
-			return (0);
-		case 'h':
-			printf("usage: cinerec serve [--config FILE] "
-			    "[--data-dir DIR] [--http HOST:PORT] "
-			    "[--ingest HOST:PORT] [--admin HOST:PORT] "
-			    "[--print-config]\n\n"
-			    "settings (config file syntax, with their "
-			    "defaults):\n\n");
-			cfg_dump(&srv.cfg, stdout, 0);
-			return (0);
-		default:
-			fprintf(stderr, "usage: cinerec serve [--config FILE] "
-			    "[--data-dir DIR] [--http HOST:PORT] "
-			    "[--ingest HOST:PORT] [--admin HOST:PORT]\n");
-			return (2);
-		}
-		if (n == (int)(sizeof(flags) / sizeof(flags[0])))
-			n--;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "cinerec: serve: unexpected '%s'\n",
-		    argv[optind]);
-		return (2);
-	}
-	/* The file first, then the flags: flags win. */
-	if (config != NULL && cfg_load_file(&srv.cfg, config) == -1)
-		return (1);
-	for (i = 0; i < n; i++) {
-		if (cfg_set(&srv.cfg, flags[i].key, flags[i].val, err,
-		    sizeof(err)) == -1) {
-			fprintf(stderr, "cinerec: %s\n", err);
-			return (2);
-		}
-	}
-	return (CLI_SERVE);
-}
 
 /* Fail early, with a clear message, when a listener's address is taken. */
 static int
@@ -201,7 +117,7 @@ kore_parent_configure(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* The database, the models, backups: the service's alone. */
 	umask(077);
-	if ((rc = cli_main(argc, argv)) != CLI_SERVE) {
+	if ((rc = cli_main(argc, argv, &srv.cfg)) != CLI_SERVE) {
 		fflush(stdout);
 		exit(rc);
 	}

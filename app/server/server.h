@@ -49,9 +49,6 @@ extern struct server	srv;
 
 struct http_request;
 
-/* `cinerec serve`: parse the flags into srv.cfg.  Returns 0 or an exit status. */
-int	server_configure(int argc, char **argv);
-
 /*
  * Kore's http_body_admit hook (api.c): may a request body of
  * req->content_length bytes be held in memory now?  1 or 0 (503).

@@ -328,6 +328,28 @@ writer_stats(const struct writer *w, struct writer_stats *st)
 	*st = w->stats;
 }
 
+void
+writer_stats_print(const struct writer_stats *st, FILE *fp)
+{
+	static const char	*kinds[] = { NULL, "watch", "rate", "reco" };
+	uint64_t		 acc = 0, rej = 0;
+	int			 i;
+
+	for (i = PARSE_WATCH; i <= PARSE_RECO; i++)
+		acc += st->accepted[i];
+	for (i = 1; i < PARSE_NREASONS; i++)
+		rej += st->rejected[i];
+	fprintf(fp, "accepted %llu lines", (unsigned long long)acc);
+	for (i = PARSE_WATCH; i <= PARSE_RECO; i++)
+		fprintf(fp, "%s%s %llu", i == PARSE_WATCH ? " (" : ", ",
+		    kinds[i], (unsigned long long)st->accepted[i]);
+	fprintf(fp, ")\nrejected %llu lines\n", (unsigned long long)rej);
+	for (i = 1; i < PARSE_NREASONS; i++)
+		if (st->rejected[i] > 0)
+			fprintf(fp, "  %-12s %llu\n", parse_reason_name(i),
+			    (unsigned long long)st->rejected[i]);
+}
+
 struct writer *
 writer_open(const char *data_dir)
 {

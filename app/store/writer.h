@@ -10,6 +10,7 @@
 #define CINEREC_WRITER_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "ingest/parse.h"
@@ -98,6 +99,9 @@ void		 writer_set_rollup(struct writer *w, int64_t period_ms);
 
 /* Copy the totals since open into st. */
 void		 writer_stats(const struct writer *w, struct writer_stats *st);
+
+/* st as a command prints it: lines taken by kind, refused by reason. */
+void		 writer_stats_print(const struct writer_stats *st, FILE *fp);
 
 /* Commit what is pending, then close.  Returns the commit's result. */
 int		 writer_close(struct writer *w);

@@ -2,7 +2,6 @@
  * Provenance of recommendations (see why.h): the lists a user was given,
  * when, by which model version, and what that version was trained on.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,57 +122,4 @@ why_json(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp)
 	}
 	fprintf(fp, "]}\n");
 	return (n);
-}
-
-int
-cmd_why(int argc, char **argv)
-{
-	static const struct option	opts[] = {
-		{ "data-dir", required_argument, NULL, 'd' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	static const char	*usage = "usage: cinerec why [--data-dir DIR] "
-	    "[--at YYYY-MM-DDTHH:MM:SS] [--limit N] USERID\n";
-	struct store		 s;
-	const char		*dir = "./var";
-	int64_t			 at = INT64_MAX, user;
-	int			 ch, limit = 20, n;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'a':
-			if (parse_time(optarg, strlen(optarg), &at) == -1) {
-				fprintf(stderr, "cinerec: why: bad time '%s'\n",
-				    optarg);
-				return (2);
-			}
-			break;
-		case 'l':
-			limit = atoi(optarg);
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return (0);
-		default:
-			fputs(usage, stderr);
-			return (2);
-		}
-	}
-	if (optind != argc - 1 || limit < 1 ||
-	    parse_user(argv[optind], strlen(argv[optind]), &user) == -1) {
-		fputs(usage, stderr);
-		return (2);
-	}
-	if (store_open(&s, dir, STORE_RDONLY) == -1)
-		return (1);
-	n = why_json(s.db, user, at, limit, stdout);
-	store_close(&s);
-	return (n == -1 ? 1 : 0);
 }

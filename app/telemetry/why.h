@@ -23,7 +23,4 @@
  */
 int	why_json(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp);
 
-/* `cinerec why <userid> [--at TIME] [--data-dir DIR] [--limit N]`. */
-int	cmd_why(int argc, char **argv);
-
 #endif

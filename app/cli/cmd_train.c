@@ -1,0 +1,96 @@
+/*
+ * `cinerec train`: a training from the database (model/train.c), beside a
+ * running server or without one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/opts.h"
+#include "model/model.h"
+#include "model/train.h"
+#include "settings/config.h"
+
+static const struct opts_cmd	train_cmd = {
+	"cinerec train", NULL,
+	"Train a model on the database's interactions, measure it on a\n"
+	"temporal hold-out (the last --holdout percent of each user's\n"
+	"interactions), fit it on everything, precompute every user's list\n"
+	"and make it the current model; a running server switches to it\n"
+	"within a second.  With --config, the server's signal settings and\n"
+	"data dir.  One training at a time per data dir."
+};
+
+int
+cmd_train(int argc, char **argv)
+{
+	struct train_opts	 o;
+	struct train_result	 res;
+	struct cfg		 c;
+	const char		*model = "als";
+	uint32_t		 algo;
+	int			 rc, nops;
+	const struct opt	 opt[] = {
+		{ "config", OPT_CONFIG, &c, "FILE",
+		    "the server's configuration (data dir, signals)", 0, 0, 0 },
+		DATA_DIR_OPT(&c),
+		{ "model", OPT_STR, &model, "als|itemknn|pop",
+		    "the algorithm (als)", 0, 0, OPT_EARLY },
+		{ "factors", OPT_U32, &o.mp.factors, "N",
+		    "als: latent factors (128)", 1, 1024, 0 },
+		{ "reg", OPT_FLOAT, &o.mp.reg, "X",
+		    "als: L2 regularisation (50)", 0, 0, 0 },
+		{ "alpha", OPT_FLOAT, &o.mp.alpha, "X",
+		    "als: confidence slope (5)", 0, 0, 0 },
+		{ "iters", OPT_U32, &o.mp.iters, "N",
+		    "als: alternating iterations (20)", 1, 1000, 0 },
+		{ "threads", OPT_U32, &o.mp.threads, "N",
+		    "threads of the fit (2)", 1, 64, 0 },
+		{ "k", OPT_U32, &o.mp.k, "N",
+		    "itemknn: neighbours kept per item (50)", 1, 100000, 0 },
+		{ "holdout", OPT_INT, &o.holdout_pct, "PCT",
+		    "percent of each user's interactions held out (20)", 0,
+		    90, 0 },
+	};
+
+	train_defaults(&o);
+	cfg_defaults(&c);
+	/* The algorithm first: its defaults, then the flags over them. */
+	rc = opts_parse(argc, argv, opt, NELEM(opt), OPTS_PASS_EARLY, NULL, 0,
+	    &nops);
+	if ((rc = opts_done(rc, &train_cmd, opt, NELEM(opt))) != -1)
+		return (rc);
+	if ((algo = model_algo_parse(model)) == 0) {
+		fprintf(stderr, "cinerec: train: no model '%s'\n", model);
+		return (2);
+	}
+	model_params_default(&o.mp, algo);
+	rc = opts_parse(argc, argv, opt, NELEM(opt), OPTS_PASS_REST, NULL, 0,
+	    &nops);
+	if ((rc = opts_done(rc, &train_cmd, opt, NELEM(opt))) != -1)
+		return (rc);
+	if (!(o.mp.reg >= 0) || !(o.mp.alpha >= 0)) {
+		fprintf(stderr, "cinerec: train: --reg and --alpha are >= 0\n");
+		return (2);
+	}
+	o.sp = c.sig;
+	o.data_dir = c.data_dir;
+	if ((rc = train_run(&o, &res)) == TRAIN_BUSY) {
+		fprintf(stderr, "cinerec: train: another training is running "
+		    "on %s\n", c.data_dir);
+		return (1);
+	}
+	if (rc == -1) {
+		fprintf(stderr, "cinerec: train: failed (see above)\n");
+		return (1);
+	}
+	printf("model %lld (%s): %llu interactions, %u users, %u items, "
+	    "fit %.2f s, lists %.2f s\n", (long long)res.model_id,
+	    model_algo_name(o.mp.algo), (unsigned long long)res.interactions,
+	    res.users, res.items, res.seconds, res.lists_seconds);
+	if (res.eval_users > 0)
+		printf("hold-out (last %d%% per user, %u users): Recall@20 %.4f "
+		    "NDCG@20 %.4f coverage %.4f\n", o.holdout_pct,
+		    res.eval_users, res.recall, res.ndcg, res.coverage);
+	return (0);
+}
