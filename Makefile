@@ -45,7 +45,7 @@ KORE_PATCH	 = app/server/kore-4.1.0.patch
 UTIL_SRCS	 = $(addprefix app/util/, clock.c log.c hmap.c vec.c arena.c csv.c threads.c \
 		   io.c json.c urlenc.c fault.c)
 SETTINGS_SRCS	 = app/settings/config.c
-INGEST_SRCS	 = $(addprefix app/ingest/, parse.c lines.c ingest.c \
+INGEST_SRCS	 = $(addprefix app/ingest/, parse.c lines.c ingest.c conn.c \
 		   movielens.c)
 STORE_SRCS	 = $(addprefix app/store/, store.c sql.c catalog.c batch.c \
 		   logstore.c wal.c writer.c lock.c backup.c)
