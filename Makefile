@@ -44,7 +44,7 @@ KORE_PATCH	 = app/server/kore-4.1.0.patch
 # tests, the fuzz targets and the benchmarks.
 UTIL_SRCS	 = $(addprefix app/util/, clock.c log.c hmap.c vec.c arena.c csv.c threads.c \
 		   io.c json.c urlenc.c fault.c)
-SETTINGS_SRCS	 = app/settings/config.c
+SETTINGS_SRCS	 = app/settings/config.c app/settings/overrides.c
 INGEST_SRCS	 = $(addprefix app/ingest/, parse.c lines.c ingest.c conn.c \
 		   movielens.c)
 STORE_SRCS	 = $(addprefix app/store/, store.c sql.c catalog.c batch.c \
@@ -64,7 +64,7 @@ CORE_SRCS	 = $(UTIL_SRCS) $(SETTINGS_SRCS) $(INGEST_SRCS) $(STORE_SRCS) \
 
 # The Kore layer: the process's hooks, the HTTP handlers, the sandbox.
 KORE_LAYER_SRCS	 = $(addprefix app/server/, main.c api.c seccomp.c) \
-		   app/admin/admin.c
+		   $(addprefix app/admin/, admin.c reply.c jobs.c api.c)
 
 CORE_OBJS	 = $(CORE_SRCS:app/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/assets.o
 KORE_LAYER_OBJS	 = $(KORE_LAYER_SRCS:app/%.c=$(BUILD)/obj/%.o)

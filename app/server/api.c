@@ -188,6 +188,16 @@ log_served(int64_t user, const struct reco_list *l)
 }
 
 int
+api_recommend_for(int64_t user, struct reco_list *out, int64_t *model,
+    const char **algo)
+{
+	*model = srv.model_id;
+	*algo = srv.model != NULL ? model_algo_name(srv.model->algo) : NULL;
+	return (reco_for_user(&srv.reco, &srv.store, srv.model, srv.lists,
+	    &srv.sp, user, RECO_MAX, out));
+}
+
+int
 api_recommend(struct http_request *req)
 {
 	static struct reco_list	 list;

@@ -29,6 +29,7 @@
 #include "util/log.h"
 #include "telemetry/metrics.h"
 #include "server/server.h"
+#include "settings/overrides.h"
 #include "store/store.h"
 #include "model/train.h"
 #include "model/trainer.h"
@@ -46,6 +47,7 @@ static void	refresh_tick(void *, u_int64_t);
 static void	reclog_tick(void *, u_int64_t);
 static void	model_refresh(void);
 static void	train_requested(void *);
+static void	apply_settings(void);
 
 /* Fail early, with a clear message, when a listener's address is taken. */
 static int
@@ -132,7 +134,7 @@ kore_parent_configure(int argc, char **argv)
 		exit(1);
 	store_close(&st);
 	/* Settings saved in the admin dashboard override the file's. */
-	admin_settings_apply(&srv.cfg);
+	(void)overrides_apply(&srv.overrides, &srv.cfg, NULL);
 	/* A training the last run of the server left half done. */
 	train_recover(srv.cfg.data_dir);
 	/* The workers' sandbox has no mkdir: the models directory now. */
@@ -171,7 +173,7 @@ kore_parent_configure(int argc, char **argv)
 	skip_chroot = 1;
 	skip_runas = 1;
 	kore_settings();
-	admin_parent_configure();
+	admin_parent_configure(&srv.cfg);
 
 	log_info("cinerec %s serving", CINEREC_VERSION);
 	log_info("  http://%s:%u/recommend/<userid>", srv.cfg.http_host,
@@ -189,6 +191,7 @@ void
 kore_worker_configure(void)
 {
 	struct ingest_opts	o;
+	struct admin_ctx	admin;
 
 	/*
 	 * Die with the parent: the other workers hold its end of our
@@ -207,7 +210,14 @@ kore_worker_configure(void)
 	}
 	metrics_bind(worker->id);
 	http_body_admit = api_body_admit;
-	admin_worker_configure();
+	admin.cfg = &srv.cfg;
+	admin.overrides = &srv.overrides;
+	admin.started_ms = srv.started_ms;
+	admin.control_path = srv.control_path;
+	admin.store = &srv.store;
+	admin.recommend = api_recommend_for;
+	admin.apply_settings = apply_settings;
+	admin_worker_configure(&admin);
 	reclog_init(&srv.reclog, srv.control_path);
 	srv.sp = srv.cfg.sig;
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
@@ -264,6 +274,29 @@ kore_worker_teardown(void)
 	lists_free(srv.lists);
 	srv.lists = NULL;
 	store_close(&srv.store);
+}
+
+/*
+ * The settings saved from the dashboard, over this worker's: the ranking
+ * follows its window at once, the ingest thread (worker 1) its token and
+ * click window.
+ */
+static void
+apply_settings(void)
+{
+	int	changed;
+
+	/* A fresh snapshot: a setting saved a moment ago is in it. */
+	(void)store_snapshot(&srv.store);
+	changed = overrides_apply(&srv.overrides, &srv.cfg, srv.store.db);
+	if (changed & OVERRIDE_RANKING)
+		(void)reco_refresh(&srv.reco, &srv.store,
+		    srv.cfg.pop_window_days, 1);
+	if ((changed & OVERRIDE_INGEST) && srv.ingest != NULL) {
+		ingest_set_token(srv.ingest, srv.cfg.ingest_token);
+		ingest_set_click_window(srv.ingest,
+		    (int64_t)srv.cfg.click_window_s * 1000);
+	}
 }
 
 /* `TRAIN` arrived on the control socket (ingest thread). */
@@ -357,7 +390,7 @@ refresh_tick(void *arg, u_int64_t now)
 		    srv.cfg.pop_window_days, 0);
 	model_refresh();
 	(void)store_snapshot(&srv.store);
-	admin_settings_apply(&srv.cfg);
+	apply_settings();
 	reclog_flush(&srv.reclog);
 	metrics_sample_memory();
 }

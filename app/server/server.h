@@ -14,6 +14,7 @@
 #include "reco/reco.h"
 #include "telemetry/reclog.h"
 #include "model/signals.h"
+#include "settings/overrides.h"
 #include "store/store.h"
 
 #include <sys/types.h>
@@ -43,6 +44,7 @@ struct server {
 	struct reclog	 reclog;	/* served lists -> the writer */
 	struct ingest	*ingest;	/* worker 1: the ingest thread */
 	struct trainer	*trainer;	/* worker 1: the training thread */
+	struct overrides overrides;	/* the dashboard's settings applied */
 };
 
 extern struct server	srv;
@@ -54,5 +56,12 @@ struct http_request;
  * req->content_length bytes be held in memory now?  1 or 0 (503).
  */
 int	api_body_admit(struct http_request *req);
+
+/*
+ * The list GET /recommend gives user now (nothing logged) into out, with
+ * its model's version and algorithm (*algo NULL: no model).  0 or -1.
+ */
+int	api_recommend_for(int64_t user, struct reco_list *out, int64_t *model,
+	    const char **algo);
 
 #endif

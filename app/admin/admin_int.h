@@ -1,0 +1,109 @@
+/*
+ * The admin dashboard's insides, shared by its files: the listener and the
+ * worker's state (admin.c), the answers (reply.c), the actions that run in
+ * Kore tasks (jobs.c), the pages and the JSON API (api.c).  Nothing
+ * outside admin/ includes this.
+ */
+#ifndef CINEREC_ADMIN_INT_H
+#define CINEREC_ADMIN_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <kore/tasks.h>
+
+#include <openssl/ssl.h>
+#include <sqlite3.h>
+
+#include "admin/admin.h"
+#include "admin/auth.h"
+
+#define ASSET_DIR	"assets/admin/"
+#define BODY_MAX	8192		/* largest admin request body */
+#define ADDR_MAX	64		/* a client address as text */
+#define SOCK_TIMEOUT_S	10		/* the control socket, for TRAIN */
+#define DB_BUSY_TASK_MS	5000		/* tasks may wait for the write lock */
+#define ROWS_MAX	200		/* rows in one JSON list at most */
+
+#define CSP	"default-src 'self'; script-src 'self'; style-src 'self'; " \
+		"img-src 'self' data:; connect-src 'self'; " \
+		"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+/*
+ * This process's admin state.  In a worker, db is its own connection in
+ * autocommit mode (every read sees the latest commit); on the event loop
+ * it never waits for a lock (busy timeout 0): a session's touch that
+ * meets a busy database is skipped, every other write runs in a task.
+ */
+struct admin_state {
+	struct admin_ctx	 ctx;		/* what the server lends it */
+	sqlite3			*db;		/* worker: the admin connection */
+	uint8_t			 key[AUTH_KEY_LEN];	/* CSRF HMAC key */
+	int			 tls;		/* the listener has TLS */
+	const char		*cookie;	/* the session cookie's name */
+	int64_t			 purge_ms;	/* next purge of expired sessions */
+	EVP_PKEY		*pkey;		/* TLS: the private key */
+	SSL_CTX			*tls_ctx;	/* TLS: the context given it */
+};
+
+extern struct admin_state	adm;
+
+/*
+ * One action in flight.  Kore frees it with the request; the task first,
+ * so the task is the state.  The event loop fills the inputs, the task
+ * thread does the work with its own connection and fills the outputs, the
+ * loop answers from them once the task finished.
+ */
+struct job {
+	struct kore_task	 task;
+	int			(*work)(struct job *, sqlite3 *);	/* task */
+	void			(*done)(struct http_request *, struct job *);
+	char			 who[AUTH_NAME_MAX];	/* actor or login name */
+	char			 addr[ADDR_MAX];	/* client address */
+	char			 key[64];		/* a setting's name */
+	char			 value[AUTH_PW_MAX + 1];	/* password or value, wiped */
+	int			 reset;			/* setting: back to base */
+	char			 token[AUTH_TOKEN_MAX];	/* session in or out */
+	int			 status;		/* HTTP status */
+	char			 msg[256];		/* reason or result */
+};
+
+/* reply.c: answers and the pieces of requests. */
+int	admin_copy(char *dst, size_t sz, const char *src);
+int	admin_db_open(const char *data_dir, int busy_ms, sqlite3 **db);
+void	admin_reply(struct http_request *req, int status, const char *type,
+	    const void *data, size_t len);
+void	admin_reply_json(struct http_request *req, int status,
+	    struct kore_buf *b);
+void	admin_json_str(struct kore_buf *b, const char *s);
+void	admin_reply_error(struct http_request *req, int status,
+	    const char *msg);
+void	admin_redirect(struct http_request *req, const char *to);
+void	admin_client_addr(struct http_request *req, char *out, size_t sz);
+int	admin_same_origin(struct http_request *req);
+int	admin_body_text(struct http_request *req, char *buf, size_t sz);
+int	admin_form_get(const char *body, const char *name, char *out,
+	    size_t sz);
+const char *admin_session_cookie(struct http_request *req);
+int	admin_json_rows(struct kore_buf *b, const char *sql, const int64_t *p1,
+	    int one);
+int64_t	admin_query_int(const char *sql, int64_t def);
+
+/* jobs.c: an action handed to a task; the request sleeps until done. */
+struct job	*admin_job_new(struct http_request *req,
+		    const struct auth_session *s,
+		    int (*work)(struct job *, sqlite3 *),
+		    void (*done)(struct http_request *, struct job *));
+int	admin_job_start(struct http_request *req, struct job *j);
+int	admin_login_work(struct job *j, sqlite3 *db);
+void	admin_login_done(struct http_request *req, struct job *j);
+int	admin_logout_work(struct job *j, sqlite3 *db);
+void	admin_logout_done(struct http_request *req, struct job *j);
+int	admin_train_work(struct job *j, sqlite3 *db);
+void	admin_train_done(struct http_request *req, struct job *j);
+int	admin_setting_work(struct job *j, sqlite3 *db);
+void	admin_setting_done(struct http_request *req, struct job *j);
+
+#endif

@@ -1,0 +1,750 @@
+/*
+ * The dashboard's pages and JSON API, one route table for every path, and
+ * the dispatch: session, CSRF and origin checks before any handler.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/admin_int.h"
+#include "ingest/parse.h"
+#include "model/model.h"
+#include "reco/reco.h"
+#include "settings/config.h"
+#include "settings/overrides.h"
+#include "store/store.h"
+#include "telemetry/metrics.h"
+#include "telemetry/why.h"
+#include "util/assets.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "version.h"
+
+typedef int	(*handler_fn)(struct http_request *, const struct auth_session *);
+
+/* An embedded file of assets/admin/, by its name. */
+static int
+serve_asset(struct http_request *req, const char *name)
+{
+	static const struct {
+		const char	*ext, *type;
+	} types[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".svg", "image/svg+xml" },
+		{ ".png", "image/png" },
+		{ ".ico", "image/x-icon" },
+		{ ".LICENSE", "text/plain; charset=utf-8" },
+	};
+	const struct asset	*a;
+	char			 path[128];
+	size_t			 i, nlen = strlen(name), elen;
+
+	if (nlen == 0 || nlen > 64 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789._-") != nlen ||
+	    name[0] == '.')
+		goto notfound;
+	snprintf(path, sizeof(path), ASSET_DIR "%s", name);
+	if ((a = asset_find(path)) == NULL)
+		goto notfound;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		elen = strlen(types[i].ext);
+		if (nlen > elen && strcmp(name + nlen - elen,
+		    types[i].ext) == 0)
+			break;
+	}
+	if (i == sizeof(types) / sizeof(types[0]))
+		goto notfound;
+	/* Embedded in the binary: a new binary may change them. */
+	http_response_header(req, "cache-control", "no-cache");
+	http_response_header(req, "etag", "\"" CINEREC_VERSION "\"");
+	admin_reply(req, 200, types[i].type, a->data, a->len);
+	return (KORE_RESULT_OK);
+
+notfound:
+	admin_reply(req, 404, "text/plain; charset=utf-8", "not found\n", 10);
+	return (KORE_RESULT_OK);
+}
+
+static int
+page_index(struct http_request *req, const struct auth_session *s)
+{
+	(void)s;
+	http_response_header(req, "cache-control", "no-store");
+	return (serve_asset(req, "index.html"));
+}
+
+static int
+page_login(struct http_request *req, const struct auth_session *s)
+{
+	(void)s;
+	http_response_header(req, "cache-control", "no-store");
+	return (serve_asset(req, "login.html"));
+}
+
+static int
+do_login(struct http_request *req, const struct auth_session *s)
+{
+	struct job	*j;
+	char		 body[BODY_MAX];
+
+	(void)s;
+	j = admin_job_new(req, NULL, admin_login_work, admin_login_done);
+	if (admin_body_text(req, body, sizeof(body)) == -1 ||
+	    admin_form_get(body, "name", j->who, sizeof(j->who)) == -1 ||
+	    admin_form_get(body, "password", j->value, sizeof(j->value)) == -1 ||
+	    j->who[0] == '\0' || j->value[0] == '\0') {
+		sodium_memzero(body, sizeof(body));
+		kore_free(j);
+		admin_redirect(req, "/login?error=invalid");
+		return (KORE_RESULT_OK);
+	}
+	sodium_memzero(body, sizeof(body));
+	return (admin_job_start(req, j));
+}
+
+static int
+do_logout(struct http_request *req, const struct auth_session *s)
+{
+	struct job	*j;
+	const char	*tok = admin_session_cookie(req);
+
+	j = admin_job_new(req, s, admin_logout_work, admin_logout_done);
+	snprintf(j->token, sizeof(j->token), "%s", tok ? tok : "");
+	return (admin_job_start(req, j));
+}
+
+static int
+api_session(struct http_request *req, const struct auth_session *s)
+{
+	struct kore_buf	 b;
+	char		 csrf[AUTH_TOKEN_MAX];
+
+	auth_csrf_token(adm.key, s->id, csrf);
+	kore_buf_init(&b, 256);
+	kore_buf_appendf(&b, "{\"admin\":");
+	admin_json_str(&b, s->admin);
+	kore_buf_appendf(&b, ",\"csrf\":\"%s\",\"expires_ms\":%lld,"
+	    "\"tls\":%s,\"version\":\"%s\",\"now_ms\":%lld}\n", csrf,
+	    (long long)s->expires_ms, adm.tls ? "true" : "false",
+	    CINEREC_VERSION, (long long)clock_now_ms());
+	admin_reply_json(req, 200, &b);
+	kore_buf_cleanup(&b);
+	return (KORE_RESULT_OK);
+}
+
+/* The alerts that fire now, as a JSON array of {level, text}. */
+static void
+alerts_json(struct kore_buf *b, int64_t now)
+{
+	int64_t		model_ms, failed, running, rejected, interval;
+	int		n = 0;
+	char		text[256];
+
+#define ALERT(lvl, ...) do {						\
+	snprintf(text, sizeof(text), __VA_ARGS__);			\
+	kore_buf_appendf(b, "%s{\"level\":\"%s\",\"text\":", n++ ? "," : "", \
+	    lvl);							\
+	admin_json_str(b, text);						\
+	kore_buf_append(b, "}", 1);					\
+} while (0)
+
+	kore_buf_append(b, "[", 1);
+	model_ms = admin_query_int("SELECT created_ms FROM models WHERE current = 1",
+	    -1);
+	interval = adm.ctx.cfg->train_interval_min;
+	if (model_ms == -1)
+		ALERT("warn", "No model is being served: recommendations are "
+		    "popularity only.");
+	else if (interval > 0 && now - model_ms > 2 * interval * 60000)
+		ALERT("warn", "The model is %.1f h old, more than twice the "
+		    "training interval.", (double)(now - model_ms) / 3.6e6);
+	failed = admin_query_int("SELECT status = 'failed' FROM training_runs "
+	    "ORDER BY id DESC LIMIT 1", 0);
+	if (failed)
+		ALERT("crit", "The last training failed (see Models).");
+	running = admin_query_int("SELECT MIN(started_ms) FROM training_runs WHERE "
+	    "status = 'running'", -1);
+	if (running != -1 && now - running > 3600 * 1000)
+		ALERT("warn", "A training has been running for %.1f h.",
+		    (double)(now - running) / 3.6e6);
+	rejected = admin_query_int("SELECT COUNT(*) FROM reject_samples WHERE "
+	    "ts > CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 300000", 0);
+	if (rejected >= 20)
+		ALERT("warn", "The ingest rejected %s%lld lines in the last 5 "
+		    "minutes (see Ingest).", rejected >= 200 ? "at least " :
+		    "", (long long)rejected);
+	if (!cfg_is_loopback(adm.ctx.cfg->ingest_host) &&
+	    adm.ctx.cfg->ingest_token[0] == '\0')
+		ALERT("warn", "The TCP ingest listens on %s without an ingest "
+		    "token.", adm.ctx.cfg->ingest_host);
+	kore_buf_append(b, "]", 1);
+#undef ALERT
+}
+
+static int
+api_overview(struct http_request *req, const struct auth_session *s)
+{
+	struct kore_buf	 b;
+	struct stat	 sb;
+	char		 wal[PATH_MAX + 32];
+	int64_t		 now = clock_now_ms(), size, walsz = 0;
+
+	(void)s;
+	size = admin_query_int("SELECT page_count * page_size FROM "
+	    "pragma_page_count(), pragma_page_size()", 0);
+	snprintf(wal, sizeof(wal), "%s/%s-wal", adm.ctx.cfg->data_dir, STORE_FILE);
+	if (stat(wal, &sb) == 0)
+		walsz = sb.st_size;
+	kore_buf_init(&b, 4096);
+	kore_buf_appendf(&b, "{\"now_ms\":%lld,\"version\":\"%s\","
+	    "\"started_ms\":%lld,\"db_bytes\":%lld,\"wal_bytes\":%lld,"
+	    "\"workers\":%d,\"click_window_s\":%d,\"counters\":{",
+	    (long long)now, CINEREC_VERSION, (long long)adm.ctx.started_ms,
+	    (long long)size, (long long)walsz, adm.ctx.cfg->workers,
+	    adm.ctx.cfg->click_window_s);
+	{
+		sqlite3_stmt	*st;
+		int		 n = 0;
+
+		if (sqlite3_prepare_v2(adm.db, "SELECT name, value FROM "
+		    "counters ORDER BY name", -1, &st, NULL) == SQLITE_OK) {
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				if (n++ > 0)
+					kore_buf_append(&b, ",", 1);
+				admin_json_str(&b, (const char *)
+				    sqlite3_column_text(st, 0));
+				kore_buf_appendf(&b, ":%lld", (long long)
+				    sqlite3_column_int64(st, 1));
+			}
+			sqlite3_finalize(st);
+		}
+	}
+	kore_buf_appendf(&b, "},\"model\":");
+	(void)admin_json_rows(&b, "SELECT id, algo, created_ms, train_seconds, "
+	    "interactions, users, items, eval_recall20, eval_ndcg20, "
+	    "eval_coverage FROM models WHERE current = 1", NULL, 1);
+	kore_buf_appendf(&b, ",\"last_run\":");
+	(void)admin_json_rows(&b, "SELECT id, started_ms, finished_ms, trigger, "
+	    "status, model_id, message FROM training_runs ORDER BY id DESC "
+	    "LIMIT 1", NULL, 1);
+	/* Click-through per day of the lists this server gave. */
+	kore_buf_appendf(&b, ",\"ctr_daily\":");
+	(void)admin_json_rows(&b, "SELECT hour / 24 AS day, source, SUM(lists) AS "
+	    "lists, SUM(followed) AS followed FROM reco_stats "
+	    "WHERE hour >= (CAST(strftime('%s', 'now') AS INTEGER) / 3600) - "
+	    "24 * 30 GROUP BY day, source ORDER BY day", NULL, 0);
+	kore_buf_appendf(&b, ",\"alerts\":");
+	alerts_json(&b, now);
+	kore_buf_append(&b, "}\n", 2);
+	admin_reply_json(req, 200, &b);
+	kore_buf_cleanup(&b);
+	return (KORE_RESULT_OK);
+}
+
+static int
+api_models(struct http_request *req, const struct auth_session *s)
+{
+	struct kore_buf	b;
+
+	(void)s;
+	kore_buf_init(&b, 8192);
+	kore_buf_appendf(&b, "{\"train_interval_min\":%d,\"models\":",
+	    adm.ctx.cfg->train_interval_min);
+	(void)admin_json_rows(&b, "SELECT m.id, m.algo, m.params, m.file, "
+	    "m.created_ms, m.train_seconds, m.interactions, m.users, m.items, "
+	    "m.data_from_ms, m.data_to_ms, m.binary_version, m.eval_recall20, "
+	    "m.eval_ndcg20, m.eval_coverage, m.eval_users, m.current, "
+	    "(SELECT trigger FROM training_runs r WHERE r.model_id = m.id) "
+	    "AS trigger, c.lists, c.followed FROM models m LEFT JOIN "
+	    "(SELECT model_version, SUM(lists) AS lists, SUM(followed) AS "
+	    "followed FROM reco_stats WHERE source = 'served' GROUP BY "
+	    "model_version) c ON c.model_version = m.id ORDER BY m.id DESC",
+	    NULL, 0);
+	kore_buf_appendf(&b, ",\"runs\":");
+	(void)admin_json_rows(&b, "SELECT id, started_ms, finished_ms, trigger, "
+	    "status, model_id, message FROM training_runs ORDER BY id DESC "
+	    "LIMIT 50", NULL, 0);
+	kore_buf_append(&b, "}\n", 2);
+	admin_reply_json(req, 200, &b);
+	kore_buf_cleanup(&b);
+	return (KORE_RESULT_OK);
+}
+
+static int
+api_train(struct http_request *req, const struct auth_session *s)
+{
+	return (admin_job_start(req, admin_job_new(req, s, admin_train_work, admin_train_done)));
+}
+
+/* A movie's title and year for a slug, as JSON members (or nothing). */
+static void
+movie_title(struct kore_buf *b, sqlite3_stmt *st, const char *member,
+    const char *slug)
+{
+	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		kore_buf_appendf(b, ",\"%s\":", member);
+		admin_json_str(b, (const char *)sqlite3_column_text(st, 0));
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			kore_buf_appendf(b, ",\"%s_year\":%d", member,
+			    sqlite3_column_int(st, 1));
+	}
+	sqlite3_reset(st);
+}
+
+static int
+api_user(struct http_request *req, const struct auth_session *s)
+{
+	static struct reco_list	 list;
+	struct kore_buf		 b;
+	sqlite3_stmt		*st = NULL;
+	const char		*id = req->path + strlen("/api/users/");
+	const char		*algo = NULL;
+	int64_t			 user, model_id = 0;
+	size_t			 i;
+
+	(void)s;
+	if (parse_user(id, strlen(id), &user) == -1) {
+		admin_reply_error(req, 400, "a user id is a non-negative decimal "
+		    "integer");
+		return (KORE_RESULT_OK);
+	}
+	kore_buf_init(&b, 16384);
+	kore_buf_appendf(&b, "{\"user\":%lld,\"profile\":", (long long)user);
+	(void)admin_json_rows(&b, "SELECT first_ts, last_ts, watch_lines, ratings, "
+	    "recos FROM users WHERE id = ?1", &user, 1);
+	kore_buf_appendf(&b, ",\"watches\":");
+	(void)admin_json_rows(&b, "SELECT m.slug, m.title, m.year, m.runtime_min, "
+	    "w.minutes, w.max_minute, w.first_ts, w.last_ts FROM watches w "
+	    "JOIN movies m ON m.id = w.movie_id WHERE w.user_id = ?1 "
+	    "ORDER BY w.last_ts DESC LIMIT 50", &user, 0);
+	kore_buf_appendf(&b, ",\"ratings\":");
+	(void)admin_json_rows(&b, "SELECT m.slug, m.title, m.year, r.rating, r.ts "
+	    "FROM ratings r JOIN movies m ON m.id = r.movie_id "
+	    "WHERE r.user_id = ?1 ORDER BY r.ts DESC LIMIT 50", &user, 0);
+	kore_buf_appendf(&b, ",\"served\":");
+	(void)admin_json_rows(&b, "SELECT id, ts, source, host, status, latency_ms, "
+	    "model_version, arm, personal, followed_rank, "
+	    "movie_slugs(movies) AS results "
+	    "FROM reco_log_of_user WHERE user_id = ?1 AND id IN (SELECT "
+	    "log_id FROM reco_log_user_ids WHERE user_id = ?1 ORDER BY log_id "
+	    "DESC LIMIT " WHY_LISTS_MAX ") ORDER BY ts DESC, id DESC LIMIT 20",
+	    &user, 0);
+	/* What the current model gives now (not logged: a look, not a list). */
+	kore_buf_appendf(&b, ",\"recommendations\":");
+	if (adm.ctx.recommend(user, &list, &model_id, &algo) == -1) {
+		kore_buf_append(&b, "null", 4);
+	} else {
+		kore_buf_appendf(&b, "{\"model\":");
+		if (algo != NULL)
+			kore_buf_appendf(&b, "{\"version\":%lld,\"algo\":\"%s\"}",
+			    (long long)model_id, algo);
+		else
+			kore_buf_append(&b, "null", 4);
+		kore_buf_appendf(&b, ",\"personal\":%zu,\"window_days\":%d,"
+		    "\"items\":[", list.personal, adm.ctx.cfg->pop_window_days);
+		if (sqlite3_prepare_v2(adm.db, "SELECT title, year FROM movies "
+		    "WHERE slug = ?1", -1, &st, NULL) != SQLITE_OK)
+			st = NULL;
+		for (i = 0; i < list.n; i++) {
+			kore_buf_appendf(&b, "%s{\"rank\":%zu,\"id\":",
+			    i ? "," : "", i + 1);
+			admin_json_str(&b, list.item[i].slug);
+			if (st != NULL)
+				movie_title(&b, st, "title", list.item[i].slug);
+			kore_buf_appendf(&b, ",\"score\":%.4g,\"source\":\"%s\"",
+			    isfinite(list.item[i].score) ?
+			    (double)list.item[i].score : 0.0,
+			    i < list.personal ? "model" : "popular");
+			if (list.item[i].because != NULL) {
+				kore_buf_appendf(&b, ",\"because\":");
+				admin_json_str(&b, list.item[i].because);
+				if (st != NULL)
+					movie_title(&b, st, "because_title",
+					    list.item[i].because);
+			}
+			kore_buf_append(&b, "}", 1);
+		}
+		sqlite3_finalize(st);
+		kore_buf_append(&b, "]}", 2);
+	}
+	kore_buf_append(&b, "}\n", 2);
+	admin_reply_json(req, 200, &b);
+	kore_buf_cleanup(&b);
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * The TCP senders connected to the ingest port now, from the kernel's
+ * table (/proc/net/tcp and tcp6: local port, state 01 = established).
+ */
+static void
+senders_json(struct kore_buf *b)
+{
+	static const char	*files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	FILE			*fp;
+	char			 line[512], local[64], remote[64], addr[64];
+	unsigned int		 lport, rport, state, w[4];
+	uint8_t			 raw[16];
+	size_t			 f, k;
+	int			 n = 0, v6;
+
+	kore_buf_append(b, "[", 1);
+	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		if ((fp = fopen(files[f], "r")) == NULL)
+			continue;
+		v6 = f == 1;
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x "
+			    "%63[0-9A-Fa-f]:%x %x", local, &lport, remote,
+			    &rport, &state) != 5 || state != 1 ||
+			    lport != adm.ctx.cfg->ingest_port)
+				continue;
+			/* Words in host order, as the kernel prints them. */
+			if (!v6 && sscanf(remote, "%8x", &w[0]) == 1) {
+				memcpy(raw, &w[0], 4);
+				inet_ntop(AF_INET, raw, addr, sizeof(addr));
+			} else if (v6 && sscanf(remote, "%8x%8x%8x%8x", &w[0],
+			    &w[1], &w[2], &w[3]) == 4) {
+				for (k = 0; k < 4; k++)
+					memcpy(raw + 4 * k, &w[k], 4);
+				inet_ntop(AF_INET6, raw, addr, sizeof(addr));
+			} else
+				continue;
+			kore_buf_appendf(b, "%s{\"addr\":", n++ ? "," : "");
+			admin_json_str(b, addr);
+			kore_buf_appendf(b, ",\"port\":%u}", rport);
+			if (n >= ROWS_MAX)
+				break;
+		}
+		fclose(fp);
+	}
+	kore_buf_append(b, "]", 1);
+}
+
+static int
+api_ingest(struct http_request *req, const struct auth_session *s)
+{
+	struct kore_buf	b;
+
+	(void)s;
+	kore_buf_init(&b, 16384);
+	kore_buf_appendf(&b, "{\"now_ms\":%lld,\"listen\":",
+	    (long long)clock_now_ms());
+	{
+		char	l[CFG_HOST_MAX + 16];
+
+		snprintf(l, sizeof(l), "%s:%u", adm.ctx.cfg->ingest_host,
+		    adm.ctx.cfg->ingest_port);
+		admin_json_str(&b, l);
+	}
+	kore_buf_appendf(&b, ",\"token_required\":%s,\"batch_ms\":%d,"
+	    "\"batch_events\":%d,\"counters\":",
+	    adm.ctx.cfg->ingest_token[0] ? "true" : "false", adm.ctx.cfg->batch_ms,
+	    adm.ctx.cfg->batch_events);
+	(void)admin_json_rows(&b, "SELECT name, value FROM counters WHERE name LIKE "
+	    "'accepted\\_%' ESCAPE '\\' OR name LIKE 'rejected\\_%' ESCAPE '\\' "
+	    "ORDER BY name", NULL, 0);
+	kore_buf_appendf(&b, ",\"samples\":");
+	(void)admin_json_rows(&b, "SELECT id, ts, reason, line FROM reject_samples "
+	    "ORDER BY id DESC LIMIT 100", NULL, 0);
+	kore_buf_appendf(&b, ",\"senders\":");
+	senders_json(&b);
+	kore_buf_append(&b, "}\n", 2);
+	admin_reply_json(req, 200, &b);
+	kore_buf_cleanup(&b);
+	return (KORE_RESULT_OK);
+}
+
+static int
+api_settings(struct http_request *req, const struct auth_session *s)
+{
+	struct setting_text	*cur = NULL, *base = NULL;
+	const struct override_key *e;
+	struct kore_buf		 b;
+	sqlite3_stmt		*st = NULL;
+	const char		*bv;
+	int			 n, nbase, i, first = 1;
+
+	(void)s;
+	if ((n = settings_text(adm.ctx.cfg, &cur)) == -1 ||
+	    (nbase = settings_text(overrides_base(adm.ctx.overrides) ? overrides_base(adm.ctx.overrides) : adm.ctx.cfg,
+	    &base)) == -1) {
+		free(cur);
+		admin_reply_error(req, 500, "out of memory");
+		return (KORE_RESULT_OK);
+	}
+	if (sqlite3_prepare_v2(adm.db, "SELECT changed_ms, changed_by FROM "
+	    "settings WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+		st = NULL;
+	kore_buf_init(&b, 8192);
+	kore_buf_append(&b, "{\"settings\":[", 13);
+	for (i = 0; i < n; i++) {
+		if (strcmp(cur[i].key, "data_dir") == 0)
+			continue;
+		e = overrides_find(cur[i].key);
+		kore_buf_appendf(&b, "%s{\"key\":", first ? "" : ",");
+		first = 0;
+		admin_json_str(&b, cur[i].key);
+		kore_buf_appendf(&b, ",\"value\":");
+		admin_json_str(&b, cur[i].value);
+		bv = settings_text_value(base, nbase, cur[i].key);
+		kore_buf_appendf(&b, ",\"configured\":");
+		admin_json_str(&b, bv);
+		kore_buf_appendf(&b, ",\"help\":");
+		admin_json_str(&b, cur[i].help);
+		kore_buf_appendf(&b, ",\"editable\":%s,\"live\":%s,"
+		    "\"secret\":%s", e ? "true" : "false",
+		    e && e->live ? "true" : "false",
+		    e && e->secret ? "true" : "false");
+		if (st != NULL) {
+			sqlite3_bind_text(st, 1, cur[i].key, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				kore_buf_appendf(&b, ",\"changed_ms\":%lld,"
+				    "\"changed_by\":", (long long)
+				    sqlite3_column_int64(st, 0));
+				admin_json_str(&b, (const char *)
+				    sqlite3_column_text(st, 1));
+			}
+			sqlite3_reset(st);
+		}
+		kore_buf_append(&b, "}", 1);
+	}
+	kore_buf_append(&b, "]}\n", 3);
+	sqlite3_finalize(st);
+	free(cur);
+	free(base);
+	admin_reply_json(req, 200, &b);
+	kore_buf_cleanup(&b);
+	return (KORE_RESULT_OK);
+}
+
+static int
+api_settings_set(struct http_request *req, const struct auth_session *s)
+{
+	struct job	*j;
+	struct cfg	*scratch;
+	char		 body[BODY_MAX], err[256], reset[8];
+	int		 rc;
+
+	j = admin_job_new(req, s, admin_setting_work, admin_setting_done);
+	if (admin_body_text(req, body, sizeof(body)) == -1 ||
+	    admin_form_get(body, "key", j->key, sizeof(j->key)) == -1) {
+		kore_free(j);
+		admin_reply_error(req, 400, "expected key=...&value=... (or reset=1)");
+		return (KORE_RESULT_OK);
+	}
+	j->reset = admin_form_get(body, "reset", reset, sizeof(reset)) == 0 &&
+	    strcmp(reset, "1") == 0;
+	if (overrides_find(j->key) == NULL) {
+		kore_free(j);
+		admin_reply_error(req, 400, "this setting cannot be changed from the "
+		    "dashboard (configuration file or flags, then restart)");
+		return (KORE_RESULT_OK);
+	}
+	if (!j->reset) {
+		if (admin_form_get(body, "value", j->value, sizeof(j->value)) == -1) {
+			kore_free(j);
+			admin_reply_error(req, 400, "missing value, or not text");
+			return (KORE_RESULT_OK);
+		}
+		/* The start refuses an open ingest without a token. */
+		if (strcmp(j->key, "ingest_token") == 0 && j->value[0] == '\0' &&
+		    !cfg_is_loopback(adm.ctx.cfg->ingest_host)) {
+			kore_free(j);
+			admin_reply_error(req, 400, "the ingest listens beyond loopback: "
+			    "it needs a token");
+			return (KORE_RESULT_OK);
+		}
+		/* Validated exactly as the configuration file would be. */
+		scratch = kore_malloc(sizeof(*scratch));
+		*scratch = *adm.ctx.cfg;
+		rc = cfg_set(scratch, j->key, j->value, err, sizeof(err));
+		kore_free(scratch);
+		if (rc == -1) {
+			kore_free(j);
+			admin_reply_error(req, 400, err);
+			return (KORE_RESULT_OK);
+		}
+	}
+	return (admin_job_start(req, j));
+}
+
+static int
+api_audit(struct http_request *req, const struct auth_session *s)
+{
+	struct kore_buf	b;
+
+	(void)s;
+	kore_buf_init(&b, 16384);
+	kore_buf_appendf(&b, "{\"audit\":");
+	(void)admin_json_rows(&b, "SELECT id, ts, who, action, detail, addr FROM "
+	    "audit ORDER BY id DESC LIMIT 200", NULL, 0);
+	kore_buf_appendf(&b, ",\"accounts\":");
+	(void)admin_json_rows(&b, "SELECT a.name, a.created_ms, a.pw_changed_ms, "
+	    "a.last_login_ms, (SELECT COUNT(*) FROM sessions s WHERE "
+	    "s.admin_id = a.id AND s.expires_ms > CAST(strftime('%s', 'now') "
+	    "AS INTEGER) * 1000) AS sessions FROM admins a ORDER BY a.name",
+	    NULL, 0);
+	kore_buf_append(&b, "}\n", 2);
+	admin_reply_json(req, 200, &b);
+	kore_buf_cleanup(&b);
+	return (KORE_RESULT_OK);
+}
+
+/* Prometheus text, as on the API listener, behind the login here. */
+static int
+page_metrics(struct http_request *req, const struct auth_session *s)
+{
+	char	*text;
+	size_t	 len;
+
+	(void)s;
+	if (metrics_render(adm.ctx.store, (int64_t)adm.ctx.cfg->click_window_s * 1000,
+	    &text, &len) == -1) {
+		admin_reply_error(req, 500, "cannot render the metrics");
+		return (KORE_RESULT_OK);
+	}
+	http_response_header(req, "cache-control", "no-store");
+	admin_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	free(text);
+	return (KORE_RESULT_OK);
+}
+
+/* --- dispatch ------------------------------------------------------------ */
+
+#define R_PUBLIC	0x01	/* no session needed */
+#define R_CSRF		0x02	/* changes state: CSRF token required */
+#define R_PREFIX	0x04	/* path is a prefix */
+#define R_PAGE		0x08	/* a page: no session redirects to /login */
+
+static const struct route {
+	int		 method;
+	const char	*path;
+	int		 flags;
+	handler_fn	 fn;
+} routes[] = {
+	{ HTTP_METHOD_GET, "/", R_PAGE, page_index },
+	{ HTTP_METHOD_GET, "/index.html", R_PAGE, page_index },
+	{ HTTP_METHOD_GET, "/login", R_PUBLIC, page_login },
+	{ HTTP_METHOD_POST, "/login", R_PUBLIC, do_login },
+	{ HTTP_METHOD_POST, "/logout", R_CSRF, do_logout },
+	{ HTTP_METHOD_GET, "/metrics", 0, page_metrics },
+	{ HTTP_METHOD_GET, "/api/session", 0, api_session },
+	{ HTTP_METHOD_GET, "/api/overview", 0, api_overview },
+	{ HTTP_METHOD_GET, "/api/models", 0, api_models },
+	{ HTTP_METHOD_POST, "/api/train", R_CSRF, api_train },
+	{ HTTP_METHOD_GET, "/api/users/", R_PREFIX, api_user },
+	{ HTTP_METHOD_GET, "/api/ingest", 0, api_ingest },
+	{ HTTP_METHOD_GET, "/api/settings", 0, api_settings },
+	{ HTTP_METHOD_POST, "/api/settings", R_CSRF, api_settings_set },
+	{ HTTP_METHOD_GET, "/api/audit", 0, api_audit },
+};
+#define NROUTES	(sizeof(routes) / sizeof(routes[0]))
+
+/* The route for the request; *allow gets the methods the path takes. */
+static const struct route *
+route_find(struct http_request *req, int *allow)
+{
+	const struct route	*r;
+	size_t			 i;
+	int			 method = req->method == HTTP_METHOD_HEAD ?
+				    HTTP_METHOD_GET : req->method;
+
+	*allow = 0;
+	for (i = 0; i < NROUTES; i++) {
+		r = &routes[i];
+		if (r->flags & R_PREFIX ? strncmp(req->path, r->path,
+		    strlen(r->path)) != 0 : strcmp(req->path, r->path) != 0)
+			continue;
+		*allow |= r->method;
+		if (r->method == method)
+			return (r);
+	}
+	return (NULL);
+}
+
+int
+admin_dispatch(struct http_request *req)
+{
+	const struct route	*r;
+	struct auth_session	 s;
+	struct job		*j;
+	const char		*csrf;
+	int64_t			 now;
+	int			 allow, rc;
+
+	/* An action coming back from its task. */
+	if ((j = req->hdlr_extra) != NULL) {
+		if (kore_task_state(&j->task) != KORE_TASK_STATE_FINISHED) {
+			http_request_sleep(req);
+			return (KORE_RESULT_RETRY);
+		}
+		j->done(req, j);
+		return (KORE_RESULT_OK);
+	}
+	if (adm.db == NULL) {
+		admin_reply_error(req, 503, "the admin dashboard is unavailable "
+		    "(see the server log)");
+		return (KORE_RESULT_OK);
+	}
+	if ((r = route_find(req, &allow)) == NULL) {
+		if (allow != 0) {
+			http_response_header(req, "allow", allow ==
+			    HTTP_METHOD_POST ? "POST" : allow ==
+			    HTTP_METHOD_GET ? "GET, HEAD" : "GET, HEAD, POST");
+			admin_reply_error(req, 405, "method not allowed");
+			return (KORE_RESULT_OK);
+		}
+		/* The app's static files are public: no data in them. */
+		if ((req->method == HTTP_METHOD_GET ||
+		    req->method == HTTP_METHOD_HEAD) &&
+		    strchr(req->path + 1, '/') == NULL &&
+		    strcmp(req->path, "/index.html") != 0 &&
+		    strcmp(req->path, "/login.html") != 0)
+			return (serve_asset(req, req->path + 1));
+		admin_reply_error(req, 404, "not found");
+		return (KORE_RESULT_OK);
+	}
+	if (req->method == HTTP_METHOD_POST && !admin_same_origin(req)) {
+		admin_reply_error(req, 403, "cross-origin request refused");
+		return (KORE_RESULT_OK);
+	}
+	if (r->flags & R_PUBLIC)
+		return (r->fn(req, NULL));
+
+	now = clock_now_ms();
+	rc = auth_session_check(adm.db, admin_session_cookie(req), now, &s);
+	if (rc == -1) {
+		admin_reply_error(req, 503, "database busy, try again");
+		return (KORE_RESULT_OK);
+	}
+	if (rc == 0) {
+		if (r->flags & R_PAGE)
+			admin_redirect(req, "/login");
+		else
+			admin_reply_error(req, 401, "login required");
+		return (KORE_RESULT_OK);
+	}
+	if ((r->flags & R_CSRF) &&
+	    (!http_request_header(req, "x-csrf-token", &csrf) ||
+	    !auth_csrf_check(adm.key, s.id, csrf))) {
+		admin_reply_error(req, 403, "missing or wrong CSRF token");
+		return (KORE_RESULT_OK);
+	}
+	/* Best effort: busy now means a later request records it. */
+	(void)auth_session_touch(adm.db, &s, now);
+	if (now >= adm.purge_ms) {
+		adm.purge_ms = now + 3600 * 1000;
+		(void)auth_session_purge(adm.db, now);
+	}
+	return (r->fn(req, &s));
+}
