@@ -164,7 +164,7 @@ admin_parent_configure(const struct cfg *cfg)
 	adm.ctx.cfg = cfg;
 	if (sodium_init() < 0)
 		fatal("admin: libsodium did not initialise");
-	if (admin_db_open(cfg->data_dir, DB_BUSY_TASK_MS, &db) == -1)
+	if (adm_db_open(cfg->data_dir, DB_BUSY_TASK_MS, &db) == -1)
 		exit(1);
 	if ((n = auth_admin_count(db)) == -1)
 		exit(1);
@@ -222,7 +222,7 @@ admin_worker_configure(const struct admin_ctx *ctx)
 	adm.ctx = *ctx;
 	/* The event loop never waits for a lock: busy timeout 0. */
 	if (sodium_init() < 0 ||
-	    admin_db_open(ctx->cfg->data_dir, 0, &adm.db) == -1 ||
+	    adm_db_open(ctx->cfg->data_dir, 0, &adm.db) == -1 ||
 	    auth_key_load(adm.db, adm.key) == -1) {
 		log_warnx("worker %u: admin dashboard unavailable", worker->id);
 		sqlite3_close(adm.db);

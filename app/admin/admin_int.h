@@ -71,39 +71,39 @@ struct job {
 };
 
 /* reply.c: answers and the pieces of requests. */
-int	admin_copy(char *dst, size_t sz, const char *src);
-int	admin_db_open(const char *data_dir, int busy_ms, sqlite3 **db);
-void	admin_reply(struct http_request *req, int status, const char *type,
+int	adm_copy(char *dst, size_t sz, const char *src);
+int	adm_db_open(const char *data_dir, int busy_ms, sqlite3 **db);
+void	adm_reply(struct http_request *req, int status, const char *type,
 	    const void *data, size_t len);
-void	admin_reply_json(struct http_request *req, int status,
+void	adm_json(struct http_request *req, int status,
 	    struct kore_buf *b);
-void	admin_json_str(struct kore_buf *b, const char *s);
-void	admin_reply_error(struct http_request *req, int status,
+void	adm_str(struct kore_buf *b, const char *s);
+void	adm_error(struct http_request *req, int status,
 	    const char *msg);
-void	admin_redirect(struct http_request *req, const char *to);
-void	admin_client_addr(struct http_request *req, char *out, size_t sz);
-int	admin_same_origin(struct http_request *req);
-int	admin_body_text(struct http_request *req, char *buf, size_t sz);
-int	admin_form_get(const char *body, const char *name, char *out,
+void	adm_redirect(struct http_request *req, const char *to);
+void	adm_addr(struct http_request *req, char *out, size_t sz);
+int	adm_same_origin(struct http_request *req);
+int	adm_body(struct http_request *req, char *buf, size_t sz);
+int	adm_form(const char *body, const char *name, char *out,
 	    size_t sz);
-const char *admin_session_cookie(struct http_request *req);
-int	admin_json_rows(struct kore_buf *b, const char *sql, const int64_t *p1,
+const char *adm_cookie(struct http_request *req);
+int	adm_rows(struct kore_buf *b, const char *sql, const int64_t *p1,
 	    int one);
-int64_t	admin_query_int(const char *sql, int64_t def);
+int64_t	adm_int(const char *sql, int64_t def);
 
 /* jobs.c: an action handed to a task; the request sleeps until done. */
-struct job	*admin_job_new(struct http_request *req,
+struct job	*adm_job_new(struct http_request *req,
 		    const struct auth_session *s,
 		    int (*work)(struct job *, sqlite3 *),
 		    void (*done)(struct http_request *, struct job *));
-int	admin_job_start(struct http_request *req, struct job *j);
-int	admin_login_work(struct job *j, sqlite3 *db);
-void	admin_login_done(struct http_request *req, struct job *j);
-int	admin_logout_work(struct job *j, sqlite3 *db);
-void	admin_logout_done(struct http_request *req, struct job *j);
-int	admin_train_work(struct job *j, sqlite3 *db);
-void	admin_train_done(struct http_request *req, struct job *j);
-int	admin_setting_work(struct job *j, sqlite3 *db);
-void	admin_setting_done(struct http_request *req, struct job *j);
+int	adm_job_start(struct http_request *req, struct job *j);
+int	adm_login_work(struct job *j, sqlite3 *db);
+void	adm_login_done(struct http_request *req, struct job *j);
+int	adm_logout_work(struct job *j, sqlite3 *db);
+void	adm_logout_done(struct http_request *req, struct job *j);
+int	adm_train_work(struct job *j, sqlite3 *db);
+void	adm_train_done(struct http_request *req, struct job *j);
+int	adm_setting_work(struct job *j, sqlite3 *db);
+void	adm_setting_done(struct http_request *req, struct job *j);
 
 #endif

@@ -64,11 +64,11 @@ serve_asset(struct http_request *req, const char *name)
 	/* Embedded in the binary: a new binary may change them. */
 	http_response_header(req, "cache-control", "no-cache");
 	http_response_header(req, "etag", "\"" CINEREC_VERSION "\"");
-	admin_reply(req, 200, types[i].type, a->data, a->len);
+	adm_reply(req, 200, types[i].type, a->data, a->len);
 	return (KORE_RESULT_OK);
 
 notfound:
-	admin_reply(req, 404, "text/plain; charset=utf-8", "not found\n", 10);
+	adm_reply(req, 404, "text/plain; charset=utf-8", "not found\n", 10);
 	return (KORE_RESULT_OK);
 }
 
@@ -95,29 +95,29 @@ do_login(struct http_request *req, const struct auth_session *s)
 	char		 body[BODY_MAX];
 
 	(void)s;
-	j = admin_job_new(req, NULL, admin_login_work, admin_login_done);
-	if (admin_body_text(req, body, sizeof(body)) == -1 ||
-	    admin_form_get(body, "name", j->who, sizeof(j->who)) == -1 ||
-	    admin_form_get(body, "password", j->value, sizeof(j->value)) == -1 ||
+	j = adm_job_new(req, NULL, adm_login_work, adm_login_done);
+	if (adm_body(req, body, sizeof(body)) == -1 ||
+	    adm_form(body, "name", j->who, sizeof(j->who)) == -1 ||
+	    adm_form(body, "password", j->value, sizeof(j->value)) == -1 ||
 	    j->who[0] == '\0' || j->value[0] == '\0') {
 		sodium_memzero(body, sizeof(body));
 		kore_free(j);
-		admin_redirect(req, "/login?error=invalid");
+		adm_redirect(req, "/login?error=invalid");
 		return (KORE_RESULT_OK);
 	}
 	sodium_memzero(body, sizeof(body));
-	return (admin_job_start(req, j));
+	return (adm_job_start(req, j));
 }
 
 static int
 do_logout(struct http_request *req, const struct auth_session *s)
 {
 	struct job	*j;
-	const char	*tok = admin_session_cookie(req);
+	const char	*tok = adm_cookie(req);
 
-	j = admin_job_new(req, s, admin_logout_work, admin_logout_done);
+	j = adm_job_new(req, s, adm_logout_work, adm_logout_done);
 	snprintf(j->token, sizeof(j->token), "%s", tok ? tok : "");
-	return (admin_job_start(req, j));
+	return (adm_job_start(req, j));
 }
 
 static int
@@ -129,12 +129,12 @@ api_session(struct http_request *req, const struct auth_session *s)
 	auth_csrf_token(adm.key, s->id, csrf);
 	kore_buf_init(&b, 256);
 	kore_buf_appendf(&b, "{\"admin\":");
-	admin_json_str(&b, s->admin);
+	adm_str(&b, s->admin);
 	kore_buf_appendf(&b, ",\"csrf\":\"%s\",\"expires_ms\":%lld,"
 	    "\"tls\":%s,\"version\":\"%s\",\"now_ms\":%lld}\n", csrf,
 	    (long long)s->expires_ms, adm.tls ? "true" : "false",
 	    CINEREC_VERSION, (long long)clock_now_ms());
-	admin_reply_json(req, 200, &b);
+	adm_json(req, 200, &b);
 	kore_buf_cleanup(&b);
 	return (KORE_RESULT_OK);
 }
@@ -151,12 +151,12 @@ alerts_json(struct kore_buf *b, int64_t now)
 	snprintf(text, sizeof(text), __VA_ARGS__);			\
 	kore_buf_appendf(b, "%s{\"level\":\"%s\",\"text\":", n++ ? "," : "", \
 	    lvl);							\
-	admin_json_str(b, text);						\
+	adm_str(b, text);						\
 	kore_buf_append(b, "}", 1);					\
 } while (0)
 
 	kore_buf_append(b, "[", 1);
-	model_ms = admin_query_int("SELECT created_ms FROM models WHERE current = 1",
+	model_ms = adm_int("SELECT created_ms FROM models WHERE current = 1",
 	    -1);
 	interval = adm.ctx.cfg->train_interval_min;
 	if (model_ms == -1)
@@ -165,16 +165,16 @@ alerts_json(struct kore_buf *b, int64_t now)
 	else if (interval > 0 && now - model_ms > 2 * interval * 60000)
 		ALERT("warn", "The model is %.1f h old, more than twice the "
 		    "training interval.", (double)(now - model_ms) / 3.6e6);
-	failed = admin_query_int("SELECT status = 'failed' FROM training_runs "
+	failed = adm_int("SELECT status = 'failed' FROM training_runs "
 	    "ORDER BY id DESC LIMIT 1", 0);
 	if (failed)
 		ALERT("crit", "The last training failed (see Models).");
-	running = admin_query_int("SELECT MIN(started_ms) FROM training_runs WHERE "
+	running = adm_int("SELECT MIN(started_ms) FROM training_runs WHERE "
 	    "status = 'running'", -1);
 	if (running != -1 && now - running > 3600 * 1000)
 		ALERT("warn", "A training has been running for %.1f h.",
 		    (double)(now - running) / 3.6e6);
-	rejected = admin_query_int("SELECT COUNT(*) FROM reject_samples WHERE "
+	rejected = adm_int("SELECT COUNT(*) FROM reject_samples WHERE "
 	    "ts > CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 300000", 0);
 	if (rejected >= 20)
 		ALERT("warn", "The ingest rejected %s%lld lines in the last 5 "
@@ -197,9 +197,10 @@ api_overview(struct http_request *req, const struct auth_session *s)
 	int64_t		 now = clock_now_ms(), size, walsz = 0;
 
 	(void)s;
-	size = admin_query_int("SELECT page_count * page_size FROM "
+	size = adm_int("SELECT page_count * page_size FROM "
 	    "pragma_page_count(), pragma_page_size()", 0);
-	snprintf(wal, sizeof(wal), "%s/%s-wal", adm.ctx.cfg->data_dir, STORE_FILE);
+	snprintf(wal, sizeof(wal), "%s/%s-wal", adm.ctx.cfg->data_dir,
+	    STORE_FILE);
 	if (stat(wal, &sb) == 0)
 		walsz = sb.st_size;
 	kore_buf_init(&b, 4096);
@@ -218,7 +219,7 @@ api_overview(struct http_request *req, const struct auth_session *s)
 			while (sqlite3_step(st) == SQLITE_ROW) {
 				if (n++ > 0)
 					kore_buf_append(&b, ",", 1);
-				admin_json_str(&b, (const char *)
+				adm_str(&b, (const char *)
 				    sqlite3_column_text(st, 0));
 				kore_buf_appendf(&b, ":%lld", (long long)
 				    sqlite3_column_int64(st, 1));
@@ -227,23 +228,23 @@ api_overview(struct http_request *req, const struct auth_session *s)
 		}
 	}
 	kore_buf_appendf(&b, "},\"model\":");
-	(void)admin_json_rows(&b, "SELECT id, algo, created_ms, train_seconds, "
+	(void)adm_rows(&b, "SELECT id, algo, created_ms, train_seconds, "
 	    "interactions, users, items, eval_recall20, eval_ndcg20, "
 	    "eval_coverage FROM models WHERE current = 1", NULL, 1);
 	kore_buf_appendf(&b, ",\"last_run\":");
-	(void)admin_json_rows(&b, "SELECT id, started_ms, finished_ms, trigger, "
+	(void)adm_rows(&b, "SELECT id, started_ms, finished_ms, trigger, "
 	    "status, model_id, message FROM training_runs ORDER BY id DESC "
 	    "LIMIT 1", NULL, 1);
 	/* Click-through per day of the lists this server gave. */
 	kore_buf_appendf(&b, ",\"ctr_daily\":");
-	(void)admin_json_rows(&b, "SELECT hour / 24 AS day, source, SUM(lists) AS "
+	(void)adm_rows(&b, "SELECT hour / 24 AS day, source, SUM(lists) AS "
 	    "lists, SUM(followed) AS followed FROM reco_stats "
 	    "WHERE hour >= (CAST(strftime('%s', 'now') AS INTEGER) / 3600) - "
 	    "24 * 30 GROUP BY day, source ORDER BY day", NULL, 0);
 	kore_buf_appendf(&b, ",\"alerts\":");
 	alerts_json(&b, now);
 	kore_buf_append(&b, "}\n", 2);
-	admin_reply_json(req, 200, &b);
+	adm_json(req, 200, &b);
 	kore_buf_cleanup(&b);
 	return (KORE_RESULT_OK);
 }
@@ -257,7 +258,7 @@ api_models(struct http_request *req, const struct auth_session *s)
 	kore_buf_init(&b, 8192);
 	kore_buf_appendf(&b, "{\"train_interval_min\":%d,\"models\":",
 	    adm.ctx.cfg->train_interval_min);
-	(void)admin_json_rows(&b, "SELECT m.id, m.algo, m.params, m.file, "
+	(void)adm_rows(&b, "SELECT m.id, m.algo, m.params, m.file, "
 	    "m.created_ms, m.train_seconds, m.interactions, m.users, m.items, "
 	    "m.data_from_ms, m.data_to_ms, m.binary_version, m.eval_recall20, "
 	    "m.eval_ndcg20, m.eval_coverage, m.eval_users, m.current, "
@@ -268,11 +269,11 @@ api_models(struct http_request *req, const struct auth_session *s)
 	    "model_version) c ON c.model_version = m.id ORDER BY m.id DESC",
 	    NULL, 0);
 	kore_buf_appendf(&b, ",\"runs\":");
-	(void)admin_json_rows(&b, "SELECT id, started_ms, finished_ms, trigger, "
+	(void)adm_rows(&b, "SELECT id, started_ms, finished_ms, trigger, "
 	    "status, model_id, message FROM training_runs ORDER BY id DESC "
 	    "LIMIT 50", NULL, 0);
 	kore_buf_append(&b, "}\n", 2);
-	admin_reply_json(req, 200, &b);
+	adm_json(req, 200, &b);
 	kore_buf_cleanup(&b);
 	return (KORE_RESULT_OK);
 }
@@ -280,7 +281,8 @@ api_models(struct http_request *req, const struct auth_session *s)
 static int
 api_train(struct http_request *req, const struct auth_session *s)
 {
-	return (admin_job_start(req, admin_job_new(req, s, admin_train_work, admin_train_done)));
+	return (adm_job_start(req, adm_job_new(req, s, adm_train_work,
+	    adm_train_done)));
 }
 
 /* A movie's title and year for a slug, as JSON members (or nothing). */
@@ -292,7 +294,7 @@ movie_title(struct kore_buf *b, sqlite3_stmt *st, const char *member,
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		kore_buf_appendf(b, ",\"%s\":", member);
-		admin_json_str(b, (const char *)sqlite3_column_text(st, 0));
+		adm_str(b, (const char *)sqlite3_column_text(st, 0));
 		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
 			kore_buf_appendf(b, ",\"%s_year\":%d", member,
 			    sqlite3_column_int(st, 1));
@@ -313,25 +315,25 @@ api_user(struct http_request *req, const struct auth_session *s)
 
 	(void)s;
 	if (parse_user(id, strlen(id), &user) == -1) {
-		admin_reply_error(req, 400, "a user id is a non-negative decimal "
+		adm_error(req, 400, "a user id is a non-negative decimal "
 		    "integer");
 		return (KORE_RESULT_OK);
 	}
 	kore_buf_init(&b, 16384);
 	kore_buf_appendf(&b, "{\"user\":%lld,\"profile\":", (long long)user);
-	(void)admin_json_rows(&b, "SELECT first_ts, last_ts, watch_lines, ratings, "
+	(void)adm_rows(&b, "SELECT first_ts, last_ts, watch_lines, ratings, "
 	    "recos FROM users WHERE id = ?1", &user, 1);
 	kore_buf_appendf(&b, ",\"watches\":");
-	(void)admin_json_rows(&b, "SELECT m.slug, m.title, m.year, m.runtime_min, "
+	(void)adm_rows(&b, "SELECT m.slug, m.title, m.year, m.runtime_min, "
 	    "w.minutes, w.max_minute, w.first_ts, w.last_ts FROM watches w "
 	    "JOIN movies m ON m.id = w.movie_id WHERE w.user_id = ?1 "
 	    "ORDER BY w.last_ts DESC LIMIT 50", &user, 0);
 	kore_buf_appendf(&b, ",\"ratings\":");
-	(void)admin_json_rows(&b, "SELECT m.slug, m.title, m.year, r.rating, r.ts "
+	(void)adm_rows(&b, "SELECT m.slug, m.title, m.year, r.rating, r.ts "
 	    "FROM ratings r JOIN movies m ON m.id = r.movie_id "
 	    "WHERE r.user_id = ?1 ORDER BY r.ts DESC LIMIT 50", &user, 0);
 	kore_buf_appendf(&b, ",\"served\":");
-	(void)admin_json_rows(&b, "SELECT id, ts, source, host, status, latency_ms, "
+	(void)adm_rows(&b, "SELECT id, ts, source, host, status, latency_ms, "
 	    "model_version, arm, personal, followed_rank, "
 	    "movie_slugs(movies) AS results "
 	    "FROM reco_log_of_user WHERE user_id = ?1 AND id IN (SELECT "
@@ -357,7 +359,7 @@ api_user(struct http_request *req, const struct auth_session *s)
 		for (i = 0; i < list.n; i++) {
 			kore_buf_appendf(&b, "%s{\"rank\":%zu,\"id\":",
 			    i ? "," : "", i + 1);
-			admin_json_str(&b, list.item[i].slug);
+			adm_str(&b, list.item[i].slug);
 			if (st != NULL)
 				movie_title(&b, st, "title", list.item[i].slug);
 			kore_buf_appendf(&b, ",\"score\":%.4g,\"source\":\"%s\"",
@@ -366,7 +368,7 @@ api_user(struct http_request *req, const struct auth_session *s)
 			    i < list.personal ? "model" : "popular");
 			if (list.item[i].because != NULL) {
 				kore_buf_appendf(&b, ",\"because\":");
-				admin_json_str(&b, list.item[i].because);
+				adm_str(&b, list.item[i].because);
 				if (st != NULL)
 					movie_title(&b, st, "because_title",
 					    list.item[i].because);
@@ -377,7 +379,7 @@ api_user(struct http_request *req, const struct auth_session *s)
 		kore_buf_append(&b, "]}", 2);
 	}
 	kore_buf_append(&b, "}\n", 2);
-	admin_reply_json(req, 200, &b);
+	adm_json(req, 200, &b);
 	kore_buf_cleanup(&b);
 	return (KORE_RESULT_OK);
 }
@@ -420,7 +422,7 @@ senders_json(struct kore_buf *b)
 			} else
 				continue;
 			kore_buf_appendf(b, "%s{\"addr\":", n++ ? "," : "");
-			admin_json_str(b, addr);
+			adm_str(b, addr);
 			kore_buf_appendf(b, ",\"port\":%u}", rport);
 			if (n >= ROWS_MAX)
 				break;
@@ -444,22 +446,23 @@ api_ingest(struct http_request *req, const struct auth_session *s)
 
 		snprintf(l, sizeof(l), "%s:%u", adm.ctx.cfg->ingest_host,
 		    adm.ctx.cfg->ingest_port);
-		admin_json_str(&b, l);
+		adm_str(&b, l);
 	}
 	kore_buf_appendf(&b, ",\"token_required\":%s,\"batch_ms\":%d,"
 	    "\"batch_events\":%d,\"counters\":",
-	    adm.ctx.cfg->ingest_token[0] ? "true" : "false", adm.ctx.cfg->batch_ms,
+	    adm.ctx.cfg->ingest_token[0] ? "true" : "false",
+	    adm.ctx.cfg->batch_ms,
 	    adm.ctx.cfg->batch_events);
-	(void)admin_json_rows(&b, "SELECT name, value FROM counters WHERE name LIKE "
+	(void)adm_rows(&b, "SELECT name, value FROM counters WHERE name LIKE "
 	    "'accepted\\_%' ESCAPE '\\' OR name LIKE 'rejected\\_%' ESCAPE '\\' "
 	    "ORDER BY name", NULL, 0);
 	kore_buf_appendf(&b, ",\"samples\":");
-	(void)admin_json_rows(&b, "SELECT id, ts, reason, line FROM reject_samples "
+	(void)adm_rows(&b, "SELECT id, ts, reason, line FROM reject_samples "
 	    "ORDER BY id DESC LIMIT 100", NULL, 0);
 	kore_buf_appendf(&b, ",\"senders\":");
 	senders_json(&b);
 	kore_buf_append(&b, "}\n", 2);
-	admin_reply_json(req, 200, &b);
+	adm_json(req, 200, &b);
 	kore_buf_cleanup(&b);
 	return (KORE_RESULT_OK);
 }
@@ -476,10 +479,11 @@ api_settings(struct http_request *req, const struct auth_session *s)
 
 	(void)s;
 	if ((n = settings_text(adm.ctx.cfg, &cur)) == -1 ||
-	    (nbase = settings_text(overrides_base(adm.ctx.overrides) ? overrides_base(adm.ctx.overrides) : adm.ctx.cfg,
+	    (nbase = settings_text(overrides_base(adm.ctx.overrides) ?
+	    overrides_base(adm.ctx.overrides) : adm.ctx.cfg,
 	    &base)) == -1) {
 		free(cur);
-		admin_reply_error(req, 500, "out of memory");
+		adm_error(req, 500, "out of memory");
 		return (KORE_RESULT_OK);
 	}
 	if (sqlite3_prepare_v2(adm.db, "SELECT changed_ms, changed_by FROM "
@@ -493,14 +497,14 @@ api_settings(struct http_request *req, const struct auth_session *s)
 		e = overrides_find(cur[i].key);
 		kore_buf_appendf(&b, "%s{\"key\":", first ? "" : ",");
 		first = 0;
-		admin_json_str(&b, cur[i].key);
+		adm_str(&b, cur[i].key);
 		kore_buf_appendf(&b, ",\"value\":");
-		admin_json_str(&b, cur[i].value);
+		adm_str(&b, cur[i].value);
 		bv = settings_text_value(base, nbase, cur[i].key);
 		kore_buf_appendf(&b, ",\"configured\":");
-		admin_json_str(&b, bv);
+		adm_str(&b, bv);
 		kore_buf_appendf(&b, ",\"help\":");
-		admin_json_str(&b, cur[i].help);
+		adm_str(&b, cur[i].help);
 		kore_buf_appendf(&b, ",\"editable\":%s,\"live\":%s,"
 		    "\"secret\":%s", e ? "true" : "false",
 		    e && e->live ? "true" : "false",
@@ -511,7 +515,7 @@ api_settings(struct http_request *req, const struct auth_session *s)
 				kore_buf_appendf(&b, ",\"changed_ms\":%lld,"
 				    "\"changed_by\":", (long long)
 				    sqlite3_column_int64(st, 0));
-				admin_json_str(&b, (const char *)
+				adm_str(&b, (const char *)
 				    sqlite3_column_text(st, 1));
 			}
 			sqlite3_reset(st);
@@ -522,7 +526,7 @@ api_settings(struct http_request *req, const struct auth_session *s)
 	sqlite3_finalize(st);
 	free(cur);
 	free(base);
-	admin_reply_json(req, 200, &b);
+	adm_json(req, 200, &b);
 	kore_buf_cleanup(&b);
 	return (KORE_RESULT_OK);
 }
@@ -535,32 +539,33 @@ api_settings_set(struct http_request *req, const struct auth_session *s)
 	char		 body[BODY_MAX], err[256], reset[8];
 	int		 rc;
 
-	j = admin_job_new(req, s, admin_setting_work, admin_setting_done);
-	if (admin_body_text(req, body, sizeof(body)) == -1 ||
-	    admin_form_get(body, "key", j->key, sizeof(j->key)) == -1) {
+	j = adm_job_new(req, s, adm_setting_work, adm_setting_done);
+	if (adm_body(req, body, sizeof(body)) == -1 ||
+	    adm_form(body, "key", j->key, sizeof(j->key)) == -1) {
 		kore_free(j);
-		admin_reply_error(req, 400, "expected key=...&value=... (or reset=1)");
+		adm_error(req, 400, "expected key=...&value=... (or reset=1)");
 		return (KORE_RESULT_OK);
 	}
-	j->reset = admin_form_get(body, "reset", reset, sizeof(reset)) == 0 &&
+	j->reset = adm_form(body, "reset", reset, sizeof(reset)) == 0 &&
 	    strcmp(reset, "1") == 0;
 	if (overrides_find(j->key) == NULL) {
 		kore_free(j);
-		admin_reply_error(req, 400, "this setting cannot be changed from the "
+		adm_error(req, 400, "this setting cannot be changed from the "
 		    "dashboard (configuration file or flags, then restart)");
 		return (KORE_RESULT_OK);
 	}
 	if (!j->reset) {
-		if (admin_form_get(body, "value", j->value, sizeof(j->value)) == -1) {
+		if (adm_form(body, "value", j->value, sizeof(j->value)) == -1) {
 			kore_free(j);
-			admin_reply_error(req, 400, "missing value, or not text");
+			adm_error(req, 400, "missing value, or not text");
 			return (KORE_RESULT_OK);
 		}
 		/* The start refuses an open ingest without a token. */
 		if (strcmp(j->key, "ingest_token") == 0 && j->value[0] == '\0' &&
 		    !cfg_is_loopback(adm.ctx.cfg->ingest_host)) {
 			kore_free(j);
-			admin_reply_error(req, 400, "the ingest listens beyond loopback: "
+			adm_error(req, 400, "the ingest listens beyond "
+			    "loopback: "
 			    "it needs a token");
 			return (KORE_RESULT_OK);
 		}
@@ -571,11 +576,11 @@ api_settings_set(struct http_request *req, const struct auth_session *s)
 		kore_free(scratch);
 		if (rc == -1) {
 			kore_free(j);
-			admin_reply_error(req, 400, err);
+			adm_error(req, 400, err);
 			return (KORE_RESULT_OK);
 		}
 	}
-	return (admin_job_start(req, j));
+	return (adm_job_start(req, j));
 }
 
 static int
@@ -586,16 +591,16 @@ api_audit(struct http_request *req, const struct auth_session *s)
 	(void)s;
 	kore_buf_init(&b, 16384);
 	kore_buf_appendf(&b, "{\"audit\":");
-	(void)admin_json_rows(&b, "SELECT id, ts, who, action, detail, addr FROM "
+	(void)adm_rows(&b, "SELECT id, ts, who, action, detail, addr FROM "
 	    "audit ORDER BY id DESC LIMIT 200", NULL, 0);
 	kore_buf_appendf(&b, ",\"accounts\":");
-	(void)admin_json_rows(&b, "SELECT a.name, a.created_ms, a.pw_changed_ms, "
+	(void)adm_rows(&b, "SELECT a.name, a.created_ms, a.pw_changed_ms, "
 	    "a.last_login_ms, (SELECT COUNT(*) FROM sessions s WHERE "
 	    "s.admin_id = a.id AND s.expires_ms > CAST(strftime('%s', 'now') "
 	    "AS INTEGER) * 1000) AS sessions FROM admins a ORDER BY a.name",
 	    NULL, 0);
 	kore_buf_append(&b, "}\n", 2);
-	admin_reply_json(req, 200, &b);
+	adm_json(req, 200, &b);
 	kore_buf_cleanup(&b);
 	return (KORE_RESULT_OK);
 }
@@ -608,13 +613,15 @@ page_metrics(struct http_request *req, const struct auth_session *s)
 	size_t	 len;
 
 	(void)s;
-	if (metrics_render(adm.ctx.store, (int64_t)adm.ctx.cfg->click_window_s * 1000,
+	if (metrics_render(adm.ctx.store,
+	    (int64_t)adm.ctx.cfg->click_window_s * 1000,
 	    &text, &len) == -1) {
-		admin_reply_error(req, 500, "cannot render the metrics");
+		adm_error(req, 500, "cannot render the metrics");
 		return (KORE_RESULT_OK);
 	}
 	http_response_header(req, "cache-control", "no-store");
-	admin_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	adm_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text,
+	    len);
 	free(text);
 	return (KORE_RESULT_OK);
 }
@@ -692,7 +699,7 @@ admin_dispatch(struct http_request *req)
 		return (KORE_RESULT_OK);
 	}
 	if (adm.db == NULL) {
-		admin_reply_error(req, 503, "the admin dashboard is unavailable "
+		adm_error(req, 503, "the admin dashboard is unavailable "
 		    "(see the server log)");
 		return (KORE_RESULT_OK);
 	}
@@ -701,7 +708,7 @@ admin_dispatch(struct http_request *req)
 			http_response_header(req, "allow", allow ==
 			    HTTP_METHOD_POST ? "POST" : allow ==
 			    HTTP_METHOD_GET ? "GET, HEAD" : "GET, HEAD, POST");
-			admin_reply_error(req, 405, "method not allowed");
+			adm_error(req, 405, "method not allowed");
 			return (KORE_RESULT_OK);
 		}
 		/* The app's static files are public: no data in them. */
@@ -711,33 +718,33 @@ admin_dispatch(struct http_request *req)
 		    strcmp(req->path, "/index.html") != 0 &&
 		    strcmp(req->path, "/login.html") != 0)
 			return (serve_asset(req, req->path + 1));
-		admin_reply_error(req, 404, "not found");
+		adm_error(req, 404, "not found");
 		return (KORE_RESULT_OK);
 	}
-	if (req->method == HTTP_METHOD_POST && !admin_same_origin(req)) {
-		admin_reply_error(req, 403, "cross-origin request refused");
+	if (req->method == HTTP_METHOD_POST && !adm_same_origin(req)) {
+		adm_error(req, 403, "cross-origin request refused");
 		return (KORE_RESULT_OK);
 	}
 	if (r->flags & R_PUBLIC)
 		return (r->fn(req, NULL));
 
 	now = clock_now_ms();
-	rc = auth_session_check(adm.db, admin_session_cookie(req), now, &s);
+	rc = auth_session_check(adm.db, adm_cookie(req), now, &s);
 	if (rc == -1) {
-		admin_reply_error(req, 503, "database busy, try again");
+		adm_error(req, 503, "database busy, try again");
 		return (KORE_RESULT_OK);
 	}
 	if (rc == 0) {
 		if (r->flags & R_PAGE)
-			admin_redirect(req, "/login");
+			adm_redirect(req, "/login");
 		else
-			admin_reply_error(req, 401, "login required");
+			adm_error(req, 401, "login required");
 		return (KORE_RESULT_OK);
 	}
 	if ((r->flags & R_CSRF) &&
 	    (!http_request_header(req, "x-csrf-token", &csrf) ||
 	    !auth_csrf_check(adm.key, s.id, csrf))) {
-		admin_reply_error(req, 403, "missing or wrong CSRF token");
+		adm_error(req, 403, "missing or wrong CSRF token");
 		return (KORE_RESULT_OK);
 	}
 	/* Best effort: busy now means a later request records it. */

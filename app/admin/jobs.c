@@ -27,7 +27,7 @@ job_task(struct kore_task *t)
 	struct job	*j = (struct job *)t;
 	sqlite3		*db;
 
-	if (admin_db_open(adm.ctx.cfg->data_dir, DB_BUSY_TASK_MS, &db) == -1) {
+	if (adm_db_open(adm.ctx.cfg->data_dir, DB_BUSY_TASK_MS, &db) == -1) {
 		j->status = 503;
 		snprintf(j->msg, sizeof(j->msg), "database unavailable");
 	} else {
@@ -44,7 +44,7 @@ job_task(struct kore_task *t)
 
 /* Hand j to a task thread; the request sleeps until it finished. */
 int
-admin_job_start(struct http_request *req, struct job *j)
+adm_job_start(struct http_request *req, struct job *j)
 {
 	req->hdlr_extra = j;
 	kore_task_create(&j->task, job_task);
@@ -54,7 +54,7 @@ admin_job_start(struct http_request *req, struct job *j)
 }
 
 struct job *
-admin_job_new(struct http_request *req, const struct auth_session *s,
+adm_job_new(struct http_request *req, const struct auth_session *s,
     int (*work)(struct job *, sqlite3 *),
     void (*done)(struct http_request *, struct job *))
 {
@@ -63,7 +63,7 @@ admin_job_new(struct http_request *req, const struct auth_session *s,
 	j = kore_calloc(1, sizeof(*j));
 	j->work = work;
 	j->done = done;
-	admin_client_addr(req, j->addr, sizeof(j->addr));
+	adm_addr(req, j->addr, sizeof(j->addr));
 	if (s != NULL)
 		snprintf(j->who, sizeof(j->who), "%s", s->admin);
 	return (j);
@@ -81,7 +81,7 @@ dummy_init(void)
 }
 
 int
-admin_login_work(struct job *j, sqlite3 *db)
+adm_login_work(struct job *j, sqlite3 *db)
 {
 	char	 hash[AUTH_HASH_MAX], detail[128];
 	int64_t	 id = 0, retry, attempt, now = clock_now_ms();
@@ -125,14 +125,14 @@ admin_login_work(struct job *j, sqlite3 *db)
 }
 
 void
-admin_login_done(struct http_request *req, struct job *j)
+adm_login_done(struct http_request *req, struct job *j)
 {
 	char	cookie[256], to[320];
 
 	if (j->status != 303) {
 		snprintf(to, sizeof(to), "/login?error=%s", j->status == 429 ||
 		    j->status == 401 ? j->msg : "unavailable");
-		admin_redirect(req, to);
+		adm_redirect(req, to);
 		return;
 	}
 	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%lld; "
@@ -141,11 +141,11 @@ admin_login_done(struct http_request *req, struct job *j)
 	sodium_memzero(j->token, sizeof(j->token));
 	http_response_header(req, "set-cookie", cookie);
 	sodium_memzero(cookie, sizeof(cookie));
-	admin_redirect(req, "/");
+	adm_redirect(req, "/");
 }
 
 int
-admin_logout_work(struct job *j, sqlite3 *db)
+adm_logout_work(struct job *j, sqlite3 *db)
 {
 	if (auth_session_revoke(db, j->token) == -1)
 		return (-1);
@@ -155,7 +155,7 @@ admin_logout_work(struct job *j, sqlite3 *db)
 }
 
 void
-admin_logout_done(struct http_request *req, struct job *j)
+adm_logout_done(struct http_request *req, struct job *j)
 {
 	char	cookie[128];
 	struct kore_buf	b;
@@ -164,18 +164,18 @@ admin_logout_done(struct http_request *req, struct job *j)
 	    "SameSite=Strict%s", adm.cookie, adm.tls ? "; Secure" : "");
 	http_response_header(req, "set-cookie", cookie);
 	if (j->status != 200) {
-		admin_reply_error(req, j->status, j->msg);
+		adm_error(req, j->status, j->msg);
 		return;
 	}
 	kore_buf_init(&b, 32);
 	kore_buf_appendf(&b, "{\"ok\":true}\n");
-	admin_reply_json(req, 200, &b);
+	adm_json(req, 200, &b);
 	kore_buf_cleanup(&b);
 }
 
 /* Ask the ingest thread (worker 1) for a training: TRAIN, answered OK. */
 int
-admin_train_work(struct job *j, sqlite3 *db)
+adm_train_work(struct job *j, sqlite3 *db)
 {
 	struct sockaddr_un	 sun;
 	struct timeval		 tv = { SOCK_TIMEOUT_S, 0 };
@@ -187,7 +187,8 @@ admin_train_work(struct job *j, sqlite3 *db)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	/* main.c checked that the path fits. */
-	(void)admin_copy(sun.sun_path, sizeof(sun.sun_path), adm.ctx.control_path);
+	(void)adm_copy(sun.sun_path, sizeof(sun.sun_path),
+	    adm.ctx.control_path);
 	j->status = 503;
 	snprintf(j->msg, sizeof(j->msg), "the ingest (which starts trainings) "
 	    "is not reachable");
@@ -219,25 +220,25 @@ out:
 }
 
 void
-admin_train_done(struct http_request *req, struct job *j)
+adm_train_done(struct http_request *req, struct job *j)
 {
 	struct kore_buf	b;
 
 	if (j->status != 202) {
-		admin_reply_error(req, j->status, j->msg);
+		adm_error(req, j->status, j->msg);
 		return;
 	}
 	kore_buf_init(&b, 64);
 	kore_buf_appendf(&b, "{\"ok\":true,\"message\":");
-	admin_json_str(&b, j->msg);
+	adm_str(&b, j->msg);
 	kore_buf_append(&b, "}\n", 2);
-	admin_reply_json(req, 202, &b);
+	adm_json(req, 202, &b);
 	kore_buf_cleanup(&b);
 }
 
 /* Save (or reset) one validated setting and record who did it. */
 int
-admin_setting_work(struct job *j, sqlite3 *db)
+adm_setting_work(struct job *j, sqlite3 *db)
 {
 	const struct override_key *e = overrides_find(j->key);
 	sqlite3_stmt		*st;
@@ -274,12 +275,12 @@ admin_setting_work(struct job *j, sqlite3 *db)
 }
 
 void
-admin_setting_done(struct http_request *req, struct job *j)
+adm_setting_done(struct http_request *req, struct job *j)
 {
 	struct kore_buf	b;
 
 	if (j->status != 200) {
-		admin_reply_error(req, j->status, j->msg);
+		adm_error(req, j->status, j->msg);
 		return;
 	}
 	/* This worker at once; the others within their next tick. */
@@ -287,9 +288,9 @@ admin_setting_done(struct http_request *req, struct job *j)
 		adm.ctx.apply_settings();
 	kore_buf_init(&b, 64);
 	kore_buf_appendf(&b, "{\"ok\":true,\"key\":");
-	admin_json_str(&b, j->key);
+	adm_str(&b, j->key);
 	kore_buf_append(&b, "}\n", 2);
-	admin_reply_json(req, 200, &b);
+	adm_json(req, 200, &b);
 	kore_buf_cleanup(&b);
 }
 

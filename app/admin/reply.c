@@ -21,7 +21,7 @@
 
 /* Copy src into dst (sz bytes), cut if needed.  Returns 1 if it was cut. */
 int
-admin_copy(char *dst, size_t sz, const char *src)
+adm_copy(char *dst, size_t sz, const char *src)
 {
 	size_t	len = strlen(src);
 
@@ -34,7 +34,7 @@ admin_copy(char *dst, size_t sz, const char *src)
 
 /* A read-write connection to the data dir's database.  0 or -1 (logged). */
 int
-admin_db_open(const char *data_dir, int busy_ms, sqlite3 **db)
+adm_db_open(const char *data_dir, int busy_ms, sqlite3 **db)
 {
 	char	path[PATH_MAX];
 
@@ -64,7 +64,7 @@ admin_db_open(const char *data_dir, int busy_ms, sqlite3 **db)
 
 /* Every answer: the strict headers, counted as the admin route. */
 void
-admin_reply(struct http_request *req, int status, const char *type,
+adm_reply(struct http_request *req, int status, const char *type,
     const void *data, size_t len)
 {
 	http_response_header(req, "content-security-policy", CSP);
@@ -87,10 +87,10 @@ admin_reply(struct http_request *req, int status, const char *type,
 }
 
 void
-admin_reply_json(struct http_request *req, int status, struct kore_buf *b)
+adm_json(struct http_request *req, int status, struct kore_buf *b)
 {
 	http_response_header(req, "cache-control", "no-store");
-	admin_reply(req, status, "application/json", b->data, b->offset);
+	adm_reply(req, status, "application/json", b->data, b->offset);
 }
 
 static void
@@ -101,35 +101,35 @@ put_buf(void *b, const void *p, size_t len)
 
 /* Append s to b as a JSON string (NULL: null). */
 void
-admin_json_str(struct kore_buf *b, const char *s)
+adm_str(struct kore_buf *b, const char *s)
 {
 	json_quote(s, put_buf, b);
 }
 
 void
-admin_reply_error(struct http_request *req, int status, const char *msg)
+adm_error(struct http_request *req, int status, const char *msg)
 {
 	struct kore_buf	b;
 
 	kore_buf_init(&b, 128);
 	kore_buf_append(&b, "{\"error\":", 9);
-	admin_json_str(&b, msg);
+	adm_str(&b, msg);
 	kore_buf_append(&b, "}\n", 2);
-	admin_reply_json(req, status, &b);
+	adm_json(req, status, &b);
 	kore_buf_cleanup(&b);
 }
 
 void
-admin_redirect(struct http_request *req, const char *to)
+adm_redirect(struct http_request *req, const char *to)
 {
 	http_response_header(req, "location", to);
 	http_response_header(req, "cache-control", "no-store");
-	admin_reply(req, 303, NULL, NULL, 0);
+	adm_reply(req, 303, NULL, NULL, 0);
 }
 
 /* The client's address as text. */
 void
-admin_client_addr(struct http_request *req, char *out, size_t sz)
+adm_addr(struct http_request *req, char *out, size_t sz)
 {
 	struct connection	*c = req->owner;
 
@@ -152,7 +152,7 @@ admin_client_addr(struct http_request *req, char *out, size_t sz)
  * Host header, port aside) and the admin port.
  */
 int
-admin_same_origin(struct http_request *req)
+adm_same_origin(struct http_request *req)
 {
 	const char	*origin, *site, *p, *colon, *h;
 	char		 port[8];
@@ -188,7 +188,7 @@ admin_same_origin(struct http_request *req)
 
 /* The request body (at most BODY_MAX bytes) into buf.  0 or -1. */
 int
-admin_body_text(struct http_request *req, char *buf, size_t sz)
+adm_body(struct http_request *req, char *buf, size_t sz)
 {
 	ssize_t	n;
 	size_t	have = 0;
@@ -207,14 +207,14 @@ admin_body_text(struct http_request *req, char *buf, size_t sz)
  * into out.  Returns 0, or -1 when absent, too long or not text.
  */
 int
-admin_form_get(const char *body, const char *name, char *out, size_t sz)
+adm_form(const char *body, const char *name, char *out, size_t sz)
 {
 	return (urlenc_get(body, name, out, sz) == 1 ? 0 : -1);
 }
 
 /* The session cookie's value, or NULL. */
 const char *
-admin_session_cookie(struct http_request *req)
+adm_cookie(struct http_request *req)
 {
 	char	*v;
 
@@ -233,7 +233,7 @@ admin_session_cookie(struct http_request *req)
  * the first row alone as an object (or null).  Returns 0 or -1.
  */
 int
-admin_json_rows(struct kore_buf *b, const char *sql, const int64_t *p1, int one)
+adm_rows(struct kore_buf *b, const char *sql, const int64_t *p1, int one)
 {
 	sqlite3_stmt	*st;
 	double		 d;
@@ -256,7 +256,7 @@ admin_json_rows(struct kore_buf *b, const char *sql, const int64_t *p1, int one)
 		for (i = 0; i < sqlite3_column_count(st); i++) {
 			if (i > 0)
 				kore_buf_append(b, ",", 1);
-			admin_json_str(b, sqlite3_column_name(st, i));
+			adm_str(b, sqlite3_column_name(st, i));
 			kore_buf_append(b, ":", 1);
 			switch (sqlite3_column_type(st, i)) {
 			case SQLITE_INTEGER:
@@ -271,7 +271,7 @@ admin_json_rows(struct kore_buf *b, const char *sql, const int64_t *p1, int one)
 					kore_buf_append(b, "null", 4);
 				break;
 			case SQLITE_TEXT:
-				admin_json_str(b, (const char *)
+				adm_str(b, (const char *)
 				    sqlite3_column_text(st, i));
 				break;
 			default:
@@ -292,7 +292,7 @@ admin_json_rows(struct kore_buf *b, const char *sql, const int64_t *p1, int one)
 
 /* One integer from sql, or def. */
 int64_t
-admin_query_int(const char *sql, int64_t def)
+adm_int(const char *sql, int64_t def)
 {
 	sqlite3_stmt	*st;
 	int64_t		 v = def;
