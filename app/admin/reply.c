@@ -53,7 +53,9 @@ adm_db_open(const char *data_dir, int busy_ms, sqlite3 **db)
 		return (-1);
 	}
 	sqlite3_busy_timeout(*db, busy_ms);
-	if (store_functions(*db) == -1) {
+	/* The dashboard writes its own tables only (store.h). */
+	if (store_functions(*db) == -1 ||
+	    store_role(*db, STORE_ROLE_ADMIN) == -1) {
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(*db));
 		sqlite3_close(*db);
 		*db = NULL;

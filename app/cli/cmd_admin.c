@@ -129,7 +129,8 @@ cmd_admin(int argc, char **argv)
 		    "A-Z a-z 0-9 . _ -\n", AUTH_NAME_MAX - 1);
 		return (2);
 	}
-	if (sodium_init() < 0 || store_open(&st, c.data_dir, STORE_CREATE) == -1)
+	if (sodium_init() < 0 || store_open(&st, c.data_dir,
+	    STORE_CREATE | STORE_ROLE_ADMIN) == -1)
 		return (1);
 	if (strcmp(verb, "list") == 0) {
 		rc = admin_list(st.db);

@@ -552,7 +552,7 @@ train_recover(const char *data_dir)
 		}
 		closedir(d);
 	}
-	if (store_open(&s, data_dir, 0) == 0) {
+	if (store_open(&s, data_dir, STORE_ROLE_MODELS) == 0) {
 		if (store_exec(&s, "UPDATE training_runs SET status = "
 		    "'interrupted', message = 'the process stopped during the "
 		    "training' WHERE status = 'running'") == 0 &&
@@ -595,7 +595,7 @@ train_run(const struct train_opts *o, struct train_result *res)
 		close(lockfd);
 		return (TRAIN_BUSY);
 	}
-	if (store_open(&s, o->data_dir, 0) == -1)
+	if (store_open(&s, o->data_dir, STORE_ROLE_MODELS) == -1)
 		goto out_lock;
 	run = run_begin(&s, o->trigger);
 	/*

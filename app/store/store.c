@@ -250,6 +250,74 @@ store_functions(sqlite3 *db)
 	    NULL, fn_movie_slugs, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1);
 }
 
+/* The tables of each role (see store.h). */
+static const struct {
+	int		 role;
+	const char	*tables[13];
+} owners[] = {
+	{ STORE_ROLE_EVENTS, { "movies", "watches", "ratings", "users",
+	    "movie_daily", "counters", "reject_samples", "reco_log_chunks",
+	    "reco_log_by_user", "reco_follows", "reco_stats",
+	    "reco_movie_daily", NULL } },
+	{ STORE_ROLE_MODELS, { "models", "training_runs", NULL } },
+	{ STORE_ROLE_ADMIN, { "admins", "sessions", "login_attempts", "audit",
+	    "settings", "admin_keys", NULL } },
+};
+
+static int
+owns(int role, const char *table)
+{
+	size_t	i, k;
+
+	/* SQLite's own bookkeeping (sqlite_sequence, statistics). */
+	if (strncmp(table, "sqlite_", 7) == 0)
+		return (1);
+	for (i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
+		if (owners[i].role != role)
+			continue;
+		for (k = 0; owners[i].tables[k] != NULL; k++)
+			if (strcmp(owners[i].tables[k], table) == 0)
+				return (1);
+	}
+	return (0);
+}
+
+static int
+authorize(void *arg, int action, const char *a1, const char *a2,
+    const char *dbname, const char *trigger)
+{
+	int	role = (int)(intptr_t)arg;
+
+	(void)a2;
+	(void)dbname;
+	(void)trigger;
+	switch (action) {
+	case SQLITE_INSERT:
+	case SQLITE_UPDATE:
+	case SQLITE_DELETE:
+		return (a1 != NULL && owns(role, a1) ? SQLITE_OK : SQLITE_DENY);
+	case SQLITE_CREATE_INDEX:
+	case SQLITE_CREATE_TABLE:
+	case SQLITE_CREATE_TRIGGER:
+	case SQLITE_CREATE_VIEW:
+	case SQLITE_DROP_INDEX:
+	case SQLITE_DROP_TABLE:
+	case SQLITE_DROP_TRIGGER:
+	case SQLITE_DROP_VIEW:
+	case SQLITE_ALTER_TABLE:
+		return (SQLITE_DENY);
+	default:
+		return (SQLITE_OK);
+	}
+}
+
+int
+store_role(sqlite3 *db, int role)
+{
+	return (sqlite3_set_authorizer(db, authorize, (void *)(intptr_t)role) ==
+	    SQLITE_OK ? 0 : -1);
+}
+
 int
 store_check_writable(struct store *s)
 {
@@ -312,6 +380,9 @@ store_open(struct store *s, const char *data_dir, int flags)
 	    store_exec(s, "PRAGMA mmap_size=1073741824") == -1)
 		goto fail;
 	if ((flags & STORE_CREATE) && migrate(s) == -1)
+		goto fail;
+	if ((flags & STORE_ROLES) && store_role(s->db, flags & STORE_ROLES) ==
+	    -1)
 		goto fail;
 	if (!(flags & STORE_CREATE)) {
 		int64_t	have;

@@ -18,6 +18,31 @@
 #define STORE_RDONLY	0x01	/* read-only connection (HTTP workers) */
 #define STORE_CREATE	0x02	/* create the data dir and file, migrate */
 
+/*
+ * Who writes what.  Every writing connection takes one role, and an SQLite
+ * authorizer holds it to that role's tables (a write elsewhere, or a change
+ * of the schema, fails with SQLITE_AUTH):
+ *
+ *   STORE_ROLE_EVENTS  the writer (the ingest thread, import, demo):
+ *                      movies, watches, ratings, users, movie_daily,
+ *                      counters, reject_samples, reco_log_chunks,
+ *                      reco_log_by_user, reco_follows, reco_stats,
+ *                      reco_movie_daily
+ *   STORE_ROLE_MODELS  training (the server's trainer, cinerec train):
+ *                      models, training_runs
+ *   STORE_ROLE_ADMIN   the dashboard's actions and cinerec admin: admins,
+ *                      sessions, login_attempts, audit, settings,
+ *                      admin_keys
+ *
+ * The migrations (STORE_CREATE, applied before the role is taken) and a
+ * restore (holding the data dir's lock, see backup.h) change the schema and
+ * the file.  Every other connection is read-only.
+ */
+#define STORE_ROLE_EVENTS	0x10
+#define STORE_ROLE_MODELS	0x20
+#define STORE_ROLE_ADMIN	0x40
+#define STORE_ROLES		0x70
+
 struct store {
 	sqlite3		*db;		/* the connection, NULL when closed */
 	sqlite3_stmt	*st_history;	/* a user's watches and ratings */
@@ -36,7 +61,8 @@ struct store_counts {
 };
 
 /*
- * Open the database in data_dir.  With STORE_CREATE the directory and file
+ * Open the database in data_dir, for the role in flags (none: read-only
+ * use, or the migrations alone).  With STORE_CREATE the directory and file
  * are created if missing and pending migrations applied; a database newer
  * than this binary is refused.  Returns 0, or -1 with a message on stderr
  * (s is then closed).
@@ -49,6 +75,12 @@ int	store_open(struct store *s, const char *data_dir, int flags);
  * by another program, read-only file, ...).
  */
 int	store_check_writable(struct store *s);
+
+/*
+ * Hold db to the tables of role (one STORE_ROLE_*).  Returns 0 or -1.
+ * store_open does it for the role in its flags.
+ */
+int	store_role(sqlite3 *db, int role);
 
 /* Close the connection and its statements.  Safe on a closed store. */
 void	store_close(struct store *s);

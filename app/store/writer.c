@@ -358,7 +358,8 @@ writer_open(const char *data_dir)
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return (NULL);
 	wal_init(&w->wal);
-	if (store_open(&w->store, data_dir, STORE_CREATE) == -1) {
+	if (store_open(&w->store, data_dir, STORE_CREATE |
+	    STORE_ROLE_EVENTS) == -1) {
 		free(w);
 		return (NULL);
 	}

@@ -1,5 +1,6 @@
 /*
- * Unit tests for app/store/writer.c and app/store/store.c, checked through the SQL they
+ * Unit tests for app/store/writer.c and its parts (catalog, batch, logstore)
+ * with the store's reads, checked through the SQL they
  * leave behind: watch aggregation across batches, distinct viewers and
  * raters, latest-rating-wins, recommendation lines, rejection counters and
  * samples, catalogue ids across reopenings, store_counts, store_seen and
@@ -60,7 +61,7 @@ teardown(void)
 	h_rmrf(dir);
 }
 
-TestSuite(store, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(writer, .init = setup, .fini = teardown, .timeout = 60);
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -159,7 +160,7 @@ close_writer(void)
 
 /* ---- watches ------------------------------------------------------------- */
 
-Test(store, watch_lines_fold_into_one_row_across_batches)
+Test(writer, watch_lines_fold_into_one_row_across_batches)
 {
 	int64_t	id, t0 = H(10);
 
@@ -212,7 +213,7 @@ Test(store, watch_lines_fold_into_one_row_across_batches)
 	cr_assert_eq(ctr("last_event_ms"), D0_MS + t0 + M(10));
 }
 
-Test(store, viewers_counted_once_per_user_across_days_and_commits)
+Test(writer, viewers_counted_once_per_user_across_days_and_commits)
 {
 	open_writer();
 	/* User 1 starts on day 0 and comes back on day 1 (next commit). */
@@ -253,7 +254,7 @@ Test(store, viewers_counted_once_per_user_across_days_and_commits)
  * movie's first event but is set to w->last_ts, the newest event the writer
  * has seen so far (here the other movie's later line).
  */
-Test(store, regression_movie_first_ts_is_its_first_event)
+Test(writer, regression_movie_first_ts_is_its_first_event)
 {
 	open_writer();
 	watch(H(1), 1, "early+1990", 0);
@@ -268,7 +269,7 @@ Test(store, regression_movie_first_ts_is_its_first_event)
 
 /* ---- ratings ------------------------------------------------------------- */
 
-Test(store, latest_rating_wins_and_raters_counted_once)
+Test(writer, latest_rating_wins_and_raters_counted_once)
 {
 	const char	*m = "heat+1995";
 
@@ -311,7 +312,7 @@ Test(store, latest_rating_wins_and_raters_counted_once)
 
 /* ---- recommendation lines ------------------------------------------- */
 
-Test(store, reco_lines_land_in_reco_log)
+Test(writer, reco_lines_land_in_reco_log)
 {
 	char	buf[256];
 
@@ -356,7 +357,7 @@ Test(store, reco_lines_land_in_reco_log)
 
 /* ---- rejections ----------------------------------------------------------- */
 
-Test(store, rejections_counted_per_reason_with_printable_samples)
+Test(writer, rejections_counted_per_reason_with_printable_samples)
 {
 	struct writer_stats	 st;
 	char			 buf[2048], lng[9001];
@@ -446,7 +447,7 @@ Test(store, rejections_counted_per_reason_with_printable_samples)
 	cr_assert_eq(rows, 10);
 }
 
-Test(store, reject_samples_stay_bounded)
+Test(writer, reject_samples_stay_bounded)
 {
 	int	b, i;
 	char	buf[256];
@@ -470,7 +471,7 @@ Test(store, reject_samples_stay_bounded)
 	    "'%%,b0-%%'"), 0);
 }
 
-Test(store, blank_lines_are_ignored_and_not_counted)
+Test(writer, blank_lines_are_ignored_and_not_counted)
 {
 	struct writer_stats	 st;
 	static const char	*blank[] = { "", " ", "\t", "\r", "  \t \r" };
@@ -495,7 +496,7 @@ Test(store, blank_lines_are_ignored_and_not_counted)
 	cr_assert_eq(writer_pending(w), 1);
 }
 
-Test(store, writer_close_commits_pending_lines)
+Test(writer, writer_close_commits_pending_lines)
 {
 	open_writer();
 	watch(H(3), 5, "pending+1999", 0);
@@ -514,7 +515,7 @@ Test(store, writer_close_commits_pending_lines)
 	cr_assert_eq(ctr("movies"), 2);
 }
 
-Test(store, reopening_keeps_movie_ids_and_continues_numbering)
+Test(writer, reopening_keeps_movie_ids_and_continues_numbering)
 {
 	open_writer();
 	watch(H(1), 1, "b+2000", 0);
@@ -545,7 +546,7 @@ Test(store, reopening_keeps_movie_ids_and_continues_numbering)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 4);
 }
 
-Test(store, writer_movie_sets_title_year_genres)
+Test(writer, writer_movie_sets_title_year_genres)
 {
 	char	buf[256];
 
@@ -591,7 +592,7 @@ Test(store, writer_movie_sets_title_year_genres)
 	cr_assert_eq(ctr("movies"), 3);
 }
 
-Test(store, slug_title_guess)
+Test(writer, slug_title_guess)
 {
 	char	t[64];
 	int	y;
@@ -615,7 +616,7 @@ Test(store, slug_title_guess)
 
 /* ---- store ------------------------------------------------------------------ */
 
-Test(store, counts_match_what_was_written)
+Test(writer, counts_match_what_was_written)
 {
 	struct store		s;
 	struct store_counts	c;
@@ -657,7 +658,7 @@ Test(store, counts_match_what_was_written)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), c.recos);
 }
 
-Test(store, counts_of_an_empty_database)
+Test(writer, counts_of_an_empty_database)
 {
 	struct store		s;
 	struct store_counts	c;
@@ -671,7 +672,7 @@ Test(store, counts_of_an_empty_database)
 	store_close(&s);
 }
 
-Test(store, seen_is_sorted_unique_watched_and_rated)
+Test(writer, seen_is_sorted_unique_watched_and_rated)
 {
 	struct store	 s;
 	int32_t		*ids = NULL;
@@ -721,7 +722,7 @@ Test(store, seen_is_sorted_unique_watched_and_rated)
 	store_close(&s);
 }
 
-Test(store, data_version_changes_after_a_writer_commit)
+Test(writer, data_version_changes_after_a_writer_commit)
 {
 	struct store	s;
 	int64_t		v1, v2;
@@ -741,109 +742,7 @@ Test(store, data_version_changes_after_a_writer_commit)
 
 /* ---- migrations -------------------------------------------------------------- */
 
-Test(store, fresh_dir_is_migrated_to_latest)
-{
-	static const char	*tables[] = { "movies", "users", "watches",
-				    "ratings", "movie_daily", "reco_log",
-				    "counters", "reject_samples" };
-	struct store		 s;
-	char			 sub[128];
-	size_t			 i;
-
-	cr_assert_geq(store_schema_latest(), 1);
-	/* A nested dir that does not exist yet is created. */
-	snprintf(sub, sizeof(sub), "%s/a/b", dir);
-	cr_assert_eq(store_open(&s, sub, STORE_CREATE), 0);
-	cr_assert_not_null(s.db);
-	store_close(&s);
-	snprintf(dbpath, sizeof(dbpath), "%s/%s", sub, STORE_FILE);
-	cr_assert_eq(access(dbpath, F_OK), 0);
-	cr_assert_eq(qi("SELECT MAX(version) FROM schema_migrations"),
-	    store_schema_latest());
-	cr_assert_eq(qi("SELECT COUNT(*) FROM schema_migrations"),
-	    store_schema_latest());
-	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
-		cr_assert_eq(qi("SELECT COUNT(*) FROM sqlite_master WHERE "
-		    "type IN ('table', 'view') AND name = '%s'", tables[i]), 1,
-		    "table %s", tables[i]);
-
-	/* Opening again applies nothing twice; plain RW open works too. */
-	cr_assert_eq(store_open(&s, sub, STORE_CREATE), 0);
-	store_close(&s);
-	cr_assert_eq(store_open(&s, sub, 0), 0);
-	store_close(&s);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM schema_migrations"),
-	    store_schema_latest());
-}
-
-Test(store, journal_mode_is_wal)
-{
-	struct store	s;
-	char		buf[32];
-
-	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
-	store_close(&s);
-	cr_assert_str_eq(qs(buf, sizeof(buf), "PRAGMA journal_mode"), "wal");
-}
-
-Test(store, newer_schema_is_refused)
-{
-	struct store	 s;
-	sqlite3		*db;
-	char		 sql[256];
-
-	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
-	store_close(&s);
-	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES "
-	    "(%d, 'sql/999_future.sql', 0)", store_schema_latest() + 1);
-	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-
-	memset(&s, 0x5a, sizeof(s));
-	cr_assert_eq(store_open(&s, dir, STORE_CREATE), -1);
-	cr_assert_null(s.db);
-	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), -1);
-	cr_assert_null(s.db);
-	cr_assert_eq(store_open(&s, dir, 0), -1);
-	cr_assert_null(w = writer_open(dir));
-	/* Nothing was applied or removed. */
-	cr_assert_eq(qi("SELECT MAX(version) FROM schema_migrations"),
-	    store_schema_latest() + 1);
-}
-
-Test(store, rdonly_open_of_a_missing_database_fails_cleanly)
-{
-	struct store	s;
-	char		sub[128];
-
-	snprintf(sub, sizeof(sub), "%s/nope", dir);
-	cr_assert_eq(store_open(&s, sub, STORE_RDONLY), -1);
-	cr_assert_null(s.db);
-	cr_assert_neq(access(sub, F_OK), 0, "the dir must not be created");
-	/* Existing dir, no database file: still refused, nothing created. */
-	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), -1);
-	cr_assert_null(s.db);
-	cr_assert_neq(access(dbpath, F_OK), 0, "no file must be created");
-	store_close(&s);
-	/* Read-write without STORE_CREATE: refused as well. */
-	cr_assert_eq(store_open(&s, dir, 0), -1);
-	cr_assert_null(s.db);
-}
-
-Test(store, exec_reports_errors)
-{
-	struct store	s;
-
-	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
-	cr_assert_eq(store_exec(&s, "CREATE TABLE t (x)"), 0);
-	cr_assert_eq(store_exec(&s, "INSERT INTO nosuchtable VALUES (1)"), -1);
-	cr_assert_eq(store_exec(&s, "INSERT INTO t VALUES (1)"), 0);
-	store_close(&s);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM t"), 1);
-}
-
-Test(store, snapshot_holds_one_view_until_the_next)
+Test(writer, snapshot_holds_one_view_until_the_next)
 {
 	struct store		s;
 	struct store_counts	c;
@@ -885,7 +784,7 @@ exec_rw(const char *sql)
 	sqlite3_close(db);
 }
 
-Test(store, failed_commit_keeps_the_batch_and_a_retry_counts_it_once)
+Test(writer, failed_commit_keeps_the_batch_and_a_retry_counts_it_once)
 {
 	struct writer_stats	st;
 
@@ -955,7 +854,7 @@ Test(store, failed_commit_keeps_the_batch_and_a_retry_counts_it_once)
 	cr_assert_eq(ctr("recos"), 1);
 }
 
-Test(store, sample_of_a_long_binary_line_is_bounded)
+Test(writer, sample_of_a_long_binary_line_is_bounded)
 {
 	char	line[400], buf[2048];
 
@@ -982,7 +881,7 @@ Test(store, sample_of_a_long_binary_line_is_bounded)
  * slugs, model and arm, no users row; malformed lines refused; a start of a
  * listed movie within the click window marks the row followed, with its rank.
  */
-Test(store, served_lists_are_logged_and_followed)
+Test(writer, served_lists_are_logged_and_followed)
 {
 	char		 buf[512], line[256];
 	int64_t		 t = H(10);	/* after D0, as watch() counts */
@@ -1026,7 +925,7 @@ Test(store, served_lists_are_logged_and_followed)
  * fault-test loop: fail the 1st allocation, then the 2nd, ... until a run
  * needs no allocation that fails).
  */
-Test(store, every_allocation_failure_refuses_a_line_or_none)
+Test(writer, every_allocation_failure_refuses_a_line_or_none)
 {
 	char	 b[32];
 	int	 k, i, rc, fired, taken[PARSE_RECO + 1] = { 0 }, nomem = 0;

@@ -1,0 +1,211 @@
+/*
+ * Unit tests for app/store/store.c: migrations of a fresh dir, WAL, a newer
+ * schema refused, read-only opens that create nothing, and the ownership of
+ * the tables: every writing role writes its own tables and no others.
+ * Each test gets a fresh data dir under /tmp.
+ */
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/writer.h"
+
+static char	dir[64];
+static char	dbpath[256];
+
+static void
+setup(void)
+{
+	h_tmpdir(dir, sizeof(dir));
+	snprintf(dbpath, sizeof(dbpath), "%s/%s", dir, STORE_FILE);
+}
+
+static void
+teardown(void)
+{
+	h_rmrf(dir);
+}
+
+TestSuite(store, .init = setup, .fini = teardown, .timeout = 60);
+
+#define qi(...)		h_qi(dbpath, __VA_ARGS__)
+#define qs(o, n, ...)	h_qs(dbpath, o, n, __VA_ARGS__)
+
+Test(store, fresh_dir_is_migrated_to_latest)
+{
+	static const char	*tables[] = { "movies", "users", "watches",
+				    "ratings", "movie_daily", "reco_log",
+				    "counters", "reject_samples" };
+	struct store		 s;
+	char			 sub[128];
+	size_t			 i;
+
+	cr_assert_geq(store_schema_latest(), 1);
+	/* A nested dir that does not exist yet is created. */
+	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	cr_assert_eq(store_open(&s, sub, STORE_CREATE), 0);
+	cr_assert_not_null(s.db);
+	store_close(&s);
+	snprintf(dbpath, sizeof(dbpath), "%s/%s", sub, STORE_FILE);
+	cr_assert_eq(access(dbpath, F_OK), 0);
+	cr_assert_eq(qi("SELECT MAX(version) FROM schema_migrations"),
+	    store_schema_latest());
+	cr_assert_eq(qi("SELECT COUNT(*) FROM schema_migrations"),
+	    store_schema_latest());
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		cr_assert_eq(qi("SELECT COUNT(*) FROM sqlite_master WHERE "
+		    "type IN ('table', 'view') AND name = '%s'", tables[i]), 1,
+		    "table %s", tables[i]);
+
+	/* Opening again applies nothing twice; plain RW open works too. */
+	cr_assert_eq(store_open(&s, sub, STORE_CREATE), 0);
+	store_close(&s);
+	cr_assert_eq(store_open(&s, sub, 0), 0);
+	store_close(&s);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM schema_migrations"),
+	    store_schema_latest());
+}
+
+Test(store, journal_mode_is_wal)
+{
+	struct store	s;
+	char		buf[32];
+
+	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
+	store_close(&s);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "PRAGMA journal_mode"), "wal");
+}
+
+Test(store, newer_schema_is_refused)
+{
+	struct store	 s;
+	sqlite3		*db;
+	char		 sql[256];
+
+	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
+	store_close(&s);
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES "
+	    "(%d, 'sql/999_future.sql', 0)", store_schema_latest() + 1);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	memset(&s, 0x5a, sizeof(s));
+	cr_assert_eq(store_open(&s, dir, STORE_CREATE), -1);
+	cr_assert_null(s.db);
+	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), -1);
+	cr_assert_null(s.db);
+	cr_assert_eq(store_open(&s, dir, 0), -1);
+	cr_assert_null(writer_open(dir));
+	/* Nothing was applied or removed. */
+	cr_assert_eq(qi("SELECT MAX(version) FROM schema_migrations"),
+	    store_schema_latest() + 1);
+}
+
+Test(store, rdonly_open_of_a_missing_database_fails_cleanly)
+{
+	struct store	s;
+	char		sub[128];
+
+	snprintf(sub, sizeof(sub), "%s/nope", dir);
+	cr_assert_eq(store_open(&s, sub, STORE_RDONLY), -1);
+	cr_assert_null(s.db);
+	cr_assert_neq(access(sub, F_OK), 0, "the dir must not be created");
+	/* Existing dir, no database file: still refused, nothing created. */
+	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), -1);
+	cr_assert_null(s.db);
+	cr_assert_neq(access(dbpath, F_OK), 0, "no file must be created");
+	store_close(&s);
+	/* Read-write without STORE_CREATE: refused as well. */
+	cr_assert_eq(store_open(&s, dir, 0), -1);
+	cr_assert_null(s.db);
+}
+
+Test(store, exec_reports_errors)
+{
+	struct store	s;
+
+	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
+	cr_assert_eq(store_exec(&s, "CREATE TABLE t (x)"), 0);
+	cr_assert_eq(store_exec(&s, "INSERT INTO nosuchtable VALUES (1)"), -1);
+	cr_assert_eq(store_exec(&s, "INSERT INTO t VALUES (1)"), 0);
+	store_close(&s);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM t"), 1);
+}
+
+
+/* One write per role's table, on a connection of each role. */
+Test(store, each_role_writes_its_own_tables_and_no_others)
+{
+	static const struct {
+		const char	*sql;
+		int		 role;		/* whose table */
+	} writes[] = {
+		{ "INSERT INTO movies (id, slug) VALUES (1, 'a+2000')",
+		    STORE_ROLE_EVENTS },
+		{ "INSERT INTO counters VALUES ('x', 1)", STORE_ROLE_EVENTS },
+		{ "DELETE FROM reco_follows", STORE_ROLE_EVENTS },
+		{ "INSERT INTO training_runs (started_ms, trigger, status) "
+		    "VALUES (1, 'cli', 'done')", STORE_ROLE_MODELS },
+		{ "UPDATE models SET current = 0", STORE_ROLE_MODELS },
+		{ "INSERT INTO audit (ts, who, action) VALUES (1, 'cli', 'x')",
+		    STORE_ROLE_ADMIN },
+		{ "DELETE FROM sessions", STORE_ROLE_ADMIN },
+		{ "INSERT INTO settings VALUES ('reco_log', '0', 1, 'x')",
+		    STORE_ROLE_ADMIN },
+	};
+	static const int roles[] = { STORE_ROLE_EVENTS, STORE_ROLE_MODELS,
+	    STORE_ROLE_ADMIN };
+	struct store	s;
+	size_t		i, r;
+	int		rc;
+
+	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
+	store_close(&s);
+	for (r = 0; r < sizeof(roles) / sizeof(roles[0]); r++) {
+		cr_assert_eq(store_open(&s, dir, roles[r]), 0);
+		for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+			rc = sqlite3_exec(s.db, writes[i].sql, NULL, NULL, NULL);
+			if (writes[i].role == roles[r])
+				cr_assert_eq(rc, SQLITE_OK, "role %#x: %s: %s",
+				    roles[r], writes[i].sql,
+				    sqlite3_errmsg(s.db));
+			else
+				cr_assert_eq(rc, SQLITE_AUTH, "role %#x may not: "
+				    "%s (%d)", roles[r], writes[i].sql, rc);
+		}
+		/* No role changes the schema. */
+		cr_assert_eq(sqlite3_exec(s.db, "CREATE TABLE t (x)", NULL,
+		    NULL, NULL), SQLITE_AUTH);
+		cr_assert_eq(sqlite3_exec(s.db, "DROP TABLE watches", NULL,
+		    NULL, NULL), SQLITE_AUTH);
+		store_close(&s);
+	}
+	/* A reader writes nothing at all. */
+	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), 0);
+	cr_assert_eq(sqlite3_exec(s.db, writes[0].sql, NULL, NULL, NULL),
+	    SQLITE_READONLY);
+	store_close(&s);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM sqlite_master WHERE name = 't'"),
+	    0);
+}
+
+/* The writer, in the events role, writes what it always wrote. */
+Test(store, the_writer_holds_the_events_role)
+{
+	const char	*line = "2026-01-01T00:00:00,1,GET /rate/a+2000=4";
+	struct writer	*w;
+
+	cr_assert_not_null(w = writer_open(dir));
+	cr_assert_eq(writer_line(w, line, strlen(line)), 0);
+	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_close(w), 0);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM ratings"), 1);
+}
