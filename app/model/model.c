@@ -1,7 +1,7 @@
 /*
  * The model interface: dispatch to the algorithm modules, top-N selection,
- * and the model file format (header, section table, XXH64 checksum, atomic
- * write, shared read-only mapping on load).
+ * and the model file format (header, section table, XXH64 checksum from
+ * Debian's libxxhash, atomic write, shared read-only mapping on load).
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <xxhash.h>
 
 #include "model/als.h"
 #include "model/itemknn.h"
@@ -74,21 +76,6 @@ struct file_header {
 };
 
 typedef char file_header_is_512[sizeof(struct file_header) == 512 ? 1 : -1];
-
-/* Streaming XXH64 state. */
-struct xxh {
-	uint64_t	 v[4];		/* lane accumulators */
-	uint64_t	 seed;		/* as initialised */
-	uint64_t	 total;		/* bytes consumed */
-	uint8_t		 mem[32];	/* pending partial stripe */
-	uint32_t	 memsize;	/* bytes in mem */
-};
-
-#define P1	11400714785074694791ULL
-#define P2	14029467366897019727ULL
-#define P3	1609587929392839161ULL
-#define P4	9650029242287828579ULL
-#define P5	2870177450012600261ULL
 
 static const struct model_ops *const ops_table[] = {
 	&pop_ops,
@@ -292,145 +279,18 @@ model_topn(float *scores, uint32_t nitems, const uint32_t *excl,
 	return (used);
 }
 
-static uint64_t
-rotl64(uint64_t x, int r)
-{
-	return ((x << r) | (x >> (64 - r)));
-}
-
-static uint64_t
-xxh_round(uint64_t acc, uint64_t input)
-{
-	acc += input * P2;
-	acc = rotl64(acc, 31);
-	return (acc * P1);
-}
-
-static uint64_t
-xxh_merge(uint64_t acc, uint64_t val)
-{
-	acc ^= xxh_round(0, val);
-	return (acc * P1 + P4);
-}
-
-static uint64_t
-read64(const uint8_t *p)
-{
-	uint64_t	v;
-
-	memcpy(&v, p, sizeof(v));
-	return (v);
-}
-
-static uint32_t
-read32(const uint8_t *p)
-{
-	uint32_t	v;
-
-	memcpy(&v, p, sizeof(v));
-	return (v);
-}
-
-static void
-xxh_init(struct xxh *x, uint64_t seed)
-{
-	memset(x, 0, sizeof(*x));
-	x->seed = seed;
-	x->v[0] = seed + P1 + P2;
-	x->v[1] = seed + P2;
-	x->v[2] = seed;
-	x->v[3] = seed - P1;
-}
-
-static void
-xxh_stripe(struct xxh *x, const uint8_t *p)
-{
-	x->v[0] = xxh_round(x->v[0], read64(p));
-	x->v[1] = xxh_round(x->v[1], read64(p + 8));
-	x->v[2] = xxh_round(x->v[2], read64(p + 16));
-	x->v[3] = xxh_round(x->v[3], read64(p + 24));
-}
-
-static void
-xxh_update(struct xxh *x, const void *buf, size_t len)
-{
-	const uint8_t	*p = buf, *end = p + len;
-	size_t		 fill;
-
-	x->total += len;
-	if (x->memsize + len < 32) {
-		memcpy(x->mem + x->memsize, p, len);
-		x->memsize += len;
-		return;
-	}
-	if (x->memsize > 0) {
-		fill = 32 - x->memsize;
-		memcpy(x->mem + x->memsize, p, fill);
-		xxh_stripe(x, x->mem);
-		p += fill;
-		x->memsize = 0;
-	}
-	while (end - p >= 32) {
-		xxh_stripe(x, p);
-		p += 32;
-	}
-	memcpy(x->mem, p, end - p);
-	x->memsize = end - p;
-}
-
-static uint64_t
-xxh_digest(const struct xxh *x)
-{
-	const uint8_t	*p = x->mem, *end = x->mem + x->memsize;
-	uint64_t	 h;
-
-	if (x->total >= 32) {
-		h = rotl64(x->v[0], 1) + rotl64(x->v[1], 7) +
-		    rotl64(x->v[2], 12) + rotl64(x->v[3], 18);
-		h = xxh_merge(h, x->v[0]);
-		h = xxh_merge(h, x->v[1]);
-		h = xxh_merge(h, x->v[2]);
-		h = xxh_merge(h, x->v[3]);
-	} else
-		h = x->seed + P5;
-	h += x->total;
-	for (; end - p >= 8; p += 8) {
-		h ^= xxh_round(0, read64(p));
-		h = rotl64(h, 27) * P1 + P4;
-	}
-	if (end - p >= 4) {
-		h ^= (uint64_t)read32(p) * P1;
-		h = rotl64(h, 23) * P2 + P3;
-		p += 4;
-	}
-	for (; p < end; p++) {
-		h ^= (uint64_t)*p * P5;
-		h = rotl64(h, 11) * P1;
-	}
-	h ^= h >> 33;
-	h *= P2;
-	h ^= h >> 29;
-	h *= P3;
-	h ^= h >> 32;
-	return (h);
-}
-
 uint64_t
 model_hash(const void *buf, size_t len, uint64_t seed)
 {
-	struct xxh	x;
-
-	xxh_init(&x, seed);
-	xxh_update(&x, buf, len);
-	return (xxh_digest(&x));
+	return (XXH64(buf, len, seed));
 }
 
 /* Write len bytes at the current offset, hashing them; 0 or -1. */
 static int
-write_all(int fd, const void *buf, size_t len, struct xxh *x)
+write_all(int fd, const void *buf, size_t len, XXH64_state_t *x)
 {
 	if (x != NULL)
-		xxh_update(x, buf, len);
+		(void)XXH64_update(x, buf, len);
 	return (io_write_all(fd, buf, len));
 }
 
@@ -486,7 +346,7 @@ model_save(const struct model *md, const char *path)
 {
 	struct model_section	 sec[SECS_MAX];
 	struct file_header	 h;
-	struct xxh		 x;
+	XXH64_state_t		*x;
 	static const uint8_t	 zero[FILE_ALIGN];
 	char			 tmp[PATH_MAX], dir[PATH_MAX];
 	uint64_t		 off;
@@ -508,22 +368,28 @@ model_save(const struct model *md, const char *path)
 		log_warnx("%s: %s: path too long", __func__, path);
 		return (-1);
 	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		log_warnx("%s: %s: %s", __func__, tmp, strerror(errno));
+	if ((x = XXH64_createState()) == NULL) {
+		log_warnx("%s: out of memory", __func__);
 		return (-1);
 	}
-	xxh_init(&x, 0);
-	if (fchmod(fd, 0644) == -1 || write_all(fd, &h, sizeof(h), &x) == -1)
+	if ((fd = mkstemp(tmp)) == -1) {
+		log_warnx("%s: %s: %s", __func__, tmp, strerror(errno));
+		XXH64_freeState(x);
+		return (-1);
+	}
+	(void)XXH64_reset(x, 0);
+	/* The service's own: mkstemp's 0600 stays. */
+	if (write_all(fd, &h, sizeof(h), x) == -1)
 		goto fail_write;
 	off = sizeof(h);
 	for (i = 0; i < nsec; i++) {
-		if (write_all(fd, zero, h.sec[i].offset - off, &x) == -1 ||
+		if (write_all(fd, zero, h.sec[i].offset - off, x) == -1 ||
 		    write_all(fd, sec[i].data, sec[i].count *
-		    sec[i].elemsize, &x) == -1)
+		    sec[i].elemsize, x) == -1)
 			goto fail_write;
 		off = h.sec[i].offset + sec[i].count * sec[i].elemsize;
 	}
-	h.checksum = xxh_digest(&x);
+	h.checksum = XXH64_digest(x);
 	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
 	    fsync(fd) == -1)
 		goto fail_write;
@@ -541,6 +407,7 @@ model_save(const struct model *md, const char *path)
 		(void)fsync(dfd);
 		close(dfd);
 	}
+	XXH64_freeState(x);
 	return (0);
 
 fail_write:
@@ -548,6 +415,7 @@ fail_write:
 	if (fd != -1)
 		close(fd);
 	unlink(tmp);
+	XXH64_freeState(x);
 	return (-1);
 }
 
@@ -574,21 +442,39 @@ model_strerror(int code)
 	}
 }
 
+/*
+ * The checksum of a file image: XXH64 (seed 0) of the header with its
+ * checksum field zero, then of the rest.  0 when out of memory.
+ */
+static uint64_t
+file_hash(const struct file_header *h, const uint8_t *rest, size_t len)
+{
+	struct file_header	 z = *h;
+	XXH64_state_t		*x;
+	uint64_t		 v = 0;
+
+	z.checksum = 0;
+	if ((x = XXH64_createState()) == NULL)
+		return (0);
+	if (XXH64_reset(x, 0) == XXH_OK &&
+	    XXH64_update(x, &z, sizeof(z)) == XXH_OK &&
+	    XXH64_update(x, rest, len) == XXH_OK)
+		v = XXH64_digest(x);
+	XXH64_freeState(x);
+	return (v);
+}
+
 void
 model_reseal(void *buf, size_t len)
 {
 	struct file_header	h;
-	struct xxh		x;
 
 	if (len < sizeof(h))
 		return;
 	memcpy(&h, buf, sizeof(h));
 	h.file_size = len;
-	h.checksum = 0;
-	xxh_init(&x, 0);
-	xxh_update(&x, &h, sizeof(h));
-	xxh_update(&x, (const uint8_t *)buf + sizeof(h), len - sizeof(h));
-	h.checksum = xxh_digest(&x);
+	h.checksum = file_hash(&h, (const uint8_t *)buf + sizeof(h),
+	    len - sizeof(h));
 	memcpy(buf, &h, sizeof(h));
 }
 
@@ -597,8 +483,6 @@ static int
 header_check(const char *path, const uint8_t *base, uint64_t size,
     struct file_header *h)
 {
-	struct file_header	 z;
-	struct xxh		 x;
 	uint32_t		 i;
 
 	if (size < sizeof(h->magic) ||
@@ -641,12 +525,7 @@ header_check(const char *path, const uint8_t *base, uint64_t size,
 		    path, (unsigned long long)(size - h->file_size));
 		return (MODEL_EFORMAT);
 	}
-	z = *h;
-	z.checksum = 0;
-	xxh_init(&x, 0);
-	xxh_update(&x, &z, sizeof(z));
-	xxh_update(&x, base + sizeof(z), size - sizeof(z));
-	if (xxh_digest(&x) != h->checksum) {
+	if (file_hash(h, base + sizeof(*h), size - sizeof(*h)) != h->checksum) {
 		log_warnx("model_load: %s: checksum mismatch (corrupt file)",
 		    path);
 		return (MODEL_ECHECKSUM);

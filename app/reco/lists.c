@@ -70,7 +70,7 @@ lists_write(const char *path, const int64_t *users, uint64_t nusers,
 	h.data_to_ms = data_to_ms;
 	h.checksum = model_hash(body, len, 0);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
 	    -1) {
 		log_warnx("%s: %s: %s", __func__, tmp, strerror(errno));
 		free(body);
