@@ -63,7 +63,7 @@ CORE_SRCS	 = $(UTIL_SRCS) $(SETTINGS_SRCS) $(INGEST_SRCS) $(STORE_SRCS) \
 		   $(CLI_SRCS)
 
 # The Kore layer: the process's hooks, the HTTP handlers, the sandbox.
-KORE_LAYER_SRCS	 = $(addprefix app/server/, main.c api.c seccomp.c) \
+KORE_LAYER_SRCS	 = $(addprefix app/server/, main.c api.c kbuf.c seccomp.c) \
 		   $(addprefix app/admin/, admin.c reply.c jobs.c api.c)
 
 CORE_OBJS	 = $(CORE_SRCS:app/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/assets.o

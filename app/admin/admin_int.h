@@ -77,7 +77,7 @@ void	adm_reply(struct http_request *req, int status, const char *type,
 	    const void *data, size_t len);
 void	adm_json(struct http_request *req, int status,
 	    struct kore_buf *b);
-void	adm_str(struct kore_buf *b, const char *s);
+void	kbuf_str(struct kore_buf *b, const char *s);
 void	adm_error(struct http_request *req, int status,
 	    const char *msg);
 void	adm_redirect(struct http_request *req, const char *to);

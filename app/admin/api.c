@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "admin/admin_int.h"
+#include "server/kbuf.h"
 #include "ingest/parse.h"
 #include "model/model.h"
 #include "reco/reco.h"
@@ -129,7 +130,7 @@ api_session(struct http_request *req, const struct auth_session *s)
 	auth_csrf_token(adm.key, s->id, csrf);
 	kore_buf_init(&b, 256);
 	kore_buf_appendf(&b, "{\"admin\":");
-	adm_str(&b, s->admin);
+	kbuf_str(&b, s->admin);
 	kore_buf_appendf(&b, ",\"csrf\":\"%s\",\"expires_ms\":%lld,"
 	    "\"tls\":%s,\"version\":\"%s\",\"now_ms\":%lld}\n", csrf,
 	    (long long)s->expires_ms, adm.tls ? "true" : "false",
@@ -151,7 +152,7 @@ alerts_json(struct kore_buf *b, int64_t now)
 	snprintf(text, sizeof(text), __VA_ARGS__);			\
 	kore_buf_appendf(b, "%s{\"level\":\"%s\",\"text\":", n++ ? "," : "", \
 	    lvl);							\
-	adm_str(b, text);						\
+	kbuf_str(b, text);						\
 	kore_buf_append(b, "}", 1);					\
 } while (0)
 
@@ -219,7 +220,7 @@ api_overview(struct http_request *req, const struct auth_session *s)
 			while (sqlite3_step(st) == SQLITE_ROW) {
 				if (n++ > 0)
 					kore_buf_append(&b, ",", 1);
-				adm_str(&b, (const char *)
+				kbuf_str(&b, (const char *)
 				    sqlite3_column_text(st, 0));
 				kore_buf_appendf(&b, ":%lld", (long long)
 				    sqlite3_column_int64(st, 1));
@@ -294,7 +295,7 @@ movie_title(struct kore_buf *b, sqlite3_stmt *st, const char *member,
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		kore_buf_appendf(b, ",\"%s\":", member);
-		adm_str(b, (const char *)sqlite3_column_text(st, 0));
+		kbuf_str(b, (const char *)sqlite3_column_text(st, 0));
 		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
 			kore_buf_appendf(b, ",\"%s_year\":%d", member,
 			    sqlite3_column_int(st, 1));
@@ -359,7 +360,7 @@ api_user(struct http_request *req, const struct auth_session *s)
 		for (i = 0; i < list.n; i++) {
 			kore_buf_appendf(&b, "%s{\"rank\":%zu,\"id\":",
 			    i ? "," : "", i + 1);
-			adm_str(&b, list.item[i].slug);
+			kbuf_str(&b, list.item[i].slug);
 			if (st != NULL)
 				movie_title(&b, st, "title", list.item[i].slug);
 			kore_buf_appendf(&b, ",\"score\":%.4g,\"source\":\"%s\"",
@@ -368,7 +369,7 @@ api_user(struct http_request *req, const struct auth_session *s)
 			    i < list.personal ? "model" : "popular");
 			if (list.item[i].because != NULL) {
 				kore_buf_appendf(&b, ",\"because\":");
-				adm_str(&b, list.item[i].because);
+				kbuf_str(&b, list.item[i].because);
 				if (st != NULL)
 					movie_title(&b, st, "because_title",
 					    list.item[i].because);
@@ -422,7 +423,7 @@ senders_json(struct kore_buf *b)
 			} else
 				continue;
 			kore_buf_appendf(b, "%s{\"addr\":", n++ ? "," : "");
-			adm_str(b, addr);
+			kbuf_str(b, addr);
 			kore_buf_appendf(b, ",\"port\":%u}", rport);
 			if (n >= ROWS_MAX)
 				break;
@@ -446,7 +447,7 @@ api_ingest(struct http_request *req, const struct auth_session *s)
 
 		snprintf(l, sizeof(l), "%s:%u", adm.ctx.cfg->ingest_host,
 		    adm.ctx.cfg->ingest_port);
-		adm_str(&b, l);
+		kbuf_str(&b, l);
 	}
 	kore_buf_appendf(&b, ",\"token_required\":%s,\"batch_ms\":%d,"
 	    "\"batch_events\":%d,\"counters\":",
@@ -497,14 +498,14 @@ api_settings(struct http_request *req, const struct auth_session *s)
 		e = overrides_find(cur[i].key);
 		kore_buf_appendf(&b, "%s{\"key\":", first ? "" : ",");
 		first = 0;
-		adm_str(&b, cur[i].key);
+		kbuf_str(&b, cur[i].key);
 		kore_buf_appendf(&b, ",\"value\":");
-		adm_str(&b, cur[i].value);
+		kbuf_str(&b, cur[i].value);
 		bv = settings_text_value(base, nbase, cur[i].key);
 		kore_buf_appendf(&b, ",\"configured\":");
-		adm_str(&b, bv);
+		kbuf_str(&b, bv);
 		kore_buf_appendf(&b, ",\"help\":");
-		adm_str(&b, cur[i].help);
+		kbuf_str(&b, cur[i].help);
 		kore_buf_appendf(&b, ",\"editable\":%s,\"live\":%s,"
 		    "\"secret\":%s", e ? "true" : "false",
 		    e && e->live ? "true" : "false",
@@ -515,7 +516,7 @@ api_settings(struct http_request *req, const struct auth_session *s)
 				kore_buf_appendf(&b, ",\"changed_ms\":%lld,"
 				    "\"changed_by\":", (long long)
 				    sqlite3_column_int64(st, 0));
-				adm_str(&b, (const char *)
+				kbuf_str(&b, (const char *)
 				    sqlite3_column_text(st, 1));
 			}
 			sqlite3_reset(st);

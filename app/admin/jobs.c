@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "admin/admin_int.h"
+#include "server/kbuf.h"
 #include "settings/config.h"
 #include "settings/overrides.h"
 #include "util/clock.h"
@@ -230,7 +231,7 @@ adm_train_done(struct http_request *req, struct job *j)
 	}
 	kore_buf_init(&b, 64);
 	kore_buf_appendf(&b, "{\"ok\":true,\"message\":");
-	adm_str(&b, j->msg);
+	kbuf_str(&b, j->msg);
 	kore_buf_append(&b, "}\n", 2);
 	adm_json(req, 202, &b);
 	kore_buf_cleanup(&b);
@@ -288,7 +289,7 @@ adm_setting_done(struct http_request *req, struct job *j)
 		adm.ctx.apply_settings();
 	kore_buf_init(&b, 64);
 	kore_buf_appendf(&b, "{\"ok\":true,\"key\":");
-	adm_str(&b, j->key);
+	kbuf_str(&b, j->key);
 	kore_buf_append(&b, "}\n", 2);
 	adm_json(req, 200, &b);
 	kore_buf_cleanup(&b);

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "admin/admin_int.h"
+#include "server/kbuf.h"
 #include "store/store.h"
 #include "telemetry/metrics.h"
 #include "util/json.h"
@@ -95,19 +96,6 @@ adm_json(struct http_request *req, int status, struct kore_buf *b)
 	adm_reply(req, status, "application/json", b->data, b->offset);
 }
 
-static void
-put_buf(void *b, const void *p, size_t len)
-{
-	kore_buf_append(b, p, len);
-}
-
-/* Append s to b as a JSON string (NULL: null). */
-void
-adm_str(struct kore_buf *b, const char *s)
-{
-	json_quote(s, put_buf, b);
-}
-
 void
 adm_error(struct http_request *req, int status, const char *msg)
 {
@@ -115,7 +103,7 @@ adm_error(struct http_request *req, int status, const char *msg)
 
 	kore_buf_init(&b, 128);
 	kore_buf_append(&b, "{\"error\":", 9);
-	adm_str(&b, msg);
+	kbuf_str(&b, msg);
 	kore_buf_append(&b, "}\n", 2);
 	adm_json(req, status, &b);
 	kore_buf_cleanup(&b);
@@ -258,7 +246,7 @@ adm_rows(struct kore_buf *b, const char *sql, const int64_t *p1, int one)
 		for (i = 0; i < sqlite3_column_count(st); i++) {
 			if (i > 0)
 				kore_buf_append(b, ",", 1);
-			adm_str(b, sqlite3_column_name(st, i));
+			kbuf_str(b, sqlite3_column_name(st, i));
 			kore_buf_append(b, ":", 1);
 			switch (sqlite3_column_type(st, i)) {
 			case SQLITE_INTEGER:
@@ -273,7 +261,7 @@ adm_rows(struct kore_buf *b, const char *sql, const int64_t *p1, int one)
 					kore_buf_append(b, "null", 4);
 				break;
 			case SQLITE_TEXT:
-				adm_str(b, (const char *)
+				kbuf_str(b, (const char *)
 				    sqlite3_column_text(st, i));
 				break;
 			default:

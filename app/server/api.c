@@ -30,6 +30,7 @@
 #include "ingest/parse.h"
 #include "telemetry/reclog.h"
 #include "reco/reco.h"
+#include "server/kbuf.h"
 #include "server/server.h"
 #include "telemetry/stats.h"
 #include "util/urlenc.h"
@@ -113,19 +114,6 @@ api_ping(struct http_request *req)
 	return (KORE_RESULT_OK);
 }
 
-static void
-put_buf(void *b, const void *p, size_t len)
-{
-	kore_buf_append(b, p, len);
-}
-
-/* Append s to b as a JSON string. */
-static void
-json_str(struct kore_buf *b, const char *s)
-{
-	json_quote(s, put_buf, b);
-}
-
 static int
 wants_json(struct http_request *req)
 {
@@ -153,13 +141,13 @@ reco_json(struct kore_buf *b, int64_t user, const struct reco_list *l)
 	kore_buf_appendf(b, ",\"personal\":%zu,\"items\":[", l->personal);
 	for (i = 0; i < l->n; i++) {
 		kore_buf_appendf(b, "%s{\"id\":", i ? "," : "");
-		json_str(b, l->item[i].slug);
+		kbuf_str(b, l->item[i].slug);
 		kore_buf_appendf(b, ",\"score\":%.6g,\"source\":\"%s\"",
 		    (double)l->item[i].score, i < l->personal ? "model" :
 		    "popular");
 		if (l->item[i].because != NULL) {
 			kore_buf_appendf(b, ",\"because\":");
-			json_str(b, l->item[i].because);
+			kbuf_str(b, l->item[i].because);
 		}
 		kore_buf_append(b, "}", 1);
 	}
@@ -308,7 +296,7 @@ api_health(struct http_request *req)
 	    trouble == NULL ? "true" : "false");
 	if (trouble != NULL) {
 		kore_buf_appendf(&b, ",\"reason\":");
-		json_str(&b, trouble);
+		kbuf_str(&b, trouble);
 	}
 	kore_buf_append(&b, "}", 1);
 	if (ok) {
