@@ -78,7 +78,7 @@ UNIT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,\
 		   $(sort $(wildcard tests/unit/*/test_*.c)))
 IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,\
 		   $(sort $(wildcard tests/integration/it_*.c)))
-HARNESS		 = tests/harness/harness.c
+HARNESS		 = $(BUILD)/tests/harness/harness.o $(BUILD)/tests/harness/scratch.o
 TEST_CFLAGS	 = -Itests/harness
 
 .PHONY: all deps deps-check run test asan bench clean unit integration \
@@ -134,6 +134,10 @@ $(BUILD)/cinerec: $(KORE_LAYER_OBJS) $(LIB) $(KORE_STAMP)
 # unit tests, which exercise the same modules, keep it on.
 
 # --- tests -----------------------------------------------------------------
+
+$(HARNESS): $(BUILD)/tests/harness/%.o: tests/harness/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%: tests/%.c $(HARNESS) $(LIB)
 	@mkdir -p $(dir $@)

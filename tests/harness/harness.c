@@ -30,6 +30,28 @@
 #include "harness.h"
 #include "store/store.h"
 
+struct h_server	h_srv;
+
+void
+h_setup(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	memset(&h_srv, 0, sizeof(h_srv));
+}
+
+void
+h_setup_dir(void)
+{
+	h_setup();
+	h_tmpdir(h_srv.dir, sizeof(h_srv.dir));
+}
+
+void
+h_teardown(void)
+{
+	h_cleanup(&h_srv);
+}
+
 const char *
 h_bin(void)
 {

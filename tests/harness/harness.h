@@ -27,6 +27,19 @@ struct h_reply {
 	size_t	len;		/* of body */
 };
 
+/*
+ * The server of the current test.  A suite that needs nothing else uses
+ *
+ *	TestSuite(x, .init = h_setup, .fini = h_teardown);
+ *
+ * h_setup ignores SIGPIPE and clears h_srv; h_setup_dir also makes its
+ * data dir; h_teardown stops it if running and removes the dir.
+ */
+extern struct h_server	h_srv;
+void	 h_setup(void);
+void	 h_setup_dir(void);
+void	 h_teardown(void);
+
 /* The binary under test: $CINEREC_BIN, else build/cinerec. */
 const char	*h_bin(void);
 

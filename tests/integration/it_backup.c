@@ -18,14 +18,12 @@
 
 #include "harness.h"
 
-static struct h_server	srv;
 static char		backup[400], dbpath[400];
 
 static void
 setup(void)
 {
-	signal(SIGPIPE, SIG_IGN);
-	memset(&srv, 0, sizeof(srv));
+	h_setup();
 	backup[0] = '\0';
 }
 
@@ -34,7 +32,7 @@ teardown(void)
 {
 	if (backup[0] != '\0')
 		(void)unlink(backup);
-	h_cleanup(&srv);
+	h_cleanup(&h_srv);
 }
 
 TestSuite(backup, .init = setup, .fini = teardown, .timeout = 180);
@@ -82,17 +80,17 @@ Test(backup, a_backup_while_serving_restores_to_exactly_its_counts)
 	struct h_reply	 r;
 	pthread_t	 t;
 	char		 out[4096], prev[400], line[128], buf[64];
-	const char	*save[] = { h_bin(), "backup", "--data-dir", srv.dir,
+	const char	*save[] = { h_bin(), "backup", "--data-dir", h_srv.dir,
 			    backup, NULL };
 	const char	*restore[] = { h_bin(), "restore", "--data-dir",
-			    srv.dir, backup, NULL };
+			    h_srv.dir, backup, NULL };
 	int64_t		 rates, watches, users;
 	int		 fd, i, rc, n;
 
-	h_start(&srv, NULL);
-	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", srv.dir);
-	snprintf(backup, sizeof(backup), "%s.backup.db", srv.dir);
-	fd = h_connect(srv.ingest_port);
+	h_start(&h_srv, NULL);
+	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", h_srv.dir);
+	snprintf(backup, sizeof(backup), "%s.backup.db", h_srv.dir);
+	fd = h_connect(h_srv.ingest_port);
 	for (i = 0; i < 300; i++) {
 		n = snprintf(line, sizeof(line), "2026-01-01T10:00:00,%d,GET "
 		    "/rate/kept+movie+%d=4\n", i, i % 40);
@@ -100,7 +98,7 @@ Test(backup, a_backup_while_serving_restores_to_exactly_its_counts)
 	}
 	cr_assert_eq(h_sync(fd), 300);
 	close(fd);
-	st.port = srv.ingest_port;
+	st.port = h_srv.ingest_port;
 	cr_assert_eq(pthread_create(&t, NULL, keep_streaming, &st), 0);
 	usleep(300000);
 	rc = h_run(save, NULL, out, sizeof(out));
@@ -122,7 +120,7 @@ Test(backup, a_backup_while_serving_restores_to_exactly_its_counts)
 	cr_assert_eq(h_qi(backup, "SELECT COUNT(*) FROM ratings"), 300);
 	cr_log_info("backup taken mid-stream: %lld watch lines of %ld "
 	    "acknowledged by the end", (long long)watches, st.acked);
-	cr_assert_eq(h_stop(&srv), 0);
+	cr_assert_eq(h_stop(&h_srv), 0);
 	cr_assert_geq(count(dbpath, "accepted_watch"), watches);
 
 	rc = h_run(restore, NULL, out, sizeof(out));
@@ -130,16 +128,16 @@ Test(backup, a_backup_while_serving_restores_to_exactly_its_counts)
 	cr_assert_eq(count(dbpath, "accepted_rate"), rates);
 	cr_assert_eq(count(dbpath, "accepted_watch"), watches);
 	cr_assert_eq(h_qi(dbpath, "SELECT COUNT(*) FROM users"), users);
-	snprintf(prev, sizeof(prev), "%s/cinerec.db.before-restore", srv.dir);
+	snprintf(prev, sizeof(prev), "%s/cinerec.db.before-restore", h_srv.dir);
 	cr_assert_eq(count(prev, "accepted_watch"), st.acked,
 	    "the replaced database is kept beside it");
 
 	/* The server runs on the restored database. */
-	h_start(&srv, NULL);
-	h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	h_start(&h_srv, NULL);
+	h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	cr_assert_eq(h_json_int(r.body, "ratings"), 300);
-	cr_assert_eq(h_stop(&srv), 0);
+	cr_assert_eq(h_stop(&h_srv), 0);
 }
 
 Test(backup, restore_refuses_what_is_no_cinerec_database)
@@ -147,14 +145,14 @@ Test(backup, restore_refuses_what_is_no_cinerec_database)
 	sqlite3		*db;
 	char		 out[4096];
 	const char	*restore[] = { h_bin(), "restore", "--data-dir",
-			    srv.dir, backup, NULL };
+			    h_srv.dir, backup, NULL };
 	FILE		*fp;
 	int		 rc;
 
-	h_start(&srv, NULL);
-	cr_assert_eq(h_stop(&srv), 0);
-	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", srv.dir);
-	snprintf(backup, sizeof(backup), "%s.backup.db", srv.dir);
+	h_start(&h_srv, NULL);
+	cr_assert_eq(h_stop(&h_srv), 0);
+	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", h_srv.dir);
+	snprintf(backup, sizeof(backup), "%s.backup.db", h_srv.dir);
 
 	cr_assert_not_null(fp = fopen(backup, "w"));
 	fputs("these bytes are no database at all, not even a header\n", fp);
@@ -175,6 +173,6 @@ Test(backup, restore_refuses_what_is_no_cinerec_database)
 	/* Nothing changed. */
 	cr_assert_geq(h_qi(dbpath, "SELECT COUNT(*) FROM schema_migrations"),
 	    5);
-	snprintf(out, sizeof(out), "%s/cinerec.db.before-restore", srv.dir);
+	snprintf(out, sizeof(out), "%s/cinerec.db.before-restore", h_srv.dir);
 	cr_assert_eq(access(out, F_OK), -1);
 }

@@ -9,23 +9,12 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
-static char	dir[256];
 static char	out[1 << 20];
 
-static void
-setup(void)
-{
-	h_tmpdir(dir, sizeof(dir));
-}
-
-static void
-teardown(void)
-{
-	h_rmrf(dir);
-}
-
-TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(cli, .init = h_scratch_setup, .fini = h_scratch_teardown,
+    .timeout = 60);
 
 Test(cli, help_version_and_usage_errors)
 {
@@ -54,7 +43,7 @@ Test(cli, help_version_and_usage_errors)
 
 Test(cli, import_counts_and_exits_zero_on_bad_lines)
 {
-	const char	*argv[] = { h_bin(), "import", "--data-dir", dir, "-",
+	const char	*argv[] = { h_bin(), "import", "--data-dir", h_dir, "-",
 			    NULL };
 	const char	*lines =
 	    "2026-01-01T00:00:00,1,GET /data/m/a+movie+2000/1.mpg\n"
@@ -72,7 +61,7 @@ Test(cli, import_counts_and_exits_zero_on_bad_lines)
 
 Test(cli, import_of_a_missing_file_is_an_error)
 {
-	const char	*argv[] = { h_bin(), "import", "--data-dir", dir,
+	const char	*argv[] = { h_bin(), "import", "--data-dir", h_dir,
 			    "/nonexistent/events.log", NULL };
 
 	cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 1);
@@ -85,7 +74,7 @@ Test(cli, demo_is_deterministic_and_loads)
 			    "4", "--movies", "30", "--seed", "7", NULL };
 	const char	*print2[] = { h_bin(), "demo", "--print", "--users",
 			    "4", "--movies", "30", "--seed", "8", NULL };
-	const char	*load[] = { h_bin(), "demo", "--data-dir", dir,
+	const char	*load[] = { h_bin(), "demo", "--data-dir", h_dir,
 			    "--users", "4", "--movies", "30", "--seed", "7",
 			    NULL };
 	char		*first;

@@ -25,21 +25,19 @@
 #define ROUNDS		6	/* kill rounds, alternating parent / worker */
 #define BODY_LINES	50	/* lines of one POST /events body */
 
-static struct h_server	srv;
 static char		dbpath[320];
 
 static void
 setup(void)
 {
-	signal(SIGPIPE, SIG_IGN);
-	memset(&srv, 0, sizeof(srv));
+	h_setup();
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 }
 
 static void
 teardown(void)
 {
-	h_cleanup(&srv);
+	h_cleanup(&h_srv);
 }
 
 TestSuite(crash, .init = setup, .fini = teardown, .timeout = 600);
@@ -162,9 +160,9 @@ check_sound_and_serving(void)
 
 	cr_assert_str_eq(h_qs(dbpath, buf, sizeof(buf), "PRAGMA "
 	    "integrity_check"), "ok");
-	h_http(srv.http_port, "GET", "/recommend/1", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/recommend/1", NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 200);
-	h_http(srv.http_port, "POST", "/events", NULL,
+	h_http(h_srv.http_port, "POST", "/events", NULL,
 	    "2026-01-01T10:00:00,1,GET /rate/after+crash=5\n", 46, &r);
 	cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
 }
@@ -178,25 +176,25 @@ Test(crash, sigkill_of_parent_or_worker_loses_nothing_acknowledged)
 
 	tcp = calloc(1, sizeof(*tcp));
 	post = calloc(1, sizeof(*post));
-	h_start(&srv, NULL);
-	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", srv.dir);
+	h_start(&h_srv, NULL);
+	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", h_srv.dir);
 	for (round = 0; round < ROUNDS; round++) {
 		memset(tcp, 0, sizeof(*tcp));
 		memset(post, 0, sizeof(*post));
-		tcp->port = srv.ingest_port;
+		tcp->port = h_srv.ingest_port;
 		tcp->base = (int64_t)(round + 1) * 10000000;
-		post->port = srv.http_port;
+		post->port = h_srv.http_port;
 		post->base = tcp->base + 5000000;
 		cr_assert_eq(pthread_create(&t1, NULL, tcp_sender, tcp), 0);
 		cr_assert_eq(pthread_create(&t2, NULL, post_sender, post), 0);
 		usleep((useconds_t)(200000 + rand() % 1300000));
-		n = h_children(srv.pid, kids, 16);
+		n = h_children(h_srv.pid, kids, 16);
 		cr_assert_geq(n, 2);
 		if (round % 2 == 0) {
 			/* The parent: everything must go down with it. */
-			kill(srv.pid, SIGKILL);
-			victim = srv.pid;
-			(void)h_stop(&srv);
+			kill(h_srv.pid, SIGKILL);
+			victim = h_srv.pid;
+			(void)h_stop(&h_srv);
 			left = wait_gone(kids, n);
 			cr_assert_eq(left, 0, "round %d: %d processes outlived "
 			    "the parent", round, left);
@@ -205,7 +203,7 @@ Test(crash, sigkill_of_parent_or_worker_loses_nothing_acknowledged)
 			victim = kids[rand() % n];
 			kill(victim, SIGKILL);
 			usleep(500000);
-			cr_assert_eq(h_stop(&srv), 0, "round %d: stop after a "
+			cr_assert_eq(h_stop(&h_srv), 0, "round %d: stop after a "
 			    "worker's kill", round);
 			cr_assert_eq(wait_gone(kids, n), 0);
 		}
@@ -214,11 +212,11 @@ Test(crash, sigkill_of_parent_or_worker_loses_nothing_acknowledged)
 		pthread_join(t2, NULL);
 		cr_log_info("round %d: killed %s %d", round, round % 2 == 0 ?
 		    "the parent" : "a worker", (int)victim);
-		h_start(&srv, NULL);
+		h_start(&h_srv, NULL);
 		check_acked(tcp, post);
 		check_sound_and_serving();
 	}
-	cr_assert_eq(h_stop(&srv), 0);
+	cr_assert_eq(h_stop(&h_srv), 0);
 	free(tcp);
 	free(post);
 }
@@ -231,7 +229,7 @@ log_has(const char *text)
 	FILE		*fp;
 	size_t		 n;
 
-	if ((fp = fopen(srv.log, "r")) == NULL)
+	if ((fp = fopen(h_srv.log, "r")) == NULL)
 		return (0);
 	n = fread(buf, 1, sizeof(buf) - 1, fp);
 	fclose(fp);
@@ -248,7 +246,7 @@ temp_files(void)
 	struct dirent	*e;
 	int		 n = 0;
 
-	snprintf(path, sizeof(path), "%s/models", srv.dir);
+	snprintf(path, sizeof(path), "%s/models", h_srv.dir);
 	if ((d = opendir(path)) == NULL)
 		return (0);
 	while ((e = readdir(d)) != NULL)
@@ -265,11 +263,11 @@ start_untrained(void)
 			    "--users", "3000", "--movies", "3000", NULL };
 	char		 out[4096];
 
-	h_tmpdir(srv.dir, sizeof(srv.dir));
-	demo[3] = srv.dir;
+	h_tmpdir(h_srv.dir, sizeof(h_srv.dir));
+	demo[3] = h_srv.dir;
 	cr_assert_eq(h_run(demo, NULL, out, sizeof(out)), 0, "%s", out);
-	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", srv.dir);
-	h_start(&srv, NULL);
+	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", h_srv.dir);
+	h_start(&h_srv, NULL);
 }
 
 static void
@@ -278,9 +276,9 @@ kill_all(void)
 	pid_t	kids[16];
 	int	n;
 
-	n = h_children(srv.pid, kids, 16);
-	kill(srv.pid, SIGKILL);
-	(void)h_stop(&srv);
+	n = h_children(h_srv.pid, kids, 16);
+	kill(h_srv.pid, SIGKILL);
+	(void)h_stop(&h_srv);
 	cr_assert_eq(wait_gone(kids, n), 0, "workers outlived the parent");
 }
 
@@ -292,7 +290,7 @@ check_model_serves(void)
 	int		i;
 
 	for (i = 0; i < 1800; i++) {
-		h_http(srv.http_port, "GET", "/recommend/5?format=json", NULL,
+		h_http(h_srv.http_port, "GET", "/recommend/5?format=json", NULL,
 		    NULL, 0, &r);
 		if (r.status == 200 && strstr(r.body, "\"version\":") != NULL)
 			break;
@@ -315,7 +313,7 @@ Test(crash, sigkill_during_a_training)
 	cr_assert(log_has("trainer: training (start)"));
 	usleep((useconds_t)(rand() % 400000));
 	kill_all();
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	check_sound_and_serving();
 	check_model_serves();
 	cr_assert_eq(h_qi(dbpath, "SELECT COUNT(*) FROM training_runs WHERE "
@@ -325,7 +323,7 @@ Test(crash, sigkill_during_a_training)
 	    (long long)h_qi(dbpath, "SELECT COUNT(*) FROM training_runs WHERE "
 	    "status = 'interrupted'"), (long long)h_qi(dbpath, "SELECT COUNT(*) "
 	    "FROM training_runs WHERE status = 'done'"));
-	cr_assert_eq(h_stop(&srv), 0);
+	cr_assert_eq(h_stop(&h_srv), 0);
 }
 
 Test(crash, sigkill_during_a_model_switch)
@@ -340,10 +338,10 @@ Test(crash, sigkill_during_a_model_switch)
 	/* The workers switch within a second of the model's row. */
 	usleep((useconds_t)(rand() % 800000));
 	kill_all();
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	check_sound_and_serving();
 	check_model_serves();
 	cr_assert_eq(h_qi(dbpath, "SELECT COUNT(*) FROM models WHERE current "
 	    "= 1"), 1);
-	cr_assert_eq(h_stop(&srv), 0);
+	cr_assert_eq(h_stop(&h_srv), 0);
 }

@@ -20,22 +20,20 @@
 
 #include "harness.h"
 
-static struct h_server	srv;
 static char		mnt[64], dbpath[320], filler[320];
 static int		mounted;
 
 static void
 setup(void)
 {
-	signal(SIGPIPE, SIG_IGN);
-	memset(&srv, 0, sizeof(srv));
+	h_setup();
 	mounted = 0;
 }
 
 static void
 teardown(void)
 {
-	h_cleanup(&srv);
+	h_cleanup(&h_srv);
 	if (mounted) {
 		(void)umount2(mnt, MNT_DETACH);
 		(void)rmdir(mnt);
@@ -100,14 +98,14 @@ Test(diskfull, ingest_pushes_back_loses_nothing_and_recovers)
 		cr_skip_test("cannot mount a tmpfs here: %s", strerror(errno));
 	}
 	mounted = 1;
-	snprintf(srv.dir, sizeof(srv.dir), "%s/data", mnt);
-	cr_assert_eq(mkdir(srv.dir, 0700), 0);
-	h_start(&srv, (const char *const[]){ "--config",
-	    h_config(&srv, "train_interval_min = 0\n"), NULL });
-	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", srv.dir);
+	snprintf(h_srv.dir, sizeof(h_srv.dir), "%s/data", mnt);
+	cr_assert_eq(mkdir(h_srv.dir, 0700), 0);
+	h_start(&h_srv, (const char *const[]){ "--config",
+	    h_config(&h_srv, "train_interval_min = 0\n"), NULL });
+	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", h_srv.dir);
 	snprintf(filler, sizeof(filler), "%s/filler", mnt);
 
-	fd = h_connect(srv.ingest_port);
+	fd = h_connect(h_srv.ingest_port);
 	batch(fd, 0, 2000, answer, sizeof(answer));
 	cr_assert_str_eq(answer, "OK 2000");
 	sent = acked = 2000;
@@ -126,12 +124,12 @@ Test(diskfull, ingest_pushes_back_loses_nothing_and_recovers)
 	    acked);
 
 	/* Pushed back: POST is refused for now, /health says why. */
-	h_http(srv.http_port, "POST", "/events", NULL, post, strlen(post), &r);
+	h_http(h_srv.http_port, "POST", "/events", NULL, post, strlen(post), &r);
 	cr_assert(r.status == 503 || r.status == 202, "POST: %d %s", r.status,
 	    r.body);
 	if (r.status == 503)
 		cr_assert(strstr(r.headers, "retry-after: ") != NULL);
-	h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 503, "%s", r.body);
 	cr_assert(strstr(r.body, "commits fail") != NULL, "%s", r.body);
 
@@ -145,15 +143,15 @@ Test(diskfull, ingest_pushes_back_loses_nothing_and_recovers)
 	cr_assert_eq(h_qi(dbpath, "SELECT COUNT(*) FROM ratings"), sent,
 	    "every line, the acknowledged ones among them");
 	for (i = 0; i < 50; i++) {
-		h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+		h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
 		if (r.status == 200)
 			break;
 		usleep(100000);
 	}
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	h_http(srv.http_port, "POST", "/events", NULL, post, strlen(post), &r);
+	h_http(h_srv.http_port, "POST", "/events", NULL, post, strlen(post), &r);
 	cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
 	cr_assert_str_eq(h_qs(dbpath, answer, sizeof(answer), "PRAGMA "
 	    "integrity_check"), "ok");
-	cr_assert_eq(h_stop(&srv), 0);
+	cr_assert_eq(h_stop(&h_srv), 0);
 }

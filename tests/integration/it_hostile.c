@@ -24,23 +24,9 @@
 
 #include "harness.h"
 
-static struct h_server	srv;
 static char		dbpath[320];
 
-static void
-setup(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-	memset(&srv, 0, sizeof(srv));
-}
-
-static void
-teardown(void)
-{
-	h_cleanup(&srv);
-}
-
-TestSuite(hostile, .init = setup, .fini = teardown, .timeout = 180);
+TestSuite(hostile, .init = h_setup, .fini = h_teardown, .timeout = 180);
 
 static void
 start(const char *conf)
@@ -48,9 +34,9 @@ start(const char *conf)
 	const char	*extra[] = { "--config", NULL, NULL };
 
 	if (conf != NULL)
-		extra[1] = h_config(&srv, conf);
-	h_start(&srv, conf != NULL ? extra : NULL);
-	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", srv.dir);
+		extra[1] = h_config(&h_srv, conf);
+	h_start(&h_srv, conf != NULL ? extra : NULL);
+	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", h_srv.dir);
 }
 
 static int64_t
@@ -73,7 +59,7 @@ worker(int n)
 	size_t	len;
 
 	snprintf(want, sizeof(want), "[wrk %d]", n);
-	k = h_children(srv.pid, kids, 16);
+	k = h_children(h_srv.pid, kids, 16);
 	for (i = 0; i < k; i++) {
 		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)kids[i]);
 		if ((fp = fopen(path, "r")) == NULL)
@@ -106,7 +92,7 @@ Test(hostile, post_events_bodies_are_data_only)
 	    "2026-01-01T10:00:01,6,GET /rate/good+movie+2001=4\n";
 
 	start(NULL);
-	h_http(srv.http_port, "POST", "/events", NULL, body, strlen(body), &r);
+	h_http(h_srv.http_port, "POST", "/events", NULL, body, strlen(body), &r);
 	cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
 	cr_assert_eq(h_json_int(r.body, "accepted"), 2, "%s", r.body);
 	cr_assert_eq(h_json_int(r.body, "rejected"), 5, "%s", r.body);
@@ -122,7 +108,7 @@ Test(hostile, post_events_bodies_are_data_only)
 	cr_assert_eq(h_qi(dbpath, "SELECT COUNT(*) FROM reco_log WHERE "
 	    "user_id = 42"), 0, "SERVED in a body forged a list");
 	/* The same body again: the same answer, nothing double-counted. */
-	h_http(srv.http_port, "POST", "/events", NULL, body, strlen(body), &r);
+	h_http(h_srv.http_port, "POST", "/events", NULL, body, strlen(body), &r);
 	cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
 	cr_assert_eq(h_json_int(r.body, "accepted"), 2);
 	cr_assert_eq(h_qi(dbpath, "SELECT value FROM counters WHERE name = "
@@ -137,10 +123,10 @@ Test(hostile, lists_served_to_the_largest_user_ids_are_logged)
 	int64_t		n = 0;
 
 	start(NULL);
-	h_http(srv.http_port, "GET", "/recommend/9223372036854775807", NULL,
+	h_http(h_srv.http_port, "GET", "/recommend/9223372036854775807", NULL,
 	    NULL, 0, &r);
 	cr_assert_eq(r.status, 200);
-	h_http(srv.http_port, "GET", "/recommend/9223372036854775801", NULL,
+	h_http(h_srv.http_port, "GET", "/recommend/9223372036854775801", NULL,
 	    NULL, 0, &r);
 	cr_assert_eq(r.status, 200);
 	for (i = 0; i < 100 && n < 2; i++) {
@@ -163,11 +149,11 @@ Test(hostile, a_token_set_live_closes_unauthenticated_connections)
 	int		 fd, fd2, i, got = 0;
 
 	start(NULL);
-	fd = h_connect(srv.ingest_port);
+	fd = h_connect(h_srv.ingest_port);
 	h_send(fd, rate, strlen(rate));
 	cr_assert_eq(h_sync(fd), 1);
-	h_admin_login(&srv, cookie, sizeof(cookie), csrf, sizeof(csrf));
-	h_admin_post(&srv, cookie, csrf, "/api/settings",
+	h_admin_login(&h_srv, cookie, sizeof(cookie), csrf, sizeof(csrf));
+	h_admin_post(&h_srv, cookie, csrf, "/api/settings",
 	    "key=ingest_token&value=rotated-live-token-1", &r);
 	cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
 	/* Applied within a second or two: the open connection is closed. */
@@ -182,7 +168,7 @@ Test(hostile, a_token_set_live_closes_unauthenticated_connections)
 	/* Whatever it sends now is not taken. */
 	(void)send(fd, rate, strlen(rate), MSG_NOSIGNAL);
 	close(fd);
-	fd2 = h_connect(srv.ingest_port);
+	fd2 = h_connect(h_srv.ingest_port);
 	h_send(fd2, "AUTH rotated-live-token-1\n", 26);
 	cr_assert(h_readline(fd2, line, sizeof(line), 5000) > 0);
 	cr_assert_str_eq(line, "OK");
@@ -246,9 +232,9 @@ Test(hostile, answers_to_a_sender_that_never_reads_are_bounded)
 	start(NULL);
 	cr_assert_gt(w1 = worker(1), 0);
 	before = h_proc_kb(w1, "VmRSS");
-	f = (struct flood){ srv.ingest_port, 0, 8 };
+	f = (struct flood){ h_srv.ingest_port, 0, 8 };
 	cr_assert_eq(pthread_create(&t, NULL, sync_flood, &f), 0);
-	fd = h_connect(srv.ingest_port);
+	fd = h_connect(h_srv.ingest_port);
 	for (i = 0; i < 20; i++) {
 		cr_assert_eq(h_sync(fd), 0, "another sender's SYNC");
 		usleep(200000);
@@ -270,11 +256,11 @@ Test(hostile, connections_beyond_the_cap_are_refused)
 
 	start("ingest_max_conns = 8\n");
 	for (i = 0; i < 8; i++) {
-		fd[i] = h_connect(srv.ingest_port);
+		fd[i] = h_connect(h_srv.ingest_port);
 		/* Each is accepted before the next: a SYNC round trip. */
 		cr_assert_eq(h_sync(fd[i]), 0);
 	}
-	extra = h_connect(srv.ingest_port);
+	extra = h_connect(h_srv.ingest_port);
 	cr_assert(h_readline(extra, line, sizeof(line), 5000) > 0,
 	    "no answer beyond the cap");
 	cr_assert_str_eq(line, "ERR too many connections");
@@ -283,7 +269,7 @@ Test(hostile, connections_beyond_the_cap_are_refused)
 	close(fd[0]);
 	/* A place is free again. */
 	for (i = 0; i < 50; i++) {
-		extra = h_connect(srv.ingest_port);
+		extra = h_connect(h_srv.ingest_port);
 		h_send(extra, "SYNC\n", 5);
 		if (h_readline(extra, line, sizeof(line), 5000) > 0 &&
 		    strcmp(line, "OK 0") == 0)
@@ -306,7 +292,7 @@ Test(hostile, a_sender_that_never_authenticates_is_dropped)
 	int64_t	t0;
 
 	start("ingest_token = drop-test-token\ningest_auth_timeout_s = 1\n");
-	fd = h_connect(srv.ingest_port);
+	fd = h_connect(h_srv.ingest_port);
 	t0 = now_ms();
 	cr_assert(h_readline(fd, line, sizeof(line), 10000) > 0,
 	    "the silent sender was not dropped");
@@ -346,7 +332,7 @@ Test(hostile, oversized_request_lines_and_headers_get_414_and_431)
 			len += (size_t)sprintf(req + len, "\r\n");
 		}
 		len += (size_t)sprintf(req + len, "\r\n");
-		fd = h_connect(srv.http_port);
+		fd = h_connect(h_srv.http_port);
 		(void)send(fd, req, len, MSG_NOSIGNAL);
 		n = recv(fd, resp, sizeof(resp) - 1, 0);
 		close(fd);
@@ -358,7 +344,7 @@ Test(hostile, oversized_request_lines_and_headers_get_414_and_431)
 	}
 	free(req);
 	/* The server is fine. */
-	h_http(srv.http_port, "GET", "/ping", NULL, NULL, 0,
+	h_http(h_srv.http_port, "GET", "/ping", NULL, NULL, 0,
 	    &(struct h_reply){ 0 });
 }
 
@@ -419,7 +405,7 @@ Test(hostile, request_bodies_in_flight_are_bounded_in_total)
 	}
 	for (i = 0; i < 10; i++) {
 		/* About 5.4 MB each: two fit the budget at once. */
-		p[i] = (struct poster){ srv.http_port, 100000, 0, "", 0,
+		p[i] = (struct poster){ h_srv.http_port, 100000, 0, "", 0,
 		    1000 + i };
 		cr_assert_eq(pthread_create(&t[i], NULL, post_big, &p[i]), 0);
 	}
@@ -460,7 +446,7 @@ Test(hostile, the_database_files_are_private)
 
 	start(NULL);
 	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s", srv.dir, files[i]);
+		snprintf(path, sizeof(path), "%s/%s", h_srv.dir, files[i]);
 		cr_assert_eq(stat(path, &sb), 0, "%s", path);
 		cr_assert_eq(sb.st_mode & 077, 0, "%s is mode %o", files[i],
 		    sb.st_mode & 0777);
@@ -476,10 +462,10 @@ Test(hostile, health_reports_an_unreachable_ingest)
 	int		 i;
 
 	start(NULL);
-	snprintf(path, sizeof(path), "%s/events.sock", srv.dir);
+	snprintf(path, sizeof(path), "%s/events.sock", h_srv.dir);
 	(void)unlink(path);
 	for (i = 0; i < 50; i++) {
-		h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+		h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
 		if (r.status == 503)
 			break;
 		usleep(100000);
@@ -487,6 +473,6 @@ Test(hostile, health_reports_an_unreachable_ingest)
 	cr_assert_eq(r.status, 503, "/health: %d %s", r.status, r.body);
 	cr_assert(strstr(r.body, "\"ingest\":{\"ok\":false") != NULL, "%s",
 	    r.body);
-	h_http(srv.http_port, "POST", "/events", NULL, body, strlen(body), &r);
+	h_http(h_srv.http_port, "POST", "/events", NULL, body, strlen(body), &r);
 	cr_assert_eq(r.status, 503);
 }

@@ -19,31 +19,17 @@
 
 #include "harness.h"
 
-static struct h_server	srv;
 
-static void
-setup(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-	memset(&srv, 0, sizeof(srv));
-}
-
-static void
-teardown(void)
-{
-	h_cleanup(&srv);
-}
-
-TestSuite(instance, .init = setup, .fini = teardown, .timeout = 180);
+TestSuite(instance, .init = h_setup, .fini = h_teardown, .timeout = 180);
 
 static const char	*rate = "2026-01-01T10:00:00,5,GET /rate/one+writer+2001=4\n";
 
-/* `cinerec serve` on srv.dir with ports of its own, for at most 60 s. */
+/* `cinerec serve` on h_srv.dir with ports of its own, for at most 60 s. */
 static int
 serve_again(char *out, size_t outsz)
 {
 	char		 http[32], ingest[32], admin[32];
-	const char	*argv[] = { h_bin(), "serve", "--data-dir", srv.dir,
+	const char	*argv[] = { h_bin(), "serve", "--data-dir", h_srv.dir,
 			    "--http", http, "--ingest", ingest, "--admin", admin,
 			    NULL };
 
@@ -59,7 +45,7 @@ post_one(void)
 {
 	struct h_reply	r;
 
-	h_http(srv.http_port, "POST", "/events", NULL, rate, strlen(rate), &r);
+	h_http(h_srv.http_port, "POST", "/events", NULL, rate, strlen(rate), &r);
 	return (r.status);
 }
 
@@ -68,16 +54,16 @@ Test(instance, a_second_writer_is_refused_and_harms_nothing)
 	struct h_reply	 r;
 	struct stat	 sb;
 	char		 out[4096], pid[32], path[400], file[400];
-	const char	*import[] = { h_bin(), "import", "--data-dir", srv.dir,
+	const char	*import[] = { h_bin(), "import", "--data-dir", h_srv.dir,
 			    file, NULL };
-	const char	*demo[] = { h_bin(), "demo", "--data-dir", srv.dir,
+	const char	*demo[] = { h_bin(), "demo", "--data-dir", h_srv.dir,
 			    "--users", "10", "--movies", "10", NULL };
 	FILE		*fp;
 	int		 rc;
 
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	cr_assert_eq(post_one(), 200);
-	snprintf(pid, sizeof(pid), "process %d ", (int)srv.pid);
+	snprintf(pid, sizeof(pid), "process %d ", (int)h_srv.pid);
 
 	rc = serve_again(out, sizeof(out));
 	cr_assert_eq(rc, 1, "a second serve: exit %d: %s", rc, out);
@@ -86,7 +72,7 @@ Test(instance, a_second_writer_is_refused_and_harms_nothing)
 	cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1,
 	    "one line: %s", out);
 
-	snprintf(file, sizeof(file), "%s.lines", srv.dir);
+	snprintf(file, sizeof(file), "%s.lines", h_srv.dir);
 	cr_assert_not_null(fp = fopen(file, "w"));
 	fputs(rate, fp);
 	fclose(fp);
@@ -99,15 +85,15 @@ Test(instance, a_second_writer_is_refused_and_harms_nothing)
 	cr_assert(strstr(out, pid) != NULL, "%s", out);
 
 	/* The first one's files are all there, and it works on. */
-	snprintf(path, sizeof(path), "%s/events.sock", srv.dir);
+	snprintf(path, sizeof(path), "%s/events.sock", h_srv.dir);
 	cr_assert_eq(stat(path, &sb), 0, "events.sock was deleted");
-	snprintf(path, sizeof(path), "%s/cinerec.pid", srv.dir);
+	snprintf(path, sizeof(path), "%s/cinerec.pid", h_srv.dir);
 	cr_assert_eq(stat(path, &sb), 0, "the pid file was deleted");
 	cr_assert_eq(post_one(), 200);
-	h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	cr_assert_eq(h_json_int(r.body, "ratings"), 1);
-	cr_assert_eq(h_stop(&srv), 0);
+	cr_assert_eq(h_stop(&h_srv), 0);
 	/* Free again once it stopped. */
 	rc = h_run_timeout(demo, 60, out, sizeof(out));
 	cr_assert_eq(rc, 0, "demo after the stop: %s", out);
@@ -118,12 +104,12 @@ Test(instance, workers_die_with_the_parent)
 	pid_t	kids[16];
 	int	n, i, j, left = 0;
 
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	cr_assert_eq(post_one(), 200);
-	n = h_children(srv.pid, kids, 16);
+	n = h_children(h_srv.pid, kids, 16);
 	cr_assert_geq(n, 2, "workers: %d", n);
-	kill(srv.pid, SIGKILL);
-	(void)h_stop(&srv);
+	kill(h_srv.pid, SIGKILL);
+	(void)h_stop(&h_srv);
 	for (i = 0; i < 100; i++) {
 		for (j = 0, left = 0; j < n; j++)
 			left += h_alive(kids[j]);
@@ -133,9 +119,9 @@ Test(instance, workers_die_with_the_parent)
 	}
 	cr_assert_eq(left, 0, "%d workers outlived their parent", left);
 	/* A restart finds the data dir free and everything in it. */
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	cr_assert_eq(post_one(), 200);
-	cr_assert_eq(h_stop(&srv), 0);
+	cr_assert_eq(h_stop(&h_srv), 0);
 }
 
 /* Another program holds the database's write lock at start. */
@@ -145,9 +131,9 @@ Test(instance, a_locked_database_stops_the_start_with_a_clear_error)
 	char		 out[4096], path[400];
 	int		 rc;
 
-	h_start(&srv, NULL);
-	cr_assert_eq(h_stop(&srv), 0);
-	snprintf(path, sizeof(path), "%s/cinerec.db", srv.dir);
+	h_start(&h_srv, NULL);
+	cr_assert_eq(h_stop(&h_srv), 0);
+	snprintf(path, sizeof(path), "%s/cinerec.db", h_srv.dir);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
 	    SQLITE_OK);
@@ -165,8 +151,8 @@ Test(instance, a_file_that_is_no_database_stops_the_start)
 	FILE		*fp;
 	int		 rc, i;
 
-	h_tmpdir(srv.dir, sizeof(srv.dir));
-	snprintf(path, sizeof(path), "%s/cinerec.db", srv.dir);
+	h_tmpdir(h_srv.dir, sizeof(h_srv.dir));
+	snprintf(path, sizeof(path), "%s/cinerec.db", h_srv.dir);
 	cr_assert_not_null(fp = fopen(path, "w"));
 	for (i = 0; i < 4096; i++)
 		fputs("not a database, just bytes ", fp);

@@ -15,29 +15,14 @@
 
 #include "harness.h"
 
-static struct h_server	srv;
 static char		out[1 << 16];
 
-static void
-setup(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-	memset(&srv, 0, sizeof(srv));
-	h_tmpdir(srv.dir, sizeof(srv.dir));
-}
-
-static void
-teardown(void)
-{
-	h_cleanup(&srv);
-}
-
-TestSuite(model, .init = setup, .fini = teardown, .timeout = 180);
+TestSuite(model, .init = h_setup_dir, .fini = h_teardown, .timeout = 180);
 
 static void
 demo(void)
 {
-	const char	*argv[] = { h_bin(), "demo", "--data-dir", srv.dir,
+	const char	*argv[] = { h_bin(), "demo", "--data-dir", h_srv.dir,
 			    "--users", "400", "--movies", "150", NULL };
 
 	cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 0, "%s", out);
@@ -46,7 +31,7 @@ demo(void)
 static void
 train(const char *algo)
 {
-	const char	*argv[] = { h_bin(), "train", "--data-dir", srv.dir,
+	const char	*argv[] = { h_bin(), "train", "--data-dir", h_srv.dir,
 			    "--model", algo, NULL };
 
 	cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 0, "%s", out);
@@ -60,7 +45,7 @@ reco_json(int user, struct h_reply *r)
 	char	path[64];
 
 	snprintf(path, sizeof(path), "/recommend/%d?format=json", user);
-	h_http(srv.http_port, "GET", path, NULL, NULL, 0, r);
+	h_http(h_srv.http_port, "GET", path, NULL, NULL, 0, r);
 	cr_assert_eq(r->status, 200, "%s", r->body);
 	cr_assert(strstr(r->headers, "content-type: application/json"));
 }
@@ -95,13 +80,13 @@ Test(model, train_beside_the_server_switches_every_worker)
 
 	demo();
 	/* No training of its own in this test: it must come from the CLI. */
-	snprintf(conf, sizeof(conf), "%s.conf", srv.dir);
+	snprintf(conf, sizeof(conf), "%s.conf", h_srv.dir);
 	cr_assert_not_null(fp = fopen(conf, "w"));
 	fprintf(fp, "train_interval_min = 0\n");
 	fclose(fp);
 	extra[1] = conf;
 	train("itemknn");
-	h_start(&srv, extra);
+	h_start(&h_srv, extra);
 	wait_version(1);
 	reco_json(3, &r);
 	cr_assert(h_json_int(r.body, "personal") > 0, "%s", r.body);
@@ -125,7 +110,7 @@ Test(model, a_new_watch_changes_the_list_at_once)
 
 	demo();
 	train("itemknn");
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	wait_version(1);
 	reco_json(7, &r);
 	snprintf(before, sizeof(before), "%s", r.body);
@@ -134,7 +119,7 @@ Test(model, a_new_watch_changes_the_list_at_once)
 	p += 6;
 	cr_assert_not_null(q = strchr(p, '"'));
 	snprintf(first, sizeof(first), "%.*s", (int)(q - p), p);
-	fd = h_connect(srv.ingest_port);
+	fd = h_connect(h_srv.ingest_port);
 	snprintf(line, sizeof(line),
 	    "2026-01-01T00:00:00,7,GET /data/m/%s/0.mpg\n", first);
 	h_send(fd, line, strlen(line));
@@ -159,14 +144,14 @@ Test(model, a_corrupt_model_file_is_refused_and_serving_goes_on)
 
 	demo();
 	train("itemknn");
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	wait_version(1);
 	/* A version 2 whose file is garbage, made current behind its back. */
-	snprintf(path, sizeof(path), "%s/models/model-000002.cnrm", srv.dir);
+	snprintf(path, sizeof(path), "%s/models/model-000002.cnrm", h_srv.dir);
 	cr_assert_not_null(fp = fopen(path, "w"));
 	fprintf(fp, "not a model at all\n");
 	fclose(fp);
-	snprintf(path, sizeof(path), "%s/cinerec.db", srv.dir);
+	snprintf(path, sizeof(path), "%s/cinerec.db", h_srv.dir);
 	cr_assert(sqlite3_open(path, &db) == SQLITE_OK);
 	sqlite3_busy_timeout(db, 5000);
 	cr_assert(sqlite3_exec(db, "UPDATE models SET current = 0; "
@@ -180,7 +165,7 @@ Test(model, a_corrupt_model_file_is_refused_and_serving_goes_on)
 		cr_assert_eq(h_json_int(r.body, "version"), 1, "%s", r.body);
 		usleep(100000);
 	}
-	snprintf(path, sizeof(path), "%s.log", srv.dir);
+	snprintf(path, sizeof(path), "%s.log", h_srv.dir);
 	cr_assert_not_null(fp = fopen(path, "r"));
 	i = (int)fread(out, 1, sizeof(out) - 1, fp);
 	out[i] = '\0';
@@ -194,7 +179,7 @@ Test(model, the_server_trains_its_first_model_itself)
 	struct h_reply	r;
 
 	demo();
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	wait_version(1);
 	reco_json(3, &r);
 	cr_assert(strstr(r.body, "\"algo\":\"als\""), "%s", r.body);

@@ -17,14 +17,12 @@
 
 #include "harness.h"
 
-static struct h_server	srv;
 static pid_t		prom;
 
 static void
 setup(void)
 {
-	signal(SIGPIPE, SIG_IGN);
-	memset(&srv, 0, sizeof(srv));
+	h_setup();
 	prom = 0;
 }
 
@@ -37,7 +35,7 @@ teardown(void)
 		kill(prom, SIGTERM);
 		waitpid(prom, &status, 0);
 	}
-	h_cleanup(&srv);
+	h_cleanup(&h_srv);
 }
 
 TestSuite(prometheus, .init = setup, .fini = teardown, .timeout = 150);
@@ -99,22 +97,22 @@ Test(prometheus, scrapes_cinerec_rules_load_dashboard_queries_are_valid)
 		cr_skip_test("prometheus is not installed (make deps installs "
 		    "it): nothing to scrape with");
 	cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	for (i = 0; i < 7; i++)
-		h_http(srv.http_port, "GET", "/recommend/3", NULL, NULL, 0, r);
+		h_http(h_srv.http_port, "GET", "/recommend/3", NULL, NULL, 0, r);
 
-	snprintf(conf, sizeof(conf), "%s/prometheus.yml", srv.dir);
+	snprintf(conf, sizeof(conf), "%s/prometheus.yml", h_srv.dir);
 	cr_assert_not_null(fp = fopen(conf, "w"));
 	fprintf(fp, "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
 	    "rule_files:\n  - %s/packaging/prometheus/cinerec-rules.yml\n"
 	    "scrape_configs:\n  - job_name: cinerec\n    static_configs:\n"
-	    "      - targets: ['127.0.0.1:%d']\n", cwd, srv.http_port);
+	    "      - targets: ['127.0.0.1:%d']\n", cwd, h_srv.http_port);
 	fclose(fp);
 	pport = h_free_port();
-	snprintf(tsdb, sizeof(tsdb), "--storage.tsdb.path=%s/tsdb", srv.dir);
+	snprintf(tsdb, sizeof(tsdb), "--storage.tsdb.path=%s/tsdb", h_srv.dir);
 	snprintf(web, sizeof(web), "--web.listen-address=127.0.0.1:%d", pport);
 	snprintf(line, sizeof(line), "--config.file=%s", conf);
-	snprintf(logp, sizeof(logp), "%s/prometheus.log", srv.dir);
+	snprintf(logp, sizeof(logp), "%s/prometheus.log", h_srv.dir);
 	if ((prom = fork()) == 0) {
 		fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, 1);

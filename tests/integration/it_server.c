@@ -15,22 +15,8 @@
 
 #include "harness.h"
 
-static struct h_server	srv;
 
-static void
-setup(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-	memset(&srv, 0, sizeof(srv));
-}
-
-static void
-teardown(void)
-{
-	h_cleanup(&srv);
-}
-
-TestSuite(server, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(server, .init = h_setup, .fini = h_teardown, .timeout = 120);
 
 /* A counter from the server's database, read with SQLite directly. */
 static long long
@@ -65,8 +51,8 @@ Test(server, health_on_a_fresh_database)
 {
 	struct h_reply	r;
 
-	h_start(&srv, NULL);
-	h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	h_start(&h_srv, NULL);
+	h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 200);
 	cr_assert(strstr(r.headers, "content-type: application/json"));
 	cr_assert(strstr(r.body, "\"status\":\"ok\""), "%s", r.body);
@@ -75,15 +61,15 @@ Test(server, health_on_a_fresh_database)
 	cr_assert_geq(h_json_int(r.body, "schema"), 2);
 	cr_assert_eq(h_json_int(r.body, "movies"), 0);
 	cr_assert_eq(h_json_int(r.body, "lines_accepted"), 0);
-	cr_assert_eq(h_stop(&srv), 0, "exit status");
+	cr_assert_eq(h_stop(&h_srv), 0, "exit status");
 }
 
 Test(server, empty_catalogue_answers_an_empty_line)
 {
 	struct h_reply	r;
 
-	h_start(&srv, NULL);
-	h_http(srv.http_port, "GET", "/recommend/42", NULL, NULL, 0, &r);
+	h_start(&h_srv, NULL);
+	h_http(h_srv.http_port, "GET", "/recommend/42", NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 200);
 	cr_assert(strstr(r.headers, "content-type: text/plain"));
 	cr_assert_str_eq(r.body, "\n");
@@ -98,15 +84,15 @@ Test(server, invalid_user_ids_get_400_with_a_reason)
 	struct h_reply		 r;
 	size_t			 i;
 
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		h_http(srv.http_port, "GET", bad[i], NULL, NULL, 0, &r);
+		h_http(h_srv.http_port, "GET", bad[i], NULL, NULL, 0, &r);
 		cr_assert_eq(r.status, 400, "%s gave %d", bad[i], r.status);
 		cr_assert(r.len > 1 && r.body[r.len - 1] == '\n' &&
 		    strchr(r.body, '\n') == r.body + r.len - 1,
 		    "%s: not one line: '%s'", bad[i], r.body);
 	}
-	h_http(srv.http_port, "POST", "/recommend/1", NULL, "", 0, &r);
+	h_http(h_srv.http_port, "POST", "/recommend/1", NULL, "", 0, &r);
 	cr_assert_eq(r.status, 405);
 }
 
@@ -120,8 +106,8 @@ Test(server, tcp_ingest_then_recommend_excludes_what_was_watched)
 	    "am%C3%A9lie+2001", "monsters_+inc.+2001",
 	    "cheech++chong+get+out+of+my+room+1985" };
 
-	h_start(&srv, NULL);
-	fd = h_connect(srv.ingest_port);
+	h_start(&h_srv, NULL);
+	fd = h_connect(h_srv.ingest_port);
 	/* Popularity: movie m is watched by 10 - 2m users (m = 0..3). */
 	for (m = 0; m < 4; m++) {
 		for (u = 1; u <= 10 - 2 * m; u++) {
@@ -135,19 +121,19 @@ Test(server, tcp_ingest_then_recommend_excludes_what_was_watched)
 	close(fd);
 
 	/* Committed before OK; each worker's ranking follows within 5 s. */
-	cr_assert(h_wait_body(srv.http_port, "/recommend/999",
+	cr_assert(h_wait_body(h_srv.http_port, "/recommend/999",
 	    "the+lion+king+1994,am\xc3\xa9lie+2001,monsters_+inc.+2001,"
 	    "cheech++chong+get+out+of+my+room+1985\n", 15, &r),
 	    "popularity not followed: %s", r.body);
 	/* User 7 watched the first two. */
-	h_http(srv.http_port, "GET", "/recommend/7", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/recommend/7", NULL, NULL, 0, &r);
 	cr_assert_str_eq(r.body, "monsters_+inc.+2001,"
 	    "cheech++chong+get+out+of+my+room+1985\n");
 	/* User 1 watched everything. */
-	h_http(srv.http_port, "GET", "/recommend/1", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/recommend/1", NULL, NULL, 0, &r);
 	cr_assert_str_eq(r.body, "\n");
 
-	h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
 	cr_assert_eq(h_json_int(r.body, "movies"), 4);
 	cr_assert_eq(h_json_int(r.body, "users"), 10);
 	cr_assert_eq(h_json_int(r.body, "watches"), 28);
@@ -160,8 +146,8 @@ Test(server, at_most_twenty_ids_and_ratings_exclude_too)
 	int		 fd, m, commas = 0, i, streak;
 	char		*p;
 
-	h_start(&srv, NULL);
-	fd = h_connect(srv.ingest_port);
+	h_start(&h_srv, NULL);
+	fd = h_connect(h_srv.ingest_port);
 	for (m = 0; m < 30; m++) {
 		snprintf(movie, sizeof(movie), "movie+%d+2000", m);
 		watch(line, sizeof(line), 100 + m, movie, 0);
@@ -172,14 +158,14 @@ Test(server, at_most_twenty_ids_and_ratings_exclude_too)
 	close(fd);
 	/* Until both workers' rankings hold the 30 movies. */
 	for (i = 0, streak = 0; i < 150 && streak < 6; i++) {
-		h_http(srv.http_port, "GET", "/recommend/6", NULL, NULL, 0, &r);
+		h_http(h_srv.http_port, "GET", "/recommend/6", NULL, NULL, 0, &r);
 		for (p = r.body, commas = 0; *p != '\0'; p++)
 			commas += *p == ',';
 		streak = commas == 19 ? streak + 1 : 0;
 		if (streak == 0)
 			usleep(100000);
 	}
-	h_http(srv.http_port, "GET", "/recommend/5", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/recommend/5", NULL, NULL, 0, &r);
 	for (p = r.body, commas = 0; *p != '\0'; p++)
 		commas += *p == ',';
 	cr_assert_eq(commas, 19, "20 ids expected: %s", r.body);
@@ -194,9 +180,9 @@ Test(server, partial_lines_across_writes_and_many_connections)
 	int	 fds[16], i, k;
 	long	 total = 0;
 
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	for (i = 0; i < 16; i++)
-		fds[i] = h_connect(srv.ingest_port);
+		fds[i] = h_connect(h_srv.ingest_port);
 	/* Interleave: every connection sends its lines in two halves. */
 	for (k = 0; k < 50; k++) {
 		for (i = 0; i < 16; i++) {
@@ -216,9 +202,9 @@ Test(server, partial_lines_across_writes_and_many_connections)
 		close(fds[i]);
 	}
 	cr_assert_eq(total, 16 * 50);
-	cr_assert_eq(db_counter(srv.dir, "accepted_watch"), 16 * 50);
-	cr_assert_eq(db_counter(srv.dir, "watches"), 16);
-	cr_assert_eq(db_counter(srv.dir, "rejected_truncated"), 0);
+	cr_assert_eq(db_counter(h_srv.dir, "accepted_watch"), 16 * 50);
+	cr_assert_eq(db_counter(h_srv.dir, "watches"), 16);
+	cr_assert_eq(db_counter(h_srv.dir, "rejected_truncated"), 0);
 }
 
 Test(server, dirty_lines_are_counted_per_reason_and_good_ones_kept)
@@ -237,8 +223,8 @@ Test(server, dirty_lines_are_counted_per_reason_and_good_ones_kept)
 	    "2026-01-01T00:00:00.123456789,3,GET /data/m/good+movie+2000/7.mpg\n";
 	int		 fd;
 
-	h_start(&srv, NULL);
-	fd = h_connect(srv.ingest_port);
+	h_start(&h_srv, NULL);
+	fd = h_connect(h_srv.ingest_port);
 	h_send(fd, dirty, strlen(dirty));
 	cr_assert_eq(h_sync(fd), 2);
 	h_send(fd, "STATS\n", 6);
@@ -251,11 +237,11 @@ Test(server, dirty_lines_are_counted_per_reason_and_good_ones_kept)
 		    "bad_rating=1");
 	}
 	close(fd);
-	h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
 	cr_assert_eq(h_json_int(r.body, "lines_accepted"), 2);
 	cr_assert_eq(h_json_int(r.body, "lines_rejected"), 7);
-	cr_assert_eq(db_counter(srv.dir, "rejected_bad_rating"), 1);
-	cr_assert_eq(db_counter(srv.dir, "rejected_binary"), 1);
+	cr_assert_eq(db_counter(h_srv.dir, "rejected_bad_rating"), 1);
+	cr_assert_eq(db_counter(h_srv.dir, "rejected_binary"), 1);
 }
 
 Test(server, post_events_answers_counts_after_commit)
@@ -269,16 +255,16 @@ Test(server, post_events_answers_counts_after_commit)
 	    "nonsense\n"
 	    "2026-01-01T00:00:02,2,GET /data/m/posted+movie+2000/2.mpg";
 
-	h_start(&srv, NULL);
-	h_http(srv.http_port, "POST", "/events",
+	h_start(&h_srv, NULL);
+	h_http(h_srv.http_port, "POST", "/events",
 	    "Content-Type: text/plain\r\n", body, strlen(body), &r);
 	cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
 	cr_assert_str_eq(r.body, "{\"accepted\":3,\"rejected\":2,"
 	    "\"reasons\":{\"truncated\":1,\"bad_rating\":1}}\n");
 	/* Committed before the answer: the database has it now. */
-	cr_assert_eq(db_counter(srv.dir, "accepted_watch"), 2);
-	cr_assert_eq(db_counter(srv.dir, "recos"), 1);
-	h_http(srv.http_port, "GET", "/events", NULL, NULL, 0, &r);
+	cr_assert_eq(db_counter(h_srv.dir, "accepted_watch"), 2);
+	cr_assert_eq(db_counter(h_srv.dir, "recos"), 1);
+	h_http(h_srv.http_port, "GET", "/events", NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 405);
 }
 
@@ -289,18 +275,18 @@ Test(server, post_events_over_the_limit_gets_413)
 	const char	*extra[] = { "--config", conf, NULL };
 	FILE		*fp;
 
-	h_tmpdir(srv.dir, sizeof(srv.dir));
-	snprintf(conf, sizeof(conf), "%s/test.conf", srv.dir);
+	h_tmpdir(h_srv.dir, sizeof(h_srv.dir));
+	snprintf(conf, sizeof(conf), "%s/test.conf", h_srv.dir);
 	cr_assert_not_null(fp = fopen(conf, "w"));
 	fprintf(fp, "# a 1 KiB body limit\nevents_body_max_kb = 1\n");
 	fclose(fp);
-	h_start(&srv, extra);
+	h_start(&h_srv, extra);
 	big = malloc(4096);
 	memset(big, 'x', 4096);
-	h_http(srv.http_port, "POST", "/events", NULL, big, 4096, &r);
+	h_http(h_srv.http_port, "POST", "/events", NULL, big, 4096, &r);
 	free(big);
 	cr_assert_eq(r.status, 413);
-	cr_assert_eq(db_counter(srv.dir, "rejected_too_long"), 0);
+	cr_assert_eq(db_counter(h_srv.dir, "rejected_too_long"), 0);
 }
 
 Test(server, sigterm_commits_everything_already_sent)
@@ -309,8 +295,8 @@ Test(server, sigterm_commits_everything_already_sent)
 	size_t	 n = 0;
 	int	 fd, k;
 
-	h_start(&srv, NULL);
-	fd = h_connect(srv.ingest_port);
+	h_start(&h_srv, NULL);
+	fd = h_connect(h_srv.ingest_port);
 	for (k = 0; k < 500; k++) {
 		watch(line, sizeof(line), k, "last+movie+2020", k % 100);
 		memcpy(buf + n, line, strlen(line));
@@ -319,10 +305,10 @@ Test(server, sigterm_commits_everything_already_sent)
 	/* No SYNC: stop right after sending. */
 	h_send(fd, buf, n);
 	usleep(50000);
-	cr_assert_eq(h_stop(&srv), 0);
+	cr_assert_eq(h_stop(&h_srv), 0);
 	close(fd);
-	cr_assert_eq(db_counter(srv.dir, "accepted_watch"), 500);
-	cr_assert_eq(db_counter(srv.dir, "users"), 500);
+	cr_assert_eq(db_counter(h_srv.dir, "accepted_watch"), 500);
+	cr_assert_eq(db_counter(h_srv.dir, "users"), 500);
 }
 
 Test(server, data_survives_a_restart)
@@ -331,18 +317,18 @@ Test(server, data_survives_a_restart)
 	char		 line[256];
 	int		 fd;
 
-	h_start(&srv, NULL);
-	fd = h_connect(srv.ingest_port);
+	h_start(&h_srv, NULL);
+	fd = h_connect(h_srv.ingest_port);
 	watch(line, sizeof(line), 77, "kept+movie+2000", 3);
 	h_send(fd, line, strlen(line));
 	cr_assert_eq(h_sync(fd), 1);
 	close(fd);
-	cr_assert_eq(h_stop(&srv), 0);
-	h_start(&srv, NULL);
-	h_http(srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	cr_assert_eq(h_stop(&h_srv), 0);
+	h_start(&h_srv, NULL);
+	h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
 	cr_assert_eq(h_json_int(r.body, "movies"), 1);
 	cr_assert_eq(h_json_int(r.body, "lines_accepted"), 1);
-	h_http(srv.http_port, "GET", "/recommend/78", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/recommend/78", NULL, NULL, 0, &r);
 	cr_assert_str_eq(r.body, "kept+movie+2000\n");
 }
 
@@ -350,13 +336,13 @@ Test(server, a_newer_database_is_refused)
 {
 	sqlite3		*db;
 	char		 path[512], out[4096];
-	const char	*argv[] = { h_bin(), "serve", "--data-dir", srv.dir,
+	const char	*argv[] = { h_bin(), "serve", "--data-dir", h_srv.dir,
 			    "--http", "127.0.0.1:1", NULL };
 	int		 rc;
 
-	h_tmpdir(srv.dir, sizeof(srv.dir));
-	argv[3] = srv.dir;
-	snprintf(path, sizeof(path), "%s/cinerec.db", srv.dir);
+	h_tmpdir(h_srv.dir, sizeof(h_srv.dir));
+	argv[3] = h_srv.dir;
+	snprintf(path, sizeof(path), "%s/cinerec.db", h_srv.dir);
 	cr_assert(sqlite3_open(path, &db) == SQLITE_OK);
 	cr_assert(sqlite3_exec(db, "CREATE TABLE schema_migrations (version "
 	    "INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT "
@@ -377,14 +363,14 @@ Test(server, a_taken_port_is_a_clear_error)
 
 	/* Its own data dir: the port is what is in the way. */
 	h_tmpdir(other, sizeof(other));
-	h_start(&srv, NULL);
-	snprintf(http, sizeof(http), "127.0.0.1:%d", srv.http_port);
+	h_start(&h_srv, NULL);
+	snprintf(http, sizeof(http), "127.0.0.1:%d", h_srv.http_port);
 	rc = h_run(argv, NULL, out, sizeof(out));
 	h_rmrf(other);
 	cr_assert_neq(rc, 0);
 	cr_assert(strstr(out, "cannot listen for HTTP"), "%s", out);
 	/* The first server is unharmed. */
-	fd = h_connect(srv.http_port);
+	fd = h_connect(h_srv.http_port);
 	close(fd);
 }
 
@@ -398,15 +384,15 @@ Test(server, an_ingest_token_is_required_once_set)
 	FILE		*fp;
 	int		 fd;
 
-	h_tmpdir(srv.dir, sizeof(srv.dir));
-	snprintf(conf, sizeof(conf), "%s/test.conf", srv.dir);
+	h_tmpdir(h_srv.dir, sizeof(h_srv.dir));
+	snprintf(conf, sizeof(conf), "%s/test.conf", h_srv.dir);
 	cr_assert_not_null(fp = fopen(conf, "w"));
 	fprintf(fp, "ingest_token = s3cret-test-token\n");
 	fclose(fp);
-	h_start(&srv, extra);
+	h_start(&h_srv, extra);
 
 	/* No AUTH first: refused, closed, nothing taken. */
-	fd = h_connect(srv.ingest_port);
+	fd = h_connect(h_srv.ingest_port);
 	h_send(fd, body, strlen(body));
 	cr_assert(h_readline(fd, line, sizeof(line), 5000) > 0);
 	cr_assert_str_eq(line, "ERR unauthorized");
@@ -414,13 +400,13 @@ Test(server, an_ingest_token_is_required_once_set)
 	    "the connection stays open");
 	close(fd);
 	/* A wrong token: the same. */
-	fd = h_connect(srv.ingest_port);
+	fd = h_connect(h_srv.ingest_port);
 	h_send(fd, "AUTH s3cret-test-tokeX\n", 23);
 	cr_assert(h_readline(fd, line, sizeof(line), 5000) > 0);
 	cr_assert_str_eq(line, "ERR unauthorized");
 	close(fd);
 	/* The right one. */
-	fd = h_connect(srv.ingest_port);
+	fd = h_connect(h_srv.ingest_port);
 	h_send(fd, "AUTH s3cret-test-token\n", 23);
 	cr_assert(h_readline(fd, line, sizeof(line), 5000) > 0);
 	cr_assert_str_eq(line, "OK");
@@ -428,21 +414,21 @@ Test(server, an_ingest_token_is_required_once_set)
 	cr_assert_eq(h_sync(fd), 1);
 	close(fd);
 
-	h_http(srv.http_port, "POST", "/events", NULL, body, strlen(body), &r);
+	h_http(h_srv.http_port, "POST", "/events", NULL, body, strlen(body), &r);
 	cr_assert_eq(r.status, 401, "%d %s", r.status, r.body);
-	h_http(srv.http_port, "POST", "/events", auth, body, strlen(body), &r);
+	h_http(h_srv.http_port, "POST", "/events", auth, body, strlen(body), &r);
 	cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
-	cr_assert_eq(db_counter(srv.dir, "accepted_rate"), 2);
+	cr_assert_eq(db_counter(h_srv.dir, "accepted_rate"), 2);
 }
 
 Test(server, ingest_beyond_loopback_needs_a_token)
 {
 	char		 out[4096], ingest[32];
-	const char	*argv[] = { h_bin(), "serve", "--data-dir", srv.dir,
+	const char	*argv[] = { h_bin(), "serve", "--data-dir", h_srv.dir,
 			    "--ingest", ingest, NULL };
 
-	h_tmpdir(srv.dir, sizeof(srv.dir));
-	argv[3] = srv.dir;
+	h_tmpdir(h_srv.dir, sizeof(h_srv.dir));
+	argv[3] = h_srv.dir;
 	snprintf(ingest, sizeof(ingest), "0.0.0.0:%d", h_free_port());
 	cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 1, "%s", out);
 	cr_assert(strstr(out, "set ingest_token"), "%s", out);

@@ -16,24 +16,9 @@
 
 #include "harness.h"
 
-static struct h_server	srv;
 static char		out[1 << 16];
 
-static void
-setup(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-	memset(&srv, 0, sizeof(srv));
-	h_tmpdir(srv.dir, sizeof(srv.dir));
-}
-
-static void
-teardown(void)
-{
-	h_cleanup(&srv);
-}
-
-TestSuite(telemetry, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(telemetry, .init = h_setup_dir, .fini = h_teardown, .timeout = 120);
 
 /* "YYYY-MM-DDTHH:MM:SS.mmm" of ms since the epoch. */
 static void
@@ -71,7 +56,7 @@ add(char *buf, size_t *n, size_t sz, const char *fmt, int64_t ms, int user,
 static void
 send_all(const char *buf, size_t n, long want)
 {
-	int	fd = h_connect(srv.ingest_port);
+	int	fd = h_connect(h_srv.ingest_port);
 
 	h_send(fd, buf, n);
 	cr_assert_eq(h_sync(fd), want);
@@ -90,7 +75,7 @@ Test(telemetry, click_through_per_day_with_the_window_and_other_users)
 			    "status 200, result: %s, 17 ms\n";
 	const char	*W = "%s,%d,GET /data/m/%s.mpg\n";
 
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	/* Day A: u1 follows at rank 2; u2 too late; u4 is not u3. */
 	add(buf, &n, sizeof(buf), L, a, 1, "m+1, m+2, m+3");
 	add(buf, &n, sizeof(buf), L, a, 2, "m+1, m+2, m+3");
@@ -107,7 +92,7 @@ Test(telemetry, click_through_per_day_with_the_window_and_other_users)
 	send_all(buf, n, 11);
 
 	snprintf(path, sizeof(path), "/ctr?days=3");
-	h_http(srv.http_port, "GET", path, NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", path, NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	snprintf(expect, sizeof(expect), "{\"day\":%lld,\"source\":\"external\","
 	    "\"model_version\":0,\"arm\":\"\",\"lists\":3,\"followed\":1,"
@@ -121,12 +106,12 @@ Test(telemetry, click_through_per_day_with_the_window_and_other_users)
 	cr_assert(strstr(r.body, expect), "no %s in %s", expect, r.body);
 
 	/* The same figures after a restart (they are in the database). */
-	cr_assert_eq(h_stop(&srv), 0);
-	h_start(&srv, NULL);
-	h_http(srv.http_port, "GET", path, NULL, NULL, 0, &r);
+	cr_assert_eq(h_stop(&h_srv), 0);
+	h_start(&h_srv, NULL);
+	h_http(h_srv.http_port, "GET", path, NULL, NULL, 0, &r);
 	cr_assert(strstr(r.body, expect), "after a restart: %s", r.body);
 	/* u1's list remembers its followed rank for `why`. */
-	h_http(srv.http_port, "GET", "/why/1", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/why/1", NULL, NULL, 0, &r);
 	cr_assert(strstr(r.body, "\"followed_rank\":2"), "%s", r.body);
 	cr_assert(strstr(r.body, "\"source\":\"external\""), "%s", r.body);
 }
@@ -144,11 +129,11 @@ first_id(const char *body, char *id, size_t sz)
 
 Test(telemetry, served_lists_are_logged_with_their_model_and_followed)
 {
-	const char	*demo[] = { h_bin(), "demo", "--data-dir", srv.dir,
+	const char	*demo[] = { h_bin(), "demo", "--data-dir", h_srv.dir,
 			    "--users", "300", "--movies", "120", NULL };
-	const char	*train[] = { h_bin(), "train", "--data-dir", srv.dir,
+	const char	*train[] = { h_bin(), "train", "--data-dir", h_srv.dir,
 			    "--model", "itemknn", NULL };
-	const char	*why[] = { h_bin(), "why", "--data-dir", srv.dir, "11",
+	const char	*why[] = { h_bin(), "why", "--data-dir", h_srv.dir, "11",
 			    NULL };
 	struct h_reply	 r;
 	char		 line[512], id[256], when[40], expect[256];
@@ -156,9 +141,9 @@ Test(telemetry, served_lists_are_logged_with_their_model_and_followed)
 
 	cr_assert_eq(h_run(demo, NULL, out, sizeof(out)), 0, "%s", out);
 	cr_assert_eq(h_run(train, NULL, out, sizeof(out)), 0, "%s", out);
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	/* User 11 gets a list from model 1 and starts its first movie. */
-	h_http(srv.http_port, "GET", "/recommend/11", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/recommend/11", NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 200);
 	first_id(r.body, id, sizeof(id));
 	usleep(300000);	/* the SERVED line reaches the writer */
@@ -172,7 +157,7 @@ Test(telemetry, served_lists_are_logged_with_their_model_and_followed)
 	 * a user with no history: popularity lists, logged under no model.
 	 */
 	for (i = 0, streak = 0; i < 100 && streak < 8; i++) {
-		h_http(srv.http_port, "GET", "/recommend/999999?format=json",
+		h_http(h_srv.http_port, "GET", "/recommend/999999?format=json",
 		    NULL, NULL, 0, &r);
 		if (h_json_int(r.body, "version") == 2)
 			streak++;
@@ -182,11 +167,11 @@ Test(telemetry, served_lists_are_logged_with_their_model_and_followed)
 		}
 	}
 	cr_assert_eq(streak, 8, "model 2 not served: %s", r.body);
-	h_http(srv.http_port, "GET", "/recommend/12", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/recommend/12", NULL, NULL, 0, &r);
 	usleep(300000);
 	send_all("SYNC\n", 0, 0);
 
-	h_http(srv.http_port, "GET", "/ctr", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/ctr", NULL, NULL, 0, &r);
 	snprintf(expect, sizeof(expect), "\"source\":\"served\","
 	    "\"model_version\":1,\"arm\":\"\",\"lists\":1,\"followed\":1,"
 	    "\"ctr\":1.000000,\"mean_rank\":1.000");
@@ -212,11 +197,11 @@ Test(telemetry, metrics_pass_promtool_and_count_requests)
 	FILE		*fp;
 	int		 i, rc;
 
-	h_start(&srv, NULL);
+	h_start(&h_srv, NULL);
 	for (i = 0; i < 5; i++)
-		h_http(srv.http_port, "GET", "/recommend/1", NULL, NULL, 0, &r);
-	h_http(srv.http_port, "GET", "/recommend/x", NULL, NULL, 0, &r);
-	h_http(srv.http_port, "GET", "/metrics", NULL, NULL, 0, &r);
+		h_http(h_srv.http_port, "GET", "/recommend/1", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/recommend/x", NULL, NULL, 0, &r);
+	h_http(h_srv.http_port, "GET", "/metrics", NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 200);
 	cr_assert(strstr(r.headers, "content-type: text/plain; version=0.0.4"));
 	cr_assert(strstr(r.body, "cinerec_http_requests_total{route=\"recommend\","
@@ -231,7 +216,7 @@ Test(telemetry, metrics_pass_promtool_and_count_requests)
 		cr_log_warn("promtool absent: format not checked");
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/metrics.txt", srv.dir);
+	snprintf(path, sizeof(path), "%s/metrics.txt", h_srv.dir);
 	cr_assert_not_null(fp = fopen(path, "w"));
 	fwrite(r.body, 1, r.len, fp);
 	fclose(fp);

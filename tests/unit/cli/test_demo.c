@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
 #include <sys/stat.h>
 
@@ -41,8 +42,6 @@ struct world {
 };
 
 static struct world	 a, b;
-static char		 dir[64];
-static struct writer	*w;
 
 
 static void
@@ -58,8 +57,7 @@ setup(void)
 {
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	dir[0] = '\0';
-	w = NULL;
+	h_scratch_setup();
 }
 
 static void
@@ -67,11 +65,7 @@ teardown(void)
 {
 	world_free(&a);
 	world_free(&b);
-	if (w != NULL)
-		(void)writer_close(w);
-	w = NULL;
-	if (dir[0] != '\0')
-		h_rmrf(dir);
+	h_scratch_teardown();
 }
 
 TestSuite(demo, .init = setup, .fini = teardown, .timeout = 120);
@@ -295,7 +289,7 @@ to_writer_movie(void *arg, const char *slug, const char *title, int year,
     const char *genres)
 {
 	(void)arg;
-	return (writer_movie(w, slug, title, year, genres));
+	return (writer_movie(h_w, slug, title, year, genres));
 }
 
 static int
@@ -304,7 +298,7 @@ to_writer_line(void *arg, const char *line, size_t len)
 	struct world	*x = arg;
 
 	x->lines++;
-	return (writer_line(w, line, len) == PARSE_OK ? 0 : -1);
+	return (writer_line(h_w, line, len) == PARSE_OK ? 0 : -1);
 }
 
 Test(demo, world_through_the_writer)
@@ -316,18 +310,17 @@ Test(demo, world_through_the_writer)
 	struct writer_stats	st;
 	int64_t			n;
 
-	h_tmpdir(dir, sizeof(dir));
-	cr_assert_not_null(w = writer_open(dir));
+	cr_assert_not_null(h_w = writer_open(h_dir));
 	small(&o, 2024);
 	n = demo_generate(&o, &sink);
 	cr_assert_gt(n, 0, "a line was rejected");
-	writer_stats(w, &st);
-	cr_assert_eq(writer_close(w), 0);
-	w = NULL;
+	writer_stats(h_w, &st);
+	cr_assert_eq(writer_close(h_w), 0);
+	h_w = NULL;
 	cr_assert_eq((int64_t)(st.accepted[PARSE_WATCH] +
 	    st.accepted[PARSE_RATE]), n);
 
-	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), 0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
 	cr_assert_eq(store_counts(&s, &c), 0);
 	store_close(&s);
 	cr_assert_eq(c.movies, o.movies);

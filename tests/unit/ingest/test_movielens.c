@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
 #include <sys/stat.h>
 
@@ -25,49 +26,32 @@
 #include "store/store.h"
 #include "store/writer.h"
 
-static char		 dir[64];		/* the data dir */
 static char		 csvdir[128];		/* the CSV files */
-static char		 dbpath[256];
-static struct writer	*w;
-
 
 static void
 setup(void)
 {
-	h_tmpdir(dir, sizeof(dir));
-	snprintf(csvdir, sizeof(csvdir), "%s/csv", dir);
+	h_scratch_setup();
+	snprintf(csvdir, sizeof(csvdir), "%s/csv", h_dir);
 	cr_assert_eq(mkdir(csvdir, 0700), 0);
-	snprintf(dbpath, sizeof(dbpath), "%s/db/%s", dir, STORE_FILE);
-	w = NULL;
 }
 
-static void
-teardown(void)
-{
-	if (w != NULL)
-		(void)writer_close(w);
-	w = NULL;
-	h_rmrf(dir);
-}
-
-TestSuite(movielens, .init = setup, .fini = teardown, .timeout = 300);
+TestSuite(movielens, .init = setup, .fini = h_scratch_teardown,
+    .timeout = 300);
 
 /* ---- helpers ---------------------------------------------------------- */
 
 static void
 open_writer(void)
 {
-	char	db[128];
-
-	snprintf(db, sizeof(db), "%s/db", dir);
-	cr_assert_not_null(w = writer_open(db));
+	cr_assert_not_null(h_w = writer_open(h_dir));
 }
 
 static void
 close_writer(void)
 {
-	cr_assert_eq(writer_close(w), 0);
-	w = NULL;
+	cr_assert_eq(writer_close(h_w), 0);
+	h_w = NULL;
 }
 
 static void
@@ -82,8 +66,8 @@ write_csv(const char *name, const char *text)
 	cr_assert_eq(fclose(fp), 0);
 }
 
-#define qi(...)		h_qi(dbpath, __VA_ARGS__)
-#define qs(o, n, ...)	h_qs(dbpath, o, n, __VA_ARGS__)
+#define qi(...)		h_qi(h_db, __VA_ARGS__)
+#define qs(o, n, ...)	h_qs(h_db, o, n, __VA_ARGS__)
 
 /* ml_slug must give this slug, title and year, and parse_slug accept it. */
 static void
@@ -270,8 +254,8 @@ Test(movielens, import_small_files)
 	write_csv("ratings.csv", ratings_csv);
 	open_writer();
 	memset(&res, 0x55, sizeof(res));
-	cr_assert_eq(ml_import(w, csvdir, &res), 0);
-	cr_assert_eq(writer_pending(w), 0, "the import commits");
+	cr_assert_eq(ml_import(h_w, csvdir, &res), 0);
+	cr_assert_eq(writer_pending(h_w), 0, "the import commits");
 	close_writer();
 
 	cr_assert_eq(res.movies, 6);
@@ -341,9 +325,9 @@ Test(movielens, import_needs_both_files)
 	struct ml_result	res;
 
 	open_writer();
-	cr_assert_eq(ml_import(w, csvdir, &res), -1, "no movies.csv");
+	cr_assert_eq(ml_import(h_w, csvdir, &res), -1, "no movies.csv");
 	write_csv("movies.csv", movies_csv);
-	cr_assert_eq(ml_import(w, csvdir, &res), -1, "no ratings.csv");
+	cr_assert_eq(ml_import(h_w, csvdir, &res), -1, "no ratings.csv");
 	cr_assert_eq(res.movies, 6, "the movies were read");
 	close_writer();
 	/* The catalogue read before the failure is committed. */
@@ -367,7 +351,7 @@ Test(movielens, regression_non_numeric_rating_or_user_is_rejected)
 	    "2,1,abc,964982703\n"
 	    "x,1,3.0,964982703\n");
 	open_writer();
-	cr_assert_eq(ml_import(w, csvdir, &res), 0);
+	cr_assert_eq(ml_import(h_w, csvdir, &res), 0);
 	close_writer();
 	cr_assert_eq(res.ratings + res.rejected, 3);
 	cr_assert_eq(res.rejected, 2,
@@ -418,7 +402,7 @@ Test(movielens, import_ml_latest_small)
 		cr_skip_test("ml-latest-small absent (../shared/data or "
 		    "$CINEREC_SHARED/data)");
 	open_writer();
-	cr_assert_eq(ml_import(w, path, &res), 0);
+	cr_assert_eq(ml_import(h_w, path, &res), 0);
 	close_writer();
 	cr_assert_eq(res.movies, 9742);
 	cr_assert_eq(res.ratings, 100836);

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
 #include <sys/stat.h>
 
@@ -25,20 +26,17 @@
 #include "store/store.h"
 #include "store/writer.h"
 
-static char		 dir[64];
-static struct writer	*w;
 static struct store	 s;
 static struct reco	 r;
-
 
 static void
 setup(void)
 {
-	h_tmpdir(dir, sizeof(dir));
+	h_scratch_setup();
 	memset(&s, 0, sizeof(s));
 	memset(&r, 0, sizeof(r));
-	cr_assert_not_null(w = writer_open(dir));
-	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), 0);
+	cr_assert_not_null(h_w = writer_open(h_dir));
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
 }
 
 static void
@@ -46,26 +44,12 @@ teardown(void)
 {
 	reco_free(&r);
 	store_close(&s);
-	if (w != NULL)
-		(void)writer_close(w);
-	w = NULL;
-	h_rmrf(dir);
+	h_scratch_teardown();
 }
 
 TestSuite(reco, .init = setup, .fini = teardown, .timeout = 60);
 
-static void __attribute__((format(printf, 1, 2)))
-line(const char *fmt, ...)
-{
-	char	buf[1024];
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	cr_assert_eq(writer_line(w, buf, (size_t)n), PARSE_OK, "%s", buf);
-}
+#define line(...)	cr_assert_eq(h_line(__VA_ARGS__), PARSE_OK)
 
 /* A watch (first minute) by user on 2020-03-<day>. */
 static void
@@ -85,7 +69,7 @@ rate(int day, int64_t user, const char *slug, int stars)
 static void
 movie(const char *slug)
 {
-	cr_assert_eq(writer_movie(w, slug, NULL, 0, NULL), 0);
+	cr_assert_eq(writer_movie(h_w, slug, NULL, 0, NULL), 0);
 }
 
 /*
@@ -116,7 +100,7 @@ world(void)
 	rate(20, 12, "recent+two", 2);
 	watch(2, 13, "zz+quiet");
 	watch(2, 14, "aa+quiet");
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 }
 
 /*
@@ -201,7 +185,7 @@ Test(reco, window_counts_back_from_the_newest_day_with_activity)
 	watch(13, 2, "edge+out");
 	watch(13, 3, "edge+out");
 	watch(20, 4, "newest");
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 	n = popular_for(&r, &s, 999, out, RECO_MAX);
 	cr_assert_eq(n, 3);
@@ -225,7 +209,7 @@ Test(reco, window_counts_back_from_the_newest_day_with_activity)
 	/* Activity a month later moves the window: nothing old is recent. */
 	watch(30, 5, "newest");
 	line("2020-04-25T00:00:00,6,GET /data/m/newest/0.mpg");
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 	n = popular_for(&r, &s, 999, out, RECO_MAX);
 	cr_assert_eq(n, 3);
@@ -252,7 +236,7 @@ Test(reco, excludes_what_the_user_watched_or_rated)
 	watch(3, 20, "zz+quiet");
 	rate(3, 20, "catalog+only", 1);
 	rate(3, 20, "recent+two", 4);
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 
 	n = popular_for(&r, &s, 10, out, RECO_MAX);	/* watched 2 */
@@ -288,7 +272,7 @@ Test(reco, at_most_max_items)
 		snprintf(slug, sizeof(slug), "extra%d", i);
 		movie(slug);
 	}
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 	cr_assert_eq(r.n, 56);
 	out[RECO_MAX] = NULL;
@@ -312,7 +296,7 @@ Test(reco, empty_catalogue_gives_nothing)
 	 */
 	line("2020-03-01T00:00:00,1,recommendation request h:1, status 200, "
 	    "result: a, b, 3 ms");
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 	cr_assert_eq(popular_for(&r, &s, 1, out, RECO_MAX), 2);
 	cr_assert_str_eq(out[0]->slug, "a");
@@ -331,7 +315,7 @@ Test(reco, refresh_only_when_another_connection_committed)
 	cr_assert_eq(reco_refresh(&r, &s, 7, 1), 1, "force rebuilds");
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 0);
 	/* A commit with nothing pending changes nothing. */
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 0);
 	/* Lines pending but not committed: not visible yet. */
 	rate(20, 30, "catalog+only", 5);
@@ -342,7 +326,7 @@ Test(reco, refresh_only_when_another_connection_committed)
 	cr_assert_eq(n, 1);
 	cr_assert_eq(out[0]->movie, 3);
 	/* Committed by the writer's connection: rebuilt, new order. */
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 	n = popular_for(&r, &s, 999, out, 1);
 	cr_assert_eq(n, 1);
@@ -370,7 +354,7 @@ sabotage(const char *sql)
 	char	 path[256];
 	sqlite3	*db;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
+	snprintf(path, sizeof(path), "%s/%s", h_dir, STORE_FILE);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	sqlite3_busy_timeout(db, 5000);
 	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK,
@@ -437,7 +421,7 @@ Test(reco, refresh_inside_a_snapshot_waits_for_the_next_one)
 	rate(20, 41, "catalog+only", 5);
 	rate(20, 42, "catalog+only", 5);
 	line("2020-03-20T13:00:00,40,GET /data/m/recent+one/0.mpg");
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	/* Same snapshot: the user's new watch is not seen, no rebuild. */
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 0);
 	cr_assert_eq(popular_for(&r, &s, 40, out, RECO_MAX), 6);

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
 #include <sys/stat.h>
 
@@ -20,30 +21,18 @@
 
 #include "settings/config.h"
 
-static char	dir[64];
 
 
-static void
-setup(void)
-{
-	h_tmpdir(dir, sizeof(dir));
-}
+TestSuite(config, .init = h_scratch_setup, .fini = h_scratch_teardown,
+    .timeout = 30);
 
-static void
-teardown(void)
-{
-	h_rmrf(dir);
-}
-
-TestSuite(config, .init = setup, .fini = teardown, .timeout = 30);
-
-/* Write text to dir/name; the path into path. */
+/* Write text to h_dir/name; the path into path. */
 static void
 write_file(const char *name, const char *text, char *path, size_t sz)
 {
 	FILE	*fp;
 
-	snprintf(path, sz, "%s/%s", dir, name);
+	snprintf(path, sz, "%s/%s", h_dir, name);
 	cr_assert_not_null(fp = fopen(path, "w"));
 	cr_assert_eq(fputs(text, fp) >= 0, 1);
 	cr_assert_eq(fclose(fp), 0);
@@ -57,7 +46,7 @@ load_capture(struct cfg *c, const char *path, char *err, size_t errsz)
 	int	fd, saved, rc;
 	ssize_t	n;
 
-	snprintf(tmp, sizeof(tmp), "%s/stderr.txt", dir);
+	snprintf(tmp, sizeof(tmp), "%s/stderr.txt", h_dir);
 	cr_assert_geq(fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0600), 0);
 	fflush(stderr);
 	cr_assert_geq(saved = dup(2), 0);
@@ -321,7 +310,7 @@ Test(config, load_missing_file)
 
 	cfg_defaults(&c);
 	memcpy(&before, &c, sizeof(c));
-	snprintf(path, sizeof(path), "%s/absent.conf", dir);
+	snprintf(path, sizeof(path), "%s/absent.conf", h_dir);
 	cr_assert_eq(load_capture(&c, path, err, sizeof(err)), -1);
 	cr_assert_neq(err[0], '\0');
 	cr_assert_eq(memcmp(&c, &before, sizeof(c)), 0);
@@ -342,7 +331,7 @@ Test(config, dump_loads_back_to_the_same_settings)
 	cr_assert_eq(cfg_set(&c, "workers", "7", err, sizeof(err)), 0);
 	cr_assert_eq(cfg_set(&c, "batch_events", "1234", err, sizeof(err)), 0);
 
-	snprintf(path, sizeof(path), "%s/dump.conf", dir);
+	snprintf(path, sizeof(path), "%s/dump.conf", h_dir);
 	cr_assert_not_null(fp = fopen(path, "w"));
 	cfg_dump(&c, fp, 0);
 	cr_assert_eq(fclose(fp), 0);
@@ -364,7 +353,7 @@ Test(config, commented_dump_sets_nothing)
 	cfg_defaults(&c);
 	cr_assert_eq(cfg_set(&c, "workers", "9", err, sizeof(err)), 0);
 	cr_assert_eq(cfg_set(&c, "http", "10.1.1.1:81", err, sizeof(err)), 0);
-	snprintf(path, sizeof(path), "%s/commented.conf", dir);
+	snprintf(path, sizeof(path), "%s/commented.conf", h_dir);
 	cr_assert_not_null(fp = fopen(path, "w"));
 	cfg_dump(&c, fp, 1);
 	cr_assert_eq(fclose(fp), 0);

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -24,46 +25,11 @@
 #define T0_MS	1780000000000LL		/* 2026-05-28T20:26:40Z */
 #define DAY_MS	86400000LL
 
-static char		 dir[64];
-static char		 dbpath[256];
-static struct writer	*w;
+TestSuite(reclog, .init = h_scratch_setup, .fini = h_scratch_teardown,
+    .timeout = 60);
 
-static void
-setup(void)
-{
-	h_tmpdir(dir, sizeof(dir));
-	snprintf(dbpath, sizeof(dbpath), "%s/%s", dir, STORE_FILE);
-	w = NULL;
-}
-
-static void
-teardown(void)
-{
-	if (w != NULL)
-		(void)writer_close(w);
-	w = NULL;
-	h_rmrf(dir);
-}
-
-TestSuite(reclog, .init = setup, .fini = teardown, .timeout = 60);
-
-#define qi(...)		h_qi(dbpath, __VA_ARGS__)
-#define qs(o, n, ...)	h_qs(dbpath, o, n, __VA_ARGS__)
-
-/* A writer on dir with movies 1..n ("m1+2000", ...), committed. */
-static void
-open_with_movies(int n)
-{
-	char	slug[32];
-	int	i;
-
-	cr_assert_not_null(w = writer_open(dir));
-	for (i = 1; i <= n; i++) {
-		snprintf(slug, sizeof(slug), "m%d+2000", i);
-		cr_assert_eq(writer_movie(w, slug, NULL, 0, NULL), 0);
-	}
-	cr_assert_eq(writer_commit(w), 0);
-}
+#define qi(...)		h_qi(h_db, __VA_ARGS__)
+#define qs(o, n, ...)	h_qs(h_db, o, n, __VA_ARGS__)
 
 /* A served list: "SERVED ts user 1 - 100 n ids". */
 static void
@@ -74,26 +40,26 @@ served(int64_t ts, int64_t user, const char *ids)
 
 	n = snprintf(line, sizeof(line), "SERVED %lld %lld 1 - 100 1 %s",
 	    (long long)ts, (long long)user, ids);
-	cr_assert_eq(writer_served(w, line, (size_t)n), 0, "%s", line);
+	cr_assert_eq(writer_served(h_w, line, (size_t)n), 0, "%s", line);
 }
 
 static int
 refused(const char *line)
 {
-	return (writer_served(w, line, strlen(line)) == -1);
+	return (writer_served(h_w, line, strlen(line)) == -1);
 }
 
 Test(reclog, lists_keep_ids_as_sent_and_read_back_as_slugs)
 {
 	char	buf[256];
 
-	open_with_movies(3);
+	h_writer_movies(3);
 	served(T0_MS, 7, "3,1,2");
 	served(T0_MS + 1, 8, "2,9,1");		/* 9: not in the catalogue */
 	served(T0_MS + 2, 9, "1,2,");		/* a trailing comma */
 	served(T0_MS + 3, 10, "");		/* an empty answer */
 	served(T0_MS + 4, 11, "003,1");		/* written anew as 3,1 */
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
 	    "WHERE user_id = 7"), "3,1,2");
@@ -118,18 +84,18 @@ Test(reclog, rollups_file_rows_under_users_and_count_slots_once)
 {
 	char	buf[64];
 
-	open_with_movies(4);
-	writer_set_rollup(w, 3600000);		/* only the first and forced */
+	h_writer_movies(4);
+	writer_set_rollup(h_w, 3600000);		/* only the first and forced */
 	served(T0_MS, 5, "1,2");
 	served(T0_MS + 10, 6, "2,3");
-	cr_assert_eq(writer_commit(w), 0);	/* the first commit rolls up */
+	cr_assert_eq(writer_commit(h_w), 0);	/* the first commit rolls up */
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
 	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 4);
 
 	served(T0_MS + 20, 5, "4,3,2");
 	served(T0_MS + 30, 7, "1");
-	cr_assert_eq(writer_commit(w), 0);
-	cr_assert_eq(writer_due(w), 0, "the next roll-up is an hour away");
+	cr_assert_eq(writer_commit(h_w), 0);
+	cr_assert_eq(writer_due(h_w), 0, "the next roll-up is an hour away");
 	/* Logged, not rolled up: the view still finds them by user. */
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 4);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
@@ -139,8 +105,8 @@ Test(reclog, rollups_file_rows_under_users_and_count_slots_once)
 	    "user_id = 7"), 1);
 	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 4);
 
-	cr_assert_eq(writer_close(w), 0);	/* closing rolls up */
-	w = NULL;
+	cr_assert_eq(writer_close(h_w), 0);	/* closing rolls up */
+	h_w = NULL;
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 4);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids"), 4,
 	    "no row twice");
@@ -175,12 +141,12 @@ Test(reclog, a_batch_fills_chunks_of_256_lists)
 	char	ids[16], buf[64];
 	int	i;
 
-	open_with_movies(3);
+	h_writer_movies(3);
 	for (i = 0; i < 600; i++) {
 		snprintf(ids, sizeof(ids), "%d,%d", 1 + i % 3, 1 + (i + 1) % 3);
 		served(T0_MS + i, 100 + i % 7, ids);
 	}
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 3);
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(last_id - "
 	    "first_id + 1) FROM (SELECT * FROM reco_log_chunks ORDER BY "
@@ -202,26 +168,26 @@ Test(reclog, crash_between_rollups_loses_no_slot)
 {
 	char	copy[64], cmd[256];
 
-	open_with_movies(3);
-	writer_set_rollup(w, 3600000);
+	h_writer_movies(3);
+	writer_set_rollup(h_w, 3600000);
 	served(T0_MS, 1, "1,2,3");
-	cr_assert_eq(writer_commit(w), 0);	/* rolled up */
+	cr_assert_eq(writer_commit(h_w), 0);	/* rolled up */
 	served(T0_MS + 5, 2, "3,2");
 	served(T0_MS + 6, 1, "3");
-	cr_assert_eq(writer_commit(w), 0);	/* logged only */
+	cr_assert_eq(writer_commit(h_w), 0);	/* logged only */
 	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 3);
 
 	h_tmpdir(copy, sizeof(copy));
-	snprintf(cmd, sizeof(cmd), "cp %s/%s %s/%s-wal %s/", dir, STORE_FILE,
-	    dir, STORE_FILE, copy);
+	snprintf(cmd, sizeof(cmd), "cp %s/%s %s/%s-wal %s/", h_dir, STORE_FILE,
+	    h_dir, STORE_FILE, copy);
 	cr_assert_eq(system(cmd), 0);
-	cr_assert_eq(writer_close(w), 0);
-	w = NULL;
+	cr_assert_eq(writer_close(h_w), 0);
+	h_w = NULL;
 
-	cr_assert_not_null(w = writer_open(copy));
-	cr_assert_eq(writer_due(w), 1, "rows wait for a roll-up");
-	cr_assert_eq(writer_close(w), 0);
-	w = NULL;
+	cr_assert_not_null(h_w = writer_open(copy));
+	cr_assert_eq(writer_due(h_w), 1, "rows wait for a roll-up");
+	cr_assert_eq(writer_close(h_w), 0);
+	h_w = NULL;
 	snprintf(cmd, sizeof(cmd), "%s/%s", copy, STORE_FILE);
 	cr_assert_eq(h_qi(cmd, "SELECT SUM(slots) FROM reco_movie_daily"), 6);
 	cr_assert_eq(h_qi(cmd, "SELECT slots FROM reco_movie_daily WHERE "
@@ -237,31 +203,31 @@ Test(reclog, retention_deletes_old_chunks_with_user_entries_and_follows)
 	char	buf[64];
 	const char *watch = "2026-05-28T20:27:40,2,GET /data/m/m2+2000/0.mpg";
 
-	open_with_movies(2);
-	writer_set_rollup(w, 0);		/* every commit rolls up */
+	h_writer_movies(2);
+	writer_set_rollup(h_w, 0);		/* every commit rolls up */
 	served(T0_MS, 1, "1");
 	served(T0_MS + 1, 2, "2");
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	/* User 2 starts m2 a minute after its list: followed, rank 1. */
-	cr_assert_eq(writer_line(w, watch, strlen(watch)), PARSE_OK);
+	cr_assert_eq(writer_line(h_w, watch, strlen(watch)), PARSE_OK);
 	served(T0_MS + DAY_MS, 1, "2");
 	served(T0_MS + DAY_MS, 3, "1");
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	served(T0_MS + 2 * DAY_MS, 1, "1,2");
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 3);
 	cr_assert_eq(qi("SELECT followed_rank FROM reco_log WHERE id = 2"), 1);
 	cr_assert_eq(qi("SELECT followed_rank FROM reco_log_of_user WHERE "
 	    "user_id = 2"), 1);
 
 	/* Whole chunks go: the first two (4 lists) reach the limit of 3. */
-	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS + 1, 3), 4);
+	cr_assert_eq(writer_expire(h_w, T0_MS + DAY_MS + 1, 3), 4);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 1);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 1);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_follows"), 0);
-	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS + 1, 3), 0);
+	cr_assert_eq(writer_expire(h_w, T0_MS + DAY_MS + 1, 3), 0);
 	/* The newest chunk stays, however old: ids are never reused. */
-	cr_assert_eq(writer_expire(w, T0_MS + 9 * DAY_MS, 100), 0);
+	cr_assert_eq(writer_expire(h_w, T0_MS + 9 * DAY_MS, 100), 0);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 1);
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(user_id "
 	    "|| ':' || log_id) FROM reco_log_user_ids"), "1:5");
@@ -282,7 +248,7 @@ Test(reclog, schema_4_slug_rows_migrate_to_ids)
 	size_t		 i;
 	int		 v;
 
-	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_open(h_db, &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db, "CREATE TABLE schema_migrations ("
 	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms "
 	    "INTEGER NOT NULL)", NULL, NULL, NULL), SQLITE_OK);
@@ -310,7 +276,7 @@ Test(reclog, schema_4_slug_rows_migrate_to_ids)
 	    SQLITE_OK, "%s", err);
 	sqlite3_close(db);
 
-	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_CREATE), 0);
 	store_close(&s);
 	cr_assert_eq(qi("SELECT MAX(version) FROM schema_migrations"),
 	    store_schema_latest());
@@ -329,10 +295,10 @@ Test(reclog, schema_4_slug_rows_migrate_to_ids)
 	    "WHERE user_id = 42 ORDER BY id LIMIT 1"), "h:1");
 
 	/* A writer carries on after the migrated rows. */
-	cr_assert_not_null(w = writer_open(dir));
+	cr_assert_not_null(h_w = writer_open(h_dir));
 	served(T0_MS, 42, "9");
-	cr_assert_eq(writer_close(w), 0);
-	w = NULL;
+	cr_assert_eq(writer_close(h_w), 0);
+	h_w = NULL;
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
 	    "user_id = 42"), 3);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 2);
@@ -344,11 +310,11 @@ Test(reclog, many_lists_of_one_user_in_a_run_split_into_entries)
 	char	buf[64];
 	int	i;
 
-	open_with_movies(1);
+	h_writer_movies(1);
 	for (i = 0; i < 300; i++)
 		served(T0_MS + i, 9, "1");
-	cr_assert_eq(writer_close(w), 0);
-	w = NULL;
+	cr_assert_eq(writer_close(h_w), 0);
+	h_w = NULL;
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(newest) FROM "
 	    "(SELECT newest FROM reco_log_by_user ORDER BY newest)"), "256,300");
@@ -367,18 +333,18 @@ Test(reclog, retention_trims_user_entries_that_span_chunks)
 {
 	int	i;
 
-	open_with_movies(1);
-	writer_set_rollup(w, 3600000);		/* the first commit rolls up */
+	h_writer_movies(1);
+	writer_set_rollup(h_w, 3600000);		/* the first commit rolls up */
 	for (i = 1; i <= 300; i++)
 		served(T0_MS + i, i % 10 == 0 ? 8 : 7, "1");
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	served(T0_MS + 2 * DAY_MS, 9, "1");	/* the newest chunk */
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 3);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user WHERE "
 	    "user_id = 7"), 2, "270 ids: 256 + 14");
 
-	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS, 100), 256);
+	cr_assert_eq(writer_expire(h_w, T0_MS + DAY_MS, 100), 256);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log WHERE user_id = 7"), 39);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
 	    "user_id = 7"), 39);
@@ -388,10 +354,10 @@ Test(reclog, retention_trims_user_entries_that_span_chunks)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
 	    "user_id = 8"), 5);
 
-	cr_assert_eq(writer_expire(w, T0_MS + DAY_MS, 100), 44);
+	cr_assert_eq(writer_expire(h_w, T0_MS + DAY_MS, 100), 44);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 0);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 1);
-	cr_assert_eq(writer_expire(w, T0_MS + 9 * DAY_MS, 100), 0,
+	cr_assert_eq(writer_expire(h_w, T0_MS + 9 * DAY_MS, 100), 0,
 	    "the newest chunk stays");
 }
 
@@ -402,14 +368,14 @@ Test(reclog, retention_trims_user_entries_that_span_chunks)
  */
 Test(reclog, lists_of_the_largest_user_ids_are_logged)
 {
-	open_with_movies(2);
+	h_writer_movies(2);
 	served(T0_MS, 9223372036854775807LL, "1,2");
 	served(T0_MS + 1, 9223372036854775800LL, "2");
 	served(T0_MS + 2, 0, "1");
 	cr_assert_eq(refused("SERVED 1 9223372036854775808 1 - 1 0 1"), 1,
 	    "2^63 is beyond the API's range");
 	cr_assert_eq(refused("SERVED 1 99999999999999999999 1 - 1 0 1"), 1);
-	cr_assert_eq(writer_commit(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log WHERE user_id = "
 	    "9223372036854775807"), 1);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log WHERE user_id = "

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,26 +18,11 @@
 #include "store/store.h"
 #include "store/writer.h"
 
-static char	dir[64];
-static char	dbpath[256];
+TestSuite(store, .init = h_scratch_setup, .fini = h_scratch_teardown,
+    .timeout = 60);
 
-static void
-setup(void)
-{
-	h_tmpdir(dir, sizeof(dir));
-	snprintf(dbpath, sizeof(dbpath), "%s/%s", dir, STORE_FILE);
-}
-
-static void
-teardown(void)
-{
-	h_rmrf(dir);
-}
-
-TestSuite(store, .init = setup, .fini = teardown, .timeout = 60);
-
-#define qi(...)		h_qi(dbpath, __VA_ARGS__)
-#define qs(o, n, ...)	h_qs(dbpath, o, n, __VA_ARGS__)
+#define qi(...)		h_qi(h_db, __VA_ARGS__)
+#define qs(o, n, ...)	h_qs(h_db, o, n, __VA_ARGS__)
 
 Test(store, fresh_dir_is_migrated_to_latest)
 {
@@ -49,12 +35,12 @@ Test(store, fresh_dir_is_migrated_to_latest)
 
 	cr_assert_geq(store_schema_latest(), 1);
 	/* A nested dir that does not exist yet is created. */
-	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	snprintf(sub, sizeof(sub), "%s/a/b", h_dir);
 	cr_assert_eq(store_open(&s, sub, STORE_CREATE), 0);
 	cr_assert_not_null(s.db);
 	store_close(&s);
-	snprintf(dbpath, sizeof(dbpath), "%s/%s", sub, STORE_FILE);
-	cr_assert_eq(access(dbpath, F_OK), 0);
+	snprintf(h_db, sizeof(h_db), "%s/%s", sub, STORE_FILE);
+	cr_assert_eq(access(h_db, F_OK), 0);
 	cr_assert_eq(qi("SELECT MAX(version) FROM schema_migrations"),
 	    store_schema_latest());
 	cr_assert_eq(qi("SELECT COUNT(*) FROM schema_migrations"),
@@ -78,7 +64,7 @@ Test(store, journal_mode_is_wal)
 	struct store	s;
 	char		buf[32];
 
-	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_CREATE), 0);
 	store_close(&s);
 	cr_assert_str_eq(qs(buf, sizeof(buf), "PRAGMA journal_mode"), "wal");
 }
@@ -89,21 +75,21 @@ Test(store, newer_schema_is_refused)
 	sqlite3		*db;
 	char		 sql[256];
 
-	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_CREATE), 0);
 	store_close(&s);
-	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_open(h_db, &db), SQLITE_OK);
 	snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES "
 	    "(%d, 'sql/999_future.sql', 0)", store_schema_latest() + 1);
 	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
 	memset(&s, 0x5a, sizeof(s));
-	cr_assert_eq(store_open(&s, dir, STORE_CREATE), -1);
+	cr_assert_eq(store_open(&s, h_dir, STORE_CREATE), -1);
 	cr_assert_null(s.db);
-	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), -1);
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), -1);
 	cr_assert_null(s.db);
-	cr_assert_eq(store_open(&s, dir, 0), -1);
-	cr_assert_null(writer_open(dir));
+	cr_assert_eq(store_open(&s, h_dir, 0), -1);
+	cr_assert_null(writer_open(h_dir));
 	/* Nothing was applied or removed. */
 	cr_assert_eq(qi("SELECT MAX(version) FROM schema_migrations"),
 	    store_schema_latest() + 1);
@@ -114,17 +100,17 @@ Test(store, rdonly_open_of_a_missing_database_fails_cleanly)
 	struct store	s;
 	char		sub[128];
 
-	snprintf(sub, sizeof(sub), "%s/nope", dir);
+	snprintf(sub, sizeof(sub), "%s/nope", h_dir);
 	cr_assert_eq(store_open(&s, sub, STORE_RDONLY), -1);
 	cr_assert_null(s.db);
 	cr_assert_neq(access(sub, F_OK), 0, "the dir must not be created");
 	/* Existing dir, no database file: still refused, nothing created. */
-	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), -1);
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), -1);
 	cr_assert_null(s.db);
-	cr_assert_neq(access(dbpath, F_OK), 0, "no file must be created");
+	cr_assert_neq(access(h_db, F_OK), 0, "no file must be created");
 	store_close(&s);
 	/* Read-write without STORE_CREATE: refused as well. */
-	cr_assert_eq(store_open(&s, dir, 0), -1);
+	cr_assert_eq(store_open(&s, h_dir, 0), -1);
 	cr_assert_null(s.db);
 }
 
@@ -132,7 +118,7 @@ Test(store, exec_reports_errors)
 {
 	struct store	s;
 
-	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_CREATE), 0);
 	cr_assert_eq(store_exec(&s, "CREATE TABLE t (x)"), 0);
 	cr_assert_eq(store_exec(&s, "INSERT INTO nosuchtable VALUES (1)"), -1);
 	cr_assert_eq(store_exec(&s, "INSERT INTO t VALUES (1)"), 0);
@@ -167,10 +153,10 @@ Test(store, each_role_writes_its_own_tables_and_no_others)
 	size_t		i, r;
 	int		rc;
 
-	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_CREATE), 0);
 	store_close(&s);
 	for (r = 0; r < sizeof(roles) / sizeof(roles[0]); r++) {
-		cr_assert_eq(store_open(&s, dir, roles[r]), 0);
+		cr_assert_eq(store_open(&s, h_dir, roles[r]), 0);
 		for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
 			rc = sqlite3_exec(s.db, writes[i].sql, NULL, NULL, NULL);
 			if (writes[i].role == roles[r])
@@ -189,7 +175,7 @@ Test(store, each_role_writes_its_own_tables_and_no_others)
 		store_close(&s);
 	}
 	/* A reader writes nothing at all. */
-	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), 0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
 	cr_assert_eq(sqlite3_exec(s.db, writes[0].sql, NULL, NULL, NULL),
 	    SQLITE_READONLY);
 	store_close(&s);
@@ -201,11 +187,9 @@ Test(store, each_role_writes_its_own_tables_and_no_others)
 Test(store, the_writer_holds_the_events_role)
 {
 	const char	*line = "2026-01-01T00:00:00,1,GET /rate/a+2000=4";
-	struct writer	*w;
 
-	cr_assert_not_null(w = writer_open(dir));
-	cr_assert_eq(writer_line(w, line, strlen(line)), 0);
-	cr_assert_eq(writer_commit(w), 0);
-	cr_assert_eq(writer_close(w), 0);
+	cr_assert_not_null(h_w = writer_open(h_dir));
+	cr_assert_eq(writer_line(h_w, line, strlen(line)), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM ratings"), 1);
 }

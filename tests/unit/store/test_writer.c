@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
 #include <sys/stat.h>
 
@@ -37,48 +38,10 @@
 #define H(h)	((int64_t)(h) * 3600000LL)
 #define M(m)	((int64_t)(m) * 60000LL)
 
-static char		 dir[64];
-static char		 dbpath[256];
-static struct writer	*w;
-
-/* ---- scratch dir ---------------------------------------------------- */
-
-
-static void
-setup(void)
-{
-	h_tmpdir(dir, sizeof(dir));
-	snprintf(dbpath, sizeof(dbpath), "%s/%s", dir, STORE_FILE);
-	w = NULL;
-}
-
-static void
-teardown(void)
-{
-	if (w != NULL)
-		(void)writer_close(w);
-	w = NULL;
-	h_rmrf(dir);
-}
-
-TestSuite(writer, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(writer, .init = h_scratch_setup, .fini = h_scratch_teardown,
+    .timeout = 60);
 
 /* ---- helpers ---------------------------------------------------------- */
-
-/* Format a line and hand it to the writer; returns writer_line's result. */
-static int __attribute__((format(printf, 1, 2)))
-wl(const char *fmt, ...)
-{
-	char	line[PARSE_LINE_MAX * 2];
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	cr_assert(n >= 0 && (size_t)n < sizeof(line));
-	return (writer_line(w, line, (size_t)n));
-}
 
 /* "2020-03-DDTHH:MM:SS" for D0 + ms (ms < 28 days, whole seconds). */
 static const char *
@@ -96,7 +59,7 @@ watch(int64_t ms, int64_t user, const char *slug, int minute)
 {
 	char	b[32];
 
-	cr_assert_eq(wl("%s,%lld,GET /data/m/%s/%d.mpg", ts(ms, b),
+	cr_assert_eq(h_line("%s,%lld,GET /data/m/%s/%d.mpg", ts(ms, b),
 	    (long long)user, slug, minute), PARSE_OK);
 }
 
@@ -105,15 +68,15 @@ rate(int64_t ms, int64_t user, const char *slug, int stars)
 {
 	char	b[32];
 
-	cr_assert_eq(wl("%s,%lld,GET /rate/%s=%d", ts(ms, b),
+	cr_assert_eq(h_line("%s,%lld,GET /rate/%s=%d", ts(ms, b),
 	    (long long)user, slug, stars), PARSE_OK);
 }
 
 static void
 commit(void)
 {
-	cr_assert_eq(writer_commit(w), 0);
-	cr_assert_eq(writer_pending(w), 0);
+	cr_assert_eq(writer_commit(h_w), 0);
+	cr_assert_eq(writer_pending(h_w), 0);
 }
 
 static sqlite3 *
@@ -121,14 +84,14 @@ db_open(void)
 {
 	sqlite3	*db = NULL;
 
-	cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL),
-	    SQLITE_OK, "cannot open %s", dbpath);
+	cr_assert_eq(sqlite3_open_v2(h_db, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK, "cannot open %s", h_db);
 	cr_assert_eq(store_functions(db), 0);
 	return (db);
 }
 
-#define qi(...)		h_qi(dbpath, __VA_ARGS__)
-#define qs(o, n, ...)	h_qs(dbpath, o, n, __VA_ARGS__)
+#define qi(...)		h_qi(h_db, __VA_ARGS__)
+#define qs(o, n, ...)	h_qs(h_db, o, n, __VA_ARGS__)
 
 /* A counter's value, -1 when the row does not exist. */
 static int64_t
@@ -148,14 +111,14 @@ movie(const char *slug)
 static void
 open_writer(void)
 {
-	cr_assert_not_null(w = writer_open(dir), "writer_open(%s)", dir);
+	cr_assert_not_null(h_w = writer_open(h_dir), "writer_open(%s)", h_dir);
 }
 
 static void
 close_writer(void)
 {
-	cr_assert_eq(writer_close(w), 0);
-	w = NULL;
+	cr_assert_eq(writer_close(h_w), 0);
+	h_w = NULL;
 }
 
 /* ---- watches ------------------------------------------------------------- */
@@ -169,7 +132,7 @@ Test(writer, watch_lines_fold_into_one_row_across_batches)
 	watch(t0 + M(1), 7, "the+lion+king+1994", 1);
 	watch(t0 + M(2), 7, "the+lion+king+1994", 2);
 	watch(t0, 8, "the+lion+king+1994", 0);
-	cr_assert_eq(writer_pending(w), 4);
+	cr_assert_eq(writer_pending(h_w), 4);
 	commit();
 	/* Later batches: a further minute, an earlier one, a repeat. */
 	watch(t0 + M(10), 7, "the+lion+king+1994", 9);
@@ -317,13 +280,13 @@ Test(writer, reco_lines_land_in_reco_log)
 	char	buf[256];
 
 	open_writer();
-	cr_assert_eq(wl("2020-03-01T10:00:00.250,42,recommendation request "
+	cr_assert_eq(h_line("2020-03-01T10:00:00.250,42,recommendation request "
 	    "team3.example:8082, status 200, result: heat+1995, "
 	    "the+lion+king+1994,caf%%C3%%A9+2001 , 93 ms"), PARSE_OK);
-	cr_assert_eq(wl("2020-03-01T10:00:01,43,recommendation request "
+	cr_assert_eq(h_line("2020-03-01T10:00:01,43,recommendation request "
 	    "team11.example:8082, status 0, result: "
 	    "java.net.ConnectException: Connection refused, 0 ms"), PARSE_OK);
-	cr_assert_eq(wl("2020-03-01T10:00:02,42,recommendation request "
+	cr_assert_eq(h_line("2020-03-01T10:00:02,42,recommendation request "
 	    "team3.example:8082, status 200, result: , 7 ms"), PARSE_OK);
 	close_writer();
 
@@ -369,31 +332,31 @@ Test(writer, rejections_counted_per_reason_with_printable_samples)
 	open_writer();
 	memset(lng, 'x', sizeof(lng) - 1);
 	lng[sizeof(lng) - 1] = '\0';
-	cr_assert_eq(wl("2020-13-01T00:00:00,1,GET /rate/a=1"), PARSE_ERR_TIME);
-	cr_assert_eq(wl("2020-03-01T00:00:00,-1,GET /rate/a=1"),
+	cr_assert_eq(h_line("2020-13-01T00:00:00,1,GET /rate/a=1"), PARSE_ERR_TIME);
+	cr_assert_eq(h_line("2020-03-01T00:00:00,-1,GET /rate/a=1"),
 	    PARSE_ERR_USER);
-	cr_assert_eq(wl("2020-03-01T00:00:00,u2,GET /rate/a=1"),
+	cr_assert_eq(h_line("2020-03-01T00:00:00,u2,GET /rate/a=1"),
 	    PARSE_ERR_USER);
-	cr_assert_eq(wl("2020-03-01T00:00:00,1,GET /data/m/a\x01" "b/1.mpg"),
+	cr_assert_eq(h_line("2020-03-01T00:00:00,1,GET /data/m/a\x01" "b/1.mpg"),
 	    PARSE_ERR_BINARY);
-	cr_assert_eq(wl("2020-03-01T00:00:00,1,GET /rate/a=7"),
+	cr_assert_eq(h_line("2020-03-01T00:00:00,1,GET /rate/a=7"),
 	    PARSE_ERR_RATING);
-	cr_assert_eq(wl("2020-03-01T00:00:00,1,GET /data/m/a/9999.mpg"),
+	cr_assert_eq(h_line("2020-03-01T00:00:00,1,GET /data/m/a/9999.mpg"),
 	    PARSE_ERR_MINUTE);
-	cr_assert_eq(wl("2020-03-01T00:00:00,1,POST /x\\y"),
+	cr_assert_eq(h_line("2020-03-01T00:00:00,1,POST /x\\y"),
 	    PARSE_ERR_REQUEST);
-	cr_assert_eq(wl("caf\xc3\xa9,1,x"), PARSE_ERR_TIME);
-	cr_assert_eq(wl("%s", lng), PARSE_ERR_TOO_LONG);
-	cr_assert_eq(wl("nothing"), PARSE_ERR_FIELDS);
-	cr_assert_eq(wl("2020-03-01T00:00:00,1,GET /rate/ok+2000=4"), PARSE_OK);
-	cr_assert_eq(writer_pending(w), 11);
-	writer_stats(w, &st);
+	cr_assert_eq(h_line("caf\xc3\xa9,1,x"), PARSE_ERR_TIME);
+	cr_assert_eq(h_line("%s", lng), PARSE_ERR_TOO_LONG);
+	cr_assert_eq(h_line("nothing"), PARSE_ERR_FIELDS);
+	cr_assert_eq(h_line("2020-03-01T00:00:00,1,GET /rate/ok+2000=4"), PARSE_OK);
+	cr_assert_eq(writer_pending(h_w), 11);
+	writer_stats(h_w, &st);
 	cr_assert_eq(st.rejected[PARSE_ERR_USER], 2);
 	cr_assert_eq(st.rejected[PARSE_ERR_TOO_LONG], 1);
 	cr_assert_eq(st.accepted[PARSE_RATE], 1);
 	cr_assert_eq(st.accepted[PARSE_WATCH], 0);
 	commit();
-	writer_stats(w, &st);
+	writer_stats(h_w, &st);
 	cr_assert_eq(st.commits, 1);
 	cr_assert_eq(st.committed, 11);
 	close_writer();
@@ -455,7 +418,7 @@ Test(writer, reject_samples_stay_bounded)
 	open_writer();
 	for (b = 0; b < 12; b++) {
 		for (i = 0; i < 40; i++)
-			cr_assert_eq(wl("2020-03-01T00:00:00,b%d-%d,GET /rate/a=1",
+			cr_assert_eq(h_line("2020-03-01T00:00:00,b%d-%d,GET /rate/a=1",
 			    b, i), PARSE_ERR_USER);
 		commit();
 	}
@@ -479,10 +442,10 @@ Test(writer, blank_lines_are_ignored_and_not_counted)
 
 	open_writer();
 	for (i = 0; i < sizeof(blank) / sizeof(blank[0]); i++)
-		cr_assert_eq(writer_line(w, blank[i], strlen(blank[i])),
+		cr_assert_eq(writer_line(h_w, blank[i], strlen(blank[i])),
 		    WRITER_BLANK);
-	cr_assert_eq(writer_pending(w), 0);
-	writer_stats(w, &st);
+	cr_assert_eq(writer_pending(h_w), 0);
+	writer_stats(h_w, &st);
 	for (i = 0; i <= PARSE_RECO; i++)
 		cr_assert_eq(st.accepted[i], 0);
 	for (i = 0; i < PARSE_NREASONS; i++)
@@ -492,8 +455,8 @@ Test(writer, blank_lines_are_ignored_and_not_counted)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reject_samples"), 0);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM users"), 0);
 	/* A line of spaces around text is not blank. */
-	cr_assert_eq(writer_line(w, " x ", 3), PARSE_ERR_FIELDS);
-	cr_assert_eq(writer_pending(w), 1);
+	cr_assert_eq(writer_line(h_w, " x ", 3), PARSE_ERR_FIELDS);
+	cr_assert_eq(writer_pending(h_w), 1);
 }
 
 Test(writer, writer_close_commits_pending_lines)
@@ -501,9 +464,9 @@ Test(writer, writer_close_commits_pending_lines)
 	open_writer();
 	watch(H(3), 5, "pending+1999", 0);
 	rate(H(3), 5, "pending+1999", 4);
-	cr_assert_eq(writer_movie(w, "catalogue+only+2003", "Catalogue Only",
+	cr_assert_eq(writer_movie(h_w, "catalogue+only+2003", "Catalogue Only",
 	    2003, "Drama"), 0);
-	cr_assert_eq(writer_pending(w), 2);
+	cr_assert_eq(writer_pending(h_w), 2);
 	/* Nothing is visible before the commit. */
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 0);
 	close_writer();
@@ -520,7 +483,7 @@ Test(writer, reopening_keeps_movie_ids_and_continues_numbering)
 	open_writer();
 	watch(H(1), 1, "b+2000", 0);
 	watch(H(1), 1, "a+2001", 0);
-	cr_assert_eq(writer_movie(w, "z+1990", NULL, 0, NULL), 0);
+	cr_assert_eq(writer_movie(h_w, "z+1990", NULL, 0, NULL), 0);
 	close_writer();
 	cr_assert_eq(movie("b+2000"), 1);
 	cr_assert_eq(movie("a+2001"), 2);
@@ -529,7 +492,7 @@ Test(writer, reopening_keeps_movie_ids_and_continues_numbering)
 	open_writer();
 	watch(H(2), 2, "a+2001", 0);
 	watch(H(2), 2, "c+2002", 0);
-	cr_assert_eq(writer_movie(w, "b+2000", "B", 2000, NULL), 0);
+	cr_assert_eq(writer_movie(h_w, "b+2000", "B", 2000, NULL), 0);
 	close_writer();
 	cr_assert_eq(movie("b+2000"), 1);
 	cr_assert_eq(movie("a+2001"), 2);
@@ -562,9 +525,9 @@ Test(writer, writer_movie_sets_title_year_genres)
 	cr_assert_eq(qi("SELECT year IS NULL FROM movies WHERE slug = "
 	    "'noyear'"), 1);
 
-	cr_assert_eq(writer_movie(w, "the+lion+king+1994", "The Lion King",
+	cr_assert_eq(writer_movie(h_w, "the+lion+king+1994", "The Lion King",
 	    1994, "Animation|Children"), 0);
-	cr_assert_eq(writer_movie(w, "heat+1995", "Heat", 1995,
+	cr_assert_eq(writer_movie(h_w, "heat+1995", "Heat", 1995,
 	    "Action|Crime"), 0);
 	commit();
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT title FROM movies WHERE "
@@ -578,8 +541,8 @@ Test(writer, writer_movie_sets_title_year_genres)
 	cr_assert_eq(qi("SELECT viewers + raters FROM movies WHERE id = 3"), 0);
 
 	/* Unknown fields (NULL / 0) leave what is known. */
-	cr_assert_eq(writer_movie(w, "heat+1995", NULL, 0, NULL), 0);
-	cr_assert_eq(writer_movie(w, "noyear", NULL, 2010, "Drama"), 0);
+	cr_assert_eq(writer_movie(h_w, "heat+1995", NULL, 0, NULL), 0);
+	cr_assert_eq(writer_movie(h_w, "noyear", NULL, 2010, "Drama"), 0);
 	close_writer();
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT title FROM movies WHERE "
 	    "id = 3"), "Heat");
@@ -628,14 +591,14 @@ Test(writer, counts_match_what_was_written)
 	rate(H(3), 1, "a+2000", 5);
 	rate(H(4), 3, "c+2002", 2);
 	rate(H(5), 3, "c+2002", 3);
-	cr_assert_eq(wl("2020-03-01T06:00:00,4,recommendation request h:1, "
+	cr_assert_eq(h_line("2020-03-01T06:00:00,4,recommendation request h:1, "
 	    "status 200, result: a+2000, 5 ms"), PARSE_OK);
-	cr_assert_eq(wl("garbage"), PARSE_ERR_FIELDS);
-	cr_assert_eq(wl("2020-03-01T07:00:00,x,GET /rate/a=1"), PARSE_ERR_USER);
-	cr_assert_eq(writer_movie(w, "d+2003", "D", 2003, NULL), 0);
+	cr_assert_eq(h_line("garbage"), PARSE_ERR_FIELDS);
+	cr_assert_eq(h_line("2020-03-01T07:00:00,x,GET /rate/a=1"), PARSE_ERR_USER);
+	cr_assert_eq(writer_movie(h_w, "d+2003", "D", 2003, NULL), 0);
 	close_writer();
 
-	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), 0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
 	cr_assert_eq(store_counts(&s, &c), 0);
 	cr_assert_eq(c.schema, store_schema_latest());
 	cr_assert_eq(c.movies, 4);
@@ -664,7 +627,7 @@ Test(writer, counts_of_an_empty_database)
 	struct store_counts	c;
 
 	memset(&c, 0x55, sizeof(c));
-	cr_assert_eq(store_open(&s, dir, STORE_CREATE), 0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_CREATE), 0);
 	cr_assert_eq(store_counts(&s, &c), 0);
 	cr_assert_eq(c.schema, store_schema_latest());
 	cr_assert_eq(c.movies + c.users + c.watches + c.ratings + c.recos, 0);
@@ -683,7 +646,7 @@ Test(writer, seen_is_sorted_unique_watched_and_rated)
 	open_writer();
 	for (i = 1; i <= 120; i++) {
 		snprintf(slug, sizeof(slug), "m%d+2000", i);
-		cr_assert_eq(writer_movie(w, slug, NULL, 0, NULL), 0);
+		cr_assert_eq(writer_movie(h_w, slug, NULL, 0, NULL), 0);
 	}
 	watch(H(1), 5, "m9+2000", 0);
 	watch(H(1), 5, "m3+2000", 0);
@@ -702,7 +665,7 @@ Test(writer, seen_is_sorted_unique_watched_and_rated)
 	close_writer();
 	cr_assert_eq(movie("m9+2000"), 9);
 
-	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), 0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
 	n = store_seen(&s, 5, &ids, &cap);
 	cr_assert_eq(n, 3);
 	cr_assert_geq(cap, 3);
@@ -728,7 +691,7 @@ Test(writer, data_version_changes_after_a_writer_commit)
 	int64_t		v1, v2;
 
 	open_writer();
-	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), 0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
 	v1 = store_data_version(&s);
 	cr_assert_geq(v1, 0);
 	cr_assert_eq(store_data_version(&s), v1);
@@ -748,7 +711,7 @@ Test(writer, snapshot_holds_one_view_until_the_next)
 	struct store_counts	c;
 
 	open_writer();
-	cr_assert_eq(store_open(&s, dir, STORE_RDONLY), 0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
 	cr_assert_eq(store_snapshot(&s), 0);
 	cr_assert_eq(store_counts(&s, &c), 0);
 	cr_assert_eq(c.movies, 0);
@@ -777,7 +740,7 @@ exec_rw(const char *sql)
 {
 	sqlite3	*db;
 
-	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_open(h_db, &db), SQLITE_OK);
 	sqlite3_busy_timeout(db, 5000);
 	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK,
 	    "%s: %s", sql, sqlite3_errmsg(db));
@@ -807,14 +770,14 @@ Test(writer, failed_commit_keeps_the_batch_and_a_retry_counts_it_once)
 	rate(H(2), 2, "m+2000", 5);		/* newer rating, known rater */
 	rate(H(2), 4, "m+2000", 1);		/* new rater */
 	rate(H(2), 4, "new+2010", 2);		/* new movie */
-	cr_assert_eq(wl("2020-03-01T02:00:00,5,recommendation request h:1, "
+	cr_assert_eq(h_line("2020-03-01T02:00:00,5,recommendation request h:1, "
 	    "status 200, result: m+2000, 4 ms"), PARSE_OK);
-	cr_assert_eq(wl("bad line"), PARSE_ERR_FIELDS);
-	cr_assert_eq(writer_pending(w), 7);
-	cr_assert_eq(writer_commit(w), -1);
-	cr_assert_eq(writer_pending(w), 7, "the batch stays pending");
-	cr_assert_eq(writer_commit(w), -1);
-	cr_assert_eq(writer_pending(w), 7);
+	cr_assert_eq(h_line("bad line"), PARSE_ERR_FIELDS);
+	cr_assert_eq(writer_pending(h_w), 7);
+	cr_assert_eq(writer_commit(h_w), -1);
+	cr_assert_eq(writer_pending(h_w), 7, "the batch stays pending");
+	cr_assert_eq(writer_commit(h_w), -1);
+	cr_assert_eq(writer_pending(h_w), 7);
 	/* Nothing of it is visible. */
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 1);
 	cr_assert_eq(qi("SELECT viewers FROM movies WHERE id = 1"), 1);
@@ -822,7 +785,7 @@ Test(writer, failed_commit_keeps_the_batch_and_a_retry_counts_it_once)
 
 	exec_rw("DELETE FROM fail_flag");
 	commit();
-	writer_stats(w, &st);
+	writer_stats(h_w, &st);
 	cr_assert_eq(st.commits, 2);
 	cr_assert_eq(st.committed, 9);
 	close_writer();
@@ -860,9 +823,9 @@ Test(writer, sample_of_a_long_binary_line_is_bounded)
 
 	open_writer();
 	memset(line, 0x01, sizeof(line));
-	cr_assert_eq(writer_line(w, line, sizeof(line)), PARSE_ERR_BINARY);
+	cr_assert_eq(writer_line(h_w, line, sizeof(line)), PARSE_ERR_BINARY);
 	memset(line, 0xff, sizeof(line));
-	cr_assert_eq(writer_line(w, line, sizeof(line)), PARSE_ERR_BINARY);
+	cr_assert_eq(writer_line(h_w, line, sizeof(line)), PARSE_ERR_BINARY);
 	close_writer();
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reject_samples"), 2);
 	cr_assert_eq(qi("SELECT MAX(LENGTH(line)) FROM reject_samples"),
@@ -896,10 +859,10 @@ Test(writer, served_lists_are_logged_and_followed)
 	b = (int32_t)qi("SELECT id FROM movies WHERE slug = 'bb+2001'");
 	n = snprintf(line, sizeof(line), "SERVED %lld 77 3 arm-b 150 2 "
 	    "%d,999,%d", (long long)(D0_MS + t + 1000), b, a);
-	cr_assert_eq(writer_served(w, line, (size_t)n), 0);
-	cr_assert_eq(writer_served(w, "SERVED x 77 3 - 1 0 1", 21), -1);
-	cr_assert_eq(writer_served(w, "SERVED 1 77 3", 13), -1);
-	cr_assert_eq(writer_served(w, "SERVED 1 77 3 - 1 0 1,x", 23), -1);
+	cr_assert_eq(writer_served(h_w, line, (size_t)n), 0);
+	cr_assert_eq(writer_served(h_w, "SERVED x 77 3 - 1 0 1", 21), -1);
+	cr_assert_eq(writer_served(h_w, "SERVED 1 77 3", 13), -1);
+	cr_assert_eq(writer_served(h_w, "SERVED 1 77 3 - 1 0 1,x", 23), -1);
 	/* User 77 starts the second listed movie 2 minutes later. */
 	watch(t + M(2), 77, "aa+2000", 0);
 	commit();
@@ -938,15 +901,15 @@ Test(writer, every_allocation_failure_refuses_a_line_or_none)
 		for (i = 0; i < 6; i++, lines++) {
 			switch (i % 3) {
 			case 0:
-				rc = wl("%s,%d,GET /data/m/f%d+m%d+2001/%d.mpg",
+				rc = h_line("%s,%d,GET /data/m/f%d+m%d+2001/%d.mpg",
 				    ts(H(1) + k, b), 1000 * k + i, k, i, i);
 				break;
 			case 1:
-				rc = wl("%s,%d,GET /rate/f%d+m%d+2001=4",
+				rc = h_line("%s,%d,GET /rate/f%d+m%d+2001=4",
 				    ts(H(1) + k, b), 1000 * k + i, k, i);
 				break;
 			default:
-				rc = wl("%s,%d,recommendation request h:1, "
+				rc = h_line("%s,%d,recommendation request h:1, "
 				    "status 200, result: r%d+a+1, r%d+b+2, "
 				    "r%d+c+3, 9 ms", ts(H(1) + k, b),
 				    1000 * k + i, k, k, k);
@@ -979,7 +942,7 @@ Test(writer, every_allocation_failure_refuses_a_line_or_none)
 	/* Every allocation failing: refused, never a crash; then it works. */
 	fault_arm(1, 1);
 	for (i = 0; i < 100; i++) {
-		rc = wl("%s,%d,GET /data/m/late+m%d+2001/1.mpg", ts(H(2), b),
+		rc = h_line("%s,%d,GET /data/m/late+m%d+2001/1.mpg", ts(H(2), b),
 		    900000 + i, i);
 		cr_assert(rc == PARSE_OK || rc == PARSE_ERR_NOMEM);
 	}
