@@ -42,8 +42,8 @@ KORE_PATCH	 = app/server/kore-4.1.0.patch
 # The architecture, subsystem by subsystem (app/README.md draws it).  The
 # core needs no Kore: it is one library, linked into the binary, the unit
 # tests, the fuzz targets and the benchmarks.
-UTIL_SRCS	 = $(addprefix app/util/, clock.c log.c hmap.c vec.c arena.c csv.c threads.c \
-		   io.c json.c urlenc.c fault.c)
+UTIL_SRCS	 = $(addprefix app/util/, clock.c log.c str.c hmap.c vec.c \
+		   arena.c csv.c threads.c io.c json.c urlenc.c fault.c)
 SETTINGS_SRCS	 = app/settings/config.c app/settings/overrides.c
 INGEST_SRCS	 = $(addprefix app/ingest/, parse.c lines.c ingest.c conn.c \
 		   movielens.c)

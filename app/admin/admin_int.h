@@ -71,13 +71,14 @@ struct job {
 };
 
 /* reply.c: answers and the pieces of requests. */
-int	adm_copy(char *dst, size_t sz, const char *src);
 int	adm_db_open(const char *data_dir, int busy_ms, sqlite3 **db);
 void	adm_reply(struct http_request *req, int status, const char *type,
 	    const void *data, size_t len);
+/* Answer b as JSON and free it; _close ends its object ("}\n") first. */
 void	adm_json(struct http_request *req, int status,
 	    struct kore_buf *b);
-void	kbuf_str(struct kore_buf *b, const char *s);
+void	adm_json_close(struct http_request *req, int status,
+	    struct kore_buf *b);
 void	adm_error(struct http_request *req, int status,
 	    const char *msg);
 void	adm_redirect(struct http_request *req, const char *to);

@@ -136,7 +136,6 @@ api_session(struct http_request *req, const struct auth_session *s)
 	    (long long)s->expires_ms, adm.tls ? "true" : "false",
 	    CINEREC_VERSION, (long long)clock_now_ms());
 	adm_json(req, 200, &b);
-	kore_buf_cleanup(&b);
 	return (KORE_RESULT_OK);
 }
 
@@ -244,9 +243,7 @@ api_overview(struct http_request *req, const struct auth_session *s)
 	    "24 * 30 GROUP BY day, source ORDER BY day", NULL, 0);
 	kore_buf_appendf(&b, ",\"alerts\":");
 	alerts_json(&b, now);
-	kore_buf_append(&b, "}\n", 2);
-	adm_json(req, 200, &b);
-	kore_buf_cleanup(&b);
+	adm_json_close(req, 200, &b);
 	return (KORE_RESULT_OK);
 }
 
@@ -273,9 +270,7 @@ api_models(struct http_request *req, const struct auth_session *s)
 	(void)adm_rows(&b, "SELECT id, started_ms, finished_ms, trigger, "
 	    "status, model_id, message FROM training_runs ORDER BY id DESC "
 	    "LIMIT 50", NULL, 0);
-	kore_buf_append(&b, "}\n", 2);
-	adm_json(req, 200, &b);
-	kore_buf_cleanup(&b);
+	adm_json_close(req, 200, &b);
 	return (KORE_RESULT_OK);
 }
 
@@ -379,9 +374,7 @@ api_user(struct http_request *req, const struct auth_session *s)
 		sqlite3_finalize(st);
 		kore_buf_append(&b, "]}", 2);
 	}
-	kore_buf_append(&b, "}\n", 2);
-	adm_json(req, 200, &b);
-	kore_buf_cleanup(&b);
+	adm_json_close(req, 200, &b);
 	return (KORE_RESULT_OK);
 }
 
@@ -462,9 +455,7 @@ api_ingest(struct http_request *req, const struct auth_session *s)
 	    "ORDER BY id DESC LIMIT 100", NULL, 0);
 	kore_buf_appendf(&b, ",\"senders\":");
 	senders_json(&b);
-	kore_buf_append(&b, "}\n", 2);
-	adm_json(req, 200, &b);
-	kore_buf_cleanup(&b);
+	adm_json_close(req, 200, &b);
 	return (KORE_RESULT_OK);
 }
 
@@ -528,7 +519,6 @@ api_settings(struct http_request *req, const struct auth_session *s)
 	free(cur);
 	free(base);
 	adm_json(req, 200, &b);
-	kore_buf_cleanup(&b);
 	return (KORE_RESULT_OK);
 }
 
@@ -600,9 +590,7 @@ api_audit(struct http_request *req, const struct auth_session *s)
 	    "s.admin_id = a.id AND s.expires_ms > CAST(strftime('%s', 'now') "
 	    "AS INTEGER) * 1000) AS sessions FROM admins a ORDER BY a.name",
 	    NULL, 0);
-	kore_buf_append(&b, "}\n", 2);
-	adm_json(req, 200, &b);
-	kore_buf_cleanup(&b);
+	adm_json_close(req, 200, &b);
 	return (KORE_RESULT_OK);
 }
 

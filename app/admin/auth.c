@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "admin/auth.h"
+#include "store/sql.h"
 #include "util/log.h"
 
 /* Prepare sql; returns the statement or NULL (logged). */
@@ -23,21 +24,6 @@ prep(sqlite3 *db, const char *sql, const char *fn)
 		return (NULL);
 	}
 	return (st);
-}
-
-/* Step a statement that returns no row, finalize it.  0 or -1 (logged). */
-static int
-done(sqlite3 *db, sqlite3_stmt *st, const char *fn)
-{
-	int	rc;
-
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("%s: %s", fn, sqlite3_errmsg(db));
-		return (-1);
-	}
-	return (0);
 }
 
 int
@@ -118,28 +104,17 @@ auth_admin_add(sqlite3 *db, const char *name, const char *hash, int64_t now)
 static int
 revoke_all(sqlite3 *db, const char *name)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = prep(db, "DELETE FROM sessions WHERE admin_id IN "
-	    "(SELECT id FROM admins WHERE name = ?1)", __func__)) == NULL)
-		return (-1);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	return (done(db, st, __func__));
+	return (sql_exec(db, __func__, "DELETE FROM sessions WHERE admin_id IN "
+	    "(SELECT id FROM admins WHERE name = ?1)", "t", name));
 }
 
 int
 auth_admin_passwd(sqlite3 *db, const char *name, const char *hash,
     int64_t now)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = prep(db, "UPDATE admins SET pwhash = ?2, pw_changed_ms = ?3 "
-	    "WHERE name = ?1", __func__)) == NULL)
-		return (-1);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	if (done(db, st, __func__) == -1)
+	if (sql_exec(db, __func__,
+	    "UPDATE admins SET pwhash = ?2, pw_changed_ms = ?3 "
+	    "WHERE name = ?1", "ttI", name, hash, now) == -1)
 		return (-1);
 	if (sqlite3_changes(db) == 0)
 		return (AUTH_NOTFOUND);
@@ -149,15 +124,10 @@ auth_admin_passwd(sqlite3 *db, const char *name, const char *hash,
 int
 auth_admin_del(sqlite3 *db, const char *name)
 {
-	sqlite3_stmt	*st;
-
 	if (revoke_all(db, name) == -1)
 		return (-1);
-	if ((st = prep(db, "DELETE FROM admins WHERE name = ?1",
-	    __func__)) == NULL)
-		return (-1);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (done(db, st, __func__) == -1)
+	if (sql_exec(db, __func__,
+	    "DELETE FROM admins WHERE name = ?1", "t", name) == -1)
 		return (-1);
 	return (sqlite3_changes(db) == 0 ? AUTH_NOTFOUND : 0);
 }
@@ -228,7 +198,6 @@ int
 auth_session_create(sqlite3 *db, int64_t admin_id, const char *addr,
     int64_t now, char *token)
 {
-	sqlite3_stmt	*st;
 	uint8_t		 raw[AUTH_TOKEN_BYTES], id[AUTH_ID_LEN];
 
 	randombytes_buf(raw, sizeof(raw));
@@ -236,23 +205,14 @@ auth_session_create(sqlite3 *db, int64_t admin_id, const char *addr,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	crypto_generichash(id, sizeof(id), raw, sizeof(raw), NULL, 0);
 	sodium_memzero(raw, sizeof(raw));
-	if ((st = prep(db, "INSERT INTO sessions (id_hash, admin_id, "
+	if (sql_exec(db, __func__, "INSERT INTO sessions (id_hash, admin_id, "
 	    "created_ms, last_seen_ms, expires_ms, addr) "
-	    "VALUES (?1, ?2, ?3, ?3, ?4, ?5)", __func__)) == NULL)
+	    "VALUES (?1, ?2, ?3, ?3, ?4, ?5)", "bIIIt", id, (int)sizeof(id),
+	    admin_id, now, now + AUTH_SESSION_MAX_MS, addr) == -1)
 		goto fail;
-	sqlite3_bind_blob(st, 1, id, sizeof(id), SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, admin_id);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int64(st, 4, now + AUTH_SESSION_MAX_MS);
-	sqlite3_bind_text(st, 5, addr, -1, SQLITE_STATIC);
-	if (done(db, st, __func__) == -1)
-		goto fail;
-	if ((st = prep(db, "UPDATE admins SET last_login_ms = ?2 WHERE id = ?1",
-	    __func__)) == NULL)
-		goto fail;
-	sqlite3_bind_int64(st, 1, admin_id);
-	sqlite3_bind_int64(st, 2, now);
-	if (done(db, st, __func__) == -1)
+	if (sql_exec(db, __func__,
+	    "UPDATE admins SET last_login_ms = ?2 WHERE id = ?1",
+	    "II", admin_id, now) == -1)
 		goto fail;
 	return (0);
 
@@ -324,29 +284,21 @@ auth_session_touch(sqlite3 *db, const struct auth_session *s, int64_t now)
 int
 auth_session_revoke(sqlite3 *db, const char *token)
 {
-	sqlite3_stmt	*st;
 	uint8_t		 id[AUTH_ID_LEN];
 
 	if (token_id(token, id) == -1)
 		return (0);
-	if ((st = prep(db, "DELETE FROM sessions WHERE id_hash = ?1",
-	    __func__)) == NULL)
-		return (-1);
-	sqlite3_bind_blob(st, 1, id, sizeof(id), SQLITE_TRANSIENT);
-	return (done(db, st, __func__));
+	return (sql_exec(db, __func__,
+	    "DELETE FROM sessions WHERE id_hash = ?1",
+	    "b", id, (int)sizeof(id)));
 }
 
 int
 auth_session_purge(sqlite3 *db, int64_t now)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = prep(db, "DELETE FROM sessions WHERE expires_ms <= ?1 OR "
-	    "last_seen_ms + ?2 <= ?1", __func__)) == NULL)
-		return (-1);
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, AUTH_SESSION_IDLE_MS);
-	if (done(db, st, __func__) == -1)
+	if (sql_exec(db, __func__,
+	    "DELETE FROM sessions WHERE expires_ms <= ?1 OR "
+	    "last_seen_ms + ?2 <= ?1", "II", now, AUTH_SESSION_IDLE_MS) == -1)
 		return (-1);
 	return (sqlite3_changes(db));
 }
@@ -360,11 +312,8 @@ auth_key_load(sqlite3 *db, uint8_t *key)
 
 	/* The first process to get here wins; the others keep its key. */
 	crypto_auth_keygen(fresh);
-	if ((st = prep(db, "INSERT OR IGNORE INTO admin_keys VALUES "
-	    "('csrf', ?1)", __func__)) == NULL)
-		goto out;
-	sqlite3_bind_blob(st, 1, fresh, sizeof(fresh), SQLITE_STATIC);
-	if (done(db, st, __func__) == -1)
+	if (sql_exec(db, __func__, "INSERT OR IGNORE INTO admin_keys VALUES "
+	    "('csrf', ?1)", "b", fresh, (int)sizeof(fresh)) == -1)
 		goto out;
 	if ((st = prep(db, "SELECT value FROM admin_keys WHERE name = 'csrf'",
 	    __func__)) == NULL)
@@ -470,13 +419,9 @@ auth_throttle_check(sqlite3 *db, const char *addr, const char *account,
 static int
 prune(sqlite3 *db, int64_t now)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = prep(db, "DELETE FROM login_attempts WHERE ts <= ?1",
-	    __func__)) == NULL)
-		return (-1);
-	sqlite3_bind_int64(st, 1, now - AUTH_FAIL_WINDOW_MS);
-	return (done(db, st, __func__));
+	return (sql_exec(db, __func__,
+	    "DELETE FROM login_attempts WHERE ts <= ?1",
+	    "I", now - AUTH_FAIL_WINDOW_MS));
 }
 
 /* A failure of addr on account at now; its row id into *id.  0 or -1. */
@@ -484,15 +429,9 @@ static int
 record_failure(sqlite3 *db, const char *addr, const char *account,
     int64_t now, int64_t *id)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = prep(db, "INSERT INTO login_attempts (ts, addr, account) "
-	    "VALUES (?3, ?1, ?2)", __func__)) == NULL)
-		return (-1);
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	if (done(db, st, __func__) == -1)
+	if (sql_exec(db, __func__,
+	    "INSERT INTO login_attempts (ts, addr, account) "
+	    "VALUES (?3, ?1, ?2)", "ttI", addr, account, now) == -1)
 		return (-1);
 	if (id != NULL)
 		*id = sqlite3_last_insert_rowid(db);
@@ -503,14 +442,9 @@ record_failure(sqlite3 *db, const char *addr, const char *account,
 static int
 clear_party(sqlite3 *db, const char *addr, const char *account)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = prep(db, "DELETE FROM login_attempts WHERE addr = ?1 AND "
-	    "account = ?2", __func__)) == NULL)
-		return (-1);
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
-	return (done(db, st, __func__));
+	return (sql_exec(db, __func__,
+	    "DELETE FROM login_attempts WHERE addr = ?1 AND "
+	    "account = ?2", "tt", addr, account));
 }
 
 int
@@ -561,15 +495,10 @@ int
 auth_attempt_end(sqlite3 *db, int64_t attempt, const char *addr,
     const char *account, int ok)
 {
-	sqlite3_stmt	*st;
-
 	if (!ok)
 		return (0);
-	if ((st = prep(db, "DELETE FROM login_attempts WHERE id = ?1",
-	    __func__)) == NULL)
-		return (-1);
-	sqlite3_bind_int64(st, 1, attempt);
-	if (done(db, st, __func__) == -1)
+	if (sql_exec(db, __func__,
+	    "DELETE FROM login_attempts WHERE id = ?1", "I", attempt) == -1)
 		return (-1);
 	return (clear_party(db, addr, account));
 }
@@ -578,15 +507,8 @@ int
 auth_audit(sqlite3 *db, int64_t now, const char *who, const char *action,
     const char *detail, const char *addr)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = prep(db, "INSERT INTO audit (ts, who, action, detail, addr) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5)", __func__)) == NULL)
-		return (-1);
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, addr, -1, SQLITE_STATIC);
-	return (done(db, st, __func__));
+	return (sql_exec(db, __func__,
+	    "INSERT INTO audit (ts, who, action, detail, addr) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	    "Itttt", now, who, action, detail, addr));
 }

@@ -21,6 +21,7 @@
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/str.h"
 
 static int
 job_task(struct kore_task *t)
@@ -171,7 +172,6 @@ adm_logout_done(struct http_request *req, struct job *j)
 	kore_buf_init(&b, 32);
 	kore_buf_appendf(&b, "{\"ok\":true}\n");
 	adm_json(req, 200, &b);
-	kore_buf_cleanup(&b);
 }
 
 /* Ask the ingest thread (worker 1) for a training: TRAIN, answered OK. */
@@ -188,7 +188,7 @@ adm_train_work(struct job *j, sqlite3 *db)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	/* main.c checked that the path fits. */
-	(void)adm_copy(sun.sun_path, sizeof(sun.sun_path),
+	(void)str_copy(sun.sun_path, sizeof(sun.sun_path),
 	    adm.ctx.control_path);
 	j->status = 503;
 	snprintf(j->msg, sizeof(j->msg), "the ingest (which starts trainings) "
@@ -232,9 +232,7 @@ adm_train_done(struct http_request *req, struct job *j)
 	kore_buf_init(&b, 64);
 	kore_buf_appendf(&b, "{\"ok\":true,\"message\":");
 	kbuf_str(&b, j->msg);
-	kore_buf_append(&b, "}\n", 2);
-	adm_json(req, 202, &b);
-	kore_buf_cleanup(&b);
+	adm_json_close(req, 202, &b);
 }
 
 /* Save (or reset) one validated setting and record who did it. */
@@ -290,8 +288,6 @@ adm_setting_done(struct http_request *req, struct job *j)
 	kore_buf_init(&b, 64);
 	kore_buf_appendf(&b, "{\"ok\":true,\"key\":");
 	kbuf_str(&b, j->key);
-	kore_buf_append(&b, "}\n", 2);
-	adm_json(req, 200, &b);
-	kore_buf_cleanup(&b);
+	adm_json_close(req, 200, &b);
 }
 

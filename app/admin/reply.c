@@ -20,19 +20,6 @@
 #include "util/log.h"
 #include "util/urlenc.h"
 
-/* Copy src into dst (sz bytes), cut if needed.  Returns 1 if it was cut. */
-int
-adm_copy(char *dst, size_t sz, const char *src)
-{
-	size_t	len = strlen(src);
-
-	if (len >= sz)
-		len = sz - 1;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-	return (src[len] != '\0');
-}
-
 /* A read-write connection to the data dir's database.  0 or -1 (logged). */
 int
 adm_db_open(const char *data_dir, int busy_ms, sqlite3 **db)
@@ -94,6 +81,14 @@ adm_json(struct http_request *req, int status, struct kore_buf *b)
 {
 	http_response_header(req, "cache-control", "no-store");
 	adm_reply(req, status, "application/json", b->data, b->offset);
+	kore_buf_cleanup(b);
+}
+
+void
+adm_json_close(struct http_request *req, int status, struct kore_buf *b)
+{
+	kore_buf_append(b, "}\n", 2);
+	adm_json(req, status, b);
 }
 
 void
@@ -104,9 +99,7 @@ adm_error(struct http_request *req, int status, const char *msg)
 	kore_buf_init(&b, 128);
 	kore_buf_append(&b, "{\"error\":", 9);
 	kbuf_str(&b, msg);
-	kore_buf_append(&b, "}\n", 2);
-	adm_json(req, status, &b);
-	kore_buf_cleanup(&b);
+	adm_json_close(req, status, &b);
 }
 
 void

@@ -61,13 +61,14 @@ unif(uint64_t *s)
 void
 demo_defaults(struct demo_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	o->seed = 42;
-	o->movies = 3000;
-	o->users = 3000;
-	o->sessions = 6;
-	o->end_ms = 1767225600000LL;	/* 2026-01-01T00:00:00Z */
-	o->days = 30;
+	*o = (struct demo_opts){
+		.seed = 42,
+		.movies = 3000,
+		.users = 3000,
+		.sessions = 6,
+		.end_ms = 1767225600000LL,	/* 2026-01-01T00:00:00Z */
+		.days = 30,
+	};
 }
 
 static int

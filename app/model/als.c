@@ -455,14 +455,10 @@ als_sections(const void *impl, struct model_section *sec, size_t max)
 
 	if (max < 2)
 		return (0);
-	sec[0].id = ALS_SEC_Y;
-	sec[0].elemsize = sizeof(float);
-	sec[0].count = (uint64_t)am->nitems * am->stride;
-	sec[0].data = am->y;
-	sec[1].id = ALS_SEC_GRAM;
-	sec[1].elemsize = sizeof(float);
-	sec[1].count = (uint64_t)am->stride * am->stride;
-	sec[1].data = am->gram;
+	sec[0] = (struct model_section){ ALS_SEC_Y, sizeof(float),
+	    (uint64_t)am->nitems * am->stride, am->y };
+	sec[1] = (struct model_section){ ALS_SEC_GRAM, sizeof(float),
+	    (uint64_t)am->stride * am->stride, am->gram };
 	return (2);
 }
 

@@ -284,18 +284,12 @@ knn_sections(const void *impl, struct model_section *sec, size_t max)
 
 	if (max < 3)
 		return (0);
-	sec[0].id = KNN_SEC_PTR;
-	sec[0].elemsize = sizeof(uint64_t);
-	sec[0].count = (uint64_t)km->nitems + 1;
-	sec[0].data = km->ptr;
-	sec[1].id = KNN_SEC_COL;
-	sec[1].elemsize = sizeof(uint32_t);
-	sec[1].count = km->ptr[km->nitems];
-	sec[1].data = km->col;
-	sec[2].id = KNN_SEC_SIM;
-	sec[2].elemsize = sizeof(float);
-	sec[2].count = km->ptr[km->nitems];
-	sec[2].data = km->sim;
+	sec[0] = (struct model_section){ KNN_SEC_PTR, sizeof(uint64_t),
+	    (uint64_t)km->nitems + 1, km->ptr };
+	sec[1] = (struct model_section){ KNN_SEC_COL, sizeof(uint32_t),
+	    km->ptr[km->nitems], km->col };
+	sec[2] = (struct model_section){ KNN_SEC_SIM, sizeof(float),
+	    km->ptr[km->nitems], km->sim };
 	return (3);
 }
 

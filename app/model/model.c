@@ -99,17 +99,18 @@ ops_find(uint32_t algo)
 void
 model_params_default(struct model_params *p, uint32_t algo)
 {
-	memset(p, 0, sizeof(*p));
-	p->algo = algo;
-	p->threads = 2;
-	p->seed = 42;
-	p->k = 50;
-	/* ALS: chosen by "cinerec tune" on ml-latest-small (validation). */
-	p->factors = 128;
-	p->reg = 50.0f;
-	p->alpha = 5.0f;
-	p->iters = 20;
-	p->cg_steps = 3;
+	*p = (struct model_params){
+		.algo = algo,
+		.threads = 2,
+		.seed = 42,
+		.k = 50,
+		/* ALS: chosen by "cinerec tune" on ml-latest-small (validation). */
+		.factors = 128,
+		.reg = 50.0f,
+		.alpha = 5.0f,
+		.iters = 20,
+		.cg_steps = 3,
+	};
 }
 
 uint32_t

@@ -84,10 +84,8 @@ pop_sections(const void *impl, struct model_section *sec, size_t max)
 
 	if (max < 1)
 		return (0);
-	sec[0].id = POP_SEC_SCORE;
-	sec[0].elemsize = sizeof(float);
-	sec[0].count = pm->nitems;
-	sec[0].data = pm->score;
+	sec[0] = (struct model_section){ POP_SEC_SCORE, sizeof(float),
+	    pm->nitems, pm->score };
 	return (1);
 }
 

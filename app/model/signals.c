@@ -12,16 +12,17 @@
 void
 signal_defaults(struct signal_params *sp)
 {
-	memset(sp, 0, sizeof(*sp));
-	sp->watch_scale = 30.0;
-	sp->watch_base = 0.5;
-	sp->watch_weight = 1.5;
-	sp->dislike = 2.0;
-	sp->rating_max = 5.0;
-	sp->rating_base = 1.0;
-	sp->rating_weight = 2.0;
-	sp->dislike_base = 1.0;
-	sp->dislike_weight = 1.0;
+	*sp = (struct signal_params){
+		.watch_scale = 30.0,
+		.watch_base = 0.5,
+		.watch_weight = 1.5,
+		.dislike = 2.0,
+		.rating_max = 5.0,
+		.rating_base = 1.0,
+		.rating_weight = 2.0,
+		.dislike_base = 1.0,
+		.dislike_weight = 1.0,
+	};
 }
 
 int

@@ -8,6 +8,7 @@
 
 #include "settings/overrides.h"
 #include "util/log.h"
+#include "util/str.h"
 
 /*
  * The settings the UI may change, with what a change needs.  The others
@@ -38,18 +39,6 @@ static const struct override_key	keys[] = {
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
 typedef char applied_fits[NKEYS <= 32 ? 1 : -1];
-
-/* Copy src into dst (sz bytes), cut if needed. */
-static void
-copy(char *dst, size_t sz, const char *src)
-{
-	size_t	len = strlen(src);
-
-	if (len >= sz)
-		len = sz - 1;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
 
 const struct override_key *
 overrides_find(const char *key)
@@ -149,9 +138,9 @@ overrides_apply(struct overrides *o, struct cfg *c, sqlite3 *db)
 		return (0);
 	for (i = 0; i < NKEYS; i++) {
 		v = settings_text_value(base, nbase, keys[i].key);
-		copy(want[i], sizeof(want[i]), v ? v : "");
+		(void)str_copy(want[i], sizeof(want[i]), v ? v : "");
 		if (o->applied[i][0] == '\0' && v != NULL)
-			copy(o->applied[i], sizeof(o->applied[i]), v);
+			(void)str_copy(o->applied[i], sizeof(o->applied[i]), v);
 	}
 	free(base);
 	if (db == NULL) {
@@ -174,13 +163,13 @@ overrides_apply(struct overrides *o, struct cfg *c, sqlite3 *db)
 		k = (const char *)sqlite3_column_text(st, 0);
 		v = (const char *)sqlite3_column_text(st, 1);
 		if (k != NULL && v != NULL && (e = overrides_find(k)) != NULL)
-			copy(want[e - keys], sizeof(want[0]), v);
+			(void)str_copy(want[e - keys], sizeof(want[0]), v);
 	}
 	for (i = 0; i < NKEYS; i++) {
 		if (strcmp(want[i], o->applied[i]) == 0)
 			continue;
 		/* Taken as tried either way: not retried (and logged) again. */
-		copy(o->applied[i], sizeof(o->applied[i]), want[i]);
+		(void)str_copy(o->applied[i], sizeof(o->applied[i]), want[i]);
 		if (cfg_set(c, keys[i].key, want[i], err, sizeof(err)) == -1) {
 			log_warnx("settings: from the dashboard, not applied: "
 			    "%s", err);

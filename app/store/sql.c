@@ -11,6 +11,7 @@ static void
 bind_all(sqlite3_stmt *st, const char *types, va_list ap)
 {
 	const char	*s;
+	const void	*p;
 	int		 k, v, len;
 
 	for (k = 1; *types != '\0'; types++, k++) {
@@ -38,6 +39,11 @@ bind_all(sqlite3_stmt *st, const char *types, va_list ap)
 			len = va_arg(ap, int);
 			sqlite3_bind_text(st, k, s, len, SQLITE_STATIC);
 			break;
+		case 'b':
+			p = va_arg(ap, const void *);
+			len = va_arg(ap, int);
+			sqlite3_bind_blob(st, k, p, len, SQLITE_STATIC);
+			break;
 		}
 	}
 }
@@ -64,17 +70,6 @@ step(sqlite3_stmt *st, const char *what, int64_t *val)
 }
 
 int
-sql_row(sqlite3_stmt *st, const char *what, const char *types, ...)
-{
-	va_list	ap;
-
-	va_start(ap, types);
-	bind_all(st, types, ap);
-	va_end(ap);
-	return (step(st, what, NULL));
-}
-
-int
 sql_row_value(sqlite3_stmt *st, const char *what, int64_t *val,
     const char *types, ...)
 {
@@ -84,6 +79,26 @@ sql_row_value(sqlite3_stmt *st, const char *what, int64_t *val,
 	bind_all(st, types, ap);
 	va_end(ap);
 	return (step(st, what, val));
+}
+
+int
+sql_exec(sqlite3 *db, const char *what, const char *sql, const char *types,
+    ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", what, sqlite3_errmsg(db));
+		return (-1);
+	}
+	va_start(ap, types);
+	bind_all(st, types, ap);
+	va_end(ap);
+	rc = step(st, what, NULL);
+	sqlite3_finalize(st);
+	return (rc);
 }
 
 int

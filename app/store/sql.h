@@ -16,15 +16,24 @@
  *   i  int             I  int64_t
  *   n  int, 0 as NULL  t  const char *, NULL as NULL
  *   s  const char *, int length (bytes)
+ *   b  const void *, int length (a blob)
  * then step st once and reset it.  Returns 0, or -1 (logged with what).
  */
-int	sql_row(sqlite3_stmt *st, const char *what, const char *types, ...);
+#define sql_row(st, what, ...)	sql_row_value((st), (what), NULL, __VA_ARGS__)
 
 /*
  * The same for a statement that returns one integer (UPSERT ... RETURNING,
- * a count): *val gets it, or -1 when no row came back.
+ * a count): *val gets it (when val is not NULL), or -1 when no row came
+ * back.
  */
 int	sql_row_value(sqlite3_stmt *st, const char *what, int64_t *val,
+	    const char *types, ...);
+
+/*
+ * Prepare sql on db, bind as sql_row does, step it once and finalize it:
+ * for a statement run once (returning no row).  0, or -1 (logged).
+ */
+int	sql_exec(sqlite3 *db, const char *what, const char *sql,
 	    const char *types, ...);
 
 /* A statement and where its handle goes, for sql_prepare_all. */

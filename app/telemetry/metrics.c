@@ -248,6 +248,15 @@ header(FILE *fp, const char *name, const char *type, const char *help)
 	fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A metric of one sample: its header and its value. */
+static void
+metric(FILE *fp, const char *name, const char *type, const char *help,
+    long long v)
+{
+	header(fp, name, type, help);
+	fprintf(fp, "%s %lld\n", name, v);
+}
+
 static void
 hist_render(FILE *fp, const char *name, const char *labels,
     const struct hist *h)
@@ -323,35 +332,25 @@ render_live(FILE *fp)
 	header(fp, "cinerec_recommend_duration_seconds", "histogram",
 	    "Time to compute a /recommend answer.");
 	hist_render(fp, "cinerec_recommend_duration_seconds", "", &reco);
-	header(fp, "cinerec_recommend_answers_total", "counter",
-	    "/recommend answers.");
-	fprintf(fp, "cinerec_recommend_answers_total %llu\n",
-	    (unsigned long long)answers);
-	header(fp, "cinerec_recommend_personal_total", "counter",
-	    "/recommend answers with at least one id from the model.");
-	fprintf(fp, "cinerec_recommend_personal_total %llu\n",
-	    (unsigned long long)personal);
-	header(fp, "cinerec_recommend_log_dropped_total", "counter",
-	    "Served lists not logged because the log queue was full.");
-	fprintf(fp, "cinerec_recommend_log_dropped_total %llu\n",
-	    (unsigned long long)dropped);
+	metric(fp, "cinerec_recommend_answers_total", "counter",
+	    "/recommend answers.", answers);
+	metric(fp, "cinerec_recommend_personal_total", "counter",
+	    "/recommend answers with at least one id from the model.",
+	    personal);
+	metric(fp, "cinerec_recommend_log_dropped_total", "counter",
+	    "Served lists not logged because the log queue was full.", dropped);
 
 	commit = shm->ingest.commit;
 	header(fp, "cinerec_writer_commit_duration_seconds", "histogram",
 	    "Time to commit one batch of events.");
 	hist_render(fp, "cinerec_writer_commit_duration_seconds", "", &commit);
-	header(fp, "cinerec_writer_commit_failures_total", "counter",
-	    "Batch commits that failed (the batch is retried).");
-	fprintf(fp, "cinerec_writer_commit_failures_total %llu\n",
-	    (unsigned long long)GET(&shm->ingest.commit_failed));
-	header(fp, "cinerec_ingest_pending_lines", "gauge",
-	    "Lines received and not yet committed.");
-	fprintf(fp, "cinerec_ingest_pending_lines %llu\n",
-	    (unsigned long long)GET(&shm->ingest.pending));
-	header(fp, "cinerec_ingest_connections", "gauge",
-	    "Connected ingest senders.");
-	fprintf(fp, "cinerec_ingest_connections %llu\n",
-	    (unsigned long long)GET(&shm->ingest.connections));
+	metric(fp, "cinerec_writer_commit_failures_total", "counter",
+	    "Batch commits that failed (the batch is retried).",
+	    GET(&shm->ingest.commit_failed));
+	metric(fp, "cinerec_ingest_pending_lines", "gauge",
+	    "Lines received and not yet committed.", GET(&shm->ingest.pending));
+	metric(fp, "cinerec_ingest_connections", "gauge",
+	    "Connected ingest senders.", GET(&shm->ingest.connections));
 
 	header(fp, "cinerec_ingest_refused_total", "counter",
 	    "Ingest senders and records refused or held back, by reason.");
@@ -359,19 +358,15 @@ render_live(FILE *fp)
 		fprintf(fp, "cinerec_ingest_refused_total{reason=\"%s\"} "
 		    "%llu\n", ingest_event_names[i],
 		    (unsigned long long)GET(&shm->ingest.events[i]));
-	header(fp, "cinerec_http_bodies_refused_total", "counter",
+	metric(fp, "cinerec_http_bodies_refused_total", "counter",
 	    "Request bodies refused (503) because the bodies in memory "
-	    "reached events_inflight_mb.");
-	fprintf(fp, "cinerec_http_bodies_refused_total %llu\n",
-	    (unsigned long long)refused);
-	header(fp, "cinerec_http_body_bytes", "gauge",
-	    "Bytes of request bodies held in memory now.");
-	fprintf(fp, "cinerec_http_body_bytes %lld\n",
-	    (long long)metrics_body_total());
-	header(fp, "cinerec_ingest_up", "gauge",
-	    "1 while the ingest runs and its commits succeed.");
-	fprintf(fp, "cinerec_ingest_up %d\n", GET(&shm->ingest.up) &&
-	    !GET(&shm->ingest.paused) ? 1 : 0);
+	    "reached events_inflight_mb.", refused);
+	metric(fp, "cinerec_http_body_bytes", "gauge",
+	    "Bytes of request bodies held in memory now.",
+	    metrics_body_total());
+	metric(fp, "cinerec_ingest_up", "gauge",
+	    "1 while the ingest runs and its commits succeed.",
+	    GET(&shm->ingest.up) && !GET(&shm->ingest.paused) ? 1 : 0);
 
 	header(fp, "cinerec_process_resident_memory_bytes", "gauge",
 	    "Resident memory of each worker process.");

@@ -7,40 +7,37 @@
 
 #include "util/clock.h"
 
-int64_t
-clock_now_ms(void)
+static int64_t
+ns(clockid_t id)
 {
 	struct timespec	ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	clock_gettime(id, &ts);
+	return ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+}
+
+int64_t
+clock_now_ms(void)
+{
+	return (ns(CLOCK_REALTIME) / 1000000);
 }
 
 int64_t
 clock_mono_ms(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return (ns(CLOCK_MONOTONIC) / 1000000);
 }
 
 int64_t
 clock_mono_us(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	return (ns(CLOCK_MONOTONIC) / 1000);
 }
 
 double
 clock_mono_s(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+	return ((double)ns(CLOCK_MONOTONIC) / 1e9);
 }
 
 void

@@ -143,24 +143,38 @@ csv_field(const struct csv *c, size_t i)
 	return (i < c->nfields ? c->buf + c->off[i] : "");
 }
 
-int
-csv_int(const struct csv *c, size_t i, int64_t *v)
+/* Field i without its leading blanks; NULL when nothing is left. */
+static const char *
+number_start(const struct csv *c, size_t i)
 {
 	const char	*s = csv_field(c, i);
-	char		*end;
-	long long	 x;
 
 	while (isspace((unsigned char)*s))
 		s++;
-	if (*s == '\0')
+	return (*s == '\0' ? NULL : s);
+}
+
+/* Is there nothing but blanks from end on? */
+static int
+number_end(const char *end)
+{
+	while (isspace((unsigned char)*end))
+		end++;
+	return (*end == '\0');
+}
+
+int
+csv_int(const struct csv *c, size_t i, int64_t *v)
+{
+	const char	*s;
+	char		*end;
+	long long	 x;
+
+	if ((s = number_start(c, i)) == NULL)
 		return (-1);
 	errno = 0;
 	x = strtoll(s, &end, 10);
-	if (errno != 0)
-		return (-1);
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end != '\0')
+	if (errno != 0 || !number_end(end))
 		return (-1);
 	*v = x;
 	return (0);
@@ -169,26 +183,19 @@ csv_int(const struct csv *c, size_t i, int64_t *v)
 int
 csv_double(const struct csv *c, size_t i, double *v)
 {
-	const char	*s = csv_field(c, i);
+	const char	*s;
 	char		*end;
 	double		 x;
 
-	while (isspace((unsigned char)*s))
-		s++;
-	if (*s == '\0')
+	if ((s = number_start(c, i)) == NULL)
 		return (-1);
 	errno = 0;
 	x = strtod(s, &end);
-	if (errno != 0 || !isfinite(x))
-		return (-1);
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end != '\0')
+	if (errno != 0 || !isfinite(x) || !number_end(end))
 		return (-1);
 	*v = x;
 	return (0);
 }
-
 
 int
 csv_open(struct csv *c, const char *path)

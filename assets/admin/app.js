@@ -93,8 +93,8 @@
 	/* --- server --- */
 	let session = null;
 
-	async function api(path) {
-		const r = await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+	/* An API answer: its JSON, or an Error with the server's reason. */
+	async function answer(r) {
 		if (r.status === 401) {
 			location.href = '/login';
 			throw new Error('login required');
@@ -105,20 +105,17 @@
 		return body;
 	}
 
+	async function api(path) {
+		return answer(await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json' } }));
+	}
+
 	async function post(path, params) {
 		const r = await fetch(path, {
 			method: 'POST', credentials: 'same-origin',
 			headers: { 'x-csrf-token': session ? session.csrf : '', 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
 			body: new URLSearchParams(params || {}).toString(),
 		});
-		if (r.status === 401) {
-			location.href = '/login';
-			throw new Error('login required');
-		}
-		const body = await r.json().catch(() => ({}));
-		if (!r.ok)
-			throw new Error(body.error || ('HTTP ' + r.status));
-		return body;
+		return answer(r);
 	}
 
 	let toastTimer = null;

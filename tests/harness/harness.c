@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "util/clock.h"
 #include "store/store.h"
 
 struct h_server	h_srv;
@@ -294,6 +295,20 @@ h_readline(int fd, char *buf, size_t sz, int timeout_ms)
 	return ((int)n);
 }
 
+int
+h_ingest_auth(int port, const char *token, char *line, size_t sz)
+{
+	char	buf[512];
+	int	fd, n;
+
+	n = snprintf(buf, sizeof(buf), "AUTH %s\n", token);
+	cr_assert(n > 0 && (size_t)n < sizeof(buf));
+	fd = h_connect(port);
+	h_send(fd, buf, (size_t)n);
+	cr_assert(h_readline(fd, line, sz, 5000) >= 0, "no answer to AUTH");
+	return (fd);
+}
+
 long
 h_sync(int fd)
 {
@@ -354,15 +369,6 @@ h_http(int port, const char *method, const char *path, const char *headers,
 	free(all);
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000);
-}
-
 /*
  * Read fd to its end into out (past outsz, read on and drop, so the writer
  * never blocks), until deadline (monotonic ms, 0: none).  Returns 0 at the
@@ -379,7 +385,7 @@ read_all(int fd, char *out, size_t outsz, int64_t deadline)
 
 	for (;;) {
 		if (deadline > 0) {
-			if (mono_ms() >= deadline) {
+			if (clock_mono_ms() >= deadline) {
 				rc = -1;
 				break;
 			}
@@ -508,6 +514,26 @@ h_qs(const char *path, char *out, size_t sz, const char *fmt, ...)
 	query(path, out, sz, NULL, fmt, ap);
 	va_end(ap);
 	return (out);
+}
+
+void
+h_counters(const char *path, const char *spec)
+{
+	char		 name[128];
+	long long	 want;
+	int64_t		 got;
+	int		 used;
+
+	while (sscanf(spec, " %127[a-z_]=%lld%n", name, &want, &used) == 2) {
+		got = h_qi(path, "SELECT COALESCE((SELECT value FROM counters "
+		    "WHERE name = '%s'), -1)", name);
+		cr_assert_eq(got, want, "counter %s is %lld, not %lld", name,
+		    (long long)got, want);
+		spec += used;
+	}
+	while (*spec == ' ')
+		spec++;
+	cr_assert_eq(*spec, '\0', "bad counter spec at \"%s\"", spec);
 }
 
 int
@@ -641,7 +667,7 @@ h_run_timeout(const char *const *argv, int timeout_s, char *out, size_t outsz)
 {
 	int	outp[2], status, null;
 	pid_t	pid;
-	int64_t	deadline = mono_ms() + timeout_s * 1000LL;
+	int64_t	deadline = clock_mono_ms() + timeout_s * 1000LL;
 
 	cr_assert(pipe(outp) == 0);
 	pid = fork();
@@ -662,7 +688,7 @@ h_run_timeout(const char *const *argv, int timeout_s, char *out, size_t outsz)
 	close(outp[0]);
 	/* Output closed: it exited, or will within the deadline. */
 	while (waitpid(pid, &status, WNOHANG) != pid) {
-		if (mono_ms() >= deadline) {
+		if (clock_mono_ms() >= deadline) {
 			kill(-pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			return (124);

@@ -57,6 +57,12 @@ int64_t	 h_qi(const char *path, const char *fmt, ...)
 const char *h_qs(const char *path, char *out, size_t sz, const char *fmt,
 	    ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * Assert the counters of the database at path: spec is "name=value ..."
+ * (value -1: the counter has no row yet).
+ */
+void	 h_counters(const char *path, const char *spec);
+
 /* A loopback port that was free a moment ago. */
 int	 h_free_port(void);
 
@@ -102,6 +108,12 @@ void	 h_send(int fd, const char *s, size_t len);
 
 /* Read one line (without '\n') within timeout_ms; -1 on EOF/timeout. */
 int	 h_readline(int fd, char *buf, size_t sz, int timeout_ms);
+
+/*
+ * Connect to the ingest port and send "AUTH token": the fd, with the
+ * server's one-line answer ("OK", "ERR unauthorized") into line.
+ */
+int	 h_ingest_auth(int port, const char *token, char *line, size_t sz);
 
 /* Send SYNC and return n from "OK n", or fail the test. */
 long	 h_sync(int fd);

@@ -23,6 +23,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "util/clock.h"
 
 static char		dbpath[320];
 
@@ -37,15 +38,6 @@ start(const char *conf)
 		extra[1] = h_config(&h_srv, conf);
 	h_start(&h_srv, conf != NULL ? extra : NULL);
 	snprintf(dbpath, sizeof(dbpath), "%s/cinerec.db", h_srv.dir);
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000);
 }
 
 /* The worker whose title is "[wrk N]", or -1. */
@@ -168,9 +160,8 @@ Test(hostile, a_token_set_live_closes_unauthenticated_connections)
 	/* Whatever it sends now is not taken. */
 	(void)send(fd, rate, strlen(rate), MSG_NOSIGNAL);
 	close(fd);
-	fd2 = h_connect(h_srv.ingest_port);
-	h_send(fd2, "AUTH rotated-live-token-1\n", 26);
-	cr_assert(h_readline(fd2, line, sizeof(line), 5000) > 0);
+	fd2 = h_ingest_auth(h_srv.ingest_port, "rotated-live-token-1", line,
+	    sizeof(line));
 	cr_assert_str_eq(line, "OK");
 	h_send(fd2, rate, strlen(rate));
 	cr_assert_eq(h_sync(fd2), 1);
@@ -191,7 +182,7 @@ sync_flood(void *arg)
 {
 	struct flood	*f = arg;
 	static char	 buf[1 << 16];
-	int64_t		 end = now_ms() + f->seconds * 1000LL;
+	int64_t		 end = clock_mono_ms() + f->seconds * 1000LL;
 	struct pollfd	 p;
 	ssize_t		 n;
 	size_t		 i;
@@ -204,7 +195,7 @@ sync_flood(void *arg)
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	p.fd = fd;
 	p.events = POLLOUT;
-	while (now_ms() < end && f->sent < (int64_t)(10 << 20) * 5) {
+	while (clock_mono_ms() < end && f->sent < (int64_t)(10 << 20) * 5) {
 		if (poll(&p, 1, 100) != 1)
 			continue;
 		if ((n = send(fd, buf, i, MSG_NOSIGNAL)) > 0)
@@ -293,12 +284,12 @@ Test(hostile, a_sender_that_never_authenticates_is_dropped)
 
 	start("ingest_token = drop-test-token\ningest_auth_timeout_s = 1\n");
 	fd = h_connect(h_srv.ingest_port);
-	t0 = now_ms();
+	t0 = clock_mono_ms();
 	cr_assert(h_readline(fd, line, sizeof(line), 10000) > 0,
 	    "the silent sender was not dropped");
 	cr_assert_str_eq(line, "ERR authentication timeout");
 	cr_assert_eq(h_readline(fd, line, sizeof(line), 5000), -1);
-	cr_assert_geq(now_ms() - t0, 900, "dropped before its time");
+	cr_assert_geq(clock_mono_ms() - t0, 900, "dropped before its time");
 	close(fd);
 }
 

@@ -18,26 +18,15 @@
 
 TestSuite(server, .init = h_setup, .fini = h_teardown, .timeout = 120);
 
-/* A counter from the server's database, read with SQLite directly. */
+/* A counter from the server's database (0 when it has no row). */
 static long long
 db_counter(const char *dir, const char *name)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	char		 path[512];
-	long long	 v = -1;
+	char	path[512];
 
 	snprintf(path, sizeof(path), "%s/cinerec.db", dir);
-	cr_assert(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK);
-	cr_assert(sqlite3_prepare_v2(db, "SELECT COALESCE((SELECT value "
-	    "FROM counters WHERE name = ?), 0)", -1, &st, NULL) == SQLITE_OK);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return (v);
+	return (h_qi(path, "SELECT COALESCE((SELECT value FROM counters "
+	    "WHERE name = '%s'), 0)", name));
 }
 
 static void
@@ -400,15 +389,13 @@ Test(server, an_ingest_token_is_required_once_set)
 	    "the connection stays open");
 	close(fd);
 	/* A wrong token: the same. */
-	fd = h_connect(h_srv.ingest_port);
-	h_send(fd, "AUTH s3cret-test-tokeX\n", 23);
-	cr_assert(h_readline(fd, line, sizeof(line), 5000) > 0);
+	fd = h_ingest_auth(h_srv.ingest_port, "s3cret-test-tokeX", line,
+	    sizeof(line));
 	cr_assert_str_eq(line, "ERR unauthorized");
 	close(fd);
 	/* The right one. */
-	fd = h_connect(h_srv.ingest_port);
-	h_send(fd, "AUTH s3cret-test-token\n", 23);
-	cr_assert(h_readline(fd, line, sizeof(line), 5000) > 0);
+	fd = h_ingest_auth(h_srv.ingest_port, "s3cret-test-token", line,
+	    sizeof(line));
 	cr_assert_str_eq(line, "OK");
 	h_send(fd, body, strlen(body));
 	cr_assert_eq(h_sync(fd), 1);

@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "util/clock.h"
 
 static char		out[1 << 16];
 
@@ -31,15 +32,6 @@ stamp(int64_t ms, char *buf, size_t sz)
 	gmtime_r(&s, &tm);
 	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, sz, "%s.%03d", tmp, (int)(ms % 1000));
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /* Append a line to buf at offset *n. */
@@ -68,7 +60,7 @@ Test(telemetry, click_through_per_day_with_the_window_and_other_users)
 	struct h_reply	 r;
 	char		 buf[8192], path[64], expect[512];
 	size_t		 n = 0;
-	int64_t		 today = now_ms() / 86400000 * 86400000;
+	int64_t		 today = clock_now_ms() / 86400000 * 86400000;
 	int64_t		 a = today - 2 * 86400000 + 36000000;	/* day A 10:00 */
 	int64_t		 b = today - 86400000 + 36000000;	/* day B 10:00 */
 	const char	*L = "%s,%d,recommendation request 10.1.2.3:8082, "
@@ -147,7 +139,7 @@ Test(telemetry, served_lists_are_logged_with_their_model_and_followed)
 	cr_assert_eq(r.status, 200);
 	first_id(r.body, id, sizeof(id));
 	usleep(300000);	/* the SERVED line reaches the writer */
-	stamp(now_ms() + 2000, when, sizeof(when));
+	stamp(clock_now_ms() + 2000, when, sizeof(when));
 	snprintf(line, sizeof(line), "%s,11,GET /data/m/%s/0.mpg\n", when, id);
 	send_all(line, strlen(line), 1);
 	/* User 12 gets one from model 2 and ignores it. */

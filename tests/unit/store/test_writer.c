@@ -169,10 +169,7 @@ Test(writer, watch_lines_fold_into_one_row_across_batches)
 	cr_assert_eq(qi("SELECT last_ts FROM users WHERE id = 7"),
 	    D0_MS + t0 + M(10));
 
-	cr_assert_eq(ctr("accepted_watch"), 8);
-	cr_assert_eq(ctr("watches"), 2);
-	cr_assert_eq(ctr("users"), 2);
-	cr_assert_eq(ctr("movies"), 1);
+	h_counters(h_db, "accepted_watch=8 watches=2 users=2 movies=1");
 	cr_assert_eq(ctr("last_event_ms"), D0_MS + t0 + M(10));
 }
 
@@ -207,9 +204,7 @@ Test(writer, viewers_counted_once_per_user_across_days_and_commits)
 	    "movie_id = 1"), 2);
 	cr_assert_eq(qi("SELECT minutes FROM watches WHERE user_id = 1 AND "
 	    "movie_id = 1"), 4);
-	cr_assert_eq(ctr("watches"), 3);
-	cr_assert_eq(ctr("users"), 2);
-	cr_assert_eq(ctr("accepted_watch"), 7);
+	h_counters(h_db, "watches=3 users=2 accepted_watch=7");
 }
 
 /*
@@ -267,9 +262,7 @@ Test(writer, latest_rating_wins_and_raters_counted_once)
 	cr_assert_eq(qi("SELECT SUM(raters) FROM movie_daily"), 3);
 	cr_assert_eq(qi("SELECT ratings FROM users WHERE id = 1"), 3);
 	cr_assert_eq(qi("SELECT ratings FROM users WHERE id = 2"), 2);
-	cr_assert_eq(ctr("accepted_rate"), 7);
-	cr_assert_eq(ctr("ratings"), 3);
-	cr_assert_eq(ctr("users"), 3);
+	h_counters(h_db, "accepted_rate=7 ratings=3 users=3");
 	cr_assert_eq(qi("SELECT COUNT(*) FROM watches"), 0);
 }
 
@@ -313,9 +306,7 @@ Test(writer, reco_lines_land_in_reco_log)
 	    0);
 	cr_assert_eq(qi("SELECT recos FROM users WHERE id = 42"), 2);
 	cr_assert_eq(qi("SELECT recos FROM users WHERE id = 43"), 1);
-	cr_assert_eq(ctr("accepted_reco"), 3);
-	cr_assert_eq(ctr("recos"), 3);
-	cr_assert_eq(ctr("users"), 2);
+	h_counters(h_db, "accepted_reco=3 recos=3 users=2");
 }
 
 /* ---- rejections ----------------------------------------------------------- */
@@ -361,14 +352,9 @@ Test(writer, rejections_counted_per_reason_with_printable_samples)
 	cr_assert_eq(st.committed, 11);
 	close_writer();
 
-	cr_assert_eq(ctr("rejected_bad_time"), 2);
-	cr_assert_eq(ctr("rejected_bad_user"), 2);
-	cr_assert_eq(ctr("rejected_binary"), 1);
-	cr_assert_eq(ctr("rejected_bad_rating"), 1);
-	cr_assert_eq(ctr("rejected_bad_minute"), 1);
-	cr_assert_eq(ctr("rejected_bad_request"), 1);
-	cr_assert_eq(ctr("rejected_too_long"), 1);
-	cr_assert_eq(ctr("rejected_truncated"), 1);
+	h_counters(h_db, "rejected_bad_time=2 rejected_bad_user=2 "
+	    "rejected_binary=1 rejected_bad_rating=1 rejected_bad_minute=1 "
+	    "rejected_bad_request=1 rejected_too_long=1 rejected_truncated=1");
 	cr_assert_leq(ctr("rejected_bad_movie"), 0);
 	cr_assert_eq(ctr("accepted_rate"), 1);
 	cr_assert_leq(ctr("accepted_watch"), 0);
@@ -473,9 +459,7 @@ Test(writer, writer_close_commits_pending_lines)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 2);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM watches"), 1);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM ratings"), 1);
-	cr_assert_eq(ctr("accepted_watch"), 1);
-	cr_assert_eq(ctr("accepted_rate"), 1);
-	cr_assert_eq(ctr("movies"), 2);
+	h_counters(h_db, "accepted_watch=1 accepted_rate=1 movies=2");
 }
 
 Test(writer, reopening_keeps_movie_ids_and_continues_numbering)
@@ -806,15 +790,8 @@ Test(writer, failed_commit_keeps_the_batch_and_a_retry_counts_it_once)
 	cr_assert_eq(qi("SELECT ratings FROM users WHERE id = 4"), 2);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 1);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reject_samples"), 1);
-	cr_assert_eq(ctr("accepted_watch"), 3);
-	cr_assert_eq(ctr("accepted_rate"), 4);
-	cr_assert_eq(ctr("accepted_reco"), 1);
-	cr_assert_eq(ctr("rejected_truncated"), 1);
-	cr_assert_eq(ctr("movies"), 2);
-	cr_assert_eq(ctr("users"), 5);
-	cr_assert_eq(ctr("watches"), 2);
-	cr_assert_eq(ctr("ratings"), 3);
-	cr_assert_eq(ctr("recos"), 1);
+	h_counters(h_db, "accepted_watch=3 accepted_rate=4 accepted_reco=1 "
+	    "rejected_truncated=1 movies=2 users=5 watches=2 ratings=3 recos=1");
 }
 
 Test(writer, sample_of_a_long_binary_line_is_bounded)
