@@ -1,5 +1,5 @@
 /*
- * Unit tests for the recommendation log in the writer (005_reco_ids.sql):
+ * Unit tests for app/store/logstore.c, the recommendation log (005_reco_ids.sql):
  * lists stored as catalogue ids and read back as slugs, the roll-ups (the
  * by-user index, coverage slots, the runs' zone map), a crash between two
  * roll-ups, retention by runs, and the migration of slug rows from schema 4.
@@ -25,7 +25,7 @@
 #define T0_MS	1780000000000LL		/* 2026-05-28T20:26:40Z */
 #define DAY_MS	86400000LL
 
-TestSuite(reclog, .init = h_scratch_setup, .fini = h_scratch_teardown,
+TestSuite(logstore, .init = h_scratch_setup, .fini = h_scratch_teardown,
     .timeout = 60);
 
 #define qi(...)		h_qi(h_db, __VA_ARGS__)
@@ -49,7 +49,7 @@ refused(const char *line)
 	return (writer_served(h_w, line, strlen(line)) == -1);
 }
 
-Test(reclog, lists_keep_ids_as_sent_and_read_back_as_slugs)
+Test(logstore, lists_keep_ids_as_sent_and_read_back_as_slugs)
 {
 	char	buf[256];
 
@@ -80,7 +80,7 @@ Test(reclog, lists_keep_ids_as_sent_and_read_back_as_slugs)
 	    "a negative id is left out, the list kept");
 }
 
-Test(reclog, rollups_file_rows_under_users_and_count_slots_once)
+Test(logstore, rollups_file_rows_under_users_and_count_slots_once)
 {
 	char	buf[64];
 
@@ -136,7 +136,7 @@ Test(reclog, rollups_file_rows_under_users_and_count_slots_once)
 }
 
 /* Many lists in one batch fill several chunks, read back in order. */
-Test(reclog, a_batch_fills_chunks_of_256_lists)
+Test(logstore, a_batch_fills_chunks_of_256_lists)
 {
 	char	ids[16], buf[64];
 	int	i;
@@ -164,7 +164,7 @@ Test(reclog, a_batch_fills_chunks_of_256_lists)
  * slots of the rows logged since the last roll-up again; none is lost and
  * none counted twice.
  */
-Test(reclog, crash_between_rollups_loses_no_slot)
+Test(logstore, crash_between_rollups_loses_no_slot)
 {
 	char	copy[64], cmd[256];
 
@@ -198,7 +198,7 @@ Test(reclog, crash_between_rollups_loses_no_slot)
 	h_rmrf(copy);
 }
 
-Test(reclog, retention_deletes_old_chunks_with_user_entries_and_follows)
+Test(logstore, retention_deletes_old_chunks_with_user_entries_and_follows)
 {
 	char	buf[64];
 	const char *watch = "2026-05-28T20:27:40,2,GET /data/m/m2+2000/0.mpg";
@@ -240,7 +240,7 @@ Test(reclog, retention_deletes_old_chunks_with_user_entries_and_follows)
  * Schema 4 kept a row per list with slugs in reco_log.results (ids with
  * gaps, after retention): migrated to chunks of ids, numbered 1.., rolled up.
  */
-Test(reclog, schema_4_slug_rows_migrate_to_ids)
+Test(logstore, schema_4_slug_rows_migrate_to_ids)
 {
 	struct store	 s;
 	sqlite3		*db;
@@ -305,7 +305,7 @@ Test(reclog, schema_4_slug_rows_migrate_to_ids)
 }
 
 /* A user's entries hold at most 256 ids: 300 lists make two. */
-Test(reclog, many_lists_of_one_user_in_a_run_split_into_entries)
+Test(logstore, many_lists_of_one_user_in_a_run_split_into_entries)
 {
 	char	buf[64];
 	int	i;
@@ -329,7 +329,7 @@ Test(reclog, many_lists_of_one_user_in_a_run_split_into_entries)
  * that spans the expired chunk and the next one loses only the expired
  * ids, so every list still stored is still found by its user.
  */
-Test(reclog, retention_trims_user_entries_that_span_chunks)
+Test(logstore, retention_trims_user_entries_that_span_chunks)
 {
 	int	i;
 
@@ -366,7 +366,7 @@ Test(reclog, retention_trims_user_entries_that_span_chunks)
  * 9223372036854775800 up used to fail the writer's number parsing, and
  * their lists were lost without a count.
  */
-Test(reclog, lists_of_the_largest_user_ids_are_logged)
+Test(logstore, lists_of_the_largest_user_ids_are_logged)
 {
 	h_writer_movies(2);
 	served(T0_MS, 9223372036854775807LL, "1,2");
