@@ -1,5 +1,6 @@
 /*
- * Unit tests for app/store/logstore.c, the recommendation log (005_reco_ids.sql):
+ * Unit tests for app/store/logstore.c, the recommendation log
+ * (005_reco_ids.sql):
  * lists stored as catalogue ids and read back as slugs, the roll-ups (the
  * by-user index, coverage slots, the runs' zone map), a crash between two
  * roll-ups, retention by runs, and the migration of slug rows from schema 4.
