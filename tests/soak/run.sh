@@ -70,7 +70,15 @@ kids="$kids $!"
 sleep 30
 r0=$(rss); f0=$(fds); l0=$(p99)
 echo "soak: $SECS s of mixed traffic (ingest, /recommend, admin) on $(nproc) cores"
-sleep "$SECS"
+# The memory curve, a sample a minute: a plateau is a cache filling up, a
+# line that keeps rising is a leak.
+t=0; rmax=$r0
+while [ $t -lt "$SECS" ]; do
+	step=$(( SECS - t < 60 ? SECS - t : 60 ))
+	sleep "$step"; t=$(( t + step ))
+	r=$(rss); [ "$r" -gt "$rmax" ] && rmax=$r
+	echo "soak: ${t} s  resident ${r} KiB  descriptors $(fds)"
+done
 r1=$(rss); f1=$(fds); l1=$(p99)
 kill $kids 2>/dev/null; kids=
 

@@ -1,0 +1,630 @@
+/*
+ * Unit tests for app/model/train.c: train_run from a real database built
+ * through the writer to the model file, the precomputed lists (history
+ * excluded, `because` from item-kNN) and the models / training_runs rows;
+ * a second training taking over as current; the temporal hold-out figures
+ * on a hand-computed case; the failures recorded as failed runs (no
+ * interactions, a fit that fails, no database) and the lock (TRAIN_BUSY);
+ * train_recover marking running runs interrupted and removing temporary
+ * files, and leaving them alone while a training holds the lock.
+ */
+#include <criterion/criterion.h>
+
+#include "harness.h"
+#include "scratch.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "ingest/parse.h"
+#include "model/model.h"
+#include "model/train.h"
+#include "reco/lists.h"
+#include "store/store.h"
+#include "store/writer.h"
+#include "util/clock.h"
+#include "util/fault.h"
+#include "version.h"
+
+#define D0_MS	1583020800000LL		/* 2020-03-01T00:00:00Z */
+#define S(s)	(D0_MS + (int64_t)(s) * 1000)
+
+static struct train_opts	o;
+static struct train_result	res;
+static char			mdir[300];	/* h_dir/models */
+
+static void
+setup(void)
+{
+	h_scratch_setup();
+	train_defaults(&o);
+	o.data_dir = h_dir;
+	o.trigger = "test";
+	o.quiet = 1;
+	o.mp.threads = 2;
+	snprintf(mdir, sizeof(mdir), "%s/%s", h_dir, TRAIN_DIR);
+	memset(&res, 0, sizeof(res));
+}
+
+TestSuite(train, .init = setup, .fini = h_scratch_teardown, .timeout = 60);
+
+#define qi(...)		h_qi(h_db, __VA_ARGS__)
+#define qs(o, n, ...)	h_qs(h_db, o, n, __VA_ARGS__)
+
+/* A watch (minute 0) of movie m<n>+2000 by user, sec seconds after D0. */
+static void
+watch(int sec, int64_t user, int n)
+{
+	cr_assert_eq(h_line("2020-03-01T%02d:%02d:%02d,%lld,GET "
+	    "/data/m/m%d+2000/0.mpg", sec / 3600, sec / 60 % 60, sec % 60,
+	    (long long)user, n), PARSE_OK);
+}
+
+static void
+rate(int sec, int64_t user, int n, int stars)
+{
+	cr_assert_eq(h_line("2020-03-01T%02d:%02d:%02d,%lld,GET "
+	    "/rate/m%d+2000=%d", sec / 3600, sec / 60 % 60, sec % 60,
+	    (long long)user, n, stars), PARSE_OK);
+}
+
+/* Commit and close the writer: the data is in the database. */
+static void
+done_writing(void)
+{
+	cr_assert_eq(writer_commit(h_w), 0);
+	cr_assert_eq(writer_close(h_w), 0);
+	h_w = NULL;
+}
+
+/*
+ * 3 users over movies 1..4 (of 6):
+ *   user 1: watches 1 (100 s), 2 (200 s); rates 3 = 5 (300 s)
+ *   user 2: watches 1 (110 s), 2 (210 s); rates 4 = 1 (310 s, dislike)
+ *   user 3: watches 1 (120 s)
+ * Popularity counts every interaction: 1: 3, 2: 2, 3: 1, 4: 1.
+ */
+static void
+three_users(void)
+{
+	h_writer_movies(6);
+	watch(100, 1, 1);
+	watch(200, 1, 2);
+	rate(300, 1, 3, 5);
+	watch(110, 2, 1);
+	watch(210, 2, 2);
+	rate(310, 2, 4, 1);
+	watch(120, 3, 1);
+	done_writing();
+}
+
+/* Files in the models directory; with tmp set, those named *.tmp*. */
+static int
+models_files(int tmp)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	if ((d = opendir(mdir)) == NULL)
+		return (-1);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (!tmp || strstr(e->d_name, ".tmp") != NULL)
+			n++;
+	}
+	closedir(d);
+	return (n);
+}
+
+static int
+exists(const char *name)
+{
+	char		p[600];
+	struct stat	st;
+
+	snprintf(p, sizeof(p), "%s/%s", mdir, name);
+	return (stat(p, &st) == 0);
+}
+
+static struct lists *
+lists_of(int64_t id)
+{
+	struct lists	*l = NULL;
+	char		 p[600];
+
+	snprintf(p, sizeof(p), "%s/model-%06lld.lists", mdir, (long long)id);
+	cr_assert_eq(lists_load(p, &l), 0, "%s", p);
+	return (l);
+}
+
+/* Assert user's list: n movies with scores (1e-5) and because. */
+static void
+list_is(const struct lists *l, int64_t user, int n, const int32_t *ids,
+    const double *sc, const int32_t *bc)
+{
+	const int32_t	*li, *lb;
+	const float	*ls;
+	int64_t		 r;
+	int		 k;
+
+	cr_assert_geq(r = lists_find(l, user), 0, "user %lld: no list",
+	    (long long)user);
+	li = l->ids + r * LISTS_K;
+	ls = l->scores + r * LISTS_K;
+	lb = l->because + r * LISTS_K;
+	for (k = 0; k < LISTS_K; k++) {
+		cr_assert_eq(li[k], k < n ? ids[k] : LISTS_NONE,
+		    "user %lld slot %d: movie %d", (long long)user, k, li[k]);
+		cr_assert_eq(lb[k], k < n && bc != NULL ? bc[k] : LISTS_NONE,
+		    "user %lld slot %d: because %d", (long long)user, k, lb[k]);
+		if (k < n)
+			cr_assert_float_eq(ls[k], (float)sc[k], 1e-5,
+			    "user %lld slot %d", (long long)user, k);
+	}
+}
+
+/* Run sql on a plain read-write connection (no role). */
+static void
+exec_rw(const char *sql)
+{
+	sqlite3	*db;
+
+	cr_assert_eq(sqlite3_open(h_db, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+Test(train, pop_training_writes_model_lists_and_rows)
+{
+	struct model	*md;
+	struct lists	*l;
+	struct store	 s;
+	char		 buf[256], p[600];
+	float		 sc[5];
+	int64_t		 before, after, id;
+
+	three_users();
+	o.mp.algo = MODEL_POP;
+	o.holdout_pct = 0;
+	before = clock_now_ms();
+	cr_assert_eq(train_run(&o, &res), 0);
+	after = clock_now_ms();
+
+	cr_assert_eq(res.model_id, 1);
+	cr_assert_eq(res.interactions, 7);
+	cr_assert_eq(res.users, 3);
+	cr_assert_eq(res.items, 5, "movie ids 0..4 are the columns");
+	cr_assert_geq(res.seconds, 0);
+	cr_assert_geq(res.lists_seconds, 0);
+	cr_assert(res.recall == -1 && res.ndcg == -1 && res.coverage == -1 &&
+	    res.eval_users == 0, "no hold-out");
+
+	/* The files, and nothing temporary. */
+	cr_assert(exists("model-000001.cnrm"));
+	cr_assert(exists("model-000001.lists"));
+	cr_assert_eq(models_files(0), 2);
+
+	/* The model file: popularity by movie id. */
+	snprintf(p, sizeof(p), "%s/model-000001.cnrm", mdir);
+	cr_assert_eq(model_load(p, &md), 0);
+	cr_assert(md->algo == MODEL_POP && md->nitems == 5 &&
+	    md->nusers == 3 && md->nnz == 7);
+	cr_assert_eq(md->item_ids[4], 4);
+	cr_assert_eq(model_score(md, NULL, NULL, 0, sc, NULL), 0);
+	cr_assert_float_eq(sc[0], 0.0f, 0);
+	cr_assert_float_eq(sc[1], 3.0f, 0);
+	cr_assert_float_eq(sc[2], 2.0f, 0);
+	cr_assert_float_eq(sc[3], 1.0f, 0);
+	cr_assert_float_eq(sc[4], 1.0f, 0, "a dislike is an interaction");
+	model_free(md);
+
+	/* Every user's list, the history excluded, positive scores only. */
+	l = lists_of(1);
+	cr_assert(l->nusers == 3 && l->users[0] == 1 && l->users[2] == 3);
+	cr_assert_geq(l->data_to_ms, before - 5000);
+	cr_assert_leq(l->data_to_ms, after - 5000);
+	list_is(l, 1, 1, (int32_t[]){ 4 }, (double[]){ 1 }, NULL);
+	list_is(l, 2, 1, (int32_t[]){ 3 }, (double[]){ 1 }, NULL);
+	list_is(l, 3, 3, (int32_t[]){ 2, 3, 4 }, (double[]){ 2, 1, 1 }, NULL);
+	cr_assert_eq(lists_find(l, 4), -1);
+	lists_free(l);
+
+	/* The rows. */
+	cr_assert_eq(qi("SELECT COUNT(*) FROM models"), 1);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT algo || ' ' || params "
+	    "|| ' ' || file FROM models WHERE id = 1"),
+	    "pop {\"half_life\":0} model-000001.cnrm");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT printf('%%d %%d %%d %%d',"
+	    " current, interactions, users, items) FROM models"), "1 7 3 5");
+	cr_assert_eq(qi("SELECT data_from_ms FROM models"), S(100));
+	cr_assert_eq(qi("SELECT data_to_ms FROM models"), S(310));
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT binary_version FROM "
+	    "models"), CINEREC_VERSION);
+	cr_assert_eq(qi("SELECT eval_recall20 IS NULL AND eval_ndcg20 IS NULL "
+	    "AND eval_coverage IS NULL AND eval_users IS NULL FROM models"),
+	    1);
+	cr_assert_eq(qi("SELECT created_ms BETWEEN %lld AND %lld FROM models",
+	    (long long)before, (long long)after), 1);
+	cr_assert_eq(qi("SELECT train_seconds >= 0 FROM models"), 1);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM training_runs"), 1);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT trigger || ' ' || status "
+	    "|| ' ' || model_id || ' ' || message FROM training_runs"),
+	    "test done 1 ok");
+	cr_assert_eq(qi("SELECT started_ms >= %lld AND finished_ms >= "
+	    "started_ms AND finished_ms <= %lld FROM training_runs",
+	    (long long)before, (long long)after), 1);
+
+	/* What the server reads. */
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
+	cr_assert_eq(store_current_model(&s, &id, buf, sizeof(buf)), 1);
+	cr_assert_eq(id, 1);
+	cr_assert_str_eq(buf, "model-000001.cnrm");
+	store_close(&s);
+}
+
+Test(train, a_second_training_becomes_the_current_model)
+{
+	char	buf[128];
+
+	three_users();
+	o.mp.algo = MODEL_POP;
+	o.holdout_pct = 0;
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.model_id, 1);
+	model_params_default(&o.mp, MODEL_ITEMKNN);
+	o.mp.k = 7;
+	o.trigger = "admin";
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.model_id, 2);
+	cr_assert(exists("model-000001.cnrm"), "the old file stays");
+	cr_assert(exists("model-000002.cnrm"));
+	cr_assert(exists("model-000002.lists"));
+	cr_assert_eq(models_files(1), 0);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM models"), 2);
+	cr_assert_eq(qi("SELECT id FROM models WHERE current = 1"), 2);
+	cr_assert_eq(qi("SELECT current FROM models WHERE id = 1"), 0);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT algo || ' ' || params "
+	    "FROM models WHERE id = 2"), "itemknn {\"k\":7}");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(trigger || "
+	    "':' || status || ':' || model_id, ' ') FROM (SELECT * FROM "
+	    "training_runs ORDER BY id)"), "test:done:1 admin:done:2");
+}
+
+/*
+ * Item-kNN (cosine on watches): items 1 {u1, u2, u4}, 2 {u1, u2},
+ * 3 {u2, u3}; sim(1,2) = 2/sqrt6, sim(1,3) = 1/sqrt6, sim(2,3) = 1/2.
+ */
+Test(train, itemknn_lists_say_because)
+{
+	struct lists	*l;
+
+	h_writer_movies(3);
+	watch(100, 1, 1);
+	watch(200, 1, 2);
+	watch(110, 2, 1);
+	watch(210, 2, 2);
+	watch(310, 2, 3);
+	watch(120, 3, 3);
+	watch(130, 4, 1);
+	done_writing();
+	model_params_default(&o.mp, MODEL_ITEMKNN);
+	o.mp.threads = 1;
+	o.holdout_pct = 0;
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.interactions, 7);
+	cr_assert_eq(res.users, 4);
+	cr_assert_eq(res.items, 4);
+	l = lists_of(res.model_id);
+	cr_assert_eq(l->nusers, 4);
+	list_is(l, 1, 1, (int32_t[]){ 3 },
+	    (double[]){ 1 / sqrt(6) + 0.5 }, (int32_t[]){ 2 });
+	list_is(l, 2, 0, NULL, NULL, NULL);	/* has seen everything */
+	list_is(l, 3, 2, (int32_t[]){ 2, 1 }, (double[]){ 0.5, 1 / sqrt(6) },
+	    (int32_t[]){ 3, 3 });
+	list_is(l, 4, 2, (int32_t[]){ 2, 3 },
+	    (double[]){ 2 / sqrt(6), 1 / sqrt(6) }, (int32_t[]){ 1, 1 });
+	lists_free(l);
+}
+
+/* The defaults of `cinerec train`: ALS with a 20% hold-out. */
+Test(train, default_als_training_with_a_hold_out)
+{
+	struct model	*md;
+	struct lists	*l;
+	char		 p[600];
+	uint64_t	 r;
+	int64_t		 u, k, j;
+	int		 n, i;
+
+	h_writer_movies(30);
+	for (u = 1, n = 0; u <= 24; u++)
+		for (i = 0; i < 8; i++, n++)
+			watch(60 * n, u, 1 + (int)((u * 7 + i * i * 3) % 30));
+	rate(40000, 1, 5, 1);		/* a dislike too */
+	done_writing();
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.users, 24);
+	cr_assert_gt(res.eval_users, 0);
+	cr_assert_leq(res.eval_users, 24);
+	cr_assert(res.recall >= 0 && res.recall <= 1, "%g", res.recall);
+	cr_assert(res.ndcg >= 0 && res.ndcg <= 1, "%g", res.ndcg);
+	cr_assert(res.coverage > 0 && res.coverage <= 1, "%g", res.coverage);
+	cr_assert_eq(qi("SELECT eval_users FROM models"), res.eval_users);
+	cr_assert_eq(qi("SELECT ABS(eval_recall20 - %.17g) < 1e-9 AND "
+	    "ABS(eval_ndcg20 - %.17g) < 1e-9 AND ABS(eval_coverage - %.17g) "
+	    "< 1e-9 FROM models", res.recall, res.ndcg, res.coverage), 1);
+
+	snprintf(p, sizeof(p), "%s/model-000001.cnrm", mdir);
+	cr_assert_eq(model_load(p, &md), 0);
+	cr_assert_eq(md->algo, MODEL_ALS);
+	cr_assert_eq(md->params.factors, 128);
+	cr_assert_eq(md->nusers, 24);
+	model_free(md);
+
+	/* Lists: real movies, never one of the user's, no because. */
+	l = lists_of(1);
+	cr_assert_eq(l->nusers, 24);
+	for (r = 0; r < l->nusers; r++) {
+		u = l->users[r];
+		for (k = 0; k < LISTS_K; k++) {
+			j = l->ids[r * LISTS_K + k];
+			cr_assert_eq(l->because[r * LISTS_K + k], LISTS_NONE);
+			if (j == LISTS_NONE)
+				continue;
+			cr_assert(j >= 1 && j <= 30, "movie %lld",
+			    (long long)j);
+			cr_assert_eq(qi("SELECT COUNT(*) FROM watches WHERE "
+			    "user_id = %lld AND movie_id = %lld", (long long)u,
+			    (long long)j), 0, "user %lld got seen movie %lld",
+			    (long long)u, (long long)j);
+			if (u == 1)
+				cr_assert_neq(j, 5, "rated movies are seen");
+		}
+	}
+	lists_free(l);
+}
+
+/*
+ * Popularity, 20% hold-out (the last interaction of a 2-interaction user):
+ *   users 1, 2: watch 1, then 2          users 3, 4: watch 1, then 3
+ *   users 5..7: watch 2 only             user 8: watches 1, rates 2 = 1
+ *   users 100..121: one each of movies 4..25
+ * Fitted on the train parts: 1: 5, 2: 3, 3: 0, 4..25: 1 each.  Users 1
+ * and 2 find 2 first (recall 1, NDCG 1); for 3 and 4, movie 3 is behind
+ * 23 better ones (0); user 8 held out a dislike, not scored.
+ */
+Test(train, hold_out_figures_on_a_hand_computed_case)
+{
+	int	u;
+
+	h_writer_movies(25);
+	for (u = 1; u <= 4; u++) {
+		watch(100 + u, u, 1);
+		watch(1000 + u, u, u <= 2 ? 2 : 3);
+	}
+	for (u = 5; u <= 7; u++)
+		watch(50, u, 2);
+	watch(100, 8, 1);
+	rate(2000, 8, 2, 1);
+	for (u = 0; u < 22; u++)
+		watch(10, 100 + u, 4 + u);
+	done_writing();
+	o.mp.algo = MODEL_POP;
+	o.holdout_pct = 20;
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.eval_users, 4);
+	cr_assert_float_eq(res.recall, 0.5, 1e-12);
+	cr_assert_float_eq(res.ndcg, 0.5, 1e-12);
+	cr_assert(res.coverage > 0 && res.coverage <= 1);
+	cr_assert_eq(res.interactions, 35, "then fitted on everything");
+	cr_assert_eq(res.users, 30);
+	cr_assert_eq(qi("SELECT eval_users FROM models"), 4);
+	cr_assert_eq(qi("SELECT eval_recall20 = 0.5 AND eval_ndcg20 = 0.5 "
+	    "FROM models"), 1);
+}
+
+Test(train, no_interactions_is_a_failed_run)
+{
+	char	buf[128];
+
+	h_writer_movies(3);
+	done_writing();
+	cr_assert_eq(train_run(&o, &res), -1);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM models"), 0);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT status || ': ' || "
+	    "message FROM training_runs"),
+	    "failed: no interactions to learn from");
+	cr_assert_eq(qi("SELECT model_id IS NULL AND finished_ms IS NOT NULL "
+	    "FROM training_runs"), 1);
+	cr_assert_eq(models_files(0), -1, "no models directory");
+}
+
+Test(train, failed_fit_keeps_the_current_model)
+{
+	char	buf[128];
+
+	three_users();
+	o.mp.algo = MODEL_POP;
+	o.holdout_pct = 0;
+	cr_assert_eq(train_run(&o, &res), 0);
+	/* Item-kNN with no neighbours cannot be fitted. */
+	model_params_default(&o.mp, MODEL_ITEMKNN);
+	o.mp.k = 0;
+	cr_assert_eq(train_run(&o, &res), -1);
+	o.holdout_pct = 20;
+	cr_assert_eq(train_run(&o, &res), -1);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(status || "
+	    "':' || message, ' / ') FROM (SELECT * FROM training_runs ORDER "
+	    "BY id)"), "done:ok / failed:the fit failed / "
+	    "failed:the hold-out fit failed");
+	cr_assert_eq(qi("SELECT COUNT(*) FROM models"), 1);
+	cr_assert_eq(qi("SELECT id FROM models WHERE current = 1"), 1);
+	cr_assert_eq(models_files(0), 2, "nothing of the failed runs");
+}
+
+/*
+ * Out of memory while reading the interactions (the allocations there go
+ * through the fault hook): fail the 1st, then the 2nd, ... until a run
+ * needs no failing allocation; each failure is a failed run, then one
+ * succeeds.
+ */
+Test(train, out_of_memory_reading_is_a_failed_run)
+{
+	char	buf[128];
+	int	k, rc, fired, failures = 0;
+
+	three_users();
+	o.mp.algo = MODEL_POP;
+	o.holdout_pct = 0;
+	for (k = 1; k < 50; k++) {
+		fault_arm(k, 0);
+		rc = train_run(&o, &res);
+		fired = fault_arm(0, 0);
+		if (!fired) {
+			cr_assert_eq(rc, 0, "round %d", k);
+			break;
+		}
+		cr_assert_eq(rc, -1, "round %d: an allocation failed", k);
+		failures++;
+	}
+	cr_assert_gt(failures, 0, "no allocation failed: nothing tested");
+	cr_assert_eq(res.model_id, 1);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM training_runs WHERE status = "
+	    "'failed' AND message = 'cannot read the interactions'"),
+	    failures);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT status FROM "
+	    "training_runs ORDER BY id DESC LIMIT 1"), "done");
+	cr_assert_eq(models_files(0), 2);
+}
+
+Test(train, missing_database_fails_without_creating_one)
+{
+	struct stat	st;
+
+	cr_assert_eq(train_run(&o, &res), -1);
+	cr_assert_eq(stat(h_db, &st), -1, "a database was created");
+	cr_assert_eq(res.model_id, 0);
+}
+
+/* Take the training lock of h_dir as another process would. */
+static int
+hold_lock(void)
+{
+	char	p[300];
+	int	fd;
+
+	snprintf(p, sizeof(p), "%s/train.lock", h_dir);
+	cr_assert_neq(fd = open(p, O_RDWR | O_CREAT, 0600), -1);
+	cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	return (fd);
+}
+
+Test(train, second_training_at_once_is_busy)
+{
+	int	fd;
+
+	three_users();
+	o.mp.algo = MODEL_POP;
+	fd = hold_lock();
+	cr_assert_eq(train_run(&o, &res), TRAIN_BUSY);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM training_runs"), 0,
+	    "a busy attempt records no run");
+	cr_assert_eq(models_files(0), -1);
+	close(fd);
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.model_id, 1);
+}
+
+/* Create an empty file in the models directory. */
+static void
+touch(const char *name)
+{
+	char	p[600];
+	int	fd;
+
+	snprintf(p, sizeof(p), "%s/%s", mdir, name);
+	cr_assert_neq(fd = open(p, O_WRONLY | O_CREAT, 0600), -1, "%s", p);
+	close(fd);
+}
+
+/* A crashed training: its run row 'running', its temporary files. */
+static void
+crashed_training(void)
+{
+	three_users();
+	o.mp.algo = MODEL_POP;
+	o.holdout_pct = 0;
+	cr_assert_eq(train_run(&o, &res), 0);
+	exec_rw("INSERT INTO training_runs (started_ms, trigger, status) "
+	    "VALUES (1000, 'schedule', 'running')");
+	touch("model-000002.cnrm.tmp.AbC123");
+	touch("model-000002.lists.tmp");
+	cr_assert_eq(models_files(0), 4);
+}
+
+Test(train, recover_marks_running_runs_interrupted_and_removes_tmp)
+{
+	char	buf[256];
+
+	crashed_training();
+	train_recover(h_dir);
+	cr_assert_eq(models_files(1), 0, "temporary files removed");
+	cr_assert(exists("model-000001.cnrm"));
+	cr_assert(exists("model-000001.lists"));
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT status || ': ' || "
+	    "message FROM training_runs WHERE id = 2"),
+	    "interrupted: the process stopped during the training");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT status || ': ' || "
+	    "message FROM training_runs WHERE id = 1"), "done: ok");
+	cr_assert_eq(qi("SELECT id FROM models WHERE current = 1"), 1);
+	/* Again: nothing left to do. */
+	train_recover(h_dir);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM training_runs WHERE status = "
+	    "'interrupted'"), 1);
+	cr_assert_eq(models_files(0), 2);
+	/* And the next training numbers on. */
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.model_id, 2);
+}
+
+Test(train, recover_leaves_a_training_under_way_alone)
+{
+	int	fd;
+
+	crashed_training();
+	fd = hold_lock();
+	train_recover(h_dir);
+	cr_assert_eq(models_files(1), 2, "a live training's files stay");
+	cr_assert_eq(qi("SELECT status = 'running' FROM training_runs WHERE "
+	    "id = 2"), 1);
+	close(fd);
+	train_recover(h_dir);
+	cr_assert_eq(models_files(1), 0);
+	cr_assert_eq(qi("SELECT status = 'interrupted' FROM training_runs "
+	    "WHERE id = 2"), 1);
+}
+
+Test(train, recover_on_an_empty_data_dir_does_nothing)
+{
+	struct stat	st;
+
+	train_recover(h_dir);
+	cr_assert_eq(stat(h_db, &st), -1, "a database was created");
+	cr_assert_eq(models_files(0), -1);
+	/* A data dir that does not exist at all. */
+	train_recover("/nonexistent/cinerec-data");
+}
