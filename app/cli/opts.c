@@ -1,7 +1,9 @@
 /*
  * Table-driven options (see opts.h).
  */
+#include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -36,7 +38,8 @@ value(const struct opt *o, const char *s, char *err, size_t errsz)
 		return (0);
 	case OPT_U32:
 	case OPT_U64:
-		if (*s == '-' || *s == '\0')
+		/* No sign, no blanks: strtoull would take both. */
+		if (!isdigit((unsigned char)*s))
 			break;
 		u = strtoull(s, &end, 10);
 		if (errno != 0 || *end != '\0')
@@ -53,7 +56,8 @@ value(const struct opt *o, const char *s, char *err, size_t errsz)
 	case OPT_FLOAT:
 	case OPT_DOUBLE:
 		d = strtod(s, &end);
-		if (errno != 0 || *end != '\0' || end == s || !isfinite(d))
+		if (errno != 0 || *end != '\0' || end == s || !isfinite(d) ||
+		    (o->type == OPT_FLOAT && fabs(d) > FLT_MAX))
 			break;
 		if (o->type == OPT_FLOAT)
 			*(float *)o->dst = (float)d;

@@ -179,7 +179,12 @@ tcp_line(struct conn *c, const char *line, size_t len)
 	char	buf[64];
 	int	n;
 
-	if (!c->authed) {
+	/*
+	 * AUTH is answered whenever it comes: first, again, or with no
+	 * token set (a sender that always authenticates is not left
+	 * waiting).  Any other first line needs no token to be set.
+	 */
+	if (!c->authed || (len > 5 && memcmp(line, "AUTH ", 5) == 0)) {
 		if (!auth_ok(c->ing, line, len, &c->auth_gen)) {
 			conn_reply(c, "ERR unauthorized\n", 17);
 			metrics_ingest_event(METRICS_AUTH_FAILED);

@@ -178,6 +178,13 @@ on_stop_wait(uv_timer_t *t)
 	struct ingest	*ing = t->data;
 	struct conn	*c;
 
+	if (!uv_is_closing((uv_handle_t *)&ing->tcp)) {
+		uv_close((uv_handle_t *)&ing->tcp, NULL);
+		if (ing->has_events)
+			uv_close((uv_handle_t *)&ing->events, NULL);
+		if (ing->has_control)
+			uv_close((uv_handle_t *)&ing->control, NULL);
+	}
 	for (c = ing->conns; c != NULL; c = c->next)
 		if (c->kind == CONN_EVENTS && !c->eof && !c->ending)
 			break;
@@ -195,12 +202,13 @@ on_stop(uv_async_t *a)
 
 	ing->stopping = 1;
 	ing->stop_ms = clock_mono_ms();
-	uv_close((uv_handle_t *)&ing->tcp, NULL);
-	if (ing->has_events)
-		uv_close((uv_handle_t *)&ing->events, NULL);
-	if (ing->has_control)
-		uv_close((uv_handle_t *)&ing->control, NULL);
-	uv_timer_start(&ing->stop_timer, on_stop_wait, 0, 10);
+	/*
+	 * The listeners stay open for one more poll: senders that connected
+	 * before the stop, still in the accept queue, are taken and read
+	 * like the others (on_stop_wait closes them).
+	 */
+	uv_timer_start(&ing->stop_timer, on_stop_wait, STOP_TICK_MS,
+	    STOP_TICK_MS);
 }
 
 static void *

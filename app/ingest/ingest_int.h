@@ -18,6 +18,7 @@ struct writer;
 #define OUT_HIGH	(64 * 1024)	/* answers unwritten: stop reading */
 #define OUT_LOW		(16 * 1024)	/* ... and read again below this */
 #define STOP_WAIT_MS	2000	/* for POST bodies in flight at a stop */
+#define STOP_TICK_MS	10	/* a stop looks again this often */
 
 enum conn_kind {
 	CONN_TCP,		/* an outside sender */

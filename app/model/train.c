@@ -404,7 +404,9 @@ fit(const struct csr_triple *t, size_t nt, uint32_t nrows, uint32_t ncols,
 		return (NULL);
 	for (i = 0; i < ncols; i++)
 		ids[i] = i;
-	if (csr_build(&m, nrows ? nrows : 1, ncols, t, nt, CSR_DUP_LAST) ==
+	/* Times only where they are used: 8 bytes an interaction. */
+	if (csr_build(&m, nrows ? nrows : 1, ncols, t, nt, CSR_DUP_LAST |
+	    (p->algo == MODEL_POP && p->half_life > 0.0 ? CSR_TIMES : 0)) ==
 	    0) {
 		if (model_train(&m, ids, p, &md) == -1)
 			md = NULL;

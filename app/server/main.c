@@ -359,6 +359,10 @@ reclog_tick(void *arg, u_int64_t now)
 	(void)now;
 	if (srv.reclog.len > 0)
 		reclog_flush(&srv.reclog);
+	if (srv.reclog.lost > 0) {
+		metrics_recommend_lost(srv.reclog.lost);
+		srv.reclog.lost = 0;
+	}
 }
 
 /*

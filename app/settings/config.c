@@ -300,11 +300,26 @@ cfg_is_loopback(const char *host)
 	    strcmp(host, "localhost") == 0);
 }
 
+/* The shortest text of v that reads back as v exactly. */
+static void
+dbl_text(char *buf, size_t sz, double v)
+{
+	int	prec;
+
+	for (prec = 6; prec < 17; prec++) {
+		snprintf(buf, sz, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+	snprintf(buf, sz, "%.17g", v);
+}
+
 void
 cfg_dump(const struct cfg *c, FILE *fp, int commented)
 {
 	const struct cfg_setting	*s;
 	const char			*base = (const char *)c;
+	char				 num[32];
 	size_t				 i;
 
 	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
@@ -327,8 +342,9 @@ cfg_dump(const struct cfg *c, FILE *fp, int commented)
 			    *(const int *)(const void *)(base + s->off));
 			break;
 		case CFG_DOUBLE:
-			fprintf(fp, "%s = %g\n", s->name,
+			dbl_text(num, sizeof(num),
 			    *(const double *)(const void *)(base + s->off));
+			fprintf(fp, "%s = %s\n", s->name, num);
 			break;
 		}
 	}

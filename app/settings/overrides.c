@@ -128,19 +128,22 @@ overrides_apply(struct overrides *o, struct cfg *c, sqlite3 *db)
 	const char		*k, *v;
 	const struct override_key *e;
 	size_t			 i;
-	int			 nbase, own = 0, changed = 0;
+	int			 nbase, own = 0, changed = 0, first = 0;
 
 	if (!o->have_base) {
 		o->base = *c;
-		o->have_base = 1;
+		first = 1;
 	}
 	if ((nbase = settings_text(&o->base, &base)) == -1)
 		return (0);
+	o->have_base = 1;
 	for (i = 0; i < NKEYS; i++) {
 		v = settings_text_value(base, nbase, keys[i].key);
 		(void)str_copy(want[i], sizeof(want[i]), v ? v : "");
-		if (o->applied[i][0] == '\0' && v != NULL)
-			(void)str_copy(o->applied[i], sizeof(o->applied[i]), v);
+		/* What is in force to begin with; "" is a value after that. */
+		if (first)
+			(void)str_copy(o->applied[i], sizeof(o->applied[i]),
+			    v ? v : "");
 	}
 	free(base);
 	if (db == NULL) {

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "store/backup.h"
+#include "util/str.h"
 #include "store/store.h"
 #include "model/train.h"
 
@@ -48,20 +49,24 @@ static int
 check_db(sqlite3 *db, const char *what, int *schema)
 {
 	sqlite3_stmt	*st;
-	const char	*r = NULL;
+	const char	*r;
+	char		 why[256] = "";
 	int		 ok = 0;
 
 	*schema = 0;
 	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) ==
 	    SQLITE_OK) {
+		/* The answer is the statement's: copied before finalize. */
 		if (sqlite3_step(st) == SQLITE_ROW &&
-		    (r = (const char *)sqlite3_column_text(st, 0)) != NULL)
+		    (r = (const char *)sqlite3_column_text(st, 0)) != NULL) {
 			ok = strcmp(r, "ok") == 0;
+			(void)str_copy(why, sizeof(why), r);
+		}
 		sqlite3_finalize(st);
 	}
 	if (!ok) {
 		fprintf(stderr, "cinerec: %s is not a sound SQLite database "
-		    "(%s)\n", what, r != NULL ? r : sqlite3_errmsg(db));
+		    "(%s)\n", what, why[0] != '\0' ? why : sqlite3_errmsg(db));
 		return (-1);
 	}
 	if (sqlite3_prepare_v2(db, "SELECT MAX(version) FROM "

@@ -102,8 +102,15 @@ catalog_meta(struct catalog *c, int32_t id, const char *title, int year,
 {
 	struct catalog_meta	*m;
 
-	if ((m = vec_push(&c->metas)) == NULL)
+	size_t			 room;
+
+	/* Room first: a failure takes nothing, half a row least of all. */
+	room = (title ? strlen(title) + 1 : 0) +
+	    (genres ? strlen(genres) + 1 : 0);
+	if (vec_reserve(&c->metas, 1) == -1 ||
+	    arena_reserve(&c->strs, room) == -1)
 		return (-1);
+	m = vec_push(&c->metas);
 	m->movie = id;
 	m->year = year;
 	m->title = title ? arena_add(&c->strs, title, strlen(title)) :

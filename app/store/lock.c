@@ -106,6 +106,10 @@ lock_take(const char *data_dir, const char *what)
 		return (-1);
 	}
 	n = snprintf(buf, sizeof(buf), "%ld %s\n", (long)getpid(), what);
+	if (n < 0 || (size_t)n >= sizeof(buf)) {	/* cut, still a line */
+		n = (int)sizeof(buf) - 1;
+		buf[n - 1] = '\n';
+	}
 	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n) {
 		fprintf(stderr, "cinerec: cannot write %s: %s\n", path,
 		    strerror(errno));

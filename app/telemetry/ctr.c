@@ -167,6 +167,33 @@ count_slot(struct ctr *c, int64_t day, int32_t movie)
 	return (0);
 }
 
+/*
+ * Room for the slots of the movies (ids > 0) on day, so that count_slot
+ * cannot fail for them.  0 or -1 (out of memory).
+ */
+static int
+slots_reserve(struct ctr *c, int64_t day, const int32_t *movies, size_t n)
+{
+	size_t	i;
+	int32_t	max = 0;
+
+	for (i = 0; i < n; i++)
+		if (movies[i] > max)
+			max = movies[i];
+	if (max == 0)
+		return (0);
+	for (i = 0; i < c->ndays && c->days[i].day != day; i++)
+		;
+	if (i == c->ndays) {
+		if (vec_grow((void **)&c->days, &c->capdays, c->ndays + 1,
+		    sizeof(*c->days)) == -1)
+			return (-1);
+		c->days[c->ndays++].day = day;
+	}
+	return (vec_grow((void **)&c->days[i].n, &c->days[i].cap,
+	    (size_t)max + 1, sizeof(*c->days[i].n)));
+}
+
 /* ctr_list's work; the list, or NULL when out of memory. */
 static struct list *
 list_add(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
@@ -185,7 +212,9 @@ list_add(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
 	if (vec_grow((void **)&c->list, &c->caplist, c->nlist + 1,
 	    sizeof(*c->list)) == -1 || hmap_reserve(&c->byuser, 1) == -1 ||
 	    vec_grow((void **)&c->stat, &c->capstat, c->nstat + 1,
-	    sizeof(*c->stat)) == -1)
+	    sizeof(*c->stat)) == -1 || (source == CTR_SERVED &&
+	    slots_reserve(c, ts / DAY_MS, movies, n < CTR_TRACKED ? n :
+	    CTR_TRACKED) == -1))
 		return (NULL);
 	if ((ix = hmap_put(&c->byuser, user, 0, (uint32_t)c->nlist,
 	    &found)) == NULL)

@@ -145,6 +145,13 @@ metrics_recommend(int personal, int dropped)
 }
 
 void
+metrics_recommend_lost(uint64_t n)
+{
+	if (mine != NULL)
+		ADD(&mine->log_dropped, n);
+}
+
+void
 metrics_commit(uint64_t us, int ok)
 {
 	if (shm == NULL)

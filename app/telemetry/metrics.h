@@ -34,6 +34,8 @@ void	metrics_request(enum metrics_route route, int status, uint64_t us);
 
 /* One /recommend answer: with a model's ids or not; logged or dropped. */
 void	metrics_recommend(int personal, int dropped);
+/* n logged lists lost after they were taken (reclog.h: lost). */
+void	metrics_recommend_lost(uint64_t n);
 
 /* Ingest thread: one commit (its duration, ok or not), and the gauges. */
 void	metrics_commit(uint64_t us, int ok);

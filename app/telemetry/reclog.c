@@ -17,6 +17,8 @@ reclog_init(struct reclog *l, const char *sock_path)
 {
 	l->fd = -1;
 	l->len = 0;
+	l->mid = 0;
+	l->lost = 0;
 	l->retry_ms = 0;
 	strncpy(l->path, sock_path, sizeof(l->path) - 1);
 	l->path[sizeof(l->path) - 1] = '\0';
@@ -46,12 +48,14 @@ connect_now(struct reclog *l)
 void
 reclog_flush(struct reclog *l)
 {
-	ssize_t	n;
+	ssize_t	 n;
+	char	*nl;
 
 	connect_now(l);
 	while (l->fd != -1 && l->len > 0) {
 		n = send(l->fd, l->buf, l->len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
+			l->mid = l->buf[n - 1] != '\n';
 			memmove(l->buf, l->buf + n, l->len - (size_t)n);
 			l->len -= (size_t)n;
 			continue;
@@ -61,6 +65,18 @@ reclog_flush(struct reclog *l)
 		/* The writer went away (restarting worker 1): reconnect. */
 		close(l->fd);
 		l->fd = -1;
+		if (!l->mid)
+			return;
+		/*
+		 * Its head went to the old writer: the rest of that line
+		 * would reach the next one as a line of its own.  Lost.
+		 */
+		l->mid = 0;
+		nl = memchr(l->buf, '\n', l->len);
+		n = nl != NULL ? nl - l->buf + 1 : (ssize_t)l->len;
+		memmove(l->buf, l->buf + n, l->len - (size_t)n);
+		l->len -= (size_t)n;
+		l->lost++;
 		return;
 	}
 }

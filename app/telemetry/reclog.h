@@ -24,6 +24,8 @@ struct reclog {
 	char	path[108];		/* the writer's socket */
 	int64_t	retry_ms;		/* no reconnect before (monotonic) */
 	size_t	len;			/* bytes in buf */
+	int	mid;			/* buf starts inside a line */
+	uint64_t lost;			/* lines cut by a writer gone away */
 	char	buf[RECLOG_BUF];
 };
 
@@ -60,7 +62,11 @@ size_t	reclog_ids(char *p, const int32_t *ids, size_t n);
  */
 size_t	reclog_parse_ids(const char *p, int32_t *ids, size_t max);
 
-/* Write what waits (e.g. from a timer).  Cannot fail. */
+/*
+ * Write what waits (e.g. from a timer).  Cannot fail.  When the writer
+ * goes away with part of a line, the rest of it is dropped (not sent to
+ * the next writer as a line of its own) and counted in lost.
+ */
 void	reclog_flush(struct reclog *l);
 
 void	reclog_close(struct reclog *l);

@@ -6,6 +6,7 @@
 
 #include "util/log.h"
 #include "telemetry/stats.h"
+#include "util/json.h"
 
 static const char	*by_model_sql =
     "SELECT hour / 24 AS day, source, model_version, arm, SUM(lists), "
@@ -38,15 +39,17 @@ stats_ctr_json(sqlite3 *db, int64_t since_day, FILE *fp)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		lists = sqlite3_column_int64(st, 4);
 		followed = sqlite3_column_int64(st, 5);
-		fprintf(fp, "%s{\"day\":%lld,\"source\":\"%s\","
-		    "\"model_version\":%lld,\"arm\":\"%s\",\"lists\":%lld,"
+		/* source and arm come from the stream: quoted, not pasted. */
+		fprintf(fp, "%s{\"day\":%lld,\"source\":", n++ ? "," : "",
+		    (long long)sqlite3_column_int64(st, 0));
+		json_quote_file(fp, (const char *)sqlite3_column_text(st, 1));
+		fprintf(fp, ",\"model_version\":%lld,\"arm\":",
+		    (long long)sqlite3_column_int64(st, 2));
+		json_quote_file(fp, (const char *)sqlite3_column_text(st, 3));
+		fprintf(fp, ",\"lists\":%lld,"
 		    "\"followed\":%lld,\"ctr\":%.6f,\"mean_rank\":%.3f,"
 		    "\"minutes_24h\":%lld,\"personal\":%lld,"
-		    "\"mean_latency_ms\":%.3f}", n++ ? "," : "",
-		    (long long)sqlite3_column_int64(st, 0),
-		    (const char *)sqlite3_column_text(st, 1),
-		    (long long)sqlite3_column_int64(st, 2),
-		    (const char *)sqlite3_column_text(st, 3), (long long)lists,
+		    "\"mean_latency_ms\":%.3f}", (long long)lists,
 		    (long long)followed, lists ? (double)followed / lists : 0.0,
 		    followed ? (double)sqlite3_column_int64(st, 6) / followed :
 		    0.0, (long long)sqlite3_column_int64(st, 7),

@@ -53,5 +53,12 @@ io_mkdir_p(const char *dir)
 	}
 	if (mkdir(tmp, 0750) == -1 && errno != EEXIST)
 		return (-1);
+	/* It exists now: as a directory, or something else is in the way. */
+	if (stat(dir, &sb) == -1)
+		return (-1);
+	if (!S_ISDIR(sb.st_mode)) {
+		errno = ENOTDIR;
+		return (-1);
+	}
 	return (0);
 }

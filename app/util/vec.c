@@ -16,12 +16,13 @@ vec_grow(void **p, size_t *cap, size_t need, size_t size)
 
 	if (need <= *cap)
 		return (0);
+	if (size == 0 || need > SIZE_MAX / size)
+		return (-1);
 	ncap = *cap ? *cap : 64;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2 / size)
-			return (-1);
-		ncap *= 2;
-	}
+	while (ncap < need)
+		ncap = ncap > SIZE_MAX / 2 / size ? need : ncap * 2;
+	if (ncap > SIZE_MAX / size)
+		ncap = need;
 	if ((np = fault_realloc(*p, ncap * size)) == NULL)
 		return (-1);
 	memset((char *)np + *cap * size, 0, (ncap - *cap) * size);
@@ -33,6 +34,8 @@ vec_grow(void **p, size_t *cap, size_t need, size_t size)
 int
 vec_reserve(struct vec *v, size_t extra)
 {
+	if (extra > SIZE_MAX - v->len)
+		return (-1);
 	return (vec_grow(&v->p, &v->cap, v->len + extra, v->size));
 }
 

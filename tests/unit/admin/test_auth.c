@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
 #include <sys/stat.h>
 
@@ -25,7 +26,6 @@
 
 #define T0	1767225600000LL		/* 2026-01-01T00:00:00Z */
 
-static char		dir[64];
 static struct store	st;
 static sqlite3		*db;
 
@@ -34,8 +34,8 @@ static void
 setup(void)
 {
 	cr_assert_geq(sodium_init(), 0);
-	h_tmpdir(dir, sizeof(dir));
-	cr_assert_eq(store_open(&st, dir, STORE_CREATE), 0);
+	h_scratch_setup();
+	cr_assert_eq(store_open(&st, h_dir, STORE_CREATE), 0);
 	db = st.db;
 }
 
@@ -43,7 +43,7 @@ static void
 teardown(void)
 {
 	store_close(&st);
-	h_rmrf(dir);
+	h_scratch_teardown();
 }
 
 TestSuite(auth, .init = setup, .fini = teardown, .timeout = 60);
@@ -418,12 +418,10 @@ Test(auth, parallel_attempts_pass_the_throttle_at_most_the_limit)
 {
 	struct racer	r[8];
 	pthread_t	t[8];
-	char		path[128];
 	int		i, allowed = 0, refused = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
 	for (i = 0; i < 8; i++) {
-		r[i] = (struct racer){ path, 0, 0 };
+		r[i] = (struct racer){ h_db, 0, 0 };
 		cr_assert_eq(pthread_create(&t[i], NULL, race, &r[i]), 0);
 	}
 	for (i = 0; i < 8; i++) {

@@ -11,13 +11,11 @@
 #include "harness.h"
 #include "scratch.h"
 
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/opts.h"
 #include "settings/config.h"
@@ -28,39 +26,9 @@ TestSuite(opts, .init = h_scratch_setup, .fini = h_scratch_teardown,
 /* ---- helpers ---------------------------------------------------------- */
 
 /* What the last parse wrote to stderr, and its operands. */
-static char	 err[4096];
-static char	*ops[8];
-static int	 nops;
-
-/* Point fd (1 or 2) at a file in h_dir; the saved fd for cap_end. */
-static int
-cap_begin(int fd, int *file)
-{
-	char	path[128];
-	int	saved;
-
-	snprintf(path, sizeof(path), "%s/fd%d.txt", h_dir, fd);
-	cr_assert_geq(*file = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600),
-	    0);
-	fflush(fd == 1 ? stdout : stderr);
-	cr_assert_geq(saved = dup(fd), 0);
-	cr_assert_geq(dup2(*file, fd), 0);
-	return (saved);
-}
-
-static void
-cap_end(int fd, int saved, int file, char *buf, size_t sz)
-{
-	ssize_t	n;
-
-	fflush(fd == 1 ? stdout : stderr);
-	cr_assert_geq(dup2(saved, fd), 0);
-	close(saved);
-	cr_assert_eq(lseek(file, 0, SEEK_SET), 0);
-	n = read(file, buf, sz - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	close(file);
-}
+static const char	*err = "";
+static char		*ops[8];
+static int		 nops;
 
 /*
  * opts_parse of "prog" and the NULL-terminated words after passes, at
@@ -71,17 +39,17 @@ parse(const struct opt *o, size_t n, int passes, int maxops, ...)
 {
 	char		*argv[32];
 	va_list		 ap;
-	int		 argc = 0, rc, saved, file;
+	int		 argc = 0, rc;
 
 	argv[argc++] = "prog";
 	va_start(ap, maxops);
 	while ((argv[argc] = va_arg(ap, char *)) != NULL)
 		cr_assert_lt(++argc, 31);
 	va_end(ap);
-	saved = cap_begin(2, &file);
+	h_stderr_begin();
 	nops = -1;
 	rc = opts_parse(argc, argv, o, n, passes, ops, maxops, &nops);
-	cap_end(2, saved, file, err, sizeof(err));
+	err = h_stderr_end();
 	if (rc == 0)
 		cr_assert_str_eq(err, "", "success with a message");
 	return (rc);
@@ -104,13 +72,10 @@ fails_with(int rc, const char *want)
 static const char *
 write_file(const char *name, const char *text)
 {
-	static char	 path[256];
-	FILE		*fp;
+	static char	path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", h_dir, name);
-	cr_assert_not_null(fp = fopen(path, "w"));
-	cr_assert_geq(fputs(text, fp), 0);
-	cr_assert_eq(fclose(fp), 0);
+	h_write_file(path, text, strlen(text));
 	return (path);
 }
 
@@ -274,6 +239,26 @@ Test(opts, float_and_double_must_be_finite_numbers)
 	}
 	cr_assert_eq(f, 1.0f);
 	cr_assert_eq(d, 2.0);
+}
+
+/*
+ * Regressions (opts.c), fixed: a float was checked as a double only
+ * (1e39 became +inf), and strtoull's leading blanks let " -1" through as
+ * 2^64 - 1.
+ */
+Test(opts, float_past_its_range_and_blank_signed_u64_are_refused)
+{
+	f = 1.0f;
+	fails_with(P(all, "--reg", "1e39"), "prog: bad value '1e39' for --reg");
+	fails_with(P(all, "--reg", "-3.5e38"),
+	    "prog: bad value '-3.5e38' for --reg");
+	cr_assert_eq(f, 1.0f);
+	cr_assert_eq(P(all, "--reg", "3.4e38"), 0, "FLT_MAX is finite");
+	u64 = 7;
+	fails_with(P(all, "--seed", " -1"), "prog: bad value ' -1' for --seed");
+	fails_with(P(all, "--seed", " 5"), "prog: bad value ' 5' for --seed");
+	fails_with(P(all, "--seed", "+5"), "prog: bad value '+5' for --seed");
+	cr_assert_eq(u64, 7);
 }
 
 Test(opts, time_takes_a_stream_timestamp_only)
@@ -481,7 +466,7 @@ Test(opts, config_file_goes_with_the_early_pass_only)
 
 Test(opts, a_bad_config_file_fails_the_parse_with_its_reason)
 {
-	char		 want[512];
+	char		 want[1024];
 	const char	*path;
 	int		 rc;
 
@@ -555,32 +540,32 @@ Test(opts, usage_without_options_operands_or_about_is_one_line)
 
 Test(opts, done_prints_help_to_stdout_and_usage_to_stderr)
 {
-	char	out[4096], errs[4096];
-	int	so, se, fo, fe, rc;
+	const char	*out, *errs;
+	int		 rc;
 
-	so = cap_begin(1, &fo);
-	se = cap_begin(2, &fe);
+	h_stdout_begin();
+	h_stderr_begin();
 	rc = opts_done(OPTS_HELP, &why_cmd, why, NELEM(why));
-	cap_end(2, se, fe, errs, sizeof(errs));
-	cap_end(1, so, fo, out, sizeof(out));
+	errs = h_stderr_end();
+	out = h_stdout_end();
 	cr_assert_eq(rc, 0);
 	cr_assert_str_eq(out, why_usage);
 	cr_assert_str_eq(errs, "");
 
-	so = cap_begin(1, &fo);
-	se = cap_begin(2, &fe);
+	h_stdout_begin();
+	h_stderr_begin();
 	rc = opts_done(-1, &why_cmd, why, NELEM(why));
-	cap_end(2, se, fe, errs, sizeof(errs));
-	cap_end(1, so, fo, out, sizeof(out));
+	errs = h_stderr_end();
+	out = h_stdout_end();
 	cr_assert_eq(rc, 2);
 	cr_assert_str_eq(out, "");
 	cr_assert_str_eq(errs, why_usage);
 
-	so = cap_begin(1, &fo);
-	se = cap_begin(2, &fe);
+	h_stdout_begin();
+	h_stderr_begin();
 	rc = opts_done(0, &why_cmd, why, NELEM(why));
-	cap_end(2, se, fe, errs, sizeof(errs));
-	cap_end(1, so, fo, out, sizeof(out));
+	errs = h_stderr_end();
+	out = h_stdout_end();
 	cr_assert_eq(rc, -1, "go on");
 	cr_assert_str_eq(out, "");
 	cr_assert_str_eq(errs, "");

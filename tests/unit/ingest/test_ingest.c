@@ -29,8 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "ingest/ingest.h"
 #include "store/store.h"
 #include "settings/config.h"
@@ -188,10 +186,7 @@ auth(const char *token)
 	return (fd);
 }
 
-/*
- * Two round trips on z, a sender already in: every connection made before
- * is accepted by then (one not yet accepted at a stop is lost).
- */
+/* Two round trips on z, a sender already in: those made before are in. */
 static void
 settle(int z)
 {
@@ -201,18 +196,6 @@ settle(int z)
 		say(z, "STATS\n");
 		expect(z, "STATS 0 0");
 	}
-}
-
-static void
-exec_rw(const char *sql)
-{
-	sqlite3	*db;
-
-	cr_assert_eq(sqlite3_open(h_db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
 }
 
 /* ---- lines, SYNC, STATS */
@@ -464,13 +447,7 @@ Test(ingest, failing_commits_pause_reads_and_refuse_bodies_until_they_work)
 	t = h_connect(o.port);
 	say(t, WATCH(1, "aa+2000", 0));
 	cr_assert_eq(h_sync(t), 1);
-	exec_rw("CREATE TABLE fail_flag (x); INSERT INTO fail_flag VALUES (1);"
-	    "CREATE TRIGGER fail_ins BEFORE INSERT ON counters "
-	    "WHEN EXISTS (SELECT 1 FROM fail_flag) "
-	    "BEGIN SELECT RAISE(ABORT, 'injected'); END;"
-	    "CREATE TRIGGER fail_upd BEFORE UPDATE ON counters "
-	    "WHEN EXISTS (SELECT 1 FROM fail_flag) "
-	    "BEGIN SELECT RAISE(ABORT, 'injected'); END;");
+	h_fail_writes("counters");
 	say(t, WATCH(1, "aa+2000", 1) "SYNC\n");
 	expect(t, "ERR commit failed");
 	/* Paused: a POST body is refused before anything is read. */
@@ -480,7 +457,7 @@ Test(ingest, failing_commits_pause_reads_and_refuse_bodies_until_they_work)
 	cr_assert_eq(qi("SELECT minutes FROM watches"), 1);
 	/* The SYNC waits in the socket until a retry on the timer works. */
 	say(t, "SYNC\n");
-	exec_rw("DELETE FROM fail_flag");
+	h_fail_writes_off();
 	expect(t, "OK 2");
 	cr_assert_eq(qi("SELECT minutes FROM watches"), 2);
 	post(WATCH(2, "aa+2000", 0), "OK 1 0");
@@ -690,6 +667,61 @@ Test(ingest, stop_commits_what_open_connections_sent_and_closes_them)
 	cr_assert_eq(h_connect_try(o.port), -1);
 	cr_assert_eq(stat(evpath, &sb), -1);
 	cr_assert_eq(stat(ctlpath, &sb), -1);
+}
+
+/*
+ * Regression (ingest.c, on_stop), fixed: the listeners were closed at
+ * once, so a sender still in the accept queue was reset and the lines it
+ * had written were lost (8 rounds of 40).
+ */
+Test(ingest, a_stop_reads_senders_still_in_the_accept_queue)
+{
+	char	line[128];
+	int	fd[40], i, n;
+
+	for (i = 0; i < 40; i++) {
+		start();
+		fd[i] = h_connect(o.port);
+		n = snprintf(line, sizeof(line), TS ",%d,GET /data/m/"
+		    "q+2000/0.mpg\n", 100 + i);
+		h_send(fd[i], line, (size_t)n);
+		stop();
+		close(fd[i]);
+	}
+	cr_assert_eq(qi("SELECT COUNT(*) FROM watches"), 40);
+}
+
+/*
+ * Regression (conn.c), fixed: with no token set, AUTH was taken as a data
+ * line (counted as rejected) and never answered, so a sender that always
+ * authenticates waited for ever; the same for AUTH again once in.
+ */
+Test(ingest, auth_is_answered_with_no_token_and_again_once_in)
+{
+	char	line[128];
+	int	fd;
+
+	start();
+	fd = h_ingest_auth(o.port, "anything", line, sizeof(line));
+	cr_assert_str_eq(line, "OK");
+	say(fd, WATCH(1, "aa+2000", 0) "AUTH again\n");
+	expect(fd, "OK");
+	cr_assert_eq(h_sync(fd), 1);
+	close(fd);
+	stop();
+	h_counters(h_db, "accepted_watch=1");
+	cr_assert_eq(qi("SELECT COALESCE(SUM(value), 0) FROM counters WHERE "
+	    "name LIKE 'rejected%%'"), 0, "AUTH is not a rejected line");
+	/* With a token: again with the right one is OK, a wrong one ends. */
+	o.token = "s3cret";
+	start();
+	fd = auth("s3cret");
+	say(fd, "AUTH s3cret\n");
+	expect(fd, "OK");
+	say(fd, "AUTH guess\n");
+	expect(fd, "ERR unauthorized");
+	expect_eof(fd);
+	close(fd);
 }
 
 static void *

@@ -48,13 +48,6 @@ open_writer(void)
 }
 
 static void
-close_writer(void)
-{
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
-}
-
-static void
 write_csv(const char *name, const char *text)
 {
 	char	 path[256];
@@ -256,7 +249,7 @@ Test(movielens, import_small_files)
 	memset(&res, 0x55, sizeof(res));
 	cr_assert_eq(ml_import(h_w, csvdir, &res), 0);
 	cr_assert_eq(writer_pending(h_w), 0, "the import commits");
-	close_writer();
+	h_writer_close();
 
 	cr_assert_eq(res.movies, 6);
 	cr_assert_eq(res.ratings, 9);
@@ -329,7 +322,7 @@ Test(movielens, import_needs_both_files)
 	write_csv("movies.csv", movies_csv);
 	cr_assert_eq(ml_import(h_w, csvdir, &res), -1, "no ratings.csv");
 	cr_assert_eq(res.movies, 6, "the movies were read");
-	close_writer();
+	h_writer_close();
 	/* The catalogue read before the failure is committed. */
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 6);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM ratings"), 0);
@@ -352,7 +345,7 @@ Test(movielens, regression_non_numeric_rating_or_user_is_rejected)
 	    "x,1,3.0,964982703\n");
 	open_writer();
 	cr_assert_eq(ml_import(h_w, csvdir, &res), 0);
-	close_writer();
+	h_writer_close();
 	cr_assert_eq(res.ratings + res.rejected, 3);
 	cr_assert_eq(res.rejected, 2,
 	    "%lld of the 2 garbled rows rejected, %lld ratings accepted",
@@ -403,7 +396,7 @@ Test(movielens, import_ml_latest_small)
 		    "$CINEREC_SHARED/data)");
 	open_writer();
 	cr_assert_eq(ml_import(h_w, path, &res), 0);
-	close_writer();
+	h_writer_close();
 	cr_assert_eq(res.movies, 9742);
 	cr_assert_eq(res.ratings, 100836);
 	cr_assert_eq(res.rejected, 0);

@@ -9,29 +9,25 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
-#include <sys/stat.h>
-
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "model/csr.h"
 #include "model/itemknn.h"
 #include "model/model.h"
 
-static char		 dir[64];
-static char		 path[256];
+static char		 path[256];	/* h_dir/knn.cnrm */
 static struct csr	 m;
 
 static void
 setup(void)
 {
-	h_tmpdir(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/knn.cnrm", dir);
+	h_scratch_setup();
+	snprintf(path, sizeof(path), "%s/knn.cnrm", h_dir);
 	memset(&m, 0, sizeof(m));
 }
 
@@ -39,7 +35,7 @@ static void
 teardown(void)
 {
 	csr_free(&m);
-	h_rmrf(dir);
+	h_scratch_teardown();
 }
 
 TestSuite(itemknn, .init = setup, .fini = teardown, .timeout = 60);
@@ -340,34 +336,15 @@ Test(itemknn, save_and_load_round_trip_the_same_scores)
 	model_free(a);
 }
 
-/* The file at path into a malloc'ed buffer; its length into *len. */
-static uint8_t *
-slurp(size_t *len)
-{
-	struct stat	 st;
-	uint8_t		*buf;
-	int		 fd;
-
-	cr_assert_neq(fd = open(path, O_RDONLY), -1);
-	cr_assert_eq(fstat(fd, &st), 0);
-	*len = (size_t)st.st_size;
-	cr_assert_not_null(buf = malloc(*len));
-	cr_assert_eq(read(fd, buf, *len), (ssize_t)*len);
-	close(fd);
-	return (buf);
-}
-
 /* Write buf, resealed (size and checksum right), as path; load it. */
 static int
 load_patched(uint8_t *buf, size_t len)
 {
 	struct model	*md = NULL;
-	int		 fd, rc;
+	int		 rc;
 
 	model_reseal(buf, len);
-	cr_assert_neq(fd = open(path, O_WRONLY | O_TRUNC), -1);
-	cr_assert_eq(write(fd, buf, len), (ssize_t)len);
-	close(fd);
+	h_write_file(path, buf, len);
 	if ((rc = model_load(path, &md)) == 0)
 		model_free(md);
 	return (rc);
@@ -411,7 +388,7 @@ Test(itemknn, malformed_neighbour_sections_are_refused)
 	md = train_k(2, 1);		/* 8 entries over 6 items */
 	cr_assert_eq(model_save(md, path), 0);
 	model_free(md);
-	buf = slurp(&len);
+	buf = h_slurp(path, &len);
 	cr_assert_eq(load_patched(buf, len), 0);
 
 	/* An item index out of range. */

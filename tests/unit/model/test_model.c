@@ -6,11 +6,8 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
-#include <sys/stat.h>
-
-#include <dirent.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,51 +17,7 @@
 #include "model/csr.h"
 #include "model/model.h"
 
-/* A scratch directory per test, removed with what is in it. */
-static char	dir[64];
-
-static void
-dir_make(void)
-{
-	h_tmpdir(dir, sizeof(dir));
-}
-
-static void
-dir_remove(void)
-{
-	DIR		*d;
-	struct dirent	*e;
-	char		 path[512];
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-/* Files in the scratch directory. */
-static int
-dir_count(void)
-{
-	DIR		*d;
-	struct dirent	*e;
-	int		 n = 0;
-
-	cr_assert_not_null(d = opendir(dir));
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return (n);
-}
-
-TestSuite(model, .init = dir_make, .fini = dir_remove);
+TestSuite(model, .init = h_scratch_setup, .fini = h_scratch_teardown);
 
 /* A small random matrix: 60 users, 30 items, some negative entries. */
 static void
@@ -107,7 +60,7 @@ train(uint32_t algo, const struct csr *m)
 static void
 save(const struct model *md, char *path, size_t len)
 {
-	snprintf(path, len, "%s/model.bin", dir);
+	snprintf(path, len, "%s/model.bin", h_dir);
 	cr_assert_eq(model_save(md, path), 0);
 }
 
@@ -124,7 +77,7 @@ round_trip(uint32_t algo)
 	small_matrix(&m);
 	a = train(algo, &m);
 	save(a, path, sizeof(path));
-	cr_assert_eq(dir_count(), 1, "no temporary file is left behind");
+	cr_assert_eq(h_dir_count(h_dir), 1, "no temporary file is left behind");
 	save(a, path, sizeof(path));	/* replacing works too */
 	cr_assert_eq(model_load(path, &b), 0);
 	cr_assert_not_null(b->map);
@@ -162,44 +115,19 @@ Test(model, round_trip_als)
 	round_trip(MODEL_ALS);
 }
 
-/* Overwrite len bytes at off of path with buf. */
-static void
-patch(const char *path, off_t off, const void *buf, size_t len)
-{
-	int	fd;
-
-	cr_assert_neq(fd = open(path, O_WRONLY), -1);
-	cr_assert_eq(pwrite(fd, buf, len, off), (ssize_t)len);
-	close(fd);
-}
-
-static uint8_t
-byte_at(const char *path, off_t off)
-{
-	uint8_t	b;
-	int	fd;
-
-	cr_assert_neq(fd = open(path, O_RDONLY), -1);
-	cr_assert_eq(pread(fd, &b, 1, off), 1);
-	close(fd);
-	return (b);
-}
-
 /* Save an ALS model to path, return its size. */
 static off_t
 saved(char *path, size_t len)
 {
 	struct csr	 m;
 	struct model	*md;
-	struct stat	 st;
 
 	small_matrix(&m);
 	md = train(MODEL_ALS, &m);
 	save(md, path, len);
 	model_free(md);
 	csr_free(&m);
-	cr_assert_eq(stat(path, &st), 0);
-	return (st.st_size);
+	return (h_file_size(path));
 }
 
 Test(model, flipped_byte_is_a_checksum_error)
@@ -215,12 +143,12 @@ Test(model, flipped_byte_is_a_checksum_error)
 	offs[1] = 600;		/* first section */
 	offs[2] = 100;		/* a hyperparameter in the header */
 	for (i = 0; i < 3; i++) {
-		b = byte_at(path, offs[i]) ^ 0x10;
-		patch(path, offs[i], &b, 1);
+		b = h_byte_at(path, offs[i]) ^ 0x10;
+		h_patch(path, offs[i], &b, 1);
 		cr_assert_eq(model_load(path, &md), MODEL_ECHECKSUM,
 		    "flip at %lld", (long long)offs[i]);
 		b ^= 0x10;
-		patch(path, offs[i], &b, 1);
+		h_patch(path, offs[i], &b, 1);
 		cr_assert_eq(model_load(path, &md), 0);
 		model_free(md);
 	}
@@ -253,17 +181,17 @@ Test(model, wrong_magic_version_and_garbage)
 	int		 i;
 
 	saved(path, sizeof(path));
-	patch(path, 8, &version, sizeof(version));
+	h_patch(path, 8, &version, sizeof(version));
 	cr_assert_eq(model_load(path, &md), MODEL_EVERSION);
 	version = 1;
-	patch(path, 8, &version, sizeof(version));
+	h_patch(path, 8, &version, sizeof(version));
 	cr_assert_eq(model_load(path, &md), 0);
 	model_free(md);
-	patch(path, 0, "GGUF", 4);
+	h_patch(path, 0, "GGUF", 4);
 	cr_assert_eq(model_load(path, &md), MODEL_EMAGIC);
 
 	/* A foreign file: text. */
-	snprintf(other, sizeof(other), "%s/ratings.csv", dir);
+	snprintf(other, sizeof(other), "%s/ratings.csv", h_dir);
 	cr_assert_not_null(fp = fopen(other, "w"));
 	for (i = 0; i < 100; i++)
 		fprintf(fp, "userId,movieId,rating,timestamp\n");
@@ -279,7 +207,7 @@ Test(model, trailing_garbage_is_rejected)
 	off_t		 size;
 
 	size = saved(path, sizeof(path));
-	patch(path, size, "xx", 2);
+	h_patch(path, size, "xx", 2);
 	cr_assert_eq(model_load(path, &md), MODEL_EFORMAT);
 }
 

@@ -8,29 +8,25 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
-#include <sys/stat.h>
-
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "model/csr.h"
 #include "model/model.h"
 #include "model/pop.h"
 
-static char		 dir[64];
-static char		 path[256];
+static char		 path[256];	/* h_dir/pop.cnrm */
 static struct csr	 m;
 
 static void
 setup(void)
 {
-	h_tmpdir(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/pop.cnrm", dir);
+	h_scratch_setup();
+	snprintf(path, sizeof(path), "%s/pop.cnrm", h_dir);
 	memset(&m, 0, sizeof(m));
 }
 
@@ -38,7 +34,7 @@ static void
 teardown(void)
 {
 	csr_free(&m);
-	h_rmrf(dir);
+	h_scratch_teardown();
 }
 
 TestSuite(pop, .init = setup, .fini = teardown, .timeout = 60);
@@ -287,33 +283,12 @@ Test(pop, model_without_items_round_trips)
 	model_free(a);
 }
 
-/* The file at path into a malloc'ed buffer; its length into *len. */
-static uint8_t *
-slurp(size_t *len)
-{
-	struct stat	 st;
-	uint8_t		*buf;
-	int		 fd;
-
-	cr_assert_neq(fd = open(path, O_RDONLY), -1);
-	cr_assert_eq(fstat(fd, &st), 0);
-	*len = (size_t)st.st_size;
-	cr_assert_not_null(buf = malloc(*len));
-	cr_assert_eq(read(fd, buf, *len), (ssize_t)*len);
-	close(fd);
-	return (buf);
-}
-
 /* Write buf back to path, sealed (size and checksum right). */
 static void
 spit(uint8_t *buf, size_t len)
 {
-	int	fd;
-
 	model_reseal(buf, len);
-	cr_assert_neq(fd = open(path, O_WRONLY | O_TRUNC), -1);
-	cr_assert_eq(write(fd, buf, len), (ssize_t)len);
-	close(fd);
+	h_write_file(path, buf, len);
 }
 
 /*
@@ -336,7 +311,7 @@ Test(pop, malformed_score_section_is_refused)
 	a = train(0, 0, NULL);		/* no item ids: one section */
 	cr_assert_eq(model_save(a, path), 0);
 	model_free(a);
-	buf = slurp(&len);
+	buf = h_slurp(path, &len);
 	memcpy(&u32, buf + OFF_SEC(0), 4);
 	cr_assert_eq(u32, POP_SEC_SCORE);
 	memcpy(&u64, buf + OFF_SEC(0) + 16, 8);

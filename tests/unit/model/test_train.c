@@ -24,8 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "ingest/parse.h"
 #include "model/model.h"
 #include "model/train.h"
@@ -83,8 +81,7 @@ static void
 done_writing(void)
 {
 	cr_assert_eq(writer_commit(h_w), 0);
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
+	h_writer_close();
 }
 
 /*
@@ -175,19 +172,6 @@ list_is(const struct lists *l, int64_t user, int n, const int32_t *ids,
 	}
 }
 
-/* Run sql on a plain read-write connection (no role). */
-static void
-exec_rw(const char *sql)
-{
-	sqlite3	*db;
-
-	cr_assert_eq(sqlite3_open(h_db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
 Test(train, pop_training_writes_model_lists_and_rows)
 {
 	struct model	*md;
@@ -274,6 +258,34 @@ Test(train, pop_training_writes_model_lists_and_rows)
 	cr_assert_eq(id, 1);
 	cr_assert_str_eq(buf, "model-000001.cnrm");
 	store_close(&s);
+}
+
+/*
+ * Regression (train.c), fixed: the matrix of the fit was built without its
+ * times, so popularity with a half-life could never be trained.
+ */
+Test(train, pop_with_a_half_life_decays_from_the_newest_interaction)
+{
+	struct model	*md;
+	char		 p[600];
+	float		 sc[5];
+	double		 h = 100000.0;		/* 100 s, in ms */
+
+	three_users();
+	o.mp.algo = MODEL_POP;
+	o.mp.half_life = h;
+	o.holdout_pct = 0;
+	cr_assert_eq(train_run(&o, &res), 0);
+	snprintf(p, sizeof(p), "%s/model-000001.cnrm", mdir);
+	cr_assert_eq(model_load(p, &md), 0);
+	cr_assert_eq(model_score(md, NULL, NULL, 0, sc, NULL), 0);
+	/* Ages from the newest interaction (310 s), in half-lives. */
+	cr_assert_float_eq(sc[1], pow(2, -2.1) + pow(2, -2.0) + pow(2, -1.9),
+	    1e-5);
+	cr_assert_float_eq(sc[2], pow(2, -1.1) + pow(2, -1.0), 1e-5);
+	cr_assert_float_eq(sc[3], pow(2, -0.1), 1e-5);
+	cr_assert_float_eq(sc[4], 1.0, 1e-5);
+	model_free(md);
 }
 
 Test(train, a_second_training_becomes_the_current_model)
@@ -569,7 +581,7 @@ crashed_training(void)
 	o.mp.algo = MODEL_POP;
 	o.holdout_pct = 0;
 	cr_assert_eq(train_run(&o, &res), 0);
-	exec_rw("INSERT INTO training_runs (started_ms, trigger, status) "
+	h_exec("INSERT INTO training_runs (started_ms, trigger, status) "
 	    "VALUES (1000, 'schedule', 'running')");
 	touch("model-000002.cnrm.tmp.AbC123");
 	touch("model-000002.lists.tmp");

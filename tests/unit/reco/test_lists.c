@@ -8,11 +8,8 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "scratch.h"
 
-#include <sys/stat.h>
-
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +21,6 @@
 #define HDR		64	/* header bytes */
 #define NU		3	/* users of the sample */
 
-static char	dir[64];
 static char	path[256];
 
 static int64_t	users[NU] = { 5, 17, 1000000000000LL };
@@ -37,8 +33,8 @@ setup(void)
 {
 	int	u, k;
 
-	h_tmpdir(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/model-000001.lists", dir);
+	h_scratch_setup();
+	snprintf(path, sizeof(path), "%s/model-000001.lists", h_dir);
 	for (u = 0; u < NU; u++) {
 		for (k = 0; k < LISTS_K; k++) {
 			/* User u has 20 - 7u movies, then empty slots. */
@@ -56,66 +52,13 @@ setup(void)
 	}
 }
 
-static void
-teardown(void)
-{
-	h_rmrf(dir);
-}
-
-TestSuite(lists, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(lists, .init = setup, .fini = h_scratch_teardown, .timeout = 60);
 
 static void
 write_sample(int64_t data_to_ms)
 {
 	cr_assert_eq(lists_write(path, users, NU, ids, scores, because,
 	    data_to_ms), 0);
-}
-
-static off_t
-file_size(void)
-{
-	struct stat	st;
-
-	cr_assert_eq(stat(path, &st), 0);
-	return (st.st_size);
-}
-
-/* Entries of dir other than . and .. */
-static int
-dir_count(void)
-{
-	DIR		*d;
-	struct dirent	*e;
-	int		 n = 0;
-
-	cr_assert_not_null(d = opendir(dir));
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return (n);
-}
-
-static void
-patch(off_t off, const void *buf, size_t len)
-{
-	int	fd;
-
-	cr_assert_neq(fd = open(path, O_WRONLY), -1);
-	cr_assert_eq(pwrite(fd, buf, len, off), (ssize_t)len);
-	close(fd);
-}
-
-static uint8_t
-byte_at(off_t off)
-{
-	uint8_t	b;
-	int	fd;
-
-	cr_assert_neq(fd = open(path, O_RDONLY), -1);
-	cr_assert_eq(pread(fd, &b, 1, off), 1);
-	close(fd);
-	return (b);
 }
 
 /* lists_load must refuse path, leaving *out alone. */
@@ -133,13 +76,13 @@ Test(lists, write_then_load_round_trips_every_array)
 	struct lists	*l = NULL;
 
 	write_sample(1583020800123LL);
-	cr_assert_eq(dir_count(), 1, "no temporary file left behind");
-	cr_assert_eq(file_size(), HDR + NU * 8 + NU * LISTS_K * 12);
+	cr_assert_eq(h_dir_count(h_dir), 1, "no temporary file left behind");
+	cr_assert_eq(h_file_size(path), HDR + NU * 8 + NU * LISTS_K * 12);
 	cr_assert_eq(lists_load(path, &l), 0);
 	cr_assert_not_null(l);
 	cr_assert_eq(l->nusers, NU);
 	cr_assert_eq(l->data_to_ms, 1583020800123LL);
-	cr_assert_eq(l->len, (size_t)file_size());
+	cr_assert_eq(l->len, (size_t)h_file_size(path));
 	cr_assert_eq(memcmp(l->users, users, sizeof(users)), 0);
 	cr_assert_eq(memcmp(l->ids, ids, sizeof(ids)), 0);
 	cr_assert_eq(memcmp(l->scores, scores, sizeof(scores)), 0);
@@ -164,14 +107,9 @@ Test(lists, header_records_the_layout_and_the_body_checksum)
 	uint64_t	 v, sum;
 	uint32_t	 u;
 	size_t		 len;
-	int		 fd;
 
 	write_sample(-42);
-	len = (size_t)file_size();
-	cr_assert_not_null(buf = malloc(len));
-	cr_assert_neq(fd = open(path, O_RDONLY), -1);
-	cr_assert_eq(read(fd, buf, len), (ssize_t)len);
-	close(fd);
+	buf = h_slurp(path, &len);
 	cr_assert_eq(memcmp(buf, "CNRLISTS", 8), 0);
 	memcpy(&u, buf + 8, 4);
 	cr_assert_eq(u, 1, "version");
@@ -248,7 +186,7 @@ Test(lists, no_users_is_a_valid_file)
 	struct lists	*l;
 
 	cr_assert_eq(lists_write(path, NULL, 0, NULL, NULL, NULL, 99), 0);
-	cr_assert_eq(file_size(), HDR);
+	cr_assert_eq(h_file_size(path), HDR);
 	cr_assert_eq(lists_load(path, &l), 0);
 	cr_assert_eq(l->nusers, 0);
 	cr_assert_eq(l->data_to_ms, 99);
@@ -267,7 +205,7 @@ Test(lists, rewrite_replaces_the_file_atomically)
 	/* A new file over it: the old mapping stays valid. */
 	cr_assert_eq(lists_write(path, &one, 1, ids + LISTS_K,
 	    scores + LISTS_K, because + LISTS_K, 2), 0);
-	cr_assert_eq(dir_count(), 1);
+	cr_assert_eq(h_dir_count(h_dir), 1);
 	cr_assert_eq(lists_load(path, &l), 0);
 	cr_assert_eq(l->nusers, 1);
 	cr_assert_eq(l->data_to_ms, 2);
@@ -285,10 +223,10 @@ Test(lists, write_into_a_missing_directory_fails)
 {
 	char	bad[300];
 
-	snprintf(bad, sizeof(bad), "%s/no/such/dir/x.lists", dir);
+	snprintf(bad, sizeof(bad), "%s/no/such/dir/x.lists", h_dir);
 	cr_assert_eq(lists_write(bad, users, NU, ids, scores, because, 0), -1);
-	cr_assert_eq(dir_count(), 0);
-	snprintf(path, sizeof(path), "%s/missing.lists", dir);
+	cr_assert_eq(h_dir_count(h_dir), 0);
+	snprintf(path, sizeof(path), "%s/missing.lists", h_dir);
 	refused("missing file");
 }
 
@@ -300,7 +238,7 @@ Test(lists, every_flipped_byte_is_refused)
 	char		 why[64];
 
 	write_sample(1);
-	size = file_size();
+	size = h_file_size(path);
 	/*
 	 * Header fields (magic, version, k, nusers, checksum; not
 	 * data_to_ms nor the padding, which the checksum does not cover),
@@ -310,18 +248,18 @@ Test(lists, every_flipped_byte_is_refused)
 	    off + 37) {
 		if (off >= 24 && off < 32)
 			continue;
-		b = byte_at(off) ^ 0x04;
-		patch(off, &b, 1);
+		b = h_byte_at(path, off) ^ 0x04;
+		h_patch(path, off, &b, 1);
 		snprintf(why, sizeof(why), "flip at %lld", (long long)off);
 		refused(why);
 		b ^= 0x04;
-		patch(off, &b, 1);
+		h_patch(path, off, &b, 1);
 	}
-	b = byte_at(size - 1) ^ 0x80;
-	patch(size - 1, &b, 1);
+	b = h_byte_at(path, size - 1) ^ 0x80;
+	h_patch(path, size - 1, &b, 1);
 	refused("last byte");
 	b ^= 0x80;
-	patch(size - 1, &b, 1);
+	h_patch(path, size - 1, &b, 1);
 	cr_assert_eq(lists_load(path, &l), 0, "the restored file loads");
 	lists_free(l);
 }
@@ -331,7 +269,7 @@ Test(lists, truncated_or_extended_file_is_refused)
 	off_t	size;
 
 	write_sample(1);
-	size = file_size();
+	size = h_file_size(path);
 	cr_assert_eq(truncate(path, size + 1), 0);
 	refused("one byte more");
 	cr_assert_eq(truncate(path, size - 1), 0);
@@ -352,30 +290,30 @@ Test(lists, wrong_magic_version_k_or_count_is_refused)
 	uint64_t	n;
 
 	write_sample(1);
-	patch(0, "CNRMODEL", 8);
+	h_patch(path, 0, "CNRMODEL", 8);
 	refused("model file magic");
-	patch(0, "CNRLISTS", 8);
+	h_patch(path, 0, "CNRLISTS", 8);
 	u = 2;
-	patch(8, &u, 4);
+	h_patch(path, 8, &u, 4);
 	refused("version 2");
 	u = 1;
-	patch(8, &u, 4);
+	h_patch(path, 8, &u, 4);
 	u = LISTS_K + 1;
-	patch(12, &u, 4);
+	h_patch(path, 12, &u, 4);
 	refused("another k");
 	u = LISTS_K;
-	patch(12, &u, 4);
+	h_patch(path, 12, &u, 4);
 	n = NU - 1;
-	patch(16, &n, 8);
+	h_patch(path, 16, &n, 8);
 	refused("fewer users than the size");
 	n = (uint64_t)1 << 41;
-	patch(16, &n, 8);
+	h_patch(path, 16, &n, 8);
 	refused("absurd user count");
 	n = UINT64_MAX;
-	patch(16, &n, 8);
+	h_patch(path, 16, &n, 8);
 	refused("overflowing user count");
 	n = NU;
-	patch(16, &n, 8);
+	h_patch(path, 16, &n, 8);
 	{
 		struct lists	*l;
 

@@ -19,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "ingest/parse.h"
 #include "reco/reco.h"
 #include "store/store.h"
@@ -347,21 +345,6 @@ Test(reco, regression_refresh_of_an_unchanged_empty_catalogue_returns_0)
 	    "rebuilt although the empty database did not change");
 }
 
-/* Run sql on a third connection, read-write. */
-static void
-sabotage(const char *sql)
-{
-	char	 path[256];
-	sqlite3	*db;
-
-	snprintf(path, sizeof(path), "%s/%s", h_dir, STORE_FILE);
-	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
 Test(reco, refresh_error_keeps_the_previous_ranking)
 {
 	const struct reco_item	*out[RECO_MAX], *items;
@@ -370,7 +353,7 @@ Test(reco, refresh_error_keeps_the_previous_ranking)
 	world();
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 	items = r.items;
-	sabotage("DROP TABLE movie_daily");
+	h_exec("DROP TABLE movie_daily");
 	/* No watch, rating or movie changed: nothing to rebuild. */
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 0);
 	cr_assert_eq(reco_refresh(&r, &s, 7, 1), -1);
@@ -388,7 +371,7 @@ Test(reco, for_user_database_error)
 	world();
 	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
 	cr_assert_eq(popular_for(&r, &s, 11, out, RECO_MAX), 5);
-	sabotage("DROP TABLE ratings");
+	h_exec("DROP TABLE ratings");
 	cr_assert_eq(popular_for(&r, &s, 11, out, RECO_MAX), -1);
 }
 

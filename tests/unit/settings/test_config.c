@@ -11,13 +11,11 @@
 
 #include <sys/stat.h>
 
-#include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "settings/config.h"
 
@@ -30,35 +28,19 @@ TestSuite(config, .init = h_scratch_setup, .fini = h_scratch_teardown,
 static void
 write_file(const char *name, const char *text, char *path, size_t sz)
 {
-	FILE	*fp;
-
 	snprintf(path, sz, "%s/%s", h_dir, name);
-	cr_assert_not_null(fp = fopen(path, "w"));
-	cr_assert_eq(fputs(text, fp) >= 0, 1);
-	cr_assert_eq(fclose(fp), 0);
+	h_write_file(path, text, strlen(text));
 }
 
 /* cfg_load_file with stderr captured into err (NUL-terminated). */
 static int
 load_capture(struct cfg *c, const char *path, char *err, size_t errsz)
 {
-	char	tmp[128];
-	int	fd, saved, rc;
-	ssize_t	n;
+	int	rc;
 
-	snprintf(tmp, sizeof(tmp), "%s/stderr.txt", h_dir);
-	cr_assert_geq(fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0600), 0);
-	fflush(stderr);
-	cr_assert_geq(saved = dup(2), 0);
-	cr_assert_geq(dup2(fd, 2), 0);
+	h_stderr_begin();
 	rc = cfg_load_file(c, path);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
-	n = read(fd, err, errsz - 1);
-	err[n > 0 ? n : 0] = '\0';
-	close(fd);
+	snprintf(err, errsz, "%s", h_stderr_end());
 	return (rc);
 }
 
@@ -316,11 +298,25 @@ Test(config, load_missing_file)
 	cr_assert_eq(memcmp(&c, &before, sizeof(c)), 0);
 }
 
+/* cfg_dump of c (commented or not) as h_dir/name, loaded into d. */
+static void
+dump_and_load(const struct cfg *c, int commented, const char *name,
+    struct cfg *d)
+{
+	char	path[128], err[1024];
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "%s/%s", h_dir, name);
+	cr_assert_not_null(fp = fopen(path, "w"));
+	cfg_dump(c, fp, commented);
+	cr_assert_eq(fclose(fp), 0);
+	cr_assert_eq(load_capture(d, path, err, sizeof(err)), 0, "%s", err);
+}
+
 Test(config, dump_loads_back_to_the_same_settings)
 {
 	struct cfg	c, d;
-	char		path[128], err[1024];
-	FILE		*fp;
+	char		err[1024];
 
 	cfg_defaults(&c);
 	cr_assert_eq(cfg_set(&c, "data_dir", "/data/cine rec", err,
@@ -331,13 +327,8 @@ Test(config, dump_loads_back_to_the_same_settings)
 	cr_assert_eq(cfg_set(&c, "workers", "7", err, sizeof(err)), 0);
 	cr_assert_eq(cfg_set(&c, "batch_events", "1234", err, sizeof(err)), 0);
 
-	snprintf(path, sizeof(path), "%s/dump.conf", h_dir);
-	cr_assert_not_null(fp = fopen(path, "w"));
-	cfg_dump(&c, fp, 0);
-	cr_assert_eq(fclose(fp), 0);
-
 	cfg_defaults(&d);
-	cr_assert_eq(load_capture(&d, path, err, sizeof(err)), 0, "%s", err);
+	dump_and_load(&c, 0, "dump.conf", &d);
 	cr_assert_eq(memcmp(&c, &d, sizeof(c)), 0);
 	cr_assert_str_eq(d.data_dir, "/data/cine rec");
 	cr_assert_str_eq(d.http_host, "::1");
@@ -347,20 +338,15 @@ Test(config, dump_loads_back_to_the_same_settings)
 Test(config, commented_dump_sets_nothing)
 {
 	struct cfg	c, d, before;
-	char		path[128], err[1024];
-	FILE		*fp;
+	char		err[1024];
 
 	cfg_defaults(&c);
 	cr_assert_eq(cfg_set(&c, "workers", "9", err, sizeof(err)), 0);
 	cr_assert_eq(cfg_set(&c, "http", "10.1.1.1:81", err, sizeof(err)), 0);
-	snprintf(path, sizeof(path), "%s/commented.conf", h_dir);
-	cr_assert_not_null(fp = fopen(path, "w"));
-	cfg_dump(&c, fp, 1);
-	cr_assert_eq(fclose(fp), 0);
 
 	cfg_defaults(&d);
 	memcpy(&before, &d, sizeof(d));
-	cr_assert_eq(load_capture(&d, path, err, sizeof(err)), 0, "%s", err);
+	dump_and_load(&c, 1, "commented.conf", &d);
 	cr_assert_eq(memcmp(&d, &before, sizeof(d)), 0);
 	cr_assert_eq(d.workers, 2);
 }

@@ -14,11 +14,9 @@
 
 #include <sys/stat.h>
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -29,39 +27,7 @@
 static struct store	st;
 static struct overrides	o;
 static struct cfg	c;
-static char		err[8192];	/* stderr of the last apply */
-
-static int	cap_fd = -1, cap_saved = -1;
-
-/* Send stderr to a file in h_dir until cap_end. */
-static void
-cap_begin(void)
-{
-	char	path[128];
-
-	snprintf(path, sizeof(path), "%s/stderr.txt", h_dir);
-	cr_assert_geq(cap_fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600),
-	    0);
-	fflush(stderr);
-	cr_assert_geq(cap_saved = dup(2), 0);
-	cr_assert_geq(dup2(cap_fd, 2), 0);
-}
-
-/* Restore stderr; what was written to it into err. */
-static void
-cap_end(void)
-{
-	ssize_t	n;
-
-	fflush(stderr);
-	cr_assert_geq(dup2(cap_saved, 2), 0);
-	close(cap_saved);
-	cr_assert_eq(lseek(cap_fd, 0, SEEK_SET), 0);
-	n = read(cap_fd, err, sizeof(err) - 1);
-	err[n > 0 ? n : 0] = '\0';
-	close(cap_fd);
-	cap_fd = cap_saved = -1;
-}
+static const char	*err = "";	/* stderr of the last apply */
 
 static void
 setup(void)
@@ -72,9 +38,9 @@ setup(void)
 	memset(&st, 0, sizeof(st));
 	memset(&o, 0, sizeof(o));
 	/* Quiet: the migrations log a line each. */
-	cap_begin();
+	h_stderr_begin();
 	rc = store_open(&st, h_dir, STORE_CREATE | STORE_ROLE_ADMIN);
-	cap_end();
+	err = h_stderr_end();
 	cr_assert_eq(rc, 0, "store_open(%s): %s", h_dir, err);
 	cfg_defaults(&c);
 	snprintf(c.data_dir, sizeof(c.data_dir), "%s", h_dir);
@@ -125,9 +91,9 @@ apply_on(sqlite3 *db)
 {
 	int	rc;
 
-	cap_begin();
+	h_stderr_begin();
 	rc = overrides_apply(&o, &c, db);
-	cap_end();
+	err = h_stderr_end();
 	return (rc);
 }
 
@@ -153,36 +119,53 @@ logged(const char *needle)
 
 /* ---- overrides_find --------------------------------------------------- */
 
+/* overrides_find knows key, live (applied at once) or not, secret or not. */
+static void
+kind_is(const char *key, int live, int secret)
+{
+	const struct override_key	*k;
+
+	cr_assert_not_null(k = overrides_find(key), "%s", key);
+	cr_assert_str_eq(k->key, key);
+	cr_assert_eq(k->live, live, "%s: live", key);
+	cr_assert_eq(k->secret, secret, "%s: secret", key);
+}
+
+/*
+ * The token and three others change live, the token the one secret; the
+ * named others wait for a restart, and so does every other overridable
+ * setting (all of settings_text's that overrides_find knows).
+ */
 Test(overrides, find_knows_the_dashboard_settings_and_their_kind)
 {
-	static const struct {
-		const char	*key;
-		int		 live, secret;
-	} want[] = {
-		{ "ingest_token", 1, 1 },
-		{ "popularity_window_days", 1, 0 },
-		{ "reco_log", 1, 0 },
-		{ "click_window_s", 1, 0 },
-		{ "reco_log_days", 0, 0 },
-		{ "reco_rollup_s", 0, 0 },
-		{ "train_interval_min", 0, 0 },
-		{ "train_threads", 0, 0 },
-		{ "batch_events", 0, 0 },
-		{ "batch_ms", 0, 0 },
-		{ "events_body_max_kb", 0, 0 },
-		{ "signal_watch_scale", 0, 0 },
-		{ "signal_dislike_weight", 0, 0 },
+	static const char *const live[] = {
+		"ingest_token", "popularity_window_days", "reco_log",
+		"click_window_s",
 	};
-	const struct override_key	*k;
-	size_t				 i;
+	static const char *const restart[] = {
+		"reco_log_days", "reco_rollup_s", "train_interval_min",
+		"train_threads", "batch_events", "batch_ms",
+		"events_body_max_kb", "signal_watch_scale",
+		"signal_dislike_weight",
+	};
+	struct setting_text	*v;
+	size_t			 i, j, nlive = sizeof(live) / sizeof(live[0]);
+	int			 n;
 
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		cr_assert_not_null(k = overrides_find(want[i].key), "%s",
-		    want[i].key);
-		cr_assert_str_eq(k->key, want[i].key);
-		cr_assert_eq(k->live, want[i].live, "%s", want[i].key);
-		cr_assert_eq(k->secret, want[i].secret, "%s", want[i].key);
+	for (i = 0; i < nlive; i++)
+		kind_is(live[i], 1, i == 0);
+	for (i = 0; i < sizeof(restart) / sizeof(restart[0]); i++)
+		kind_is(restart[i], 0, 0);
+	cr_assert_geq(n = settings_text(&c, &v), 1);
+	for (i = 0; i < (size_t)n; i++) {
+		if (overrides_find(v[i].key) == NULL)
+			continue;
+		for (j = 0; j < nlive && strcmp(live[j], v[i].key) != 0; j++)
+			;
+		if (j == nlive)
+			kind_is(v[i].key, 0, 0);
 	}
+	free(v);
 }
 
 Test(overrides, find_refuses_listeners_paths_and_unknown_keys)
@@ -409,6 +392,42 @@ Test(overrides, token_set_then_reset_to_an_empty_base)
 	cr_assert_eq(apply(), OVERRIDE_INGEST);
 	cr_assert_str_eq(c.ingest_token, "");
 	cr_assert_eq(apply(), 0);
+}
+
+/*
+ * Regression (overrides.c), fixed: "" as the applied value meant "not
+ * taken yet", so a token of the base cleared from the dashboard was
+ * applied (and logged) again at every apply, every second in every worker.
+ */
+Test(overrides, a_base_value_cleared_from_the_dashboard_applies_once)
+{
+	snprintf(c.ingest_token, sizeof(c.ingest_token), "%s", "from-file");
+	cr_assert_eq(apply(), 0);
+	set("ingest_token", "");
+	cr_assert_eq(apply(), OVERRIDE_INGEST);
+	cr_assert_str_eq(c.ingest_token, "");
+	cr_assert_eq(apply(), 0, "nothing changed since");
+	cr_assert_eq(apply(), 0);
+	unset("ingest_token");
+	cr_assert_eq(apply(), OVERRIDE_INGEST);
+	cr_assert_str_eq(c.ingest_token, "from-file");
+}
+
+/*
+ * Regression (config.c, cfg_dump), fixed: doubles went through "%g", so a
+ * reset brought back the base cut to six digits.
+ */
+Test(overrides, a_reset_restores_a_double_of_the_base_exactly)
+{
+	c.sig.watch_scale = 0.1234567;
+	cr_assert_eq(apply(), 0);
+	set("signal_watch_scale", "2");
+	(void)apply();
+	cr_assert_eq(c.sig.watch_scale, 2.0);
+	unset("signal_watch_scale");
+	(void)apply();
+	cr_assert_eq(c.sig.watch_scale, 0.1234567, "%.17g",
+	    c.sig.watch_scale);
 }
 
 /* ---- connections ------------------------------------------------------ */

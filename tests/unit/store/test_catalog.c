@@ -97,19 +97,6 @@ commit(int64_t want_added)
 	cr_assert_eq(cat.committed, cat.nmovies);
 }
 
-/* Run sql on a connection of its own (no role). */
-static void
-exec_rw(const char *sql)
-{
-	sqlite3	*db;
-
-	cr_assert_eq(sqlite3_open(h_db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
 /* ---- ids */
 
 Test(catalog, ids_are_handed_out_in_order_from_one)
@@ -186,8 +173,7 @@ Test(catalog, the_same_slug_keeps_its_id_across_reopen)
 	    PARSE_OK);
 	cr_assert_eq(h_line("2020-03-01T10:00:00,1,GET /rate/later+2002=4"),
 	    PARSE_OK);
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
+	h_writer_close();
 	cr_assert_eq(qi("SELECT movie_id FROM ratings WHERE movie_id = 42"),
 	    42);
 	cr_assert_eq(qi("SELECT id FROM movies WHERE slug = 'later+2002'"),
@@ -280,7 +266,7 @@ Test(catalog, metadata_updates_keep_what_is_known)
 	cr_assert_str_eq(qs(buf, "SELECT title FROM movies WHERE id = 1"),
 	    "Heat");
 	/* The batch's strings are gone after the commit, not reapplied. */
-	exec_rw("UPDATE movies SET title = 'other' WHERE id = 2");
+	h_exec("UPDATE movies SET title = 'other' WHERE id = 2");
 	commit(0);
 	cr_assert_str_eq(qs(buf, "SELECT title FROM movies WHERE id = 2"),
 	    "other");
@@ -323,14 +309,14 @@ Test(catalog, a_failed_write_keeps_the_batch_for_a_retry)
 	cr_assert_eq(catalog_meta(&cat, 1, "Heat", 0, NULL), 0);
 	cr_assert_eq(catalog_seen(&cat, 2, 100), 0);
 	/* Someone else took id 3: the insert fails, nothing is written. */
-	exec_rw("INSERT INTO movies (id, slug) VALUES (3, 'squatter')");
+	h_exec("INSERT INTO movies (id, slug) VALUES (3, 'squatter')");
 	cr_assert_eq(write_batch(NULL), -1);
 	cr_assert_eq(cat.committed, 1);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies WHERE id = 2"), 0);
 	cr_assert_str_eq(qs(buf, "SELECT title FROM movies WHERE id = 1"),
 	    "heat");
 	/* Gone again: the retry writes all of it. */
-	exec_rw("DELETE FROM movies WHERE id = 3");
+	h_exec("DELETE FROM movies WHERE id = 3");
 	commit(2);
 	cr_assert_str_eq(qs(buf, "SELECT slug FROM movies WHERE id = 3"),
 	    "up+2009");
@@ -376,6 +362,41 @@ Test(catalog, out_of_memory_refuses_a_new_slug_and_leaves_no_gap)
 	cr_assert_eq(qi("SELECT MAX(id) FROM movies"), 400);
 	cr_assert_eq(qi("SELECT id FROM movies WHERE slug = 's250+2000'"), 250);
 	cr_log_info("%d of 400 new slugs refused for memory", nomem);
+}
+
+/*
+ * Regression (catalog.c), fixed: catalog_meta took the row and answered 0
+ * when a string did not fit, so the title was lost and the genres written.
+ */
+Test(catalog, metadata_out_of_memory_takes_nothing_and_says_so)
+{
+	char	buf[128];
+	int	k, rc, fired, refused = 0;
+
+	cat_open();
+	cr_assert_eq(catalog_id(&cat, "heat+1995"), 1);
+	commit(1);
+	/* The row array has room: only the strings can fail. */
+	cr_assert_eq(catalog_meta(&cat, 1, NULL, 0, NULL), 0);
+	for (k = 1; k <= 3; k++) {
+		fault_arm(k, 0);
+		rc = catalog_meta(&cat, 1, "Heat", 1995, "Action");
+		fired = fault_arm(0, 0);
+		cr_assert_eq(rc, fired ? -1 : 0, "round %d: a failed "
+		    "allocation must refuse the row", k);
+		refused += rc == -1;
+		if (rc == -1) {
+			commit(0);
+			cr_assert_str_eq(qs(buf, "SELECT title || '|' || "
+			    "quote(genres) FROM movies WHERE id = 1"),
+			    "heat|NULL", "refused: nothing of it written");
+		}
+	}
+	cr_assert_gt(refused, 0, "no allocation failed: nothing tested");
+	cr_assert_eq(catalog_meta(&cat, 1, "Heat", 1995, "Action"), 0);
+	commit(0);
+	cr_assert_str_eq(qs(buf, "SELECT title || '|' || year || '|' || "
+	    "genres FROM movies WHERE id = 1"), "Heat|1995|Action");
 }
 
 Test(catalog, open_fails_on_a_database_without_a_catalogue)

@@ -27,9 +27,7 @@
 
 static char	data[128];	/* h_dir/data, made by lock_take */
 static char	lockpath[192];	/* its lock file */
-static char	errf[128];	/* stderr while captured */
-static char	errtext[1024];
-static int	saved_err = -1;
+static const char	*errtext = "";	/* stderr of the last capture */
 
 static void
 setup(void)
@@ -37,53 +35,11 @@ setup(void)
 	h_scratch_setup();
 	snprintf(data, sizeof(data), "%s/data", h_dir);
 	snprintf(lockpath, sizeof(lockpath), "%s/%s", data, LOCK_FILE);
-	snprintf(errf, sizeof(errf), "%s/stderr", h_dir);
 }
 
-static void
-teardown(void)
-{
-	if (saved_err != -1) {
-		dup2(saved_err, 2);
-		close(saved_err);
-		saved_err = -1;
-	}
-	h_scratch_teardown();
-}
-
-TestSuite(lock, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(lock, .init = setup, .fini = h_scratch_teardown, .timeout = 60);
 
 /* ---- helpers */
-
-/* Send stderr to a file until err_end, which returns what was written. */
-static void
-err_begin(void)
-{
-	int	fd;
-
-	fflush(stderr);
-	cr_assert((saved_err = dup(2)) != -1);
-	cr_assert((fd = open(errf, O_RDWR | O_CREAT | O_TRUNC, 0600)) != -1);
-	dup2(fd, 2);
-	close(fd);
-}
-
-static const char *
-err_end(void)
-{
-	ssize_t	n;
-	int	fd;
-
-	fflush(stderr);
-	dup2(saved_err, 2);
-	close(saved_err);
-	saved_err = -1;
-	cr_assert((fd = open(errf, O_RDONLY)) != -1);
-	n = read(fd, errtext, sizeof(errtext) - 1);
-	close(fd);
-	errtext[n > 0 ? n : 0] = '\0';
-	return (errtext);
-}
 
 /* lock_take that must fail: its one line of stderr. */
 static const char *
@@ -91,9 +47,9 @@ refused(const char *what)
 {
 	int	fd;
 
-	err_begin();
+	h_stderr_begin();
 	fd = lock_take(data, what);
-	err_end();
+	errtext = h_stderr_end();
 	cr_assert_eq(fd, -1, "taken twice");
 	return (errtext);
 }
@@ -114,11 +70,7 @@ file_text(const char *path, char *buf, size_t sz)
 static void
 write_file(const char *path, const char *text)
 {
-	FILE	*fp;
-
-	cr_assert_not_null(fp = fopen(path, "w"), "%s", path);
-	fputs(text, fp);
-	fclose(fp);
+	h_write_file(path, text, strlen(text));
 }
 
 /* A pid that was a process a moment ago and is none now. */
@@ -201,6 +153,29 @@ Test(lock, take_makes_the_dir_and_records_pid_and_command)
 	cr_assert_str_eq(what, "se");
 	close(fd);
 	cr_assert_eq(lock_holder(data, &pid, what, sizeof(what)), 0);
+}
+
+/*
+ * Regression (lock.c), fixed: a command too long for the record wrote the
+ * untruncated length, stack bytes after the cut included.
+ */
+Test(lock, a_long_command_is_cut_to_a_record_of_one_line)
+{
+	char	what[201], buf[512], got[256];
+	pid_t	pid = 0;
+	int	fd;
+
+	memset(what, 'w', sizeof(what) - 1);
+	what[sizeof(what) - 1] = '\0';
+	cr_assert_geq(fd = lock_take(data, what), 0);
+	file_text(lockpath, buf, sizeof(buf));
+	cr_assert_lt(strlen(buf), 128, "%zu bytes", strlen(buf));
+	cr_assert_eq(buf[strlen(buf) - 1], '\n');
+	cr_assert_eq(strspn(strchr(buf, ' ') + 1, "w"), strlen(buf) -
+	    (size_t)(strchr(buf, ' ') - buf) - 2, "only the command's bytes");
+	cr_assert_eq(lock_holder(data, &pid, got, sizeof(got)), 1);
+	cr_assert_eq(pid, getpid());
+	close(fd);
 }
 
 Test(lock, second_taker_in_this_process_is_refused_until_release)
@@ -320,9 +295,9 @@ Test(lock, a_holder_whose_recorded_process_exited_is_waited_for)
 	cr_assert_eq(c, 'y');
 	close(up[0]);
 	/* Within LOCK_WAIT_MS it lets go: taken, no message. */
-	err_begin();
+	h_stderr_begin();
 	fd = lock_take(data, "serve");
-	cr_assert_str_eq(err_end(), "");
+	cr_assert_str_eq(h_stderr_end(), "");
 	cr_assert_geq(fd, 0);
 	snprintf(want, sizeof(want), "%ld serve\n", (long)getpid());
 	cr_assert_str_eq(file_text(lockpath, buf, sizeof(buf)), want);
@@ -355,9 +330,9 @@ Test(lock, take_fails_with_a_message_when_the_dir_cannot_be_used)
 
 	/* A file where the data dir should be. */
 	write_file(data, "x");
-	err_begin();
+	h_stderr_begin();
 	fd = lock_take(data, "serve");
-	err_end();
+	errtext = h_stderr_end();
 	cr_assert_eq(fd, -1);
 	/* ("cannot open <lock file>": io_mkdir_p takes the file for a dir.) */
 	cr_assert_eq(strncmp(errtext, "cinerec: cannot ", 16), 0, "%s",
@@ -368,9 +343,9 @@ Test(lock, take_fails_with_a_message_when_the_dir_cannot_be_used)
 	memset(longdir, 'a', sizeof(longdir) - 1);
 	longdir[0] = '/';
 	longdir[sizeof(longdir) - 1] = '\0';
-	err_begin();
+	h_stderr_begin();
 	fd = lock_take(longdir, "serve");
-	err_end();
+	errtext = h_stderr_end();
 	cr_assert_eq(fd, -1);
 	cr_assert_eq(strncmp(errtext, "cinerec: data dir path too long: ", 33),
 	    0, "%s", errtext);

@@ -32,16 +32,11 @@ TestSuite(logstore, .init = h_scratch_setup, .fini = h_scratch_teardown,
 #define qi(...)		h_qi(h_db, __VA_ARGS__)
 #define qs(o, n, ...)	h_qs(h_db, o, n, __VA_ARGS__)
 
-/* A served list: "SERVED ts user 1 - 100 n ids". */
+/* A served list of model 1, no arm, 100 us, personal. */
 static void
 served(int64_t ts, int64_t user, const char *ids)
 {
-	char	line[256];
-	int	n;
-
-	n = snprintf(line, sizeof(line), "SERVED %lld %lld 1 - 100 1 %s",
-	    (long long)ts, (long long)user, ids);
-	cr_assert_eq(writer_served(h_w, line, (size_t)n), 0, "%s", line);
+	h_served(ts, user, 1, "-", 100, 1, ids);
 }
 
 static int
@@ -106,8 +101,7 @@ Test(logstore, rollups_file_rows_under_users_and_count_slots_once)
 	    "user_id = 7"), 1);
 	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 4);
 
-	cr_assert_eq(writer_close(h_w), 0);	/* closing rolls up */
-	h_w = NULL;
+	h_writer_close();	/* closing rolls up */
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 4);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids"), 4,
 	    "no row twice");
@@ -182,13 +176,11 @@ Test(logstore, crash_between_rollups_loses_no_slot)
 	snprintf(cmd, sizeof(cmd), "cp %s/%s %s/%s-wal %s/", h_dir, STORE_FILE,
 	    h_dir, STORE_FILE, copy);
 	cr_assert_eq(system(cmd), 0);
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
+	h_writer_close();
 
 	cr_assert_not_null(h_w = writer_open(copy));
 	cr_assert_eq(writer_due(h_w), 1, "rows wait for a roll-up");
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
+	h_writer_close();
 	snprintf(cmd, sizeof(cmd), "%s/%s", copy, STORE_FILE);
 	cr_assert_eq(h_qi(cmd, "SELECT SUM(slots) FROM reco_movie_daily"), 6);
 	cr_assert_eq(h_qi(cmd, "SELECT slots FROM reco_movie_daily WHERE "
@@ -298,8 +290,7 @@ Test(logstore, schema_4_slug_rows_migrate_to_ids)
 	/* A writer carries on after the migrated rows. */
 	cr_assert_not_null(h_w = writer_open(h_dir));
 	served(T0_MS, 42, "9");
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
+	h_writer_close();
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
 	    "user_id = 42"), 3);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 2);
@@ -314,8 +305,7 @@ Test(logstore, many_lists_of_one_user_in_a_run_split_into_entries)
 	h_writer_movies(1);
 	for (i = 0; i < 300; i++)
 		served(T0_MS + i, 9, "1");
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
+	h_writer_close();
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(newest) FROM "
 	    "(SELECT newest FROM reco_log_by_user ORDER BY newest)"), "256,300");

@@ -23,14 +23,11 @@
 
 static sqlite3		*db;
 static sqlite3_stmt	*ins;	/* INSERT INTO t VALUES (?1 .. ?6) */
-static char		 errf[128], errtext[2048];
-static int		 saved_err = -1;
 
 static void
 setup(void)
 {
 	h_scratch_setup();
-	snprintf(errf, sizeof(errf), "%s/stderr", h_dir);
 	cr_assert_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db, "CREATE TABLE t (id INTEGER PRIMARY "
 	    "KEY, n INTEGER, big INTEGER, txt TEXT, s TEXT, b BLOB, "
@@ -43,11 +40,6 @@ setup(void)
 static void
 teardown(void)
 {
-	if (saved_err != -1) {
-		dup2(saved_err, 2);
-		close(saved_err);
-		saved_err = -1;
-	}
 	sqlite3_finalize(ins);
 	cr_assert_eq(sqlite3_close(db), SQLITE_OK, "a statement was left");
 	h_scratch_teardown();
@@ -56,35 +48,6 @@ teardown(void)
 TestSuite(sql, .init = setup, .fini = teardown, .timeout = 60);
 
 /* ---- helpers */
-
-static void
-err_begin(void)
-{
-	int	fd;
-
-	fflush(stderr);
-	cr_assert((saved_err = dup(2)) != -1);
-	cr_assert((fd = open(errf, O_RDWR | O_CREAT | O_TRUNC, 0600)) != -1);
-	dup2(fd, 2);
-	close(fd);
-}
-
-static const char *
-err_end(void)
-{
-	ssize_t	n;
-	int	fd;
-
-	fflush(stderr);
-	dup2(saved_err, 2);
-	close(saved_err);
-	saved_err = -1;
-	cr_assert((fd = open(errf, O_RDONLY)) != -1);
-	n = read(fd, errtext, sizeof(errtext) - 1);
-	close(fd);
-	errtext[n > 0 ? n : 0] = '\0';
-	return (errtext);
-}
 
 /* The first column of sql's first row as text ("NULL" for NULL). */
 static const char *
@@ -191,14 +154,14 @@ Test(sql, a_constraint_violation_returns_minus_one_and_logs_what)
 	const char	*e;
 
 	cr_assert_eq(sql_row(ins, "t", "i", 1), 0);
-	err_begin();
+	h_stderr_begin();
 	cr_assert_eq(sql_row(ins, "the rows", "i", 1), -1);
-	e = err_end();
+	e = h_stderr_end();
 	cr_assert_not_null(strstr(e, " cinerec warn: the rows: UNIQUE "
 	    "constraint failed: t.id\n"), "%s", e);
-	err_begin();
+	h_stderr_begin();
 	cr_assert_eq(sql_row(ins, "checked", "in", 2, -100), -1);
-	e = err_end();
+	e = h_stderr_end();
 	cr_assert_not_null(strstr(e, "checked: CHECK constraint failed"), "%s",
 	    e);
 	/* The statement was reset: it works again. */
@@ -212,6 +175,7 @@ Test(sql, a_constraint_violation_returns_minus_one_and_logs_what)
 Test(sql, row_value_gives_the_first_column_or_minus_one)
 {
 	sqlite3_stmt	*up, *cnt, *none;
+	const char	*e;
 	int64_t		 v = 99;
 
 	cr_assert_eq(sqlite3_prepare_v2(db, "INSERT INTO t (id, n) VALUES "
@@ -245,9 +209,10 @@ Test(sql, row_value_gives_the_first_column_or_minus_one)
 	    "t WHEN NEW.n > 100 BEGIN SELECT RAISE(ABORT, 'too big'); END",
 	    NULL, NULL, NULL), SQLITE_OK);
 	v = 99;
-	err_begin();
+	h_stderr_begin();
 	cr_assert_eq(sql_row_value(up, "up", &v, "ii", 1, 1000), -1);
-	cr_assert_not_null(strstr(err_end(), "up: too big"), "%s", errtext);
+	e = h_stderr_end();
+	cr_assert_not_null(strstr(e, "up: too big"), "%s", e);
 	cr_assert_eq(v, -1);
 	cr_assert_eq(qi("SELECT n FROM t WHERE id = 1"), 15);
 	sqlite3_finalize(up);
@@ -270,12 +235,12 @@ Test(sql, exec_runs_once_and_leaves_no_statement)
 	cr_assert_eq(sql_exec(db, "x", "UPDATE t SET n = 1", ""), 0);
 	cr_assert_eq(qi("SELECT n FROM t WHERE id = 5"), 1);
 	/* A violation and a bad statement: -1, logged, nothing left. */
-	err_begin();
+	h_stderr_begin();
 	cr_assert_eq(sql_exec(db, "again", "INSERT INTO t (id) VALUES (?1)",
 	    "i", 5), -1);
 	cr_assert_eq(sql_exec(db, "syntax", "INSERT INTO nowhere VALUES (1)",
 	    ""), -1);
-	e = err_end();
+	e = h_stderr_end();
 	cr_assert_not_null(strstr(e, "again: UNIQUE constraint failed: t.id"),
 	    "%s", e);
 	cr_assert_not_null(strstr(e, "syntax: no such table: nowhere"), "%s",
@@ -309,9 +274,9 @@ Test(sql, prepare_all_prepares_each_and_stops_at_the_first_bad_one)
 	cr_assert(a == NULL && b == NULL && c == NULL, "handles cleared");
 	sql_finalize_all(good, 3);	/* NULL handles are fine */
 
-	err_begin();
+	h_stderr_begin();
 	cr_assert_eq(sql_prepare_all(db, bad, 3), -1);
-	e = err_end();
+	e = h_stderr_end();
 	cr_assert_not_null(strstr(e, "cinerec: SELEKT 2: near \"SELEKT\": "
 	    "syntax error\n"), "%s", e);
 	cr_assert_not_null(a, "the ones before stay prepared");

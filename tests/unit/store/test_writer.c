@@ -114,13 +114,6 @@ open_writer(void)
 	cr_assert_not_null(h_w = writer_open(h_dir), "writer_open(%s)", h_dir);
 }
 
-static void
-close_writer(void)
-{
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
-}
-
 /* ---- watches ------------------------------------------------------------- */
 
 Test(writer, watch_lines_fold_into_one_row_across_batches)
@@ -140,7 +133,7 @@ Test(writer, watch_lines_fold_into_one_row_across_batches)
 	commit();
 	watch(t0 + M(5), 7, "the+lion+king+1994", 4);
 	watch(t0 + M(6), 7, "the+lion+king+1994", 4);
-	close_writer();
+	h_writer_close();
 
 	id = movie("the+lion+king+1994");
 	cr_assert_eq(id, 1);
@@ -188,7 +181,7 @@ Test(writer, viewers_counted_once_per_user_across_days_and_commits)
 	commit();
 	/* Another movie by the same users: its own viewers. */
 	watch(DAY_MS + H(1), 1, "n+2001", 0);
-	close_writer();
+	h_writer_close();
 
 	cr_assert_eq(qi("SELECT viewers FROM movies WHERE slug = 'm+2000'"), 2);
 	cr_assert_eq(qi("SELECT viewers FROM movies WHERE slug = 'n+2001'"), 1);
@@ -217,7 +210,7 @@ Test(writer, regression_movie_first_ts_is_its_first_event)
 	open_writer();
 	watch(H(1), 1, "early+1990", 0);
 	watch(H(5), 1, "late+1991", 0);
-	close_writer();
+	h_writer_close();
 	cr_assert_eq(qi("SELECT first_ts FROM movies WHERE slug = "
 	    "'late+1991'"), D0_MS + H(5));
 	cr_assert_eq(qi("SELECT first_ts FROM movies WHERE slug = "
@@ -250,7 +243,7 @@ Test(writer, latest_rating_wins_and_raters_counted_once)
 	rate(H(2) + 250000, 2, m, 1);
 	rate(H(2), 3, m, 1);
 	rate(H(2) + 10000, 3, m, 5);
-	close_writer();
+	h_writer_close();
 
 	cr_assert_eq(qi("SELECT rating FROM ratings WHERE user_id = 2"), 4);
 	cr_assert_eq(qi("SELECT ts FROM ratings WHERE user_id = 2"),
@@ -281,7 +274,7 @@ Test(writer, reco_lines_land_in_reco_log)
 	    "java.net.ConnectException: Connection refused, 0 ms"), PARSE_OK);
 	cr_assert_eq(h_line("2020-03-01T10:00:02,42,recommendation request "
 	    "team3.example:8082, status 200, result: , 7 ms"), PARSE_OK);
-	close_writer();
+	h_writer_close();
 
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 3);
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movie_slugs(movies) FROM reco_log "
@@ -350,7 +343,7 @@ Test(writer, rejections_counted_per_reason_with_printable_samples)
 	writer_stats(h_w, &st);
 	cr_assert_eq(st.commits, 1);
 	cr_assert_eq(st.committed, 11);
-	close_writer();
+	h_writer_close();
 
 	h_counters(h_db, "rejected_bad_time=2 rejected_bad_user=2 "
 	    "rejected_binary=1 rejected_bad_rating=1 rejected_bad_minute=1 "
@@ -408,7 +401,7 @@ Test(writer, reject_samples_stay_bounded)
 			    b, i), PARSE_ERR_USER);
 		commit();
 	}
-	close_writer();
+	h_writer_close();
 	cr_assert_eq(ctr("rejected_bad_user"), 480);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reject_samples"), 200);
 	cr_assert_eq(qi("SELECT MAX(id) - MIN(id) FROM reject_samples"), 199);
@@ -455,7 +448,7 @@ Test(writer, writer_close_commits_pending_lines)
 	cr_assert_eq(writer_pending(h_w), 2);
 	/* Nothing is visible before the commit. */
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 0);
-	close_writer();
+	h_writer_close();
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 2);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM watches"), 1);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM ratings"), 1);
@@ -468,7 +461,7 @@ Test(writer, reopening_keeps_movie_ids_and_continues_numbering)
 	watch(H(1), 1, "b+2000", 0);
 	watch(H(1), 1, "a+2001", 0);
 	cr_assert_eq(writer_movie(h_w, "z+1990", NULL, 0, NULL), 0);
-	close_writer();
+	h_writer_close();
 	cr_assert_eq(movie("b+2000"), 1);
 	cr_assert_eq(movie("a+2001"), 2);
 	cr_assert_eq(movie("z+1990"), 3);
@@ -477,7 +470,7 @@ Test(writer, reopening_keeps_movie_ids_and_continues_numbering)
 	watch(H(2), 2, "a+2001", 0);
 	watch(H(2), 2, "c+2002", 0);
 	cr_assert_eq(writer_movie(h_w, "b+2000", "B", 2000, NULL), 0);
-	close_writer();
+	h_writer_close();
 	cr_assert_eq(movie("b+2000"), 1);
 	cr_assert_eq(movie("a+2001"), 2);
 	cr_assert_eq(movie("c+2002"), 4);
@@ -488,7 +481,7 @@ Test(writer, reopening_keeps_movie_ids_and_continues_numbering)
 
 	/* A third opening with nothing to do writes nothing. */
 	open_writer();
-	close_writer();
+	h_writer_close();
 	cr_assert_eq(ctr("movies"), 4);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 4);
 }
@@ -527,7 +520,7 @@ Test(writer, writer_movie_sets_title_year_genres)
 	/* Unknown fields (NULL / 0) leave what is known. */
 	cr_assert_eq(writer_movie(h_w, "heat+1995", NULL, 0, NULL), 0);
 	cr_assert_eq(writer_movie(h_w, "noyear", NULL, 2010, "Drama"), 0);
-	close_writer();
+	h_writer_close();
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT title FROM movies WHERE "
 	    "id = 3"), "Heat");
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT genres FROM movies WHERE "
@@ -580,7 +573,7 @@ Test(writer, counts_match_what_was_written)
 	cr_assert_eq(h_line("garbage"), PARSE_ERR_FIELDS);
 	cr_assert_eq(h_line("2020-03-01T07:00:00,x,GET /rate/a=1"), PARSE_ERR_USER);
 	cr_assert_eq(writer_movie(h_w, "d+2003", "D", 2003, NULL), 0);
-	close_writer();
+	h_writer_close();
 
 	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
 	cr_assert_eq(store_counts(&s, &c), 0);
@@ -646,7 +639,7 @@ Test(writer, seen_is_sorted_unique_watched_and_rated)
 		else
 			rate(H(3), 7, slug, 3);
 	}
-	close_writer();
+	h_writer_close();
 	cr_assert_eq(movie("m9+2000"), 9);
 
 	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
@@ -718,19 +711,6 @@ Test(writer, snapshot_holds_one_view_until_the_next)
 	store_close(&s);
 }
 
-/* Run sql on a third, read-write connection. */
-static void
-exec_rw(const char *sql)
-{
-	sqlite3	*db;
-
-	cr_assert_eq(sqlite3_open(h_db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
 Test(writer, failed_commit_keeps_the_batch_and_a_retry_counts_it_once)
 {
 	struct writer_stats	st;
@@ -740,14 +720,7 @@ Test(writer, failed_commit_keeps_the_batch_and_a_retry_counts_it_once)
 	rate(H(1), 2, "m+2000", 3);
 	commit();
 	/* Make the last statements of a commit (the counters) fail. */
-	exec_rw("CREATE TABLE fail_flag (x);"
-	    "INSERT INTO fail_flag VALUES (1);"
-	    "CREATE TRIGGER fail_ins BEFORE INSERT ON counters "
-	    "WHEN EXISTS (SELECT 1 FROM fail_flag) "
-	    "BEGIN SELECT RAISE(ABORT, 'injected'); END;"
-	    "CREATE TRIGGER fail_upd BEFORE UPDATE ON counters "
-	    "WHEN EXISTS (SELECT 1 FROM fail_flag) "
-	    "BEGIN SELECT RAISE(ABORT, 'injected'); END;");
+	h_fail_writes("counters");
 
 	watch(H(2), 1, "m+2000", 1);		/* known viewer */
 	watch(H(2), 3, "m+2000", 0);		/* new viewer */
@@ -767,12 +740,12 @@ Test(writer, failed_commit_keeps_the_batch_and_a_retry_counts_it_once)
 	cr_assert_eq(qi("SELECT viewers FROM movies WHERE id = 1"), 1);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 0);
 
-	exec_rw("DELETE FROM fail_flag");
+	h_fail_writes_off();
 	commit();
 	writer_stats(h_w, &st);
 	cr_assert_eq(st.commits, 2);
 	cr_assert_eq(st.committed, 9);
-	close_writer();
+	h_writer_close();
 
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 2);
 	cr_assert_eq(movie("new+2010"), 2);
@@ -803,7 +776,7 @@ Test(writer, sample_of_a_long_binary_line_is_bounded)
 	cr_assert_eq(writer_line(h_w, line, sizeof(line)), PARSE_ERR_BINARY);
 	memset(line, 0xff, sizeof(line));
 	cr_assert_eq(writer_line(h_w, line, sizeof(line)), PARSE_ERR_BINARY);
-	close_writer();
+	h_writer_close();
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reject_samples"), 2);
 	cr_assert_eq(qi("SELECT MAX(LENGTH(line)) FROM reject_samples"),
 	    300 * 4 + 3);

@@ -209,33 +209,6 @@ val(const char *key)
 	return (buf);
 }
 
-/* Models rows under the training role (002_models.sql). */
-static void
-models(const char *values)
-{
-	struct store	s;
-	char		sql[1024];
-
-	cr_assert_eq(store_open(&s, h_dir, STORE_ROLE_MODELS), 0);
-	snprintf(sql, sizeof(sql), "INSERT INTO models (id, algo, params, "
-	    "file, created_ms, train_seconds, interactions, users, items, "
-	    "data_from_ms, data_to_ms, binary_version, eval_recall20, "
-	    "eval_ndcg20, current) VALUES %s", values);
-	cr_assert_eq(store_exec(&s, sql), 0, "%s", sql);
-	store_close(&s);
-}
-
-static void
-served(int64_t ts, int64_t user, const char *ids)
-{
-	char	line[256];
-	int	n;
-
-	n = snprintf(line, sizeof(line), "SERVED %lld %lld 1 - 100 1 %s",
-	    (long long)ts, (long long)user, ids);
-	cr_assert_eq(writer_served(h_w, line, (size_t)n), 0, "%s", line);
-}
-
 static void
 watch(int64_t ts, int64_t user, int movie)
 {
@@ -257,8 +230,7 @@ Test(metrics, metrics_off_renders_the_database_figures_only)
 	int				i;
 
 	h_writer_movies(0);
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
+	h_writer_close();
 	/* Without the shared block the live calls do nothing. */
 	metrics_request(METRICS_RECOMMEND, 200, 10);
 	metrics_recommend(1, 1);
@@ -315,8 +287,7 @@ Test(metrics, ingest_totals_come_from_the_counters)
 	    PARSE_ERR_USER);
 	cr_assert_eq(h_line("2020-13-01T07:00:00,1,GET /rate/a=1"),
 	    PARSE_ERR_TIME);
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
+	h_writer_close();
 
 	render(300000);
 	cr_assert_not_null(strstr(text, "cinerec_ingest_lines_total"
@@ -340,9 +311,10 @@ Test(metrics, the_current_model_renders_its_gauges)
 
 	h_writer_movies(0);
 	snprintf(v, sizeof(v), "(1, 'pop', '{}', 'm1', 1, 1, 1, 1, 1, 0, 0, "
-	    "'0.1', NULL, NULL, 0), (2, 'als', '{}', 'm2', %lld, 12.5, 10, 2, "
-	    "3, 0, 0, '0.1', 0.21, 0.13, 1)", (long long)(now - HOUR_MS));
-	models(v);
+	    "'0.1', NULL, NULL, NULL, NULL, 0), (2, 'als', '{}', 'm2', %lld, "
+	    "12.5, 10, 2, 3, 0, 0, '0.1', 0.21, 0.13, NULL, NULL, 1)",
+	    (long long)(now - HOUR_MS));
+	h_models(v);
 	render(300000);
 	cr_assert_str_eq(val("cinerec_model_version"), "2");
 	cr_assert_str_eq(val("cinerec_model_training_seconds"), "12.500");
@@ -355,8 +327,8 @@ Test(metrics, the_current_model_renders_its_gauges)
 Test(metrics, a_model_without_offline_figures_renders_none)
 {
 	h_writer_movies(0);
-	models("(4, 'pop', '{}', 'm4', 1583020800000, 0.5, 1, 1, 1, 0, 0, "
-	    "'0.1', NULL, NULL, 1)");
+	h_models("(4, 'pop', '{}', 'm4', 1583020800000, 0.5, 1, 1, 1, 0, 0, "
+	    "'0.1', NULL, NULL, NULL, NULL, 1)");
 	render(300000);
 	cr_assert_str_eq(val("cinerec_model_version"), "4");
 	cr_assert_str_eq(val("cinerec_model_training_seconds"), "0.500");
@@ -378,21 +350,20 @@ Test(metrics, click_through_of_the_last_judged_hour_and_of_today)
 	yesterday = now / DAY_MS * DAY_MS - 3 * HOUR_MS;
 	h_writer_movies(2);
 	for (u = 1; u <= 4; u++)		/* the hour: 1 of 4 */
-		served(hh * HOUR_MS + u, u, "1,2");
+		h_served(hh * HOUR_MS + u, u, 1, "-", 100, 1, "1,2");
 	watch(hh * HOUR_MS + 60000, 1, 2);
 	for (u = 5; u <= 6; u++) {		/* the hours either side */
 		t = (hh + (u == 5 ? 1 : -1)) * HOUR_MS;
-		served(t, u, "1");
+		h_served(t, u, 1, "-", 100, 1, "1");
 		watch(t + 1000, u, 1);
 	}
 	for (u = 10; u <= 14; u++)		/* today: 2 of 5 */
-		served(later + u, u, "2");
+		h_served(later + u, u, 1, "-", 100, 1, "2");
 	watch(later + 60000, 10, 2);
 	watch(later + 60000, 11, 2);
-	served(yesterday, 20, "1");		/* not today's */
+	h_served(yesterday, 20, 1, "-", 100, 1, "1");	/* not today's */
 	watch(yesterday + 1000, 20, 1);
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
+	h_writer_close();
 
 	window = now - (hh + 1) * HOUR_MS - HOUR_MS / 2;
 	render(window);
@@ -563,10 +534,9 @@ Test(metrics, promtool_accepts_the_exposition)
 	h_writer_movies(1);
 	watch(D0_MS, 1, 1);
 	cr_assert_eq(h_line("garbage"), PARSE_ERR_FIELDS);
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
-	models("(1, 'als', '{}', 'm1', 1583020800000, 1, 1, 1, 1, 0, 0, "
-	    "'0.1', 0.2, 0.1, 1)");
+	h_writer_close();
+	h_models("(1, 'als', '{}', 'm1', 1583020800000, 1, 1, 1, 1, 0, 0, "
+	    "'0.1', 0.2, 0.1, NULL, NULL, 1)");
 	cr_assert_eq(metrics_init(), 0);
 	metrics_bind(1);
 	metrics_request(METRICS_RECOMMEND, 200, 700);

@@ -226,8 +226,7 @@ Test(reclog, served_lines_are_what_the_writer_takes)
 
 	h_writer_movies(3);
 	cr_assert_eq(writer_served(h_w, buf, n - 1), 0, "without its newline");
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
+	h_writer_close();
 	cr_assert_eq(h_qi(h_db, "SELECT COUNT(*) FROM reco_log WHERE ts = "
 	    "1583020800123 AND user_id = 77 AND model_version = 4 AND "
 	    "personal = 2 AND source = 'served' AND movies = '3,1,2' AND "
@@ -379,4 +378,65 @@ Test(reclog, close_writes_what_waits)
 	cr_assert_eq(read(peer, buf, 1), 0, "closed after it");
 	reclog_close(&l);			/* twice is fine */
 	cr_assert_eq(l.fd, -1);
+}
+
+/*
+ * Regression (reclog.c), fixed: when the writer went away after a line was
+ * sent in part, the rest of it went to the next writer as a line of its
+ * own (refused there as malformed) and the loss was counted nowhere.
+ */
+Test(reclog, a_line_cut_by_a_writer_gone_away_is_dropped_and_counted)
+{
+	static char	got[RECLOG_BUF + 1];
+	char		line[97];
+	size_t		queued = 0, sent, i, n;
+	ssize_t		r;
+	int		small = 4096;
+
+	memset(line, 'x', sizeof(line));
+	line[0] = 'L';
+	line[sizeof(line) - 1] = '\n';
+	listen_now();
+	cr_assert_eq(reclog_send(&l, line, sizeof(line)), 0);
+	queued++;
+	accept_now();
+	/* A small socket: the flush mark's write goes out in part. */
+	cr_assert_eq(setsockopt(l.fd, SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof(small)), 0);
+	cr_assert_eq(setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof(small)), 0);
+	while (l.len < RECLOG_FLUSH * 2) {
+		cr_assert_eq(reclog_send(&l, line, sizeof(line)), 0);
+		queued++;
+	}
+	/* What reached the old writer: whole lines and the head of one. */
+	for (sent = 0; (r = recv(peer, got + sent, sizeof(got) - 1 - sent,
+	    MSG_DONTWAIT)) > 0; sent += (size_t)r)
+		;
+	cr_assert_gt(sent % sizeof(line), 0, "%zu bytes: no line was cut",
+	    sent);
+	close(peer);				/* worker 1 restarts */
+	peer = -1;
+	reclog_flush(&l);
+	cr_assert_eq(l.fd, -1);
+	cr_assert_eq(l.lost, 1, "the cut line is counted");
+	n = (queued - sent / sizeof(line) - 1) * sizeof(line);
+	cr_assert_eq(l.len, n, "only whole lines wait: %zu, not %zu", l.len,
+	    n);
+	l.retry_ms = 0;
+	reclog_flush(&l);
+	accept_now();
+	/* The next writer gets every one of them, whole. */
+	for (i = 0; i < n; ) {
+		reclog_flush(&l);
+		r = recv(peer, got + i, n - i, MSG_DONTWAIT);
+		if (r > 0)
+			i += (size_t)r;
+		else
+			(void)poll(NULL, 0, 10);
+	}
+	for (i = 0; i < n; i += sizeof(line))
+		cr_assert_eq(memcmp(got + i, line, sizeof(line)), 0,
+		    "line at byte %zu is not whole", i);
+	nothing_waits();
 }

@@ -35,38 +35,34 @@ TestSuite(stats, .init = h_scratch_setup, .fini = h_scratch_teardown,
 
 static char	out[16384];
 
-/* stats_ctr_json on a read-only connection to h_db, into out. */
+/* stats_ctr_json on db into out, which must return want. */
 static const char *
-report(int64_t since_day)
+report_of(sqlite3 *db, int64_t since_day, int want)
 {
-	sqlite3	*db;
 	FILE	*fp;
 	char	*text = NULL;
 	size_t	 len = 0;
 
-	cr_assert_eq(sqlite3_open_v2(h_db, &db, SQLITE_OPEN_READONLY, NULL),
-	    SQLITE_OK);
 	cr_assert_not_null(fp = open_memstream(&text, &len));
-	cr_assert_eq(stats_ctr_json(db, since_day, fp), 0);
+	cr_assert_eq(stats_ctr_json(db, since_day, fp), want);
 	cr_assert_eq(fclose(fp), 0);
-	sqlite3_close(db);
 	cr_assert_lt(len, sizeof(out));
 	memcpy(out, text, len + 1);
 	free(text);
 	return (out);
 }
 
-static void
-served(int64_t ms, int64_t user, const char *arm, int64_t version,
-    int64_t latency_us, int personal, const char *ids)
+/* stats_ctr_json on a read-only connection to h_db, into out. */
+static const char *
+report(int64_t since_day)
 {
-	char	line[512];
-	int	n;
+	sqlite3	*db;
 
-	n = snprintf(line, sizeof(line), "SERVED %lld %lld %lld %s %lld %d %s",
-	    (long long)(D0_MS + ms), (long long)user, (long long)version, arm,
-	    (long long)latency_us, personal, ids);
-	cr_assert_eq(writer_served(h_w, line, (size_t)n), 0, "%s", line);
+	cr_assert_eq(sqlite3_open_v2(h_db, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	(void)report_of(db, since_day, 0);
+	sqlite3_close(db);
+	return (out);
 }
 
 static void
@@ -87,9 +83,9 @@ two_days(void)
 	int	u;
 
 	h_writer_movies(4);
-	served(H(10), 1, "a", 3, 1000, 2, "2,1");
-	served(H(10), 2, "a", 3, 2000, 1, "3,2");
-	served(H(11), 3, "a", 3, 3000, 0, "4");
+	h_served(D0_MS + H(10), 1, 3, "a", 1000, 2, "2,1");
+	h_served(D0_MS + H(10), 2, 3, "a", 2000, 1, "3,2");
+	h_served(D0_MS + H(11), 3, 3, "a", 3000, 0, "4");
 	clock_format(D0_MS + H(12), b, sizeof(b));
 	cr_assert_eq(h_line("%s,4,recommendation request h:1, status 200, "
 	    "result: m1+2000, 4 ms", b), PARSE_OK);
@@ -99,10 +95,9 @@ two_days(void)
 	watch(H(10) + M(1), 2, 3, 0);		/* rank 1 */
 	for (u = 10; u <= 12; u++)		/* movie 2: the most viewed */
 		watch(H(13), u, 2, 0);
-	served(DAY_MS + H(10), 5, "b", 4, 500, 1, "1");
+	h_served(D0_MS + DAY_MS + H(10), 5, 4, "b", 500, 1, "1");
 	watch(DAY_MS + H(10) + M(1), 5, 1, 0);
-	cr_assert_eq(writer_close(h_w), 0);	/* and the roll-up */
-	h_w = NULL;
+	h_writer_close();	/* and the roll-up */
 }
 
 Test(stats, an_empty_database_gives_empty_lists)
@@ -135,6 +130,21 @@ Test(stats, rows_by_day_source_model_and_arm_with_their_ratios)
 	    "\"slots\":1,\"top1pct_share\":0.000000}]}\n");
 }
 
+/*
+ * Regression (stats.c), fixed: the arm (any word the SERVED line carries)
+ * was pasted into the JSON unquoted, so a quote or a backslash broke it.
+ */
+Test(stats, an_arm_with_json_specials_is_quoted)
+{
+	const char	*r;
+
+	h_writer_movies(2);
+	h_served(D0_MS + H(10), 1, 3, "a\"b\\", 1000, 1, "1");
+	h_writer_close();
+	r = report(D0_DAY);
+	cr_assert_not_null(strstr(r, "\"arm\":\"a\\\"b\\\\\","), "%s", r);
+}
+
 Test(stats, since_day_leaves_the_days_before_out)
 {
 	static char	all[sizeof(out)];
@@ -158,10 +168,9 @@ Test(stats, since_day_leaves_the_days_before_out)
 Test(stats, a_day_of_empty_lists_has_no_served_entry)
 {
 	h_writer_movies(2);
-	served(H(1), 1, "-", 0, 0, 0, "");
-	served(H(2), 2, "-", 0, 0, 0, "");
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
+	h_served(D0_MS + H(1), 1, 0, "-", 0, 0, "");
+	h_served(D0_MS + H(2), 2, 0, "-", 0, 0, "");
+	h_writer_close();
 	cr_assert_str_eq(report(D0_DAY),
 	    "{\"ctr\":["
 	    "{\"day\":18322,\"source\":\"served\",\"model_version\":0,"
@@ -189,11 +198,10 @@ Test(stats, the_top_share_counts_the_most_popular_percent)
 		if (u <= 3)
 			watch(H(1), u, 40, 0);	/* fourth: not in the top */
 	}
-	served(H(2), 100, "-", 1, 0, 0, "10,40,50");
-	served(H(2), 101, "-", 1, 0, 0, "10,20,30");
-	served(H(2), 102, "-", 1, 0, 0, "250");
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
+	h_served(D0_MS + H(2), 100, 1, "-", 0, 0, "10,40,50");
+	h_served(D0_MS + H(2), 101, 1, "-", 0, 0, "10,20,30");
+	h_served(D0_MS + H(2), 102, 1, "-", 0, 0, "250");
+	h_writer_close();
 	p = strstr(report(D0_DAY), "\"served\":[");
 	cr_assert_not_null(p);
 	cr_assert_str_eq(p, "\"served\":[{\"day\":18322,\"distinct_movies\":6,"
@@ -204,23 +212,14 @@ Test(stats, the_top_share_counts_the_most_popular_percent)
 Test(stats, a_database_without_the_tables_is_an_error)
 {
 	sqlite3	*db;
-	FILE	*fp;
-	char	*text = NULL;
-	size_t	 len = 0;
 
 	cr_assert_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
-	cr_assert_not_null(fp = open_memstream(&text, &len));
-	cr_assert_eq(stats_ctr_json(db, 0, fp), -1);
-	fclose(fp);
-	free(text);
+	(void)report_of(db, 0, -1);
 	/* reco_stats alone: the second query fails. */
 	cr_assert_eq(sqlite3_exec(db, "CREATE TABLE reco_stats (hour, source, "
 	    "model_version, arm, lists, nonempty, personal, followed, "
 	    "rank_sum, minutes_24h, latency_us_sum)", NULL, NULL, NULL),
 	    SQLITE_OK);
-	cr_assert_not_null(fp = open_memstream(&text, &len));
-	cr_assert_eq(stats_ctr_json(db, 0, fp), -1);
-	fclose(fp);
-	free(text);
+	(void)report_of(db, 0, -1);
 	sqlite3_close(db);
 }

@@ -59,43 +59,6 @@ why(int64_t user, int64_t at, int limit)
 	return (n);
 }
 
-static void
-served(int64_t ms, int64_t user, int64_t version, const char *arm,
-    int64_t latency_us, int personal, const char *ids)
-{
-	char	line[512];
-	int	n;
-
-	n = snprintf(line, sizeof(line), "SERVED %lld %lld %lld %s %lld %d %s",
-	    (long long)(D0_MS + ms), (long long)user, (long long)version, arm,
-	    (long long)latency_us, personal, ids);
-	cr_assert_eq(writer_served(h_w, line, (size_t)n), 0, "%s", line);
-}
-
-static void
-close_writer(void)
-{
-	cr_assert_eq(writer_close(h_w), 0);
-	h_w = NULL;
-}
-
-/* Model rows as training writes them (002_models.sql), its role's own. */
-static void
-models(const char *values)
-{
-	struct store	s;
-	char		sql[2048];
-
-	cr_assert_eq(store_open(&s, h_dir, STORE_ROLE_MODELS), 0);
-	snprintf(sql, sizeof(sql), "INSERT INTO models (id, algo, params, "
-	    "file, created_ms, train_seconds, interactions, users, items, "
-	    "data_from_ms, data_to_ms, binary_version, eval_recall20, "
-	    "eval_ndcg20, eval_coverage, eval_users, current) VALUES %s",
-	    values);
-	cr_assert_eq(store_exec(&s, sql), 0, "%s", sql);
-	store_close(&s);
-}
-
 /* User 7's four lists (and user 8's one), models 3 and 2. */
 static void
 four_lists(void)
@@ -103,17 +66,17 @@ four_lists(void)
 	char	b[32];
 
 	h_writer_movies(3);
-	served(H(10), 7, 3, "arm-b", 2400, 2, "2,1");
+	h_served(D0_MS + H(10), 7, 3, "arm-b", 2400, 2, "2,1");
 	clock_format(D0_MS + H(11), b, sizeof(b));
 	cr_assert_eq(h_line("%s,7,recommendation request h:1, status 200, "
 	    "result: m3+2000, 5 ms", b), PARSE_OK);
-	served(H(12), 7, 2, "-", 0, 0, "1");
-	served(H(13), 7, 3, "-", 600, 1, "3");
-	served(H(9), 8, 3, "-", 0, 0, "1");
+	h_served(D0_MS + H(12), 7, 2, "-", 0, 0, "1");
+	h_served(D0_MS + H(13), 7, 3, "-", 600, 1, "3");
+	h_served(D0_MS + H(9), 8, 3, "-", 0, 0, "1");
 	clock_format(D0_MS + H(13) + M(1), b, sizeof(b));
 	cr_assert_eq(h_line("%s,7,GET /data/m/m3+2000/0.mpg", b), PARSE_OK);
-	close_writer();
-	models("(3, 'als', '{\"factors\":64,\"reg\":0.1}', 'model-3.bin', "
+	h_writer_close();
+	h_models("(3, 'als', '{\"factors\":64,\"reg\":0.1}', 'model-3.bin', "
 	    "1583024400000, 12.5, 1000, 50, 40, 1582934400000, 1583020800000, "
 	    "'0.1.0', 0.21, 0.13, 0.5, 30, 1), "
 	    "(2, 'pop', '{}', 'model-2.bin', 1582938000000, 0.25, 900, 45, 30, "
@@ -182,8 +145,8 @@ Test(why, at_includes_its_millisecond_and_limit_keeps_the_newest)
 Test(why, a_model_without_a_row_is_marked_missing)
 {
 	h_writer_movies(1);
-	served(H(1), 5, 9, "-", 0, 0, "1");
-	close_writer();
+	h_served(D0_MS + H(1), 5, 9, "-", 0, 0, "1");
+	h_writer_close();
 	cr_assert_eq(why(5, INT64_MAX, 20), 1);
 	cr_assert_str_eq(out, "{\"user\":5,\"lists\":[{\"at\":"
 	    "\"2020-03-01T01:00:00.000\",\"source\":\"served\","
@@ -197,16 +160,16 @@ Test(why, lists_are_found_rolled_up_or_not)
 	static char	first[sizeof(out)];
 
 	h_writer_movies(2);
-	served(H(1), 5, 0, "-", 0, 0, "1");
+	h_served(D0_MS + H(1), 5, 0, "-", 0, 0, "1");
 	cr_assert_eq(writer_commit(h_w), 0);	/* the first: rolled up */
-	served(H(2), 5, 0, "-", 0, 0, "2");
+	h_served(D0_MS + H(2), 5, 0, "-", 0, 0, "2");
 	cr_assert_eq(writer_commit(h_w), 0);	/* logged only */
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 1);
 	cr_assert_eq(why(5, INT64_MAX, 20), 2);
 	cr_assert_not_null(strstr(out, "\"movies\":\"m2+2000\"}," "{\"at\":"
 	    "\"2020-03-01T01:00:00.000\""), "%s", out);
 	snprintf(first, sizeof(first), "%s", out);
-	close_writer();				/* rolls the second up */
+	h_writer_close();			/* rolls the second up */
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
 	cr_assert_eq(why(5, INT64_MAX, 20), 2, "no list twice");
 	cr_assert_str_eq(out, first);
@@ -220,10 +183,10 @@ Test(why, only_the_newest_lists_of_a_user_are_looked_at)
 	h_writer_movies(3);
 	for (i = 0; i < max + 3; i++) {
 		snprintf(ids, sizeof(ids), "%d", 1 + i % 3);
-		served(i * 1000, 5, 0, "-", 0, 0, ids);
+		h_served(D0_MS + i * 1000, 5, 0, "-", 0, 0, ids);
 	}
-	served(0, 6, 0, "-", 0, 0, "1");	/* someone else's, older */
-	close_writer();
+	h_served(D0_MS, 6, 0, "-", 0, 0, "1");	/* someone else's, older */
+	h_writer_close();
 	/* The three oldest are beyond the newest max. */
 	cr_assert_eq(why(5, D0_MS + 2000, 20), 0);
 	cr_assert_eq(why(5, D0_MS + 3000, 20), 1);
@@ -240,8 +203,8 @@ Test(why, strings_are_json_escaped)
 	h_writer_movies(0);
 	cr_assert_eq(writer_movie(h_w, "q\"<&>\\+2000", NULL, 0, NULL), 0);
 	cr_assert_eq(writer_commit(h_w), 0);
-	served(H(1), 5, 0, "a\"b\\", 0, 0, "1");
-	close_writer();
+	h_served(D0_MS + H(1), 5, 0, "a\"b\\", 0, 0, "1");
+	h_writer_close();
 	cr_assert_eq(why(5, INT64_MAX, 20), 1);
 	cr_assert_str_eq(out, "{\"user\":5,\"lists\":[{\"at\":"
 	    "\"2020-03-01T01:00:00.000\",\"source\":\"served\","

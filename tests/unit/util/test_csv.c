@@ -11,13 +11,11 @@
 #include "harness.h"
 #include "scratch.h"
 
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util/csv.h"
 
@@ -41,39 +39,6 @@ TestSuite(csv, .init = setup, .fini = teardown, .timeout = 60);
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static int	cap_fd = -1, cap_saved = -1;
-
-/* Send stderr to a file in h_dir until cap_end. */
-static void
-cap_begin(void)
-{
-	char	path[128];
-
-	snprintf(path, sizeof(path), "%s/stderr.txt", h_dir);
-	cr_assert_geq(cap_fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600),
-	    0);
-	fflush(stderr);
-	cr_assert_geq(cap_saved = dup(2), 0);
-	cr_assert_geq(dup2(cap_fd, 2), 0);
-}
-
-/* Restore stderr; what was written to it into buf (NUL-terminated). */
-static const char *
-cap_end(char *buf, size_t sz)
-{
-	ssize_t	n;
-
-	fflush(stderr);
-	cr_assert_geq(dup2(cap_saved, 2), 0);
-	close(cap_saved);
-	cr_assert_eq(lseek(cap_fd, 0, SEEK_SET), 0);
-	n = read(cap_fd, buf, sz - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	close(cap_fd);
-	cap_fd = cap_saved = -1;
-	return (buf);
-}
-
 /* Read text (kept: a literal) through the in-memory reader. */
 static void
 mem(const char *text)
@@ -86,12 +51,8 @@ static void
 write_file(const char *name, const void *data, size_t len, char *path,
     size_t sz)
 {
-	FILE	*fp;
-
 	snprintf(path, sz, "%s/%s", h_dir, name);
-	cr_assert_not_null(fp = fopen(path, "w"));
-	cr_assert_eq(fwrite(data, 1, len, fp), len);
-	cr_assert_eq(fclose(fp), 0);
+	h_write_file(path, data, len);
 }
 
 /* The next record must be the n fields given, starting on line. */
@@ -273,13 +234,14 @@ Test(csv, a_file_reads_like_the_same_bytes_in_memory)
 
 Test(csv, missing_file_is_an_error_naming_it)
 {
-	char	path[256], err[512];
-	int	rc;
+	const char	*err;
+	char		 path[256];
+	int		 rc;
 
 	snprintf(path, sizeof(path), "%s/nope.csv", h_dir);
-	cap_begin();
+	h_stderr_begin();
 	rc = csv_open(&c, path);
-	cap_end(err, sizeof(err));
+	err = h_stderr_end();
 	cr_assert_eq(rc, -1);
 	cr_assert_null(c.fp);
 	cr_assert_not_null(strstr(err, path), "stderr: %s", err);
@@ -293,9 +255,10 @@ Test(csv, missing_file_is_an_error_naming_it)
 
 Test(csv, sixty_four_fields_fit_and_one_more_is_an_error)
 {
-	char	line[4 * CSV_FIELDS_MAX + 8], err[512];
-	size_t	i, o = 0;
-	int	rc;
+	const char	*err;
+	char		 line[4 * CSV_FIELDS_MAX + 8];
+	size_t		 i, o = 0;
+	int		 rc;
 
 	for (i = 0; i < CSV_FIELDS_MAX; i++)
 		o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%zu",
@@ -312,9 +275,9 @@ Test(csv, sixty_four_fields_fit_and_one_more_is_an_error)
 	/* The same line with one more field. */
 	strcpy(line + o - 1, ",64\n");
 	mem(line);
-	cap_begin();
+	h_stderr_begin();
 	rc = csv_next(&c);
-	cap_end(err, sizeof(err));
+	err = h_stderr_end();
 	cr_assert_eq(rc, -1);
 	cr_assert_not_null(strstr(err, "t.csv:1: more than 64 fields"),
 	    "stderr: %s", err);
@@ -322,9 +285,10 @@ Test(csv, sixty_four_fields_fit_and_one_more_is_an_error)
 
 Test(csv, record_of_the_maximum_size_fits_and_one_byte_more_fails)
 {
-	char	*big, err[512];
-	size_t	 n = CSV_RECORD_MAX - 1;	/* with its NUL: the maximum */
-	int	 rc;
+	const char	*err;
+	char		*big;
+	size_t		 n = CSV_RECORD_MAX - 1; /* with its NUL: the maximum */
+	int		 rc;
 
 	cr_assert_not_null(big = malloc(CSV_RECORD_MAX + 16));
 	memset(big, 'x', n);
@@ -342,9 +306,9 @@ Test(csv, record_of_the_maximum_size_fits_and_one_byte_more_fails)
 	memcpy(big + 2 + n + 1, "\n", 2);
 	cr_assert_eq(csv_open_mem(&c, big, n + 4, "big.csv"), 0);
 	expect(1, 1, "a");
-	cap_begin();
+	h_stderr_begin();
 	rc = csv_next(&c);
-	cap_end(err, sizeof(err));
+	err = h_stderr_end();
 	cr_assert_eq(rc, -1);
 	cr_assert_not_null(strstr(err, "big.csv:2: record longer than "
 	    "1048576 bytes"), "stderr: %s", err);
@@ -353,14 +317,14 @@ Test(csv, record_of_the_maximum_size_fits_and_one_byte_more_fails)
 
 Test(csv, unterminated_quote_is_an_error_naming_its_line)
 {
-	char	err[512];
-	int	rc;
+	const char	*err;
+	int		 rc;
 
 	mem("a,b\nc,\"open\nmore\n");
 	expect(1, 2, "a", "b");
-	cap_begin();
+	h_stderr_begin();
 	rc = csv_next(&c);
-	cap_end(err, sizeof(err));
+	err = h_stderr_end();
 	cr_assert_eq(rc, -1);
 	cr_assert_not_null(strstr(err, "t.csv:2: unterminated quoted field"),
 	    "stderr: %s", err);

@@ -291,6 +291,20 @@ Test(util, mkdir_p_fails_when_a_parent_is_a_file)
 	cr_assert_eq(errno, ENOTDIR, "errno %d", errno);
 }
 
+/* Regression (io.c), fixed: a file where the directory should be was 0. */
+Test(util, mkdir_p_fails_when_the_path_itself_is_a_file)
+{
+	char	p[PATH_MAX];
+	int	fd;
+
+	cr_assert_geq(fd = open(path_in(p, sizeof(p), "f"), O_CREAT |
+	    O_WRONLY, 0600), 0);
+	close(fd);
+	errno = 0;
+	cr_assert_eq(io_mkdir_p(p), -1, "a regular file is not a directory");
+	cr_assert_eq(errno, ENOTDIR, "errno %d", errno);
+}
+
 Test(util, mkdir_p_refuses_a_path_longer_than_path_max)
 {
 	char	*p;

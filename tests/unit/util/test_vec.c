@@ -378,3 +378,31 @@ Test(vec, arena_free_empties_and_can_be_reused)
 	cr_assert_eq(arena_add(&a, "two", 3), 0);
 	cr_assert_str_eq(ARENA_AT(&a, 0), "two");
 }
+
+/*
+ * Regressions (vec.c, arena.c), fixed: the first capacity (64) was not
+ * checked against the element size, vec_reserve's len + extra and
+ * arena_reserve's sums wrapped around (arena_reserve looped for ever).
+ */
+Test(vec, sizes_that_wrap_are_refused_before_anything_is_allocated)
+{
+	void		*p = NULL;
+	size_t		 cap = 0;
+
+	cr_assert_eq(vec_grow(&p, &cap, 1, ((size_t)1 << 58) + 1), -1,
+	    "64 elements of 2^58 + 1 bytes do not fit in a size_t");
+	cr_assert_null(p);
+	cr_assert_eq(cap, 0);
+
+	v.size = 8;
+	cr_assert_not_null(vec_push(&v));
+	cr_assert_eq(vec_reserve(&v, SIZE_MAX), -1);
+	cr_assert_eq(vec_reserve(&v, SIZE_MAX - 1), -1);
+	cr_assert_eq(v.len, 1);
+
+	cr_assert_neq(arena_add(&a, "x", 1), ARENA_NONE);
+	cr_assert_eq(arena_reserve(&a, ((size_t)1 << 63) + 1), -1);
+	cr_assert_eq(arena_reserve(&a, SIZE_MAX), -1);
+	cr_assert_eq(a.len, 2);
+	cr_assert_str_eq(a.p, "x");
+}
