@@ -18,6 +18,7 @@
 #include "scratch.h"
 #include "ingest/parse.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "store/writer.h"
 
 char		 h_dir[64];
@@ -309,4 +310,31 @@ h_dir_count(const char *dir)
 			n++;
 	closedir(d);
 	return (n);
+}
+
+void
+h_watch(int64_t ts_ms, int64_t user, const char *slug, int minute)
+{
+	char	when[32];
+
+	clock_format(ts_ms, when, sizeof(when));
+	cr_assert_eq(h_line("%s,%lld,GET /data/m/%s/%d.mpg", when,
+	    (long long)user, slug, minute), PARSE_OK);
+}
+
+void
+h_rate(int64_t ts_ms, int64_t user, const char *slug, int stars)
+{
+	char	when[32];
+
+	clock_format(ts_ms, when, sizeof(when));
+	cr_assert_eq(h_line("%s,%lld,GET /rate/%s=%d", when, (long long)user,
+	    slug, stars), PARSE_OK);
+}
+
+void
+h_commit(void)
+{
+	cr_assert_eq(writer_commit(h_w), 0);
+	cr_assert_eq(writer_pending(h_w), 0);
 }

@@ -39,6 +39,16 @@ void	 h_writer_close(void);
 int	 h_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * A watch (minute of slug) or a rating by user at ts_ms (ms since the
+ * epoch), handed to h_w; the test fails unless it is accepted.
+ */
+void	 h_watch(int64_t ts_ms, int64_t user, const char *slug, int minute);
+void	 h_rate(int64_t ts_ms, int64_t user, const char *slug, int stars);
+
+/* Commit h_w: the test fails unless it commits everything pending. */
+void	 h_commit(void);
+
+/*
  * Hand h_w the line "SERVED <ts> <user> <version> <arm> <latency_us>
  * <personal> <ids>" as the HTTP workers write it; writer_served must
  * take it.

@@ -1,7 +1,8 @@
 /*
  * Unit tests for app/store/store.c: migrations of a fresh dir, WAL, a newer
- * schema refused, read-only opens that create nothing, and the ownership of
- * the tables: every writing role writes its own tables and no others.
+ * schema refused, read-only opens that create nothing, the ownership of
+ * the tables (every writing role writes its own tables and no others), and
+ * the reads: counts, a user's seen movies, data version, snapshots.
  * Each test gets a fresh data dir under /tmp.
  */
 #include <criterion/criterion.h>
@@ -10,11 +11,13 @@
 #include "scratch.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "ingest/parse.h"
 #include "store/store.h"
 #include "store/writer.h"
 
@@ -23,6 +26,10 @@ TestSuite(store, .init = h_scratch_setup, .fini = h_scratch_teardown,
 
 #define qi(...)		h_qi(h_db, __VA_ARGS__)
 #define qs(o, n, ...)	h_qs(h_db, o, n, __VA_ARGS__)
+
+#define D0_MS	1583020800000LL		/* 2020-03-01T00:00:00Z */
+#define H(h)	((int64_t)(h) * 3600000LL)
+#define M(m)	((int64_t)(m) * 60000LL)
 
 Test(store, fresh_dir_is_migrated_to_latest)
 {
@@ -192,4 +199,159 @@ Test(store, the_writer_holds_the_events_role)
 	cr_assert_eq(writer_line(h_w, line, strlen(line)), 0);
 	cr_assert_eq(writer_commit(h_w), 0);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM ratings"), 1);
+}
+
+/* ---- reads ---------------------------------------------------------- */
+
+Test(store, counts_match_what_was_written)
+{
+	struct store		s;
+	struct store_counts	c;
+
+	h_writer_movies(0);
+	h_watch(D0_MS + H(1), 1, "a+2000", 0);
+	h_watch(D0_MS + H(1) + M(1), 1, "a+2000", 1);
+	h_watch(D0_MS + H(2), 2, "b+2001", 0);
+	h_rate(D0_MS + H(3), 1, "a+2000", 5);
+	h_rate(D0_MS + H(4), 3, "c+2002", 2);
+	h_rate(D0_MS + H(5), 3, "c+2002", 3);
+	cr_assert_eq(h_line("2020-03-01T06:00:00,4,recommendation request h:1, "
+	    "status 200, result: a+2000, 5 ms"), PARSE_OK);
+	cr_assert_eq(h_line("garbage"), PARSE_ERR_FIELDS);
+	cr_assert_eq(h_line("2020-03-01T07:00:00,x,GET /rate/a=1"), PARSE_ERR_USER);
+	cr_assert_eq(writer_movie(h_w, "d+2003", "D", 2003, NULL), 0);
+	h_writer_close();
+
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
+	cr_assert_eq(store_counts(&s, &c), 0);
+	cr_assert_eq(c.schema, store_schema_latest());
+	cr_assert_eq(c.movies, 4);
+	cr_assert_eq(c.users, 4);
+	cr_assert_eq(c.watches, 2);
+	cr_assert_eq(c.ratings, 2);
+	cr_assert_eq(c.recos, 1);
+	cr_assert_eq(c.accepted, 7);
+	cr_assert_eq(c.rejected, 2);
+	cr_assert_eq(c.last_event_ms, D0_MS + H(6));
+	store_close(&s);
+	store_close(&s);	/* safe twice */
+	cr_assert_null(s.db);
+
+	/* The counters agree with the tables. */
+	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), c.movies);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM users"), c.users);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM watches"), c.watches);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM ratings"), c.ratings);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), c.recos);
+}
+
+Test(store, counts_of_an_empty_database)
+{
+	struct store		s;
+	struct store_counts	c;
+
+	memset(&c, 0x55, sizeof(c));
+	cr_assert_eq(store_open(&s, h_dir, STORE_CREATE), 0);
+	cr_assert_eq(store_counts(&s, &c), 0);
+	cr_assert_eq(c.schema, store_schema_latest());
+	cr_assert_eq(c.movies + c.users + c.watches + c.ratings + c.recos, 0);
+	cr_assert_eq(c.accepted + c.rejected + c.last_event_ms, 0);
+	store_close(&s);
+}
+
+Test(store, seen_is_sorted_unique_watched_and_rated)
+{
+	struct store	 s;
+	int32_t		*ids = NULL;
+	size_t		 cap = 0;
+	char		 slug[32];
+	int		 i, n;
+
+	h_writer_movies(0);
+	for (i = 1; i <= 120; i++) {
+		snprintf(slug, sizeof(slug), "m%d+2000", i);
+		cr_assert_eq(writer_movie(h_w, slug, NULL, 0, NULL), 0);
+	}
+	h_watch(D0_MS + H(1), 5, "m9+2000", 0);
+	h_watch(D0_MS + H(1), 5, "m3+2000", 0);
+	h_rate(D0_MS + H(2), 5, "m3+2000", 4);
+	h_rate(D0_MS + H(2), 5, "m1+2000", 2);
+	h_watch(D0_MS + H(1), 5, "m9+2000", 1);
+	h_rate(D0_MS + H(2), 6, "m2+2000", 1);	/* someone else */
+	/* User 7 saw 100 movies, in descending order. */
+	for (i = 100; i >= 1; i--) {
+		snprintf(slug, sizeof(slug), "m%d+2000", i);
+		if (i % 2)
+			h_watch(D0_MS + H(3), 7, slug, 0);
+		else
+			h_rate(D0_MS + H(3), 7, slug, 3);
+	}
+	h_writer_close();
+	cr_assert_eq(qi("SELECT id FROM movies WHERE slug = 'm9+2000'"), 9);
+
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
+	n = store_seen(&s, 5, &ids, &cap);
+	cr_assert_eq(n, 3);
+	cr_assert_geq(cap, 3);
+	cr_assert_eq(ids[0], 1);
+	cr_assert_eq(ids[1], 3);
+	cr_assert_eq(ids[2], 9);
+	cr_assert_eq(store_seen(&s, 99, &ids, &cap), 0);
+	n = store_seen(&s, 7, &ids, &cap);
+	cr_assert_eq(n, 100);
+	cr_assert_geq(cap, 100);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(ids[i], i + 1);
+	/* The statement is reusable after a call. */
+	cr_assert_eq(store_seen(&s, 6, &ids, &cap), 1);
+	cr_assert_eq(ids[0], 2);
+	free(ids);
+	store_close(&s);
+}
+
+Test(store, data_version_changes_after_a_writer_commit)
+{
+	struct store	s;
+	int64_t		v1, v2;
+
+	h_writer_movies(0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
+	v1 = store_data_version(&s);
+	cr_assert_geq(v1, 0);
+	cr_assert_eq(store_data_version(&s), v1);
+	h_watch(D0_MS + H(1), 1, "a+2000", 0);
+	h_commit();
+	v2 = store_data_version(&s);
+	cr_assert_neq(v2, v1);
+	cr_assert_eq(store_data_version(&s), v2);
+	store_close(&s);
+}
+
+Test(store, snapshot_holds_one_view_until_the_next)
+{
+	struct store		s;
+	struct store_counts	c;
+
+	h_writer_movies(0);
+	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
+	cr_assert_eq(store_snapshot(&s), 0);
+	cr_assert_eq(store_counts(&s, &c), 0);
+	cr_assert_eq(c.movies, 0);
+	h_watch(D0_MS + H(1), 1, "a+2000", 0);
+	h_commit();
+	/* The reader's snapshot predates the commit. */
+	cr_assert_eq(store_counts(&s, &c), 0);
+	cr_assert_eq(c.movies, 0, "a snapshot must not move");
+	cr_assert_eq(store_snapshot(&s), 0);
+	cr_assert_eq(store_counts(&s, &c), 0);
+	cr_assert_eq(c.movies, 1);
+	cr_assert_eq(c.watches, 1);
+	/* Twice in a row, and with no read in between, is fine. */
+	cr_assert_eq(store_snapshot(&s), 0);
+	cr_assert_eq(store_snapshot(&s), 0);
+	h_watch(D0_MS + H(2), 2, "b+2001", 0);
+	h_commit();
+	cr_assert_eq(store_counts(&s, &c), 0);
+	cr_assert_eq(c.movies, 2, "BEGIN is deferred: the first read sees it");
+	store_close(&s);
 }

@@ -31,6 +31,7 @@
 #include "store/store.h"
 #include "store/catalog.h"
 #include "store/writer.h"
+#include "util/clock.h"
 
 #define D0_MS	1583020800000LL		/* 2020-03-01T00:00:00Z */
 #define DAY_MS	86400000LL
@@ -43,40 +44,17 @@ TestSuite(writer, .init = h_scratch_setup, .fini = h_scratch_teardown,
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* "2020-03-DDTHH:MM:SS" for D0 + ms (ms < 28 days, whole seconds). */
+/* Events at D0 + ms. */
+#define watch(ms, u, slug, n)	h_watch(D0_MS + (ms), (u), (slug), (n))
+#define rate(ms, u, slug, r)	h_rate(D0_MS + (ms), (u), (slug), (r))
+#define commit()		h_commit()
+
+/* The stream's time of D0 + ms into buf (32 bytes). */
 static const char *
 ts(int64_t ms, char *buf)
 {
-	int64_t	d = ms / DAY_MS, r = ms % DAY_MS;
-
-	snprintf(buf, 32, "2020-03-%02dT%02d:%02d:%02d", (int)d + 1,
-	    (int)(r / 3600000), (int)(r / 60000 % 60), (int)(r / 1000 % 60));
+	clock_format(D0_MS + ms, buf, 32);
 	return (buf);
-}
-
-static void
-watch(int64_t ms, int64_t user, const char *slug, int minute)
-{
-	char	b[32];
-
-	cr_assert_eq(h_line("%s,%lld,GET /data/m/%s/%d.mpg", ts(ms, b),
-	    (long long)user, slug, minute), PARSE_OK);
-}
-
-static void
-rate(int64_t ms, int64_t user, const char *slug, int stars)
-{
-	char	b[32];
-
-	cr_assert_eq(h_line("%s,%lld,GET /rate/%s=%d", ts(ms, b),
-	    (long long)user, slug, stars), PARSE_OK);
-}
-
-static void
-commit(void)
-{
-	cr_assert_eq(writer_commit(h_w), 0);
-	cr_assert_eq(writer_pending(h_w), 0);
 }
 
 static sqlite3 *
@@ -552,163 +530,6 @@ Test(writer, slug_title_guess)
 	catalog_slug_title("a+very+long+title+2001", t, 7, &y);
 	cr_assert_str_eq(t, "a very");
 	cr_assert_eq(y, 2001);
-}
-
-/* ---- store ------------------------------------------------------------------ */
-
-Test(writer, counts_match_what_was_written)
-{
-	struct store		s;
-	struct store_counts	c;
-
-	open_writer();
-	watch(H(1), 1, "a+2000", 0);
-	watch(H(1) + M(1), 1, "a+2000", 1);
-	watch(H(2), 2, "b+2001", 0);
-	rate(H(3), 1, "a+2000", 5);
-	rate(H(4), 3, "c+2002", 2);
-	rate(H(5), 3, "c+2002", 3);
-	cr_assert_eq(h_line("2020-03-01T06:00:00,4,recommendation request h:1, "
-	    "status 200, result: a+2000, 5 ms"), PARSE_OK);
-	cr_assert_eq(h_line("garbage"), PARSE_ERR_FIELDS);
-	cr_assert_eq(h_line("2020-03-01T07:00:00,x,GET /rate/a=1"), PARSE_ERR_USER);
-	cr_assert_eq(writer_movie(h_w, "d+2003", "D", 2003, NULL), 0);
-	h_writer_close();
-
-	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
-	cr_assert_eq(store_counts(&s, &c), 0);
-	cr_assert_eq(c.schema, store_schema_latest());
-	cr_assert_eq(c.movies, 4);
-	cr_assert_eq(c.users, 4);
-	cr_assert_eq(c.watches, 2);
-	cr_assert_eq(c.ratings, 2);
-	cr_assert_eq(c.recos, 1);
-	cr_assert_eq(c.accepted, 7);
-	cr_assert_eq(c.rejected, 2);
-	cr_assert_eq(c.last_event_ms, D0_MS + H(6));
-	store_close(&s);
-	store_close(&s);	/* safe twice */
-	cr_assert_null(s.db);
-
-	/* The counters agree with the tables. */
-	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), c.movies);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM users"), c.users);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM watches"), c.watches);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM ratings"), c.ratings);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), c.recos);
-}
-
-Test(writer, counts_of_an_empty_database)
-{
-	struct store		s;
-	struct store_counts	c;
-
-	memset(&c, 0x55, sizeof(c));
-	cr_assert_eq(store_open(&s, h_dir, STORE_CREATE), 0);
-	cr_assert_eq(store_counts(&s, &c), 0);
-	cr_assert_eq(c.schema, store_schema_latest());
-	cr_assert_eq(c.movies + c.users + c.watches + c.ratings + c.recos, 0);
-	cr_assert_eq(c.accepted + c.rejected + c.last_event_ms, 0);
-	store_close(&s);
-}
-
-Test(writer, seen_is_sorted_unique_watched_and_rated)
-{
-	struct store	 s;
-	int32_t		*ids = NULL;
-	size_t		 cap = 0;
-	char		 slug[32];
-	int		 i, n;
-
-	open_writer();
-	for (i = 1; i <= 120; i++) {
-		snprintf(slug, sizeof(slug), "m%d+2000", i);
-		cr_assert_eq(writer_movie(h_w, slug, NULL, 0, NULL), 0);
-	}
-	watch(H(1), 5, "m9+2000", 0);
-	watch(H(1), 5, "m3+2000", 0);
-	rate(H(2), 5, "m3+2000", 4);
-	rate(H(2), 5, "m1+2000", 2);
-	watch(H(1), 5, "m9+2000", 1);
-	rate(H(2), 6, "m2+2000", 1);	/* someone else */
-	/* User 7 saw 100 movies, in descending order. */
-	for (i = 100; i >= 1; i--) {
-		snprintf(slug, sizeof(slug), "m%d+2000", i);
-		if (i % 2)
-			watch(H(3), 7, slug, 0);
-		else
-			rate(H(3), 7, slug, 3);
-	}
-	h_writer_close();
-	cr_assert_eq(movie("m9+2000"), 9);
-
-	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
-	n = store_seen(&s, 5, &ids, &cap);
-	cr_assert_eq(n, 3);
-	cr_assert_geq(cap, 3);
-	cr_assert_eq(ids[0], 1);
-	cr_assert_eq(ids[1], 3);
-	cr_assert_eq(ids[2], 9);
-	cr_assert_eq(store_seen(&s, 99, &ids, &cap), 0);
-	n = store_seen(&s, 7, &ids, &cap);
-	cr_assert_eq(n, 100);
-	cr_assert_geq(cap, 100);
-	for (i = 0; i < n; i++)
-		cr_assert_eq(ids[i], i + 1);
-	/* The statement is reusable after a call. */
-	cr_assert_eq(store_seen(&s, 6, &ids, &cap), 1);
-	cr_assert_eq(ids[0], 2);
-	free(ids);
-	store_close(&s);
-}
-
-Test(writer, data_version_changes_after_a_writer_commit)
-{
-	struct store	s;
-	int64_t		v1, v2;
-
-	open_writer();
-	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
-	v1 = store_data_version(&s);
-	cr_assert_geq(v1, 0);
-	cr_assert_eq(store_data_version(&s), v1);
-	watch(H(1), 1, "a+2000", 0);
-	commit();
-	v2 = store_data_version(&s);
-	cr_assert_neq(v2, v1);
-	cr_assert_eq(store_data_version(&s), v2);
-	store_close(&s);
-}
-
-/* ---- migrations -------------------------------------------------------------- */
-
-Test(writer, snapshot_holds_one_view_until_the_next)
-{
-	struct store		s;
-	struct store_counts	c;
-
-	open_writer();
-	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
-	cr_assert_eq(store_snapshot(&s), 0);
-	cr_assert_eq(store_counts(&s, &c), 0);
-	cr_assert_eq(c.movies, 0);
-	watch(H(1), 1, "a+2000", 0);
-	commit();
-	/* The reader's snapshot predates the commit. */
-	cr_assert_eq(store_counts(&s, &c), 0);
-	cr_assert_eq(c.movies, 0, "a snapshot must not move");
-	cr_assert_eq(store_snapshot(&s), 0);
-	cr_assert_eq(store_counts(&s, &c), 0);
-	cr_assert_eq(c.movies, 1);
-	cr_assert_eq(c.watches, 1);
-	/* Twice in a row, and with no read in between, is fine. */
-	cr_assert_eq(store_snapshot(&s), 0);
-	cr_assert_eq(store_snapshot(&s), 0);
-	watch(H(2), 2, "b+2001", 0);
-	commit();
-	cr_assert_eq(store_counts(&s, &c), 0);
-	cr_assert_eq(c.movies, 2, "BEGIN is deferred: the first read sees it");
-	store_close(&s);
 }
 
 Test(writer, failed_commit_keeps_the_batch_and_a_retry_counts_it_once)
