@@ -143,11 +143,11 @@ stat_of(struct ctr *c, const struct list *l)
 	return (s);
 }
 
-static int
-count_slot(struct ctr *c, int64_t day, int32_t movie)
+/* The slot counts of day, added when new; NULL when out of memory. */
+static struct slotday *
+day_of(struct ctr *c, int64_t day)
 {
-	struct slotday	*d;
-	size_t		 i;
+	size_t	i;
 
 	for (i = 0; i < c->ndays && c->days[i].day != day; i++)
 		;
@@ -155,11 +155,19 @@ count_slot(struct ctr *c, int64_t day, int32_t movie)
 		/* Arrays of earlier batches are reused (kept zeroed). */
 		if (vec_grow((void **)&c->days, &c->capdays, c->ndays + 1,
 		    sizeof(*c->days)) == -1)
-			return (-1);
+			return (NULL);
 		c->days[c->ndays++].day = day;
 	}
-	d = &c->days[i];
-	if (vec_grow((void **)&d->n, &d->cap, (size_t)movie + 1,
+	return (&c->days[i]);
+}
+
+static int
+count_slot(struct ctr *c, int64_t day, int32_t movie)
+{
+	struct slotday	*d;
+
+	if ((d = day_of(c, day)) == NULL ||
+	    vec_grow((void **)&d->n, &d->cap, (size_t)movie + 1,
 	    sizeof(*d->n)) == -1)
 		return (-1);
 	if (d->n[movie]++ == 0)
@@ -174,24 +182,19 @@ count_slot(struct ctr *c, int64_t day, int32_t movie)
 static int
 slots_reserve(struct ctr *c, int64_t day, const int32_t *movies, size_t n)
 {
-	size_t	i;
-	int32_t	max = 0;
+	struct slotday	*d;
+	size_t		 i;
+	int32_t		 max = 0;
 
 	for (i = 0; i < n; i++)
 		if (movies[i] > max)
 			max = movies[i];
 	if (max == 0)
 		return (0);
-	for (i = 0; i < c->ndays && c->days[i].day != day; i++)
-		;
-	if (i == c->ndays) {
-		if (vec_grow((void **)&c->days, &c->capdays, c->ndays + 1,
-		    sizeof(*c->days)) == -1)
-			return (-1);
-		c->days[c->ndays++].day = day;
-	}
-	return (vec_grow((void **)&c->days[i].n, &c->days[i].cap,
-	    (size_t)max + 1, sizeof(*c->days[i].n)));
+	if ((d = day_of(c, day)) == NULL)
+		return (-1);
+	return (vec_grow((void **)&d->n, &d->cap, (size_t)max + 1,
+	    sizeof(*d->n)));
 }
 
 /* ctr_list's work; the list, or NULL when out of memory. */
