@@ -53,15 +53,18 @@ lists_write(const char *path, const int64_t *users, uint64_t nusers,
 		log_warnx("%s: out of memory", __func__);
 		return (-1);
 	}
-	n = nusers * sizeof(int64_t);
-	memcpy(body + off, users, n);
-	off += n;
-	n = nusers * LISTS_K * sizeof(int32_t);
-	memcpy(body + off, ids, n);
-	off += n;
-	memcpy(body + off, scores, nusers * LISTS_K * sizeof(float));
-	off += nusers * LISTS_K * sizeof(float);
-	memcpy(body + off, because, n);
+	/* No users: the arrays may be NULL (memcpy must not see them). */
+	if (nusers > 0) {
+		n = nusers * sizeof(int64_t);
+		memcpy(body + off, users, n);
+		off += n;
+		n = nusers * LISTS_K * sizeof(int32_t);
+		memcpy(body + off, ids, n);
+		off += n;
+		memcpy(body + off, scores, nusers * LISTS_K * sizeof(float));
+		off += nusers * LISTS_K * sizeof(float);
+		memcpy(body + off, because, n);
+	}
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, LISTS_MAGIC, 8);
 	h.version = LISTS_VERSION;

@@ -2,7 +2,9 @@
  * The system calls cinerec's workers need beyond Kore's own seccomp filter:
  * SQLite (file I/O, locking, mmap), the libuv ingest thread (sockets, epoll,
  * eventfd), Kore tasks and the trainer (threads, file lock, priority, the
- * model file's rename), and the parent-death signal.  Found with `seccomp_tracing yes`.
+ * model file's rename), and the parent-death signal.  Found with
+ * `seccomp_tracing yes`.  A call missing here kills the thread that makes
+ * it (SIGSYS): the kernel's audit log names it (type=1326, syscall=N).
  */
 #include <sys/prctl.h>
 
@@ -30,6 +32,14 @@ KORE_SECCOMP_FILTER("cinerec",
 	KORE_SYSCALL_ALLOW(gettid),
 	KORE_SYSCALL_ALLOW(getrandom),
 	KORE_SYSCALL_ALLOW(sched_getaffinity),
+	/*
+	 * libuv's loop spins with sched_yield while another thread is in
+	 * the middle of uv_async_send (a token change, a stop): without it
+	 * the ingest thread was killed, now and then, on a token change.
+	 */
+	KORE_SYSCALL_ALLOW(sched_yield),
+	/* A stopped or traced worker resumes its interrupted sleeps. */
+	KORE_SYSCALL_ALLOW(restart_syscall),
 	KORE_SYSCALL_ALLOW(socket),
 	KORE_SYSCALL_ALLOW(connect),
 	KORE_SYSCALL_ALLOW(bind),

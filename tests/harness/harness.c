@@ -321,9 +321,35 @@ h_sync(int fd)
 	return (strtol(line + 3, NULL, 10));
 }
 
+/* Write all of p; 0, or -1 when the peer is gone. */
+static int
+send_try(int fd, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
 void
 h_http(int port, const char *method, const char *path, const char *headers,
     const char *body, size_t bodylen, struct h_reply *r)
+{
+	cr_assert(h_http_try(port, method, path, headers, body, bodylen, r) == 0,
+	    "%s %s on port %d: %s", method, path, port, strerror(errno));
+}
+
+int
+h_http_try(int port, const char *method, const char *path,
+    const char *headers, const char *body, size_t bodylen, struct h_reply *r)
 {
 	char	 req[4096], *all, *sep;
 	size_t	 cap = 1 << 20, len = 0, hl;
@@ -331,13 +357,16 @@ h_http(int port, const char *method, const char *path, const char *headers,
 	int	 fd, i, in_name;
 
 	memset(r, 0, sizeof(*r));
-	fd = h_connect(port);
+	if ((fd = try_connect(port)) == -1)
+		return (-1);
 	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    "Connection: close\r\n%sContent-Length: %zu\r\n\r\n", method, path,
 	    headers ? headers : "", body ? bodylen : 0);
-	h_send(fd, req, (size_t)n);
-	if (body != NULL)
-		h_send(fd, body, bodylen);
+	if (send_try(fd, req, (size_t)n) == -1 ||
+	    (body != NULL && send_try(fd, body, bodylen) == -1)) {
+		close(fd);
+		return (-1);
+	}
 	all = malloc(cap + 1);
 	while ((n = read(fd, all + len, cap - len)) > 0 && len < cap)
 		len += (size_t)n;
@@ -367,6 +396,7 @@ h_http(int port, const char *method, const char *path, const char *headers,
 		r->body[r->len] = '\0';
 	}
 	free(all);
+	return (0);
 }
 
 /*

@@ -97,6 +97,14 @@ void	 h_http(int port, const char *method, const char *path,
 	    const char *headers, const char *body, size_t bodylen,
 	    struct h_reply *r);
 
+/*
+ * The same, for threads racing a server that may die: 0, or -1 when it
+ * refused the connection or went away mid-request (nothing asserted).
+ */
+int	 h_http_try(int port, const char *method, const char *path,
+	    const char *headers, const char *body, size_t bodylen,
+	    struct h_reply *r);
+
 /* TCP to 127.0.0.1:port; the fd, or the test fails. */
 int	 h_connect(int port);
 

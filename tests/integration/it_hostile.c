@@ -170,6 +170,47 @@ Test(hostile, a_token_set_live_closes_unauthenticated_connections)
 	    "'accepted_rate'"), 2);
 }
 
+/*
+ * Regression (seccomp.c), fixed: libuv's loop yields the CPU (sched_yield)
+ * when it meets an async send still in flight, which the sandbox did not
+ * allow: a token change killed the ingest thread about one time in two,
+ * and from then on no event was taken.  Many changes, and it still takes
+ * events.
+ */
+Test(hostile, the_ingest_survives_many_token_changes)
+{
+	struct h_reply	 r;
+	char		 cookie[256], csrf[128], form[128], tok[32], line[128];
+	const char	*rate = "2026-01-01T00:00:00,8,GET /rate/many+tok+2000=3\n";
+	int		 fd, i;
+
+	start(NULL);
+	h_admin_login(&h_srv, cookie, sizeof(cookie), csrf, sizeof(csrf));
+	/* Spaced so that worker 1's ingest takes each one. */
+	for (i = 0; i < 8; i++) {
+		snprintf(tok, sizeof(tok), "rotated-token-%02d", i);
+		snprintf(form, sizeof(form), "key=ingest_token&value=%s", tok);
+		h_admin_post(&h_srv, cookie, csrf, "/api/settings", form, &r);
+		cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
+		(void)poll(NULL, 0, 600);
+	}
+	/* Applied within a tick or two of every worker. */
+	for (i = 0; i < 50; i++) {
+		fd = h_ingest_auth(h_srv.ingest_port, tok, line, sizeof(line));
+		if (strcmp(line, "OK") == 0)
+			break;
+		close(fd);
+		fd = -1;
+		(void)poll(NULL, 0, 100);
+	}
+	cr_assert_neq(fd, -1, "the last token was never in force");
+	h_send(fd, rate, strlen(rate));
+	cr_assert_eq(h_sync(fd), 1, "the ingest no longer answers");
+	close(fd);
+	h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+}
+
 /* A connection sends SYNC after SYNC and never reads an answer. */
 struct flood {
 	int	 port;
