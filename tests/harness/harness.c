@@ -260,21 +260,6 @@ h_cleanup(struct h_server *s)
 		(void)unlink(s->log);
 }
 
-void
-h_send(int fd, const char *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		cr_assert(n > 0, "write: %s", strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
 int
 h_readline(int fd, char *buf, size_t sz, int timeout_ms)
 {
@@ -337,6 +322,12 @@ send_try(int fd, const char *p, size_t len)
 		len -= (size_t)n;
 	}
 	return (0);
+}
+
+void
+h_send(int fd, const char *p, size_t len)
+{
+	cr_assert(send_try(fd, p, len) == 0, "write: %s", strerror(errno));
 }
 
 void
