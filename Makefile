@@ -162,6 +162,8 @@ unit: $(UNIT_TESTS) $(FUZZ_REPLAYS)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	    $(BUILD)/fuzz-replay/fuzz_$$t tests/fuzz/corpus/$$t \
 	    tests/fuzz/crashes/$$t; done
+	promtool check rules packaging/prometheus/cinerec-rules.yml
+	promtool test rules tests/prometheus/rules_test.yml
 
 integration: $(BUILD)/cinerec $(IT_TESTS)
 	@set -e; for t in $(IT_TESTS); do echo "== $$t"; \

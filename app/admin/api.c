@@ -316,9 +316,10 @@ api_user(struct http_request *req, const struct auth_session *s)
 		return (KORE_RESULT_OK);
 	}
 	kore_buf_init(&b, 16384);
-	kore_buf_appendf(&b, "{\"user\":%lld,\"profile\":", (long long)user);
+	kore_buf_appendf(&b, "{\"user\":%lld,\"rating_max\":%d,\"profile\":",
+	    (long long)user, adm.ctx.cfg->rating_max);
 	(void)adm_rows(&b, "SELECT first_ts, last_ts, watch_lines, ratings, "
-	    "recos FROM users WHERE id = ?1", &user, 1);
+	    "recos, account_ts FROM users WHERE id = ?1", &user, 1);
 	kore_buf_appendf(&b, ",\"watches\":");
 	(void)adm_rows(&b, "SELECT m.slug, m.title, m.year, m.runtime_min, "
 	    "w.minutes, w.max_minute, w.first_ts, w.last_ts FROM watches w "
@@ -450,9 +451,28 @@ api_ingest(struct http_request *req, const struct auth_session *s)
 	(void)adm_rows(&b, "SELECT name, value FROM counters WHERE name LIKE "
 	    "'accepted\\_%' ESCAPE '\\' OR name LIKE 'rejected\\_%' ESCAPE '\\' "
 	    "ORDER BY name", NULL, 0);
+	/* The newest few of each reason: every reason shown has examples. */
 	kore_buf_appendf(&b, ",\"samples\":");
-	(void)adm_rows(&b, "SELECT id, ts, reason, line FROM reject_samples "
-	    "ORDER BY id DESC LIMIT 100", NULL, 0);
+	(void)adm_rows(&b, "SELECT id, ts, reason, line FROM (SELECT *, "
+	    "row_number() OVER (PARTITION BY reason ORDER BY id DESC) AS k "
+	    "FROM reject_samples) WHERE k <= 5 ORDER BY id DESC", NULL, 0);
+	/* Lines per hour by outcome, the last 48 hours (our clock). */
+	kore_buf_appendf(&b, ",\"hourly\":");
+	(void)adm_rows(&b, "SELECT hour, reason, lines FROM ingest_hourly "
+	    "WHERE hour > (SELECT MAX(hour) FROM ingest_hourly) - 48 "
+	    "ORDER BY hour, reason", NULL, 0);
+	/* Kinds of lines nobody knows, newest first: schema drift. */
+	kore_buf_appendf(&b, ",\"shapes\":");
+	(void)adm_rows(&b, "SELECT shape, first_ts, last_ts, lines FROM "
+	    "line_shapes ORDER BY first_ts DESC, lines DESC LIMIT 20", NULL, 0);
+	kore_buf_appendf(&b, ",\"quality\":");
+	(void)adm_rows(&b, "SELECT (SELECT COUNT(*) FROM users WHERE "
+	    "account_ts IS NOT NULL) AS accounts, (SELECT COUNT(*) FROM users "
+	    "WHERE account_ts IS NOT NULL AND watch_lines + ratings = 0) AS "
+	    "accounts_idle, COALESCE((SELECT value FROM counters WHERE name = "
+	    "'users_outlier'), 0) AS users_outlier, (SELECT MAX(id) FROM "
+	    "users) AS user_max", NULL, 1);
+	kore_buf_appendf(&b, ",\"rating_max\":%d", adm.ctx.cfg->rating_max);
 	kore_buf_appendf(&b, ",\"senders\":");
 	senders_json(&b);
 	adm_json_close(req, 200, &b);

@@ -122,6 +122,7 @@ cmd_import(int argc, char **argv)
 	if (lock_take(c.data_dir, "import") == -1 ||
 	    (im.w = writer_open(c.data_dir)) == NULL)
 		return (1);
+	writer_set_rating_max(im.w, c.rating_max);
 	im.tty = isatty(STDERR_FILENO);
 	im.started = im.shown = clock_mono_ms();
 	for (i = 0; i < n && status == 0; i++) {

@@ -315,6 +315,8 @@ ingest_start(const struct ingest_opts *o)
 	writer_set_rollup(ing->w, (int64_t)o->reco_rollup_s * 1000);
 	if (o->click_window_ms > 0)
 		writer_set_click_window(ing->w, o->click_window_ms);
+	writer_set_click_skew(ing->w, o->click_skew_ms);
+	writer_set_rating_max(ing->w, o->rating_max);
 	if (listen_tcp(ing, o->host, o->port) == -1 ||
 	    (o->events_path != NULL && listen_unix(ing, &ing->events,
 	    &ing->has_events, ing->events_path, sizeof(ing->events_path),

@@ -43,6 +43,8 @@ struct ingest_opts {
 	int		 batch_events;	/* commit when this many are pending */
 	int		 batch_ms;	/* ... or when the oldest waited this long */
 	int64_t		 click_window_ms;	/* for the click-through */
+	int64_t		 click_skew_ms;		/* clocks' allowance, >= 0 */
+	int		 rating_max;		/* ratings are 1..this */
 	int		 reco_log_days;		/* raw reco_log kept, days */
 	int		 reco_rollup_s;		/* reco_log roll-up period */
 	const char	*token;			/* "" or NULL: no AUTH needed */

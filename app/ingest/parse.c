@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ingest/parse.h"
@@ -14,6 +15,7 @@
 #define RATE_PREFIX	"GET /rate/"
 #define RECO_PREFIX	"recommendation request "
 #define WATCH_SUFFIX	".mpg"
+#define ACCOUNT_REQ	"GET /create_account"
 
 #define LIT_LEN(s)	(sizeof(s) - 1)
 
@@ -219,31 +221,54 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 }
 
 /*
- * Timestamp grammar: "YYYY-MM-DD" 'T'|' ' "HH:MM:SS" ['.' digit+] ['Z'],
- * nothing else.  Year 1970..9999, month 1..12, day within the month
+ * Timestamp grammar: "YYYY-MM-DD" 'T'|' ' "HH:MM" [":SS" ['.' digit+]]
+ * ['Z'], nothing else.  Year 1970..9999, month 1..12, day within the month
  * (leap years per the Gregorian rule), hour < 24, minute < 60, second < 61.
- * A leap second (:60) is accepted and clamped to :59 (the fraction is
- * kept), so the result stays monotonic inside the minute.  Only the first
- * three fraction digits count; further digits are checked, then dropped.
+ * Without seconds the time is HH:MM:00: real streams write about 1.7% of
+ * their lines so.  A leap second (:60) is accepted and clamped to :59 (the
+ * fraction is kept), so the result stays monotonic inside the minute.  Only
+ * the first three fraction digits count; further digits are checked, then
+ * dropped.
  */
 int
 parse_time(const char *s, size_t len, int64_t *ms)
 {
-	int		 year, mon, day, hour, min, sec, a, b, mday;
+	int		 year, mon, day, hour, min, sec = 0, a, b, mday;
 	int64_t		 frac = 0, days;
 	size_t		 i, nd;
 
-	if (len < 19)
+	if (len < 16)
 		return (-1);
 	if ((a = two_digits(s)) < 0 || (b = two_digits(s + 2)) < 0)
 		return (-1);
 	year = a * 100 + b;
 	if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-	    s[13] != ':' || s[16] != ':')
+	    s[13] != ':')
 		return (-1);
 	if ((mon = two_digits(s + 5)) < 0 || (day = two_digits(s + 8)) < 0 ||
-	    (hour = two_digits(s + 11)) < 0 || (min = two_digits(s + 14)) < 0 ||
-	    (sec = two_digits(s + 17)) < 0)
+	    (hour = two_digits(s + 11)) < 0 || (min = two_digits(s + 14)) < 0)
+		return (-1);
+	i = 16;
+	if (i < len && s[i] == ':') {
+		if (len < 19 || (sec = two_digits(s + 17)) < 0)
+			return (-1);
+		i = 19;
+		if (i < len && s[i] == '.') {
+			for (i++, nd = 0; i < len &&
+			    (unsigned)((unsigned char)s[i] - '0') <= 9;
+			    i++, nd++) {
+				if (nd < 3)
+					frac = frac * 10 + (s[i] - '0');
+			}
+			if (nd == 0)
+				return (-1);
+			for (; nd < 3; nd++)
+				frac *= 10;
+		}
+	}
+	if (i < len && s[i] == 'Z')
+		i++;
+	if (i != len)
 		return (-1);
 	if (year < YEAR_MIN || year > YEAR_MAX || mon < 1 || mon > 12 ||
 	    hour > 23 || min > 59 || sec > 60)
@@ -256,45 +281,31 @@ parse_time(const char *s, size_t len, int64_t *ms)
 	if (sec == 60)
 		sec = 59;
 
-	i = 19;
-	if (i < len && s[i] == '.') {
-		for (i++, nd = 0; i < len &&
-		    (unsigned)((unsigned char)s[i] - '0') <= 9; i++, nd++) {
-			if (nd < 3)
-				frac = frac * 10 + (s[i] - '0');
-		}
-		if (nd == 0)
-			return (-1);
-		for (; nd < 3; nd++)
-			frac *= 10;
-	}
-	if (i < len && s[i] == 'Z')
-		i++;
-	if (i != len)
-		return (-1);
-
 	days = days_from_civil(year, (unsigned)mon, (unsigned)day);
 	*ms = ((days * 24 + hour) * 60 + min) * 60000 + sec * 1000 + frac;
 	return (0);
 }
 
 /*
- * Decode slug in[0..len) into out; see parse.h for the contract.  Plain
- * bytes are copied, %XX is decoded, and every decoded byte is classed the
- * same way except that a decoded '%' is forbidden (no double decoding).
- * UTF-8 is validated on the output, and only when a byte >= 0x80 was seen.
+ * Check the spelling in[0..len) and write its key; see parse.h for the
+ * contract.  Plain bytes are copied ('+' as a space, A-Z folded), %XX is
+ * decoded once (a decoded '%' is kept, never decoded again), and decoded
+ * bytes may be anything but control bytes.  UTF-8 is validated on the key,
+ * and only when a byte >= 0x80 was seen; the spelling's own high bytes
+ * were validated with the line (line_clean) or are validated here too, as
+ * they are copied to the key unchanged.
  */
 int
-parse_slug(const char *in, size_t len, char *out, size_t outsz)
+parse_slug(const char *in, size_t len, char *key, size_t keysz)
 {
 	const unsigned char	*s = (const unsigned char *)in;
 	size_t			 i, o, lim, n;
 	unsigned char		 c, high = 0;
 	int			 h, l;
 
-	if (outsz == 0)
+	if (keysz == 0 || len == 0 || len > PARSE_SPELLING_MAX)
 		return (-1);
-	lim = outsz - 1 < PARSE_SLUG_MAX ? outsz - 1 : PARSE_SLUG_MAX;
+	lim = keysz - 1 < PARSE_SLUG_MAX ? keysz - 1 : PARSE_SLUG_MAX;
 
 	for (i = 0, o = 0; i < len; o++) {
 		if (o >= lim)
@@ -302,6 +313,10 @@ parse_slug(const char *in, size_t len, char *out, size_t outsz)
 		c = s[i];
 		switch (slug_class[c]) {
 		case SC_PLAIN:
+			if (c == '+')
+				c = ' ';
+			else if (c >= 'A' && c <= 'Z')
+				c += 'a' - 'A';
 			i++;
 			break;
 		case SC_HIGH:
@@ -313,23 +328,23 @@ parse_slug(const char *in, size_t len, char *out, size_t outsz)
 			    (l = hexval(s[i + 2])) < 0)
 				return (-1);
 			c = (unsigned char)(h << 4 | l);
-			if (slug_class[c] == SC_HIGH)
+			if (c >= 0x80)
 				high = 1;
-			else if (slug_class[c] != SC_PLAIN)
+			else if (c < 0x20 || c == 0x7f)
 				return (-1);
+			else if (c >= 'A' && c <= 'Z')
+				c += 'a' - 'A';
 			i += 3;
 			break;
 		default:
 			return (-1);
 		}
-		out[o] = (char)c;
+		key[o] = (char)c;
 	}
-	if (o == 0)
-		return (-1);
-	out[o] = '\0';
+	key[o] = '\0';
 
 	if (high) {
-		s = (const unsigned char *)out;
+		s = (const unsigned char *)key;
 		for (i = 0; i < o; ) {
 			if (s[i] < 0x80) {
 				i++;
@@ -343,11 +358,45 @@ parse_slug(const char *in, size_t len, char *out, size_t outsz)
 	return ((int)o);
 }
 
+/*
+ * The movie id in[0..len) into *out: its spelling, then its key, each
+ * NUL-terminated; *spelling and *key point at them and *out moves past
+ * both.  room: bytes left at *out.  Returns 0, or -1 (not a movie id).
+ */
+static int
+movie_id(const char *in, size_t len, char **out, size_t *room,
+    const char **spelling, const char **key)
+{
+	int	n;
+
+	if (len + 1 >= *room)
+		return (-1);
+	if ((n = parse_slug(in, len, *out + len + 1, *room - len - 1)) < 0)
+		return (-1);
+	memcpy(*out, in, len);
+	(*out)[len] = '\0';
+	*spelling = *out;
+	*key = *out + len + 1;
+	*out += len + 1 + (size_t)n + 1;
+	*room -= len + 1 + (size_t)n + 1;
+	return (0);
+}
+
 /* User id: 1 or more decimal digits, no sign, value <= INT64_MAX. */
 int
 parse_user(const char *s, size_t len, int64_t *user)
 {
 	return (parse_uint(s, len, INT64_MAX, user));
+}
+
+const char *
+parse_kind_name(int kind)
+{
+	static const char *const names[PARSE_NKINDS] = {
+		"unknown", "watch", "rate", "reco", "account"
+	};
+
+	return (kind > 0 && kind < PARSE_NKINDS ? names[kind] : "unknown");
 }
 
 const char *
@@ -396,6 +445,17 @@ skip_sp(const char *s, const char *end)
 	return (s);
 }
 
+/* The movie id s[0..end) of a WATCH or RATE line into ev.  0 or -1. */
+static int
+one_movie(const char *s, const char *end, struct parse_event *ev)
+{
+	char	*out = ev->text;
+	size_t	 room = sizeof(ev->text);
+
+	return (movie_id(s, (size_t)(end - s), &out, &room, &ev->movie,
+	    &ev->key));
+}
+
 /*
  * WATCH body: "<movie>/<minute>.mpg".  The movie ends at the last '/'.
  * A last segment without ".mpg" is "truncated" when it still looks like
@@ -426,21 +486,21 @@ parse_watch(const char *s, const char *end, struct parse_event *ev)
 		return (PARSE_ERR_REQUEST);
 	}
 
-	if (parse_slug(s, (size_t)(slash - s), ev->text, sizeof(ev->text)) < 0)
+	if (one_movie(s, slash, ev) == -1)
 		return (PARSE_ERR_MOVIE);
 	if (parse_uint(slash + 1, (size_t)(mend - (slash + 1)),
 	    PARSE_MINUTE_MAX, &v) == -1)
 		return (PARSE_ERR_MINUTE);
 
 	ev->kind = PARSE_WATCH;
-	ev->movie = ev->text;
 	ev->minute = (int)v;
 	return (PARSE_OK);
 }
 
 /* RATE body: "<movie>=<rating>", the movie ending at the last '='. */
 static int
-parse_rate(const char *s, const char *end, struct parse_event *ev)
+parse_rate(const char *s, const char *end, int rating_max,
+    struct parse_event *ev)
 {
 	const char	*eq;
 	int64_t		 v;
@@ -451,13 +511,13 @@ parse_rate(const char *s, const char *end, struct parse_event *ev)
 		return (PARSE_ERR_FIELDS);
 	eq--;
 
-	if (parse_slug(s, (size_t)(eq - s), ev->text, sizeof(ev->text)) < 0)
+	if (one_movie(s, eq, ev) == -1)
 		return (PARSE_ERR_MOVIE);
-	if (parse_uint(eq + 1, (size_t)(end - (eq + 1)), 5, &v) == -1 || v < 1)
+	if (parse_uint(eq + 1, (size_t)(end - (eq + 1)), rating_max, &v) ==
+	    -1 || v < 1)
 		return (PARSE_ERR_RATING);
 
 	ev->kind = PARSE_RATE;
-	ev->movie = ev->text;
 	ev->rating = (int)v;
 	return (PARSE_OK);
 }
@@ -488,16 +548,15 @@ parse_latency(const char *s, const char *end, int *lat)
  * Results of a status 200 line: s[0..end) is the text between "result:"
  * and the latency comma.  Items are split at ',' and trimmed of spaces.
  * A list of spaces only (or nothing) is an empty result; otherwise every
- * item must be a valid slug, all are validated, the first
- * PARSE_RESULTS_MAX are kept.
+ * item must be a movie id, all are validated, the first PARSE_RESULTS_MAX
+ * are kept (spelling and key).
  */
 static int
 parse_results(const char *s, const char *end, struct parse_event *ev)
 {
-	const char	*comma, *a, *b;
-	char		*out = ev->text;
+	const char	*comma, *a, *b, *sp, *k;
+	char		*out = ev->text, key[PARSE_SLUG_MAX + 1];
 	size_t		 room = sizeof(ev->text);
-	int		 n;
 
 	if (skip_sp(s, end) == end)
 		return (PARSE_OK);
@@ -509,13 +568,15 @@ parse_results(const char *s, const char *end, struct parse_event *ev)
 		a = skip_sp(s, comma);
 		for (b = comma; b > a && b[-1] == ' '; b--)
 			;
-		if ((n = parse_slug(a, (size_t)(b - a), out, room)) < 0)
-			return (PARSE_ERR_RESULT);
 		if (ev->nresults < PARSE_RESULTS_MAX) {
-			ev->result[ev->nresults++] = out;
-			out += n + 1;
-			room -= (size_t)n + 1;
-		}
+			if (movie_id(a, (size_t)(b - a), &out, &room, &sp,
+			    &k) == -1)
+				return (PARSE_ERR_RESULT);
+			ev->result[ev->nresults] = sp;
+			ev->result_key[ev->nresults++] = k;
+		} else if (parse_slug(a, (size_t)(b - a), key,
+		    sizeof(key)) < 0)
+			return (PARSE_ERR_RESULT);
 		if (comma == end)
 			break;
 		s = comma + 1;
@@ -577,17 +638,39 @@ parse_reco(const char *s, const char *end, struct parse_event *ev)
 	return (parse_results(p, last - 1, ev));
 }
 
+/* s[0..*len) without the blanks at both ends: the new start. */
+static const char *
+trim(const char *s, size_t *len)
+{
+	const char	*end = s + *len;
+
+	s = skip_sp(s, end);
+	while (end > s && end[-1] == ' ')
+		end--;
+	*len = (size_t)(end - s);
+	return (s);
+}
+
+int
+parse_line(const char *line, size_t len, struct parse_event *ev)
+{
+	return (parse_line_scaled(line, len, PARSE_RATING_DEFAULT, ev));
+}
+
 /*
  * Parse one line; see parse.h.  Checks run in this order, the first
  * failure wins: too_long (on the length without a trailing CR), binary
  * (whole line), truncated (fewer than three comma fields), bad_time,
- * bad_user, then the request.
+ * bad_user, then the request.  Spaces around the time, the user id and
+ * the request are dropped ("..., GET /rate/..." is in real streams);
+ * inside the request they are part of the grammar.
  */
 int
-parse_line(const char *line, size_t len, struct parse_event *ev)
+parse_line_scaled(const char *line, size_t len, int rating_max,
+    struct parse_event *ev)
 {
-	const char	*end, *c1, *c2, *req;
-	size_t		 rlen;
+	const char	*end, *c1, *c2, *req, *f;
+	size_t		 rlen, flen;
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
@@ -597,6 +680,8 @@ parse_line(const char *line, size_t len, struct parse_event *ev)
 		return (PARSE_ERR_FIELDS);
 	if (line_clean((const unsigned char *)line, len) == -1)
 		return (PARSE_ERR_BINARY);
+	if (rating_max < 2 || rating_max > PARSE_RATING_LIMIT)
+		rating_max = PARSE_RATING_DEFAULT;
 
 	end = line + len;
 	if ((c1 = memchr(line, ',', len)) == NULL)
@@ -604,12 +689,16 @@ parse_line(const char *line, size_t len, struct parse_event *ev)
 	if ((c2 = memchr(c1 + 1, ',', (size_t)(end - (c1 + 1)))) == NULL)
 		return (PARSE_ERR_FIELDS);
 
-	if (parse_time(line, (size_t)(c1 - line), &ev->ts_ms) == -1)
+	flen = (size_t)(c1 - line);
+	f = trim(line, &flen);
+	if (parse_time(f, flen, &ev->ts_ms) == -1)
 		return (PARSE_ERR_TIME);
-	if (parse_user(c1 + 1, (size_t)(c2 - (c1 + 1)), &ev->user) == -1)
+	flen = (size_t)(c2 - (c1 + 1));
+	f = trim(c1 + 1, &flen);
+	if (parse_user(f, flen, &ev->user) == -1)
 		return (PARSE_ERR_USER);
 
-	ev->movie = NULL;
+	ev->movie = ev->key = NULL;
 	ev->minute = 0;
 	ev->rating = 0;
 	ev->status = 0;
@@ -617,22 +706,72 @@ parse_line(const char *line, size_t len, struct parse_event *ev)
 	ev->host[0] = '\0';
 	ev->nresults = 0;
 
-	req = c2 + 1;
-	rlen = (size_t)(end - req);
+	rlen = (size_t)(end - (c2 + 1));
+	req = trim(c2 + 1, &rlen);
+	end = req + rlen;
 	if (rlen > LIT_LEN(WATCH_PREFIX) &&
 	    memcmp(req, WATCH_PREFIX, LIT_LEN(WATCH_PREFIX)) == 0)
 		return (parse_watch(req + LIT_LEN(WATCH_PREFIX), end, ev));
 	if (rlen > LIT_LEN(RATE_PREFIX) &&
 	    memcmp(req, RATE_PREFIX, LIT_LEN(RATE_PREFIX)) == 0)
-		return (parse_rate(req + LIT_LEN(RATE_PREFIX), end, ev));
+		return (parse_rate(req + LIT_LEN(RATE_PREFIX), end, rating_max,
+		    ev));
 	if (rlen > LIT_LEN(RECO_PREFIX) &&
 	    memcmp(req, RECO_PREFIX, LIT_LEN(RECO_PREFIX)) == 0)
 		return (parse_reco(req + LIT_LEN(RECO_PREFIX), end, ev));
+	if (rlen == LIT_LEN(ACCOUNT_REQ) &&
+	    memcmp(req, ACCOUNT_REQ, LIT_LEN(ACCOUNT_REQ)) == 0) {
+		ev->kind = PARSE_ACCOUNT;
+		return (PARSE_OK);
+	}
 
 	/* A request cut inside (or right after) one of the prefixes. */
 	if (prefix(req, rlen, WATCH_PREFIX, LIT_LEN(WATCH_PREFIX)) >= 0 ||
 	    prefix(req, rlen, RATE_PREFIX, LIT_LEN(RATE_PREFIX)) >= 0 ||
-	    prefix(req, rlen, RECO_PREFIX, LIT_LEN(RECO_PREFIX)) >= 0)
+	    prefix(req, rlen, RECO_PREFIX, LIT_LEN(RECO_PREFIX)) >= 0 ||
+	    prefix(req, rlen, ACCOUNT_REQ, LIT_LEN(ACCOUNT_REQ)) == 1)
 		return (PARSE_ERR_FIELDS);
 	return (PARSE_ERR_REQUEST);
+}
+
+/* A byte a shape keeps. */
+static int
+shape_byte(unsigned char c)
+{
+	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.');
+}
+
+void
+parse_shape(const char *line, size_t len, char *out, size_t outsz)
+{
+	const char	*p, *end = line + len, *c;
+	size_t		 o = 0;
+
+	/* The request: after the second comma, blanks dropped. */
+	if ((c = memchr(line, ',', len)) == NULL ||
+	    (c = memchr(c + 1, ',', (size_t)(end - (c + 1)))) == NULL) {
+		snprintf(out, outsz, "?");
+		return;
+	}
+	p = skip_sp(c + 1, end);
+	for (; p < end && o + 1 < outsz && shape_byte((unsigned char)*p); p++)
+		out[o++] = *p;
+	if (o > 0 && p < end && *p == ' ' && o + 1 < outsz) {
+		out[o++] = ' ';
+		if (++p < end && *p == '/' && o + 1 < outsz) {
+			out[o++] = '/';
+			p++;
+		}
+		for (; p < end && o + 1 < outsz &&
+		    shape_byte((unsigned char)*p); p++)
+			out[o++] = *p;
+		if (p < end && *p == '/' && out[o - 1] != '/' && o + 1 < outsz)
+			out[o++] = '/';
+		if (out[o - 1] == ' ')
+			o--;
+	}
+	if (o == 0)
+		out[o++] = '?';
+	out[o] = '\0';
 }

@@ -18,6 +18,7 @@ signal_defaults(struct signal_params *sp)
 		.watch_weight = 1.5,
 		.dislike = 2.0,
 		.rating_max = 5.0,
+		.scale = 5.0,
 		.rating_base = 1.0,
 		.rating_weight = 2.0,
 		.dislike_base = 1.0,
@@ -32,15 +33,19 @@ signal_map(const struct signal_params *sp, double minutes, double runtime,
 	double	frac, conf = 0.0;
 	int	pref = 0;
 
+	double	top = sp->scale > 0.0 ? sp->scale : sp->rating_max;
+
 	out->pref = 0;
 	out->conf = 0.0f;
 	if (!isfinite(minutes) || !isfinite(runtime) || !isfinite(rating) ||
-	    minutes < 0.0 || runtime < 0.0 || rating < 0.0 ||
-	    rating > sp->rating_max) {
+	    minutes < 0.0 || runtime < 0.0 || rating < 0.0 || rating > top) {
 		log_warnx("%s: invalid input (minutes %g, runtime %g, "
 		    "rating %g)", __func__, minutes, runtime, rating);
 		return (-1);
 	}
+	/* The stream's scale onto the mapping's: 8 of 10 is 4 of 5. */
+	if (top != sp->rating_max)
+		rating = rating * sp->rating_max / top;
 	if (minutes > 0.0) {
 		if (runtime > 0.0)
 			frac = fmin(1.0, minutes / runtime);

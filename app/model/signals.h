@@ -25,7 +25,9 @@ struct signal_params {
 	double	watch_base;	/* confidence of any watch, however short (0.5) */
 	double	watch_weight;	/* extra confidence of a complete watch (1.5) */
 	double	dislike;	/* ratings <= this are evidence against (2.0) */
-	double	rating_max;	/* top of the rating scale (5.0) */
+	double	rating_max;	/* top of the mapping's rating scale (5.0) */
+	double	scale;		/* top of the stream's scale (rating_max, 5):
+				   ratings are rescaled to rating_max first */
 	double	rating_base;	/* confidence of any positive rating (1.0) */
 	double	rating_weight;	/* extra confidence of a top rating (2.0) */
 	double	dislike_base;	/* confidence of a rating equal to dislike (1.0) */
@@ -43,8 +45,8 @@ void	signal_defaults(struct signal_params *sp);
 
 /*
  * Map minutes watched (0 = not watched), runtime in minutes (0 = unknown)
- * and rating (0 = none, else in (0, rating_max]) to out.  Returns 0, or -1
- * (logged) on a negative or non-finite input or a rating above rating_max.
+ * and rating (0 = none, else in (0, scale]) to out.  Returns 0, or -1
+ * (logged) on a negative or non-finite input or a rating above scale.
  */
 int	signal_map(const struct signal_params *sp, double minutes,
 	    double runtime, double rating, struct signal *out);

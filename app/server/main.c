@@ -240,6 +240,8 @@ kore_worker_configure(void)
 	o.batch_ms = srv.cfg.batch_ms;
 	o.train = train_requested;
 	o.click_window_ms = (int64_t)srv.cfg.click_window_s * 1000;
+	o.click_skew_ms = srv.cfg.click_skew_ms;
+	o.rating_max = srv.cfg.rating_max;
 	o.reco_log_days = srv.cfg.reco_log_days;
 	o.reco_rollup_s = srv.cfg.reco_rollup_s;
 	o.token = srv.cfg.ingest_token;

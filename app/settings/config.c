@@ -56,6 +56,12 @@ static const struct cfg_setting settings[] = {
 	    "Authorization: Bearer <token>" },
 	{ "click_window_s", CFG_INT, F(click_window_s), 0, 1, 86400,
 	    "seconds after a list in which starting a listed movie follows it" },
+	{ "click_skew_ms", CFG_INT, F(click_skew_ms), 0, 0, 600000,
+	    "milliseconds a watch may seem to come before the list it follows "
+	    "(the stream's clock is not ours)" },
+	{ "rating_max", CFG_INT, F(rating_max), 0, 2, 100,
+	    "top of the stream's rating scale (ratings 1..rating_max; the "
+	    "signal mapping follows it)" },
 	{ "reco_log", CFG_INT, F(reco_log), 0, 0, 1,
 	    "1: log every served list (click-through needs it), 0: do not" },
 	{ "signal_watch_scale", CFG_DOUBLE, F(sig.watch_scale), 0, 0, 100000,
@@ -65,7 +71,8 @@ static const struct cfg_setting settings[] = {
 	{ "signal_watch_weight", CFG_DOUBLE, F(sig.watch_weight), 0, 0, 1000,
 	    "extra confidence of a complete watch" },
 	{ "signal_dislike", CFG_DOUBLE, F(sig.dislike), 0, 0, 5,
-	    "ratings up to this are evidence against the movie" },
+	    "ratings up to this, on a 1..5 scale (others are rescaled: 4 of "
+	    "10 is 2 of 5), are evidence against the movie" },
 	{ "signal_rating_base", CFG_DOUBLE, F(sig.rating_base), 0, 0, 1000,
 	    "confidence of any rating above signal_dislike" },
 	{ "signal_rating_weight", CFG_DOUBLE, F(sig.rating_weight), 0, 0, 1000,
@@ -108,6 +115,8 @@ cfg_defaults(struct cfg *c)
 	strcpy(c->admin_host, "127.0.0.1");
 	c->admin_port = 8083;
 	c->click_window_s = 300;
+	c->click_skew_ms = 2000;
+	c->rating_max = 5;
 	c->reco_log = 1;
 	c->reco_log_days = 30;
 	c->reco_rollup_s = 10;
@@ -218,6 +227,8 @@ cfg_set(struct cfg *c, const char *key, const char *value, char *err,
 				return (-1);
 			}
 			*(int *)(void *)(base + s->off) = (int)v;
+			/* The signal mapping follows the stream's scale. */
+			c->sig.scale = c->rating_max;
 			return (0);
 		}
 	}

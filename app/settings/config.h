@@ -35,6 +35,8 @@ struct cfg {
 	char		admin_key[PATH_MAX];	/* TLS private key */
 	char		ingest_token[128];	/* "" = no AUTH required */
 	int		click_window_s;		/* a start within this follows a list */
+	int		click_skew_ms;		/* ... or this much before it */
+	int		rating_max;		/* ratings are 1..rating_max */
 	int		reco_log;		/* log every served list (0/1) */
 	int		reco_log_days;		/* raw reco_log rows kept, days */
 	int		reco_rollup_s;		/* reco_log roll-up period */

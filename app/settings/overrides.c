@@ -20,6 +20,8 @@ static const struct override_key	keys[] = {
 	{ "popularity_window_days", 1, 0 },
 	{ "reco_log", 1, 0 },
 	{ "click_window_s", 1, 0 },
+	{ "click_skew_ms", 0, 0 },
+	{ "rating_max", 0, 0 },
 	{ "reco_log_days", 0, 0 },
 	{ "reco_rollup_s", 0, 0 },
 	{ "train_interval_min", 0, 0 },

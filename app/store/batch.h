@@ -19,8 +19,19 @@
 #include "util/hmap.h"
 #include "util/vec.h"
 
-#define BATCH_SAMPLES		32	/* rejected lines sampled per batch */
+#define BATCH_SAMPLES		4	/* rejected lines sampled a reason a batch */
 #define BATCH_SAMPLE_MAX	300	/* bytes of a sampled line kept */
+#define BATCH_SHAPES		64	/* unknown line shapes a batch (more: "?") */
+#define BATCH_SHAPE_MAX		48	/* bytes of a shape */
+
+/*
+ * A new user is an outlier (a data-quality signal, counted as users_outlier)
+ * when its id is above BATCH_OUTLIER_FACTOR times the largest id seen so
+ * far, once BATCH_OUTLIER_USERS users are known; outliers do not widen the
+ * range.
+ */
+#define BATCH_OUTLIER_USERS	1000
+#define BATCH_OUTLIER_FACTOR	1.5
 
 /*
  * Invariants: each hmap maps its key to the index of the entry in the vec
@@ -28,16 +39,25 @@
  * last batch_clear.
  */
 struct batch {
-	struct hmap	 watch_ix, user_ix, daily_ix, delta_ix;
-	struct vec	 watches, rates, users, daily, deltas, samples;
-	struct arena	 strs;		/* sampled lines */
+	struct hmap	 watch_ix, user_ix, daily_ix, delta_ix, shape_ix;
+	struct vec	 watches, rates, users, daily, deltas, samples, shapes;
+	struct arena	 strs;		/* sampled lines, shapes */
 	size_t		 pending;	/* lines since the last batch_clear */
-	uint64_t	 acc[PARSE_RECO + 1];	/* taken, by kind */
+	uint64_t	 acc[PARSE_NKINDS];	/* taken, by kind */
 	uint64_t	 rej[PARSE_NREASONS];	/* refused, by reason */
+	/* Reservoir of each reason's lines: indexes into samples. */
+	uint32_t	 sample_ix[PARSE_NREASONS][BATCH_SAMPLES];
+	uint64_t	 sampled[PARSE_NREASONS];	/* lines offered */
+	uint64_t	 rng;		/* xorshift state of the reservoirs */
 	int64_t		 last_ts;	/* newest event time */
+	int64_t		 user_max;	/* largest user id, outliers aside */
+	int64_t		 nusers;	/* users known */
+	int64_t		 outliers;	/* outlier users of this attempt */
+	int64_t		 pruned_hour;	/* ingest_hourly last pruned */
 	sqlite3_stmt	*st_watch, *st_rate_ins, *st_rate_upd, *st_user,
 			*st_daily, *st_delta, *st_count, *st_count_max,
-			*st_sample, *st_trim;
+			*st_sample, *st_trim, *st_shape, *st_hourly,
+			*st_prune, *st_account;
 };
 
 /* Prepare the statements on db.  Returns 0, or -1 (message on stderr). */
@@ -60,10 +80,12 @@ void	batch_watch(struct batch *b, const struct parse_event *ev,
 void	batch_rate(struct batch *b, const struct parse_event *ev,
 	    int32_t movie);
 void	batch_reco(struct batch *b, const struct parse_event *ev);
+void	batch_account(struct batch *b, const struct parse_event *ev);
 
 /*
- * A line refused for reason; a sample of it is kept (at most BATCH_SAMPLES
- * a batch) when line is not NULL.
+ * A line refused for reason; when line is not NULL it may be sampled (a
+ * reservoir of BATCH_SAMPLES lines of each reason a batch, so every reason
+ * seen has examples), and a bad_request line's shape is counted.
  */
 void	batch_refuse(struct batch *b, int reason, const char *line,
 	    size_t len);

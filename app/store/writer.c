@@ -34,6 +34,7 @@ struct writer {
 	struct ctr		*ctr;		/* click-through, see ctr.h */
 	struct wal		 wal;
 	struct writer_stats	 stats;		/* since open */
+	int			 rating_max;	/* top of the rating scale */
 };
 
 /*
@@ -82,7 +83,8 @@ take_reco(struct writer *w, const struct parse_event *ev)
 
 	/* Listed movies join the catalogue, like watched ones. */
 	for (i = 0; i < ev->nresults; i++)
-		if ((ids[i] = catalog_id(&w->cat, ev->result[i])) < 0)
+		if ((ids[i] = catalog_id(&w->cat, ev->result[i],
+		    ev->result_key[i], 1)) < 0)
 			return (ids[i] == CATALOG_NOMEM ? PARSE_ERR_NOMEM :
 			    PARSE_ERR_MOVIE);
 	memset(&a, 0, sizeof(a));
@@ -124,10 +126,10 @@ writer_line(struct writer *w, const char *line, size_t len)
 			log_warnx("%s: out of memory: line refused", __func__);
 		return (refuse(w, PARSE_ERR_NOMEM, NULL, 0));
 	}
-	if ((rc = parse_line(line, len, ev)) != PARSE_OK)
+	if ((rc = parse_line_scaled(line, len, w->rating_max, ev)) != PARSE_OK)
 		return (refuse(w, rc, line, len));
-	if (ev->kind != PARSE_RECO &&
-	    (movie = catalog_id(&w->cat, ev->movie)) < 0)
+	if ((ev->kind == PARSE_WATCH || ev->kind == PARSE_RATE) &&
+	    (movie = catalog_id(&w->cat, ev->movie, ev->key, 1)) < 0)
 		return (refuse(w, movie == CATALOG_NOMEM ? PARSE_ERR_NOMEM :
 		    PARSE_ERR_MOVIE, NULL, 0));
 	switch (ev->kind) {
@@ -139,6 +141,9 @@ writer_line(struct writer *w, const char *line, size_t len)
 	case PARSE_RATE:
 		batch_rate(&w->batch, ev, movie);
 		(void)catalog_seen(&w->cat, movie, ev->ts_ms);
+		break;
+	case PARSE_ACCOUNT:
+		batch_account(&w->batch, ev);
 		break;
 	default:
 		if ((rc = take_reco(w, ev)) != PARSE_OK)
@@ -253,13 +258,26 @@ writer_set_click_window(struct writer *w, int64_t window_ms)
 	ctr_set_window(w->ctr, window_ms);
 }
 
+void
+writer_set_click_skew(struct writer *w, int64_t skew_ms)
+{
+	ctr_set_skew(w->ctr, skew_ms);
+}
+
+void
+writer_set_rating_max(struct writer *w, int rating_max)
+{
+	w->rating_max = rating_max >= 2 && rating_max <= PARSE_RATING_LIMIT ?
+	    rating_max : PARSE_RATING_DEFAULT;
+}
+
 int
 writer_movie(struct writer *w, const char *slug, const char *title,
     int year, const char *genres)
 {
 	int32_t	id;
 
-	if ((id = catalog_id(&w->cat, slug)) < 0)
+	if ((id = catalog_id(&w->cat, slug, NULL, 0)) < 0)
 		return (-1);
 	return (catalog_meta(&w->cat, id, title, year, genres));
 }
@@ -331,18 +349,17 @@ writer_stats(const struct writer *w, struct writer_stats *st)
 void
 writer_stats_print(const struct writer_stats *st, FILE *fp)
 {
-	static const char	*kinds[] = { NULL, "watch", "rate", "reco" };
 	uint64_t		 acc = 0, rej = 0;
 	int			 i;
 
-	for (i = PARSE_WATCH; i <= PARSE_RECO; i++)
+	for (i = PARSE_WATCH; i < PARSE_NKINDS; i++)
 		acc += st->accepted[i];
 	for (i = 1; i < PARSE_NREASONS; i++)
 		rej += st->rejected[i];
 	fprintf(fp, "accepted %llu lines", (unsigned long long)acc);
-	for (i = PARSE_WATCH; i <= PARSE_RECO; i++)
+	for (i = PARSE_WATCH; i < PARSE_NKINDS; i++)
 		fprintf(fp, "%s%s %llu", i == PARSE_WATCH ? " (" : ", ",
-		    kinds[i], (unsigned long long)st->accepted[i]);
+		    parse_kind_name(i), (unsigned long long)st->accepted[i]);
 	fprintf(fp, ")\nrejected %llu lines\n", (unsigned long long)rej);
 	for (i = 1; i < PARSE_NREASONS; i++)
 		if (st->rejected[i] > 0)
@@ -369,6 +386,7 @@ writer_open(const char *data_dir)
 	    batch_open(&w->batch, w->store.db) == -1 ||
 	    logstore_open(&w->log, w->store.db) == -1)
 		goto fail;
+	w->rating_max = PARSE_RATING_DEFAULT;
 	if ((w->ctr = ctr_new(300000)) == NULL ||
 	    ctr_load(w->ctr, w->store.db, clock_now_ms(),
 	    w->log.rolled_last) == -1) {

@@ -17,7 +17,7 @@
 
 /* Lines seen since the writer was opened. */
 struct writer_stats {
-	uint64_t	accepted[PARSE_RECO + 1];	/* by enum parse_kind */
+	uint64_t	accepted[PARSE_NKINDS];	/* by enum parse_kind */
 	uint64_t	rejected[PARSE_NREASONS];	/* by enum parse_reason */
 	uint64_t	commits;			/* transactions */
 	uint64_t	committed;			/* lines in them */
@@ -67,6 +67,18 @@ int64_t		 writer_expire(struct writer *w, int64_t before_ms, int limit);
 
 /* The click window of the click-through (default 300 s). */
 void		 writer_set_click_window(struct writer *w, int64_t window_ms);
+
+/*
+ * How far a watch may seem to come before the list it follows (the
+ * stream's clock is not ours; default CTR_SKEW_MS).
+ */
+void		 writer_set_click_skew(struct writer *w, int64_t skew_ms);
+
+/*
+ * The rating scale, 1..rating_max (2..PARSE_RATING_LIMIT, else the default
+ * PARSE_RATING_DEFAULT): ratings above it are bad_rating.
+ */
+void		 writer_set_rating_max(struct writer *w, int rating_max);
 
 /*
  * Add or complete a movie's catalogue entry (title, year, genres may be NULL

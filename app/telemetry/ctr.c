@@ -56,6 +56,7 @@ struct slotday {
 
 struct ctr {
 	int64_t		 window;	/* click window, ms */
+	int64_t		 skew;		/* clocks' allowance, ms (>= 0) */
 	struct list	*list;		/* live lists */
 	size_t		 nlist, caplist;
 	struct hmap	 byuser;	/* user -> index in list */
@@ -79,6 +80,7 @@ ctr_new(int64_t window_ms)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return (NULL);
 	c->window = window_ms;
+	c->skew = CTR_SKEW_MS;
 	return (c);
 }
 
@@ -97,6 +99,12 @@ ctr_free(struct ctr *c)
 	free(c->follow);
 	hmap_free(&c->byuser);
 	free(c);
+}
+
+void
+ctr_set_skew(struct ctr *c, int64_t skew_ms)
+{
+	c->skew = skew_ms > 0 ? skew_ms : 0;
 }
 
 void
@@ -273,7 +281,7 @@ ctr_watch(struct ctr *c, int64_t user, int32_t movie, int64_t ts)
 	if ((ix = hmap_get(&c->byuser, user, 0)) == NULL)
 		return;
 	l = &c->list[*ix];
-	if (ts < l->ts || ts - l->ts > FOLLOW_24H)
+	if (ts + c->skew < l->ts || ts - l->ts > FOLLOW_24H)
 		return;
 	for (i = 0; i < l->n && l->movie[i] != movie; i++)
 		;

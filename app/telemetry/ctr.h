@@ -36,6 +36,14 @@ void		 ctr_free(struct ctr *c);
 void		 ctr_set_window(struct ctr *c, int64_t window_ms);
 
 /*
+ * A watch up to skew_ms before a list's time still follows it: the
+ * stream's whole-second times and our millisecond clock are two clocks
+ * (default CTR_SKEW_MS).
+ */
+#define CTR_SKEW_MS	2000
+void		 ctr_set_skew(struct ctr *c, int64_t skew_ms);
+
+/*
  * A list given to user at ts (ms), logged as list log_id: movie ids,
  * source, model version (0: none), arm ("" when none), latency (served),
  * personal (ids from the model).  Returns 0, or -1 when out of memory.

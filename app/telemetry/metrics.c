@@ -403,6 +403,63 @@ query_i64(sqlite3 *db, const char *sql, int64_t arg, int64_t arg2)
 	return (v);
 }
 
+/* One int64 the query sql gives (0 when it gives none). */
+static int64_t
+value_of(struct store *s, const char *sql)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return (0);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return (v);
+}
+
+/*
+ * The stream's data quality: outlier user ids, accounts (and those that
+ * did nothing yet: cold start), and the kinds of lines nobody knows
+ * (schema drift), the 20 most frequent by shape.
+ */
+static void
+render_quality(FILE *fp, struct store *s)
+{
+	sqlite3_stmt	*st;
+
+	header(fp, "cinerec_users_outlier_total", "counter",
+	    "New users whose id is far beyond the ids seen before them.");
+	fprintf(fp, "cinerec_users_outlier_total %lld\n", (long long)
+	    value_of(s, "SELECT COALESCE((SELECT value FROM counters WHERE "
+	    "name = 'users_outlier'), 0)"));
+	header(fp, "cinerec_accounts", "gauge",
+	    "Users with a create_account line, by state (idle: no watch or "
+	    "rating yet).");
+	fprintf(fp, "cinerec_accounts{state=\"all\"} %lld\n", (long long)
+	    value_of(s, "SELECT COUNT(*) FROM users WHERE account_ts IS NOT "
+	    "NULL"));
+	fprintf(fp, "cinerec_accounts{state=\"idle\"} %lld\n", (long long)
+	    value_of(s, "SELECT COUNT(*) FROM users WHERE account_ts IS NOT "
+	    "NULL AND watch_lines + ratings = 0"));
+	header(fp, "cinerec_ingest_line_shapes", "gauge",
+	    "Kinds of lines the parser does not know (bad_request), by "
+	    "shape; a new one is schema drift.");
+	fprintf(fp, "cinerec_ingest_line_shapes %lld\n", (long long)
+	    value_of(s, "SELECT COUNT(*) FROM line_shapes"));
+	header(fp, "cinerec_ingest_line_shape_lines_total", "counter",
+	    "Lines of each unknown kind (the 20 most frequent shapes).");
+	if (sqlite3_prepare_v2(s->db, "SELECT shape, lines FROM line_shapes "
+	    "ORDER BY lines DESC, shape LIMIT 20", -1, &st, NULL) != SQLITE_OK)
+		return;
+	/* Shapes hold letters, digits, "_-./?" and a space: no escaping. */
+	while (sqlite3_step(st) == SQLITE_ROW)
+		fprintf(fp, "cinerec_ingest_line_shape_lines_total{shape=\"%s\"}"
+		    " %lld\n", sqlite3_column_text(st, 0),
+		    (long long)sqlite3_column_int64(st, 1));
+	sqlite3_finalize(st);
+}
+
 static void
 render_db(FILE *fp, struct store *s, int64_t click_window_ms)
 {
@@ -439,6 +496,8 @@ render_db(FILE *fp, struct store *s, int64_t click_window_ms)
 			    (long long)sqlite3_column_int64(st, 0));
 		sqlite3_finalize(st);
 	}
+
+	render_quality(fp, s);
 
 	if (sqlite3_prepare_v2(s->db, "SELECT id, created_ms, train_seconds, "
 	    "eval_recall20, eval_ndcg20 FROM models WHERE current = 1", -1,

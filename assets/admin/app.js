@@ -621,7 +621,7 @@
 		for (const x of d.ratings)
 			tb.append(el('tr', {},
 			    el('td', {}, title(x.title, x.year, x.slug)),
-			    el('td', { class: 'nowrap', text: '★'.repeat(x.rating) + '☆'.repeat(5 - x.rating) }),
+			    el('td', { class: 'nowrap', text: d.rating_max > 10 ? x.rating + ' / ' + d.rating_max : '★'.repeat(x.rating) + '☆'.repeat(Math.max(0, (d.rating_max || 5) - x.rating)) }),
 			    el('td', { class: 'nowrap', text: when(x.ts) })));
 		if (!d.ratings.length)
 			tb.append(el('tr', {}, el('td', { colspan: 3, class: 'muted', text: 'No ratings.' })));
@@ -659,12 +659,49 @@
 			    el('td', {}, el('span', { class: 'badge badge-warn', text: s.reason })),
 			    el('td', { class: 'line', text: s.line })));
 		$('#samples-empty').hidden = d.samples.length > 0;
+		const q = d.quality || {};
+		setText('q-accounts', num(q.accounts || 0));
+		setText('q-idle', num(q.accounts_idle || 0));
+		setText('q-outliers', num(q.users_outlier || 0));
+		setText('q-usermax', q.user_max === null || q.user_max === undefined ? '—' : String(q.user_max));
+		const hb = $('#ingest-shapes tbody');
+		hb.replaceChildren();
+		for (const x of d.shapes)
+			hb.append(el('tr', {},
+			    el('td', {}, el('code', { text: x.shape })),
+			    el('td', { class: 'nowrap', text: when(x.first_ts) }),
+			    el('td', { class: 'nowrap', text: when(x.last_ts) }),
+			    el('td', { class: 'num', text: num(x.lines) })));
+		$('#shapes-empty').hidden = d.shapes.length > 0;
+		reasonsChart(d.hourly);
 		const nb = $('#ingest-senders tbody');
 		nb.replaceChildren();
 		for (const s of d.senders)
 			nb.append(el('tr', {}, el('td', { class: 'mono', text: s.addr }), el('td', { class: 'num', text: s.port })));
 		$('#senders-empty').hidden = d.senders.length > 0;
 		renderIngestLive();
+	}
+
+	/* Each reason's share of an hour's lines, from /api/ingest's hourly. */
+	const reasonColors = [palette.red, palette.amber, palette.violet, palette.blue, palette.gray, '#0b7285', '#5c940d', '#a61e4d', '#364fc7', '#862e9c', '#d9480f'];
+	function reasonsChart(rows) {
+		const hours = [...new Set(rows.map(r => r.hour))].sort((a, b) => a - b);
+		const reasons = [...new Set(rows.filter(r => r.reason !== 'ok').map(r => r.reason))].sort();
+		$('#hourly-empty').hidden = hours.length > 0;
+		if (!hours.length) return;
+		const total = new Map(), by = new Map();
+		for (const r of rows) {
+			total.set(r.hour, (total.get(r.hour) || 0) + r.lines);
+			by.set(r.reason + '@' + r.hour, r.lines);
+		}
+		const data = [hours.map(h => h * 3600)];
+		const defs = reasons.map((r, i) => ({ label: r, stroke: reasonColors[i % reasonColors.length], width: 1.5, value: (u, v) => v === null || v === undefined ? '—' : pct(v, 2) }));
+		for (const r of reasons)
+			data.push(hours.map(h => (by.get(r + '@' + h) || 0) / total.get(h)));
+		lineChart('chart-reasons', defs, data, {
+			x: { label: 'Hour', value: (u, v) => v === null || v === undefined ? '—' : new Date(v * 1000).toLocaleString() },
+			scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(0.01, max * 1.15)] } },
+		});
 	}
 
 	function renderIngestLive() {

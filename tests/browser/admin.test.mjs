@@ -228,12 +228,19 @@ describe('the dashboard', () => {
 	});
 
 	it('shows ingest rates, rejection reasons with samples and connected senders', async () => {
-		const sender = await sendLines([`${stamp(Date.now())},5,GET /data/m/x+2000/1.mpg`], true);
+		const sender = await sendLines([`${stamp(Date.now())},5,GET /data/m/x+2000/1.mpg`,
+		    `${stamp(Date.now())},4242,GET /create_account`,
+		    `${stamp(Date.now())},5,GET /search/q=lion`], true);
 		try {
 			await page.click('a[data-nav=ingest]');
 			await page.waitForFunction(() => Number(document.getElementById('i-senders').textContent) >= 1, null, { timeout: 10000 });
 			assert.match(await page.textContent('#ingest-reasons'), /bad_rating/);
 			assert.match(await page.textContent('#ingest-samples'), /this is not a log line/);
+			/* A sample of every reason, however frequent another is. */
+			assert.match(await page.textContent('#ingest-samples'), /=9/);
+			assert.match(await page.textContent('#ingest-shapes'), /GET \/search\//);
+			assert.ok((await figure('#q-accounts')) >= 1);
+			await page.waitForFunction(() => document.querySelectorAll('#chart-reasons canvas').length > 0, null, { timeout: 10000 });
 			assert.match(await page.textContent('#ingest-senders'), /127\.0\.0\.1/);
 			await shot('ingest');
 		} finally {

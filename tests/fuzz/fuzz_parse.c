@@ -30,22 +30,36 @@ in_text(const struct parse_event *ev, const char *p)
 	return ((size_t)(nul - p));
 }
 
-/* A decoded slug: 1..PARSE_SLUG_MAX bytes, and decoding it is identity. */
+/* A key: 1..PARSE_SLUG_MAX bytes, no control bytes, no A-Z. */
 static void
-check_slug(const char *s, size_t len)
+check_key(const char *k, size_t len)
+{
+	size_t	i;
+
+	CHECK(len >= 1 && len <= PARSE_SLUG_MAX);
+	for (i = 0; i < len; i++)
+		CHECK((unsigned char)k[i] >= 0x20 && k[i] != 0x7f &&
+		    !(k[i] >= 'A' && k[i] <= 'Z'));
+}
+
+/* A movie as spelled and its key: the spelling gives that key again. */
+static void
+check_slug(const char *s, size_t len, const char *key, size_t klen)
 {
 	char	again[PARSE_SLUG_MAX + 1];
 
-	CHECK(len >= 1 && len <= PARSE_SLUG_MAX);
-	CHECK(parse_slug(s, len, again, sizeof(again)) == (int)len);
-	CHECK(memcmp(again, s, len + 1) == 0);
+	CHECK(len >= 1 && len <= PARSE_SPELLING_MAX);
+	CHECK(klen <= len);
+	check_key(key, klen);
+	CHECK(parse_slug(s, len, again, sizeof(again)) == (int)klen);
+	CHECK(memcmp(again, key, klen + 1) == 0);
 }
 
 static void
 check_event(const struct parse_event *ev)
 {
 	const char	*prev_end;
-	size_t		 i, n;
+	size_t		 i, n, k;
 
 	CHECK(ev->ts_ms >= 0 && ev->ts_ms <= TS_MAX);
 	CHECK(ev->user >= 0);
@@ -53,12 +67,16 @@ check_event(const struct parse_event *ev)
 	case PARSE_WATCH:
 	case PARSE_RATE:
 		CHECK(ev->movie == ev->text);
-		check_slug(ev->movie, in_text(ev, ev->movie));
+		check_slug(ev->movie, in_text(ev, ev->movie), ev->key,
+		    in_text(ev, ev->key));
 		if (ev->kind == PARSE_WATCH)
 			CHECK(ev->minute >= 0 &&
 			    ev->minute <= PARSE_MINUTE_MAX);
 		else
 			CHECK(ev->rating >= 1 && ev->rating <= 5);
+		break;
+	case PARSE_ACCOUNT:
+		CHECK(ev->movie == NULL && ev->nresults == 0);
 		break;
 	case PARSE_RECO:
 		n = strnlen(ev->host, sizeof(ev->host));
@@ -73,8 +91,10 @@ check_event(const struct parse_event *ev)
 		for (i = 0; i < ev->nresults; i++) {
 			CHECK(ev->result[i] >= prev_end);
 			n = in_text(ev, ev->result[i]);
-			check_slug(ev->result[i], n);
-			prev_end = ev->result[i] + n + 1;
+			CHECK(ev->result_key[i] == ev->result[i] + n + 1);
+			k = in_text(ev, ev->result_key[i]);
+			check_slug(ev->result[i], n, ev->result_key[i], k);
+			prev_end = ev->result_key[i] + k + 1;
 		}
 		break;
 	default:
@@ -123,8 +143,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = parse_slug(s, size, out, sizeof(out));
 	if (n >= 0) {
 		CHECK((size_t)n <= size && out[n] == '\0');
-		check_slug(out, (size_t)n);
+		check_slug(s, size, out, (size_t)n);
 	}
+	/* The shape of any line: a short printable word or two. */
+	parse_shape(s, size, out, 49);
+	n = (int)strlen(out);
+	CHECK(n >= 1 && n <= 48);
 	n = parse_slug(s, size, out, 4);
 	CHECK(n <= 3);
 	return (0);

@@ -469,15 +469,17 @@ h_json_int(const char *json, const char *key)
 	return (strtoll(p + strlen(pat), NULL, 10));
 }
 
-int
-h_wait_body(int port, const char *path, const char *want, int timeout_s,
-    struct h_reply *r)
+/* h_wait_body, or with part: until the body holds want. */
+static int
+wait_body(int port, const char *path, const char *want, int part,
+    int timeout_s, struct h_reply *r)
 {
 	int	i, streak = 0;
 
 	for (i = 0; i < timeout_s * 10 && streak < 6; i++) {
 		h_http(port, "GET", path, NULL, NULL, 0, r);
-		if (r->status == 200 && strcmp(r->body, want) == 0)
+		if (r->status == 200 && (part ? strstr(r->body, want) != NULL :
+		    strcmp(r->body, want) == 0))
 			streak++;
 		else {
 			streak = 0;
@@ -485,6 +487,20 @@ h_wait_body(int port, const char *path, const char *want, int timeout_s,
 		}
 	}
 	return (streak == 6);
+}
+
+int
+h_wait_body(int port, const char *path, const char *want, int timeout_s,
+    struct h_reply *r)
+{
+	return (wait_body(port, path, want, 0, timeout_s, r));
+}
+
+int
+h_wait_body_has(int port, const char *path, const char *want, int timeout_s,
+    struct h_reply *r)
+{
+	return (wait_body(port, path, want, 1, timeout_s, r));
 }
 
 /* The first column of the first row of a query, as text, into out. */

@@ -134,6 +134,10 @@ long	 h_sync(int fd);
 int	 h_wait_body(int port, const char *path, const char *want,
 	    int timeout_s, struct h_reply *r);
 
+/* The same, until the body holds want (somewhere in it). */
+int	 h_wait_body_has(int port, const char *path, const char *want,
+	    int timeout_s, struct h_reply *r);
+
 /* Run the binary with args (NULL-terminated), capture stdout+stderr. */
 int	 h_run(const char *const *argv, const char *stdin_data, char *out,
 	    size_t outsz);

@@ -53,7 +53,7 @@ Test(cli, import_counts_and_exits_zero_on_bad_lines)
 	    "2026-01-01T00:00:00,2,GET /rate/a+movie+2000=5";
 
 	cr_assert_eq(h_run(argv, lines, out, sizeof(out)), 0, "%s", out);
-	cr_assert(strstr(out, "accepted 3 lines (watch 2, rate 1, reco 0)"),
+	cr_assert(strstr(out, "accepted 3 lines (watch 2, rate 1, reco 0, account 0)"),
 	    "%s", out);
 	cr_assert(strstr(out, "rejected 2 lines"), "%s", out);
 	cr_assert(strstr(out, "bad_rating   1"), "%s", out);

@@ -111,7 +111,7 @@ Test(server, tcp_ingest_then_recommend_excludes_what_was_watched)
 
 	/* Committed before OK; each worker's ranking follows within 5 s. */
 	cr_assert(h_wait_body(h_srv.http_port, "/recommend/999",
-	    "the+lion+king+1994,am\xc3\xa9lie+2001,monsters_+inc.+2001,"
+	    "the+lion+king+1994,am%C3%A9lie+2001,monsters_+inc.+2001,"
 	    "cheech++chong+get+out+of+my+room+1985\n", 15, &r),
 	    "popularity not followed: %s", r.body);
 	/* User 7 watched the first two. */

@@ -169,6 +169,28 @@ Test(signals, rating_max_is_allowed_and_one_past_it_refused)
 	refused(40, 90, 5.5);
 }
 
+Test(signals, the_mapping_follows_the_streams_scale)
+{
+	struct signal	a, b;
+	double		r;
+
+	cr_assert_float_eq(sp.scale, 5.0, 0);
+	sp.scale = 10.0;
+	/* 2r of 10 is r of 5: the same preference, the same confidence. */
+	for (r = 1; r <= 5; r += 0.5) {
+		sp.scale = 5.0;
+		cr_assert_eq(signal_map(&sp, 30, 90, r, &a), 0);
+		sp.scale = 10.0;
+		cr_assert_eq(signal_map(&sp, 30, 90, 2 * r, &b), 0);
+		cr_assert_eq(a.pref, b.pref, "%g of 5, %g of 10", r, 2 * r);
+		cr_assert_float_eq(a.conf, b.conf, 1e-6);
+	}
+	/* 4 of 10 is a dislike (2 of 5); 10 of 10 is allowed, 11 not. */
+	expect(0, 0, 4.0, 0, 1.0);
+	expect(0, 0, 10.0, 1, 3.0);
+	refused(0, 0, 11.0);
+}
+
 Test(signals, negative_and_non_finite_inputs_are_refused)
 {
 	refused(-1, 0, 0);

@@ -60,6 +60,25 @@ Test(config, defaults)
 	cr_assert_eq(c.events_body_max_kb, 16384);
 	cr_assert_eq(c.batch_events, 50000);
 	cr_assert_eq(c.batch_ms, 100);
+	cr_assert_eq(c.rating_max, 5);
+	cr_assert_eq(c.click_skew_ms, 2000);
+	cr_assert_float_eq(c.sig.scale, 5.0, 0);
+}
+
+Test(config, the_rating_scale_carries_into_the_signal_mapping)
+{
+	struct cfg	c;
+	char		e[256];
+
+	cfg_defaults(&c);
+	cr_assert_eq(cfg_set(&c, "rating_max", "10", e, sizeof(e)), 0, "%s", e);
+	cr_assert_eq(c.rating_max, 10);
+	cr_assert_float_eq(c.sig.scale, 10.0, 0);
+	cr_assert_eq(cfg_set(&c, "rating_max", "1", e, sizeof(e)), -1);
+	cr_assert_eq(cfg_set(&c, "rating_max", "101", e, sizeof(e)), -1);
+	cr_assert_eq(c.rating_max, 10);
+	cr_assert_eq(cfg_set(&c, "click_skew_ms", "0", e, sizeof(e)), 0);
+	cr_assert_eq(c.click_skew_ms, 0);
 }
 
 Test(config, set_each_type)

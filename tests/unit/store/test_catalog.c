@@ -104,10 +104,10 @@ Test(catalog, ids_are_handed_out_in_order_from_one)
 	cat_open();
 	cr_assert_eq(cat.nmovies, 0);
 	cr_assert_null(catalog_slug(&cat, 1));
-	cr_assert_eq(catalog_id(&cat, "heat+1995"), 1);
-	cr_assert_eq(catalog_id(&cat, "alien+1979"), 2);
-	cr_assert_eq(catalog_id(&cat, "heat+1995"), 1, "known: its id");
-	cr_assert_eq(catalog_id(&cat, "up+2009"), 3);
+	cr_assert_eq(catalog_id(&cat, "heat+1995", NULL, 1), 1);
+	cr_assert_eq(catalog_id(&cat, "alien+1979", NULL, 1), 2);
+	cr_assert_eq(catalog_id(&cat, "heat+1995", NULL, 1), 1, "known: its id");
+	cr_assert_eq(catalog_id(&cat, "up+2009", NULL, 1), 3);
 	cr_assert_eq(cat.nmovies, 3);
 	cr_assert_eq(cat.committed, 0);
 	cr_assert_str_eq(catalog_slug(&cat, 2), "alien+1979");
@@ -125,8 +125,8 @@ Test(catalog, write_inserts_new_movies_with_title_and_year_guessed)
 	char	buf[128];
 
 	cat_open();
-	cr_assert_eq(catalog_id(&cat, "the+lion+king+1994"), 1);
-	cr_assert_eq(catalog_id(&cat, "se7en"), 2);
+	cr_assert_eq(catalog_id(&cat, "the+lion+king+1994", NULL, 1), 1);
+	cr_assert_eq(catalog_id(&cat, "se7en", NULL, 1), 2);
 	commit(2);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 2);
 	cr_assert_str_eq(qs(buf, "SELECT slug || '|' || title || '|' || "
@@ -137,7 +137,7 @@ Test(catalog, write_inserts_new_movies_with_title_and_year_guessed)
 	    "id = 2"), "se7en|NULL|NULL|NULL");
 	/* Nothing new: nothing written. */
 	commit(0);
-	cr_assert_eq(catalog_id(&cat, "heat+1995"), 3);
+	cr_assert_eq(catalog_id(&cat, "heat+1995", NULL, 1), 3);
 	commit(1);
 	cr_assert_eq(qi("SELECT MAX(id) FROM movies"), 3);
 }
@@ -150,20 +150,20 @@ Test(catalog, the_same_slug_keeps_its_id_across_reopen)
 	cat_open();
 	for (i = 1; i <= 300; i++) {
 		snprintf(slug, sizeof(slug), "m%d+2000", i);
-		cr_assert_eq(catalog_id(&cat, slug), i);
+		cr_assert_eq(catalog_id(&cat, slug, NULL, 1), i);
 	}
 	commit(300);
 	/* An id handed out but never written is not kept. */
-	cr_assert_eq(catalog_id(&cat, "unwritten+1999"), 301);
+	cr_assert_eq(catalog_id(&cat, "unwritten+1999", NULL, 1), 301);
 	cat_close();
 
 	cat_open();
 	cr_assert_eq(cat.nmovies, 300);
 	cr_assert_eq(cat.committed, 300);
-	cr_assert_eq(catalog_id(&cat, "m17+2000"), 17);
-	cr_assert_eq(catalog_id(&cat, "m300+2000"), 300);
+	cr_assert_eq(catalog_id(&cat, "m17+2000", NULL, 1), 17);
+	cr_assert_eq(catalog_id(&cat, "m300+2000", NULL, 1), 300);
 	cr_assert_str_eq(catalog_slug(&cat, 123), "m123+2000");
-	cr_assert_eq(catalog_id(&cat, "new+2001"), 301);
+	cr_assert_eq(catalog_id(&cat, "new+2001", NULL, 1), 301);
 	commit(1);
 	cat_close();
 
@@ -184,7 +184,7 @@ Test(catalog, the_same_slug_keeps_its_id_across_reopen)
 Test(catalog, spelling_is_kept_byte_for_byte)
 {
 	static const char *const	slugs[] = {
-		"heat+1995", "Heat+1995", "HEAT+1995", "heat+1995+",
+		"heat+1995", "heat+1995+",
 		"heat++1995", "heat_1995", "heat.1995", "heat+1995\xc2\xa0",
 		"caf\xc3\xa9+2001", "cafe\xcc\x81+2001",	/* NFC, NFD */
 		"\xe6\x97\xa5\xe6\x9c\xac+2000", "a", "1",
@@ -198,9 +198,9 @@ Test(catalog, spelling_is_kept_byte_for_byte)
 	max[PARSE_SLUG_MAX] = '\0';
 	cat_open();
 	for (i = 0; i < n; i++)
-		cr_assert_eq(catalog_id(&cat, slugs[i]), (int32_t)i + 1,
+		cr_assert_eq(catalog_id(&cat, slugs[i], NULL, 1), (int32_t)i + 1,
 		    "%s", slugs[i]);
-	cr_assert_eq(catalog_id(&cat, max), (int32_t)n + 1);
+	cr_assert_eq(catalog_id(&cat, max, NULL, 1), (int32_t)n + 1);
 	commit((int64_t)n + 1);
 	cat_close();
 
@@ -226,11 +226,77 @@ Test(catalog, spelling_is_kept_byte_for_byte)
 	/* Reopened: every spelling finds its own id. */
 	cat_open();
 	for (i = 0; i < n; i++)
-		cr_assert_eq(catalog_id(&cat, slugs[i]), (int32_t)i + 1);
-	cr_assert_eq(catalog_id(&cat, max), (int32_t)n + 1);
+		cr_assert_eq(catalog_id(&cat, slugs[i], NULL, 1), (int32_t)i + 1);
+	cr_assert_eq(catalog_id(&cat, max, NULL, 1), (int32_t)n + 1);
 	cr_assert_eq(cat.nmovies, (int32_t)n + 1);
-	cr_assert_str_eq(qs(buf, "SELECT title FROM movies WHERE id = 4"),
+	cr_assert_str_eq(qs(buf, "SELECT title FROM movies WHERE id = 2"),
 	    "heat 1995 ", "no year at the end: all of it is the title");
+}
+
+/* ---- aliases: spellings of one movie */
+
+Test(catalog, spellings_of_one_movie_are_one_entry_served_as_last_spelled)
+{
+	char	buf[128];
+
+	cat_open();
+	cr_assert_eq(catalog_id(&cat, "face%2Foff+1997", NULL, 1), 1);
+	cr_assert_eq(catalog_id(&cat, "marina+abramovi%C4%87%3A+the+artist+"
+	    "is+present+2012", NULL, 1), 2);
+	commit(2);
+	cr_assert_str_eq(qs(buf, "SELECT slug FROM movies WHERE id = 1"),
+	    "face%2Foff+1997", "stored as spelled, not decoded");
+	cr_assert_str_eq(qs(buf, "SELECT title || '|' || year FROM movies "
+	    "WHERE id = 1"), "face/off|1997", "the title decoded");
+
+	/* Case and encoding: the same key, the same movie. */
+	cr_assert_eq(catalog_id(&cat, "Face%2foff+1997", NULL, 1), 1);
+	cr_assert_eq(catalog_id(&cat, "face%2Foff%201997", NULL, 1), 1);
+	cr_assert_eq(catalog_id(&cat, "marina+abramovi\xc4\x87:+the+artist+"
+	    "is+present+2012", NULL, 1), 2);
+	/* A catalogue import names it, the stream's spelling stays. */
+	cr_assert_eq(catalog_id(&cat, "marina+abramovi%c4%87%3a+the+artist+"
+	    "is+present+2012", NULL, 0), 2);
+	/* Different keys, different movies. */
+	cr_assert_eq(catalog_id(&cat, "face+off+1997", NULL, 1), 3);
+	cr_assert_eq(catalog_id(&cat, "face%2Foff+1997+", NULL, 1), 4);
+	cr_assert_eq(catalog_id(&cat, "face off 1997", NULL, 1), -1,
+	    "no movie id");
+	cr_assert_eq(cat.nmovies, 4);
+	commit(2);
+
+	/* The stream's latest spelling is the one stored and served. */
+	cr_assert_str_eq(qs(buf, "SELECT slug FROM movies WHERE id = 1"),
+	    "face%2Foff%201997");
+	cr_assert_str_eq(catalog_slug(&cat, 1), "face%2Foff%201997");
+	cr_assert_str_eq(qs(buf, "SELECT slug FROM movies WHERE id = 2"),
+	    "marina+abramovi\xc4\x87:+the+artist+is+present+2012");
+	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), 4);
+
+	/* Reopened: the aliases still find their movie. */
+	cat_close();
+	cat_open();
+	cr_assert_eq(catalog_id(&cat, "FACE%2FOFF+1997", NULL, 1), 1);
+	cr_assert_eq(catalog_id(&cat, "marina+abramovi%C4%87%3A+the+artist+"
+	    "is+present+2012", NULL, 1), 2);
+	cr_assert_eq(cat.nmovies, 4);
+}
+
+Test(catalog, a_spelling_an_older_version_decoded_is_its_own_key)
+{
+	char	buf[64];
+
+	/* Before spellings were kept, slugs were stored decoded. */
+	cat_open();
+	cat_close();
+	h_exec("INSERT INTO movies (id, slug) VALUES (1, 'face/off+1997'), "
+	    "(2, 'caf\xc3\xa9+2001')");
+	cat_open();
+	cr_assert_eq(catalog_id(&cat, "face%2Foff+1997", NULL, 1), 1);
+	cr_assert_eq(catalog_id(&cat, "caf%C3%A9+2001", NULL, 1), 2);
+	commit(0);
+	cr_assert_str_eq(qs(buf, "SELECT slug FROM movies WHERE id = 1"),
+	    "face%2Foff+1997", "respelled as the stream spells it now");
 }
 
 /* ---- metadata, first seen */
@@ -240,7 +306,7 @@ Test(catalog, metadata_updates_keep_what_is_known)
 	char	buf[128];
 
 	cat_open();
-	cr_assert_eq(catalog_id(&cat, "heat+1995"), 1);
+	cr_assert_eq(catalog_id(&cat, "heat+1995", NULL, 1), 1);
 	cr_assert_eq(catalog_meta(&cat, 1, "Heat", 1995, "Action|Crime"), 0);
 	commit(1);
 	cr_assert_str_eq(qs(buf, "SELECT title || '|' || year || '|' || "
@@ -256,7 +322,7 @@ Test(catalog, metadata_updates_keep_what_is_known)
 	cr_assert_str_eq(qs(buf, "SELECT title || '|' || year || '|' || "
 	    "quote(genres) FROM movies WHERE id = 1"), "Heat (1995)|1996|''");
 	/* Several in one batch: the last known value wins. */
-	cr_assert_eq(catalog_id(&cat, "alien+1979"), 2);
+	cr_assert_eq(catalog_id(&cat, "alien+1979", NULL, 1), 2);
 	cr_assert_eq(catalog_meta(&cat, 2, "A", 0, "Horror"), 0);
 	cr_assert_eq(catalog_meta(&cat, 2, "Alien", 0, NULL), 0);
 	cr_assert_eq(catalog_meta(&cat, 1, "Heat", 0, NULL), 0);
@@ -275,8 +341,8 @@ Test(catalog, metadata_updates_keep_what_is_known)
 Test(catalog, first_seen_keeps_the_earliest_time)
 {
 	cat_open();
-	cr_assert_eq(catalog_id(&cat, "heat+1995"), 1);
-	cr_assert_eq(catalog_id(&cat, "alien+1979"), 2);
+	cr_assert_eq(catalog_id(&cat, "heat+1995", NULL, 1), 1);
+	cr_assert_eq(catalog_id(&cat, "alien+1979", NULL, 1), 2);
 	cr_assert_eq(catalog_seen(&cat, 1, 5000), 0);
 	cr_assert_eq(catalog_seen(&cat, 1, 3000), 0);
 	cr_assert_eq(catalog_seen(&cat, 1, 9000), 0);
@@ -302,10 +368,10 @@ Test(catalog, a_failed_write_keeps_the_batch_for_a_retry)
 	char	buf[64];
 
 	cat_open();
-	cr_assert_eq(catalog_id(&cat, "heat+1995"), 1);
+	cr_assert_eq(catalog_id(&cat, "heat+1995", NULL, 1), 1);
 	commit(1);
-	cr_assert_eq(catalog_id(&cat, "alien+1979"), 2);
-	cr_assert_eq(catalog_id(&cat, "up+2009"), 3);
+	cr_assert_eq(catalog_id(&cat, "alien+1979", NULL, 1), 2);
+	cr_assert_eq(catalog_id(&cat, "up+2009", NULL, 1), 3);
 	cr_assert_eq(catalog_meta(&cat, 1, "Heat", 0, NULL), 0);
 	cr_assert_eq(catalog_seen(&cat, 2, 100), 0);
 	/* Someone else took id 3: the insert fails, nothing is written. */
@@ -335,7 +401,7 @@ Test(catalog, out_of_memory_refuses_a_new_slug_and_leaves_no_gap)
 	for (k = 1; k <= 400; k++) {
 		snprintf(slug, sizeof(slug), "s%d+2000", k);
 		fault_arm(k % 4 + 1, 0);
-		id = catalog_id(&cat, slug);
+		id = catalog_id(&cat, slug, NULL, 1);
 		fired = fault_arm(0, 0);
 		cr_assert(id == next || (id == CATALOG_NOMEM && fired),
 		    "round %d: %d", k, id);
@@ -344,7 +410,7 @@ Test(catalog, out_of_memory_refuses_a_new_slug_and_leaves_no_gap)
 			cr_assert_eq(cat.nmovies, next - 1);
 			cr_assert_null(catalog_slug(&cat, next));
 			/* Not half known: asked again, it is new. */
-			cr_assert_eq(catalog_id(&cat, slug), next);
+			cr_assert_eq(catalog_id(&cat, slug, NULL, 1), next);
 		}
 		cr_assert_str_eq(catalog_slug(&cat, next), slug);
 		next++;
@@ -352,8 +418,8 @@ Test(catalog, out_of_memory_refuses_a_new_slug_and_leaves_no_gap)
 	cr_assert_gt(nomem, 0, "no allocation failed: nothing tested");
 	/* Every allocation failing. */
 	fault_arm(1, 1);
-	cr_assert_eq(catalog_id(&cat, "never+2000"), CATALOG_NOMEM);
-	cr_assert_eq(catalog_id(&cat, "s7+2000"), 7, "known slugs still work");
+	cr_assert_eq(catalog_id(&cat, "never+2000", NULL, 1), CATALOG_NOMEM);
+	cr_assert_eq(catalog_id(&cat, "s7+2000", NULL, 1), 7, "known slugs still work");
 	cr_assert_eq(catalog_meta(&cat, 7, "Seven", 0, NULL), -1);
 	cr_assert_eq(catalog_seen(&cat, 7, 1), -1);
 	fault_arm(0, 0);
@@ -374,7 +440,7 @@ Test(catalog, metadata_out_of_memory_takes_nothing_and_says_so)
 	int	k, rc, fired, refused = 0;
 
 	cat_open();
-	cr_assert_eq(catalog_id(&cat, "heat+1995"), 1);
+	cr_assert_eq(catalog_id(&cat, "heat+1995", NULL, 1), 1);
 	commit(1);
 	/* The row array has room: only the strings can fail. */
 	cr_assert_eq(catalog_meta(&cat, 1, NULL, 0, NULL), 0);

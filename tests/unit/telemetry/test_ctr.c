@@ -130,12 +130,34 @@ Test(ctr, the_window_ends_at_its_last_millisecond)
 	served(t, 3, "1,2");
 	watch(t + 300000, 1, 2, 0);	/* the window's last ms: followed */
 	watch(t + 300001, 2, 2, 0);	/* one past: a minute, no follow */
-	watch(t - 1, 3, 1, 0);		/* before the list: nothing */
+	watch(t - CTR_SKEW_MS - 1, 3, 1, 0);	/* before the list: nothing */
 	watch(t + M(1), 3, 3, 0);	/* a movie not listed: nothing */
 	watch(t + M(1), 4, 1, 0);	/* a user without a list: nothing */
 	commit();
 	cr_assert_str_eq(stats(buf, t, "served", 3, "a"), "3 3 3 1 2 2 3000");
 	cr_assert_str_eq(follows(buf), "1:2");
+}
+
+Test(ctr, a_watch_a_moment_before_the_list_follows_it_clocks_differ)
+{
+	char	buf[128];
+	int64_t	t = t0 + M(1) + 300;	/* our clock: ms */
+
+	h_writer_movies(3);
+	served(t, 1, "1,2");
+	served(t, 2, "1,2");
+	/* The stream's clock: whole seconds, 300 ms "before" the list. */
+	watch(t - 300, 1, 2, 0);
+	watch(t - CTR_SKEW_MS, 2, 1, 0);	/* the allowance's edge */
+	commit();
+	cr_assert_str_eq(stats(buf, t, "served", 3, "a"), "2 2 2 2 3 2 2000");
+
+	/* No allowance: the old behaviour, the follow missed. */
+	writer_set_click_skew(h_w, 0);
+	served(t + M(2), 3, "1,2");
+	watch(t + M(2) - 300, 3, 2, 0);
+	commit();
+	cr_assert_str_eq(follows(buf), "1:2 2:1");
 }
 
 Test(ctr, minutes_count_for_24_hours_and_no_longer)

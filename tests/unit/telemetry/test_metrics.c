@@ -303,6 +303,40 @@ Test(metrics, ingest_totals_come_from_the_counters)
 	    "{reason=\"no_memory\"}"), "0");
 }
 
+Test(metrics, data_quality_of_the_stream)
+{
+	int	i;
+
+	h_writer_movies(1);
+	for (i = 1; i <= 1000; i++)
+		watch(D0_MS, i * 100, 1);
+	h_commit();
+	watch(D0_MS, 9000000, 1);	/* far beyond 100,000 */
+	cr_assert_eq(h_line("2020-03-01T01:00,5,GET /create_account"),
+	    PARSE_OK);
+	cr_assert_eq(h_line("2020-03-01T01:00,100,GET /create_account"),
+	    PARSE_OK);
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(h_line("2020-03-01T01:00,5,GET /search/q=%d", i),
+		    PARSE_ERR_REQUEST);
+	cr_assert_eq(h_line("2020-03-01T01:00,5,login attempt"),
+	    PARSE_ERR_REQUEST);
+	h_writer_close();
+
+	render(300000);
+	cr_assert_str_eq(val("cinerec_users_outlier_total"), "1");
+	cr_assert_str_eq(val("cinerec_accounts{state=\"all\"}"), "2");
+	cr_assert_str_eq(val("cinerec_accounts{state=\"idle\"}"), "1",
+	    "user 100 watched, user 5 did nothing yet");
+	cr_assert_str_eq(val("cinerec_ingest_lines_total{kind=\"account\"}"),
+	    "2");
+	cr_assert_str_eq(val("cinerec_ingest_line_shapes"), "2");
+	cr_assert_str_eq(val("cinerec_ingest_line_shape_lines_total"
+	    "{shape=\"GET /search/\"}"), "3");
+	cr_assert_str_eq(val("cinerec_ingest_line_shape_lines_total"
+	    "{shape=\"login attempt\"}"), "1");
+}
+
 Test(metrics, the_current_model_renders_its_gauges)
 {
 	char	v[256];
@@ -534,6 +568,10 @@ Test(metrics, promtool_accepts_the_exposition)
 	h_writer_movies(1);
 	watch(D0_MS, 1, 1);
 	cr_assert_eq(h_line("garbage"), PARSE_ERR_FIELDS);
+	cr_assert_eq(h_line("2020-03-01T01:00,5,GET /search/q=1"),
+	    PARSE_ERR_REQUEST);
+	cr_assert_eq(h_line("2020-03-01T01:00,5,GET /create_account"),
+	    PARSE_OK);
 	h_writer_close();
 	h_models("(1, 'als', '{}', 'm1', 1583020800000, 1, 1, 1, 1, 0, 0, "
 	    "'0.1', 0.2, 0.1, NULL, NULL, 1)");
