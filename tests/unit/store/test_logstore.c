@@ -45,10 +45,18 @@ refused(const char *line)
 	return (writer_served(h_w, line, strlen(line)) == -1);
 }
 
+/* expr of the one reco_log row of user, as text. */
+static const char *
+row_of(int64_t user, const char *expr)
+{
+	static char	buf[256];
+
+	return (qs(buf, sizeof(buf), "SELECT %s FROM reco_log WHERE "
+	    "user_id = %lld", expr, (long long)user));
+}
+
 Test(logstore, lists_keep_ids_as_sent_and_read_back_as_slugs)
 {
-	char	buf[256];
-
 	h_writer_movies(3);
 	served(T0_MS, 7, "3,1,2");
 	served(T0_MS + 1, 8, "2,9,1");		/* 9: not in the catalogue */
@@ -57,18 +65,15 @@ Test(logstore, lists_keep_ids_as_sent_and_read_back_as_slugs)
 	served(T0_MS + 4, 11, "003,1");		/* written anew as 3,1 */
 	cr_assert_eq(writer_commit(h_w), 0);
 
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
-	    "WHERE user_id = 7"), "3,1,2");
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movie_slugs(movies) "
-	    "FROM reco_log WHERE user_id = 7"), "m3+2000,m1+2000,m2+2000");
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
-	    "WHERE user_id = 8"), "2,1", "the unknown id is left out");
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
-	    "WHERE user_id = 9"), "1,2");
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies || '|' || "
-	    "movie_slugs(movies) FROM reco_log WHERE user_id = 10"), "|");
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
-	    "WHERE user_id = 11"), "3,1");
+	cr_assert_str_eq(row_of(7, "movies"), "3,1,2");
+	cr_assert_str_eq(row_of(7, "movie_slugs(movies)"),
+	    "m3+2000,m1+2000,m2+2000");
+	cr_assert_str_eq(row_of(8, "movies"), "2,1",
+	    "the unknown id is left out");
+	cr_assert_str_eq(row_of(9, "movies"), "1,2");
+	cr_assert_str_eq(row_of(10, "movies || '|' || movie_slugs(movies)"),
+	    "|");
+	cr_assert_str_eq(row_of(11, "movies"), "3,1");
 	/* Malformed lists are refused whole. */
 	cr_assert_eq(refused("SERVED 1 7 1 - 1 0 1,,2"), 1);
 	cr_assert_eq(refused("SERVED 1 7 1 - 1 0 1;2"), 1);
