@@ -616,6 +616,49 @@ foldin(const struct als *am, const uint32_t *items, const float *vals,
 	return (0);
 }
 
+/* Is (sa, ja) worse than (sb, jb): a lower score, or a tie on a higher id. */
+static inline int
+worse(float sa, uint32_t ja, float sb, uint32_t jb)
+{
+	return (sa < sb || (sa == sb && ja > jb));
+}
+
+/* Slot c of the heap out/score holds (j, s). */
+static inline void
+slot_set(uint32_t *out, float *score, size_t c, uint32_t j, float s)
+{
+	out[c] = j;
+	score[c] = s;
+}
+
+/*
+ * Put (j, s) in slot c of the worst-at-root heap out/score of n slots,
+ * sifting it down: the one copy of that loop for both phases of als_topn.
+ */
+static inline void
+heap_down(uint32_t *out, float *score, size_t n, size_t c, uint32_t j,
+    float s)
+{
+	for (;;) {
+		size_t		l = 2 * c + 1, r = l + 1, w = c;
+		float		sw = s;
+		uint32_t	jw = j;
+
+		if (l < n && worse(score[l], out[l], sw, jw)) {
+			w = l;
+			sw = score[l];
+			jw = out[l];
+		}
+		if (r < n && worse(score[r], out[r], sw, jw))
+			w = r;
+		if (w == c)
+			break;
+		slot_set(out, score, c, out[w], score[w]);
+		c = w;
+	}
+	slot_set(out, score, c, j, s);
+}
+
 HOT_CLONES static size_t
 als_topn(const void *impl, const uint32_t *items, const float *vals,
     size_t n, const uint32_t *excl, size_t nexcl, uint32_t *out,
@@ -654,71 +697,26 @@ als_topn(const void *impl, const uint32_t *items, const float *vals,
 			c = used++;
 		} else {
 			/* Replace the root, sift it down. */
-			c = 0;
-			for (;;) {
-				size_t	l = 2 * c + 1, r = l + 1, w = c;
-				float	sw = s;
-				uint32_t jw = j;
-
-				if (l < used && (score[l] < sw ||
-				    (score[l] == sw && out[l] > jw))) {
-					w = l;
-					sw = score[l];
-					jw = out[l];
-				}
-				if (r < used && (score[r] < sw ||
-				    (score[r] == sw && out[r] > jw)))
-					w = r;
-				if (w == c)
-					break;
-				out[c] = out[w];
-				score[c] = score[w];
-				c = w;
-			}
-			out[c] = j;
-			score[c] = s;
+			heap_down(out, score, used, 0, j, s);
 			continue;
 		}
 		/* Sift up: the worst goes to the root. */
 		while (c > 0) {
 			p = (c - 1) / 2;
-			if (score[p] < s || (score[p] == s && out[p] > j))
+			if (worse(score[p], out[p], s, j))
 				break;
-			out[c] = out[p];
-			score[c] = score[p];
+			slot_set(out, score, c, out[p], score[p]);
 			c = p;
 		}
-		out[c] = j;
-		score[c] = s;
+		slot_set(out, score, c, j, s);
 	}
 	/* Heap to a list, best first. */
 	for (c = used; c > 1; c--) {
+		/* Root to slot c - 1; the leaf that was there sifts down. */
 		tmp = out[0];
 		t = score[0];
-		out[0] = out[c - 1];
-		score[0] = score[c - 1];
-		out[c - 1] = tmp;
-		score[c - 1] = t;
-		/* Sift the new root down within c - 1 slots. */
-		for (p = 0;;) {
-			size_t	l = 2 * p + 1, r = l + 1, w = p;
-
-			if (l < c - 1 && (score[l] < score[w] ||
-			    (score[l] == score[w] && out[l] > out[w])))
-				w = l;
-			if (r < c - 1 && (score[r] < score[w] ||
-			    (score[r] == score[w] && out[r] > out[w])))
-				w = r;
-			if (w == p)
-				break;
-			tmp = out[p];
-			t = score[p];
-			out[p] = out[w];
-			score[p] = score[w];
-			out[w] = tmp;
-			score[w] = t;
-			p = w;
-		}
+		heap_down(out, score, c - 1, 0, out[c - 1], score[c - 1]);
+		slot_set(out, score, c - 1, tmp, t);
 	}
 	free(x);
 	return (used);

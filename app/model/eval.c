@@ -147,18 +147,23 @@ fail_read:
 	return (-1);
 }
 
+/* -1, 0 or 1 as a is below, equal to or above b: for the comparators. */
+static int
+order_i64(int64_t a, int64_t b)
+{
+	return (a < b ? -1 : a > b);
+}
+
 static int
 by_user_time_item(const void *a, const void *b)
 {
 	const struct eval_rating	*x = a, *y = b;
 
 	if (x->user != y->user)
-		return (x->user < y->user ? -1 : 1);
+		return (order_i64(x->user, y->user));
 	if (x->time != y->time)
-		return (x->time < y->time ? -1 : 1);
-	if (x->item != y->item)
-		return (x->item < y->item ? -1 : 1);
-	return (0);
+		return (order_i64(x->time, y->time));
+	return (order_i64(x->item, y->item));
 }
 
 int
@@ -213,9 +218,7 @@ eval_split_free(struct eval_split *s)
 static int
 cmp_i64(const void *a, const void *b)
 {
-	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x < y ? -1 : x > y);
+	return (order_i64(*(const int64_t *)a, *(const int64_t *)b));
 }
 
 /* Sort and deduplicate v[n]; returns the new length. */

@@ -38,11 +38,21 @@ cand_better(const struct cand *a, const struct cand *b)
 	return (a->item < b->item);
 }
 
+/* Exchange slots a and b of heap h. */
+static void
+cand_swap(struct cand *h, uint32_t a, uint32_t b)
+{
+	struct cand	tmp;
+
+	tmp = h[a];
+	h[a] = h[b];
+	h[b] = tmp;
+}
+
 /* Restore the heap (worst candidate at the root) below slot i of n. */
 static void
 sift_down(struct cand *h, uint32_t n, uint32_t i)
 {
-	struct cand	tmp;
 	uint32_t	c;
 
 	for (;;) {
@@ -53,9 +63,7 @@ sift_down(struct cand *h, uint32_t n, uint32_t i)
 			c++;
 		if (!cand_better(&h[i], &h[c]))
 			break;
-		tmp = h[i];
-		h[i] = h[c];
-		h[c] = tmp;
+		cand_swap(h, i, c);
 		i = c;
 	}
 }
@@ -67,7 +75,6 @@ sift_down(struct cand *h, uint32_t n, uint32_t i)
 static void
 heap_offer(struct cand *h, uint32_t k, uint32_t *n, const struct cand *c)
 {
-	struct cand	tmp;
 	uint32_t	i, parent;
 
 	if (*n < k) {
@@ -77,9 +84,7 @@ heap_offer(struct cand *h, uint32_t k, uint32_t *n, const struct cand *c)
 			parent = (i - 1) / 2;
 			if (!cand_better(&h[parent], &h[i]))
 				break;
-			tmp = h[i];
-			h[i] = h[parent];
-			h[parent] = tmp;
+			cand_swap(h, i, parent);
 			i = parent;
 		}
 	} else if (cand_better(c, &h[0])) {

@@ -420,27 +420,29 @@ fail_write:
 	return (-1);
 }
 
+/* What each result of model_load means, for model_strerror. */
+static const struct {
+	int		 code;
+	const char	*text;
+} model_errors[] = {
+	{ 0, "ok" },
+	{ MODEL_EIO, "cannot read the file" },
+	{ MODEL_EMAGIC, "not a cinerec model file (bad magic)" },
+	{ MODEL_EVERSION, "unsupported model format version" },
+	{ MODEL_ETRUNC, "truncated model file" },
+	{ MODEL_ECHECKSUM, "checksum mismatch (corrupt model file)" },
+	{ MODEL_EFORMAT, "inconsistent model file" },
+};
+
 const char *
 model_strerror(int code)
 {
-	switch (code) {
-	case 0:
-		return ("ok");
-	case MODEL_EIO:
-		return ("cannot read the file");
-	case MODEL_EMAGIC:
-		return ("not a cinerec model file (bad magic)");
-	case MODEL_EVERSION:
-		return ("unsupported model format version");
-	case MODEL_ETRUNC:
-		return ("truncated model file");
-	case MODEL_ECHECKSUM:
-		return ("checksum mismatch (corrupt model file)");
-	case MODEL_EFORMAT:
-		return ("inconsistent model file");
-	default:
-		return ("unknown error");
-	}
+	size_t	i;
+
+	for (i = 0; i < sizeof(model_errors) / sizeof(model_errors[0]); i++)
+		if (model_errors[i].code == code)
+			return (model_errors[i].text);
+	return ("unknown error");
 }
 
 /*

@@ -112,6 +112,15 @@ chunk_str(struct logstore *l, size_t off)
 		chunk_put(l, "null", 4);
 }
 
+/* v and a comma at buf + n; the length after them. */
+static inline size_t
+int_comma(char *buf, size_t n, int64_t v)
+{
+	n += reclog_int(buf + n, v);
+	buf[n++] = ',';
+	return (n);
+}
+
 /* Append list p: [ts,user,source,host,status,latency,"ids",model,arm,pers]. */
 static void
 chunk_list(struct logstore *l, const struct pending_list *p, int first)
@@ -122,20 +131,15 @@ chunk_list(struct logstore *l, const struct pending_list *p, int first)
 	/* The numbers by hand: snprintf was most of the writer's time. */
 	buf[n++] = first ? '[' : ',';
 	buf[n++] = '[';
-	n += reclog_int(buf + n, p->a.ts);
-	buf[n++] = ',';
-	n += reclog_int(buf + n, p->a.user);
-	buf[n++] = ',';
-	n += reclog_int(buf + n, p->a.source);
-	buf[n++] = ',';
+	n = int_comma(buf, n, p->a.ts);
+	n = int_comma(buf, n, p->a.user);
+	n = int_comma(buf, n, p->a.source);
 	chunk_put(l, buf, n);
 	chunk_str(l, p->host);
 	n = 0;
 	buf[n++] = ',';
-	n += reclog_int(buf + n, p->a.status);
-	buf[n++] = ',';
-	n += reclog_int(buf + n, (p->a.latency_us + 500) / 1000);
-	buf[n++] = ',';
+	n = int_comma(buf, n, p->a.status);
+	n = int_comma(buf, n, (p->a.latency_us + 500) / 1000);
 	buf[n++] = '"';
 	chunk_put(l, buf, n);
 	chunk_put(l, ARENA_AT(&l->strs, p->movies),

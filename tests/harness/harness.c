@@ -306,6 +306,13 @@ h_sync(int fd)
 	return (strtol(line + 3, NULL, 10));
 }
 
+long
+h_send_sync(int fd, const char *text)
+{
+	h_send(fd, text, strlen(text));
+	return (h_sync(fd));
+}
+
 /* Write all of p; 0, or -1 when the peer is gone. */
 static int
 send_try(int fd, const char *p, size_t len)

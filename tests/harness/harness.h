@@ -126,6 +126,9 @@ int	 h_ingest_auth(int port, const char *token, char *line, size_t sz);
 /* Send SYNC and return n from "OK n", or fail the test. */
 long	 h_sync(int fd);
 
+/* Send the lines of text, then SYNC: n from "OK n", or fail the test. */
+long	 h_send_sync(int fd, const char *text);
+
 /*
  * GET path until the body is want in 6 answers in a row (every worker has
  * caught up), for at most timeout_s seconds; r holds the last answer.

@@ -142,8 +142,7 @@ Test(hostile, a_token_set_live_closes_unauthenticated_connections)
 
 	start(NULL);
 	fd = h_connect(h_srv.ingest_port);
-	h_send(fd, rate, strlen(rate));
-	cr_assert_eq(h_sync(fd), 1);
+	cr_assert_eq(h_send_sync(fd, rate), 1);
 	h_admin_login(&h_srv, cookie, sizeof(cookie), csrf, sizeof(csrf));
 	h_admin_post(&h_srv, cookie, csrf, "/api/settings",
 	    "key=ingest_token&value=rotated-live-token-1", &r);
@@ -163,8 +162,7 @@ Test(hostile, a_token_set_live_closes_unauthenticated_connections)
 	fd2 = h_ingest_auth(h_srv.ingest_port, "rotated-live-token-1", line,
 	    sizeof(line));
 	cr_assert_str_eq(line, "OK");
-	h_send(fd2, rate, strlen(rate));
-	cr_assert_eq(h_sync(fd2), 1);
+	cr_assert_eq(h_send_sync(fd2, rate), 1);
 	close(fd2);
 	cr_assert_eq(h_qi(dbpath, "SELECT value FROM counters WHERE name = "
 	    "'accepted_rate'"), 2);
@@ -204,8 +202,7 @@ Test(hostile, the_ingest_survives_many_token_changes)
 		(void)poll(NULL, 0, 100);
 	}
 	cr_assert_neq(fd, -1, "the last token was never in force");
-	h_send(fd, rate, strlen(rate));
-	cr_assert_eq(h_sync(fd), 1, "the ingest no longer answers");
+	cr_assert_eq(h_send_sync(fd, rate), 1, "the ingest no longer answers");
 	close(fd);
 	h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);

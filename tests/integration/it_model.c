@@ -122,8 +122,7 @@ Test(model, a_new_watch_changes_the_list_at_once)
 	fd = h_connect(h_srv.ingest_port);
 	snprintf(line, sizeof(line),
 	    "2026-01-01T00:00:00,7,GET /data/m/%s/0.mpg\n", first);
-	h_send(fd, line, strlen(line));
-	cr_assert_eq(h_sync(fd), 1);
+	cr_assert_eq(h_send_sync(fd, line), 1);
 	close(fd);
 	/* Snapshots renew every second. */
 	sleep(2);

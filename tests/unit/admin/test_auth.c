@@ -94,20 +94,29 @@ Test(auth, hash_verify)
 
 Test(auth, password_and_name_rules)
 {
+	static const struct {
+		const char	*name;
+		int		 ok;
+	} names[] = {
+		{ "admin", 1 },
+		{ "ops.team-2_x", 1 },
+		{ "", 0 },
+		{ "a b", 0 },
+		{ "<script>", 0 },
+		{ "0123456789012345678901234567890123456789"
+		    "012345678901234567890123", 0 },
+	};
 	char	err[128], big[AUTH_PW_MAX + 2];
+	size_t	i;
 
 	cr_assert_eq(auth_password_ok("1234567", err, sizeof(err)), -1);
 	cr_assert_eq(auth_password_ok("12345678", err, sizeof(err)), 0);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	cr_assert_eq(auth_password_ok(big, err, sizeof(err)), -1);
-	cr_assert_eq(auth_name_ok("admin"), 1);
-	cr_assert_eq(auth_name_ok("ops.team-2_x"), 1);
-	cr_assert_eq(auth_name_ok(""), 0);
-	cr_assert_eq(auth_name_ok("a b"), 0);
-	cr_assert_eq(auth_name_ok("<script>"), 0);
-	cr_assert_eq(auth_name_ok("0123456789012345678901234567890123456789"
-	    "012345678901234567890123"), 0);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		cr_assert_eq(auth_name_ok(names[i].name), names[i].ok, "'%s'",
+		    names[i].name);
 }
 
 Test(auth, accounts)

@@ -112,6 +112,38 @@ reset_all(void)
 	at = 0;
 }
 
+/* A refused option: one or two words, and the line it fails with. */
+struct refusal {
+	const char	*word, *value, *want;
+};
+
+/*
+ * Each of n refusals fails parsing all[] with its line.  A NULL value
+ * ends the words there, for "--name=value" or an option alone.
+ */
+static void
+all_refuse(const struct refusal *r, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		fails_with(P(all, r[i].word, r[i].value), r[i].want);
+}
+
+/* Each of the n values of option name fails with the plain message. */
+static void
+bad_values(const char *name, const char *const *v, size_t n)
+{
+	char	want[128];
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "prog: bad value '%s' for %s",
+		    v[i], name);
+		fails_with(P(all, name, v[i]), want);
+	}
+}
+
 /* ---- values ----------------------------------------------------------- */
 
 Test(opts, every_type_takes_its_value_in_both_forms)
@@ -158,14 +190,18 @@ Test(opts, a_string_value_points_into_argv_and_may_be_empty)
 
 Test(opts, int_out_of_bounds_is_refused_naming_the_range)
 {
+	static const struct refusal	r[] = {
+		{ "--limit", "1001",
+		    "prog: --limit takes a number in -5..1000, not '1001'" },
+		{ "--limit=-6", NULL,
+		    "prog: --limit takes a number in -5..1000, not '-6'" },
+		{ "--limit", "99999999999999999999",
+		    "prog: --limit takes a number in -5..1000, not "
+		    "'99999999999999999999'" },
+	};
+
 	num = 7;
-	fails_with(P(all, "--limit", "1001"),
-	    "prog: --limit takes a number in -5..1000, not '1001'");
-	fails_with(P(all, "--limit=-6"),
-	    "prog: --limit takes a number in -5..1000, not '-6'");
-	fails_with(P(all, "--limit", "99999999999999999999"),
-	    "prog: --limit takes a number in -5..1000, not "
-	    "'99999999999999999999'");
+	all_refuse(r, NELEM(r));
 	cr_assert_eq(num, 7, "a refused value is not stored");
 }
 
@@ -186,36 +222,37 @@ Test(opts, int_that_is_not_a_number_is_refused)
 
 Test(opts, u32_bounds_and_signs_are_refused)
 {
-	u32 = 9;
-	fails_with(P(all, "--threads", "0"),
-	    "prog: --threads takes a number in 1..64, not '0'");
-	fails_with(P(all, "--threads", "65"),
-	    "prog: --threads takes a number in 1..64, not '65'");
-	fails_with(P(all, "--threads", "-1"),
-	    "prog: --threads takes a number in 1..64, not '-1'");
-	fails_with(P(all, "--threads", "4294967297"),
-	    "prog: --threads takes a number in 1..64, not '4294967297'");
-	fails_with(P(all, "--threads="),
-	    "prog: --threads takes a number in 1..64, not ''");
-	cr_assert_eq(u32, 9);
+	static const struct refusal	bounded[] = {
+		{ "--threads", "0",
+		    "prog: --threads takes a number in 1..64, not '0'" },
+		{ "--threads", "65",
+		    "prog: --threads takes a number in 1..64, not '65'" },
+		{ "--threads", "-1",
+		    "prog: --threads takes a number in 1..64, not '-1'" },
+		{ "--threads", "4294967297",
+		    "prog: --threads takes a number in 1..64, not "
+		    "'4294967297'" },
+		{ "--threads=", NULL,
+		    "prog: --threads takes a number in 1..64, not ''" },
+	};
 	/* Without a maximum: any uint32_t, and a plain message past it. */
-	fails_with(P(all, "--count", "4294967296"),
-	    "prog: bad value '4294967296' for --count");
-	fails_with(P(all, "--count", "-3"),
-	    "prog: bad value '-3' for --count");
-	fails_with(P(all, "--count", "3k"),
-	    "prog: bad value '3k' for --count");
+	static const char *const	any[] = { "4294967296", "-3", "3k" };
+
+	u32 = 9;
+	all_refuse(bounded, NELEM(bounded));
+	cr_assert_eq(u32, 9);
+	bad_values("--count", any, NELEM(any));
 	cr_assert_eq(u32any, 0);
 }
 
 Test(opts, u64_past_its_range_or_negative_is_refused)
 {
+	static const char *const	bad[] = {
+		"18446744073709551616", "-1", "", "12 ",
+	};
+
 	u64 = 5;
-	fails_with(P(all, "--seed", "18446744073709551616"),
-	    "prog: bad value '18446744073709551616' for --seed");
-	fails_with(P(all, "--seed", "-1"), "prog: bad value '-1' for --seed");
-	fails_with(P(all, "--seed", ""), "prog: bad value '' for --seed");
-	fails_with(P(all, "--seed", "12 "), "prog: bad value '12 ' for --seed");
+	bad_values("--seed", bad, NELEM(bad));
 	cr_assert_eq(u64, 5);
 }
 
@@ -224,19 +261,11 @@ Test(opts, float_and_double_must_be_finite_numbers)
 	static const char *const bad[] = {
 		"nan", "inf", "-inf", "1e400", "", "1.5x", "x",
 	};
-	char	want[128];
-	size_t	i;
 
 	f = 1.0f;
 	d = 2.0;
-	for (i = 0; i < NELEM(bad); i++) {
-		snprintf(want, sizeof(want), "prog: bad value '%s' for --reg",
-		    bad[i]);
-		fails_with(P(all, "--reg", bad[i]), want);
-		snprintf(want, sizeof(want), "prog: bad value '%s' for "
-		    "--half-life", bad[i]);
-		fails_with(P(all, "--half-life", bad[i]), want);
-	}
+	bad_values("--reg", bad, NELEM(bad));
+	bad_values("--half-life", bad, NELEM(bad));
 	cr_assert_eq(f, 1.0f);
 	cr_assert_eq(d, 2.0);
 }
@@ -248,28 +277,26 @@ Test(opts, float_and_double_must_be_finite_numbers)
  */
 Test(opts, float_past_its_range_and_blank_signed_u64_are_refused)
 {
+	static const char *const	floats[] = { "1e39", "-3.5e38" };
+	static const char *const	seeds[] = { " -1", " 5", "+5" };
+
 	f = 1.0f;
-	fails_with(P(all, "--reg", "1e39"), "prog: bad value '1e39' for --reg");
-	fails_with(P(all, "--reg", "-3.5e38"),
-	    "prog: bad value '-3.5e38' for --reg");
+	bad_values("--reg", floats, NELEM(floats));
 	cr_assert_eq(f, 1.0f);
 	cr_assert_eq(P(all, "--reg", "3.4e38"), 0, "FLT_MAX is finite");
 	u64 = 7;
-	fails_with(P(all, "--seed", " -1"), "prog: bad value ' -1' for --seed");
-	fails_with(P(all, "--seed", " 5"), "prog: bad value ' 5' for --seed");
-	fails_with(P(all, "--seed", "+5"), "prog: bad value '+5' for --seed");
+	bad_values("--seed", seeds, NELEM(seeds));
 	cr_assert_eq(u64, 7);
 }
 
 Test(opts, time_takes_a_stream_timestamp_only)
 {
+	static const char *const	bad[] = {
+		"yesterday", "2020-03-01", "2020-02-30T00:00:00",
+	};
+
 	at = 42;
-	fails_with(P(all, "--at", "yesterday"),
-	    "prog: bad value 'yesterday' for --at");
-	fails_with(P(all, "--at", "2020-03-01"),
-	    "prog: bad value '2020-03-01' for --at");
-	fails_with(P(all, "--at", "2020-02-30T00:00:00"),
-	    "prog: bad value '2020-02-30T00:00:00' for --at");
+	bad_values("--at", bad, NELEM(bad));
 	cr_assert_eq(P(all, "--at", "2020-03-01 00:00:00"), 0);
 	cr_assert_eq(at, 1583020800000LL);
 }
@@ -309,31 +336,42 @@ Test(opts, an_operand_beyond_the_maximum_is_unexpected)
 
 Test(opts, unknown_options_are_refused_by_their_whole_name)
 {
-	fails_with(P(all, "--bogus"),
-	    "prog: unknown option '--bogus' (see --help)");
-	fails_with(P(all, "--thread", "2"),
-	    "prog: unknown option '--thread' (see --help)");
-	fails_with(P(all, "--threadsx=2"),
-	    "prog: unknown option '--threadsx=2' (see --help)");
-	fails_with(P(all, "--Verbose"),
-	    "prog: unknown option '--Verbose' (see --help)");
-	fails_with(P(all, "--=1"), "prog: unknown option '--=1' (see --help)");
-	fails_with(P(all, "--verbose", "--no-such"),
-	    "prog: unknown option '--no-such' (see --help)");
+	static const struct refusal	r[] = {
+		{ "--bogus", NULL,
+		    "prog: unknown option '--bogus' (see --help)" },
+		{ "--thread", "2",
+		    "prog: unknown option '--thread' (see --help)" },
+		{ "--threadsx=2", NULL,
+		    "prog: unknown option '--threadsx=2' (see --help)" },
+		{ "--Verbose", NULL,
+		    "prog: unknown option '--Verbose' (see --help)" },
+		{ "--=1", NULL, "prog: unknown option '--=1' (see --help)" },
+		{ "--verbose", "--no-such",
+		    "prog: unknown option '--no-such' (see --help)" },
+	};
+
+	all_refuse(r, NELEM(r));
 }
 
 Test(opts, a_missing_value_is_refused)
 {
-	fails_with(P(all, "--limit"), "prog: --limit needs a value");
-	fails_with(P(all, "--verbose", "--model"),
-	    "prog: --model needs a value");
+	static const struct refusal	r[] = {
+		{ "--limit", NULL, "prog: --limit needs a value" },
+		{ "--verbose", "--model", "prog: --model needs a value" },
+	};
+
+	all_refuse(r, NELEM(r));
 }
 
 Test(opts, a_flag_takes_no_value)
 {
+	static const struct refusal	r[] = {
+		{ "--verbose=1", NULL, "prog: --verbose takes no value" },
+		{ "--verbose=", NULL, "prog: --verbose takes no value" },
+	};
+
 	flag = 0;
-	fails_with(P(all, "--verbose=1"), "prog: --verbose takes no value");
-	fails_with(P(all, "--verbose="), "prog: --verbose takes no value");
+	all_refuse(r, NELEM(r));
 	/* The next word is an operand, not its value. */
 	cr_assert_eq(P(all, "--verbose", "0"), 0);
 	cr_assert_eq(flag, 1);
@@ -510,15 +548,25 @@ static const char	why_usage[] =
 	"  --a-rather-long-option-name VALUE long\n"
 	"  --help                   show this help\n";
 
-Test(opts, usage_lists_every_option_with_its_help)
+/* What opts_usage prints for cmd and its n options; the caller frees. */
+static char *
+usage_of(const struct opts_cmd *cmd, const struct opt *o, size_t n)
 {
 	char	*text = NULL;
 	size_t	 len = 0;
 	FILE	*fp;
 
 	cr_assert_not_null(fp = open_memstream(&text, &len));
-	opts_usage(fp, &why_cmd, why, NELEM(why));
+	opts_usage(fp, cmd, o, n);
 	cr_assert_eq(fclose(fp), 0);
+	return (text);
+}
+
+Test(opts, usage_lists_every_option_with_its_help)
+{
+	char	*text;
+
+	text = usage_of(&why_cmd, why, NELEM(why));
 	cr_assert_str_eq(text, why_usage);
 	free(text);
 }
@@ -527,55 +575,40 @@ Test(opts, usage_without_options_operands_or_about_is_one_line)
 {
 	static const struct opts_cmd	bare = { "cinerec version", NULL,
 	    NULL };
-	char	*text = NULL;
-	size_t	 len = 0;
-	FILE	*fp;
+	char	*text;
 
-	cr_assert_not_null(fp = open_memstream(&text, &len));
-	opts_usage(fp, &bare, NULL, 0);
-	cr_assert_eq(fclose(fp), 0);
+	text = usage_of(&bare, NULL, 0);
 	cr_assert_str_eq(text, "usage: cinerec version\n");
 	free(text);
 }
 
-Test(opts, done_prints_help_to_stdout_and_usage_to_stderr)
+/* opts_done of the parse result rc for why[] returns want with the output. */
+static void
+done_is(int rc, int want, const char *want_out, const char *want_err)
 {
 	const char	*out, *errs;
-	int		 rc;
+	int		 got;
 
 	h_stdout_begin();
 	h_stderr_begin();
-	rc = opts_done(OPTS_HELP, &why_cmd, why, NELEM(why));
+	got = opts_done(rc, &why_cmd, why, NELEM(why));
 	errs = h_stderr_end();
 	out = h_stdout_end();
-	cr_assert_eq(rc, 0);
-	cr_assert_str_eq(out, why_usage);
-	cr_assert_str_eq(errs, "");
+	cr_assert_eq(got, want, "opts_done(%d)", rc);
+	cr_assert_str_eq(out, want_out, "opts_done(%d)", rc);
+	cr_assert_str_eq(errs, want_err, "opts_done(%d)", rc);
+}
 
-	h_stdout_begin();
-	h_stderr_begin();
-	rc = opts_done(-1, &why_cmd, why, NELEM(why));
-	errs = h_stderr_end();
-	out = h_stdout_end();
-	cr_assert_eq(rc, 2);
-	cr_assert_str_eq(out, "");
-	cr_assert_str_eq(errs, why_usage);
-
-	h_stdout_begin();
-	h_stderr_begin();
-	rc = opts_done(0, &why_cmd, why, NELEM(why));
-	errs = h_stderr_end();
-	out = h_stdout_end();
-	cr_assert_eq(rc, -1, "go on");
-	cr_assert_str_eq(out, "");
-	cr_assert_str_eq(errs, "");
+Test(opts, done_prints_help_to_stdout_and_usage_to_stderr)
+{
+	done_is(OPTS_HELP, 0, why_usage, "");
+	done_is(-1, 2, "", why_usage);
+	done_is(0, -1, "", "");		/* go on */
 }
 
 Test(opts, a_real_table_parses_as_its_command_does)
 {
-	char	u[8192], *text = NULL;
-	size_t	len = 0;
-	FILE	*fp;
+	char	u[8192], *text;
 
 	/* cmd_why's shape: a time, a bounded int, one operand. */
 	at = 0;
@@ -589,9 +622,7 @@ Test(opts, a_real_table_parses_as_its_command_does)
 	fails_with(parse(why, NELEM(why), OPTS_PASS_ALL, 1, "42", "43",
 	    (char *)NULL), "prog: unexpected '43'");
 	/* Each option of the table is in the help, once. */
-	cr_assert_not_null(fp = open_memstream(&text, &len));
-	opts_usage(fp, &why_cmd, why, NELEM(why));
-	cr_assert_eq(fclose(fp), 0);
+	text = usage_of(&why_cmd, why, NELEM(why));
 	snprintf(u, sizeof(u), "%s", text);
 	free(text);
 	cr_assert_not_null(strstr(u, "\n  --at "));

@@ -214,6 +214,15 @@ cluster_matrix(struct csr *m, uint32_t nusers, uint32_t nitems)
 	free(t);
 }
 
+/* A cluster matrix and the default parameters of algo, to train it. */
+static void
+cluster_setup(struct csr *m, uint32_t nusers, uint32_t nitems,
+    struct model_params *p, uint32_t algo)
+{
+	cluster_matrix(m, nusers, nitems);
+	model_params_default(p, algo);
+}
+
 Test(als, training_is_deterministic)
 {
 	struct csr		 m;
@@ -221,8 +230,7 @@ Test(als, training_is_deterministic)
 	struct model		*a, *b, *c;
 	struct model_section	 sa[4], sb[4], sc[4];
 
-	cluster_matrix(&m, 200, 40);
-	model_params_default(&p, MODEL_ALS);
+	cluster_setup(&m, 200, 40, &p, MODEL_ALS);
 	p.factors = 12;
 	p.iters = 5;
 	p.threads = 1;
@@ -256,6 +264,18 @@ has_second_half(const uint32_t *list, size_t n, uint32_t half)
 	return (0);
 }
 
+/*
+ * The top 10 of the 40 items of md for the first n of hist (excluded),
+ * their scores into scores and, unless NULL, the reasons into because.
+ */
+static size_t
+top10(const struct model *md, const uint32_t *hist, size_t n, float *scores,
+    uint32_t *because, uint32_t *top)
+{
+	cr_assert_eq(model_score(md, hist, NULL, n, scores, because), 0);
+	return (model_topn(scores, 40, hist, n, top, 10));
+}
+
 /* Fold-in: adding one item of the other cluster changes the list. */
 static void
 check_fold_in(uint32_t algo)
@@ -268,20 +288,17 @@ check_fold_in(uint32_t algo)
 	uint32_t		 because[40];
 	size_t			 n1, n2;
 
-	cluster_matrix(&m, 200, 40);
-	model_params_default(&p, algo);
+	cluster_setup(&m, 200, 40, &p, algo);
 	p.factors = 8;
 	p.reg = 1.0f;
 	p.alpha = 5.0f;
 	cr_assert_eq(model_train(&m, NULL, &p, &md), 0);
-	cr_assert_eq(model_score(md, hist, NULL, 1, scores, NULL), 0);
-	n1 = model_topn(scores, 40, hist, 1, top1, 10);
+	n1 = top10(md, hist, 1, scores, NULL, top1);
 	cr_assert_eq(n1, 10);
 	cr_assert_not(has_second_half(top1, n1, 20),
 	    "%s: a first-cluster history gets first-cluster items",
 	    model_algo_name(algo));
-	cr_assert_eq(model_score(md, hist, NULL, 3, scores, because), 0);
-	n2 = model_topn(scores, 40, hist, 3, top2, 10);
+	n2 = top10(md, hist, 3, scores, because, top2);
 	cr_assert_eq(n2, 10);
 	cr_assert(has_second_half(top2, n2, 20),
 	    "%s: after watching item 20 the list has its cluster",
@@ -320,8 +337,7 @@ Test(als, rejects_bad_params)
 	struct model_params	 p;
 	struct model		*md;
 
-	cluster_matrix(&m, 20, 10);
-	model_params_default(&p, MODEL_ALS);
+	cluster_setup(&m, 20, 10, &p, MODEL_ALS);
 	p.reg = 0.0f;
 	cr_assert_eq(model_train(&m, NULL, &p, &md), -1);
 	p.reg = 1.0f;
@@ -352,8 +368,7 @@ Test(als, pruned_topn_equals_full_scoring)
 	uint32_t		 hist[8], excl[8], want[20], got[20];
 	size_t			 u, k, n, nw, ng, compared = 0;
 
-	cluster_matrix(&m, 400, 300);
-	model_params_default(&p, MODEL_ALS);
+	cluster_setup(&m, 400, 300, &p, MODEL_ALS);
 	p.factors = 16;
 	p.reg = 1.0f;
 	p.iters = 8;

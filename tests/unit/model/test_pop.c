@@ -299,6 +299,27 @@ spit(uint8_t *buf, size_t len)
 #define OFF_NITEMS	24
 #define OFF_SEC(i)	(120 + 24 * (i))
 
+/* Set the 4 or 8 bytes at off of a model file to v (native order). */
+static void
+put_u32(uint8_t *buf, size_t off, uint32_t v)
+{
+	memcpy(buf + off, &v, sizeof(v));
+}
+
+static void
+put_u64(uint8_t *buf, size_t off, uint64_t v)
+{
+	memcpy(buf + off, &v, sizeof(v));
+}
+
+/* model_load of buf, written back sealed. */
+static int
+spit_load(uint8_t *buf, size_t len, struct model **md)
+{
+	spit(buf, len);
+	return (model_load(path, md));
+}
+
 Test(pop, malformed_score_section_is_refused)
 {
 	struct model	*a, *b = NULL;
@@ -318,40 +339,27 @@ Test(pop, malformed_score_section_is_refused)
 	cr_assert_eq(u64, 5);
 
 	/* One score short of nitems. */
-	u64 = 4;
-	memcpy(buf + OFF_SEC(0) + 16, &u64, 8);
-	spit(buf, len);
-	cr_assert_eq(model_load(path, &b), MODEL_EFORMAT);
-	u64 = 5;
-	memcpy(buf + OFF_SEC(0) + 16, &u64, 8);
-	spit(buf, len);
-	cr_assert_eq(model_load(path, &b), 0, "the resealed original loads");
+	put_u64(buf, OFF_SEC(0) + 16, 4);
+	cr_assert_eq(spit_load(buf, len, &b), MODEL_EFORMAT);
+	put_u64(buf, OFF_SEC(0) + 16, 5);
+	cr_assert_eq(spit_load(buf, len, &b), 0,
+	    "the resealed original loads");
 	model_free(b);
 
 	/* Scores of 8 bytes each. */
-	u32 = 8;
-	memcpy(buf + OFF_SEC(0) + 4, &u32, 4);
-	u64 = 2;
-	memcpy(buf + OFF_SEC(0) + 16, &u64, 8);
-	spit(buf, len);
-	cr_assert_eq(model_load(path, &b), MODEL_EFORMAT);
-	u32 = 4;
-	memcpy(buf + OFF_SEC(0) + 4, &u32, 4);
-	u64 = 5;
-	memcpy(buf + OFF_SEC(0) + 16, &u64, 8);
+	put_u32(buf, OFF_SEC(0) + 4, 8);
+	put_u64(buf, OFF_SEC(0) + 16, 2);
+	cr_assert_eq(spit_load(buf, len, &b), MODEL_EFORMAT);
+	put_u32(buf, OFF_SEC(0) + 4, 4);
+	put_u64(buf, OFF_SEC(0) + 16, 5);
 
 	/* No score section: its tag changed. */
-	u32 = POP_SEC_SCORE + 1;
-	memcpy(buf + OFF_SEC(0), &u32, 4);
-	spit(buf, len);
-	cr_assert_eq(model_load(path, &b), MODEL_EFORMAT);
-	u32 = POP_SEC_SCORE;
-	memcpy(buf + OFF_SEC(0), &u32, 4);
+	put_u32(buf, OFF_SEC(0), POP_SEC_SCORE + 1);
+	cr_assert_eq(spit_load(buf, len, &b), MODEL_EFORMAT);
+	put_u32(buf, OFF_SEC(0), POP_SEC_SCORE);
 
 	/* More items than scores. */
-	u32 = 6;
-	memcpy(buf + OFF_NITEMS, &u32, 4);
-	spit(buf, len);
-	cr_assert_eq(model_load(path, &b), MODEL_EFORMAT);
+	put_u32(buf, OFF_NITEMS, 6);
+	cr_assert_eq(spit_load(buf, len, &b), MODEL_EFORMAT);
 	free(buf);
 }

@@ -105,6 +105,15 @@ three_users(void)
 	done_writing();
 }
 
+/* three_users, to be trained by popularity with no hold-out. */
+static void
+three_users_pop(void)
+{
+	three_users();
+	o.mp.algo = MODEL_POP;
+	o.holdout_pct = 0;
+}
+
 /* Files in the models directory; with tmp set, those named *.tmp*. */
 static int
 models_files(int tmp)
@@ -181,9 +190,7 @@ Test(train, pop_training_writes_model_lists_and_rows)
 	float		 sc[5];
 	int64_t		 before, after, id;
 
-	three_users();
-	o.mp.algo = MODEL_POP;
-	o.holdout_pct = 0;
+	three_users_pop();
 	before = clock_now_ms();
 	cr_assert_eq(train_run(&o, &res), 0);
 	after = clock_now_ms();
@@ -271,10 +278,8 @@ Test(train, pop_with_a_half_life_decays_from_the_newest_interaction)
 	float		 sc[5];
 	double		 h = 100000.0;		/* 100 s, in ms */
 
-	three_users();
-	o.mp.algo = MODEL_POP;
+	three_users_pop();
 	o.mp.half_life = h;
-	o.holdout_pct = 0;
 	cr_assert_eq(train_run(&o, &res), 0);
 	snprintf(p, sizeof(p), "%s/model-000001.cnrm", mdir);
 	cr_assert_eq(model_load(p, &md), 0);
@@ -292,9 +297,7 @@ Test(train, a_second_training_becomes_the_current_model)
 {
 	char	buf[128];
 
-	three_users();
-	o.mp.algo = MODEL_POP;
-	o.holdout_pct = 0;
+	three_users_pop();
 	cr_assert_eq(train_run(&o, &res), 0);
 	cr_assert_eq(res.model_id, 1);
 	model_params_default(&o.mp, MODEL_ITEMKNN);
@@ -469,9 +472,7 @@ Test(train, failed_fit_keeps_the_current_model)
 {
 	char	buf[128];
 
-	three_users();
-	o.mp.algo = MODEL_POP;
-	o.holdout_pct = 0;
+	three_users_pop();
 	cr_assert_eq(train_run(&o, &res), 0);
 	/* Item-kNN with no neighbours cannot be fitted. */
 	model_params_default(&o.mp, MODEL_ITEMKNN);
@@ -499,9 +500,7 @@ Test(train, out_of_memory_reading_is_a_failed_run)
 	char	buf[128];
 	int	k, rc, fired, failures = 0;
 
-	three_users();
-	o.mp.algo = MODEL_POP;
-	o.holdout_pct = 0;
+	three_users_pop();
 	for (k = 1; k < 50; k++) {
 		fault_arm(k, 0);
 		rc = train_run(&o, &res);
@@ -577,9 +576,7 @@ touch(const char *name)
 static void
 crashed_training(void)
 {
-	three_users();
-	o.mp.algo = MODEL_POP;
-	o.holdout_pct = 0;
+	three_users_pop();
 	cr_assert_eq(train_run(&o, &res), 0);
 	h_exec("INSERT INTO training_runs (started_ms, trigger, status) "
 	    "VALUES (1000, 'schedule', 'running')");

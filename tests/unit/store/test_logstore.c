@@ -45,10 +45,18 @@ refused(const char *line)
 	return (writer_served(h_w, line, strlen(line)) == -1);
 }
 
+/* expr of the one reco_log row of user, as text. */
+static const char *
+row_of(int64_t user, const char *expr)
+{
+	static char	buf[256];
+
+	return (qs(buf, sizeof(buf), "SELECT %s FROM reco_log WHERE "
+	    "user_id = %lld", expr, (long long)user));
+}
+
 Test(logstore, lists_keep_ids_as_sent_and_read_back_as_slugs)
 {
-	char	buf[256];
-
 	h_writer_movies(3);
 	served(T0_MS, 7, "3,1,2");
 	served(T0_MS + 1, 8, "2,9,1");		/* 9: not in the catalogue */
@@ -57,23 +65,39 @@ Test(logstore, lists_keep_ids_as_sent_and_read_back_as_slugs)
 	served(T0_MS + 4, 11, "003,1");		/* written anew as 3,1 */
 	cr_assert_eq(writer_commit(h_w), 0);
 
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
-	    "WHERE user_id = 7"), "3,1,2");
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movie_slugs(movies) "
-	    "FROM reco_log WHERE user_id = 7"), "m3+2000,m1+2000,m2+2000");
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
-	    "WHERE user_id = 8"), "2,1", "the unknown id is left out");
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
-	    "WHERE user_id = 9"), "1,2");
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies || '|' || "
-	    "movie_slugs(movies) FROM reco_log WHERE user_id = 10"), "|");
-	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT movies FROM reco_log "
-	    "WHERE user_id = 11"), "3,1");
+	cr_assert_str_eq(row_of(7, "movies"), "3,1,2");
+	cr_assert_str_eq(row_of(7, "movie_slugs(movies)"),
+	    "m3+2000,m1+2000,m2+2000");
+	cr_assert_str_eq(row_of(8, "movies"), "2,1",
+	    "the unknown id is left out");
+	cr_assert_str_eq(row_of(9, "movies"), "1,2");
+	cr_assert_str_eq(row_of(10, "movies || '|' || movie_slugs(movies)"),
+	    "|");
+	cr_assert_str_eq(row_of(11, "movies"), "3,1");
 	/* Malformed lists are refused whole. */
 	cr_assert_eq(refused("SERVED 1 7 1 - 1 0 1,,2"), 1);
 	cr_assert_eq(refused("SERVED 1 7 1 - 1 0 1;2"), 1);
 	cr_assert_eq(refused("SERVED 1 7 1 - 1 0 1,-2"), 0,
 	    "a negative id is left out, the list kept");
+}
+
+/*
+ * What the roll-ups have filed: by_user reco_log_by_user entries, and
+ * coverage slots summing to slots.
+ */
+static void
+rolled_up(int64_t by_user, int64_t slots)
+{
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), by_user);
+	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), slots);
+}
+
+/* How many of the lists of user the by-user view finds. */
+static int64_t
+lists_of(int64_t user)
+{
+	return (qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE user_id = "
+	    "%lld", (long long)user));
 }
 
 Test(logstore, rollups_file_rows_under_users_and_count_slots_once)
@@ -85,8 +109,7 @@ Test(logstore, rollups_file_rows_under_users_and_count_slots_once)
 	served(T0_MS, 5, "1,2");
 	served(T0_MS + 10, 6, "2,3");
 	cr_assert_eq(writer_commit(h_w), 0);	/* the first commit rolls up */
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
-	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 4);
+	rolled_up(2, 4);
 
 	served(T0_MS + 20, 5, "4,3,2");
 	served(T0_MS + 30, 7, "1");
@@ -94,15 +117,12 @@ Test(logstore, rollups_file_rows_under_users_and_count_slots_once)
 	cr_assert_eq(writer_due(h_w), 0, "the next roll-up is an hour away");
 	/* Logged, not rolled up: the view still finds them by user. */
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 4);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
-	    "user_id = 5"), 2);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
-	    "user_id = 7"), 1);
-	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 4);
+	rolled_up(2, 4);
+	cr_assert_eq(lists_of(5), 2);
+	cr_assert_eq(lists_of(7), 1);
 
 	h_writer_close();	/* closing rolls up */
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 4);
+	rolled_up(4, 8);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids"), 4,
 	    "no row twice");
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(log_id) "
@@ -112,7 +132,6 @@ Test(logstore, rollups_file_rows_under_users_and_count_slots_once)
 	    "log_ids, ' ') FROM (SELECT * FROM reco_log_by_user ORDER BY "
 	    "user_id, newest)"), "1[1] 3[3] 2[2] 4[4]",
 	    "one entry per user and run, keyed by its newest row");
-	cr_assert_eq(qi("SELECT SUM(slots) FROM reco_movie_daily"), 8);
 	cr_assert_eq(qi("SELECT slots FROM reco_movie_daily WHERE movie_id = "
 	    "2"), 3);
 	cr_assert_eq(qi("SELECT value FROM counters WHERE name = "
@@ -277,8 +296,7 @@ Test(logstore, schema_4_slug_rows_migrate_to_ids)
 	    "'|') FROM (SELECT movies FROM reco_log ORDER BY id)"), "9,4|4|");
 	cr_assert_eq(qi("SELECT followed_rank FROM reco_log WHERE id = 1"), 2);
 	cr_assert_eq(qi("SELECT model_version FROM reco_log WHERE id = 2"), 3);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
-	    "user_id = 42"), 2);
+	cr_assert_eq(lists_of(42), 2);
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT newest || ' ' || "
 	    "log_ids FROM reco_log_by_user WHERE user_id = 42"), "3 [1,3]");
 	cr_assert_eq(qi("SELECT last_id * 10 + first_id FROM "
@@ -291,8 +309,7 @@ Test(logstore, schema_4_slug_rows_migrate_to_ids)
 	cr_assert_not_null(h_w = writer_open(h_dir));
 	served(T0_MS, 42, "9");
 	h_writer_close();
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
-	    "user_id = 42"), 3);
+	cr_assert_eq(lists_of(42), 3);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 2);
 }
 
@@ -309,8 +326,7 @@ Test(logstore, many_lists_of_one_user_in_a_run_split_into_entries)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 2);
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(newest) FROM "
 	    "(SELECT newest FROM reco_log_by_user ORDER BY newest)"), "256,300");
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
-	    "user_id = 9"), 300);
+	cr_assert_eq(lists_of(9), 300);
 	cr_assert_eq(qi("SELECT COUNT(DISTINCT log_id) FROM reco_log_user_ids"),
 	    300);
 }
@@ -337,13 +353,11 @@ Test(logstore, retention_trims_user_entries_that_span_chunks)
 
 	cr_assert_eq(writer_expire(h_w, T0_MS + DAY_MS, 100), 256);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log WHERE user_id = 7"), 39);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
-	    "user_id = 7"), 39);
+	cr_assert_eq(lists_of(7), 39);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids u JOIN "
 	    "reco_log r ON r.id = u.log_id AND r.user_id = u.user_id"), 45,
 	    "every list of users 7 and 8 still stored, found by its user");
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_user_ids WHERE "
-	    "user_id = 8"), 5);
+	cr_assert_eq(lists_of(8), 5);
 
 	cr_assert_eq(writer_expire(h_w, T0_MS + DAY_MS, 100), 44);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_by_user"), 0);

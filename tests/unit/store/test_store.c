@@ -205,8 +205,18 @@ Test(store, the_writer_holds_the_events_role)
 
 Test(store, counts_match_what_was_written)
 {
-	struct store		s;
-	struct store_counts	c;
+	/* Each count by name (the first five, of a table) and its value. */
+	static const char *const	name[] = { "movies", "users",
+	    "watches", "ratings", "reco_log", "accepted", "rejected",
+	    "last_event_ms" };
+	const int64_t			want[] = { 4, 4, 2, 2, 1, 7, 2,
+	    D0_MS + H(6) };
+	struct store			s;
+	struct store_counts		c;
+	const int64_t			*got[] = { &c.movies, &c.users,
+	    &c.watches, &c.ratings, &c.recos, &c.accepted, &c.rejected,
+	    &c.last_event_ms };
+	size_t				i;
 
 	h_writer_movies(0);
 	h_watch(D0_MS + H(1), 1, "a+2000", 0);
@@ -225,24 +235,16 @@ Test(store, counts_match_what_was_written)
 	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
 	cr_assert_eq(store_counts(&s, &c), 0);
 	cr_assert_eq(c.schema, store_schema_latest());
-	cr_assert_eq(c.movies, 4);
-	cr_assert_eq(c.users, 4);
-	cr_assert_eq(c.watches, 2);
-	cr_assert_eq(c.ratings, 2);
-	cr_assert_eq(c.recos, 1);
-	cr_assert_eq(c.accepted, 7);
-	cr_assert_eq(c.rejected, 2);
-	cr_assert_eq(c.last_event_ms, D0_MS + H(6));
+	for (i = 0; i < sizeof(got) / sizeof(got[0]); i++)
+		cr_assert_eq(*got[i], want[i], "%s", name[i]);
 	store_close(&s);
 	store_close(&s);	/* safe twice */
 	cr_assert_null(s.db);
 
 	/* The counters agree with the tables. */
-	cr_assert_eq(qi("SELECT COUNT(*) FROM movies"), c.movies);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM users"), c.users);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM watches"), c.watches);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM ratings"), c.ratings);
-	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), c.recos);
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(qi("SELECT COUNT(*) FROM %s", name[i]), *got[i],
+		    "%s", name[i]);
 }
 
 Test(store, counts_of_an_empty_database)

@@ -37,37 +37,36 @@ TestSuite(util, .init = h_scratch_setup, .fini = h_scratch_teardown,
 
 /* ---- str.c ------------------------------------------------------------ */
 
-Test(util, str_copy_that_fits_is_whole_and_not_cut)
+/*
+ * str_copy of src into sz bytes returns want_rc and leaves want; the byte
+ * after it is untouched.
+ */
+static void
+copy_is(size_t sz, const char *src, int want_rc, const char *want)
 {
 	char	buf[8];
 
+	cr_assert_lt(strlen(want), sizeof(buf) - 1);
 	memset(buf, '#', sizeof(buf));
-	cr_assert_eq(str_copy(buf, 6, "abc"), 0);
-	cr_assert_str_eq(buf, "abc");
-	cr_assert_eq(buf[4], '#', "wrote past the string");
+	cr_assert_eq(str_copy(buf, sz, src), want_rc, "'%s'", src);
+	cr_assert_str_eq(buf, want);
+	cr_assert_eq(buf[strlen(want) + 1], '#', "wrote past the string");
+}
+
+Test(util, str_copy_that_fits_is_whole_and_not_cut)
+{
+	copy_is(6, "abc", 0, "abc");
 }
 
 Test(util, str_copy_of_an_exact_fit_is_not_cut)
 {
-	char	buf[8];
-
-	memset(buf, '#', sizeof(buf));
-	cr_assert_eq(str_copy(buf, 6, "abcde"), 0);
-	cr_assert_str_eq(buf, "abcde");
-	cr_assert_eq(buf[6], '#');
+	copy_is(6, "abcde", 0, "abcde");
 }
 
 Test(util, str_copy_one_byte_too_long_is_cut_and_terminated)
 {
-	char	buf[8];
-
-	memset(buf, '#', sizeof(buf));
-	cr_assert_eq(str_copy(buf, 6, "abcdef"), 1);
-	cr_assert_str_eq(buf, "abcde");
-	cr_assert_eq(buf[6], '#', "wrote past sz");
-	cr_assert_eq(str_copy(buf, 6, "a much longer string"), 1);
-	cr_assert_str_eq(buf, "a muc");
-	cr_assert_eq(buf[6], '#');
+	copy_is(6, "abcdef", 1, "abcde");
+	copy_is(6, "a much longer string", 1, "a muc");
 }
 
 Test(util, str_copy_into_one_byte_keeps_only_the_nul)
@@ -84,53 +83,78 @@ Test(util, str_copy_into_one_byte_keeps_only_the_nul)
 
 Test(util, str_copy_of_empty_string_is_empty_and_not_cut)
 {
-	char	buf[8];
-
-	memset(buf, '#', sizeof(buf));
-	cr_assert_eq(str_copy(buf, sizeof(buf), ""), 0);
-	cr_assert_str_eq(buf, "");
-	cr_assert_eq(buf[1], '#');
+	copy_is(8, "", 0, "");
 }
 
 /* ---- clock.c ---------------------------------------------------------- */
 
+/*
+ * clock_format of ms into sz bytes leaves want; a byte past sz is
+ * untouched.
+ */
 static void
-fmt_is(int64_t ms, const char *want)
+fmt_in(int64_t ms, size_t sz, const char *want)
 {
 	char	buf[32];
 
+	cr_assert_leq(sz, sizeof(buf));
 	memset(buf, '#', sizeof(buf));
-	clock_format(ms, buf, sizeof(buf));
+	clock_format(ms, buf, sz);
 	cr_assert_str_eq(buf, want, "%lld", (long long)ms);
+	if (sz < sizeof(buf))
+		cr_assert_eq(buf[sz], '#', "wrote past %zu", sz);
+}
+
+struct instant {
+	int64_t		 ms;
+	const char	*want;
+};
+
+/* Each of the n instants formats whole as its want. */
+static void
+fmt_all(const struct instant *t, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		fmt_in(t[i].ms, 32, t[i].want);
 }
 
 /* Expected values from `date -u -d <instant>Z +%s`. */
 Test(util, clock_format_of_known_instants)
 {
-	fmt_is(0, "1970-01-01T00:00:00.000");
-	fmt_is(1, "1970-01-01T00:00:00.001");
-	fmt_is(86399999, "1970-01-01T23:59:59.999");
-	fmt_is(86400000, "1970-01-02T00:00:00.000");
-	fmt_is(1583020800000LL, "2020-03-01T00:00:00.000");
-	fmt_is(946684799999LL, "1999-12-31T23:59:59.999");
-	fmt_is(946684800000LL, "2000-01-01T00:00:00.000");
-	fmt_is(2147483647000LL, "2038-01-19T03:14:07.000");
-	fmt_is(2147483648000LL, "2038-01-19T03:14:08.000");
-	fmt_is(253402300799999LL, "9999-12-31T23:59:59.999");
+	static const struct instant	t[] = {
+		{ 0, "1970-01-01T00:00:00.000" },
+		{ 1, "1970-01-01T00:00:00.001" },
+		{ 86399999, "1970-01-01T23:59:59.999" },
+		{ 86400000, "1970-01-02T00:00:00.000" },
+		{ 1583020800000LL, "2020-03-01T00:00:00.000" },
+		{ 946684799999LL, "1999-12-31T23:59:59.999" },
+		{ 946684800000LL, "2000-01-01T00:00:00.000" },
+		{ 2147483647000LL, "2038-01-19T03:14:07.000" },
+		{ 2147483648000LL, "2038-01-19T03:14:08.000" },
+		{ 253402300799999LL, "9999-12-31T23:59:59.999" },
+	};
+
+	fmt_all(t, sizeof(t) / sizeof(t[0]));
 }
 
 Test(util, clock_format_of_leap_days_and_centuries)
 {
-	fmt_is(68169600000LL, "1972-02-29T00:00:00.000");
-	fmt_is(94694399000LL, "1972-12-31T23:59:59.000");
-	fmt_is(94694400000LL, "1973-01-01T00:00:00.000");
-	fmt_is(951825600123LL, "2000-02-29T12:00:00.123");
-	fmt_is(1709164800000LL, "2024-02-29T00:00:00.000");
-	fmt_is(1709251199999LL, "2024-02-29T23:59:59.999");
-	fmt_is(1709251200000LL, "2024-03-01T00:00:00.000");
-	/* 2100 is not a leap year. */
-	fmt_is(4107542399000LL, "2100-02-28T23:59:59.000");
-	fmt_is(4107542400000LL, "2100-03-01T00:00:00.000");
+	static const struct instant	t[] = {
+		{ 68169600000LL, "1972-02-29T00:00:00.000" },
+		{ 94694399000LL, "1972-12-31T23:59:59.000" },
+		{ 94694400000LL, "1973-01-01T00:00:00.000" },
+		{ 951825600123LL, "2000-02-29T12:00:00.123" },
+		{ 1709164800000LL, "2024-02-29T00:00:00.000" },
+		{ 1709251199999LL, "2024-02-29T23:59:59.999" },
+		{ 1709251200000LL, "2024-03-01T00:00:00.000" },
+		/* 2100 is not a leap year. */
+		{ 4107542399000LL, "2100-02-28T23:59:59.000" },
+		{ 4107542400000LL, "2100-03-01T00:00:00.000" },
+	};
+
+	fmt_all(t, sizeof(t) / sizeof(t[0]));
 }
 
 Test(util, clock_format_agrees_with_gmtime_for_every_day_to_2400)
@@ -157,16 +181,8 @@ Test(util, clock_format_agrees_with_gmtime_for_every_day_to_2400)
 
 Test(util, clock_format_cuts_to_the_buffer_and_terminates)
 {
-	char	buf[32];
-
-	memset(buf, '#', sizeof(buf));
-	clock_format(1709251199999LL, buf, 24);
-	cr_assert_str_eq(buf, "2024-02-29T23:59:59.999");
-	cr_assert_eq(buf[24], '#');
-	memset(buf, '#', sizeof(buf));
-	clock_format(1709251199999LL, buf, 11);
-	cr_assert_str_eq(buf, "2024-02-29");
-	cr_assert_eq(buf[11], '#');
+	fmt_in(1709251199999LL, 24, "2024-02-29T23:59:59.999");
+	fmt_in(1709251199999LL, 11, "2024-02-29");
 }
 
 Test(util, monotonic_clocks_never_go_backwards)
@@ -228,36 +244,40 @@ is_dir(const char *path, mode_t *mode)
 	return (1);
 }
 
-Test(util, mkdir_p_creates_every_missing_parent_as_0750)
+/* rel, under h_dir, is a directory of mode want. */
+static void
+dir_mode_is(const char *rel, mode_t want)
 {
 	char	p[PATH_MAX];
 	mode_t	mode;
 
+	cr_assert(is_dir(path_in(p, sizeof(p), rel), &mode), "%s", rel);
+	cr_assert_eq(mode, want, "%s: mode %o", rel, (unsigned)mode);
+}
+
+Test(util, mkdir_p_creates_every_missing_parent_as_0750)
+{
+	char	p[PATH_MAX];
+
 	(void)umask(022);
 	cr_assert_eq(io_mkdir_p(path_in(p, sizeof(p), "a/b/c/d")), 0);
-	cr_assert(is_dir(path_in(p, sizeof(p), "a"), &mode));
-	cr_assert_eq(mode, 0750, "mode %o", (unsigned)mode);
-	cr_assert(is_dir(path_in(p, sizeof(p), "a/b/c"), &mode));
-	cr_assert_eq(mode, 0750, "mode %o", (unsigned)mode);
-	cr_assert(is_dir(path_in(p, sizeof(p), "a/b/c/d"), &mode));
-	cr_assert_eq(mode, 0750, "mode %o", (unsigned)mode);
+	dir_mode_is("a", 0750);
+	dir_mode_is("a/b/c", 0750);
+	dir_mode_is("a/b/c/d", 0750);
 	/* Less the umask. */
 	(void)umask(077);
 	cr_assert_eq(io_mkdir_p(path_in(p, sizeof(p), "a/e")), 0);
-	cr_assert(is_dir(p, &mode));
-	cr_assert_eq(mode, 0700, "mode %o", (unsigned)mode);
+	dir_mode_is("a/e", 0700);
 }
 
 Test(util, mkdir_p_of_an_existing_dir_succeeds_and_changes_nothing)
 {
 	char	p[PATH_MAX];
-	mode_t	mode;
 
 	cr_assert_eq(io_mkdir_p(h_dir), 0);
 	cr_assert_eq(mkdir(path_in(p, sizeof(p), "x"), 0700), 0);
 	cr_assert_eq(io_mkdir_p(p), 0);
-	cr_assert(is_dir(p, &mode));
-	cr_assert_eq(mode, 0700);
+	dir_mode_is("x", 0700);
 	/* Part of it existing: the rest is made. */
 	cr_assert_eq(io_mkdir_p(path_in(p, sizeof(p), "x/y/z")), 0);
 	cr_assert(is_dir(p, NULL));
@@ -275,7 +295,9 @@ Test(util, mkdir_p_takes_trailing_and_doubled_slashes_and_relative_paths)
 	cr_assert(is_dir(path_in(p, sizeof(p), "rel/sub"), NULL));
 }
 
-Test(util, mkdir_p_fails_when_a_parent_is_a_file)
+/* An empty regular file "f" under h_dir, in the way of io_mkdir_p. */
+static void
+make_file_f(void)
 {
 	char	p[PATH_MAX];
 	int	fd;
@@ -283,26 +305,34 @@ Test(util, mkdir_p_fails_when_a_parent_is_a_file)
 	cr_assert_geq(fd = open(path_in(p, sizeof(p), "f"), O_CREAT |
 	    O_WRONLY, 0600), 0);
 	close(fd);
-	errno = 0;
-	cr_assert_eq(io_mkdir_p(path_in(p, sizeof(p), "f/sub")), -1);
-	cr_assert_eq(errno, ENOTDIR, "errno %d", errno);
-	errno = 0;
-	cr_assert_eq(io_mkdir_p(path_in(p, sizeof(p), "f/sub/deeper")), -1);
-	cr_assert_eq(errno, ENOTDIR, "errno %d", errno);
 }
 
-/* Regression (io.c), fixed: a file where the directory should be was 0. */
-Test(util, mkdir_p_fails_when_the_path_itself_is_a_file)
+/* io_mkdir_p of rel, under h_dir, fails with ENOTDIR. */
+static void
+mkdir_not_dir(const char *rel)
 {
 	char	p[PATH_MAX];
-	int	fd;
 
-	cr_assert_geq(fd = open(path_in(p, sizeof(p), "f"), O_CREAT |
-	    O_WRONLY, 0600), 0);
-	close(fd);
 	errno = 0;
-	cr_assert_eq(io_mkdir_p(p), -1, "a regular file is not a directory");
-	cr_assert_eq(errno, ENOTDIR, "errno %d", errno);
+	cr_assert_eq(io_mkdir_p(path_in(p, sizeof(p), rel)), -1, "%s", rel);
+	cr_assert_eq(errno, ENOTDIR, "%s: errno %d", rel, errno);
+}
+
+Test(util, mkdir_p_fails_when_a_parent_is_a_file)
+{
+	make_file_f();
+	mkdir_not_dir("f/sub");
+	mkdir_not_dir("f/sub/deeper");
+}
+
+/*
+ * Regression (io.c), fixed: a file where the directory should be was 0;
+ * a regular file is not a directory.
+ */
+Test(util, mkdir_p_fails_when_the_path_itself_is_a_file)
+{
+	make_file_f();
+	mkdir_not_dir("f");
 }
 
 Test(util, mkdir_p_refuses_a_path_longer_than_path_max)
