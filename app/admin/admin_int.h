@@ -90,6 +90,15 @@ int	adm_form(const char *body, const char *name, char *out,
 const char *adm_cookie(struct http_request *req);
 int	adm_rows(struct kore_buf *b, const char *sql, const int64_t *p1,
 	    int one);
+
+/* A member of a JSON answer: ",\"name\":" and adm_rows(sql, one). */
+struct adm_member {
+	const char	*name;
+	const char	*sql;
+	int		 one;
+};
+void	adm_members(struct kore_buf *b, const struct adm_member *m,
+	    size_t n);
 int64_t	adm_int(const char *sql, int64_t def);
 
 /* jobs.c: an action handed to a task; the request sleeps until done. */

@@ -188,6 +188,45 @@ alerts_json(struct kore_buf *b, int64_t now)
 #undef ALERT
 }
 
+/* The overview's members from the database. */
+static const struct adm_member	overview_members[] = {
+	{ "model", "SELECT id, algo, created_ms, train_seconds, "
+	    "interactions, users, items, eval_recall20, eval_ndcg20, "
+	    "eval_coverage FROM models WHERE current = 1", 1 },
+	{ "last_run", "SELECT id, started_ms, finished_ms, trigger, "
+	    "status, model_id, message FROM training_runs ORDER BY id DESC "
+	    "LIMIT 1", 1 },
+	/* Click-through per day of the lists this server gave. */
+	{ "ctr_daily", "SELECT hour / 24 AS day, source, SUM(lists) AS "
+	    "lists, SUM(followed) AS followed FROM reco_stats "
+	    "WHERE hour >= (CAST(strftime('%s', 'now') AS INTEGER) / 3600) - "
+	    "24 * 30 GROUP BY day, source ORDER BY day", 0 },
+};
+
+/* The ingest page's members from the database. */
+static const struct adm_member	ingest_members[] = {
+	{ "counters", "SELECT name, value FROM counters WHERE name LIKE "
+	    "'accepted\\_%' ESCAPE '\\' OR name LIKE 'rejected\\_%' ESCAPE "
+	    "'\\' ORDER BY name", 0 },
+	/* The newest few of each reason: every reason shown has examples. */
+	{ "samples", "SELECT id, ts, reason, line FROM (SELECT *, "
+	    "row_number() OVER (PARTITION BY reason ORDER BY id DESC) AS k "
+	    "FROM reject_samples) WHERE k <= 5 ORDER BY id DESC", 0 },
+	/* Lines per hour by outcome, the last 48 hours (our clock). */
+	{ "hourly", "SELECT hour, reason, lines FROM ingest_hourly "
+	    "WHERE hour > (SELECT MAX(hour) FROM ingest_hourly) - 48 "
+	    "ORDER BY hour, reason", 0 },
+	/* Kinds of lines nobody knows, newest first: schema drift. */
+	{ "shapes", "SELECT shape, first_ts, last_ts, lines FROM "
+	    "line_shapes ORDER BY first_ts DESC, lines DESC LIMIT 20", 0 },
+	{ "quality", "SELECT (SELECT COUNT(*) FROM users WHERE "
+	    "account_ts IS NOT NULL) AS accounts, (SELECT COUNT(*) FROM users "
+	    "WHERE account_ts IS NOT NULL AND watch_lines + ratings = 0) AS "
+	    "accounts_idle, COALESCE((SELECT value FROM counters WHERE name = "
+	    "'users_outlier'), 0) AS users_outlier, (SELECT MAX(id) FROM "
+	    "users) AS user_max", 1 },
+};
+
 static int
 api_overview(struct http_request *req, const struct auth_session *s)
 {
@@ -227,20 +266,9 @@ api_overview(struct http_request *req, const struct auth_session *s)
 			sqlite3_finalize(st);
 		}
 	}
-	kore_buf_appendf(&b, "},\"model\":");
-	(void)adm_rows(&b, "SELECT id, algo, created_ms, train_seconds, "
-	    "interactions, users, items, eval_recall20, eval_ndcg20, "
-	    "eval_coverage FROM models WHERE current = 1", NULL, 1);
-	kore_buf_appendf(&b, ",\"last_run\":");
-	(void)adm_rows(&b, "SELECT id, started_ms, finished_ms, trigger, "
-	    "status, model_id, message FROM training_runs ORDER BY id DESC "
-	    "LIMIT 1", NULL, 1);
-	/* Click-through per day of the lists this server gave. */
-	kore_buf_appendf(&b, ",\"ctr_daily\":");
-	(void)adm_rows(&b, "SELECT hour / 24 AS day, source, SUM(lists) AS "
-	    "lists, SUM(followed) AS followed FROM reco_stats "
-	    "WHERE hour >= (CAST(strftime('%s', 'now') AS INTEGER) / 3600) - "
-	    "24 * 30 GROUP BY day, source ORDER BY day", NULL, 0);
+	kore_buf_appendf(&b, "}");
+	adm_members(&b, overview_members, sizeof(overview_members) /
+	    sizeof(overview_members[0]));
 	kore_buf_appendf(&b, ",\"alerts\":");
 	alerts_json(&b, now);
 	adm_json_close(req, 200, &b);
@@ -444,34 +472,12 @@ api_ingest(struct http_request *req, const struct auth_session *s)
 		kbuf_str(&b, l);
 	}
 	kore_buf_appendf(&b, ",\"token_required\":%s,\"batch_ms\":%d,"
-	    "\"batch_events\":%d,\"counters\":",
+	    "\"batch_events\":%d",
 	    adm.ctx.cfg->ingest_token[0] ? "true" : "false",
 	    adm.ctx.cfg->batch_ms,
 	    adm.ctx.cfg->batch_events);
-	(void)adm_rows(&b, "SELECT name, value FROM counters WHERE name LIKE "
-	    "'accepted\\_%' ESCAPE '\\' OR name LIKE 'rejected\\_%' ESCAPE '\\' "
-	    "ORDER BY name", NULL, 0);
-	/* The newest few of each reason: every reason shown has examples. */
-	kore_buf_appendf(&b, ",\"samples\":");
-	(void)adm_rows(&b, "SELECT id, ts, reason, line FROM (SELECT *, "
-	    "row_number() OVER (PARTITION BY reason ORDER BY id DESC) AS k "
-	    "FROM reject_samples) WHERE k <= 5 ORDER BY id DESC", NULL, 0);
-	/* Lines per hour by outcome, the last 48 hours (our clock). */
-	kore_buf_appendf(&b, ",\"hourly\":");
-	(void)adm_rows(&b, "SELECT hour, reason, lines FROM ingest_hourly "
-	    "WHERE hour > (SELECT MAX(hour) FROM ingest_hourly) - 48 "
-	    "ORDER BY hour, reason", NULL, 0);
-	/* Kinds of lines nobody knows, newest first: schema drift. */
-	kore_buf_appendf(&b, ",\"shapes\":");
-	(void)adm_rows(&b, "SELECT shape, first_ts, last_ts, lines FROM "
-	    "line_shapes ORDER BY first_ts DESC, lines DESC LIMIT 20", NULL, 0);
-	kore_buf_appendf(&b, ",\"quality\":");
-	(void)adm_rows(&b, "SELECT (SELECT COUNT(*) FROM users WHERE "
-	    "account_ts IS NOT NULL) AS accounts, (SELECT COUNT(*) FROM users "
-	    "WHERE account_ts IS NOT NULL AND watch_lines + ratings = 0) AS "
-	    "accounts_idle, COALESCE((SELECT value FROM counters WHERE name = "
-	    "'users_outlier'), 0) AS users_outlier, (SELECT MAX(id) FROM "
-	    "users) AS user_max", NULL, 1);
+	adm_members(&b, ingest_members, sizeof(ingest_members) /
+	    sizeof(ingest_members[0]));
 	kore_buf_appendf(&b, ",\"rating_max\":%d", adm.ctx.cfg->rating_max);
 	kore_buf_appendf(&b, ",\"senders\":");
 	senders_json(&b);

@@ -215,6 +215,17 @@ adm_cookie(struct http_request *req)
  * array of objects keyed by column name, at most ROWS_MAX.  With one set,
  * the first row alone as an object (or null).  Returns 0 or -1.
  */
+void
+adm_members(struct kore_buf *b, const struct adm_member *m, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		kore_buf_appendf(b, ",\"%s\":", m[i].name);
+		(void)adm_rows(b, m[i].sql, NULL, m[i].one);
+	}
+}
+
 int
 adm_rows(struct kore_buf *b, const char *sql, const int64_t *p1, int one)
 {

@@ -436,12 +436,11 @@ render_quality(FILE *fp, struct store *s)
 	header(fp, "cinerec_accounts", "gauge",
 	    "Users with a create_account line, by state (idle: no watch or "
 	    "rating yet).");
-	fprintf(fp, "cinerec_accounts{state=\"all\"} %lld\n", (long long)
+	fprintf(fp, "cinerec_accounts{state=\"all\"} %lld\n"
+	    "cinerec_accounts{state=\"idle\"} %lld\n", (long long)
 	    value_of(s, "SELECT COUNT(*) FROM users WHERE account_ts IS NOT "
-	    "NULL"));
-	fprintf(fp, "cinerec_accounts{state=\"idle\"} %lld\n", (long long)
-	    value_of(s, "SELECT COUNT(*) FROM users WHERE account_ts IS NOT "
-	    "NULL AND watch_lines + ratings = 0"));
+	    "NULL"), (long long)value_of(s, "SELECT COUNT(*) FROM users WHERE "
+	    "account_ts IS NOT NULL AND watch_lines + ratings = 0"));
 	header(fp, "cinerec_ingest_line_shapes", "gauge",
 	    "Kinds of lines the parser does not know (bad_request), by "
 	    "shape; a new one is schema drift.");
