@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -64,8 +65,14 @@ Test(cli, import_of_a_missing_file_is_an_error)
 	const char	*argv[] = { h_bin(), "import", "--data-dir", h_dir,
 			    "/nonexistent/events.log", NULL };
 
+	char		 db[320];
+
 	cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 1);
 	cr_assert(strstr(out, "/nonexistent/events.log"), "%s", out);
+	/* Before any database was created or migrated. */
+	snprintf(db, sizeof(db), "%s/cinerec.db", h_dir);
+	cr_assert_eq(access(db, F_OK), -1, "%s was created", db);
+	cr_assert_null(strstr(out, "applied sql/"), "%s", out);
 }
 
 Test(cli, demo_is_deterministic_and_loads)
