@@ -55,12 +55,13 @@ RECO_SRCS	 = $(addprefix app/reco/, reco.c lists.c)
 TELEMETRY_SRCS	 = $(addprefix app/telemetry/, reclog.c ctr.c metrics.c \
 		   stats.c why.c)
 ADMIN_SRCS	 = app/admin/auth.c
+SIM_SRCS	 = $(addprefix app/sim/, world.c dirt.c sim.c client.c)
 CLI_SRCS	 = $(addprefix app/cli/, cli.c opts.c cmd_serve.c cmd_import.c \
 		   cmd_demo.c demo.c cmd_train.c cmd_eval.c cmd_why.c \
-		   cmd_admin.c cmd_backup.c)
+		   cmd_admin.c cmd_backup.c cmd_simulate.c)
 CORE_SRCS	 = $(UTIL_SRCS) $(SETTINGS_SRCS) $(INGEST_SRCS) $(STORE_SRCS) \
 		   $(MODEL_SRCS) $(RECO_SRCS) $(TELEMETRY_SRCS) $(ADMIN_SRCS) \
-		   $(CLI_SRCS)
+		   $(SIM_SRCS) $(CLI_SRCS)
 
 # The Kore layer: the process's hooks, the HTTP handlers, the sandbox.
 KORE_LAYER_SRCS	 = $(addprefix app/server/, main.c api.c kbuf.c seccomp.c) \
@@ -81,7 +82,7 @@ IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,\
 HARNESS		 = $(BUILD)/tests/harness/harness.o $(BUILD)/tests/harness/scratch.o
 TEST_CFLAGS	 = -Itests/harness
 
-.PHONY: all deps deps-check run test asan bench clean unit integration \
+.PHONY: all deps deps-check run test asan bench bench-online demo clean unit integration \
 	test-browser deb test-package fuzz fuzz-deps soak
 
 all: $(BUILD)/cinerec
@@ -266,6 +267,31 @@ $(BUILD)/bench/bench_reclog: tests/bench/bench_reclog.c $(LIB)
 
 bench: all $(BUILD)/bench/bench_reclog
 	sh tests/bench/run.sh $(BUILD)
+	sh tests/bench/online.sh $(BUILD)
+
+# Online quality alone: popularity against the learned model, simulated days.
+bench-online: all
+	sh tests/bench/online.sh $(BUILD)
+
+# The server fed by simulated viewers (cinerec simulate, its own world in
+# DEMO_DIR): the dashboard shows live traffic and click-through.
+DEMO_DIR	?= ./var-sim
+DEMO_WORLD	 = --users 3000 --movies 1500 --seed 7
+demo: deps
+	$(MAKE) all
+	@if [ ! -s $(DEMO_DIR)/cinerec.db ]; then \
+	    echo "creating two weeks of simulated history in $(DEMO_DIR)/"; \
+	    $(BUILD)/cinerec simulate $(DEMO_WORLD) --days 14 --sessions 2000 \
+	    --dirt 0.01 --out - 2>/dev/null | \
+	    $(BUILD)/cinerec import --data-dir $(DEMO_DIR) -; fi
+	@$(BUILD)/cinerec serve --data-dir $(DEMO_DIR) & srv=$$!; \
+	trap 'kill $$srv 2>/dev/null; wait $$srv' EXIT INT TERM; \
+	until curl -sf http://127.0.0.1:8082/health >/dev/null; do \
+	    kill -0 $$srv || exit 1; sleep 0.2; done; \
+	echo "simulated viewers at 20 sessions/s; dashboard: http://127.0.0.1:8083/"; \
+	$(BUILD)/cinerec simulate $(DEMO_WORLD) --first-day 14 --days 3650 \
+	    --sessions 2000 --dirt 0.01 --pace 20 --http 127.0.0.1:8082 \
+	    --ingest 127.0.0.1:8099
 
 # Mixed traffic for SOAK_SECONDS (600); memory, descriptors and p99 flat.
 soak: all

@@ -26,6 +26,8 @@ static const struct cli_cmd	commands[] = {
 	{ "import-movielens", cmd_movielens,
 	    "load MovieLens movies.csv and ratings.csv" },
 	{ "demo", cmd_demo, "create the demo world (or print its log lines)" },
+	{ "simulate", cmd_simulate, "simulated viewers: a stream, or a live "
+	    "run against a server" },
 	{ "train", cmd_train, "train a model on the database and make it "
 	    "current" },
 	{ "eval", cmd_eval, "evaluate a model offline on a ratings file" },

@@ -18,6 +18,7 @@ int	cmd_serve(int argc, char **argv, struct cfg *cfg);
 int	cmd_import(int argc, char **argv);	/* cmd_import.c */
 int	cmd_movielens(int argc, char **argv);	/* cmd_import.c */
 int	cmd_demo(int argc, char **argv);	/* cmd_demo.c */
+int	cmd_simulate(int argc, char **argv);	/* cmd_simulate.c */
 int	cmd_train(int argc, char **argv);	/* cmd_train.c */
 int	cmd_eval(int argc, char **argv);	/* cmd_eval.c */
 int	cmd_tune(int argc, char **argv);	/* cmd_eval.c */

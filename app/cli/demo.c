@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "util/rng.h"
 #include "cli/demo.h"
 
 #define NGENRES	10
@@ -41,23 +42,6 @@ struct movie {
 	char		slug[128];
 };
 
-static uint64_t
-next(uint64_t *s)
-{
-	uint64_t	z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return (z ^ (z >> 31));
-}
-
-/* Uniform in [0, 1). */
-static double
-unif(uint64_t *s)
-{
-	return ((double)(next(s) >> 11) * 0x1.0p-53);
-}
-
 void
 demo_defaults(struct demo_opts *o)
 {
@@ -81,10 +65,10 @@ make_catalogue(const struct demo_opts *o, uint64_t *rng, struct movie *mv,
 	int		 i, year;
 
 	for (i = 0; i < o->movies; i++) {
-		mv[i].genre = (int)(next(rng) % NGENRES);
+		mv[i].genre = (int)(rng_next(rng) % NGENRES);
 		mv[i].appeal = 1.0 / pow(i + 1.0, 0.8);
-		mv[i].runtime = 80 + (int)(next(rng) % 100);
-		year = 1950 + (int)(next(rng) % 76);
+		mv[i].runtime = 80 + (int)(rng_next(rng) % 100);
+		year = 1950 + (int)(rng_next(rng) % 76);
 		/* Unique by construction: the index picks the words. */
 		if ((size_t)i < na * nn)
 			snprintf(title, sizeof(title), "the %s %s",
@@ -115,7 +99,7 @@ pick(uint64_t *rng, const struct movie *mv, int n, const double *cum,
 	int	 lo, hi, mid, tries;
 
 	for (tries = 0; tries < 64; tries++) {
-		r = unif(rng) * cum[n - 1];
+		r = rng_unif(rng) * cum[n - 1];
 		lo = 0;
 		hi = n - 1;
 		while (lo < hi) {
@@ -126,7 +110,7 @@ pick(uint64_t *rng, const struct movie *mv, int n, const double *cum,
 				hi = mid;
 		}
 		if (mv[lo].genre == like1 || mv[lo].genre == like2 ||
-		    unif(rng) < 0.2)
+		    rng_unif(rng) < 0.2)
 			return (lo);
 	}
 	return (lo);
@@ -154,17 +138,17 @@ demo_generate(const struct demo_opts *o, const struct demo_sink *sink)
 		cum[m] = (m ? cum[m - 1] : 0) + mv[m].appeal;
 
 	for (u = 1; u <= o->users; u++) {
-		like1 = (int)(next(&rng) % NGENRES);
-		like2 = (int)(next(&rng) % NGENRES);
+		like1 = (int)(rng_next(&rng) % NGENRES);
+		like2 = (int)(rng_next(&rng) % NGENRES);
 		/* Heavy-tailed activity: most users watch a little. */
-		activity = -log(1.0 - unif(&rng));
+		activity = -log(1.0 - rng_unif(&rng));
 		nsess = 1 + (int)(activity * o->sessions);
-		t = o->end_ms - span + (int64_t)(unif(&rng) * (double)span);
+		t = o->end_ms - span + (int64_t)(rng_unif(&rng) * (double)span);
 		for (s = 0; s < nsess; s++) {
 			m = pick(&rng, mv, o->movies, cum, like1, like2);
 			match = (mv[m].genre == like1 || mv[m].genre == like2) ?
 			    0.9 : 0.3;
-			minutes = 1 + (int)(unif(&rng) * match * mv[m].runtime);
+			minutes = 1 + (int)(rng_unif(&rng) * match * mv[m].runtime);
 			for (k = o->compact ? minutes - 1 : 0; k < minutes; k++) {
 				if (t + 60000 < o->end_ms)
 					t += 60000;
@@ -176,9 +160,9 @@ demo_generate(const struct demo_opts *o, const struct demo_sink *sink)
 					goto stop;
 				lines++;
 			}
-			if (unif(&rng) < 0.3) {
-				rating = match > 0.5 ? 4 + (int)(next(&rng) % 2) :
-				    1 + (int)(next(&rng) % 3);
+			if (rng_unif(&rng) < 0.3) {
+				rating = match > 0.5 ? 4 + (int)(rng_next(&rng) % 2) :
+				    1 + (int)(rng_next(&rng) % 3);
 				clock_format(t, ts, sizeof(ts));
 				len = snprintf(buf, sizeof(buf),
 				    "%s,%d,GET /rate/%s=%d", ts, u,
@@ -188,10 +172,10 @@ demo_generate(const struct demo_opts *o, const struct demo_sink *sink)
 				lines++;
 			}
 			/* The next session starts hours later, wrapping. */
-			t += (int64_t)(unif(&rng) * 2 * 86400000.0);
+			t += (int64_t)(rng_unif(&rng) * 2 * 86400000.0);
 			if (t >= o->end_ms)
 				t = o->end_ms - span +
-				    (int64_t)(unif(&rng) * (double)span);
+				    (int64_t)(rng_unif(&rng) * (double)span);
 		}
 	}
 	free(mv);

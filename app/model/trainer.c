@@ -27,6 +27,7 @@ struct trainer {
 	const char	*requested;	/* trigger of a pending request, or NULL */
 	int		 interval_min;	/* 0: no schedule */
 	int		 threads;
+	int		 at_start;	/* a first model at start, when due */
 	struct signal_params sp;	/* interaction -> confidence */
 	char		 data_dir[4096];
 };
@@ -67,7 +68,7 @@ run(void *arg)
 	clock_gettime(CLOCK_REALTIME, &next);
 	next.tv_sec += t->interval_min > 0 ? t->interval_min * 60 : 0;
 	pthread_mutex_lock(&t->lock);
-	if (first_model_due(t->data_dir))
+	if (t->at_start && first_model_due(t->data_dir))
 		t->requested = "start";
 	for (;;) {
 		while (!t->stop && t->requested == NULL) {
@@ -114,7 +115,7 @@ run(void *arg)
 
 struct trainer *
 trainer_start(const char *data_dir, int interval_min, int threads,
-    const struct signal_params *sp)
+    int at_start, const struct signal_params *sp)
 {
 	struct trainer	*t;
 	sigset_t	 all, old;
@@ -129,6 +130,7 @@ trainer_start(const char *data_dir, int interval_min, int threads,
 	strcpy(t->data_dir, data_dir);
 	t->interval_min = interval_min;
 	t->threads = threads;
+	t->at_start = at_start;
 	t->sp = *sp;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->wake, NULL);

@@ -15,10 +15,11 @@ struct trainer;
 /*
  * Start the thread for data_dir: train every interval_min minutes (0:
  * never on a schedule) with threads training threads, mapping interactions
- * with sp (copied).  Returns the trainer, or NULL (logged).
+ * with sp (copied); with at_start, a first model at once when there is
+ * data and no model.  Returns the trainer, or NULL (logged).
  */
 struct trainer	*trainer_start(const char *data_dir, int interval_min,
-		    int threads, const struct signal_params *sp);
+		    int threads, int at_start, const struct signal_params *sp);
 
 /* Ask for a training as soon as possible (any thread).  Cannot fail. */
 void		 trainer_request(struct trainer *t, const char *trigger);

@@ -247,7 +247,7 @@ kore_worker_configure(void)
 	o.token = srv.cfg.ingest_token;
 	if ((srv.trainer = trainer_start(srv.cfg.data_dir,
 	    srv.cfg.train_interval_min, srv.cfg.train_threads,
-	    &srv.cfg.sig)) == NULL)
+	    srv.cfg.train_at_start, &srv.cfg.sig)) == NULL)
 		log_warnx("worker 1: no training inside the server");
 	o.train_arg = srv.trainer;
 	if ((srv.ingest = ingest_start(&o)) == NULL) {

@@ -45,6 +45,9 @@ static const struct cfg_setting settings[] = {
 	    "minutes between scheduled trainings (0: none)" },
 	{ "train_threads", CFG_INT, F(train_threads), 0, 1, 64,
 	    "threads of a training inside the server" },
+	{ "train_at_start", CFG_INT, F(train_at_start), 0, 0, 1,
+	    "1: train a first model at start when there is data and none; "
+	    "0: serve popularity until a training is asked for" },
 	{ "admin", CFG_ADDR, F(admin_host), F(admin_port), 0, 0,
 	    "HOST:PORT of the admin web UI" },
 	{ "admin_cert", CFG_STR, F(admin_cert), 0, 0, PATH_MAX - 1,
@@ -112,6 +115,7 @@ cfg_defaults(struct cfg *c)
 	c->batch_ms = 100;
 	c->train_interval_min = 1440;
 	c->train_threads = 2;
+	c->train_at_start = 1;
 	strcpy(c->admin_host, "127.0.0.1");
 	c->admin_port = 8083;
 	c->click_window_s = 300;

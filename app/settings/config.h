@@ -29,6 +29,7 @@ struct cfg {
 	int		batch_ms;		/* longest wait before a commit */
 	int		train_interval_min;	/* 0: no scheduled training */
 	int		train_threads;		/* threads of a training */
+	int		train_at_start;		/* a first model at start (0/1) */
 	char		admin_host[CFG_HOST_MAX];	/* admin web UI listener */
 	uint16_t	admin_port;
 	char		admin_cert[PATH_MAX];	/* TLS certificate, "" = plain HTTP */

@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "util/io.h"
 #include "util/clock.h"
 #include "store/store.h"
 
@@ -313,28 +314,10 @@ h_send_sync(int fd, const char *text)
 	return (h_sync(fd));
 }
 
-/* Write all of p; 0, or -1 when the peer is gone. */
-static int
-send_try(int fd, const char *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (-1);
-		p += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 void
 h_send(int fd, const char *p, size_t len)
 {
-	cr_assert(send_try(fd, p, len) == 0, "write: %s", strerror(errno));
+	cr_assert(io_write_all(fd, p, len) == 0, "write: %s", strerror(errno));
 }
 
 void
@@ -360,8 +343,8 @@ h_http_try(int port, const char *method, const char *path,
 	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    "Connection: close\r\n%sContent-Length: %zu\r\n\r\n", method, path,
 	    headers ? headers : "", body ? bodylen : 0);
-	if (send_try(fd, req, (size_t)n) == -1 ||
-	    (body != NULL && send_try(fd, body, bodylen) == -1)) {
+	if (io_write_all(fd, req, (size_t)n) == -1 ||
+	    (body != NULL && io_write_all(fd, body, bodylen) == -1)) {
 		close(fd);
 		return (-1);
 	}
