@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/opts.h"
@@ -138,11 +139,16 @@ summary(FILE *fp, const struct sim_report *r, int json)
 	if (json) {
 		fprintf(fp, "],\"lines\":%lld,\"lists\":%lld,\"followed\":%lld,"
 		    "\"ctr\":%.6f,\"affinity\":%.6f,\"best\":%.6f,"
-		    "\"coverage\":%.6f,\"top1_share\":%.6f,\"injected\":{",
+		    "\"coverage\":%.6f,\"top1_share\":%.6f,",
 		    (long long)r->lines, (long long)lists, (long long)followed,
 		    lists ? (double)followed / lists : 0.0, lists ? aff /
 		    lists : 0.0, lists ? best / lists : 0.0, r->coverage,
 		    r->top1_share);
+		if (r->cinerec_lists >= 0)
+			fprintf(fp, "\"cinerec\":{\"lists\":%lld,"
+			    "\"followed\":%lld},", (long long)r->cinerec_lists,
+			    (long long)r->cinerec_followed);
+		fprintf(fp, "\"injected\":{");
 		for (i = 0; i < PARSE_NREASONS; i++)
 			if (r->injected[i] > 0) {
 				fprintf(fp, "%s\"%s\":%lld", first ? "" : ",",
@@ -160,6 +166,10 @@ summary(FILE *fp, const struct sim_report *r, int json)
 		fprintf(fp, "lists showed %.1f%% of the movies, the 1%% most "
 		    "listed %.1f%% of the slots\n", 100.0 * r->coverage,
 		    100.0 * r->top1_share);
+	if (r->cinerec_lists >= 0)
+		fprintf(fp, "cinerec measured: %lld of the %lld lists it served "
+		    "today and yesterday followed\n",
+		    (long long)r->cinerec_followed, (long long)r->cinerec_lists);
 	for (i = 0; i < PARSE_NREASONS; i++)
 		if (r->injected[i] > 0)
 			fprintf(fp, "  dirty, %s: %lld\n", i == PARSE_OK ?
@@ -279,6 +289,13 @@ cmd_simulate(int argc, char **argv)
 		n = rc == 0 ? sim_client_sync(&c) : -1;
 		if (n == -1)
 			rc = -1;
+		/*
+		 * What cinerec counted: served lists reach its log through
+		 * a 20 ms buffer and a commit, so wait a moment first.
+		 */
+		else if (sleep(1) != 0 || sim_client_ctr(&c, &r.cinerec_lists,
+		    &r.cinerec_followed) == -1)
+			r.cinerec_lists = r.cinerec_followed = -1;
 		if (c.failed > 0)
 			fprintf(stderr, "cinerec: simulate: %lld of %lld "
 			    "/recommend requests failed\n",

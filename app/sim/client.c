@@ -119,9 +119,8 @@ sim_client_close(struct sim_client *c)
 	c->http_fd = c->ingest_fd = -1;
 }
 
-/* One request and its answer's body into body; the status, or -1. */
-static int
-get(struct sim_client *c, const char *path, char *body, size_t sz)
+int
+sim_client_get(struct sim_client *c, const char *path, char *body, size_t sz)
 {
 	char	 req[300], line[512];
 	long	 clen = -1;
@@ -165,7 +164,8 @@ sim_client_recommend(struct sim_client *c, int64_t user,
 	c->requests++;
 	/* A kept-alive connection the server closed: once more, anew. */
 	for (tries = 0; tries < 2; tries++) {
-		if ((status = get(c, path, body, sizeof(body))) != -1)
+		if ((status = sim_client_get(c, path, body, sizeof(body))) !=
+		    -1)
 			break;
 		if (c->http_fd != -1)
 			close(c->http_fd);
@@ -216,4 +216,27 @@ sim_client_sync(struct sim_client *c)
 	    strncmp(line, "OK ", 3) != 0)
 		return (-1);
 	return (strtol(line + 3, NULL, 10));
+}
+
+int
+sim_client_ctr(struct sim_client *c, int64_t *lists, int64_t *followed)
+{
+	static char	 body[1 << 16];
+	const char	*p;
+
+	*lists = *followed = 0;
+	if (sim_client_get(c, "/ctr?days=2", body, sizeof(body)) != 200)
+		return (-1);
+	/* {"day":..,"source":"served",...,"lists":N,"followed":M,...} */
+	for (p = body; (p = strstr(p, "\"source\":\"served\"")) != NULL;
+	    p++) {
+		const char	*l = strstr(p, "\"lists\":");
+		const char	*f = strstr(p, "\"followed\":");
+
+		if (l == NULL || f == NULL)
+			break;
+		*lists += strtoll(l + 8, NULL, 10);
+		*followed += strtoll(f + 11, NULL, 10);
+	}
+	return (0);
 }

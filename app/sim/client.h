@@ -37,6 +37,17 @@ void	sim_client_close(struct sim_client *c);
 int	sim_client_recommend(struct sim_client *c, int64_t user,
 	    char ids[][PARSE_SPELLING_MAX + 1], int max);
 
+/* GET path: its body into body (sz bytes); the status, or -1. */
+int	sim_client_get(struct sim_client *c, const char *path, char *body,
+	    size_t sz);
+
+/*
+ * What cinerec itself measured (GET /ctr, today and yesterday): the lists
+ * it served and how many were followed.  0, or -1.
+ */
+int	sim_client_ctr(struct sim_client *c, int64_t *lists,
+	    int64_t *followed);
+
 /* Queue one log line for the ingest.  0 or -1 (the connection failed). */
 int	sim_client_line(struct sim_client *c, const char *line, size_t len);
 

@@ -307,6 +307,7 @@ sim_run(struct sim_world *w, const struct sim_opts *o,
 
 	memset(r, 0, sizeof(*r));
 	r->first_day = o->first_day;
+	r->cinerec_lists = r->cinerec_followed = -1;
 	memset(&x, 0, sizeof(x));
 	x.w = w;
 	x.o = o;

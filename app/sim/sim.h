@@ -58,6 +58,8 @@ struct sim_report {
 	int64_t		 slots;		/* list entries seen, all lists */
 	double		 coverage;	/* share of movies listed at all */
 	double		 top1_share;	/* share of slots of the 1% most listed */
+	/* What cinerec measured, live runs: -1 when not asked. */
+	int64_t		 cinerec_lists, cinerec_followed;
 	int64_t		 injected[PARSE_NREASONS];	/* dirty lines by the
 							   reason they get */
 };
