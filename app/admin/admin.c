@@ -220,10 +220,16 @@ void
 admin_worker_configure(const struct admin_ctx *ctx)
 {
 	adm.ctx = *ctx;
-	/* The event loop never waits for a lock: busy timeout 0. */
+	/*
+	 * The event loop never waits for a lock: busy timeout 0, but for the
+	 * key at the worker's start, when a training at start may be
+	 * writing (without a wait, this worker had no dashboard at all).
+	 */
 	if (sodium_init() < 0 ||
 	    adm_db_open(ctx->cfg->data_dir, 0, &adm.db) == -1 ||
-	    auth_key_load(adm.db, adm.key) == -1) {
+	    sqlite3_busy_timeout(adm.db, 5000) != SQLITE_OK ||
+	    auth_key_load(adm.db, adm.key) == -1 ||
+	    sqlite3_busy_timeout(adm.db, 0) != SQLITE_OK) {
 		log_warnx("worker %u: admin dashboard unavailable", worker->id);
 		sqlite3_close(adm.db);
 		adm.db = NULL;

@@ -360,7 +360,7 @@ api_user(struct http_request *req, const struct auth_session *s)
 	kore_buf_appendf(&b, ",\"served\":");
 	(void)adm_rows(&b, "SELECT id, ts, source, host, status, latency_ms, "
 	    "model_version, arm, personal, followed_rank, "
-	    "movie_slugs(movies) AS results "
+	    "movie_slugs(movies) AS results, movie_titles(movies) AS titles "
 	    "FROM reco_log_of_user WHERE user_id = ?1 AND id IN (SELECT "
 	    "log_id FROM reco_log_user_ids WHERE user_id = ?1 ORDER BY log_id "
 	    "DESC LIMIT " WHY_LISTS_MAX ") ORDER BY ts DESC, id DESC LIMIT 20",
@@ -481,6 +481,29 @@ api_ingest(struct http_request *req, const struct auth_session *s)
 	kore_buf_appendf(&b, ",\"rating_max\":%d", adm.ctx.cfg->rating_max);
 	kore_buf_appendf(&b, ",\"senders\":");
 	senders_json(&b);
+	adm_json_close(req, 200, &b);
+	return (KORE_RESULT_OK);
+}
+
+/* The shared history (metrics.h): [t_ms, requests, lines, rejected]... */
+static int
+api_history(struct http_request *req, const struct auth_session *s)
+{
+	static struct metrics_sample	 h[METRICS_HISTORY];
+	struct kore_buf			 b;
+	size_t				 i, n;
+
+	(void)s;
+	n = metrics_history(h, METRICS_HISTORY);
+	kore_buf_init(&b, 16 + n * 64);
+	kore_buf_appendf(&b, "{\"now_ms\":%lld,\"interval_ms\":%d,"
+	    "\"samples\":[", (long long)clock_now_ms(), METRICS_HISTORY_MS);
+	for (i = 0; i < n; i++)
+		kore_buf_appendf(&b, "%s[%lld,%llu,%llu,%llu]", i ? "," : "",
+		    (long long)h[i].t_ms, (unsigned long long)h[i].requests,
+		    (unsigned long long)h[i].lines,
+		    (unsigned long long)h[i].rejected);
+	kore_buf_appendf(&b, "]");
 	adm_json_close(req, 200, &b);
 	return (KORE_RESULT_OK);
 }
@@ -666,6 +689,7 @@ static const struct route {
 	{ HTTP_METHOD_POST, "/api/train", R_CSRF, api_train },
 	{ HTTP_METHOD_GET, "/api/users/", R_PREFIX, api_user },
 	{ HTTP_METHOD_GET, "/api/ingest", 0, api_ingest },
+	{ HTTP_METHOD_GET, "/api/history", 0, api_history },
 	{ HTTP_METHOD_GET, "/api/settings", 0, api_settings },
 	{ HTTP_METHOD_POST, "/api/settings", R_CSRF, api_settings_set },
 	{ HTTP_METHOD_GET, "/api/audit", 0, api_audit },

@@ -89,6 +89,26 @@ auth_deadlines(struct ingest *ing)
 	}
 }
 
+/* The dashboard's history: a sample every METRICS_HISTORY_MS. */
+static void
+history_sample(struct ingest *ing)
+{
+	struct writer_stats	st;
+	uint64_t		acc = 0, rej = 0;
+	int64_t			now = clock_mono_ms();
+	int			i;
+
+	if (now - ing->history_ms < METRICS_HISTORY_MS)
+		return;
+	ing->history_ms = now;
+	writer_stats(ing->w, &st);
+	for (i = 0; i < PARSE_NKINDS; i++)
+		acc += st.accepted[i];
+	for (i = 1; i < PARSE_NREASONS; i++)
+		rej += st.rejected[i];
+	metrics_history_add(clock_now_ms(), acc, rej);
+}
+
 static void
 on_timer(uv_timer_t *t)
 {
@@ -99,6 +119,7 @@ on_timer(uv_timer_t *t)
 		(void)ingest_commit(ing);
 	metrics_ingest_gauges(writer_pending(ing->w), (uint64_t)ing->ntcp);
 	metrics_ingest_tick(ing->paused);
+	history_sample(ing);
 	auth_deadlines(ing);
 	w = __atomic_load_n(&ing->window_ms, __ATOMIC_RELAXED);
 	if (w > 0 && w != ing->window_set) {

@@ -82,6 +82,7 @@ struct ingest {
 	int64_t		 keep_ms;	/* reco_log retention */
 	int64_t		 expired_ms;	/* last retention pass (monotonic) */
 	int64_t		 window_ms;	/* click window asked for (atomic) */
+	int64_t		 history_ms;	/* last history sample (monotonic) */
 	int64_t		 window_set;	/* the one the writer has */
 	pthread_mutex_t	 token_lock;	/* token changes from other threads */
 	char		 token[128];	/* "" = no AUTH needed */

@@ -134,12 +134,13 @@ migrate(struct store *s)
 }
 
 /*
- * movie_slugs('17,4032,9'): the slugs of a list of catalogue ids, in order,
- * comma-separated (reco_log keeps ids); an id the catalogue lacks is left
- * out.  NULL gives NULL.
+ * The column sql gives for each id of the list argv[0] ('17,4032,9'), in
+ * order, joined by sep; an id the catalogue lacks is left out.  NULL
+ * gives NULL.
  */
 static void
-fn_movie_slugs(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+movie_list(sqlite3_context *ctx, sqlite3_value **argv, const char *sql,
+    const char *sep)
 {
 	sqlite3		*db = sqlite3_context_db_handle(ctx);
 	sqlite3_stmt	*st;
@@ -149,13 +150,11 @@ fn_movie_slugs(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	int32_t		 ids[PARSE_RESULTS_MAX];
 	size_t		 i, n;
 
-	(void)argc;
 	if (p == NULL) {
 		sqlite3_result_null(ctx);
 		return;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT slug FROM movies WHERE id = ?1", -1,
-	    &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		sqlite3_result_error(ctx, sqlite3_errmsg(db), -1);
 		return;
 	}
@@ -165,7 +164,7 @@ fn_movie_slugs(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_bind_int64(st, 1, ids[i]);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			sqlite3_str_appendf(out, "%s%s",
-			    sqlite3_str_length(out) ? "," : "",
+			    sqlite3_str_length(out) ? sep : "",
 			    (const char *)sqlite3_column_text(st, 0));
 		sqlite3_reset(st);
 	}
@@ -179,6 +178,28 @@ fn_movie_slugs(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
 	else
 		sqlite3_result_text(ctx, res, -1, sqlite3_free);
+}
+
+/* movie_slugs(ids): the slugs of a list of catalogue ids (reco_log). */
+static void
+fn_movie_slugs(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	movie_list(ctx, argv, "SELECT slug FROM movies WHERE id = ?1", ",");
+}
+
+/*
+ * movie_titles(ids): each movie's title and year ("Heat (1995)"), its
+ * slug when it has no title, joined by the unit separator (0x1f: titles
+ * hold commas).
+ */
+static void
+fn_movie_titles(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	movie_list(ctx, argv, "SELECT COALESCE(title || CASE WHEN year > 0 "
+	    "THEN ' (' || year || ')' ELSE '' END, slug) FROM movies WHERE "
+	    "id = ?1", "\x1f");
 }
 
 /* reco_list's last answer: a list never changes once written. */
@@ -245,6 +266,9 @@ store_functions(sqlite3 *db)
 		return (-1);
 	if (sqlite3_create_function_v2(db, "reco_list", 1, SQLITE_UTF8, c,
 	    fn_reco_list, NULL, NULL, reco_list_cache_free) != SQLITE_OK)
+		return (-1);
+	if (sqlite3_create_function_v2(db, "movie_titles", 1, SQLITE_UTF8,
+	    NULL, fn_movie_titles, NULL, NULL, NULL) != SQLITE_OK)
 		return (-1);
 	return (sqlite3_create_function_v2(db, "movie_slugs", 1, SQLITE_UTF8,
 	    NULL, fn_movie_slugs, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1);

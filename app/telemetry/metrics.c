@@ -68,9 +68,21 @@ static const char	*ingest_event_names[METRICS_NINGEST_EVENTS] = {
 	"held_unread_answers", "served_refused", "events_busy"
 };
 
+/*
+ * The recent history, a sample every METRICS_HISTORY_MS: written by the
+ * ingest thread only (n counts every sample ever written, the newest is at
+ * (n - 1) % METRICS_HISTORY); read by any worker for the dashboard, which
+ * then draws minutes it was not open for.
+ */
+struct history {
+	uint64_t		n;
+	struct metrics_sample	s[METRICS_HISTORY];
+};
+
 struct shared {
 	struct wslot	w[METRICS_WORKERS];
 	struct islot	ingest;
+	struct history	history;
 };
 
 static struct shared	*shm;		/* NULL: metrics off (CLI, tests) */
@@ -196,6 +208,65 @@ metrics_ingest_tick(int paused)
 		return;
 	SET(&shm->ingest.paused, (uint64_t)paused);
 	SET(&shm->ingest.tick_ms, clock_mono_ms());
+}
+
+/* API requests answered by every worker (admin and /metrics aside). */
+static uint64_t
+requests_total(void)
+{
+	uint64_t	n = 0;
+	int		w, r;
+	size_t		k;
+
+	for (w = 0; w < METRICS_WORKERS; w++)
+		for (r = 0; r < METRICS_NROUTES; r++) {
+			if (r == METRICS_ADMIN || r == METRICS_METRICS)
+				continue;
+			for (k = 0; k < NSTATUS; k++)
+				n += GET(&shm->w[w].requests[r][k]);
+		}
+	return (n);
+}
+
+void
+metrics_history_add(int64_t now_ms, uint64_t lines, uint64_t rejected)
+{
+	struct metrics_sample	*s;
+	uint64_t		 n;
+
+	if (shm == NULL)
+		return;
+	n = GET(&shm->history.n);
+	s = &shm->history.s[n % METRICS_HISTORY];
+	SET(&s->t_ms, now_ms);
+	SET(&s->requests, requests_total());
+	SET(&s->lines, lines);
+	SET(&s->rejected, rejected);
+	__atomic_store_n(&shm->history.n, n + 1, __ATOMIC_RELEASE);
+}
+
+size_t
+metrics_history(struct metrics_sample *out, size_t max)
+{
+	uint64_t	n, first, i;
+	size_t		k = 0;
+
+	if (shm == NULL)
+		return (0);
+	n = __atomic_load_n(&shm->history.n, __ATOMIC_ACQUIRE);
+	first = n > METRICS_HISTORY ? n - METRICS_HISTORY + 1 : 0;
+	if (n - first > max)
+		first = n - max;
+	/* The oldest slot may be being rewritten: it is left out above. */
+	for (i = first; i < n; i++, k++) {
+		out[k].t_ms = GET(&shm->history.s[i % METRICS_HISTORY].t_ms);
+		out[k].requests = GET(&shm->history.s[i % METRICS_HISTORY].
+		    requests);
+		out[k].lines = GET(&shm->history.s[i % METRICS_HISTORY].lines);
+		out[k].rejected = GET(&shm->history.s[i % METRICS_HISTORY].
+		    rejected);
+	}
+	return (k);
 }
 
 int

@@ -63,6 +63,25 @@ void	metrics_ingest_event(enum metrics_ingest_event e);
 void	metrics_ingest_up(int up, uint64_t events_ino, uint64_t control_ino);
 void	metrics_ingest_tick(int paused);
 
+/*
+ * The recent history the dashboard draws: a sample every
+ * METRICS_HISTORY_MS of the API requests answered so far and of the lines
+ * the ingest accepted and rejected since it started, the last
+ * METRICS_HISTORY of them, kept in the shared block (a page opened now
+ * sees the minutes before it).  The ingest thread adds; any worker reads
+ * the samples, oldest first, into out (at most max): their count.
+ */
+#define METRICS_HISTORY		300
+#define METRICS_HISTORY_MS	2000
+struct metrics_sample {
+	int64_t		t_ms;		/* wall clock */
+	uint64_t	requests;
+	uint64_t	lines, rejected;
+};
+void	metrics_history_add(int64_t now_ms, uint64_t lines,
+	    uint64_t rejected);
+size_t	metrics_history(struct metrics_sample *out, size_t max);
+
 /* The ingest's state as /health judges it. */
 struct metrics_ingest_health {
 	int		up;		/* the thread runs */

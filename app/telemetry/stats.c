@@ -6,6 +6,7 @@
 
 #include "util/log.h"
 #include "telemetry/stats.h"
+#include "util/clock.h"
 #include "util/json.h"
 
 static const char	*by_model_sql =
@@ -25,9 +26,19 @@ static const char	*by_day_sql =
     "  (SELECT movies FROM n) "
     "FROM reco_movie_daily WHERE day >= ?1 GROUP BY day ORDER BY day";
 
+/* "YYYY-MM-DD" of a day number (days since 1970-01-01, UTC) into buf. */
+static const char *
+date_of(int64_t day, char *buf)
+{
+	clock_format(day * 86400000, buf, 32);
+	buf[10] = '\0';
+	return (buf);
+}
+
 int
 stats_ctr_json(sqlite3 *db, int64_t since_day, FILE *fp)
 {
+	char		 date[32];
 	sqlite3_stmt	*st;
 	int64_t		 lists, followed, movies;
 	int		 n = 0, rc;
@@ -40,8 +51,9 @@ stats_ctr_json(sqlite3 *db, int64_t since_day, FILE *fp)
 		lists = sqlite3_column_int64(st, 4);
 		followed = sqlite3_column_int64(st, 5);
 		/* source and arm come from the stream: quoted, not pasted. */
-		fprintf(fp, "%s{\"day\":%lld,\"source\":", n++ ? "," : "",
-		    (long long)sqlite3_column_int64(st, 0));
+		fprintf(fp, "%s{\"day\":%lld,\"date\":\"%s\",\"source\":",
+		    n++ ? "," : "", (long long)sqlite3_column_int64(st, 0),
+		    date_of(sqlite3_column_int64(st, 0), date));
 		json_quote_file(fp, (const char *)sqlite3_column_text(st, 1));
 		fprintf(fp, ",\"model_version\":%lld,\"arm\":",
 		    (long long)sqlite3_column_int64(st, 2));
@@ -68,9 +80,11 @@ stats_ctr_json(sqlite3 *db, int64_t since_day, FILE *fp)
 	n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		movies = sqlite3_column_int64(st, 4);
-		fprintf(fp, "%s{\"day\":%lld,\"distinct_movies\":%lld,"
-		    "\"coverage\":%.6f,\"slots\":%lld,\"top1pct_share\":%.6f}",
-		    n++ ? "," : "", (long long)sqlite3_column_int64(st, 0),
+		fprintf(fp, "%s{\"day\":%lld,\"date\":\"%s\","
+		    "\"distinct_movies\":%lld,\"coverage\":%.6f,\"slots\":%lld,"
+		    "\"top1pct_share\":%.6f}", n++ ? "," : "",
+		    (long long)sqlite3_column_int64(st, 0),
+		    date_of(sqlite3_column_int64(st, 0), date),
 		    (long long)sqlite3_column_int64(st, 1),
 		    movies ? (double)sqlite3_column_int64(st, 1) / movies : 0.0,
 		    (long long)sqlite3_column_int64(st, 2),

@@ -188,6 +188,29 @@
 		return Math.max(0, (b[key] - a[key]) / ((b.t - a.t) / 1000));
 	}
 
+	/*
+	 * The charts' series from the server's history (GET /api/history: a
+	 * sample every 2 s, the last 10 minutes), so that a page opened now
+	 * draws the minutes before it.  Rates between consecutive samples.
+	 */
+	async function loadHistory() {
+		let h;
+		try {
+			h = await api('/api/history');
+		} catch (e) {
+			return;
+		}
+		for (const k of Object.keys(series)) series[k].length = 0;
+		for (let i = 1; i < h.samples.length; i++) {
+			const a = h.samples[i - 1], b = h.samples[i], dt = (b[0] - a[0]) / 1000;
+			if (dt <= 0) continue;
+			series.t.push(b[0] / 1000);
+			series.rps.push(Math.max(0, (b[1] - a[1]) / dt));
+			series.lines.push(Math.max(0, (b[2] - a[2]) / dt));
+			series.rej.push(Math.max(0, (b[3] - a[3]) / dt));
+		}
+	}
+
 	async function sample() {
 		let text;
 		try {
@@ -216,14 +239,7 @@
 		};
 		samples.push(s);
 		if (samples.length > HISTORY + 1) samples.shift();
-		if (samples.length >= 2) {
-			series.t.push(s.t / 1000);
-			series.rps.push(rateOver('req', 1));
-			series.lines.push(rateOver('lines', 1));
-			series.rej.push(rateOver('rej', 1));
-			for (const k of Object.keys(series))
-				if (series[k].length > HISTORY) series[k].shift();
-		}
+		await loadHistory();
 		if (current === 'overview') renderLive();
 		if (current === 'ingest') renderIngestLive();
 	}
@@ -246,6 +262,8 @@
 		const host = document.getElementById(id);
 		if (!host || typeof uPlot === 'undefined') return;
 		if (host.offsetParent === null) return;	/* hidden: draw when shown */
+		/* How many points it draws (the browser tests read it). */
+		host.dataset.points = String(data[0] ? data[0].length : 0);
 		let c = charts[id];
 		if (c && c._defs === JSON.stringify(seriesDefs.map(s => s.label))) {
 			c.setData(data);
@@ -312,6 +330,9 @@
 
 	function show(name) {
 		if (!pages[name]) name = 'overview';
+		/* Another page starts at its top; the phone's menu closes. */
+		if (current !== name) window.scrollTo(0, 0);
+		menu(false);
 		current = name;
 		for (const p of Object.keys(pages))
 			$('#page-' + p).hidden = p !== name;
@@ -323,6 +344,34 @@
 		run(name);
 		if (pages[name].every)
 			pageTimer = setInterval(() => run(name), pages[name].every);
+	}
+
+	/* The phone's menu (app.css hides the nav below 760 px). */
+	function menu(open) {
+		const sb = document.querySelector('.sidebar'), b = $('#menu-toggle');
+		if (!sb || !b) return;
+		sb.classList.toggle('open', open);
+		b.setAttribute('aria-expanded', open ? 'true' : 'false');
+	}
+
+	/*
+	 * Every table cell carries its column's name (data-label), which the
+	 * phone layout shows above it when a row becomes a card.
+	 */
+	function labelCells(table) {
+		const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+		for (const tr of table.querySelectorAll('tbody tr')) {
+			const tds = tr.children;
+			if (tds.length !== heads.length) continue;	/* "none yet" rows */
+			for (let i = 0; i < tds.length; i++)
+				if (heads[i]) tds[i].setAttribute('data-label', heads[i]);
+		}
+	}
+	function watchTables() {
+		for (const t of document.querySelectorAll('table.table')) {
+			labelCells(t);
+			new MutationObserver(() => labelCells(t)).observe(t.tBodies[0] || t, { childList: true });
+		}
 	}
 
 	async function run(name) {
@@ -358,7 +407,7 @@
 		if (m) {
 			fact(mf, 'Version', 'v' + m.id + ' (' + m.algo + ')');
 			fact(mf, 'Trained', when(m.created_ms) + ' · ' + ago(m.created_ms, o.now_ms) + ' ago');
-			fact(mf, 'Trained on', num(m.interactions) + ' interactions · ' + num(m.users) + ' users · ' + num(m.items) + ' items');
+			fact(mf, 'Trained on', num(m.interactions) + ' interactions · ' + num(m.users) + ' users · ' + num(m.items) + ' movies');
 			fact(mf, 'Recall@20', fixed(m.eval_recall20, 4));
 			fact(mf, 'NDCG@20', fixed(m.eval_ndcg20, 4));
 			fact(mf, 'Catalogue coverage', pct(m.eval_coverage));
@@ -375,7 +424,9 @@
 		fact(cf, 'Users', num(c.users));
 		fact(cf, 'Watches', num(c.watches));
 		fact(cf, 'Ratings', num(c.ratings));
-		fact(cf, 'Lists seen on the stream', num(c.recos));
+		/* recos counts every list logged: served here or seen on the stream. */
+		fact(cf, 'Lists served by cinerec', num(Math.max(0, (c.recos || 0) - (c.accepted_reco || 0))));
+		fact(cf, 'Lists seen on the stream', num(c.accepted_reco || 0));
 		fact(cf, 'Newest event', c.last_event_ms ? when(c.last_event_ms) : '—');
 		fact(cf, 'Server started', when(o.started_ms) + ' · up ' + ago(o.started_ms, o.now_ms));
 		fact(cf, 'Version', o.version + ' · ' + o.workers + ' workers');
@@ -466,17 +517,16 @@
 		for (const m of d.models) {
 			const online = m.lists > 0 ? pct(m.followed / m.lists) : '—';
 			const tr = el('tr', { class: m.current ? 'current' : null, 'data-version': m.id },
-			    el('td', { class: 'nowrap' }, el('b', { text: 'v' + m.id }), ' ', m.current ? el('span', { class: 'badge badge-accent', text: 'current' }) : null),
+			    el('td', { class: 'nowrap' }, el('b', { text: 'v' + m.id }), ' ', m.current ? el('span', { class: 'badge badge-accent', text: 'current' }) : null,
+				el('span', { class: 'sub', text: (m.trigger || '—') + ' · ' + m.binary_version }),
+				el('span', { class: 'sub', text: 'data ' + (m.data_from_ms ? when(m.data_from_ms).slice(2, 10) : '?') + ' → ' + (m.data_to_ms ? when(m.data_to_ms).slice(2, 10) : '?') })),
 			    el('td', { class: 'params' }, m.algo, el('span', { class: 'sub', text: params(m.params) })),
 			    el('td', { class: 'nowrap' }, when(m.created_ms).slice(0, 16), el('span', { class: 'sub', text: ago(m.created_ms, now) + ' ago' })),
-			    el('td', { class: 'num' }, num(m.interactions), el('span', { class: 'sub', text: num(m.users) + ' users · ' + num(m.items) + ' items' })),
-			    el('td', { class: 'num', text: fixed(m.train_seconds, 2) + ' s' }),
-			    el('td', { class: 'num', text: fixed(m.eval_recall20, 4) }),
-			    el('td', { class: 'num', text: fixed(m.eval_ndcg20, 4) }),
+			    el('td', { class: 'num' }, num(m.interactions), el('span', { class: 'sub', text: num(m.users) + ' users · ' + num(m.items) + ' movies' }),
+				el('span', { class: 'sub', text: 'fit ' + fixed(m.train_seconds, 2) + ' s' })),
+			    el('td', { class: 'num' }, fixed(m.eval_recall20, 4), el('span', { class: 'sub', text: 'NDCG ' + fixed(m.eval_ndcg20, 4) })),
 			    el('td', { class: 'num', text: pct(m.eval_coverage) }),
-			    el('td', { class: 'num' }, online, m.lists > 0 ? el('span', { class: 'sub', text: num(m.lists) + ' lists' }) : null),
-			    el('td', {}, (m.trigger || '—') + ' · ' + m.binary_version,
-				el('span', { class: 'sub', text: 'data ' + (m.data_from_ms ? when(m.data_from_ms).slice(2, 10) : '?') + ' → ' + (m.data_to_ms ? when(m.data_to_ms).slice(2, 10) : '?') })));
+			    el('td', { class: 'num' }, online, m.lists > 0 ? el('span', { class: 'sub', text: num(m.lists) + ' lists' }) : null));
 			tb.append(tr);
 		}
 		const rb = $('#runs-table tbody');
@@ -569,6 +619,18 @@
 		renderUser(d);
 	}
 
+	/* A served list's movies: titles, each with its slug on hover. */
+	function served(s) {
+		const slugs = s.results ? s.results.split(',') : [];
+		const titles = s.titles ? s.titles.split('\u001f') : slugs;
+		const out = [];
+		slugs.forEach((slug, i) => {
+			if (i) out.push(', ');
+			out.push(el('span', { title: slug, text: titles[i] || slug }));
+		});
+		return out.length ? out : ['—'];
+	}
+
 	function renderUser(d) {
 		$('#user-result').hidden = false;
 		const p = d.profile;
@@ -579,7 +641,7 @@
 		kpi('User', '#' + d.user, p ? 'first seen ' + when(p.first_ts).slice(0, 10) : 'not seen yet');
 		kpi('Movies watched', num(d.watches.length === 50 ? '50+' : d.watches.length), p ? num(p.watch_lines) + ' minute lines' : '');
 		kpi('Ratings', num(p ? p.ratings : 0), '');
-		kpi('Last activity', p ? when(p.last_ts).slice(0, 16) : '—', p ? num(p.recos) + ' lists on the stream' : '');
+		kpi('Last activity', p ? when(p.last_ts).slice(0, 10) : '—', p ? when(p.last_ts).slice(11, 16) + ' · ' + num(p.recos) + ' lists on the stream' : '');
 
 		const r = d.recommendations;
 		setText('user-reco-model', r && r.model ? 'model v' + r.model.version + ' (' + r.model.algo + ') · ' + r.personal + ' personal' : 'popularity only');
@@ -604,7 +666,7 @@
 			    el('td', { class: 'num', text: s.personal === null ? '—' : s.personal }),
 			    el('td', { class: 'num', text: s.followed_rank ? '#' + s.followed_rank : '—' }),
 			    el('td', { class: 'num', text: s.latency_ms === null ? '—' : s.latency_ms + ' ms' }),
-			    el('td', { class: 'line', text: s.results.split(',').join(', ') })));
+			    el('td', { class: 'titles' }, ...served(s))));
 		if (!d.served.length)
 			sb.append(el('tr', {}, el('td', { colspan: 7, class: 'muted', text: 'No list served to this user yet.' })));
 		const wb = $('#user-watches tbody');
@@ -812,6 +874,9 @@
 		});
 		$('#train-now').addEventListener('click', trainNow);
 		$('#user-form').addEventListener('submit', lookUp);
+		$('#menu-toggle').addEventListener('click', () =>
+		    menu(!document.querySelector('.sidebar').classList.contains('open')));
+		watchTables();
 		window.addEventListener('hashchange', route);
 		route();
 		sample();

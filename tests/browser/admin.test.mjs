@@ -284,15 +284,100 @@ describe('the dashboard', () => {
 		assert.equal(status, 403, 'logout needs the token too');
 	});
 
-	it('fits a phone screen', async () => {
+	it('draws the minutes before it was opened (server-side history)', async () => {
+		const opened = Date.now();
+		const p = await context.newPage();
+		await p.goto(ADMIN + '/#overview');
+		/* The first sample already brings the server's last minutes. */
+		await p.waitForFunction(() => Number(document.getElementById('chart-traffic').dataset.points) > 5, null, { timeout: 10000 });
+		const h = await p.evaluate(async () => (await (await fetch('/api/history')).json()));
+		assert.ok(h.samples.length > 5, `${h.samples.length} samples`);
+		assert.ok(h.samples[0][0] < opened - 5000, 'history older than the page');
+		const lines = h.samples.map((x) => x[2]);
+		assert.ok(lines[lines.length - 1] > lines[0], 'the lines streamed earlier are in it');
+		assert.equal(h.interval_ms, 2000);
+		await p.close();
+	});
+
+	it('labels the counts as what they count', async () => {
+		await page.click('a[data-nav=overview]');
+		await page.waitForFunction(() => /Lists served by cinerec/.test(document.getElementById('count-facts').textContent));
+		const facts = await page.textContent('#count-facts');
+		assert.match(facts, /Lists served by cinerec\d/);
+		/* Nothing sent a recommendation line on this stream: none seen. */
+		assert.match(facts, /Lists seen on the stream0/);
+		const r = await fetch(ADMIN + '/favicon.ico');
+		assert.equal(r.status, 200);
+		assert.equal(r.headers.get('content-type'), 'image/x-icon');
+	});
+
+	/* Every page, waited for, at a size; the overflow it has sideways. */
+	const PAGES = [
+		['overview', () => /^v\d+$/.test(document.getElementById('k-model').textContent)],
+		['models', () => document.querySelectorAll('#models-table tbody tr').length > 0],
+		['users', () => document.querySelectorAll('#user-served tbody tr').length > 0],
+		['ingest', () => document.querySelectorAll('#ingest-reasons tbody tr').length > 0],
+		['settings', () => document.querySelectorAll('#settings-edit input').length > 0],
+		['audit', () => document.querySelectorAll('#audit-table tbody tr').length > 0],
+	];
+	async function visit(p, name, ready) {
+		await p.goto(ADMIN + '/#' + (name === 'users' ? 'users/17' : name));
+		await p.waitForFunction(ready, null, { timeout: 15000 });
+		await p.waitForTimeout(400);
+		return p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+	}
+
+	it('fits a phone screen on every page, with a menu', async () => {
 		const p = await context.newPage();
 		await p.setViewportSize({ width: 390, height: 844 });
-		await p.goto(ADMIN + '/#overview');
-		await p.waitForFunction(() => /^v\d+$/.test(document.getElementById('k-model').textContent));
-		await p.waitForTimeout(2500);
-		const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-		assert.ok(overflow <= 1, `no sideways scrolling (${overflow}px)`);
-		await shot('overview-phone', p);
+		for (const [name, ready] of PAGES) {
+			const overflow = await visit(p, name, ready);
+			assert.ok(overflow <= 1, `${name}: no sideways scrolling (${overflow}px)`);
+			await shot(name + '-phone', p);
+		}
+		/* The pages are behind the menu, which closes once one is chosen. */
+		assert.equal(await p.isVisible('a[data-nav=audit]'), false);
+		await p.click('#menu-toggle');
+		assert.equal(await p.isVisible('a[data-nav=audit]'), true);
+		assert.equal(await p.getAttribute('#menu-toggle', 'aria-expanded'), 'true');
+		await shot('menu-phone', p);
+		await p.click('a[data-nav=settings]');
+		await p.waitForSelector('#page-settings:not([hidden])');
+		assert.equal(await p.isVisible('a[data-nav=audit]'), false);
+		/* A table row is a card, each cell under its column's name. */
+		await visit(p, 'users', PAGES[2][1]);
+		assert.equal(await p.getAttribute('#user-served tbody tr td:first-child', 'data-label'), 'Time');
+		assert.equal(await p.isVisible('#user-served thead'), false);
+		await p.close();
+	});
+
+	it('fits 1280 px: no clipped table, whole dates, titles in lists', async () => {
+		const p = await context.newPage();
+		await p.setViewportSize({ width: 1280, height: 800 });
+		for (const [name, ready] of PAGES) {
+			const overflow = await visit(p, name, ready);
+			assert.ok(overflow <= 1, `${name}: no sideways scrolling (${overflow}px)`);
+			await shot(name + '-1280', p);
+			if (name === 'models') {
+				const clip = await p.evaluate(() => { const t = document.getElementById('models-table');
+					return t.scrollWidth - t.parentElement.clientWidth; });
+				assert.ok(clip <= 1, `the versions table is clipped by ${clip}px`);
+			}
+			if (name === 'users') {
+				const cut = await p.$$eval('#user-kpis .kpi-value', (v) => v.filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent));
+				assert.deepEqual(cut, [], 'no figure cut');
+				/* Lists served: titles, the slug on hover. */
+				const span = await p.$('#user-served tbody tr td.titles span');
+				assert.ok(span, 'a listed movie');
+				assert.match(await span.textContent(), /\(\d{4}\)$/);
+				assert.match(await span.getAttribute('title'), /^[^ ]+\+\d{4}$/);
+			}
+		}
+		/* Another page starts at its top. */
+		await p.evaluate(() => window.scrollTo(0, 2000));
+		await p.click('a[data-nav=audit]');
+		await p.waitForSelector('#page-audit:not([hidden])');
+		assert.equal(await p.evaluate(() => window.scrollY), 0);
 		await p.close();
 	});
 

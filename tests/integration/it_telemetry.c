@@ -58,7 +58,7 @@ send_all(const char *buf, size_t n, long want)
 Test(telemetry, click_through_per_day_with_the_window_and_other_users)
 {
 	struct h_reply	 r;
-	char		 buf[8192], path[64], expect[512];
+	char		 buf[8192], path[64], expect[512], when[40];
 	size_t		 n = 0;
 	int64_t		 today = clock_now_ms() / 86400000 * 86400000;
 	int64_t		 a = today - 2 * 86400000 + 36000000;	/* day A 10:00 */
@@ -86,15 +86,17 @@ Test(telemetry, click_through_per_day_with_the_window_and_other_users)
 	snprintf(path, sizeof(path), "/ctr?days=3");
 	h_http(h_srv.http_port, "GET", path, NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	snprintf(expect, sizeof(expect), "{\"day\":%lld,\"source\":\"external\","
-	    "\"model_version\":0,\"arm\":\"\",\"lists\":3,\"followed\":1,"
-	    "\"ctr\":0.333333,\"mean_rank\":2.000,\"minutes_24h\":3,",
-	    (long long)(a / 86400000));
+	clock_format(a, when, sizeof(when));
+	snprintf(expect, sizeof(expect), "{\"day\":%lld,\"date\":\"%.10s\","
+	    "\"source\":\"external\",\"model_version\":0,\"arm\":\"\","
+	    "\"lists\":3,\"followed\":1,\"ctr\":0.333333,\"mean_rank\":2.000,"
+	    "\"minutes_24h\":3,", (long long)(a / 86400000), when);
 	cr_assert(strstr(r.body, expect), "no %s in %s", expect, r.body);
-	snprintf(expect, sizeof(expect), "{\"day\":%lld,\"source\":\"external\","
-	    "\"model_version\":0,\"arm\":\"\",\"lists\":2,\"followed\":1,"
-	    "\"ctr\":0.500000,\"mean_rank\":2.000,\"minutes_24h\":1,",
-	    (long long)(b / 86400000));
+	clock_format(b, when, sizeof(when));
+	snprintf(expect, sizeof(expect), "{\"day\":%lld,\"date\":\"%.10s\","
+	    "\"source\":\"external\",\"model_version\":0,\"arm\":\"\","
+	    "\"lists\":2,\"followed\":1,\"ctr\":0.500000,\"mean_rank\":2.000,"
+	    "\"minutes_24h\":1,", (long long)(b / 86400000), when);
 	cr_assert(strstr(r.body, expect), "no %s in %s", expect, r.body);
 
 	/* The same figures after a restart (they are in the database). */

@@ -357,3 +357,27 @@ Test(store, snapshot_holds_one_view_until_the_next)
 	cr_assert_eq(c.movies, 2, "BEGIN is deferred: the first read sees it");
 	store_close(&s);
 }
+
+Test(store, movie_titles_and_slugs_of_a_list_of_ids)
+{
+	struct store	 s;
+	sqlite3_stmt	*st;
+
+	cr_assert_eq(store_open(&s, h_dir, STORE_CREATE | STORE_ROLE_EVENTS),
+	    0);
+	cr_assert_eq(store_exec(&s, "INSERT INTO movies (id, slug, title, "
+	    "year) VALUES (1, 'heat+1995', 'Heat', 1995), (2, 'x%2Cy', "
+	    "'x, y', 0), (3, 'no+title', NULL, NULL)"), 0);
+	cr_assert_eq(sqlite3_prepare_v2(s.db, "SELECT movie_titles('3,1,9,2'),"
+	    " movie_slugs('3,1,9,2'), movie_titles(NULL)", -1, &st, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	/* In order, the unknown 9 left out, titles apart by 0x1f. */
+	cr_assert_str_eq((const char *)sqlite3_column_text(st, 0),
+	    "no+title\x1fHeat (1995)\x1fx, y");
+	cr_assert_str_eq((const char *)sqlite3_column_text(st, 1),
+	    "no+title,heat+1995,x%2Cy");
+	cr_assert_eq(sqlite3_column_type(st, 2), SQLITE_NULL);
+	sqlite3_finalize(st);
+	store_close(&s);
+}

@@ -111,22 +111,22 @@ Test(stats, rows_by_day_source_model_and_arm_with_their_ratios)
 	two_days();
 	cr_assert_str_eq(report(D0_DAY),
 	    "{\"ctr\":["
-	    "{\"day\":18322,\"source\":\"external\",\"model_version\":0,"
+	    "{\"day\":18322,\"date\":\"2020-03-01\",\"source\":\"external\",\"model_version\":0,"
 	    "\"arm\":\"\",\"lists\":1,\"followed\":0,\"ctr\":0.000000,"
 	    "\"mean_rank\":0.000,\"minutes_24h\":0,\"personal\":0,"
 	    "\"mean_latency_ms\":4.000},"
-	    "{\"day\":18322,\"source\":\"served\",\"model_version\":3,"
+	    "{\"day\":18322,\"date\":\"2020-03-01\",\"source\":\"served\",\"model_version\":3,"
 	    "\"arm\":\"a\",\"lists\":3,\"followed\":2,\"ctr\":0.666667,"
 	    "\"mean_rank\":1.500,\"minutes_24h\":4,\"personal\":2,"
 	    "\"mean_latency_ms\":2.000},"
-	    "{\"day\":18323,\"source\":\"served\",\"model_version\":4,"
+	    "{\"day\":18323,\"date\":\"2020-03-02\",\"source\":\"served\",\"model_version\":4,"
 	    "\"arm\":\"b\",\"lists\":1,\"followed\":1,\"ctr\":1.000000,"
 	    "\"mean_rank\":1.000,\"minutes_24h\":1,\"personal\":1,"
 	    "\"mean_latency_ms\":0.500}],"
 	    "\"served\":["
-	    "{\"day\":18322,\"distinct_movies\":4,\"coverage\":1.000000,"
+	    "{\"day\":18322,\"date\":\"2020-03-01\",\"distinct_movies\":4,\"coverage\":1.000000,"
 	    "\"slots\":5,\"top1pct_share\":0.400000},"
-	    "{\"day\":18323,\"distinct_movies\":1,\"coverage\":0.250000,"
+	    "{\"day\":18323,\"date\":\"2020-03-02\",\"distinct_movies\":1,\"coverage\":0.250000,"
 	    "\"slots\":1,\"top1pct_share\":0.000000}]}\n");
 }
 
@@ -153,12 +153,12 @@ Test(stats, since_day_leaves_the_days_before_out)
 	snprintf(all, sizeof(all), "%s", report(D0_DAY));
 	cr_assert_str_eq(report(D0_DAY + 1),
 	    "{\"ctr\":["
-	    "{\"day\":18323,\"source\":\"served\",\"model_version\":4,"
+	    "{\"day\":18323,\"date\":\"2020-03-02\",\"source\":\"served\",\"model_version\":4,"
 	    "\"arm\":\"b\",\"lists\":1,\"followed\":1,\"ctr\":1.000000,"
 	    "\"mean_rank\":1.000,\"minutes_24h\":1,\"personal\":1,"
 	    "\"mean_latency_ms\":0.500}],"
 	    "\"served\":["
-	    "{\"day\":18323,\"distinct_movies\":1,\"coverage\":0.250000,"
+	    "{\"day\":18323,\"date\":\"2020-03-02\",\"distinct_movies\":1,\"coverage\":0.250000,"
 	    "\"slots\":1,\"top1pct_share\":0.000000}]}\n");
 	cr_assert_str_eq(report(D0_DAY + 2), "{\"ctr\":[],\"served\":[]}\n");
 	/* Far back (and negative): every day. */
@@ -173,7 +173,7 @@ Test(stats, a_day_of_empty_lists_has_no_served_entry)
 	h_writer_close();
 	cr_assert_str_eq(report(D0_DAY),
 	    "{\"ctr\":["
-	    "{\"day\":18322,\"source\":\"served\",\"model_version\":0,"
+	    "{\"day\":18322,\"date\":\"2020-03-01\",\"source\":\"served\",\"model_version\":0,"
 	    "\"arm\":\"\",\"lists\":2,\"followed\":0,\"ctr\":0.000000,"
 	    "\"mean_rank\":0.000,\"minutes_24h\":0,\"personal\":0,"
 	    "\"mean_latency_ms\":0.000}],"
@@ -204,7 +204,7 @@ Test(stats, the_top_share_counts_the_most_popular_percent)
 	h_writer_close();
 	p = strstr(report(D0_DAY), "\"served\":[");
 	cr_assert_not_null(p);
-	cr_assert_str_eq(p, "\"served\":[{\"day\":18322,\"distinct_movies\":6,"
+	cr_assert_str_eq(p, "\"served\":[{\"day\":18322,\"date\":\"2020-03-01\",\"distinct_movies\":6,"
 	    "\"coverage\":0.024000,\"slots\":7,\"top1pct_share\":0.571429}"
 	    "]}\n");
 }
