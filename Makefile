@@ -259,7 +259,7 @@ run: deps
 	@if [ ! -s $(DATA_DIR)/cinerec.db ]; then \
 	    echo "creating the demo world in $(DATA_DIR)/"; \
 	    $(BUILD)/cinerec demo --data-dir $(DATA_DIR); fi
-	exec $(BUILD)/cinerec serve --data-dir $(DATA_DIR)
+	exec $(BUILD)/cinerec serve --data-dir $(DATA_DIR) $(ARGS)
 
 $(BUILD)/bench/bench_reclog: tests/bench/bench_reclog.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -181,6 +181,8 @@ api_recommend_for(int64_t user, struct reco_list *out, int64_t *model,
 {
 	*model = srv.model_id;
 	*algo = srv.model != NULL ? model_algo_name(srv.model->algo) : NULL;
+	if (server_snapshot(1) == -1)
+		return (-1);
 	return (reco_for_user(&srv.reco, &srv.store, srv.model, srv.lists,
 	    &srv.sp, user, RECO_MAX, out));
 }
@@ -209,8 +211,9 @@ api_recommend(struct http_request *req)
 		    "integer\n");
 		return (KORE_RESULT_OK);
 	}
-	if (reco_for_user(&srv.reco, &srv.store, srv.model, srv.lists, &srv.sp,
-	    user, RECO_MAX, &list) == -1) {
+	/* Everything committed before this request counts (fold-in). */
+	if (server_snapshot(1) == -1 || reco_for_user(&srv.reco, &srv.store,
+	    srv.model, srv.lists, &srv.sp, user, RECO_MAX, &list) == -1) {
 		reply_text(req, 503, "database unavailable\n");
 		return (KORE_RESULT_OK);
 	}
@@ -283,8 +286,7 @@ api_health(struct http_request *req)
 		return (KORE_RESULT_OK);
 	/* A fresh snapshot: /health reports what is committed now. */
 	memset(&c, 0, sizeof(c));
-	ok = store_snapshot(&srv.store) == 0 &&
-	    store_counts(&srv.store, &c) == 0;
+	ok = server_snapshot(0) == 0 && store_counts(&srv.store, &c) == 0;
 	trouble = ingest_trouble();
 	kore_buf_init(&b, 512);
 	kore_buf_appendf(&b, "{\"status\":\"%s\",\"version\":\"%s\","
@@ -557,7 +559,7 @@ reply_report(struct http_request *req, int (*report)(FILE *, void *),
 	int	 rc = -1;
 
 	if ((fp = open_memstream(&text, &len)) != NULL) {
-		if (store_snapshot(&srv.store) == 0)
+		if (server_snapshot(0) == 0)
 			rc = report(fp, arg);
 		if (fclose(fp) != 0)
 			rc = -1;

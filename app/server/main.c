@@ -43,6 +43,18 @@ void	kore_parent_configure(int, char **);
 void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
 
+int
+server_snapshot(int fresh_only)
+{
+	/* Read before the snapshot begins: it sees at least that commit. */
+	uint64_t	c = metrics_commits();
+
+	if (fresh_only && c == srv.snap_commits)
+		return (0);
+	srv.snap_commits = c;
+	return (store_snapshot(&srv.store));
+}
+
 static void	refresh_tick(void *, u_int64_t);
 static void	reclog_tick(void *, u_int64_t);
 static void	model_refresh(void);
@@ -222,7 +234,7 @@ kore_worker_configure(void)
 	srv.sp = srv.cfg.sig;
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
 	model_refresh();
-	(void)store_snapshot(&srv.store);
+	(void)server_snapshot(0);
 	kore_timer_add(refresh_tick, 1000, NULL, 0);
 	kore_timer_add(reclog_tick, RECLOG_TICK_MS, NULL, 0);
 
@@ -289,7 +301,7 @@ apply_settings(void)
 	int	changed;
 
 	/* A fresh snapshot: a setting saved a moment ago is in it. */
-	(void)store_snapshot(&srv.store);
+	(void)server_snapshot(0);
 	changed = overrides_apply(&srv.overrides, &srv.cfg, srv.store.db);
 	if (changed & OVERRIDE_RANKING)
 		(void)reco_refresh(&srv.reco, &srv.store,
@@ -395,7 +407,7 @@ refresh_tick(void *arg, u_int64_t now)
 		(void)reco_refresh(&srv.reco, &srv.store,
 		    srv.cfg.pop_window_days, 0);
 	model_refresh();
-	(void)store_snapshot(&srv.store);
+	(void)server_snapshot(0);
 	apply_settings();
 	reclog_flush(&srv.reclog);
 	metrics_sample_memory();

@@ -35,6 +35,7 @@ struct server {
 	char		 events_path[SERVER_SOCK_MAX];	/* ingest: bodies */
 	char		 control_path[SERVER_SOCK_MAX];	/* ingest: workers */
 	struct store	 store;		/* this worker's read connection */
+	uint64_t	 snap_commits;	/* writer commits its snapshot sees */
 	struct reco	 reco;		/* this worker's ranking cache */
 	struct model	*model;		/* this worker's current model, or NULL */
 	struct lists	*lists;		/* its precomputed lists, or NULL */
@@ -56,6 +57,13 @@ struct http_request;
  * req->content_length bytes be held in memory now?  1 or 0 (503).
  */
 int	api_body_admit(struct http_request *req);
+
+/*
+ * This worker's read snapshot, taken anew when the writer committed since
+ * the last (metrics_commits): what follows sees every committed event.
+ * 0 or -1.
+ */
+int	server_snapshot(int fresh_only);
 
 /*
  * The list GET /recommend gives user now (nothing logged) into out, with

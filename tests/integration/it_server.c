@@ -128,6 +128,53 @@ Test(server, tcp_ingest_then_recommend_excludes_what_was_watched)
 	cr_assert_eq(h_json_int(r.body, "watches"), 28);
 }
 
+Test(server, a_list_right_after_a_committed_watch_reflects_it)
+{
+	struct h_reply	 r;
+	char		 line[256], buf[16384], top[128];
+	int		 fd, u, m, round;
+	size_t		 n = 0, len;
+
+	h_start(&h_srv, NULL);
+	fd = h_connect(h_srv.ingest_port);
+	for (m = 0; m < 8; m++)
+		for (u = 1; u <= 20 - 2 * m; u++) {
+			snprintf(top, sizeof(top), "m%d+2000", m);
+			watch(line, sizeof(line), u, top, 1);
+			memcpy(buf + n, line, strlen(line));
+			n += strlen(line);
+		}
+	h_send(fd, buf, n);
+	cr_assert_gt(h_sync(fd), 0);
+	cr_assert(h_wait_body(h_srv.http_port, "/recommend/500", "m0+2000,"
+	    "m1+2000,m2+2000,m3+2000,m4+2000,m5+2000,m6+2000,m7+2000\n", 15,
+	    &r), "%s", r.body);
+	/*
+	 * Watch the first movie of the list, and once the watch is committed
+	 * ("OK"), ask at once: it is gone, on whichever worker answers.
+	 * Before, a worker answered from a snapshot up to a second old.
+	 */
+	for (round = 0; round < 6; round++) {
+		h_http(h_srv.http_port, "GET", "/recommend/500", NULL, NULL, 0,
+		    &r);
+		len = strcspn(r.body, ",\n");
+		cr_assert(len > 0 && len < sizeof(top), "%s", r.body);
+		memcpy(top, r.body, len);
+		top[len] = '\0';
+		watch(line, sizeof(line), 500, top, round);
+		h_send(fd, line, strlen(line));
+		cr_assert_gt(h_sync(fd), 0);
+		for (u = 0; u < 4; u++) {
+			h_http(h_srv.http_port, "GET", "/recommend/500", NULL,
+			    NULL, 0, &r);
+			cr_assert_null(strstr(r.body, top), "round %d: %s still "
+			    "listed after its watch was committed: %s", round,
+			    top, r.body);
+		}
+	}
+	close(fd);
+}
+
 Test(server, at_most_twenty_ids_and_ratings_exclude_too)
 {
 	struct h_reply	 r;
