@@ -101,3 +101,54 @@ Test(cli, demo_is_deterministic_and_loads)
 	cr_assert(strstr(out, "rejected 0 lines"), "%s", out);
 	cr_assert(nlines > 100, "%zu lines", nlines);
 }
+
+/* ---- with a server: lists served, then explained ------------------------ */
+
+TestSuite(cli_served, .init = h_setup_dir, .fini = h_teardown,
+    .timeout = 120);
+
+Test(cli_served, why_is_a_table_of_the_lists_and_json_with_json)
+{
+	const char	*demo[] = { h_bin(), "demo", "--data-dir", h_srv.dir,
+			    "--users", "50", "--movies", "40", NULL };
+	const char	*train[] = { h_bin(), "train", "--data-dir", h_srv.dir,
+			    "--model", "itemknn", NULL };
+	const char	*why[] = { h_bin(), "why", "--data-dir", h_srv.dir, "11",
+			    NULL };
+	const char	*json[] = { h_bin(), "why", "--data-dir", h_srv.dir,
+			    "--json", "11", NULL };
+	struct h_reply	 r;
+	char		 first[256], row[300], *p;
+
+	cr_assert_eq(h_run(demo, NULL, out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(h_run(train, NULL, out, sizeof(out)), 0, "%s", out);
+	h_start(&h_srv, NULL);
+	h_http(h_srv.http_port, "GET", "/recommend/11", NULL, NULL, 0, &r);
+	cr_assert_eq(r.status, 200);
+	/* The list's first movie, as the table spells it. */
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(r.body, ",\n"),
+	    r.body);
+	cr_assert_gt(strlen(first), 0, "%s", r.body);
+	/* SIGTERM commits what the workers logged. */
+	cr_assert_eq(h_stop(&h_srv), 0);
+
+	cr_assert_eq(h_run(why, NULL, out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(strncmp(out, "TIME ", 5), 0, "%s", out);
+	cr_assert(strstr(out, " MOVIES\n"), "%s", out);
+	cr_assert_not_null(p = strstr(out, "\n20"), "no row: %s", out);
+	snprintf(row, sizeof(row), "%.*s", (int)strcspn(p + 1, "\n"), p + 1);
+	cr_assert(strstr(row, " served   model 1 "), "%s", row);
+	cr_assert(strstr(row, first), "%s not in %s", first, row);
+	cr_assert(strstr(out, "\nmodels:\n  1  itemknn, current, trained "),
+	    "%s", out);
+	cr_assert(strstr(out, "     params {\"k\":50}\n"), "%s", out);
+
+	cr_assert_eq(h_run(json, NULL, out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(strncmp(out, "{\"user\":11,\"lists\":[{\"at\":\"", 27), 0,
+	    "%s", out);
+	cr_assert(strstr(out, "\"source\":\"served\",\"model_version\":1"),
+	    "%s", out);
+	cr_assert(strstr(out, "\"algo\":\"itemknn\",\"params\":{\"k\":50}"),
+	    "%s", out);
+	cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1, "one line");
+}
