@@ -12,6 +12,8 @@
 #include "harness.h"
 #include "scratch.h"
 
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
 static char	out[1 << 20];
 
 TestSuite(cli, .init = h_scratch_setup, .fini = h_scratch_teardown,
@@ -40,6 +42,88 @@ Test(cli, help_version_and_usage_errors)
 	cr_assert_eq(h_run(badopt, NULL, out, sizeof(out)), 2);
 	cr_assert_eq(h_run(servehelp, NULL, out, sizeof(out)), 0);
 	cr_assert(strstr(out, "popularity_window_days = 7"), "%s", out);
+}
+
+/* Every command, with an option of its own that its help must show. */
+static const struct {
+	const char	*name;
+	const char	*option;	/* as the help spells it */
+} every[] = {
+	{ "serve", "--print-config " },
+	{ "import", "--data-dir DIR " },
+	{ "import-movielens", "--data-dir DIR " },
+	{ "demo", "--seed N " },
+	{ "simulate", "--dirt P " },
+	{ "train", "--holdout PCT " },
+	{ "eval", "--ratings FILE " },
+	{ "tune", "--quick " },
+	{ "why", "--json " },
+	{ "admin", "--data-dir DIR " },
+	{ "backup", "--data-dir DIR " },
+	{ "restore", "--data-dir DIR " },
+	{ "version", "--help " },
+	{ "help", "--help " },
+};
+
+/* The options section of a --help text: every line an option and its help. */
+static void
+options_have_help(const char *cmd, const char *text)
+{
+	const char	*p, *end;
+	size_t		 n = 0;
+
+	cr_assert_not_null(p = strstr(text, "\n\noptions:\n"), "%s: %s", cmd,
+	    text);
+	for (p += strlen("\n\noptions:\n"); *p == ' ' && p[2] == '-';
+	    p = end + 1) {
+		cr_assert_not_null(end = strchr(p, '\n'), "%s", cmd);
+		cr_assert_eq(strncmp(p, "  --", 4), 0, "%s: %.*s", cmd,
+		    (int)(end - p), p);
+		/* After the option's column, some words of help. */
+		cr_assert_gt(end - p, 28, "%s: %.*s", cmd, (int)(end - p), p);
+		cr_assert_neq(p[27], ' ', "%s: no help: %.*s", cmd,
+		    (int)(end - p), p);
+		n++;
+	}
+	cr_assert_gt(n, 0, "%s: no options listed", cmd);
+}
+
+Test(cli, every_command_has_full_help)
+{
+	const char	*list[] = { h_bin(), "help", NULL };
+	const char	*argv[] = { h_bin(), NULL, "--help", NULL };
+	const char	*via[] = { h_bin(), "help", NULL, NULL };
+	char		 want[64], *p, *first;
+	size_t		 i, listed = 0;
+
+	/* The loop covers every command the binary lists. */
+	cr_assert_eq(h_run(list, NULL, out, sizeof(out)), 0);
+	cr_assert_not_null(p = strstr(out, "\ncommands:\n"), "%s", out);
+	for (p = strchr(p + 1, '\n') + 1; strncmp(p, "  ", 2) == 0;
+	    p = strchr(p, '\n') + 1)
+		listed++;
+	cr_assert_eq(listed, NELEM(every), "%s", out);
+	for (i = 0; i < NELEM(every); i++) {
+		argv[1] = every[i].name;
+		cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 0, "%s: %s",
+		    every[i].name, out);
+		snprintf(want, sizeof(want), "usage: cinerec %s", every[i].name);
+		cr_assert_eq(strncmp(out, want, strlen(want)), 0, "%s", out);
+		/* What it does: a line of prose after the usage. */
+		p = strchr(out, '\n') + 1;
+		cr_assert_gt(strcspn(p, "\n"), 20, "%s: %s", every[i].name, out);
+		options_have_help(every[i].name, out);
+		snprintf(want, sizeof(want), "\n  %s", every[i].option);
+		cr_assert(strstr(out, want), "%s: no %s in %s", every[i].name,
+		    every[i].option, out);
+		cr_assert(strstr(out, "\n  --help "), "%s", out);
+		/* `cinerec help COMMAND` says the same. */
+		first = strdup(out);
+		via[2] = every[i].name;
+		cr_assert_eq(h_run(via, NULL, out, sizeof(out)), 0, "%s", out);
+		cr_assert_str_eq(out, first, "help %s", every[i].name);
+		free(first);
+	}
 }
 
 Test(cli, import_counts_and_exits_zero_on_bad_lines)
