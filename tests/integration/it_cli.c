@@ -206,6 +206,12 @@ Test(cli_served, why_is_a_table_of_the_lists_and_json_with_json)
 
 	cr_assert_eq(h_run(demo, NULL, out, sizeof(out)), 0, "%s", out);
 	cr_assert_eq(h_run(train, NULL, out, sizeof(out)), 0, "%s", out);
+	/* The summary last; no progress lines into a pipe. */
+	cr_assert_not_null(p = strstr(out, "\ntrain: model 1 is current, "),
+	    "%s", out);
+	cr_assert(strstr(p, " s in all\n") && p[strcspn(p + 1, "\n") + 2] ==
+	    '\0', "%s", out);
+	cr_assert_null(strchr(out, '\r'), "%s", out);
 	h_start(&h_srv, NULL);
 	h_http(h_srv.http_port, "GET", "/recommend/11", NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 200);
