@@ -126,6 +126,62 @@ Test(cli, every_command_has_full_help)
 	}
 }
 
+/* The last line of text, which ends with a newline. */
+static const char *
+last_line(const char *text)
+{
+	size_t	n = strlen(text);
+
+	cr_assert(n > 0 && text[n - 1] == '\n', "%s", text);
+	while (n > 1 && text[n - 2] != '\n')
+		n--;
+	return (text + n - 1);
+}
+
+/* The output ends with the summary prefix ... " s in all", no progress. */
+static void
+ends_with_summary(const char *prefix)
+{
+	const char	*last = last_line(out);
+
+	cr_assert_eq(strncmp(last, prefix, strlen(prefix)), 0, "%s", out);
+	cr_assert(strlen(last) > 10 && strcmp(last + strlen(last) - 10,
+	    " s in all\n") == 0, "%s", last);
+	cr_assert_null(strchr(out, '\r'), "a progress line: %s", out);
+}
+
+Test(cli, eval_tune_and_simulate_end_with_a_one_line_summary)
+{
+	char		 ratings[320], stream[320];
+	const char	*eval[] = { h_bin(), "eval", "--ratings", ratings,
+			    "--model", "pop", NULL };
+	const char	*tune[] = { h_bin(), "tune", "--ratings", ratings,
+			    "--model", "itemknn", "--signal", "binary", NULL };
+	const char	*sim[] = { h_bin(), "simulate", "--days", "2",
+			    "--sessions", "50", "--users", "100", "--movies",
+			    "50", "--out", stream, NULL };
+	FILE		*fp;
+	int		 u, k;
+
+	snprintf(ratings, sizeof(ratings), "%s/ratings.csv", h_dir);
+	snprintf(stream, sizeof(stream), "%s/stream.log", h_dir);
+	cr_assert_not_null(fp = fopen(ratings, "w"));
+	fprintf(fp, "userId,movieId,rating,timestamp\n");
+	for (u = 1; u <= 40; u++)
+		for (k = 0; k < 12; k++)
+			fprintf(fp, "%d,%d,%d,%d\n", u, (u * 7 + k * 3) % 25 + 1,
+			    (u + k) % 5 + 1, 1000000 + u * 100 + k * 10);
+	cr_assert_eq(fclose(fp), 0);
+
+	cr_assert_eq(h_run(eval, NULL, out, sizeof(out)), 0, "%s", out);
+	ends_with_summary("eval pop: Recall@20 ");
+	cr_assert_eq(h_run(tune, NULL, out, sizeof(out)), 0, "%s", out);
+	ends_with_summary("tune itemknn: the best of 5 points, test "
+	    "Recall@20 ");
+	cr_assert_eq(h_run(sim, NULL, out, sizeof(out)), 0, "%s", out);
+	ends_with_summary("simulate: 2 days, 100 sessions, ");
+}
+
 Test(cli, import_counts_and_exits_zero_on_bad_lines)
 {
 	const char	*argv[] = { h_bin(), "import", "--data-dir", h_dir, "-",
@@ -203,6 +259,7 @@ Test(cli_served, why_is_a_table_of_the_lists_and_json_with_json)
 			    "--json", "11", NULL };
 	struct h_reply	 r;
 	char		 first[256], row[300], *p;
+	int		 i;
 
 	cr_assert_eq(h_run(demo, NULL, out, sizeof(out)), 0, "%s", out);
 	cr_assert_eq(h_run(train, NULL, out, sizeof(out)), 0, "%s", out);
@@ -219,7 +276,13 @@ Test(cli_served, why_is_a_table_of_the_lists_and_json_with_json)
 	snprintf(first, sizeof(first), "%.*s", (int)strcspn(r.body, ",\n"),
 	    r.body);
 	cr_assert_gt(strlen(first), 0, "%s", r.body);
-	/* SIGTERM commits what the workers logged. */
+	/* Until the SERVED line is committed (a buffer, then a batch). */
+	for (i = 0; i < 50; i++) {
+		cr_assert_eq(h_run(json, NULL, out, sizeof(out)), 0, "%s", out);
+		if (strstr(out, "\"lists\":[{") != NULL)
+			break;
+		usleep(100000);
+	}
 	cr_assert_eq(h_stop(&h_srv), 0);
 
 	cr_assert_eq(h_run(why, NULL, out, sizeof(out)), 0, "%s", out);
