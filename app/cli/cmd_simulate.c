@@ -200,7 +200,8 @@ cmd_simulate(int argc, char **argv)
 	struct sim_opts			 so;
 	struct sim_client		 c;
 	struct sim_io			 io;
-	struct out			 out = { NULL, &c, NULL, NULL, 0, 0, 0, 0 };
+	struct out			 out = { NULL, &c, NULL, NULL, 0, 0, 0,
+					     0 };
 	const char			*file = NULL, *http = NULL;
 	const char			*ingest = NULL, *token = NULL;
 	const char			*report = NULL;

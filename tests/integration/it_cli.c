@@ -107,11 +107,13 @@ Test(cli, every_command_has_full_help)
 		argv[1] = every[i].name;
 		cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 0, "%s: %s",
 		    every[i].name, out);
-		snprintf(want, sizeof(want), "usage: cinerec %s", every[i].name);
+		snprintf(want, sizeof(want), "usage: cinerec %s",
+		    every[i].name);
 		cr_assert_eq(strncmp(out, want, strlen(want)), 0, "%s", out);
 		/* What it does: a line of prose after the usage. */
 		p = strchr(out, '\n') + 1;
-		cr_assert_gt(strcspn(p, "\n"), 20, "%s: %s", every[i].name, out);
+		cr_assert_gt(strcspn(p, "\n"), 20, "%s: %s", every[i].name,
+		    out);
 		options_have_help(every[i].name, out);
 		snprintf(want, sizeof(want), "\n  %s", every[i].option);
 		cr_assert(strstr(out, want), "%s: no %s in %s", every[i].name,
@@ -169,8 +171,9 @@ Test(cli, eval_tune_and_simulate_end_with_a_one_line_summary)
 	fprintf(fp, "userId,movieId,rating,timestamp\n");
 	for (u = 1; u <= 40; u++)
 		for (k = 0; k < 12; k++)
-			fprintf(fp, "%d,%d,%d,%d\n", u, (u * 7 + k * 3) % 25 + 1,
-			    (u + k) % 5 + 1, 1000000 + u * 100 + k * 10);
+			fprintf(fp, "%d,%d,%d,%d\n", u,
+			    (u * 7 + k * 3) % 25 + 1, (u + k) % 5 + 1,
+			    1000000 + u * 100 + k * 10);
 	cr_assert_eq(fclose(fp), 0);
 
 	cr_assert_eq(h_run(eval, NULL, out, sizeof(out)), 0, "%s", out);
@@ -253,8 +256,8 @@ Test(cli_served, why_is_a_table_of_the_lists_and_json_with_json)
 			    "--users", "50", "--movies", "40", NULL };
 	const char	*train[] = { h_bin(), "train", "--data-dir", h_srv.dir,
 			    "--model", "itemknn", NULL };
-	const char	*why[] = { h_bin(), "why", "--data-dir", h_srv.dir, "11",
-			    NULL };
+	const char	*why[] = { h_bin(), "why", "--data-dir", h_srv.dir,
+			    "11", NULL };
 	const char	*json[] = { h_bin(), "why", "--data-dir", h_srv.dir,
 			    "--json", "11", NULL };
 	struct h_reply	 r;
