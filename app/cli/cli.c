@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "version.h"
 
 struct cli_cmd {
@@ -18,6 +19,19 @@ struct cli_cmd {
 
 static int	cmd_version(int, char **);
 static int	cmd_help(int, char **);
+
+static const struct opts_cmd	version_cmd = {
+	"cinerec version", NULL,
+	"Print the version of this binary (also: cinerec --version); the\n"
+	"models it trains record it as their binary_version."
+};
+
+static const struct opts_cmd	help_cmd = {
+	"cinerec help", "[COMMAND]",
+	"Without COMMAND, list the commands with a line on each (also:\n"
+	"cinerec --help); with COMMAND, show its usage, what it does and\n"
+	"every option, as cinerec COMMAND --help does."
+};
 
 static const struct cli_cmd	commands[] = {
 	{ "serve", NULL,
@@ -61,16 +75,20 @@ static int
 cmd_help(int argc, char **argv)
 {
 	const struct cli_cmd	*c;
-	char			*help[] = { NULL, "--help", NULL };
+	char			*help[] = { NULL, "--help", NULL }, *ops[1];
 	size_t			 i;
+	int			 rc, nops;
 
-	if (argc > 1 && strcmp(argv[1], "--help") != 0) {
-		if ((c = find(argv[1])) == NULL) {
-			fprintf(stderr, "cinerec: no command '%s'\n", argv[1]);
+	rc = opts_parse(argc, argv, NULL, 0, OPTS_PASS_ALL, ops, 1, &nops);
+	if ((rc = opts_done(rc, &help_cmd, NULL, 0)) != -1)
+		return (rc);
+	if (nops == 1) {
+		if ((c = find(ops[0])) == NULL) {
+			fprintf(stderr, "cinerec: no command '%s'\n", ops[0]);
 			return (2);
 		}
 		/* The command's own help. */
-		help[0] = argv[1];
+		help[0] = ops[0];
 		return (c->run != NULL ? c->run(2, help) :
 		    cmd_serve(2, help, NULL));
 	}
@@ -86,14 +104,11 @@ cmd_help(int argc, char **argv)
 static int
 cmd_version(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-		printf("usage: cinerec version\nPrint the version.\n");
-		return (0);
-	}
-	if (argc > 1) {
-		fprintf(stderr, "usage: cinerec version\n");
-		return (2);
-	}
+	int	rc, nops;
+
+	rc = opts_parse(argc, argv, NULL, 0, OPTS_PASS_ALL, NULL, 0, &nops);
+	if ((rc = opts_done(rc, &version_cmd, NULL, 0)) != -1)
+		return (rc);
 	printf("cinerec %s\n", CINEREC_VERSION);
 	return (0);
 }

@@ -189,7 +189,7 @@ cmd_eval(int argc, char **argv)
 	struct eval_data	 d;
 	struct eval_result	 res;
 	struct signal_params	 sp;
-	double			 train_s;
+	double			 train_s, t0 = clock_mono_s();
 	int			 sig = EVAL_SIG_BINARY, rc = 1;
 
 	if ((rc = parse_args(argc, argv, &a, &eval_cmd)) != -1)
@@ -224,23 +224,34 @@ cmd_eval(int argc, char **argv)
 	a.p.verbose = a.verbose;
 	signal_defaults(&sp);
 
+	log_progress("eval: reading %s", a.ratings);
 	if (load_split(a.ratings, &split) == -1)
-		return (1);
+		goto fail_read;
 	if (eval_data_build(&split, sig, &sp, &d) == -1)
 		goto fail_split;
+	log_progress_end();
 	printf("protocol temporal-20, ratings %s\n", a.ratings);
 	eval_print_counts(stdout, &d);
 	print_params(stdout, &a.p, sig);
+	fflush(stdout);
+	log_progress("eval: training and scoring %s",
+	    model_algo_name(a.p.algo));
 	if (train_and_score(&d, &a.p, a.save, &res, &train_s) == -1)
 		goto fail_data;
+	log_progress_end();
 	printf("train %.2f s, score %.2f s\n", train_s, res.seconds);
 	eval_print(stdout, &res);
+	printf("eval %s: Recall@20 %.4f, NDCG@20 %.4f, %.1f s in all\n",
+	    model_algo_name(a.p.algo), res.all.recall, res.all.ndcg,
+	    clock_mono_s() - t0);
 	rc = 0;
 
 fail_data:
 	eval_data_free(&d);
 fail_split:
 	eval_split_free(&split);
+fail_read:
+	log_progress_end();
 	return (rc);
 }
 
@@ -304,8 +315,8 @@ cmd_tune(int argc, char **argv)
 	struct signal_params	 sp;
 	struct model_params	 p, bestp;
 	struct grid		 g;
-	double			 train_s;
-	size_t			 i, npoints;
+	double			 train_s, t0 = clock_mono_s();
+	size_t			 i, npoints, total, done = 0;
 	int			 sig, sig0, sig1, bestsig = -1, rc = 1;
 
 	if ((rc = parse_args(argc, argv, &a, &tune_cmd)) != -1)
@@ -348,14 +359,21 @@ cmd_tune(int argc, char **argv)
 	memset(&best, 0, sizeof(best));
 	memset(&bestp, 0, sizeof(bestp));
 
+	log_progress("tune: reading %s", a.ratings);
 	if (load_split(a.ratings, &outer) == -1)
-		return (1);
+		goto fail_read;
 	/* Validation: temporal-20 again, on the train part only. */
 	if (eval_split_temporal(outer.train, outer.ntrain, EVAL_TEST_PCT,
 	    &inner) == -1)
 		goto fail_outer;
+	log_progress_end();
 	printf("tune %s on %s: validation = last ceil(20%%) of each user's "
 	    "train part\n", model_algo_name(g.algo), a.ratings);
+	/* The points of every signal tried, for the progress line. */
+	p = a.p;
+	for (sig = sig0, total = 0; sig <= sig1; sig++)
+		if (sig != EVAL_SIG_RATING || a.signal != NULL)
+			total += grid_point(&g, 0, &p);
 	for (sig = sig0; sig <= sig1; sig++) {
 		if (sig == EVAL_SIG_RATING && a.signal == NULL)
 			continue;
@@ -372,6 +390,9 @@ cmd_tune(int argc, char **argv)
 		npoints = grid_point(&g, 0, &p);
 		for (i = 0; i < npoints; i++) {
 			grid_point(&g, i, &p);
+			fflush(stdout);
+			log_progress("tune: point %zu of %zu (signal %s)",
+			    ++done, total, signal_names[sig]);
 			if (train_and_score(&d, &p, NULL, &res, &train_s) ==
 			    -1) {
 				eval_data_free(&d);
@@ -383,6 +404,7 @@ cmd_tune(int argc, char **argv)
 			else
 				printf("%-7s %7s %7s %7s %5s %4u", signal_names[sig],
 				    "-", "-", "-", "-", p.k);
+			log_progress_end();
 			printf(" %10.4f %9.4f %8.2f\n", res.all.recall,
 			    res.all.ndcg, train_s);
 			fflush(stdout);
@@ -404,11 +426,17 @@ cmd_tune(int argc, char **argv)
 		goto fail_inner;
 	printf("test ");
 	eval_print_counts(stdout, &d);
+	fflush(stdout);
+	log_progress("tune: training the chosen parameters on the train part");
 	if (train_and_score(&d, &bestp, NULL, &res, &train_s) == -1)
 		goto fail_data;
+	log_progress_end();
 	printf("test score of the chosen parameters (train %.2f s):\n",
 	    train_s);
 	eval_print(stdout, &res);
+	printf("tune %s: the best of %zu points, test Recall@20 %.4f, NDCG@20 "
+	    "%.4f, %.1f s in all\n", model_algo_name(g.algo), done,
+	    res.all.recall, res.all.ndcg, clock_mono_s() - t0);
 	rc = 0;
 
 fail_data:
@@ -417,5 +445,7 @@ fail_inner:
 	eval_split_free(&inner);
 fail_outer:
 	eval_split_free(&outer);
+fail_read:
+	log_progress_end();
 	return (rc);
 }

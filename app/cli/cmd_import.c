@@ -18,6 +18,7 @@
 #include "store/lock.h"
 #include "store/writer.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 static const struct opts_cmd	import_cmd = {
 	"cinerec import", "FILE...",
@@ -37,7 +38,6 @@ static const struct opts_cmd	movielens_cmd = {
 /* State of one `cinerec import`. */
 struct import {
 	struct writer	*w;
-	int		 tty;		/* progress lines on stderr */
 	uint64_t	 lines;
 	int64_t		 started, shown;	/* monotonic ms */
 	int		 failed;	/* a commit failed */
@@ -54,11 +54,11 @@ import_line(void *arg, const char *line, size_t len)
 		im->failed = 1;
 		return (-1);
 	}
-	if (im->tty && (++im->lines & 0xffff) == 0) {
+	if ((++im->lines & 0xffff) == 0) {
 		now = clock_mono_ms();
 		if (now - im->shown >= 500) {
 			im->shown = now;
-			fprintf(stderr, "\r%llu lines, %.0f lines/s ",
+			log_progress("%llu lines, %.0f lines/s",
 			    (unsigned long long)im->lines,
 			    im->lines * 1000.0 / (double)(now - im->started + 1));
 		}
@@ -123,7 +123,6 @@ cmd_import(int argc, char **argv)
 	    (im.w = writer_open(c.data_dir)) == NULL)
 		return (1);
 	writer_set_rating_max(im.w, c.rating_max);
-	im.tty = isatty(STDERR_FILENO);
 	im.started = im.shown = clock_mono_ms();
 	for (i = 0; i < n && status == 0; i++) {
 		if (strcmp(files[i], "-") == 0) {
@@ -142,8 +141,7 @@ cmd_import(int argc, char **argv)
 	writer_stats(im.w, &st);
 	if (writer_close(im.w) == -1)
 		status = 1;
-	if (im.tty)
-		fprintf(stderr, "\r");
+	log_progress_end();
 	writer_stats_print(&st, stdout);
 	return (status);
 }

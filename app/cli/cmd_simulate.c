@@ -17,6 +17,7 @@
 #include "sim/sim.h"
 #include "sim/world.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 static const struct opts_cmd	simulate_cmd = {
 	"cinerec simulate", NULL,
@@ -45,6 +46,7 @@ struct out {
 	uint8_t			*pending;
 	int64_t			*touched;
 	size_t			 ntouched, cap;
+	int			 first_day, days;	/* for the progress */
 };
 
 static int
@@ -97,6 +99,18 @@ ask(void *arg, int64_t user, char ids[][PARSE_SPELLING_MAX + 1], int max)
 		}
 	}
 	return (sim_client_recommend(o->c, user, ids, max));
+}
+
+/* A progress line per simulated day, on a terminal. */
+static void
+day_done(void *arg, int day, const struct sim_day *d)
+{
+	struct out	*o = arg;
+
+	/* Numbered as the summary numbers them. */
+	log_progress("simulate: day %d (%d of %d): %lld sessions, %lld lines",
+	    o->first_day + day, day + 1, o->days, (long long)d->sessions,
+	    (long long)d->lines);
 }
 
 static void
@@ -186,14 +200,16 @@ cmd_simulate(int argc, char **argv)
 	struct sim_opts			 so;
 	struct sim_client		 c;
 	struct sim_io			 io;
-	struct out			 out = { NULL, &c, NULL, NULL, 0, 0 };
+	struct out			 out = { NULL, &c, NULL, NULL, 0, 0, 0,
+					     0 };
 	const char			*file = NULL, *http = NULL;
 	const char			*ingest = NULL, *token = NULL;
 	const char			*report = NULL;
 	FILE				*fp;
 	uint64_t			 run_seed = 0;
-	double				 dirt = 0.0;
-	int				 rc, nops, sim_time = 0;
+	double				 dirt = 0.0, t0 = clock_mono_s();
+	int64_t				 sessions = 0;
+	int				 rc, nops, sim_time = 0, i;
 	long				 n;
 	const struct opt		 o[] = {
 		{ "seed", OPT_U64, &wo.seed, "N", "the world's seed (1)", 0,
@@ -272,7 +288,7 @@ cmd_simulate(int argc, char **argv)
 			sim_world_free(&w);
 			return (1);
 		}
-		io = (struct sim_io){ &out, ask, to_ingest };
+		io = (struct sim_io){ &out, ask, to_ingest, day_done };
 	} else {
 		out.fp = file == NULL || strcmp(file, "-") == 0 ? stdout :
 		    fopen(file, "w");
@@ -282,9 +298,12 @@ cmd_simulate(int argc, char **argv)
 			sim_world_free(&w);
 			return (1);
 		}
-		io = (struct sim_io){ &out, NULL, to_file };
+		io = (struct sim_io){ &out, NULL, to_file, day_done };
 	}
+	out.first_day = so.first_day;
+	out.days = so.days;
 	rc = sim_run(&w, &so, &io, &r);
+	log_progress_end();
 	if (http != NULL) {
 		n = rc == 0 ? sim_client_sync(&c) : -1;
 		if (n == -1)
@@ -318,6 +337,11 @@ cmd_simulate(int argc, char **argv)
 		if (fclose(fp) == EOF)
 			rc = -1;
 	}
+	for (i = 0; i < r.ndays; i++)
+		sessions += r.day[i].sessions;
+	fprintf(stderr, "simulate: %d days, %lld sessions, %lld lines, %.1f s "
+	    "in all\n", r.ndays, (long long)sessions, (long long)r.lines,
+	    clock_mono_s() - t0);
 	if (rc == -1)
 		fprintf(stderr, "cinerec: simulate: stopped: the stream could "
 		    "not be written\n");

@@ -10,6 +10,8 @@
 #include "model/model.h"
 #include "model/train.h"
 #include "settings/config.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 static const struct opts_cmd	train_cmd = {
 	"cinerec train", NULL,
@@ -21,6 +23,14 @@ static const struct opts_cmd	train_cmd = {
 	"data dir.  One training at a time per data dir."
 };
 
+/* The phase under way, on a terminal; arg: the start (monotonic s). */
+static void
+show_phase(void *arg, const char *what)
+{
+	log_progress("train: %s (%.1f s)", what,
+	    clock_mono_s() - *(double *)arg);
+}
+
 int
 cmd_train(int argc, char **argv)
 {
@@ -28,6 +38,7 @@ cmd_train(int argc, char **argv)
 	struct train_result	 res;
 	struct cfg		 c;
 	const char		*model = "als";
+	double			 t0;
 	uint32_t		 algo;
 	int			 rc, nops;
 	const struct opt	 opt[] = {
@@ -75,7 +86,12 @@ cmd_train(int argc, char **argv)
 	}
 	o.sp = c.sig;
 	o.data_dir = c.data_dir;
-	if ((rc = train_run(&o, &res)) == TRAIN_BUSY) {
+	o.progress = show_phase;
+	o.progress_arg = &t0;
+	t0 = clock_mono_s();
+	rc = train_run(&o, &res);
+	log_progress_end();
+	if (rc == TRAIN_BUSY) {
 		fprintf(stderr, "cinerec: train: another training is running "
 		    "on %s\n", c.data_dir);
 		return (1);
@@ -92,5 +108,7 @@ cmd_train(int argc, char **argv)
 		printf("hold-out (last %d%% per user, %u users): Recall@20 %.4f "
 		    "NDCG@20 %.4f coverage %.4f\n", o.holdout_pct,
 		    res.eval_users, res.recall, res.ndcg, res.coverage);
+	printf("train: model %lld is current, %.1f s in all\n",
+	    (long long)res.model_id, clock_mono_s() - t0);
 	return (0);
 }

@@ -1,6 +1,6 @@
 /*
  * `cinerec why USERID`: the lists a user got, from which models, trained
- * on what (telemetry/why.c), read from the database.
+ * on what (telemetry/why.c), read from the database: a table, or JSON.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,9 +15,12 @@
 
 static const struct opts_cmd	why_cmd = {
 	"cinerec why", "USERID",
-	"Print, as JSON, the recommendation lists USERID got up to a time\n"
-	"(now by default), newest first, each with the model version that\n"
-	"made it and that version's provenance."
+	"Print the recommendation lists USERID got up to a time (now by\n"
+	"default), newest first, as a table: when, served or external, the\n"
+	"host or model version that made it, the arm, the rank followed, the\n"
+	"latency and the movies; then each model named with its provenance\n"
+	"(algorithm, parameters, data, hold-out figures).  --json prints the\n"
+	"same as the HTTP route GET /why/USERID."
 };
 
 int
@@ -26,7 +29,7 @@ cmd_why(int argc, char **argv)
 	struct store		 s;
 	struct cfg		 c;
 	int64_t			 at = INT64_MAX, user;
-	int			 limit = 20, rc, nops, n;
+	int			 limit = 20, json = 0, rc, nops, n;
 	char			*ops[1];
 	const struct opt	 o[] = {
 		DATA_DIR_OPT(&c),
@@ -34,6 +37,8 @@ cmd_why(int argc, char **argv)
 		    "the lists given up to then (now)", 0, 0, 0 },
 		{ "limit", OPT_INT, &limit, "N", "lists at most (20)", 1, 1000,
 		    0 },
+		{ "json", OPT_FLAG, &json, NULL,
+		    "one line of JSON, as GET /why/USERID answers", 0, 0, 0 },
 	};
 
 	cfg_defaults(&c);
@@ -46,7 +51,7 @@ cmd_why(int argc, char **argv)
 	}
 	if (store_open(&s, c.data_dir, STORE_RDONLY) == -1)
 		return (1);
-	n = why_json(s.db, user, at, limit, stdout);
+	n = (json ? why_json : why_text)(s.db, user, at, limit, stdout);
 	store_close(&s);
 	return (n == -1 ? 1 : 0);
 }

@@ -196,8 +196,7 @@ opts_usage(FILE *fp, const struct opts_cmd *c, const struct opt *o, size_t n)
 	    c->operands ? " " : "", c->operands ? c->operands : "");
 	if (c->about != NULL)
 		fprintf(fp, "%s\n", c->about);
-	if (n == 0)
-		return;
+	/* Even without options of its own, a command takes --help. */
 	fprintf(fp, "\noptions:\n");
 	for (i = 0; i < n; i++) {
 		snprintf(left, sizeof(left), "--%s%s%s", o[i].name,

@@ -68,7 +68,7 @@ struct opts_cmd {
 int	opts_parse(int argc, char **argv, const struct opt *o, size_t n,
 	    int passes, char **ops, int maxops, int *nops);
 
-/* The command's usage and every option with its help, to fp. */
+/* The command's usage and every option with its help (--help too), to fp. */
 void	opts_usage(FILE *fp, const struct opts_cmd *c, const struct opt *o,
 	    size_t n);
 

@@ -56,6 +56,14 @@ train_defaults(struct train_opts *o)
 	o->trigger = "cli";
 }
 
+/* Tell o's progress callback, if any, that phase starts. */
+static void
+phase(const struct train_opts *o, const char *what)
+{
+	if (o->progress != NULL)
+		o->progress(o->progress_arg, what);
+}
+
 /* Every interaction of the store, mapped to a signal.  0 or -1. */
 static int
 load(struct store *s, const struct signal_params *sp, struct ia **out,
@@ -605,6 +613,7 @@ train_run(const struct train_opts *o, struct train_result *res)
 	 * under way as it starts is counted as after it (5 s of margin).
 	 */
 	read_ms = clock_now_ms() - 5000;
+	phase(o, TRAIN_PHASE_READ);
 	if (load(&s, &o->sp, &v, &n, &maxmovie) == -1) {
 		msg = "cannot read the interactions";
 		goto out;
@@ -622,6 +631,7 @@ train_run(const struct train_opts *o, struct train_result *res)
 	ncols = (uint32_t)maxmovie + 1;
 
 	if (o->holdout_pct > 0) {
+		phase(o, TRAIN_PHASE_HOLDOUT);
 		if ((t = triples(v, n, o->holdout_pct, &nt, &nrows)) == NULL ||
 		    (md = fit(t, nt, nrows, ncols, &o->mp)) == NULL) {
 			msg = "the hold-out fit failed";
@@ -633,6 +643,7 @@ train_run(const struct train_opts *o, struct train_result *res)
 		md = NULL;
 		t = NULL;
 	}
+	phase(o, TRAIN_PHASE_FIT);
 	if ((t = triples(v, n, 0, &nt, &nrows)) == NULL)
 		goto out;
 	t0 = clock_mono_ms();
@@ -672,6 +683,7 @@ train_run(const struct train_opts *o, struct train_result *res)
 	/* The lists file: the model file's name, ".lists" for ".cnrm". */
 	snprintf(lpath, sizeof(lpath), "%.*s.lists",
 	    (int)(strlen(path) - strlen(".cnrm")), path);
+	phase(o, TRAIN_PHASE_LISTS);
 	t0 = clock_mono_ms();
 	if (precompute(v, n, md, o->mp.threads, read_ms, lpath) == -1) {
 		msg = "cannot precompute the lists";

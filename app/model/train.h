@@ -23,8 +23,19 @@ struct train_opts {
 	struct signal_params	 sp;		/* interaction -> confidence */
 	int			 holdout_pct;	/* 0: no evaluation, else e.g. 20 */
 	const char		*trigger;	/* 'cli', 'schedule', 'admin' */
-	int			 quiet;		/* no progress on stderr */
+	/*
+	 * Told as each phase starts (TRAIN_PHASE_*), with progress_arg; NULL:
+	 * nobody is told.  Called from train_run's thread.
+	 */
+	void			(*progress)(void *arg, const char *phase);
+	void			*progress_arg;
 };
+
+/* The phases of a training, in order (the hold-out ones with holdout_pct). */
+#define TRAIN_PHASE_READ	"reading the store"
+#define TRAIN_PHASE_HOLDOUT	"fitting and measuring on the hold-out"
+#define TRAIN_PHASE_FIT		"fitting on every interaction"
+#define TRAIN_PHASE_LISTS	"precomputing every user's list"
 
 struct train_result {
 	int64_t		model_id;	/* the new current version */

@@ -335,6 +335,8 @@ sim_run(struct sim_world *w, const struct sim_opts *o,
 		}
 		r->day[d].lines = r->lines - before;
 		r->ndays = d + 1;
+		if (io->day != NULL)
+			io->day(io->arg, d, &r->day[d]);
 	}
 	feedback(&x);
 	for (i = 0; i < w->o.users; i++)

@@ -76,6 +76,11 @@ struct sim_io {
 		    int max);
 	/* One log line of user, without '\n': 0, or -1 to stop the run. */
 	int	(*line)(void *arg, int64_t user, const char *line, size_t len);
+	/*
+	 * After each day run: its index from 0 (first_day not counted) and
+	 * what it saw.  NULL: nobody is told.
+	 */
+	void	(*day)(void *arg, int day, const struct sim_day *d);
 };
 
 void	sim_defaults(struct sim_opts *o);

@@ -18,9 +18,17 @@
 
 /*
  * Write the JSON answer for user's lists at or before at (ms), at most
- * limit of them, among the user's newest WHY_LISTS_MAX, to fp.  Returns the number of lists, or -1 on a database
- * error (fp then holds a partial answer).
+ * limit of them, among the user's newest WHY_LISTS_MAX, to fp.  Returns
+ * the number of lists, or -1 on a database error (fp then holds a partial
+ * answer).
  */
 int	why_json(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp);
+
+/*
+ * The same lists for a person: a table, one row per list (time, source,
+ * the host or model that made it, arm, rank followed, latency, movies),
+ * then each model named with its provenance.  As why_json otherwise.
+ */
+int	why_text(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp);
 
 #endif

@@ -127,8 +127,8 @@ Test(telemetry, served_lists_are_logged_with_their_model_and_followed)
 			    "--users", "300", "--movies", "120", NULL };
 	const char	*train[] = { h_bin(), "train", "--data-dir", h_srv.dir,
 			    "--model", "itemknn", NULL };
-	const char	*why[] = { h_bin(), "why", "--data-dir", h_srv.dir, "11",
-			    NULL };
+	const char	*why[] = { h_bin(), "why", "--json", "--data-dir",
+			    h_srv.dir, "11", NULL };
 	struct h_reply	 r;
 	char		 line[512], id[256], when[40], expect[256];
 	int		 i, streak;

@@ -571,14 +571,15 @@ Test(opts, usage_lists_every_option_with_its_help)
 	free(text);
 }
 
-Test(opts, usage_without_options_operands_or_about_is_one_line)
+Test(opts, usage_without_options_operands_or_about_lists_help)
 {
 	static const struct opts_cmd	bare = { "cinerec version", NULL,
 	    NULL };
 	char	*text;
 
 	text = usage_of(&bare, NULL, 0);
-	cr_assert_str_eq(text, "usage: cinerec version\n");
+	cr_assert_str_eq(text, "usage: cinerec version\n\noptions:\n"
+	    "  --help                   show this help\n");
 	free(text);
 }
 

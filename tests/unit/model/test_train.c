@@ -6,7 +6,8 @@
  * on a hand-computed case; the failures recorded as failed runs (no
  * interactions, a fit that fails, no database) and the lock (TRAIN_BUSY);
  * train_recover marking running runs interrupted and removing temporary
- * files, and leaving them alone while a training holds the lock.
+ * files, and leaving them alone while a training holds the lock; the
+ * phases told to the progress callback, in order.
  */
 #include <criterion/criterion.h>
 
@@ -48,7 +49,6 @@ setup(void)
 	train_defaults(&o);
 	o.data_dir = h_dir;
 	o.trigger = "test";
-	o.quiet = 1;
 	o.mp.threads = 2;
 	snprintf(mdir, sizeof(mdir), "%s/%s", h_dir, TRAIN_DIR);
 	memset(&res, 0, sizeof(res));
@@ -450,6 +450,47 @@ Test(train, hold_out_figures_on_a_hand_computed_case)
 	cr_assert_eq(qi("SELECT eval_users FROM models"), 4);
 	cr_assert_eq(qi("SELECT eval_recall20 = 0.5 AND eval_ndcg20 = 0.5 "
 	    "FROM models"), 1);
+}
+
+/* The phases told so far, one a line. */
+static char	phases[512];
+
+static void
+record_phase(void *arg, const char *what)
+{
+	cr_assert_eq(arg, &res, "the progress_arg");
+	strncat(phases, what, sizeof(phases) - strlen(phases) - 2);
+	strcat(phases, "\n");
+}
+
+Test(train, each_phase_is_told_as_it_starts)
+{
+	three_users();
+	o.progress = record_phase;
+	o.progress_arg = &res;
+	phases[0] = '\0';
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_str_eq(phases, TRAIN_PHASE_READ "\n" TRAIN_PHASE_HOLDOUT
+	    "\n" TRAIN_PHASE_FIT "\n" TRAIN_PHASE_LISTS "\n");
+	/* Without a hold-out, no hold-out phase. */
+	o.holdout_pct = 0;
+	phases[0] = '\0';
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_str_eq(phases, TRAIN_PHASE_READ "\n" TRAIN_PHASE_FIT "\n"
+	    TRAIN_PHASE_LISTS "\n");
+	o.progress = NULL;
+	cr_assert_eq(train_run(&o, &res), 0, "nobody told: fine");
+}
+
+Test(train, a_failed_training_tells_the_phases_up_to_its_failure)
+{
+	h_writer_movies(3);
+	done_writing();
+	o.progress = record_phase;
+	o.progress_arg = &res;
+	phases[0] = '\0';
+	cr_assert_eq(train_run(&o, &res), -1);
+	cr_assert_str_eq(phases, TRAIN_PHASE_READ "\n");
 }
 
 Test(train, no_interactions_is_a_failed_run)

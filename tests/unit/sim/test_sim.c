@@ -3,7 +3,8 @@
  * the same seeds give the same stream, a clean stream parses without a
  * rejection, a dirty one with exactly the rejections announced, lists of
  * the best movies are followed far more often than lists of the worst,
- * and lists of unknown ids are counted and never followed.
+ * lists of unknown ids are counted and never followed, and each day is
+ * told as it ends.
  */
 #include <criterion/criterion.h>
 
@@ -109,7 +110,7 @@ run(struct sim_io *io)
 
 Test(sim, the_same_seeds_are_the_same_stream)
 {
-	struct sim_io	io = { NULL, NULL, line };
+	struct sim_io	io = { NULL, NULL, line, NULL };
 	uint64_t	h1, h2, h3;
 
 	h1 = run(&io);
@@ -125,7 +126,7 @@ Test(sim, the_same_seeds_are_the_same_stream)
 
 Test(sim, a_clean_stream_parses_without_a_rejection)
 {
-	struct sim_io	io = { NULL, NULL, line };
+	struct sim_io	io = { NULL, NULL, line, NULL };
 	int		i;
 
 	(void)run(&io);
@@ -138,7 +139,7 @@ Test(sim, a_clean_stream_parses_without_a_rejection)
 
 Test(sim, a_dirty_stream_has_exactly_the_rejections_announced)
 {
-	struct sim_io	io = { NULL, NULL, line };
+	struct sim_io	io = { NULL, NULL, line, NULL };
 	int64_t		dirty = 0;
 	int		i;
 
@@ -158,7 +159,7 @@ Test(sim, a_dirty_stream_has_exactly_the_rejections_announced)
 
 Test(sim, the_best_lists_are_followed_far_more_than_the_worst)
 {
-	struct sim_io	io = { NULL, ask, line };
+	struct sim_io	io = { NULL, ask, line, NULL };
 	int64_t		best_f, worst_f, lists;
 	double		best_a, worst_a;
 
@@ -186,11 +187,39 @@ Test(sim, the_best_lists_are_followed_far_more_than_the_worst)
 
 Test(sim, lists_of_unknown_ids_are_counted_and_never_followed)
 {
-	struct sim_io	io = { NULL, ask, line };
+	struct sim_io	io = { NULL, ask, line, NULL };
 
 	seen.list = 2;
 	(void)run(&io);
 	cr_assert_eq(r.day[0].lists, r.day[0].sessions);
 	cr_assert_eq(r.day[0].followed, 0);
 	cr_assert_gt(r.day[0].own, 0, "they watch on their own instead");
+}
+
+/* The days told, as the report has them when told. */
+static int		told;
+static struct sim_day	told_day[8];
+
+static void
+day_done(void *arg, int day, const struct sim_day *d)
+{
+	(void)arg;
+	cr_assert_eq(day, told, "in order, from 0");
+	cr_assert_eq(d, &r.day[day], "the report's own day");
+	cr_assert_eq(r.ndays, day + 1, "counted when told");
+	told_day[told++] = *d;
+}
+
+Test(sim, each_day_is_told_when_it_ends)
+{
+	struct sim_io	io = { NULL, NULL, line, day_done };
+	int		i;
+
+	told = 0;
+	(void)run(&io);
+	cr_assert_eq(told, so.days);
+	for (i = 0; i < told; i++) {
+		cr_assert_eq(told_day[i].sessions, so.sessions);
+		cr_assert_eq(told_day[i].lines, r.day[i].lines);
+	}
 }

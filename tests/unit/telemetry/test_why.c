@@ -3,7 +3,8 @@
  * their source, host, model, arm, latency, followed rank and slugs, the
  * provenance of each model once (offline metrics when known, a missing
  * model marked), `at` and `limit`, lists rolled up or not, the newest
- * WHY_LISTS_MAX only, JSON escaping, an unknown user, a database error.
+ * WHY_LISTS_MAX only, JSON escaping, an unknown user, a database error;
+ * why_text's table of the same lists and its section on the models.
  *
  * Expected epoch values come from `date -u -d 2020-03-01T00:00:00Z +%s`
  * (1583020800).
@@ -38,9 +39,11 @@ TestSuite(why, .init = h_scratch_setup, .fini = h_scratch_teardown,
 
 static char	out[1 << 19];
 
-/* why_json on a read-only store of h_dir into out; its result. */
+typedef int	why_fn(sqlite3 *, int64_t, int64_t, int, FILE *);
+
+/* fn on a read-only store of h_dir into out; its result. */
 static int
-why(int64_t user, int64_t at, int limit)
+why_with(why_fn *fn, int64_t user, int64_t at, int limit)
 {
 	struct store	 s;
 	FILE		*fp;
@@ -50,13 +53,19 @@ why(int64_t user, int64_t at, int limit)
 
 	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
 	cr_assert_not_null(fp = open_memstream(&text, &len));
-	n = why_json(s.db, user, at, limit, fp);
+	n = fn(s.db, user, at, limit, fp);
 	cr_assert_eq(fclose(fp), 0);
 	store_close(&s);
 	cr_assert_lt(len, sizeof(out));
 	memcpy(out, text, len + 1);
 	free(text);
 	return (n);
+}
+
+static int
+why(int64_t user, int64_t at, int limit)
+{
+	return (why_with(why_json, user, at, limit));
 }
 
 /* User 7's four lists (and user 8's one), models 3 and 2. */
@@ -224,6 +233,54 @@ Test(why, strings_are_json_escaped)
 	    "],\"models\":[]}\n");
 }
 
+Test(why, text_is_a_table_of_the_lists_then_the_models_named)
+{
+	four_lists();
+	cr_assert_eq(why_with(why_text, 7, INT64_MAX, 20), 4);
+	cr_assert_str_eq(out,
+	    "TIME                SOURCE   BY           ARM    FOLLOWED "
+	    "LATENCY  MOVIES\n"
+	    "2020-03-01 13:00:00 served   model 3      -      #1          "
+	    "1 ms  m3+2000\n"
+	    "2020-03-01 12:00:00 served   model 2      -      -           "
+	    "0 ms  m1+2000\n"
+	    "2020-03-01 11:00:00 external h:1          -      -           "
+	    "5 ms  m3+2000\n"
+	    "2020-03-01 10:00:00 served   model 3      arm-b  -           "
+	    "2 ms  m2+2000, m1+2000\n"
+	    "\n"
+	    "models:\n"
+	    "  3  als, current, trained 2020-03-01 01:00:00 in 12.50 s "
+	    "(cinerec 0.1.0)\n"
+	    "     params {\"factors\":64,\"reg\":0.1}\n"
+	    "     data 1000 interactions, 50 users, 40 items\n"
+	    "     from 2020-02-29 00:00:00 to 2020-03-01 00:00:00\n"
+	    "     hold-out Recall@20 0.2100, NDCG@20 0.1300, coverage 0.5000\n"
+	    "  2  pop, trained 2020-02-29 01:00:00 in 0.25 s (cinerec 0.0.9)\n"
+	    "     params {}\n"
+	    "     data 900 interactions, 45 users, 30 items\n"
+	    "     from 2020-02-28 00:00:00 to 2020-02-29 00:00:00\n");
+}
+
+Test(why, text_says_when_there_are_no_lists_and_marks_a_missing_model)
+{
+	h_writer_movies(1);
+	h_served(D0_MS + H(1), 5, 9, "-", 0, 0, "1");
+	h_served(D0_MS + H(2), 5, 0, "-", 0, 0, "1");
+	h_writer_close();
+	cr_assert_eq(why_with(why_text, 42, INT64_MAX, 20), 0);
+	cr_assert_str_eq(out, "user 42 got no lists\n");
+	cr_assert_eq(why_with(why_text, 5, INT64_MAX, 20), 2);
+	cr_assert_not_null(strstr(out, "\n2020-03-01 02:00:00 served   "
+	    "no model "), "%s", out);
+	cr_assert_not_null(strstr(out, "\nmodels:\n  9  missing: no record "
+	    "of this version\n"), "%s", out);
+	/* The JSON of the same lists is the route's, unchanged. */
+	cr_assert_eq(why(5, INT64_MAX, 20), 2);
+	cr_assert_eq(strncmp(out, "{\"user\":5,\"lists\":[", 19), 0, "%s",
+	    out);
+}
+
 Test(why, a_database_without_the_log_is_an_error)
 {
 	sqlite3	*db;
@@ -234,6 +291,7 @@ Test(why, a_database_without_the_log_is_an_error)
 	cr_assert_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
 	cr_assert_not_null(fp = open_memstream(&text, &len));
 	cr_assert_eq(why_json(db, 1, INT64_MAX, 20, fp), -1);
+	cr_assert_eq(why_text(db, 1, INT64_MAX, 20, fp), -1);
 	fclose(fp);
 	free(text);
 	sqlite3_close(db);
