@@ -654,7 +654,8 @@ train_run(const struct train_opts *o, struct train_result *res)
 	res->seconds = (double)(clock_mono_ms() - t0) / 1000.0;
 	res->interactions = nt;
 	res->users = nrows;
-	res->items = ncols;
+	/* Movies, not matrix columns: column 0 is no movie (ids start at 1). */
+	res->items = ncols > 0 ? ncols - 1 : 0;
 
 	/* The next version; the file first, then the row that names it. */
 	if (store_exec(&s, "SELECT 1") == -1)
