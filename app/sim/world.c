@@ -89,7 +89,7 @@ key_hash(const char *slug, int64_t *h1, int64_t *h2)
 static void
 make_slug(char *out, size_t sz, size_t i, int year)
 {
-	char	num[16] = "";
+	char	num[32] = "";
 
 	if (i >= NADJ * NNOUN)
 		snprintf(num, sizeof(num), "+%zu", i / (NADJ * NNOUN) + 1);
