@@ -59,6 +59,21 @@ to_file(void *arg, int64_t user, const char *line, size_t len)
 	    EOF ? -1 : 0);
 }
 
+/* Commit every line sent so far; no user is pending then. */
+static int
+sync_all(struct out *o)
+{
+	int64_t	u;
+
+	if (sim_client_sync(o->c) == -1)
+		return (-1);
+	while (o->ntouched > 0) {
+		u = o->touched[--o->ntouched];
+		o->pending[u / 8] &= ~(1 << (u % 8));
+	}
+	return (0);
+}
+
 static int
 to_ingest(void *arg, int64_t user, const char *line, size_t len)
 {
@@ -66,14 +81,8 @@ to_ingest(void *arg, int64_t user, const char *line, size_t len)
 
 	if (!(o->pending[user / 8] & (1 << (user % 8)))) {
 		/* Too many to list: sync now, start again. */
-		if (o->ntouched == o->cap) {
-			if (sim_client_sync(o->c) == -1)
-				return (-1);
-			while (o->ntouched > 0) {
-				user = o->touched[--o->ntouched];
-				o->pending[user / 8] &= ~(1 << (user % 8));
-			}
-		}
+		if (o->ntouched == o->cap && sync_all(o) == -1)
+			return (-1);
 		o->pending[user / 8] |= 1 << (user % 8);
 		o->touched[o->ntouched++] = user;
 	}
@@ -84,20 +93,13 @@ static int
 ask(void *arg, int64_t user, char ids[][PARSE_SPELLING_MAX + 1], int max)
 {
 	struct out	*o = arg;
-	int64_t		 u;
 
 	/*
 	 * The user's own lines committed first, so that the list reflects
 	 * everything they did (fold-in); others' lines may wait.
 	 */
-	if (o->pending[user / 8] & (1 << (user % 8))) {
-		if (sim_client_sync(o->c) == -1)
-			return (-1);
-		while (o->ntouched > 0) {
-			u = o->touched[--o->ntouched];
-			o->pending[u / 8] &= ~(1 << (u % 8));
-		}
-	}
+	if ((o->pending[user / 8] & (1 << (user % 8))) && sync_all(o) == -1)
+		return (-1);
 	return (sim_client_recommend(o->c, user, ids, max));
 }
 

@@ -52,15 +52,34 @@ dial(const char *host, int port)
 	return (fd);
 }
 
+/* Up to sz bytes from fd, through rb: their count, or -1 (closed). */
+static ssize_t
+rb_read(int fd, struct sim_rbuf *rb, char *dst, size_t sz)
+{
+	ssize_t	r;
+	size_t	n;
+
+	if (rb->off == rb->len) {
+		if ((r = read(fd, rb->buf, sizeof(rb->buf))) <= 0)
+			return (-1);
+		rb->off = 0;
+		rb->len = (size_t)r;
+	}
+	n = rb->len - rb->off < sz ? rb->len - rb->off : sz;
+	memcpy(dst, rb->buf + rb->off, n);
+	rb->off += n;
+	return ((ssize_t)n);
+}
+
 /* One line (without '\n') from fd into buf, or -1. */
 static int
-read_line(int fd, char *buf, size_t sz)
+read_line(int fd, struct sim_rbuf *rb, char *buf, size_t sz)
 {
 	size_t	n = 0;
 	char	ch;
 
 	while (n + 1 < sz) {
-		if (read(fd, &ch, 1) != 1)
+		if (rb_read(fd, rb, &ch, 1) != 1)
 			return (-1);
 		if (ch == '\n')
 			break;
@@ -98,7 +117,7 @@ sim_client_open(struct sim_client *c, const char *http, const char *ingest,
 	if (token != NULL && *token != '\0') {
 		snprintf(line, sizeof(line), "AUTH %s\n", token);
 		if (io_write_all(c->ingest_fd, line, strlen(line)) == -1 ||
-		    read_line(c->ingest_fd, line, sizeof(line)) == -1 ||
+		    read_line(c->ingest_fd, &c->ingest_in, line, sizeof(line)) == -1 ||
 		    strncmp(line, "OK", 2) != 0) {
 			fprintf(stderr, "cinerec: simulate: the ingest refused "
 			    "the token\n");
@@ -128,22 +147,25 @@ sim_client_get(struct sim_client *c, const char *path, char *body, size_t sz)
 	size_t	 got = 0;
 	ssize_t	 r;
 
-	if (c->http_fd == -1 &&
-	    (c->http_fd = dial(c->http_host, c->http_port)) == -1)
-		return (-1);
+	if (c->http_fd == -1) {
+		if ((c->http_fd = dial(c->http_host, c->http_port)) == -1)
+			return (-1);
+		c->http_in.off = c->http_in.len = 0;
+	}
 	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n",
 	    path, c->http_host);
 	if (io_write_all(c->http_fd, req, (size_t)n) == -1 ||
-	    read_line(c->http_fd, line, sizeof(line)) == -1 ||
+	    read_line(c->http_fd, &c->http_in, line, sizeof(line)) == -1 ||
 	    sscanf(line, "HTTP/1.%*d %d", &status) != 1)
 		return (-1);
-	while ((n = read_line(c->http_fd, line, sizeof(line))) > 0)
+	while ((n = read_line(c->http_fd, &c->http_in, line, sizeof(line))) > 0)
 		if (strncasecmp(line, "content-length:", 15) == 0)
 			clen = strtol(line + 15, NULL, 10);
 	if (n == -1 || clen < 0 || (size_t)clen >= sz)
 		return (-1);
 	while (got < (size_t)clen) {
-		if ((r = read(c->http_fd, body + got, (size_t)clen - got)) <= 0)
+		if ((r = rb_read(c->http_fd, &c->http_in, body + got,
+		    (size_t)clen - got)) <= 0)
 			return (-1);
 		got += (size_t)r;
 	}
@@ -212,7 +234,7 @@ sim_client_sync(struct sim_client *c)
 		return (-1);
 	c->outlen = 0;
 	if (io_write_all(c->ingest_fd, "SYNC\n", 5) == -1 ||
-	    read_line(c->ingest_fd, line, sizeof(line)) == -1 ||
+	    read_line(c->ingest_fd, &c->ingest_in, line, sizeof(line)) == -1 ||
 	    strncmp(line, "OK ", 3) != 0)
 		return (-1);
 	return (strtol(line + 3, NULL, 10));

@@ -12,11 +12,18 @@
 
 #include "ingest/parse.h"
 
+/* What was read from a connection and not yet taken. */
+struct sim_rbuf {
+	char		 buf[4096];
+	size_t		 off, len;
+};
+
 struct sim_client {
 	char		 http_host[256];
 	int		 http_port;
 	int		 http_fd;	/* -1: not connected */
 	int		 ingest_fd;
+	struct sim_rbuf	 http_in, ingest_in;
 	char		 out[1 << 16];	/* ingest lines not yet written */
 	size_t		 outlen;
 	int64_t		 requests, failed;	/* /recommend */

@@ -68,17 +68,10 @@ static void
 key_hash(const char *slug, int64_t *h1, int64_t *h2)
 {
 	char		key[PARSE_SLUG_MAX + 1];
-	uint64_t	a = 0xcbf29ce484222325ULL, b = 7;
-	size_t		i;
 
 	if (parse_slug(slug, strlen(slug), key, sizeof(key)) < 0)
 		snprintf(key, sizeof(key), "%s", slug);
-	for (i = 0; key[i] != '\0'; i++) {
-		a = (a ^ (unsigned char)key[i]) * 0x100000001b3ULL;
-		b = (b + (unsigned char)key[i]) * 0xc6a4a7935bd1e995ULL;
-	}
-	*h1 = (int64_t)a;
-	*h2 = (int64_t)b;
+	hmap_str_key(key, h1, h2);
 }
 
 /*

@@ -265,20 +265,12 @@ count_shape(struct batch *b, const char *line, size_t len, int64_t now)
 	char			 shape[BATCH_SHAPE_MAX + 1];
 	int64_t			 h1, h2;
 	uint32_t		*ix;
-	size_t			 i;
 	int			 found;
 
 	parse_shape(line, len, shape, sizeof(shape));
 	if (b->shapes.len >= BATCH_SHAPES)
 		snprintf(shape, sizeof(shape), "?");
-	/* FNV-1a both ways: two 64-bit hashes, the key of shape_ix. */
-	for (i = 0, h1 = (int64_t)0xcbf29ce484222325ULL, h2 = 7;
-	    shape[i] != '\0'; i++) {
-		h1 = (int64_t)(((uint64_t)h1 ^ (unsigned char)shape[i]) *
-		    0x100000001b3ULL);
-		h2 = (int64_t)(((uint64_t)h2 + (unsigned char)shape[i]) *
-		    0xc6a4a7935bd1e995ULL);
-	}
+	hmap_str_key(shape, &h1, &h2);
 	if ((ix = hmap_put(&b->shape_ix, h1, h2, (uint32_t)b->shapes.len,
 	    &found)) == NULL)
 		return;

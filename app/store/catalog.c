@@ -23,20 +23,6 @@ struct catalog_first {
 	int64_t		ts;
 };
 
-static void
-slug_hash(const char *s, int64_t *h1, int64_t *h2)
-{
-	uint64_t	a = 0xcbf29ce484222325ULL, b = 0x84222325cbf29ce4ULL;
-
-	for (; *s != '\0'; s++) {
-		a = (a ^ (unsigned char)*s) * 0x100000001b3ULL;
-		b = (b + (unsigned char)*s) * 0xc6a4a7935bd1e995ULL;
-		b ^= b >> 29;
-	}
-	*h1 = (int64_t)a;
-	*h2 = (int64_t)b;
-}
-
 int
 catalog_reserve(struct catalog *c, size_t extra)
 {
@@ -92,7 +78,7 @@ add(struct catalog *c, int32_t id, const char *spelling, const char *key)
 	if (vec_grow((void **)&c->slug, &c->slugcap, (size_t)id + 1,
 	    sizeof(*c->slug)) == -1 || (c->slug[id] = copy(spelling)) == NULL)
 		return (-1);
-	slug_hash(key, &h1, &h2);
+	hmap_str_key(key, &h1, &h2);
 	if (hmap_put(&c->byslug, h1, h2, (uint32_t)id, &found) == NULL) {
 		free(c->slug[id]);
 		c->slug[id] = NULL;
@@ -138,7 +124,7 @@ catalog_id(struct catalog *c, const char *spelling, const char *key,
 			return (-1);
 		key = kbuf;
 	}
-	slug_hash(key, &h1, &h2);
+	hmap_str_key(key, &h1, &h2);
 	if ((v = hmap_get(&c->byslug, h1, h2)) != NULL) {
 		/* The usual case: the spelling it has. */
 		if (strcmp(c->slug[*v], spelling) == 0)

@@ -116,3 +116,17 @@ hmap_free(struct hmap *m)
 	free(m->slot);
 	memset(m, 0, sizeof(*m));
 }
+
+void
+hmap_str_key(const char *s, int64_t *a, int64_t *b)
+{
+	uint64_t	x = 0xcbf29ce484222325ULL, y = 0x84222325cbf29ce4ULL;
+
+	for (; *s != '\0'; s++) {
+		x = (x ^ (unsigned char)*s) * 0x100000001b3ULL;
+		y = (y + (unsigned char)*s) * 0xc6a4a7935bd1e995ULL;
+		y ^= y >> 29;
+	}
+	*a = (int64_t)x;
+	*b = (int64_t)y;
+}

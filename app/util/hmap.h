@@ -41,6 +41,12 @@ uint32_t	*hmap_get(const struct hmap *m, int64_t a, int64_t b);
 /* Remove every key; keeps the memory. */
 void		 hmap_clear(struct hmap *m);
 
+/*
+ * The key of string s: two 64-bit hashes (FNV-1a, and a multiplicative one
+ * with a shift), so that distinct strings of a catalogue do not collide.
+ */
+void		 hmap_str_key(const char *s, int64_t *a, int64_t *b);
+
 /* Free the memory; m is then empty and reusable. */
 void		 hmap_free(struct hmap *m);
 
