@@ -50,14 +50,14 @@ INGEST_SRCS	 = $(addprefix app/ingest/, parse.c lines.c ingest.c conn.c \
 STORE_SRCS	 = $(addprefix app/store/, store.c sql.c catalog.c batch.c \
 		   logstore.c wal.c writer.c lock.c backup.c)
 MODEL_SRCS	 = $(addprefix app/model/, model.c csr.c signals.c pop.c \
-		   itemknn.c als.c eval.c train.c trainer.c)
+		   itemknn.c als.c eval.c train.c trainer.c versions.c)
 RECO_SRCS	 = $(addprefix app/reco/, reco.c lists.c)
 TELEMETRY_SRCS	 = $(addprefix app/telemetry/, reclog.c ctr.c metrics.c \
 		   stats.c why.c)
 ADMIN_SRCS	 = app/admin/auth.c
 SIM_SRCS	 = $(addprefix app/sim/, world.c dirt.c sim.c client.c)
 CLI_SRCS	 = $(addprefix app/cli/, cli.c opts.c cmd_serve.c cmd_import.c \
-		   cmd_demo.c demo.c cmd_train.c cmd_eval.c cmd_why.c \
+		   cmd_demo.c demo.c cmd_train.c cmd_model.c cmd_eval.c cmd_why.c \
 		   cmd_admin.c cmd_backup.c cmd_simulate.c)
 CORE_SRCS	 = $(UTIL_SRCS) $(SETTINGS_SRCS) $(INGEST_SRCS) $(STORE_SRCS) \
 		   $(MODEL_SRCS) $(RECO_SRCS) $(TELEMETRY_SRCS) $(ADMIN_SRCS) \

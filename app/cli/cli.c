@@ -42,8 +42,9 @@ static const struct cli_cmd	commands[] = {
 	{ "demo", cmd_demo, "create the demo world (or print its log lines)" },
 	{ "simulate", cmd_simulate, "simulated viewers: a stream, or a live "
 	    "run against a server" },
-	{ "train", cmd_train, "train a model on the database and make it "
-	    "current" },
+	{ "train", cmd_train, "train a model version on the database; the "
+	    "gate makes it current" },
+	{ "model", cmd_model, "list the model versions, roll back, pin" },
 	{ "eval", cmd_eval, "evaluate a model offline on a ratings file" },
 	{ "tune", cmd_tune,
 	    "choose hyperparameters on a validation split of the train part" },

@@ -9,6 +9,7 @@
 #include "cli/opts.h"
 #include "model/model.h"
 #include "model/train.h"
+#include "model/versions.h"
 #include "settings/config.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -18,9 +19,14 @@ static const struct opts_cmd	train_cmd = {
 	"Train a model on the database's interactions, measure it on a\n"
 	"temporal hold-out (the last --holdout percent of each user's\n"
 	"interactions), fit it on everything, precompute every user's list\n"
-	"and make it the current model; a running server switches to it\n"
-	"within a second.  With --config, the server's signal settings and\n"
-	"data dir.  One training at a time per data dir."
+	"and keep it as a new version.  The quality gate makes it current\n"
+	"only when it is not worse than the current model, whose\n"
+	"configuration is fitted and scored on the same hold-out (settings\n"
+	"gate_tolerance, gate_min_coverage; --force promotes anyway, recorded\n"
+	"as forced); a running server switches to it within a second.  With\n"
+	"--config, the server's settings and data dir.  One training at a\n"
+	"time per data dir.  Exit status 0 also when the gate refused: the\n"
+	"output says so (\"kept, not promoted\")."
 };
 
 /* The phase under way, on a terminal; arg: the start (monotonic s). */
@@ -45,7 +51,7 @@ cmd_train(int argc, char **argv)
 		{ "config", OPT_CONFIG, &c, "FILE",
 		    "the server's configuration (data dir, signals)", 0, 0, 0 },
 		DATA_DIR_OPT(&c),
-		{ "model", OPT_STR, &model, "als|itemknn|pop",
+		{ "model", OPT_STR, &model, "als|itemknn|pop|random",
 		    "the algorithm (als)", 0, 0, OPT_EARLY },
 		{ "factors", OPT_U32, &o.mp.factors, "N",
 		    "als: latent factors (128)", 1, 1024, 0 },
@@ -62,6 +68,8 @@ cmd_train(int argc, char **argv)
 		{ "holdout", OPT_INT, &o.holdout_pct, "PCT",
 		    "percent of each user's interactions held out (20)", 0,
 		    90, 0 },
+		{ "force", OPT_FLAG, &o.gate.force, NULL,
+		    "make it current whatever the gate says", 0, 0, 0 },
 	};
 
 	train_defaults(&o);
@@ -86,6 +94,9 @@ cmd_train(int argc, char **argv)
 	}
 	o.sp = c.sig;
 	o.data_dir = c.data_dir;
+	o.gate.tolerance = c.gate_tolerance;
+	o.gate.min_coverage = c.gate_min_coverage;
+	o.gate.keep = c.models_keep;
 	o.progress = show_phase;
 	o.progress_arg = &t0;
 	t0 = clock_mono_s();
@@ -108,7 +119,18 @@ cmd_train(int argc, char **argv)
 		printf("hold-out (last %d%% per user, %u users): Recall@20 %.4f "
 		    "NDCG@20 %.4f coverage %.4f\n", o.holdout_pct,
 		    res.eval_users, res.recall, res.ndcg, res.coverage);
-	printf("train: model %lld is current, %.1f s in all\n",
-	    (long long)res.model_id, clock_mono_s() - t0);
+	if (res.base_id > 0)
+		printf("current version %lld on the same hold-out: Recall@20 "
+		    "%.4f coverage %.4f\n", (long long)res.base_id,
+		    res.base_recall, res.base_coverage);
+	printf("gate: %s: %s\n", versions_gate_name(res.gate),
+	    res.gate_reason);
+	if (versions_gate_promotes(res.gate))
+		printf("train: model %lld is current, %.1f s in all\n",
+		    (long long)res.model_id, clock_mono_s() - t0);
+	else
+		printf("train: model %lld kept, not promoted (model %lld stays "
+		    "current), %.1f s in all\n", (long long)res.model_id,
+		    (long long)res.base_id, clock_mono_s() - t0);
 	return (0);
 }

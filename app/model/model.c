@@ -81,6 +81,7 @@ static const struct model_ops *const ops_table[] = {
 	&pop_ops,
 	&knn_ops,
 	&als_ops,
+	&random_ops,
 };
 
 #define NOPS	(sizeof(ops_table) / sizeof(ops_table[0]))

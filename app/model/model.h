@@ -24,7 +24,8 @@
 enum model_algo {
 	MODEL_POP = 1,		/* popularity (pop.h) */
 	MODEL_ITEMKNN = 2,	/* item-kNN, cosine (itemknn.h) */
-	MODEL_ALS = 3		/* implicit ALS, conjugate gradient (als.h) */
+	MODEL_ALS = 3,		/* implicit ALS, conjugate gradient (als.h) */
+	MODEL_RANDOM = 4	/* a random order of the movies (pop.h): the floor */
 };
 
 /* model_load results other than 0; model_strerror names them. */

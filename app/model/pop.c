@@ -8,6 +8,7 @@
 
 #include "util/log.h"
 #include "model/pop.h"
+#include "util/rng.h"
 
 static int
 pop_train(const struct csr *m, const struct model_params *p, void **impl)
@@ -131,6 +132,38 @@ const struct model_ops pop_ops = {
 	.algo = MODEL_POP,
 	.name = "pop",
 	.train = pop_train,
+	.score = pop_score,
+	.sections = pop_sections,
+	.attach = pop_attach,
+	.free = pop_free,
+};
+
+static int
+random_train(const struct csr *m, const struct model_params *p, void **impl)
+{
+	struct pop	*pm;
+	uint64_t	 state = p->seed;
+	uint32_t	 k;
+
+	if ((pm = calloc(1, sizeof(*pm))) == NULL ||
+	    (pm->owned = calloc((size_t)m->ncols + 1, sizeof(float))) == NULL) {
+		free(pm);
+		log_warnx("%s: out of memory", __func__);
+		return (-1);
+	}
+	pm->nitems = m->ncols;
+	/* In (0, 1]: every movie may be listed. */
+	for (k = 0; k < m->ncols; k++)
+		pm->owned[k] = (float)(1.0 - rng_unif(&state));
+	pm->score = pm->owned;
+	*impl = pm;
+	return (0);
+}
+
+const struct model_ops random_ops = {
+	.algo = MODEL_RANDOM,
+	.name = "random",
+	.train = random_train,
 	.score = pop_score,
 	.sections = pop_sections,
 	.attach = pop_attach,

@@ -25,4 +25,11 @@ struct pop {
  */
 extern const struct model_ops pop_ops;
 
+/*
+ * A deliberately bad model with popularity's layout: every movie a random
+ * score from p->seed, the same order for every user.  The floor every model
+ * must beat, and the candidate that tests show the quality gate refusing.
+ */
+extern const struct model_ops random_ops;
+
 #endif

@@ -33,6 +33,8 @@
 #include "model/model.h"
 #include "store/store.h"
 #include "model/train.h"
+#include "model/versions.h"
+#include "store/sql.h"
 #include "version.h"
 
 #define EVAL_USERS_MAX	20000
@@ -54,6 +56,10 @@ train_defaults(struct train_opts *o)
 	signal_defaults(&o->sp);
 	o->holdout_pct = 20;
 	o->trigger = "cli";
+	o->who = "cli";
+	o->gate.tolerance = 0.05;
+	o->gate.min_coverage = 0.1;
+	o->gate.keep = 5;
 }
 
 /* Tell o's progress callback, if any, that phase starts. */
@@ -443,6 +449,67 @@ params_json(const struct model_params *p, char *buf, size_t sz)
 	}
 }
 
+/* Do a and b train the same model (threads and verbosity aside)? */
+static int
+same_params(const struct model_params *a, const struct model_params *b)
+{
+	return (a->algo == b->algo && a->seed == b->seed &&
+	    a->half_life == b->half_life && a->now == b->now && a->k == b->k &&
+	    a->factors == b->factors && a->reg == b->reg &&
+	    a->alpha == b->alpha && a->iters == b->iters &&
+	    a->cg_steps == b->cg_steps);
+}
+
+/*
+ * The current model, for the gate: its version, whether it is pinned, and
+ * its configuration fitted on the same train part (t) and scored on the
+ * same hold-out as the candidate (whose figures res holds already).  A
+ * current model whose file does not load counts with scores of 0: the
+ * candidate replaces it unless it is pinned.
+ */
+static void
+baseline(struct store *s, const struct train_opts *o,
+    const struct csr_triple *t, size_t nt, uint32_t nrows, uint32_t ncols,
+    const struct ia *v, size_t n, struct gate_input *g)
+{
+	struct train_result	 r;
+	struct model_params	 p;
+	struct model		*cur = NULL, *md;
+	sqlite3_stmt		*st;
+	char			 path[PATH_MAX];
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id, file, pinned FROM models "
+	    "WHERE current = 1", -1, &st, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		g->has_base = 1;
+		g->base_id = sqlite3_column_int64(st, 0);
+		g->base_pinned = sqlite3_column_int(st, 2);
+		snprintf(path, sizeof(path), "%s/%s/%s", o->data_dir, TRAIN_DIR,
+		    (const char *)sqlite3_column_text(st, 1));
+		if (model_load(path, &cur) != 0)
+			cur = NULL;
+	}
+	sqlite3_finalize(st);
+	if (cur == NULL || t == NULL)
+		return;
+	p = cur->params;
+	p.threads = o->mp.threads;
+	p.verbose = 0;
+	model_free(cur);
+	if (same_params(&p, &o->mp)) {
+		g->base_recall = g->recall;
+		g->base_coverage = g->coverage;
+		return;
+	}
+	if ((md = fit(t, nt, nrows, ncols, &p)) == NULL)
+		return;
+	holdout(v, n, o->holdout_pct, md, &r);
+	model_free(md);
+	g->base_recall = r.recall > 0 ? r.recall : 0;
+	g->base_coverage = r.coverage > 0 ? r.coverage : 0;
+}
+
 /* Record the run's end; the model row when id > 0.  0 or -1. */
 static int
 register_model(struct store *s, const struct train_opts *o,
@@ -450,20 +517,22 @@ register_model(struct store *s, const struct train_opts *o,
     int64_t to, int64_t *id)
 {
 	sqlite3_stmt	*st = NULL;
-	char		 params[512];
+	char		 params[512], detail[300];
 	int		 rc = -1;
 
 	params_json(&o->mp, params, sizeof(params));
 	if (store_exec(s, "BEGIN IMMEDIATE") == -1)
 		return (-1);
-	if (store_exec(s, "UPDATE models SET current = 0 WHERE current = 1")
-	    == -1)
+	if (versions_gate_promotes(res->gate) && store_exec(s, "UPDATE models "
+	    "SET current = 0 WHERE current = 1") == -1)
 		goto out;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO models (id, algo, params, "
 	    "file, created_ms, train_seconds, interactions, users, items, "
 	    "data_from_ms, data_to_ms, binary_version, eval_recall20, "
-	    "eval_ndcg20, eval_coverage, eval_users, current) VALUES (?1, ?2, "
-	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 1)",
+	    "eval_ndcg20, eval_coverage, eval_users, current, gate, gate_reason, "
+	    "baseline_id, baseline_recall20, baseline_coverage) VALUES (?1, ?2, "
+	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+	    "?18, ?19, ?20, ?21, ?22)",
 	    -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(st, 1, *id);
@@ -485,7 +554,19 @@ register_model(struct store *s, const struct train_opts *o,
 		sqlite3_bind_double(st, 15, res->coverage);
 		sqlite3_bind_int64(st, 16, res->eval_users);
 	}
-	if (sqlite3_step(st) != SQLITE_DONE)
+	sqlite3_bind_int(st, 17, versions_gate_promotes(res->gate));
+	sqlite3_bind_text(st, 18, versions_gate_name(res->gate), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 19, res->gate_reason, -1, SQLITE_STATIC);
+	if (res->base_id > 0) {
+		sqlite3_bind_int64(st, 20, res->base_id);
+		sqlite3_bind_double(st, 21, res->base_recall);
+		sqlite3_bind_double(st, 22, res->base_coverage);
+	}
+	snprintf(detail, sizeof(detail), "%s: %s", versions_gate_name(res->gate),
+	    res->gate_reason);
+	if (sqlite3_step(st) != SQLITE_DONE ||
+	    versions_log(s->db, o->who, "gate", *id, 0, detail) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -584,17 +665,19 @@ train_run(const struct train_opts *o, struct train_result *res)
 	struct ia		*v = NULL;
 	struct csr_triple	*t = NULL;
 	struct model		*md = NULL;
+	struct gate_input	 g;
 	char			 path[PATH_MAX], file[64], lock[PATH_MAX];
 	char			 lpath[PATH_MAX + 8];
-	size_t			 n = 0, nt, i;
+	size_t			 n = 0, nt = 0, i;
 	int64_t			 run, t0, from = 0, to = 0, id, read_ms;
 	int32_t			 maxmovie;
-	uint32_t		 nrows, ncols;
+	uint32_t		 nrows = 0, ncols;
 	int			 lockfd, rc = -1;
 	const char		*msg = "failed";
 	struct stat		 sb;
 
 	memset(res, 0, sizeof(*res));
+	memset(&g, 0, sizeof(g));
 	res->recall = res->ndcg = res->coverage = -1;
 	snprintf(lock, sizeof(lock), "%s/train.lock", o->data_dir);
 	if ((lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
@@ -639,10 +722,24 @@ train_run(const struct train_opts *o, struct train_result *res)
 		}
 		holdout(v, n, o->holdout_pct, md, res);
 		model_free(md);
-		free(t);
 		md = NULL;
-		t = NULL;
 	}
+	/* The gate: the current model's configuration on the same test. */
+	g.recall = res->recall;
+	g.coverage = res->coverage;
+	g.eval_users = res->eval_users;
+	g.tolerance = o->gate.tolerance;
+	g.min_coverage = o->gate.min_coverage;
+	g.force = o->gate.force;
+	phase(o, TRAIN_PHASE_BASELINE);
+	baseline(&s, o, t, nt, nrows, ncols, v, n, &g);
+	free(t);
+	t = NULL;
+	res->gate = versions_gate(&g, res->gate_reason,
+	    sizeof(res->gate_reason));
+	res->base_id = g.base_id;
+	res->base_recall = g.base_recall;
+	res->base_coverage = g.base_coverage;
 	phase(o, TRAIN_PHASE_FIT);
 	if ((t = triples(v, n, 0, &nt, &nrows)) == NULL)
 		goto out;
@@ -699,8 +796,9 @@ train_run(const struct train_opts *o, struct train_result *res)
 		goto out;
 	}
 	res->model_id = id;
-	msg = "ok";
+	msg = versions_gate_promotes(res->gate) ? "ok" : "kept, not promoted";
 	rc = 0;
+	(void)versions_collect(s.db, o->data_dir, o->gate.keep);
 out:
 	run_end(&s, run, rc == 0 ? res->model_id : 0, msg);
 	model_free(md);

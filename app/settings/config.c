@@ -48,6 +48,18 @@ static const struct cfg_setting settings[] = {
 	{ "train_at_start", CFG_INT, F(train_at_start), 0, 0, 1,
 	    "1: train a first model at start when there is data and none; "
 	    "0: serve popularity until a training is asked for" },
+	{ "train_after_events", CFG_INT, F(train_after_events), 0, 0,
+	    1000000000, "train once this many watch and rate lines came in "
+	    "since the last training (0: only on the schedule)" },
+	{ "gate_tolerance", CFG_DOUBLE, F(gate_tolerance), 0, 0, 1,
+	    "a candidate is promoted unless its hold-out Recall@20 is below "
+	    "the current model's on the same hold-out by more than this share" },
+	{ "gate_min_coverage", CFG_DOUBLE, F(gate_min_coverage), 0, 0, 1,
+	    "a candidate whose lists cover less than this share of the "
+	    "current model's catalogue coverage is degenerate, refused" },
+	{ "models_keep", CFG_INT, F(models_keep), 0, 1, 1000,
+	    "model versions whose files are kept (besides the current one, "
+	    "pinned ones and those in an experiment)" },
 	{ "admin", CFG_ADDR, F(admin_host), F(admin_port), 0, 0,
 	    "HOST:PORT of the admin web UI" },
 	{ "admin_cert", CFG_STR, F(admin_cert), 0, 0, PATH_MAX - 1,
@@ -116,6 +128,10 @@ cfg_defaults(struct cfg *c)
 	c->train_interval_min = 1440;
 	c->train_threads = 2;
 	c->train_at_start = 1;
+	c->train_after_events = 0;
+	c->gate_tolerance = 0.05;
+	c->gate_min_coverage = 0.1;
+	c->models_keep = 5;
 	strcpy(c->admin_host, "127.0.0.1");
 	c->admin_port = 8083;
 	c->click_window_s = 300;

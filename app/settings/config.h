@@ -30,6 +30,10 @@ struct cfg {
 	int		train_interval_min;	/* 0: no scheduled training */
 	int		train_threads;		/* threads of a training */
 	int		train_at_start;		/* a first model at start (0/1) */
+	int		train_after_events;	/* 0, or train after this many new */
+	double		gate_tolerance;		/* relative Recall@20 loss allowed */
+	double		gate_min_coverage;	/* of the current's coverage */
+	int		models_keep;		/* newest versions' files kept */
 	char		admin_host[CFG_HOST_MAX];	/* admin web UI listener */
 	uint16_t	admin_port;
 	char		admin_cert[PATH_MAX];	/* TLS certificate, "" = plain HTTP */

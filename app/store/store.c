@@ -283,7 +283,8 @@ static const struct {
 	    "movie_daily", "counters", "reject_samples", "reco_log_chunks",
 	    "reco_log_by_user", "reco_follows", "reco_stats",
 	    "reco_movie_daily", "line_shapes", "ingest_hourly", NULL } },
-	{ STORE_ROLE_MODELS, { "models", "training_runs", NULL } },
+	{ STORE_ROLE_MODELS, { "models", "training_runs", "experiments",
+	    "experiment_arms", "lifecycle_log", NULL } },
 	{ STORE_ROLE_ADMIN, { "admins", "sessions", "login_attempts", "audit",
 	    "settings", "admin_keys", NULL } },
 };
