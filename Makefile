@@ -51,13 +51,15 @@ STORE_SRCS	 = $(addprefix app/store/, store.c sql.c catalog.c batch.c \
 		   logstore.c wal.c writer.c lock.c backup.c)
 MODEL_SRCS	 = $(addprefix app/model/, model.c csr.c signals.c pop.c \
 		   itemknn.c als.c eval.c train.c trainer.c versions.c)
-RECO_SRCS	 = $(addprefix app/reco/, reco.c lists.c)
+RECO_SRCS	 = $(addprefix app/reco/, reco.c lists.c serving.c)
 TELEMETRY_SRCS	 = $(addprefix app/telemetry/, reclog.c ctr.c metrics.c \
-		   stats.c why.c)
+		   stats.c why.c experiment.c \
+		   experiment_report.c)
 ADMIN_SRCS	 = app/admin/auth.c
 SIM_SRCS	 = $(addprefix app/sim/, world.c dirt.c sim.c client.c)
 CLI_SRCS	 = $(addprefix app/cli/, cli.c opts.c cmd_serve.c cmd_import.c \
-		   cmd_demo.c demo.c cmd_train.c cmd_model.c cmd_eval.c cmd_why.c \
+		   cmd_demo.c demo.c cmd_train.c cmd_model.c \
+		   cmd_experiment.c cmd_eval.c cmd_why.c \
 		   cmd_admin.c cmd_backup.c cmd_simulate.c)
 CORE_SRCS	 = $(UTIL_SRCS) $(SETTINGS_SRCS) $(INGEST_SRCS) $(STORE_SRCS) \
 		   $(MODEL_SRCS) $(RECO_SRCS) $(TELEMETRY_SRCS) $(ADMIN_SRCS) \
@@ -65,7 +67,8 @@ CORE_SRCS	 = $(UTIL_SRCS) $(SETTINGS_SRCS) $(INGEST_SRCS) $(STORE_SRCS) \
 
 # The Kore layer: the process's hooks, the HTTP handlers, the sandbox.
 KORE_LAYER_SRCS	 = $(addprefix app/server/, main.c api.c kbuf.c seccomp.c) \
-		   $(addprefix app/admin/, admin.c reply.c jobs.c api.c)
+		   $(addprefix app/admin/, admin.c reply.c jobs.c api.c \
+		   lifecycle.c)
 
 CORE_OBJS	 = $(CORE_SRCS:app/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/assets.o
 KORE_LAYER_OBJS	 = $(KORE_LAYER_SRCS:app/%.c=$(BUILD)/obj/%.o)

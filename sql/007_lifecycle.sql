@@ -56,3 +56,11 @@ CREATE TABLE lifecycle_log (
 	experiment_id	INTEGER,
 	detail		TEXT
 );
+
+-- Served lists slower than 1, 2, 5, 20 and 100 ms: an arm's p99 is over
+-- T ms when more than 1% of its lists are slower than T.
+ALTER TABLE reco_stats ADD COLUMN over_1ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE reco_stats ADD COLUMN over_2ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE reco_stats ADD COLUMN over_5ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE reco_stats ADD COLUMN over_20ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE reco_stats ADD COLUMN over_100ms INTEGER NOT NULL DEFAULT 0;

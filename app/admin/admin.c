@@ -164,7 +164,7 @@ admin_parent_configure(const struct cfg *cfg)
 	adm.ctx.cfg = cfg;
 	if (sodium_init() < 0)
 		fatal("admin: libsodium did not initialise");
-	if (adm_db_open(cfg->data_dir, DB_BUSY_TASK_MS, &db) == -1)
+	if (adm_db_open(cfg->data_dir, DB_BUSY_TASK_MS, STORE_ROLE_ADMIN, &db) == -1)
 		exit(1);
 	if ((n = auth_admin_count(db)) == -1)
 		exit(1);
@@ -226,7 +226,8 @@ admin_worker_configure(const struct admin_ctx *ctx)
 	 * writing (without a wait, this worker had no dashboard at all).
 	 */
 	if (sodium_init() < 0 ||
-	    adm_db_open(ctx->cfg->data_dir, 0, &adm.db) == -1 ||
+	    adm_db_open(ctx->cfg->data_dir, 0, STORE_ROLE_ADMIN,
+	    &adm.db) == -1 ||
 	    sqlite3_busy_timeout(adm.db, 5000) != SQLITE_OK ||
 	    auth_key_load(adm.db, adm.key) == -1 ||
 	    sqlite3_busy_timeout(adm.db, 0) != SQLITE_OK) {

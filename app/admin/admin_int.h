@@ -19,6 +19,7 @@
 
 #include "admin/admin.h"
 #include "admin/auth.h"
+#include "store/store.h"
 
 #define ASSET_DIR	"assets/admin/"
 #define BODY_MAX	8192		/* largest admin request body */
@@ -68,10 +69,15 @@ struct job {
 	char			 token[AUTH_TOKEN_MAX];	/* session in or out */
 	int			 status;		/* HTTP status */
 	char			 msg[256];		/* reason or result */
+	int			 role;			/* 0: admin, else its role */
+	int64_t			 id;			/* a version or experiment */
+	char			 text[512];		/* lifecycle.c's inputs */
 };
 
 /* reply.c: answers and the pieces of requests. */
-int	adm_db_open(const char *data_dir, int busy_ms, sqlite3 **db);
+/* A connection with role (STORE_ROLE_ADMIN, or _MODELS for lifecycle.c). */
+int	adm_db_open(const char *data_dir, int busy_ms, int role,
+	    sqlite3 **db);
 void	adm_reply(struct http_request *req, int status, const char *type,
 	    const void *data, size_t len);
 /* Answer b as JSON and free it; _close ends its object ("}\n") first. */
@@ -115,5 +121,17 @@ int	adm_train_work(struct job *j, sqlite3 *db);
 void	adm_train_done(struct http_request *req, struct job *j);
 int	adm_setting_work(struct job *j, sqlite3 *db);
 void	adm_setting_done(struct http_request *req, struct job *j);
+
+/* lifecycle.c: model versions and experiments. */
+int	adm_models(struct http_request *req, const struct auth_session *s);
+int	adm_train(struct http_request *req, const struct auth_session *s);
+int	adm_model_action(struct http_request *req,
+	    const struct auth_session *s);
+int	adm_experiments(struct http_request *req,
+	    const struct auth_session *s);
+int	adm_experiment_start(struct http_request *req,
+	    const struct auth_session *s);
+int	adm_experiment_stop(struct http_request *req,
+	    const struct auth_session *s);
 
 #endif

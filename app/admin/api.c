@@ -275,40 +275,6 @@ api_overview(struct http_request *req, const struct auth_session *s)
 	return (KORE_RESULT_OK);
 }
 
-static int
-api_models(struct http_request *req, const struct auth_session *s)
-{
-	struct kore_buf	b;
-
-	(void)s;
-	kore_buf_init(&b, 8192);
-	kore_buf_appendf(&b, "{\"train_interval_min\":%d,\"models\":",
-	    adm.ctx.cfg->train_interval_min);
-	(void)adm_rows(&b, "SELECT m.id, m.algo, m.params, m.file, "
-	    "m.created_ms, m.train_seconds, m.interactions, m.users, m.items, "
-	    "m.data_from_ms, m.data_to_ms, m.binary_version, m.eval_recall20, "
-	    "m.eval_ndcg20, m.eval_coverage, m.eval_users, m.current, "
-	    "(SELECT trigger FROM training_runs r WHERE r.model_id = m.id) "
-	    "AS trigger, c.lists, c.followed FROM models m LEFT JOIN "
-	    "(SELECT model_version, SUM(lists) AS lists, SUM(followed) AS "
-	    "followed FROM reco_stats WHERE source = 'served' GROUP BY "
-	    "model_version) c ON c.model_version = m.id ORDER BY m.id DESC",
-	    NULL, 0);
-	kore_buf_appendf(&b, ",\"runs\":");
-	(void)adm_rows(&b, "SELECT id, started_ms, finished_ms, trigger, "
-	    "status, model_id, message FROM training_runs ORDER BY id DESC "
-	    "LIMIT 50", NULL, 0);
-	adm_json_close(req, 200, &b);
-	return (KORE_RESULT_OK);
-}
-
-static int
-api_train(struct http_request *req, const struct auth_session *s)
-{
-	return (adm_job_start(req, adm_job_new(req, s, adm_train_work,
-	    adm_train_done)));
-}
-
 /* A movie's title and year for a slug, as JSON members (or nothing). */
 static void
 movie_title(struct kore_buf *b, sqlite3_stmt *st, const char *member,
@@ -685,8 +651,15 @@ static const struct route {
 	{ HTTP_METHOD_GET, "/metrics", 0, page_metrics },
 	{ HTTP_METHOD_GET, "/api/session", 0, api_session },
 	{ HTTP_METHOD_GET, "/api/overview", 0, api_overview },
-	{ HTTP_METHOD_GET, "/api/models", 0, api_models },
-	{ HTTP_METHOD_POST, "/api/train", R_CSRF, api_train },
+	{ HTTP_METHOD_GET, "/api/models", 0, adm_models },
+	{ HTTP_METHOD_POST, "/api/train", R_CSRF, adm_train },
+	{ HTTP_METHOD_POST, "/api/models/use", R_CSRF, adm_model_action },
+	{ HTTP_METHOD_POST, "/api/models/pin", R_CSRF, adm_model_action },
+	{ HTTP_METHOD_POST, "/api/models/unpin", R_CSRF, adm_model_action },
+	{ HTTP_METHOD_GET, "/api/experiments", 0, adm_experiments },
+	{ HTTP_METHOD_POST, "/api/experiments", R_CSRF, adm_experiment_start },
+	{ HTTP_METHOD_POST, "/api/experiments/stop", R_CSRF,
+	    adm_experiment_stop },
 	{ HTTP_METHOD_GET, "/api/users/", R_PREFIX, api_user },
 	{ HTTP_METHOD_GET, "/api/ingest", 0, api_ingest },
 	{ HTTP_METHOD_GET, "/api/history", 0, api_history },

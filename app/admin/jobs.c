@@ -29,7 +29,8 @@ job_task(struct kore_task *t)
 	struct job	*j = (struct job *)t;
 	sqlite3		*db;
 
-	if (adm_db_open(adm.ctx.cfg->data_dir, DB_BUSY_TASK_MS, &db) == -1) {
+	if (adm_db_open(adm.ctx.cfg->data_dir, DB_BUSY_TASK_MS, j->role != 0 ?
+	    j->role : STORE_ROLE_ADMIN, &db) == -1) {
 		j->status = 503;
 		snprintf(j->msg, sizeof(j->msg), "database unavailable");
 	} else {

@@ -22,7 +22,7 @@
 
 /* A read-write connection to the data dir's database.  0 or -1 (logged). */
 int
-adm_db_open(const char *data_dir, int busy_ms, sqlite3 **db)
+adm_db_open(const char *data_dir, int busy_ms, int role, sqlite3 **db)
 {
 	char	path[PATH_MAX];
 
@@ -42,8 +42,7 @@ adm_db_open(const char *data_dir, int busy_ms, sqlite3 **db)
 	}
 	sqlite3_busy_timeout(*db, busy_ms);
 	/* The dashboard writes its own tables only (store.h). */
-	if (store_functions(*db) == -1 ||
-	    store_role(*db, STORE_ROLE_ADMIN) == -1) {
+	if (store_functions(*db) == -1 || store_role(*db, role) == -1) {
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(*db));
 		sqlite3_close(*db);
 		*db = NULL;

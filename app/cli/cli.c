@@ -45,6 +45,8 @@ static const struct cli_cmd	commands[] = {
 	{ "train", cmd_train, "train a model version on the database; the "
 	    "gate makes it current" },
 	{ "model", cmd_model, "list the model versions, roll back, pin" },
+	{ "experiment", cmd_experiment, "A/B and canary experiments between "
+	    "model versions" },
 	{ "eval", cmd_eval, "evaluate a model offline on a ratings file" },
 	{ "tune", cmd_tune,
 	    "choose hyperparameters on a validation split of the train part" },

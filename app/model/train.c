@@ -502,6 +502,7 @@ baseline(struct store *s, const struct train_opts *o,
 		g->base_coverage = g->coverage;
 		return;
 	}
+	phase(o, TRAIN_PHASE_BASELINE);
 	if ((md = fit(t, nt, nrows, ncols, &p)) == NULL)
 		return;
 	holdout(v, n, o->holdout_pct, md, &r);
@@ -731,7 +732,6 @@ train_run(const struct train_opts *o, struct train_result *res)
 	g.tolerance = o->gate.tolerance;
 	g.min_coverage = o->gate.min_coverage;
 	g.force = o->gate.force;
-	phase(o, TRAIN_PHASE_BASELINE);
 	baseline(&s, o, t, nt, nrows, ncols, v, n, &g);
 	free(t);
 	t = NULL;

@@ -1,7 +1,8 @@
 /*
  * Training inside the server: one background thread in worker 1 that runs
- * train_run on a schedule, when asked, and once at start when there is data
- * but no model yet.  It runs at the lowest CPU priority, one training at a
+ * train_run on a schedule, after a number of new events, when asked, and
+ * once at start when there is data but no model yet; and applies the
+ * running experiment's stop rules.  It runs at the lowest CPU priority, one training at a
  * time (train.c's lock also keeps `cinerec train` out), never on a request
  * path; the workers pick the new model up on their own (main.c).
  */
@@ -9,17 +10,32 @@
 #define CINEREC_TRAINER_H
 
 #include "model/signals.h"
+#include "model/train.h"
 
 struct trainer;
 
+struct trainer_opts {
+	const char		*data_dir;
+	int			 interval_min;	/* 0: no scheduled training */
+	int			 after_events;	/* 0, or train after this many
+						   new watch and rate lines */
+	int			 threads;	/* of a training */
+	int			 at_start;	/* a first model when none */
+	struct signal_params	 sp;		/* interaction -> confidence */
+	struct train_gate	 gate;		/* the quality gate */
+};
+
 /*
- * Start the thread for data_dir: train every interval_min minutes (0:
- * never on a schedule) with threads training threads, mapping interactions
- * with sp (copied); with at_start, a first model at once when there is
- * data and no model.  Returns the trainer, or NULL (logged).
+ * Start the thread (o is copied): train every interval_min minutes and
+ * after every after_events new lines, with at_start a first model at once
+ * when there is data and no model; each candidate goes through the gate.
+ * Trainings on a schedule or a count are skipped while the current version
+ * is pinned.  Between trainings, every TRAINER_TICK_S seconds, the running
+ * experiment's stop rules are applied (telemetry/experiment.h).  Returns
+ * the trainer, or NULL (logged).
  */
-struct trainer	*trainer_start(const char *data_dir, int interval_min,
-		    int threads, int at_start, const struct signal_params *sp);
+#define TRAINER_TICK_S	5
+struct trainer	*trainer_start(const struct trainer_opts *o);
 
 /* Ask for a training as soon as possible (any thread).  Cannot fail. */
 void		 trainer_request(struct trainer *t, const char *trigger);

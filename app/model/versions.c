@@ -35,9 +35,9 @@ refusal(const struct gate_input *in, char *why, size_t sz)
 	if (in->recall < 0.0 || in->eval_users == 0) {
 		if (!in->has_base)
 			return (0);
-		snprintf(why, sz, "the hold-out could not score it (too "
-		    "little data?), so it cannot be compared with version %lld",
-		    (long long)in->base_id);
+		snprintf(why, sz, "not scored on a hold-out (--holdout 0, or "
+		    "too little data), so it cannot be compared with version "
+		    "%lld", (long long)in->base_id);
 		return (1);
 	}
 	if (in->coverage <= 0.0) {

@@ -128,14 +128,20 @@ wants_json(struct http_request *req)
 }
 
 static void
-reco_json(struct kore_buf *b, int64_t user, const struct reco_list *l)
+reco_json(struct kore_buf *b, int64_t user, const struct serving_pick *p,
+    const struct reco_list *l)
 {
 	size_t	i;
 
 	kore_buf_appendf(b, "{\"user\":%lld,\"model\":", (long long)user);
-	if (srv.model != NULL)
+	if (p->md != NULL)
 		kore_buf_appendf(b, "{\"version\":%lld,\"algo\":\"%s\"}",
-		    (long long)srv.model_id, model_algo_name(srv.model->algo));
+		    (long long)p->id, model_algo_name(p->md->algo));
+	else
+		kore_buf_append(b, "null", 4);
+	kore_buf_appendf(b, ",\"arm\":");
+	if (p->arm[0] != '\0')
+		kbuf_str(b, p->arm);
 	else
 		kore_buf_append(b, "null", 4);
 	kore_buf_appendf(b, ",\"personal\":%zu,\"items\":[", l->personal);
@@ -159,7 +165,8 @@ reco_json(struct kore_buf *b, int64_t user, const struct reco_list *l)
  * one SERVED line to the writer, never waiting for it.
  */
 static void
-log_served(int64_t user, const struct reco_list *l)
+log_served(int64_t user, const struct serving_pick *p,
+    const struct reco_list *l)
 {
 	int32_t	 ids[RECO_MAX];
 	size_t	 i;
@@ -169,8 +176,8 @@ log_served(int64_t user, const struct reco_list *l)
 		for (i = 0; i < l->n; i++)
 			ids[i] = l->item[i].movie;
 		dropped = reclog_served(&srv.reclog, clock_now_ms(), user,
-		    l->personal ? srv.model_id : 0, clock_mono_us() - started_us,
-		    l->personal, ids, l->n) == -1;
+		    l->personal ? p->id : 0, p->arm, clock_mono_us() -
+		    started_us, l->personal, ids, l->n) == -1;
 	}
 	metrics_recommend(l->personal > 0, dropped);
 }
@@ -179,18 +186,22 @@ int
 api_recommend_for(int64_t user, struct reco_list *out, int64_t *model,
     const char **algo)
 {
-	*model = srv.model_id;
-	*algo = srv.model != NULL ? model_algo_name(srv.model->algo) : NULL;
+	struct serving_pick	p;
+
+	serving_pick(&srv.serving, user, &p);
+	*model = p.id;
+	*algo = p.md != NULL ? model_algo_name(p.md->algo) : NULL;
 	if (server_snapshot(1) == -1)
 		return (-1);
-	return (reco_for_user(&srv.reco, &srv.store, srv.model, srv.lists,
-	    &srv.sp, user, RECO_MAX, out));
+	return (reco_for_user(&srv.reco, &srv.store, p.md, p.ls, &srv.sp,
+	    user, RECO_MAX, out));
 }
 
 int
 api_recommend(struct http_request *req)
 {
 	static struct reco_list	 list;
+	struct serving_pick	 pick;
 	struct kore_buf		 b;
 	const char		*id;
 	int64_t			 user;
@@ -211,15 +222,17 @@ api_recommend(struct http_request *req)
 		    "integer\n");
 		return (KORE_RESULT_OK);
 	}
+	/* The user's arm when an experiment runs, else the current model. */
+	serving_pick(&srv.serving, user, &pick);
 	/* Everything committed before this request counts (fold-in). */
 	if (server_snapshot(1) == -1 || reco_for_user(&srv.reco, &srv.store,
-	    srv.model, srv.lists, &srv.sp, user, RECO_MAX, &list) == -1) {
+	    pick.md, pick.ls, &srv.sp, user, RECO_MAX, &list) == -1) {
 		reply_text(req, 503, "database unavailable\n");
 		return (KORE_RESULT_OK);
 	}
 	kore_buf_init(&b, 1024);
 	if (wants_json(req)) {
-		reco_json(&b, user, &list);
+		reco_json(&b, user, &pick, &list);
 		reply_json(req, 200, &b);
 	} else {
 		for (i = 0; i < list.n; i++) {
@@ -233,7 +246,7 @@ api_recommend(struct http_request *req)
 		    b.offset);
 	}
 	kore_buf_cleanup(&b);
-	log_served(user, &list);
+	log_served(user, &pick, &list);
 	return (KORE_RESULT_OK);
 }
 

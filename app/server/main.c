@@ -36,6 +36,7 @@
 #include "version.h"
 
 struct server	srv;
+static char	serving_who[32];	/* "worker N", for the log */
 
 #define RANKING_TICKS	5	/* seconds between ranking refreshes */
 
@@ -203,6 +204,7 @@ void
 kore_worker_configure(void)
 {
 	struct ingest_opts	o;
+	struct trainer_opts	to;
 	struct admin_ctx	admin;
 
 	/*
@@ -233,6 +235,8 @@ kore_worker_configure(void)
 	reclog_init(&srv.reclog, srv.control_path);
 	srv.sp = srv.cfg.sig;
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
+	snprintf(serving_who, sizeof(serving_who), "worker %u", worker->id);
+	srv.serving.who = serving_who;
 	model_refresh();
 	(void)server_snapshot(0);
 	kore_timer_add(refresh_tick, 1000, NULL, 0);
@@ -257,9 +261,17 @@ kore_worker_configure(void)
 	o.reco_log_days = srv.cfg.reco_log_days;
 	o.reco_rollup_s = srv.cfg.reco_rollup_s;
 	o.token = srv.cfg.ingest_token;
-	if ((srv.trainer = trainer_start(srv.cfg.data_dir,
-	    srv.cfg.train_interval_min, srv.cfg.train_threads,
-	    srv.cfg.train_at_start, &srv.cfg.sig)) == NULL)
+	memset(&to, 0, sizeof(to));
+	to.data_dir = srv.cfg.data_dir;
+	to.interval_min = srv.cfg.train_interval_min;
+	to.after_events = srv.cfg.train_after_events;
+	to.threads = srv.cfg.train_threads;
+	to.at_start = srv.cfg.train_at_start;
+	to.sp = srv.cfg.sig;
+	to.gate.tolerance = srv.cfg.gate_tolerance;
+	to.gate.min_coverage = srv.cfg.gate_min_coverage;
+	to.gate.keep = srv.cfg.models_keep;
+	if ((srv.trainer = trainer_start(&to)) == NULL)
 		log_warnx("worker 1: no training inside the server");
 	o.train_arg = srv.trainer;
 	if ((srv.ingest = ingest_start(&o)) == NULL) {
@@ -283,10 +295,7 @@ kore_worker_teardown(void)
 	admin_worker_teardown();
 	reclog_close(&srv.reclog);
 	reco_free(&srv.reco);
-	model_free(srv.model);
-	srv.model = NULL;
-	lists_free(srv.lists);
-	srv.lists = NULL;
+	serving_free(&srv.serving);
 	store_close(&srv.store);
 }
 
@@ -322,47 +331,14 @@ train_requested(void *arg)
 }
 
 /*
- * Switch to the current model when it changed.  The old one is freed here,
- * between two requests (a worker serves one at a time), so no request ever
- * sees half a model.  A file that does not load is reported once and the
- * last good model stays.
+ * Switch to the current model, and to the running experiment's arms, when
+ * they changed (reco/serving.h).  Between two requests (a worker serves one
+ * at a time), so no request ever sees half a model.
  */
 static void
 model_refresh(void)
 {
-	struct model	*md;
-	char		 file[256], path[PATH_MAX];
-	int64_t		 id;
-	int		 rc;
-
-	if (store_current_model(&srv.store, &id, file, sizeof(file)) != 1 ||
-	    id == srv.model_id || id == srv.model_failed)
-		return;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", srv.cfg.data_dir,
-	    TRAIN_DIR, file) >= sizeof(path))
-		rc = MODEL_EIO;
-	else
-		rc = model_load(path, &md);
-	if (rc != 0) {
-		log_warnx("worker %u: model %lld not loaded (%s); still "
-		    "serving model %lld", worker->id, (long long)id,
-		    model_strerror(rc), (long long)srv.model_id);
-		srv.model_failed = id;
-		return;
-	}
-	/* Its precomputed lists, if they load; fold-in serves without. */
-	lists_free(srv.lists);
-	srv.lists = NULL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%.*s.lists",
-	    srv.cfg.data_dir, TRAIN_DIR, (int)(strlen(file) - strlen(".cnrm")),
-	    file) < sizeof(path) && lists_load(path, &srv.lists) == -1)
-		log_warnx("worker %u: model %lld without precomputed lists",
-		    worker->id, (long long)id);
-	model_free(srv.model);
-	srv.model = md;
-	srv.model_id = id;
-	log_info("worker %u: serving model %lld (%s)", worker->id,
-	    (long long)id, model_algo_name(md->algo));
+	serving_refresh(&srv.serving, &srv.store, srv.cfg.data_dir);
 }
 
 /* Send the recommendation log lines gathered since the last tick. */

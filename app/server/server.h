@@ -12,6 +12,7 @@
 #include "settings/config.h"
 #include "model/model.h"
 #include "reco/reco.h"
+#include "reco/serving.h"
 #include "telemetry/reclog.h"
 #include "model/signals.h"
 #include "settings/overrides.h"
@@ -37,10 +38,7 @@ struct server {
 	struct store	 store;		/* this worker's read connection */
 	uint64_t	 snap_commits;	/* writer commits its snapshot sees */
 	struct reco	 reco;		/* this worker's ranking cache */
-	struct model	*model;		/* this worker's current model, or NULL */
-	struct lists	*lists;		/* its precomputed lists, or NULL */
-	int64_t		 model_id;	/* its version, 0 when none */
-	int64_t		 model_failed;	/* a version that would not load */
+	struct serving	 serving;	/* the current model, experiment arms */
 	struct signal_params sp;	/* history -> model values, as trained */
 	struct reclog	 reclog;	/* served lists -> the writer */
 	struct ingest	*ingest;	/* worker 1: the ingest thread */

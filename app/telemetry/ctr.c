@@ -29,6 +29,8 @@ struct list {
 	int32_t		movie[CTR_TRACKED];
 };
 
+const int ctr_slow_ms[CTR_SLOW_N] = { 1, 2, 5, 20, 100 };
+
 /* A reco_stats row's deltas in this batch. */
 struct stat {
 	int64_t		hour, model_version;
@@ -36,6 +38,7 @@ struct stat {
 	char		arm[32];
 	int64_t		lists, nonempty, personal, followed, rank_sum;
 	int64_t		minutes, latency;
+	int64_t		over[CTR_SLOW_N];	/* lists slower than ctr_slow_ms */
 };
 
 /* A followed rank for a list committed in an earlier batch. */
@@ -253,6 +256,8 @@ list_add(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
 	s->nonempty += n > 0;
 	s->personal += personal > 0;
 	s->latency += latency_us;
+	for (i = 0; i < CTR_SLOW_N; i++)
+		s->over[i] += latency_us > ctr_slow_ms[i] * 1000;
 	if (source == CTR_SERVED)
 		for (i = 0; i < (size_t)l->n; i++)
 			if (l->movie[i] > 0 &&
@@ -304,7 +309,7 @@ ctr_watch(struct ctr *c, int64_t user, int32_t movie, int64_t ts)
 static int
 exec_stat(sqlite3 *db, sqlite3_stmt *st, const struct stat *s)
 {
-	int	rc;
+	int	rc, i;
 
 	sqlite3_bind_int64(st, 1, s->hour);
 	sqlite3_bind_text(st, 2, s->source == CTR_SERVED ? "served" :
@@ -318,6 +323,8 @@ exec_stat(sqlite3 *db, sqlite3_stmt *st, const struct stat *s)
 	sqlite3_bind_int64(st, 9, s->rank_sum);
 	sqlite3_bind_int64(st, 10, s->minutes);
 	sqlite3_bind_int64(st, 11, s->latency);
+	for (i = 0; i < CTR_SLOW_N; i++)
+		sqlite3_bind_int64(st, 12 + i, s->over[i]);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -365,8 +372,12 @@ ctr_write(struct ctr *c, sqlite3 *db, int slots)
 	c->slots_written = 0;
 	if (c->nstat > 0) {
 		if (sqlite3_prepare_v2(db, "INSERT INTO reco_stats VALUES (?1, "
-		    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO "
-		    "UPDATE SET lists = lists + excluded.lists, nonempty = "
+		    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+		    "?16) ON CONFLICT DO UPDATE SET over_1ms = over_1ms + "
+		    "excluded.over_1ms, over_2ms = over_2ms + excluded.over_2ms, "
+		    "over_5ms = over_5ms + excluded.over_5ms, over_20ms = "
+		    "over_20ms + excluded.over_20ms, over_100ms = over_100ms + "
+		    "excluded.over_100ms, lists = lists + excluded.lists, nonempty = "
 		    "nonempty + excluded.nonempty, personal = personal + "
 		    "excluded.personal, followed = followed + excluded.followed, "
 		    "rank_sum = rank_sum + excluded.rank_sum, minutes_24h = "

@@ -25,6 +25,13 @@
 #define CTR_SERVED	0	/* a list this server gave */
 #define CTR_EXTERNAL	1	/* a list seen on the stream */
 
+/*
+ * reco_stats counts the lists slower than each of these (over_<N>ms): a
+ * p99 above N ms is more than 1% of the lists over N.
+ */
+#define CTR_SLOW_N	5
+extern const int ctr_slow_ms[CTR_SLOW_N];	/* 1, 2, 5, 20, 100 */
+
 
 struct ctr;
 

@@ -145,11 +145,11 @@ reclog_parse_ids(const char *p, int32_t *ids, size_t max)
 
 int
 reclog_served(struct reclog *l, int64_t ts_ms, int64_t user,
-    int64_t model_version, int64_t latency_us, size_t personal,
-    const int32_t *ids, size_t n)
+    int64_t model_version, const char *arm, int64_t latency_us,
+    size_t personal, const int32_t *ids, size_t n)
 {
 	char	line[RECLOG_LINE_MAX];
-	size_t	len = 0;
+	size_t	len = 0, alen;
 
 	if (n > RECLOG_IDS_MAX)
 		n = RECLOG_IDS_MAX;
@@ -161,8 +161,16 @@ reclog_served(struct reclog *l, int64_t ts_ms, int64_t user,
 	len += reclog_int(line + len, user > 0 ? user : 0);
 	line[len++] = ' ';
 	len += reclog_int(line + len, model_version > 0 ? model_version : 0);
-	memcpy(line + len, " - ", 3);
-	len += 3;
+	/* An arm is a word of at most 31 bytes (experiment.h), else "-". */
+	alen = arm != NULL ? strlen(arm) : 0;
+	if (alen == 0 || alen > 31 || strchr(arm, ' ') != NULL) {
+		arm = "-";
+		alen = 1;
+	}
+	line[len++] = ' ';
+	memcpy(line + len, arm, alen);
+	len += alen;
+	line[len++] = ' ';
 	len += reclog_int(line + len, latency_us > 0 ? latency_us : 0);
 	line[len++] = ' ';
 	len += reclog_int(line + len, (int64_t)personal);

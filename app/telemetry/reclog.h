@@ -40,12 +40,13 @@ int	reclog_send(struct reclog *l, const char *line, size_t len);
 
 /*
  * Queue the SERVED line of a list given to user (see writer_served): its
- * time, model version (0: none), latency, how many ids came from the model,
+ * time, model version (0: none), experiment arm label (NULL or "": none,
+ * logged "-"), latency, how many ids came from the model,
  * and the movie ids, best first.  Returns 0, or -1 if it was dropped.
  */
 int	reclog_served(struct reclog *l, int64_t ts_ms, int64_t user,
-	    int64_t model_version, int64_t latency_us, size_t personal,
-	    const int32_t *ids, size_t n);
+	    int64_t model_version, const char *arm, int64_t latency_us,
+	    size_t personal, const int32_t *ids, size_t n);
 
 /* v in decimal at p (room for 20 bytes); returns the length, no NUL. */
 size_t	reclog_int(char *p, int64_t v);

@@ -28,6 +28,7 @@
 #include "ingest/parse.h"
 #include "model/model.h"
 #include "model/train.h"
+#include "model/versions.h"
 #include "reco/lists.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -293,18 +294,24 @@ Test(train, pop_with_a_half_life_decays_from_the_newest_interaction)
 	model_free(md);
 }
 
-Test(train, a_second_training_becomes_the_current_model)
+Test(train, a_forced_second_training_becomes_the_current_model)
 {
 	char	buf[128];
 
 	three_users_pop();
 	cr_assert_eq(train_run(&o, &res), 0);
 	cr_assert_eq(res.model_id, 1);
+	cr_assert_eq(res.gate, GATE_FIRST);
 	model_params_default(&o.mp, MODEL_ITEMKNN);
 	o.mp.k = 7;
 	o.trigger = "admin";
+	o.gate.force = 1;
 	cr_assert_eq(train_run(&o, &res), 0);
 	cr_assert_eq(res.model_id, 2);
+	cr_assert_eq(res.gate, GATE_FORCED);
+	cr_assert_eq(res.base_id, 1);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT gate || ' ' || "
+	    "baseline_id FROM models WHERE id = 2"), "forced 1");
 	cr_assert(exists("model-000001.cnrm"), "the old file stays");
 	cr_assert(exists("model-000002.cnrm"));
 	cr_assert(exists("model-000002.lists"));
@@ -677,4 +684,115 @@ Test(train, recover_on_an_empty_data_dir_does_nothing)
 	cr_assert_eq(models_files(0), -1);
 	/* A data dir that does not exist at all. */
 	train_recover("/nonexistent/cinerec-data");
+}
+
+/* ---- the quality gate and the versions --------------------------------- */
+
+/* versions_pin / versions_use on a connection of the models role. */
+static int
+pin(int64_t id, char *err, size_t sz)
+{
+	struct store	s;
+	int		rc;
+
+	cr_assert_eq(store_open(&s, h_dir, STORE_ROLE_MODELS), 0);
+	rc = versions_pin(s.db, id, 1, "test", err, sz);
+	store_close(&s);
+	return (rc);
+}
+
+static int
+use(int64_t id, const char *why, char *err, size_t sz)
+{
+	struct store	s;
+	int		rc;
+
+	cr_assert_eq(store_open(&s, h_dir, STORE_ROLE_MODELS), 0);
+	rc = versions_use(s.db, h_dir, id, "test", why, err, sz);
+	store_close(&s);
+	return (rc);
+}
+
+Test(train, without_a_hold_out_a_second_candidate_is_kept_not_promoted)
+{
+	char	buf[256];
+
+	three_users_pop();
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.gate, GATE_FIRST);
+	cr_assert_eq(train_run(&o, &res), 0, "refused is no failure");
+	cr_assert_eq(res.model_id, 2);
+	cr_assert_eq(res.gate, GATE_REFUSED);
+	cr_assert(strstr(res.gate_reason, "not scored on a hold-out"), "%s",
+	    res.gate_reason);
+	cr_assert_eq(qi("SELECT id FROM models WHERE current = 1"), 1);
+	cr_assert(exists("model-000002.cnrm"), "kept as a version");
+	cr_assert(exists("model-000002.lists"));
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(model_id || "
+	    "':' || action || ':' || substr(detail, 1, 8), ' ') FROM (SELECT * "
+	    "FROM lifecycle_log ORDER BY id)"), "1:gate:first: t 2:gate:refused:");
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT status || ' ' || message "
+	    "FROM training_runs WHERE model_id = 2"), "done kept, not promoted");
+}
+
+Test(train, the_same_configuration_faces_itself_and_is_promoted)
+{
+	three_users();
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.gate, GATE_FIRST);
+	cr_assert_gt(res.eval_users, 0);
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.gate, GATE_PROMOTED, "%s", res.gate_reason);
+	cr_assert_eq(res.base_id, 1);
+	cr_assert_float_eq(res.base_recall, res.recall, 1e-12);
+	cr_assert_eq(qi("SELECT id FROM models WHERE current = 1"), 2);
+	cr_assert_eq(qi("SELECT baseline_id FROM models WHERE id = 2"), 1);
+}
+
+Test(train, a_pinned_current_version_stays_unless_forced)
+{
+	char	err[128];
+
+	three_users();
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(pin(1, err, sizeof(err)), 0,
+	    "%s", err);
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.gate, GATE_REFUSED);
+	cr_assert_str_eq(res.gate_reason, "the current version 1 is pinned");
+	cr_assert_eq(qi("SELECT id FROM models WHERE current = 1"), 1);
+	o.gate.force = 1;
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.gate, GATE_FORCED);
+	cr_assert_eq(qi("SELECT id FROM models WHERE current = 1"), 3);
+}
+
+Test(train, old_versions_lose_their_files_and_keep_their_rows)
+{
+	char	err[128];
+	int	i;
+
+	three_users_pop();
+	o.gate.keep = 2;
+	o.gate.force = 1;
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(pin(1, err, sizeof(err)), 0);
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(train_run(&o, &res), 0);
+	/* 5 versions: 5 current, 4 among the newest 2, 1 pinned. */
+	cr_assert_eq(qi("SELECT COUNT(*) FROM models"), 5);
+	cr_assert_eq(qi("SELECT group_concat(id, '') FROM (SELECT id FROM models "
+	    "WHERE collected_ms IS NOT NULL ORDER BY id)"), 23);
+	cr_assert(exists("model-000001.cnrm"), "pinned");
+	cr_assert(!exists("model-000002.cnrm"));
+	cr_assert(!exists("model-000002.lists"));
+	cr_assert(!exists("model-000003.cnrm"));
+	cr_assert(exists("model-000004.cnrm"));
+	cr_assert(exists("model-000005.lists"));
+	cr_assert_eq(use(2, NULL, err, sizeof(err)), -1, "collected: cannot be used");
+	cr_assert(strstr(err, "collected"), "%s", err);
+	cr_assert_eq(use(1, "back", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(qi("SELECT id FROM models WHERE current = 1"), 1);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM lifecycle_log WHERE action = "
+	    "'use' AND who = 'test' AND detail = 'back'"), 1);
 }

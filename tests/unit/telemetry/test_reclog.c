@@ -215,8 +215,8 @@ Test(reclog, served_lines_are_what_the_writer_takes)
 	ids[0] = 3;
 	ids[1] = 1;
 	ids[2] = 2;
-	cr_assert_eq(reclog_served(&l, 1583020800123LL, 77, 4, 1500, 2, ids,
-	    3), 0);
+	cr_assert_eq(reclog_served(&l, 1583020800123LL, 77, 4, NULL, 1500, 2,
+	    ids, 3), 0);
 	accept_now();
 	reclog_flush(&l);
 	n = strlen(first);
@@ -236,7 +236,7 @@ Test(reclog, served_lines_are_what_the_writer_takes)
 	for (i = 0; i < RECLOG_IDS_MAX + 5; i++)
 		ids[i] = (int32_t)i + 1;
 	ids[1] = -5;
-	cr_assert_eq(reclog_served(&l, -1, -2, -3, -4, 0, ids,
+	cr_assert_eq(reclog_served(&l, -1, -2, -3, NULL, -4, 0, ids,
 	    RECLOG_IDS_MAX + 5), 0);
 	reclog_flush(&l);
 	len = (size_t)snprintf(want, sizeof(want), "SERVED 0 0 0 - 0 0 1,0");
@@ -249,11 +249,37 @@ Test(reclog, served_lines_are_what_the_writer_takes)
 	cr_assert_str_eq(buf, want);
 	nothing_waits();
 	/* No ids at all. */
-	cr_assert_eq(reclog_served(&l, 5, 6, 0, 0, 0, NULL, 0), 0);
+	cr_assert_eq(reclog_served(&l, 5, 6, 0, "", 0, 0, NULL, 0), 0);
 	reclog_flush(&l);
 	n = strlen("SERVED 5 6 0 - 0 0 \n");
 	readn(buf, n);
 	cr_assert_str_eq(buf, "SERVED 5 6 0 - 0 0 \n");
+}
+
+Test(reclog, an_experiment_arm_reaches_the_log_and_a_bad_one_does_not)
+{
+	const char	*want = "SERVED 9 7 3 12/cand 800 1 2\n"
+	    "SERVED 9 8 3 - 800 1 2\n";
+	int32_t		 ids[1] = { 2 };
+	char		 buf[128];
+	size_t		 n = strlen(want);
+
+	listen_now();
+	cr_assert_eq(reclog_served(&l, 9, 7, 3, "12/cand", 800, 1, ids, 1), 0);
+	/* A space would shift every field after it: logged as none. */
+	cr_assert_eq(reclog_served(&l, 9, 8, 3, "12/a b", 800, 1, ids, 1), 0);
+	accept_now();
+	reclog_flush(&l);
+	readn(buf, n);
+	cr_assert_str_eq(buf, want);
+
+	h_writer_movies(3);
+	cr_assert_eq(writer_served(h_w, buf, strcspn(buf, "\n")), 0);
+	h_writer_close();
+	cr_assert_eq(h_qi(h_db, "SELECT COUNT(*) FROM reco_log WHERE user_id = "
+	    "7 AND arm = '12/cand'"), 1);
+	cr_assert_eq(h_qi(h_db, "SELECT COUNT(*) FROM reco_stats WHERE arm = "
+	    "'12/cand' AND lists = 1"), 1);
 }
 
 /* ---- dropping ---------------------------------------------------- */
