@@ -269,8 +269,17 @@ adm_experiment_stop(struct http_request *req, const struct auth_session *s)
 
 	j = adm_job_new(req, s, stop_work, lifecycle_done);
 	j->role = STORE_ROLE_MODELS;
-	if (adm_body(req, body, sizeof(body)) == -1 ||
-	    adm_form(body, "promote", j->text, sizeof(j->text)) == -1)
+	body[0] = '\0';
+	if (adm_body(req, body, sizeof(body)) == -1)
+		body[0] = '\0';
+	/* A promote= that does not read is no plain stop: nothing is done. */
+	if (adm_form(body, "promote", j->text, sizeof(j->text)) == -1) {
 		j->text[0] = '\0';
+		if (strstr(body, "promote=") != NULL) {
+			kore_free(j);
+			adm_error(req, 400, "promote: an arm's name");
+			return (KORE_RESULT_OK);
+		}
+	}
 	return (adm_job_start(req, j));
 }

@@ -142,7 +142,7 @@ static int
 random_train(const struct csr *m, const struct model_params *p, void **impl)
 {
 	struct pop	*pm;
-	uint64_t	 state = p->seed;
+	uint64_t	 state = p->seed, n;
 	uint32_t	 k;
 
 	if ((pm = calloc(1, sizeof(*pm))) == NULL ||
@@ -152,9 +152,17 @@ random_train(const struct csr *m, const struct model_params *p, void **impl)
 		return (-1);
 	}
 	pm->nitems = m->ncols;
-	/* In (0, 1]: every movie may be listed. */
+	/* In (0, 1] for every movie with an interaction; 0: never listed. */
 	for (k = 0; k < m->ncols; k++)
 		pm->owned[k] = (float)(1.0 - rng_unif(&state));
+	for (k = 0; k < m->ncols; k++)
+		pm->owned[k] = -pm->owned[k];
+	for (n = 0; n < m->nnz; n++)
+		if (m->col[n] < m->ncols && pm->owned[m->col[n]] < 0)
+			pm->owned[m->col[n]] = -pm->owned[m->col[n]];
+	for (k = 0; k < m->ncols; k++)
+		if (pm->owned[k] < 0)
+			pm->owned[k] = 0;
 	pm->score = pm->owned;
 	*impl = pm;
 	return (0);

@@ -514,16 +514,32 @@ baseline(struct store *s, const struct train_opts *o,
 /* Record the run's end; the model row when id > 0.  0 or -1. */
 static int
 register_model(struct store *s, const struct train_opts *o,
-    const struct train_result *res, const char *file, int64_t from,
+    struct train_result *res, const char *file, int64_t from,
     int64_t to, int64_t *id)
 {
 	sqlite3_stmt	*st = NULL;
 	char		 params[512], detail[300];
-	int		 rc = -1;
+	int64_t		 cur;
+	int		 rc = -1, pinned;
 
 	params_json(&o->mp, params, sizeof(params));
 	if (store_exec(s, "BEGIN IMMEDIATE") == -1)
 		return (-1);
+	/*
+	 * The gate judged against the current version of the training's
+	 * start: a rollback or a pin since then (a fit takes minutes) stands
+	 * unless forced.
+	 */
+	if (versions_current(s->db, &cur, &pinned) == -1)
+		goto out;
+	if (versions_gate_promotes(res->gate) && !o->gate.force &&
+	    (cur != res->base_id || pinned)) {
+		res->gate = GATE_REFUSED;
+		snprintf(res->gate_reason, sizeof(res->gate_reason), pinned ?
+		    "the current version %lld was pinned during the training" :
+		    "the current version changed to %lld during the training",
+		    (long long)cur);
+	}
 	if (versions_gate_promotes(res->gate) && store_exec(s, "UPDATE models "
 	    "SET current = 0 WHERE current = 1") == -1)
 		goto out;

@@ -1,6 +1,9 @@
 /*
- * The server's training thread (see trainer.h): a condition variable wakes
- * it for a request, a stop, or the next scheduled time.
+ * The server's training threads (see trainer.h).  The trainer: a condition
+ * variable wakes it for a request, a stop, or the next scheduled time.  The
+ * ticker, apart so that a training of minutes never holds it up: every
+ * TRAINER_TICK_S seconds the experiment's stop rules, and the count of new
+ * lines that asks for a training.
  */
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -21,27 +24,26 @@
 #include "telemetry/experiment.h"
 
 struct trainer {
-	pthread_t	 thread;
+	pthread_t	 thread, ticker;
+	int		 ticking;	/* the ticker was started */
 	pthread_mutex_t	 lock;
-	pthread_cond_t	 wake;
+	pthread_cond_t	 wake;		/* the trainer's */
+	pthread_cond_t	 tick_wake;	/* the ticker's (a stop) */
 	int		 stop;		/* set by trainer_stop */
 	int		 busy;		/* a training is running */
 	const char	*requested;	/* trigger of a pending request, or NULL */
 	struct trainer_opts o;		/* o.data_dir points at data_dir */
 	char		 data_dir[4096];
-	struct store	 s;		/* models role, for the ticks */
-	int		 open;		/* s is open */
-	int64_t		 lines_at;	/* watch + rate lines at the last one */
 };
 
 /* The watch and rate lines taken so far, or -1. */
 static int64_t
-lines(struct trainer *t)
+lines(sqlite3 *db)
 {
 	sqlite3_stmt	*st;
 	int64_t		 n = -1;
 
-	if (sqlite3_prepare_v2(t->s.db, "SELECT COALESCE(SUM(value), 0) FROM "
+	if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(value), 0) FROM "
 	    "counters WHERE name IN ('accepted_watch', 'accepted_rate')", -1,
 	    &st, NULL) != SQLITE_OK)
 		return (-1);
@@ -53,40 +55,18 @@ lines(struct trainer *t)
 
 /* Is the current version pinned?  Asked before unattended trainings. */
 static int
-pinned(struct trainer *t)
+pinned(const char *data_dir)
 {
-	sqlite3_stmt	*st;
-	int		 p = 0;
+	struct store	s;
+	int64_t		id;
+	int		p = 0;
 
-	if (!t->open || sqlite3_prepare_v2(t->s.db, "SELECT pinned FROM models "
-	    "WHERE current = 1", -1, &st, NULL) != SQLITE_OK)
+	if (store_open(&s, data_dir, STORE_ROLE_MODELS) == -1)
 		return (0);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		p = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (versions_current(s.db, &id, &p) == -1)
+		p = 0;
+	store_close(&s);
 	return (p);
-}
-
-/*
- * Between trainings: the experiment's stop rules, and a training when
- * enough new lines came in.  Called with the lock not held.
- */
-static const char *
-tick(struct trainer *t)
-{
-	int64_t	n;
-
-	if (!t->open) {
-		if (store_open(&t->s, t->data_dir, STORE_ROLE_MODELS) == -1)
-			return (NULL);
-		t->open = 1;
-		t->lines_at = lines(t);
-	}
-	(void)experiment_tick(t->s.db, t->data_dir);
-	if (t->o.after_events > 0 && (n = lines(t)) >= 0 && t->lines_at >= 0 &&
-	    n - t->lines_at >= t->o.after_events)
-		return ("events");
-	return (NULL);
 }
 
 /* Is there data to learn from, and no model yet? */
@@ -111,12 +91,52 @@ first_model_due(const char *data_dir)
 }
 
 static void *
+tick_run(void *arg)
+{
+	struct trainer	*t = arg;
+	struct store	 s;
+	struct timespec	 wake;
+	int64_t		 at, n;
+	int		 open;
+
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	/* New lines count from the start. */
+	open = store_open(&s, t->data_dir, STORE_ROLE_MODELS) == 0;
+	at = open ? lines(s.db) : -1;
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop) {
+		clock_gettime(CLOCK_REALTIME, &wake);
+		wake.tv_sec += TRAINER_TICK_S;
+		if (pthread_cond_timedwait(&t->tick_wake, &t->lock, &wake) !=
+		    ETIMEDOUT || t->stop)
+			continue;
+		pthread_mutex_unlock(&t->lock);
+		if (!open && (open = store_open(&s, t->data_dir,
+		    STORE_ROLE_MODELS) == 0))
+			at = lines(s.db);
+		if (open) {
+			(void)experiment_tick(s.db, t->data_dir);
+			if (t->o.after_events > 0 && (n = lines(s.db)) >= 0 &&
+			    at >= 0 && n - at >= t->o.after_events) {
+				at = n;
+				trainer_request(t, "events");
+			}
+		}
+		pthread_mutex_lock(&t->lock);
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (open)
+		store_close(&s);
+	return (NULL);
+}
+
+static void *
 run(void *arg)
 {
 	struct trainer		*t = arg;
 	struct train_opts	 o;
 	struct train_result	 res;
-	struct timespec		 next, wake;
+	struct timespec		 next;
 	const char		*trigger;
 	int			 rc;
 
@@ -129,24 +149,15 @@ run(void *arg)
 		t->requested = "start";
 	for (;;) {
 		while (!t->stop && t->requested == NULL) {
-			clock_gettime(CLOCK_REALTIME, &wake);
-			wake.tv_sec += TRAINER_TICK_S;
-			if (t->o.interval_min > 0 && next.tv_sec < wake.tv_sec)
-				wake = next;
-			if (pthread_cond_timedwait(&t->wake, &t->lock, &wake) !=
-			    ETIMEDOUT || t->stop || t->requested != NULL)
-				continue;
-			if (t->o.interval_min > 0 && wake.tv_sec == next.tv_sec &&
-			    wake.tv_nsec == next.tv_nsec) {
-				t->requested = "schedule";
-				next.tv_sec += t->o.interval_min * 60;
+			if (t->o.interval_min == 0) {
+				pthread_cond_wait(&t->wake, &t->lock);
 				continue;
 			}
-			pthread_mutex_unlock(&t->lock);
-			trigger = tick(t);
-			pthread_mutex_lock(&t->lock);
-			if (trigger != NULL && t->requested == NULL)
-				t->requested = trigger;
+			if (pthread_cond_timedwait(&t->wake, &t->lock, &next) ==
+			    ETIMEDOUT) {
+				t->requested = "schedule";
+				next.tv_sec += t->o.interval_min * 60;
+			}
 		}
 		if (t->stop)
 			break;
@@ -154,10 +165,8 @@ run(void *arg)
 		t->requested = NULL;
 		t->busy = 1;
 		pthread_mutex_unlock(&t->lock);
-		if (t->open)
-			t->lines_at = lines(t);
 		if ((strcmp(trigger, "schedule") == 0 ||
-		    strcmp(trigger, "events") == 0) && pinned(t)) {
+		    strcmp(trigger, "events") == 0) && pinned(t->data_dir)) {
 			log_info("trainer: the current version is pinned: no "
 			    "%s training", trigger);
 			goto next;
@@ -172,10 +181,11 @@ run(void *arg)
 		log_info("trainer: training (%s)", trigger);
 		rc = train_run(&o, &res);
 		if (rc == 0)
-			log_info("trainer: model %lld %s: %llu interactions, "
-			    "fit %.1f s, hold-out Recall@20 %.4f (%s)",
-			    (long long)res.model_id, versions_gate_promotes(
-			    res.gate) ? "is current" : "kept, not promoted",
+			log_info("trainer: model %lld ready: %s, %llu "
+			    "interactions, fit %.1f s, hold-out Recall@20 %.4f "
+			    "(gate: %s)", (long long)res.model_id,
+			    versions_gate_promotes(res.gate) ? "current" :
+			    "kept, not promoted",
 			    (unsigned long long)res.interactions, res.seconds,
 			    res.recall, res.gate_reason);
 		else if (rc == TRAIN_BUSY)
@@ -187,9 +197,6 @@ next:
 		t->busy = 0;
 	}
 	pthread_mutex_unlock(&t->lock);
-	if (t->open)
-		store_close(&t->s);
-	t->open = 0;
 	return (NULL);
 }
 
@@ -211,18 +218,25 @@ trainer_start(const struct trainer_opts *o)
 	t->o.data_dir = t->data_dir;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->wake, NULL);
+	pthread_cond_init(&t->tick_wake, NULL);
 	/* Signals belong to Kore's thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&t->thread, NULL, run, t);
+	if (rc == 0 && pthread_create(&t->ticker, NULL, tick_run, t) == 0)
+		t->ticking = 1;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		log_warnx("trainer: pthread_create: %s", strerror(rc));
 		pthread_mutex_destroy(&t->lock);
 		pthread_cond_destroy(&t->wake);
+		pthread_cond_destroy(&t->tick_wake);
 		free(t);
 		return (NULL);
 	}
+	if (!t->ticking)
+		log_warnx("trainer: no ticker: experiments are not stopped "
+		    "by their rules, and no training follows new lines");
 	return (t);
 }
 
@@ -245,7 +259,11 @@ trainer_stop(struct trainer *t)
 	t->stop = 1;
 	busy = t->busy;
 	pthread_cond_signal(&t->wake);
+	pthread_cond_signal(&t->tick_wake);
 	pthread_mutex_unlock(&t->lock);
+	/* A tick is short: waited for. */
+	if (t->ticking)
+		pthread_join(t->ticker, NULL);
 	if (busy) {
 		/*
 		 * A fit can take minutes; a stop must not.  The process exits
@@ -258,5 +276,6 @@ trainer_stop(struct trainer *t)
 	pthread_join(t->thread, NULL);
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->wake);
+	pthread_cond_destroy(&t->tick_wake);
 	free(t);
 }

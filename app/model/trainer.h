@@ -26,7 +26,7 @@ struct trainer_opts {
 };
 
 /*
- * Start the thread (o is copied): train every interval_min minutes and
+ * Start the threads (o is copied): train every interval_min minutes and
  * after every after_events new lines, with at_start a first model at once
  * when there is data and no model; each candidate goes through the gate.
  * Trainings on a schedule or a count are skipped while the current version

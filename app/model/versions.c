@@ -136,32 +136,42 @@ paths(const char *data_dir, const char *file, char *model, char *lists,
 	    (int)(strlen(file) > 5 ? strlen(file) - 5 : 0), file);
 }
 
+/* COMMIT, or ROLLBACK when the commit fails (the lock is let go). */
+static int
+commit(sqlite3 *db)
+{
+	if (sql_exec(db, __func__, "COMMIT", "") == 0)
+		return (0);
+	(void)sql_exec(db, __func__, "ROLLBACK", "");
+	return (-1);
+}
+
 /*
- * Run sql, then sql2 unless NULL (binding id as ?1), in one write
- * transaction with the log row.
+ * Run sql (binding id as ?1) in one write transaction with the log row.
+ * 0, or -1 (nothing changed).
  */
 static int
-change(sqlite3 *db, const char *sql, const char *sql2, int64_t id,
-    const char *who, const char *action, const char *detail)
+change(sqlite3 *db, const char *sql, int64_t id, const char *who,
+    const char *action, const char *detail)
 {
 	if (sql_exec(db, __func__, "BEGIN IMMEDIATE", "") == -1)
 		return (-1);
 	if (sql_exec(db, __func__, sql, "I", id) == -1 ||
-	    (sql2 != NULL && sql_exec(db, __func__, sql2, "I", id) == -1) ||
 	    versions_log(db, who, action, id, 0, detail) == -1) {
 		(void)sql_exec(db, __func__, "ROLLBACK", "");
 		return (-1);
 	}
-	return (sql_exec(db, __func__, "COMMIT", ""));
+	return (commit(db));
 }
 
 int
-versions_use(sqlite3 *db, const char *data_dir, int64_t id, const char *who,
-    const char *why, char *err, size_t errsz)
+versions_use_tx(sqlite3 *db, const char *data_dir, int64_t id,
+    const char *who, const char *why, char *err, size_t errsz)
 {
 	char	file[256], model[PATH_MAX], lists[PATH_MAX];
 	int	rc;
 
+	/* In the transaction: a collection cannot slip in between. */
 	if ((rc = versions_file(db, id, file, sizeof(file))) != 1) {
 		snprintf(err, errsz, rc == 0 ? "no version %lld with its files "
 		    "(never trained, or collected)" : "database error",
@@ -174,13 +184,55 @@ versions_use(sqlite3 *db, const char *data_dir, int64_t id, const char *who,
 		    (long long)id, model);
 		return (-1);
 	}
-	if (change(db, "UPDATE models SET current = 0 WHERE current = 1 AND "
-	    "id <> ?1", "UPDATE models SET current = 1 WHERE id = ?1", id, who, "use", why != NULL && *why != '\0' ? why :
-	    NULL) == -1) {
+	if (sql_exec(db, __func__, "UPDATE models SET current = 0 WHERE "
+	    "current = 1 AND id <> ?1", "I", id) == -1 ||
+	    sql_exec(db, __func__, "UPDATE models SET current = 1 WHERE id = ?1 "
+	    "AND collected_ms IS NULL", "I", id) == -1 ||
+	    sqlite3_changes(db) != 1 ||
+	    versions_log(db, who, "use", id, 0, why != NULL && *why != '\0' ?
+	    why : NULL) == -1) {
 		snprintf(err, errsz, "database error");
 		return (-1);
 	}
 	return (0);
+}
+
+int
+versions_use(sqlite3 *db, const char *data_dir, int64_t id, const char *who,
+    const char *why, char *err, size_t errsz)
+{
+	if (sql_exec(db, __func__, "BEGIN IMMEDIATE", "") == -1) {
+		snprintf(err, errsz, "database busy");
+		return (-1);
+	}
+	if (versions_use_tx(db, data_dir, id, who, why, err, errsz) == -1) {
+		(void)sql_exec(db, __func__, "ROLLBACK", "");
+		return (-1);
+	}
+	if (commit(db) == -1) {
+		snprintf(err, errsz, "database error");
+		return (-1);
+	}
+	return (0);
+}
+
+int
+versions_current(sqlite3 *db, int64_t *id, int *pinned)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*id = 0;
+	*pinned = 0;
+	if (sqlite3_prepare_v2(db, "SELECT id, pinned FROM models WHERE "
+	    "current = 1", -1, &st, NULL) != SQLITE_OK)
+		return (-1);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*pinned = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1);
 }
 
 int
@@ -196,7 +248,7 @@ versions_pin(sqlite3 *db, int64_t id, int on, const char *who, char *err,
 		return (-1);
 	}
 	if (change(db, on ? "UPDATE models SET pinned = 1 WHERE id = ?1" :
-	    "UPDATE models SET pinned = 0 WHERE id = ?1", NULL, id, who, on ? "pin" :
+	    "UPDATE models SET pinned = 0 WHERE id = ?1", id, who, on ? "pin" :
 	    "unpin", NULL) == -1) {
 		snprintf(err, errsz, "database error");
 		return (-1);
@@ -209,10 +261,18 @@ versions_collect(sqlite3 *db, const char *data_dir, int keep)
 {
 	sqlite3_stmt	*st;
 	char		 model[PATH_MAX], lists[PATH_MAX], detail[64];
+	char		 files[64][64];
 	int64_t		 ids[64];
-	int		 n = 0, i;
+	int		 n = 0, i, ok = 1;
 
-	/* The kept ones: the newest keep, current, pinned, in an experiment. */
+	/*
+	 * Marked collected first, in one write transaction that checks what
+	 * it spares (the newest keep, current, pinned, in an experiment
+	 * that runs); the files go once that committed, so nothing can make
+	 * a version current whose files are going.
+	 */
+	if (sql_exec(db, __func__, "BEGIN IMMEDIATE", "") == -1)
+		return (-1);
 	if (sqlite3_prepare_v2(db, "SELECT id, file FROM models WHERE "
 	    "collected_ms IS NULL AND current = 0 AND pinned = 0 AND id NOT IN "
 	    "(SELECT model_id FROM experiment_arms a JOIN experiments e ON "
@@ -220,24 +280,34 @@ versions_collect(sqlite3 *db, const char *data_dir, int keep)
 	    "(SELECT id FROM models ORDER BY id DESC LIMIT ?1) ORDER BY id "
 	    "LIMIT 64", -1, &st, NULL) != SQLITE_OK) {
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(db));
+		(void)sql_exec(db, __func__, "ROLLBACK", "");
 		return (-1);
 	}
 	sqlite3_bind_int(st, 1, keep);
 	while (n < 64 && sqlite3_step(st) == SQLITE_ROW) {
-		ids[n++] = sqlite3_column_int64(st, 0);
-		paths(data_dir, (const char *)sqlite3_column_text(st, 1),
-		    model, lists, sizeof(model));
-		(void)unlink(model);
-		(void)unlink(lists);
+		ids[n] = sqlite3_column_int64(st, 0);
+		snprintf(files[n], sizeof(files[n]), "%s",
+		    (const char *)sqlite3_column_text(st, 1));
+		n++;
 	}
 	sqlite3_finalize(st);
-	for (i = 0; i < n; i++) {
-		snprintf(detail, sizeof(detail), "files removed (%d newest "
-		    "kept)", keep);
-		if (change(db, "UPDATE models SET collected_ms = "
+	snprintf(detail, sizeof(detail), "files removed (%d newest kept)",
+	    keep);
+	for (i = 0; i < n && ok; i++)
+		ok = sql_exec(db, __func__, "UPDATE models SET collected_ms = "
 		    "(CAST(strftime('%s', 'now') AS INTEGER) * 1000) WHERE id = "
-		    "?1", NULL, ids[i], "system", "collect", detail) == -1)
-			return (-1);
+		    "?1", "I", ids[i]) == 0 && versions_log(db, "system",
+		    "collect", ids[i], 0, detail) == 0;
+	if (!ok) {
+		(void)sql_exec(db, __func__, "ROLLBACK", "");
+		return (-1);
+	}
+	if (commit(db) == -1)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		paths(data_dir, files[i], model, lists, sizeof(model));
+		(void)unlink(model);
+		(void)unlink(lists);
 	}
 	if (n > 0)
 		log_info("models: collected the files of %d old version%s", n,

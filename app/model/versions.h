@@ -63,6 +63,14 @@ int		 versions_log(sqlite3 *db, const char *who, const char *action,
 int		 versions_use(sqlite3 *db, const char *data_dir, int64_t id,
 		    const char *who, const char *why, char *err, size_t errsz);
 
+/* versions_use inside a write transaction the caller holds. */
+int		 versions_use_tx(sqlite3 *db, const char *data_dir,
+		    int64_t id, const char *who, const char *why, char *err,
+		    size_t errsz);
+
+/* The current version (0: none) and whether it is pinned.  0 or -1. */
+int		 versions_current(sqlite3 *db, int64_t *id, int *pinned);
+
 /*
  * Pin (on = 1) or unpin version id: a pinned current version is never
  * replaced by a training unless forced, and its files are never

@@ -65,16 +65,22 @@ refresh_arms(struct serving *sv, struct store *s, const char *data_dir)
 	for (i = 0; i < sv->exp.narms; i++) {
 		m = &sv->arm[i];
 		if (sv->exp.arm[i].model_id == 0 ||
-		    sv->exp.arm[i].model_id == m->id)
+		    sv->exp.arm[i].model_id == m->id ||
+		    sv->exp.arm[i].model_id == sv->arm_failed[i])
 			continue;
 		/* Two arms of one version map one file: shared pages. */
 		if (versions_file(s->db, sv->exp.arm[i].model_id, file,
 		    sizeof(file)) != 1 || load(sv, data_dir,
-		    sv->exp.arm[i].model_id, file, m) != 0)
+		    sv->exp.arm[i].model_id, file, m) != 0) {
+			/* Tried once: not again every second. */
 			drop(m);
+			sv->arm_failed[i] = sv->exp.arm[i].model_id;
+		}
 	}
-	for (; i < EXPERIMENT_ARMS_MAX; i++)
+	for (; i < EXPERIMENT_ARMS_MAX; i++) {
 		drop(&sv->arm[i]);
+		sv->arm_failed[i] = 0;
+	}
 }
 
 void
@@ -102,10 +108,14 @@ serving_refresh(struct serving *sv, struct store *s, const char *data_dir)
 			log_info("%s: experiment %lld over", sv->who,
 			    (long long)sv->exp.id);
 		sv->has_exp = 0;
-		for (i = 0; i < EXPERIMENT_ARMS_MAX; i++)
+		for (i = 0; i < EXPERIMENT_ARMS_MAX; i++) {
 			drop(&sv->arm[i]);
+			sv->arm_failed[i] = 0;
+		}
 		return;
 	}
+	if (sv->has_exp && e.id != sv->exp.id)
+		memset(sv->arm_failed, 0, sizeof(sv->arm_failed));
 	if (!sv->has_exp || e.id != sv->exp.id)
 		log_info("%s: experiment %lld (%s) with %d arms", sv->who,
 		    (long long)e.id, e.name, e.narms);
@@ -123,8 +133,9 @@ serving_pick(const struct serving *sv, int64_t user, struct serving_pick *p)
 	p->arm[0] = '\0';
 	if (sv->has_exp) {
 		a = experiment_arm_of(&sv->exp, user);
-		experiment_arm_label(&sv->exp, a, p->arm, sizeof(p->arm));
-		/* An arm whose version did not load serves the current one. */
+		if (sv->exp.arm[a].model_id == 0 || sv->arm[a].md != NULL)
+			experiment_arm_label(&sv->exp, a, p->arm,
+			    sizeof(p->arm));
 		if (sv->exp.arm[a].model_id != 0 && sv->arm[a].md != NULL)
 			m = &sv->arm[a];
 	}
@@ -139,8 +150,10 @@ serving_free(struct serving *sv)
 	int	i;
 
 	drop(&sv->cur);
-	for (i = 0; i < EXPERIMENT_ARMS_MAX; i++)
+	for (i = 0; i < EXPERIMENT_ARMS_MAX; i++) {
 		drop(&sv->arm[i]);
+		sv->arm_failed[i] = 0;
+	}
 	sv->has_exp = 0;
 	sv->failed = 0;
 }

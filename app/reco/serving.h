@@ -28,6 +28,7 @@ struct serving {
 	int			 has_exp;	/* exp is running */
 	struct experiment	 exp;
 	struct serving_model	 arm[EXPERIMENT_ARMS_MAX];	/* id 0: cur */
+	int64_t			 arm_failed[EXPERIMENT_ARMS_MAX];	/* tried */
 	const char		*who;		/* for the log: "worker 2" */
 };
 
@@ -37,6 +38,10 @@ struct serving_pick {
 	const struct model	*md;		/* NULL: popularity only */
 	const struct lists	*ls;
 	char			 arm[EXPERIMENT_ARM_MAX + 24];	/* "" if none */
+	/*
+	 * An arm whose version did not load serves the current one and is
+	 * logged as no arm (""): its figures stay the candidate's alone.
+	 */
 };
 
 /*

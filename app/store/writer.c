@@ -185,7 +185,7 @@ writer_served(struct writer *w, const char *line, size_t len)
 {
 	struct logstore_list	 a;
 	const char		*p = line + 7, *end = line + len, *list;
-	char			 arm[32];
+	char			 arm[CTR_ARM_MAX];
 	int32_t			 ids[PARSE_RESULTS_MAX];
 	long long		 ts, user, version, latency, personal, id;
 	int64_t			 log_id;

@@ -22,7 +22,7 @@ struct list {
 	int64_t		user, ts;
 	int64_t		log_id;		/* the list's id (reco_log) */
 	int64_t		model_version;
-	char		arm[32];
+	char		arm[CTR_ARM_MAX];
 	int		source;
 	int		n;
 	int		rank;		/* followed rank, 0 if not (yet) */
@@ -35,7 +35,7 @@ const int ctr_slow_ms[CTR_SLOW_N] = { 1, 2, 5, 20, 100 };
 struct stat {
 	int64_t		hour, model_version;
 	int		source;
-	char		arm[32];
+	char		arm[CTR_ARM_MAX];
 	int64_t		lists, nonempty, personal, followed, rank_sum;
 	int64_t		minutes, latency;
 	int64_t		over[CTR_SLOW_N];	/* lists slower than ctr_slow_ms */

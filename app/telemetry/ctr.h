@@ -29,6 +29,7 @@
  * reco_stats counts the lists slower than each of these (over_<N>ms): a
  * p99 above N ms is more than 1% of the lists over N.
  */
+#define CTR_ARM_MAX	48	/* bytes of an arm label, with its NUL */
 #define CTR_SLOW_N	5
 extern const int ctr_slow_ms[CTR_SLOW_N];	/* 1, 2, 5, 20, 100 */
 

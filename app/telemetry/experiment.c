@@ -227,13 +227,16 @@ experiment_stop(sqlite3 *db, const char *data_dir, int64_t id,
 		return (-1);
 	}
 	snprintf(action, sizeof(action), "experiment %s", status);
-	if (versions_log(db, who, action, promote, id, decision) == -1 ||
-	    sql_exec(db, __func__, "COMMIT", "") == -1)
+	if (versions_log(db, who, action, promote, id, decision) == -1)
 		goto fail;
-	/* The promotion after the stop: its own step, its own record. */
-	if (promote > 0 && versions_use(db, data_dir, promote, who, decision,
-	    err, sz) == -1)
+	/* The promotion in the same step: both, or neither. */
+	if (promote > 0 && versions_use_tx(db, data_dir, promote, who,
+	    decision, err, sz) == -1) {
+		(void)sql_exec(db, __func__, "ROLLBACK", "");
 		return (-1);
+	}
+	if (sql_exec(db, __func__, "COMMIT", "") == -1)
+		goto fail;
 	return (0);
 fail:
 	snprintf(err, sz, "database error");
@@ -359,17 +362,20 @@ experiment_ztest(int64_t x0, int64_t n0, int64_t x1, int64_t n1)
 double
 experiment_msprt_lr(int64_t x0, int64_t n0, int64_t x1, int64_t n1)
 {
-	double	p0, p1, v, d, t2 = EXPERIMENT_TAU2;
+	double	p0, p1, p, v, d, t2 = EXPERIMENT_TAU2;
 
 	if (n0 <= 0 || n1 <= 0)
 		return (1.0);
 	p0 = (double)x0 / (double)n0;
 	p1 = (double)x1 / (double)n1;
 	v = p0 * (1.0 - p0) / (double)n0 + p1 * (1.0 - p1) / (double)n1;
-	/* All or none followed: the variance of a proportion near 0 or 1. */
+	/* All or none followed in an arm: the pooled variance instead. */
+	if (v <= 0.0) {
+		p = (double)(x0 + x1) / (double)(n0 + n1);
+		v = p * (1.0 - p) * (1.0 / (double)n0 + 1.0 / (double)n1);
+	}
 	if (v <= 0.0)
-		v = 0.25 / (double)(n0 < n1 ? n0 : n1) / (double)(n0 < n1 ?
-		    n0 : n1);
+		return (1.0);
 	d = p1 - p0;
 	return (sqrt(v / (v + t2)) * exp(t2 * d * d / (2.0 * v * (v + t2))));
 }
@@ -414,8 +420,10 @@ experiment_stats(sqlite3 *db, const struct experiment *e,
 {
 	struct experiment_series	*s = series;
 	sqlite3_stmt			*q;
-	char				 like[40];
-	double				 lr, best[EXPERIMENT_ARMS_MAX];
+	char				 lo[32], hi[32];
+	double				 lr, d, up[EXPERIMENT_ARMS_MAX];
+	double				 down[EXPERIMENT_ARMS_MAX];
+	int				 in_series;
 	int64_t				 hour;
 	int				 a, k, h, rc = -1;
 
@@ -423,26 +431,32 @@ experiment_stats(sqlite3 *db, const struct experiment *e,
 	if (s == NULL && (s = malloc(sizeof(*s))) == NULL)
 		return (-1);
 	memset(s, 0, sizeof(*s));
-	snprintf(like, sizeof(like), "%lld/%%", (long long)e->id);
+	/* "<id>/" .. "<id>0": the labels of this experiment ('0' follows '/'). */
+	snprintf(lo, sizeof(lo), "%lld/", (long long)e->id);
+	snprintf(hi, sizeof(hi), "%lld0", (long long)e->id);
 	if (sqlite3_prepare_v2(db, "SELECT hour, arm, SUM(lists), "
 	    "SUM(followed), SUM(rank_sum), SUM(minutes_24h), "
 	    "SUM(latency_us_sum), SUM(over_1ms), SUM(over_2ms), SUM(over_5ms), "
 	    "SUM(over_20ms), SUM(over_100ms) FROM reco_stats WHERE source = "
-	    "'served' AND arm LIKE ?1 GROUP BY hour, arm ORDER BY hour", -1, &q,
-	    NULL) != SQLITE_OK) {
+	    "'served' AND arm >= ?1 AND arm < ?2 GROUP BY hour, arm ORDER BY "
+	    "hour", -1, &q, NULL) != SQLITE_OK) {
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(db));
 		goto out;
 	}
-	sqlite3_bind_text(q, 1, like, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 1, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, hi, -1, SQLITE_STATIC);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		if ((a = arm_index(e, (const char *)sqlite3_column_text(q, 1)))
 		    == -1)
 			continue;
 		hour = sqlite3_column_int64(q, 0);
+		/* The series keeps its first hours; the totals, every hour. */
+		in_series = 1;
 		if (s->nhours == 0 || s->hour[s->nhours - 1] != hour) {
 			if (s->nhours == EXPERIMENT_HOURS_MAX)
-				continue;
-			s->hour[s->nhours++] = hour;
+				in_series = 0;
+			else
+				s->hour[s->nhours++] = hour;
 		}
 		st[a].lists += sqlite3_column_int64(q, 2);
 		st[a].followed += sqlite3_column_int64(q, 3);
@@ -451,6 +465,8 @@ experiment_stats(sqlite3 *db, const struct experiment *e,
 		st[a].latency_us += sqlite3_column_int64(q, 6);
 		for (k = 0; k < CTR_SLOW_N; k++)
 			st[a].over[k] += sqlite3_column_int64(q, 7 + k);
+		if (!in_series)
+			continue;
 		h = s->nhours - 1;
 		s->lists[h][a] = st[a].lists;
 		s->followed[h][a] = st[a].followed;
@@ -479,20 +495,39 @@ experiment_stats(sqlite3 *db, const struct experiment *e,
 			if (x->lists > 0 && (double)x->over[k] > 0.01 *
 			    (double)x->lists)
 				x->p99_over_ms = ctr_slow_ms[k];
-		x->p_msprt = x->p_z = 1.0;
-		best[a] = 1.0;
+		x->p_msprt = x->p_z = x->p_worse = x->p_better = 1.0;
+		up[a] = down[a] = 1.0;
 	}
-	/* The always-valid p-value: 1 / the largest ratio seen, hourly. */
+	/*
+	 * The always-valid p-value: 1 / the largest ratio seen, looked at
+	 * hourly and now, once both arms have min_lists lists; kept apart
+	 * by the sign of the difference when it was seen, so that evidence
+	 * of "better" is never read as "worse".
+	 */
 	for (a = 1; a < e->narms; a++) {
-		for (h = 0; h < s->nhours; h++) {
-			lr = experiment_msprt_lr(s->followed[h][0],
-			    s->lists[h][0], s->followed[h][a], s->lists[h][a]);
-			best[a] = lr > best[a] ? lr : best[a];
+		for (h = 0; h <= s->nhours; h++) {
+			int64_t	n0 = h < s->nhours ? s->lists[h][0] :
+				    st[0].lists;
+			int64_t	x0 = h < s->nhours ? s->followed[h][0] :
+				    st[0].followed;
+			int64_t	n1 = h < s->nhours ? s->lists[h][a] :
+				    st[a].lists;
+			int64_t	x1 = h < s->nhours ? s->followed[h][a] :
+				    st[a].followed;
+
+			if (n0 < e->min_lists || n1 < e->min_lists)
+				continue;
+			lr = experiment_msprt_lr(x0, n0, x1, n1);
+			d = (double)x1 / (double)n1 - (double)x0 / (double)n0;
+			if (d > 0 && lr > up[a])
+				up[a] = lr;
+			else if (d < 0 && lr > down[a])
+				down[a] = lr;
 		}
-		lr = experiment_msprt_lr(st[0].followed, st[0].lists,
-		    st[a].followed, st[a].lists);
-		best[a] = lr > best[a] ? lr : best[a];
-		st[a].p_msprt = 1.0 / best[a];
+		st[a].p_better = 1.0 / up[a];
+		st[a].p_worse = 1.0 / down[a];
+		st[a].p_msprt = st[a].p_better < st[a].p_worse ?
+		    st[a].p_better : st[a].p_worse;
 		st[a].p_z = experiment_ztest(st[0].followed, st[0].lists,
 		    st[a].followed, st[a].lists);
 		st[a].diff = st[a].ctr - st[0].ctr;
@@ -523,18 +558,18 @@ experiment_decide(const struct experiment *e,
 			    (long long)st[a].lists);
 			return (EXPERIMENT_ABORT);
 		}
-		if (st[a].p_msprt < EXPERIMENT_ALPHA && st[a].diff < 0) {
+		if (st[a].p_worse < EXPERIMENT_ALPHA && st[a].diff < 0) {
 			*arm = a;
 			snprintf(why, sz, "arm %s is worse than %s: "
 			    "click-through %.4f against %.4f (%lld and %lld "
 			    "lists), always-valid p %.4g, z-test p %.4g",
 			    e->arm[a].name, e->arm[0].name, st[a].ctr,
 			    st[0].ctr, (long long)st[a].lists,
-			    (long long)st[0].lists, st[a].p_msprt, st[a].p_z);
+			    (long long)st[0].lists, st[a].p_worse, st[a].p_z);
 			return (EXPERIMENT_ABORT);
 		}
 		if (e->auto_promote && e->arm[a].model_id > 0 &&
-		    st[a].p_msprt < EXPERIMENT_ALPHA && st[a].diff > 0 &&
+		    st[a].p_better < EXPERIMENT_ALPHA && st[a].diff > 0 &&
 		    (best == -1 || st[a].ctr > st[best].ctr))
 			best = a;
 	}
@@ -544,7 +579,7 @@ experiment_decide(const struct experiment *e,
 		    "%.4f against %.4f (%lld and %lld lists), always-valid p "
 		    "%.4g, z-test p %.4g", e->arm[best].name, e->arm[0].name,
 		    st[best].ctr, st[0].ctr, (long long)st[best].lists,
-		    (long long)st[0].lists, st[best].p_msprt, st[best].p_z);
+		    (long long)st[0].lists, st[best].p_better, st[best].p_z);
 		return (EXPERIMENT_PROMOTE);
 	}
 	if ((double)(now - e->started_ms) > e->max_hours * (double)HOUR_MS) {
@@ -561,8 +596,10 @@ experiment_tick(sqlite3 *db, const char *data_dir)
 {
 	struct experiment	 e;
 	struct experiment_stats	 st[EXPERIMENT_ARMS_MAX];
-	char			 why[256], err[256];
-	int			 verdict, arm, rc;
+	char			 why[384], err[256];
+	int64_t			 cur;
+	size_t			 n;
+	int			 verdict, arm, rc, pinned;
 
 	if ((rc = experiment_running(db, &e)) != 1)
 		return (rc == 0 ? EXPERIMENT_GO_ON : -1);
@@ -572,8 +609,17 @@ experiment_tick(sqlite3 *db, const char *data_dir)
 	    sizeof(why));
 	if (verdict == EXPERIMENT_GO_ON)
 		return (verdict);
+	/* A pinned current version is the operator's: not replaced. */
+	if (verdict == EXPERIMENT_PROMOTE && (versions_current(db, &cur,
+	    &pinned) == -1 || pinned)) {
+		verdict = EXPERIMENT_STOP;
+		n = strlen(why);
+		snprintf(why + n, sizeof(why) - n, "; not promoted: the current "
+		    "version %lld is pinned", (long long)cur);
+	}
 	if (experiment_stop(db, data_dir, e.id, verdict == EXPERIMENT_ABORT ?
-	    "aborted" : verdict == EXPERIMENT_PROMOTE ? "promoted" : "expired",
+	    "aborted" : verdict == EXPERIMENT_PROMOTE ? "promoted" : verdict ==
+	    EXPERIMENT_EXPIRE ? "expired" : "stopped",
 	    why, verdict == EXPERIMENT_PROMOTE ? e.arm[arm].model_id : 0,
 	    "system", err, sizeof(err)) == -1) {
 		log_warnx("experiment %lld: %s", (long long)e.id, err);

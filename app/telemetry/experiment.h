@@ -61,7 +61,8 @@ struct experiment_stats {
 	int		 p99_over_ms;	/* p99 is above this (0: none) */
 	/* Against the control arm (0 for the control itself). */
 	double		 diff;		/* ctr - control's ctr */
-	double		 p_msprt;	/* always-valid p-value */
+	double		 p_msprt;	/* always-valid p-value (two-sided) */
+	double		 p_worse, p_better;	/* the same, by direction */
 	double		 p_z;		/* two-proportion z-test */
 };
 
@@ -131,6 +132,7 @@ double	experiment_msprt_lr(int64_t x0, int64_t n0, int64_t x1, int64_t n1);
 #define EXPERIMENT_ABORT	1
 #define EXPERIMENT_PROMOTE	2
 #define EXPERIMENT_EXPIRE	3
+#define EXPERIMENT_STOP		4	/* better, but the current is pinned */
 
 /*
  * Apply the stop rules to e with its figures st at now (ms): one of the
@@ -143,7 +145,8 @@ int	experiment_decide(const struct experiment *e,
 
 /*
  * The server's tick: apply the stop rules to the running experiment and
- * carry out the verdict (recorded in lifecycle_log by "system").  Returns
+ * carry out the verdict (recorded in lifecycle_log by "system"); a better
+ * arm is not promoted over a pinned current version (EXPERIMENT_STOP).  Returns
  * the verdict, or -1 on error.
  */
 int	experiment_tick(sqlite3 *db, const char *data_dir);

@@ -125,8 +125,10 @@ experiment_json(sqlite3 *db, int64_t id, int limit, FILE *fp)
 	}
 	fprintf(fp, "{\"experiments\":[");
 	for (i = 0; i < n; i++) {
-		if ((rc = experiment_get(db, ids[i], &e)) != 1)
-			return (rc == 0 && id > 0 ? 0 : -1);
+		if ((rc = experiment_get(db, ids[i], &e)) == -1)
+			return (-1);
+		if (rc == 0)
+			continue;	/* no such id: none listed */
 		if (i > 0)
 			fprintf(fp, ",");
 		if (one_json(db, &e, fp, i == 0) == -1)

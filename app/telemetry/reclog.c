@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "telemetry/ctr.h"
 #include "telemetry/reclog.h"
 
 void
@@ -161,9 +162,13 @@ reclog_served(struct reclog *l, int64_t ts_ms, int64_t user,
 	len += reclog_int(line + len, user > 0 ? user : 0);
 	line[len++] = ' ';
 	len += reclog_int(line + len, model_version > 0 ? model_version : 0);
-	/* An arm is a word of at most 31 bytes (experiment.h), else "-". */
+	/*
+	 * An arm label is "<id>/<name>" of [A-Za-z0-9._-] (experiment.h);
+	 * anything else would be a field of its own: logged as none ("-").
+	 */
 	alen = arm != NULL ? strlen(arm) : 0;
-	if (alen == 0 || alen > 31 || strchr(arm, ' ') != NULL) {
+	if (alen == 0 || alen >= CTR_ARM_MAX || strspn(arm, "abcdefghijklmnop"
+	    "qrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-") != alen) {
 		arm = "-";
 		alen = 1;
 	}

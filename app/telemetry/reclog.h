@@ -17,7 +17,7 @@
 #define RECLOG_FLUSH	(16 * 1024)	/* reclog_send writes from here on */
 #define RECLOG_TICK_MS	20		/* call reclog_flush this often */
 #define RECLOG_IDS_MAX	64		/* movies of a list logged, at most */
-#define RECLOG_LINE_MAX	(128 + RECLOG_IDS_MAX * 11)	/* one line */
+#define RECLOG_LINE_MAX	(176 + RECLOG_IDS_MAX * 11)	/* one line */
 
 struct reclog {
 	int	fd;			/* -1: not connected */

@@ -325,6 +325,7 @@
 		users: { title: 'Users', load: () => {}, every: 0 },
 		ingest: { title: 'Ingest', load: loadIngest, every: 4000 },
 		settings: { title: 'Settings', load: loadSettings, every: 0 },
+		experiments: { title: 'Experiments', load: loadExperiments, every: 5000 },
 		audit: { title: 'Audit', load: loadAudit, every: 10000 },
 	};
 
@@ -519,16 +520,28 @@
 			const tr = el('tr', { class: m.current ? 'current' : null, 'data-version': m.id },
 			    el('td', { class: 'nowrap' }, el('b', { text: 'v' + m.id }), ' ', m.current ? el('span', { class: 'badge badge-accent', text: 'current' }) : null,
 				el('span', { class: 'sub', text: (m.trigger || '—') + ' · ' + m.binary_version }),
-				el('span', { class: 'sub', text: 'data ' + (m.data_from_ms ? when(m.data_from_ms).slice(2, 10) : '?') + ' → ' + (m.data_to_ms ? when(m.data_to_ms).slice(2, 10) : '?') })),
+				el('span', { class: 'sub', text: 'data ' + (m.data_from_ms ? when(m.data_from_ms).slice(2, 10) : '?') + ' → ' + (m.data_to_ms ? when(m.data_to_ms).slice(2, 10) : '?') }),
+				el('div', { class: 'row-actions' }, ...versionActions(m))),
 			    el('td', { class: 'params' }, m.algo, el('span', { class: 'sub', text: params(m.params) })),
 			    el('td', { class: 'nowrap' }, when(m.created_ms).slice(0, 16), el('span', { class: 'sub', text: ago(m.created_ms, now) + ' ago' })),
 			    el('td', { class: 'num' }, num(m.interactions), el('span', { class: 'sub', text: num(m.users) + ' users · ' + num(m.items) + ' movies' }),
 				el('span', { class: 'sub', text: 'fit ' + fixed(m.train_seconds, 2) + ' s' })),
-			    el('td', { class: 'num' }, fixed(m.eval_recall20, 4), el('span', { class: 'sub', text: 'NDCG ' + fixed(m.eval_ndcg20, 4) })),
-			    el('td', { class: 'num', text: pct(m.eval_coverage) }),
+			    el('td', { class: 'num' }, fixed(m.eval_recall20, 4), el('span', { class: 'sub', text: 'NDCG ' + fixed(m.eval_ndcg20, 4) }),
+				el('span', { class: 'sub', text: 'coverage ' + pct(m.eval_coverage) })),
+			    el('td', { class: 'gate' }, gateBadge(m.gate),
+				m.gate_reason ? el('span', { class: 'sub reason', text: m.gate_reason }) : null),
 			    el('td', { class: 'num' }, online, m.lists > 0 ? el('span', { class: 'sub', text: num(m.lists) + ' lists' }) : null));
 			tb.append(tr);
 		}
+		const lb = $('#lifecycle-table tbody');
+		lb.replaceChildren();
+		for (const a of d.log || [])
+			lb.append(el('tr', {},
+			    el('td', { class: 'nowrap', text: when(a.ts) }),
+			    el('td', { text: a.who }),
+			    el('td', {}, el('span', { class: 'badge ' + (/refused|aborted/.test(a.detail + ' ' + a.action) ? 'badge-crit' : 'badge-accent'), text: a.action })),
+			    el('td', { text: a.model_id ? 'v' + a.model_id : a.experiment_id ? 'exp #' + a.experiment_id : '—' }),
+			    el('td', { text: a.detail || '' })));
 		const rb = $('#runs-table tbody');
 		rb.replaceChildren();
 		for (const r of d.runs) {
@@ -560,12 +573,167 @@
 		const maxId = d.models.reduce((a, m) => Math.max(a, m.id), 0);
 		const running = d.runs.find(r => r.status === 'running');
 		if (trainWatch && maxId > trainWatch.before) {
-			setText('train-status', 'Version v' + maxId + ' is ready.');
-			toast('Training done: version v' + maxId + ' is current.');
+			const nv = d.models.find(m => m.id === maxId);
+			const made = nv && nv.current ? ' is current.' : ' is kept, not promoted: ' + (nv ? nv.gate_reason : '');
+			setText('train-status', 'Version v' + maxId + (nv && nv.current ? ' is ready.' : ' was refused by the gate.'));
+			toast('Training done: version v' + maxId + made);
 			trainWatch = null;
 			$('#train-now').disabled = false;
 		} else if (trainWatch || running) {
 			setText('train-status', running ? 'Training run #' + running.id + ' in progress…' : 'Training requested…');
+		}
+	}
+
+	function gateBadge(g) {
+		if (!g) return el('span', { class: 'muted', text: '—' });
+		const cls = g === 'refused' ? 'badge-crit' : g === 'forced' ? 'badge-warn' : 'badge-ok';
+		return el('span', { class: 'badge ' + cls, text: g });
+	}
+
+	/* A version's state badges and buttons: use (roll back), pin, unpin. */
+	function versionActions(m) {
+		const out = [];
+		if (m.pinned) out.push(el('span', { class: 'badge badge-warn', text: 'pinned' }), ' ');
+		if (m.collected_ms) {
+			out.push(el('span', { class: 'muted', text: 'files collected' }));
+			return out;
+		}
+		if (!m.current) {
+			const b = el('button', { type: 'button', class: 'btn btn-small', 'data-use': m.id, text: 'Use' });
+			b.addEventListener('click', () => versionAct('use', m.id, b));
+			out.push(b, ' ');
+		}
+		const p = el('button', { type: 'button', class: 'btn btn-small btn-ghost', 'data-pin': m.id, text: m.pinned ? 'Unpin' : 'Pin' });
+		p.addEventListener('click', () => versionAct(m.pinned ? 'unpin' : 'pin', m.id, p));
+		out.push(p);
+		return out;
+	}
+
+	async function versionAct(what, id, button) {
+		const form = { version: id };
+		if (what === 'use') {
+			const why = window.prompt('Make version v' + id + ' current now. Why? (recorded)', 'rollback');
+			if (why === null) return;
+			form.why = why;
+		}
+		button.disabled = true;
+		try {
+			const r = await post('/api/models/' + what, form);
+			toast(r.message);
+			await run('models');
+		} catch (e) {
+			toast('Not done: ' + e.message, true);
+			button.disabled = false;
+		}
+	}
+
+	/* Experiments */
+	function pval(v) { return v === null || v === undefined ? '—' : v < 0.0001 ? '< 0.0001' : Number(v).toFixed(4); }
+
+	let expFormFilled = false;
+
+	async function loadExperiments() {
+		const d = await api('/api/experiments');
+		const e = d.experiments[0];
+		const running = e && e.status === 'running';
+		if (!expFormFilled && d.versions) {
+			const cand = d.versions.find(v => !v.current);
+			$('#exp-arms-input').value = 'control=current:50,' + (cand ? 'candidate=' + cand.id + ':50' : 'candidate=VERSION:50');
+			expFormFilled = true;
+		}
+		$('#exp-start').disabled = !!running;
+		setText('exp-title', e ? 'Experiment #' + e.id + ' ' + e.name : 'No experiment yet');
+		const actions = $('#exp-actions');
+		actions.replaceChildren();
+		if (e)
+			actions.append(el('span', { class: 'badge ' + (e.status === 'running' ? 'badge-accent' : e.status === 'aborted' ? 'badge-crit' : e.status === 'promoted' ? 'badge-ok' : 'badge-warn'), text: e.status }));
+		if (running) {
+			const stop = el('button', { type: 'button', class: 'btn', id: 'exp-stop', text: 'Stop' });
+			stop.addEventListener('click', () => stopExperiment(null, stop));
+			actions.append(' ', stop);
+			for (const a of e.arms.slice(1))
+				if (a.model > 0) {
+					const b = el('button', { type: 'button', class: 'btn btn-primary', 'data-promote': a.name, text: 'Stop, promote ' + a.name });
+					b.addEventListener('click', () => stopExperiment(a.name, b));
+					actions.append(' ', b);
+				}
+		}
+		setText('exp-sub', e ? 'started ' + when(e.started_ms) + (e.stopped_ms ? ', ended ' + when(e.stopped_ms) : '') +
+		    ' · decides after ' + num(e.min_lists) + ' lists per arm · p99 limit ' + e.max_p99_ms + ' ms · at most ' + e.max_hours + ' h' +
+		    (e.auto_promote ? ' · promotes a significantly better arm' : '') : 'Start one below: the arms share the users, each a model version.');
+		const dec = $('#exp-decision');
+		dec.hidden = !(e && e.decision);
+		dec.textContent = e && e.decision ? 'Decision: ' + e.decision : '';
+		const tb = $('#exp-arms tbody');
+		tb.replaceChildren();
+		for (const [i, a] of (e ? e.arms : []).entries())
+			tb.append(el('tr', { 'data-arm': a.name },
+			    el('td', {}, el('b', { text: a.name }), i === 0 ? el('span', { class: 'sub', text: 'control' }) : null),
+			    el('td', { text: a.model ? 'v' + a.model : 'current' }),
+			    el('td', { class: 'num', text: (a.share / 10).toFixed(1) + '%' }),
+			    el('td', { class: 'num', text: num(a.lists) }),
+			    el('td', { class: 'num ctr' }, pct(a.ctr), el('span', { class: 'sub', text: pct(a.lo) + ' – ' + pct(a.hi) })),
+			    el('td', { class: 'num', text: a.followed ? fixed(a.mean_rank, 2) : '—' }),
+			    el('td', { class: 'num', text: fixed(a.minutes_per_list, 2) }),
+			    el('td', { class: 'num' }, fixed(a.latency_ms, 2) + ' ms', el('span', { class: 'sub', text: 'p99 ' + (a.p99_over_ms ? '> ' + a.p99_over_ms : '≤ 1') + ' ms' })),
+			    i === 0 ? el('td', { class: 'num', text: 'control' }) :
+			    el('td', { class: 'num p-msprt' }, (a.diff >= 0 ? '+' : '') + (100 * a.diff).toFixed(2) + ' pts',
+				el('span', { class: 'sub', text: 'p ' + pval(a.p_msprt) + ' · z-test p ' + pval(a.p_z) }))));
+		const has = e && e.series && e.series.hours.length > 0;
+		$('#exp-chart-empty').hidden = !!has;
+		$('#chart-exp').hidden = !has;
+		if (has) {
+			const colors = [palette.gray, palette.blue, palette.green, palette.amber, palette.violet, palette.red];
+			lineChart('chart-exp', e.arms.map((a, i) => ({ label: a.name, stroke: colors[i % colors.length], width: 2, points: { size: 7 },
+			    value: (u, v) => v === null || v === undefined ? '—' : (100 * v).toFixed(1) + '%' })),
+			    [e.series.hours].concat(e.series.ctr), {
+				x: { label: 'Hour', value: (u, v) => v === null || v === undefined ? '—' : new Date(v * 1000).toISOString().slice(0, 13) + ':00' },
+				scales: { x: { time: true, range: () => [e.series.hours[0] - 1800, e.series.hours[e.series.hours.length - 1] + 1800] }, y: { range: [0, 1] } },
+				axes: [
+					{ stroke: '#667085', grid: { show: false } },
+					{ stroke: '#667085', grid: { stroke: '#eef0f3' }, size: 56, values: (u, v) => v.map(x => Math.round(100 * x) + '%') },
+				],
+			});
+		}
+		const lb = $('#exp-list tbody');
+		lb.replaceChildren();
+		for (const x of d.experiments)
+			lb.append(el('tr', {},
+			    el('td', { text: '#' + x.id }),
+			    el('td', { text: x.name }),
+			    el('td', {}, el('span', { class: 'badge ' + (x.status === 'aborted' ? 'badge-crit' : x.status === 'running' ? 'badge-accent' : ''), text: x.status })),
+			    el('td', { class: 'nowrap', text: when(x.started_ms) }),
+			    el('td', { class: 'nowrap', text: x.stopped_ms ? when(x.stopped_ms) : '—' }),
+			    el('td', { text: x.arms.map(a => a.name + ' ' + (a.model ? 'v' + a.model : 'current') + ' ' + (a.share / 10) + '%').join(' · ') }),
+			    el('td', { text: x.decision || '' })));
+	}
+
+	async function startExperiment(ev) {
+		ev.preventDefault();
+		const err = $('#exp-error');
+		err.hidden = true;
+		const form = { name: $('#exp-name').value.trim(), arms: $('#exp-arms-input').value.trim(),
+		    min_lists: $('#exp-min').value, max_hours: $('#exp-hours').value, max_p99_ms: $('#exp-p99').value };
+		if ($('#exp-auto').checked) form.auto_promote = '1';
+		try {
+			const r = await post('/api/experiments', form);
+			toast(r.message);
+			await run('experiments');
+		} catch (e) {
+			err.textContent = e.message;
+			err.hidden = false;
+		}
+	}
+
+	async function stopExperiment(promote, button) {
+		button.disabled = true;
+		try {
+			const r = await post('/api/experiments/stop', promote ? { promote } : {});
+			toast(r.message);
+			await run('experiments');
+		} catch (e) {
+			toast('Not stopped: ' + e.message, true);
+			button.disabled = false;
 		}
 	}
 
@@ -874,6 +1042,7 @@
 		});
 		$('#train-now').addEventListener('click', trainNow);
 		$('#user-form').addEventListener('submit', lookUp);
+		$('#exp-form').addEventListener('submit', startExperiment);
 		$('#menu-toggle').addEventListener('click', () =>
 		    menu(!document.querySelector('.sidebar').classList.contains('open')));
 		watchTables();

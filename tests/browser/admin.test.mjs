@@ -113,7 +113,8 @@ describe('without a session', () => {
 		assert.equal(r.status, 303);
 		assert.equal(r.headers.get('location'), '/login');
 		for (const path of ['/api/overview', '/api/models', '/api/users/17',
-		    '/api/ingest', '/api/settings', '/api/audit', '/api/session', '/metrics']) {
+		    '/api/ingest', '/api/settings', '/api/audit', '/api/session', '/metrics',
+		    '/api/experiments']) {
 			r = await fetch(ADMIN + path);
 			assert.equal(r.status, 401, path);
 		}
@@ -227,6 +228,79 @@ describe('the dashboard', () => {
 		await shot('models');
 	});
 
+	/* The version /recommend serves, polled until it is want (or fails). */
+	async function servedVersion(user, want) {
+		let v = null, arm = undefined;
+		for (let i = 0; i < 60; i++) {
+			const j = await (await fetch(`${HTTP}/recommend/${user}?format=json`)).json();
+			v = j.model ? j.model.version : null;
+			arm = j.arm;
+			if (want === undefined || v === want) break;
+			await new Promise((r) => setTimeout(r, 200));
+		}
+		return { v, arm };
+	}
+
+	it('rolls back to an earlier version and pins it from the Models page', async () => {
+		await page.click('a[data-nav=models]');
+		await page.waitForSelector('#models-table tbody tr.current');
+		const cur = Number(await page.getAttribute('#models-table tbody tr.current', 'data-version'));
+		const older = cur - 1;
+		assert.ok(older >= 1, 'two versions to switch between');
+		assert.match(await page.textContent(`#models-table tr[data-version="${cur}"] td.gate`), /promoted|first/);
+		page.once('dialog', (d) => d.accept('browser rollback'));
+		await page.click(`button[data-use="${older}"]`);
+		await page.waitForSelector(`#models-table tbody tr.current[data-version="${older}"]`, { timeout: 10000 });
+		assert.equal((await servedVersion(17, older)).v, older, 'every worker serves it');
+		await page.click(`button[data-pin="${older}"]`);
+		await page.waitForFunction((v) => /pinned/.test(document.querySelector(`#models-table tr[data-version="${v}"]`).textContent), older);
+		const log = await page.textContent('#lifecycle-table');
+		assert.match(log, /use.*browser rollback/s);
+		assert.match(log, /pin/);
+		await shot('models-lifecycle');
+		await page.click(`button[data-pin="${older}"]`);
+		await page.waitForFunction((v) => !/pinned/.test(document.querySelector(`#models-table tr[data-version="${v}"]`).textContent), older);
+	});
+
+	it('starts an experiment, watches its arms and stops it', async () => {
+		await page.click('a[data-nav=experiments]');
+		await page.waitForSelector('#page-experiments:not([hidden])');
+		await page.waitForFunction(() => /candidate=\d+:50/.test(document.getElementById('exp-arms-input').value));
+		await page.fill('#exp-name', 'browser-ab');
+		await page.fill('#exp-min', '20');
+		await page.click('#exp-start');
+		await page.waitForFunction(() => /running/.test(document.getElementById('exp-actions').textContent), null, { timeout: 10000 });
+		assert.equal(await page.$$eval('#exp-arms tbody tr', (r) => r.length), 2);
+		/* Lists for 60 users; those of the candidate follow theirs. */
+		let arms = {};
+		for (let i = 0; i < 100 && Object.keys(arms).length < 2; i++) {
+			arms = {};
+			for (let u = 1; u <= 60; u++) {
+				const j = await (await fetch(`${HTTP}/recommend/${u}?format=json`)).json();
+				if (j.arm) (arms[j.arm] ||= []).push([u, j.items[0].id]);
+			}
+			if (Object.keys(arms).length < 2) await new Promise((r) => setTimeout(r, 200));
+		}
+		assert.deepEqual(Object.keys(arms).sort(), ['1/candidate', '1/control']);
+		await new Promise((r) => setTimeout(r, 1500));
+		await sendLines(arms['1/candidate'].map(([u, m]) => `${stamp(Date.now())},${u},GET /data/m/${m}/0.mpg`));
+		await page.waitForFunction(() => {
+			const c = document.querySelector('#exp-arms tr[data-arm=candidate] td.ctr');
+			return c && parseFloat(c.textContent) > 50;
+		}, null, { timeout: 20000 });
+		assert.match(await page.textContent('#exp-arms tr[data-arm=candidate] td.p-msprt'), /\d/);
+		await page.waitForFunction(() => Number(document.getElementById('chart-exp').dataset.points) >= 1);
+		await shot('experiments');
+		await page.click('#exp-stop');
+		await page.waitForFunction(() => /stopped/.test(document.getElementById('exp-actions').textContent), null, { timeout: 10000 });
+		assert.match(await page.textContent('#exp-decision'), /stopped by admin/);
+		assert.match(await page.textContent('#exp-list'), /browser-ab/);
+		for (let i = 0; i < 50 && (await servedVersion(1)).arm; i++)
+			await new Promise((r) => setTimeout(r, 200));
+		assert.equal((await servedVersion(1)).arm, null, 'no arm once stopped');
+		await shot('experiments-stopped');
+	});
+
 	it('shows ingest rates, rejection reasons with samples and connected senders', async () => {
 		const sender = await sendLines([`${stamp(Date.now())},5,GET /data/m/x+2000/1.mpg`,
 		    `${stamp(Date.now())},4242,GET /create_account`,
@@ -318,6 +392,7 @@ describe('the dashboard', () => {
 		['users', () => document.querySelectorAll('#user-served tbody tr').length > 0],
 		['ingest', () => document.querySelectorAll('#ingest-reasons tbody tr').length > 0],
 		['settings', () => document.querySelectorAll('#settings-edit input').length > 0],
+		['experiments', () => document.querySelectorAll('#exp-list tbody tr').length > 0],
 		['audit', () => document.querySelectorAll('#audit-table tbody tr').length > 0],
 	];
 	async function visit(p, name, ready) {

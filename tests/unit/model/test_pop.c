@@ -363,3 +363,27 @@ Test(pop, malformed_score_section_is_refused)
 	cr_assert_eq(spit_load(buf, len, &b), MODEL_EFORMAT);
 	free(buf);
 }
+
+Test(pop, the_random_floor_lists_only_movies_with_interactions)
+{
+	struct model_params	 p;
+	struct model		*md = NULL, *again = NULL;
+	float			 s[5], t[5];
+	int			 i;
+
+	build(CSR_DUP_LAST);
+	model_params_default(&p, MODEL_RANDOM);
+	cr_assert_eq(model_train(&m, NULL, &p, &md), 0);
+	cr_assert_str_eq(model_algo_name(md->algo), "random");
+	scores(md, s);
+	cr_assert_float_eq(s[2], 0.0f, 0, "no interaction: never listed");
+	for (i = 0; i < 5; i++)
+		if (i != 2)
+			cr_assert(s[i] > 0.0f && s[i] <= 1.0f, "item %d: %g", i,
+			    (double)s[i]);
+	cr_assert_eq(model_train(&m, NULL, &p, &again), 0);
+	scores(again, t);
+	cr_assert_arr_eq(s, t, sizeof(s), "the seed decides");
+	model_free(md);
+	model_free(again);
+}

@@ -796,3 +796,28 @@ Test(train, old_versions_lose_their_files_and_keep_their_rows)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM lifecycle_log WHERE action = "
 	    "'use' AND who = 'test' AND detail = 'back'"), 1);
 }
+
+/* At the lists phase of a training, version 1 is pinned by someone. */
+static void
+pin_meanwhile(void *arg, const char *phase)
+{
+	char	err[128];
+
+	(void)arg;
+	if (strcmp(phase, TRAIN_PHASE_LISTS) == 0)
+		cr_assert_eq(pin(1, err, sizeof(err)), 0, "%s", err);
+}
+
+Test(train, a_pin_during_the_training_stands)
+{
+	three_users();
+	cr_assert_eq(train_run(&o, &res), 0);
+	o.progress = pin_meanwhile;
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_eq(res.gate, GATE_REFUSED, "%s", res.gate_reason);
+	cr_assert_str_eq(res.gate_reason, "the current version 1 was pinned "
+	    "during the training");
+	cr_assert_eq(qi("SELECT id FROM models WHERE current = 1"), 1);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM models WHERE id = 2 AND gate = "
+	    "'refused'"), 1);
+}

@@ -4,6 +4,7 @@
  * life in a database (start, figures from reco_stats, the tick's verdict).
  */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -114,6 +115,9 @@ Test(experiment, the_tests_against_known_values)
 	lr2 = experiment_msprt_lr(300, 1000, 400, 1000);
 	cr_assert_gt(lr2, lr1);
 	cr_assert_gt(lr2, 20.0, "p < 0.05 at 1000 lists each: %g", lr2);
+	/* None against all of six lists: no evidence yet (was p 6e-9). */
+	cr_assert_gt(1.0 / experiment_msprt_lr(0, 6, 6, 6), 0.05);
+	cr_assert_float_eq(experiment_msprt_lr(0, 6, 0, 6), 1.0, 0);
 	/* More conservative than the z-test at the same data. */
 	cr_assert_gt(1.0 / lr1, experiment_ztest(30, 100, 40, 100));
 }
@@ -252,5 +256,92 @@ Test(experiment, a_life_in_the_database)
 	    "DESC LIMIT 1"), "system experiment aborted");
 	cr_assert_eq(experiment_tick(s.db, h_dir), EXPERIMENT_GO_ON,
 	    "nothing runs");
+	store_close(&s);
+}
+
+/* The experiment of a_life_in_the_database, started on s. */
+static void
+started(struct store *s)
+{
+	char	err[256];
+
+	h_writer_movies(3);
+	h_writer_close();
+	h_models("(2, 'als', '{}', 'model-000002.cnrm', 0, 0, 0, 0, 0, 0, 0, "
+	    "'t', 0.1, 0.1, 0.1, 10, 0)");
+	cr_assert_eq(store_open(s, h_dir, STORE_ROLE_MODELS), 0);
+	two_arms(500);
+	e.min_lists = 50;
+	cr_assert_eq(experiment_start(s->db, &e, "test", err, sizeof(err)), 0,
+	    "%s", err);
+}
+
+Test(experiment, an_early_lead_lost_is_not_evidence_of_worse)
+{
+	struct store		 s;
+	struct experiment_stats	 fig[2];
+	char			 why[256];
+	int			 arm;
+	int64_t			 h = clock_now_ms() / 3600000;
+
+	started(&s);
+	/* Hour 1: the candidate far ahead; now: level, a hair behind. */
+	stat_row(h - 1, "1/control", 1000, 400, 0);
+	stat_row(h - 1, "1/cand", 1000, 600, 0);
+	stat_row(h, "1/control", 10, 4, 0);
+	stat_row(h, "1/cand", 1000, 190, 0);
+	cr_assert_eq(experiment_stats(s.db, &e, fig, NULL), 0);
+	cr_assert_lt(fig[1].diff, 0);
+	cr_assert_lt(fig[1].p_better, 0.05, "the lead was evidence of better");
+	cr_assert_gt(fig[1].p_worse, 0.05, "but none of worse");
+	cr_assert_eq(experiment_decide(&e, fig, clock_now_ms(), &arm, why,
+	    sizeof(why)), EXPERIMENT_GO_ON, "%s", why);
+	store_close(&s);
+}
+
+Test(experiment, totals_count_every_hour_beyond_the_series)
+{
+	struct store			 s;
+	struct experiment_stats		 fig[2];
+	static struct experiment_series	 ser;
+	int64_t				 h = clock_now_ms() / 3600000;
+	int				 i;
+
+	started(&s);
+	for (i = 0; i < EXPERIMENT_HOURS_MAX + 4; i++) {
+		stat_row(h - 400 + i, "1/control", 1, 0, 0);
+		stat_row(h - 400 + i, "1/cand", 1, 1, 0);
+	}
+	cr_assert_eq(experiment_stats(s.db, &e, fig, &ser), 0);
+	cr_assert_eq(ser.nhours, EXPERIMENT_HOURS_MAX);
+	cr_assert_eq(fig[0].lists, EXPERIMENT_HOURS_MAX + 4);
+	cr_assert_eq(fig[1].followed, EXPERIMENT_HOURS_MAX + 4);
+	store_close(&s);
+}
+
+Test(experiment, a_promotion_that_cannot_happen_leaves_it_running)
+{
+	struct store	 s;
+	struct experiment got;
+	char		 err[256], *text = NULL;
+	size_t		 len = 0;
+	FILE		*fp;
+
+	started(&s);
+	/* Version 2's file does not exist in h_dir/models. */
+	cr_assert_eq(experiment_stop(s.db, h_dir, e.id, "promoted", "test",
+	    2, "test", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "is missing"), "%s", err);
+	cr_assert_eq(experiment_running(s.db, &got), 1, "still running");
+	cr_assert_eq(h_qi(h_db, "SELECT COUNT(*) FROM lifecycle_log WHERE "
+	    "action LIKE 'experiment promoted'"), 0, "nothing recorded");
+	/* An id that is not there: a well-formed, empty answer. */
+	cr_assert_not_null(fp = open_memstream(&text, &len));
+	cr_assert_eq(experiment_json(s.db, 99, 1, fp), 0);
+	fclose(fp);
+	cr_assert(strstr(text, "{\"experiments\":[],\"log\":[") == text,
+	    "%s", text);
+	cr_assert_eq(text[len - 2], '}');
+	free(text);
 	store_close(&s);
 }

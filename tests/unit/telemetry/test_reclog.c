@@ -259,7 +259,7 @@ Test(reclog, served_lines_are_what_the_writer_takes)
 Test(reclog, an_experiment_arm_reaches_the_log_and_a_bad_one_does_not)
 {
 	const char	*want = "SERVED 9 7 3 12/cand 800 1 2\n"
-	    "SERVED 9 8 3 - 800 1 2\n";
+	    "SERVED 9 8 3 - 800 1 2\n" "SERVED 9 8 3 - 800 1 2\n";
 	int32_t		 ids[1] = { 2 };
 	char		 buf[128];
 	size_t		 n = strlen(want);
@@ -268,6 +268,8 @@ Test(reclog, an_experiment_arm_reaches_the_log_and_a_bad_one_does_not)
 	cr_assert_eq(reclog_served(&l, 9, 7, 3, "12/cand", 800, 1, ids, 1), 0);
 	/* A space would shift every field after it: logged as none. */
 	cr_assert_eq(reclog_served(&l, 9, 8, 3, "12/a b", 800, 1, ids, 1), 0);
+	cr_assert_eq(reclog_served(&l, 9, 8, 3, "12/a\nTRAIN", 800, 1, ids, 1),
+	    0);
 	accept_now();
 	reclog_flush(&l);
 	readn(buf, n);
