@@ -85,7 +85,7 @@ IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,\
 HARNESS		 = $(BUILD)/tests/harness/harness.o $(BUILD)/tests/harness/scratch.o
 TEST_CFLAGS	 = -Itests/harness
 
-.PHONY: all deps deps-check run test asan bench bench-online demo clean unit integration \
+.PHONY: all deps deps-check run test asan bench bench-online bench-switch demo clean unit integration \
 	test-browser deb test-package fuzz fuzz-deps soak
 
 all: $(BUILD)/cinerec
@@ -271,6 +271,11 @@ $(BUILD)/bench/bench_reclog: tests/bench/bench_reclog.c $(LIB)
 bench: all $(BUILD)/bench/bench_reclog
 	sh tests/bench/run.sh $(BUILD)
 	sh tests/bench/online.sh $(BUILD)
+	sh tests/bench/switch.sh $(BUILD)
+
+# A model switch under load beside the same load without one.
+bench-switch: all
+	sh tests/bench/switch.sh $(BUILD)
 
 # Online quality alone: popularity against the learned model, simulated days.
 bench-online: all

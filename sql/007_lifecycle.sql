@@ -64,3 +64,7 @@ ALTER TABLE reco_stats ADD COLUMN over_2ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE reco_stats ADD COLUMN over_5ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE reco_stats ADD COLUMN over_20ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE reco_stats ADD COLUMN over_100ms INTEGER NOT NULL DEFAULT 0;
+-- Lists that were a user's first under their arm (or none) within the 24 h
+-- a user's latest list is tracked: users per arm, a user counted again
+-- after a day without a list.
+ALTER TABLE reco_stats ADD COLUMN users INTEGER NOT NULL DEFAULT 0;

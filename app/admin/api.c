@@ -597,8 +597,11 @@ api_audit(struct http_request *req, const struct auth_session *s)
 	(void)s;
 	kore_buf_init(&b, 16384);
 	kore_buf_appendf(&b, "{\"audit\":");
+	/* The dashboard's actions, and the models' and experiments'. */
 	(void)adm_rows(&b, "SELECT id, ts, who, action, detail, addr FROM "
-	    "audit ORDER BY id DESC LIMIT 200", NULL, 0);
+	    "(SELECT id, ts, who, action, detail, addr FROM audit UNION ALL "
+	    "SELECT NULL, ts, who, action, detail, NULL FROM lifecycle_log) "
+	    "ORDER BY ts DESC LIMIT 200", NULL, 0);
 	kore_buf_appendf(&b, ",\"accounts\":");
 	(void)adm_rows(&b, "SELECT a.name, a.created_ms, a.pw_changed_ms, "
 	    "a.last_login_ms, (SELECT COUNT(*) FROM sessions s WHERE "

@@ -39,6 +39,7 @@ struct stat {
 	int64_t		lists, nonempty, personal, followed, rank_sum;
 	int64_t		minutes, latency;
 	int64_t		over[CTR_SLOW_N];	/* lists slower than ctr_slow_ms */
+	int64_t		users;		/* lists that were a user's first */
 };
 
 /* A followed rank for a list committed in an earlier batch. */
@@ -218,7 +219,7 @@ list_add(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
 	struct stat	*s;
 	uint32_t	*ix;
 	size_t		 i;
-	int		 found;
+	int		 found, first;
 
 	if (c->nlist >= UINT32_MAX)
 		return (NULL);
@@ -236,6 +237,8 @@ list_add(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
 	if (!found)
 		c->nlist++;
 	l = &c->list[*ix];
+	/* A user's first list of the day under this arm (or none). */
+	first = !found || strcmp(l->arm, arm != NULL ? arm : "") != 0;
 	memset(l, 0, sizeof(*l));
 	l->log_id = log_id;
 	l->user = user;
@@ -253,6 +256,7 @@ list_add(struct ctr *c, int64_t log_id, int64_t user, int64_t ts,
 	if ((s = stat_of(c, l)) == NULL)
 		return (NULL);
 	s->lists++;
+	s->users += first;
 	s->nonempty += n > 0;
 	s->personal += personal > 0;
 	s->latency += latency_us;
@@ -325,6 +329,7 @@ exec_stat(sqlite3 *db, sqlite3_stmt *st, const struct stat *s)
 	sqlite3_bind_int64(st, 11, s->latency);
 	for (i = 0; i < CTR_SLOW_N; i++)
 		sqlite3_bind_int64(st, 12 + i, s->over[i]);
+	sqlite3_bind_int64(st, 17, s->users);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -373,7 +378,8 @@ ctr_write(struct ctr *c, sqlite3 *db, int slots)
 	if (c->nstat > 0) {
 		if (sqlite3_prepare_v2(db, "INSERT INTO reco_stats VALUES (?1, "
 		    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-		    "?16) ON CONFLICT DO UPDATE SET over_1ms = over_1ms + "
+		    "?16, ?17) ON CONFLICT DO UPDATE SET users = users + "
+		    "excluded.users, over_1ms = over_1ms + "
 		    "excluded.over_1ms, over_2ms = over_2ms + excluded.over_2ms, "
 		    "over_5ms = over_5ms + excluded.over_5ms, over_20ms = "
 		    "over_20ms + excluded.over_20ms, over_100ms = over_100ms + "

@@ -437,8 +437,8 @@ experiment_stats(sqlite3 *db, const struct experiment *e,
 	if (sqlite3_prepare_v2(db, "SELECT hour, arm, SUM(lists), "
 	    "SUM(followed), SUM(rank_sum), SUM(minutes_24h), "
 	    "SUM(latency_us_sum), SUM(over_1ms), SUM(over_2ms), SUM(over_5ms), "
-	    "SUM(over_20ms), SUM(over_100ms) FROM reco_stats WHERE source = "
-	    "'served' AND arm >= ?1 AND arm < ?2 GROUP BY hour, arm ORDER BY "
+	    "SUM(over_20ms), SUM(over_100ms), SUM(users), SUM(nonempty) FROM "
+	    "reco_stats WHERE source = 'served' AND arm >= ?1 AND arm < ?2 GROUP BY hour, arm ORDER BY "
 	    "hour", -1, &q, NULL) != SQLITE_OK) {
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(db));
 		goto out;
@@ -465,6 +465,9 @@ experiment_stats(sqlite3 *db, const struct experiment *e,
 		st[a].latency_us += sqlite3_column_int64(q, 6);
 		for (k = 0; k < CTR_SLOW_N; k++)
 			st[a].over[k] += sqlite3_column_int64(q, 7 + k);
+		st[a].users += sqlite3_column_int64(q, 12);
+		st[a].empty += sqlite3_column_int64(q, 2) -
+		    sqlite3_column_int64(q, 13);
 		if (!in_series)
 			continue;
 		h = s->nhours - 1;
@@ -490,6 +493,8 @@ experiment_stats(sqlite3 *db, const struct experiment *e,
 		x->minutes_per_list = x->lists > 0 ? (double)x->minutes /
 		    (double)x->lists : 0;
 		x->latency_ms = x->lists > 0 ? (double)x->latency_us / 1000.0 /
+		    (double)x->lists : 0;
+		x->error_rate = x->lists > 0 ? (double)x->empty /
 		    (double)x->lists : 0;
 		for (k = 0; k < CTR_SLOW_N; k++)
 			if (x->lists > 0 && (double)x->over[k] > 0.01 *
@@ -550,6 +555,15 @@ experiment_decide(const struct experiment *e,
 	for (a = 1; a < e->narms; a++) {
 		if (st[a].lists < e->min_lists || st[0].lists < e->min_lists)
 			continue;
+		if (st[a].error_rate > st[0].error_rate +
+		    EXPERIMENT_ERRORS_MAX) {
+			*arm = a;
+			snprintf(why, sz, "arm %s fails too often: %.1f%% of its "
+			    "lists empty against %.1f%% in %s", e->arm[a].name,
+			    100.0 * st[a].error_rate, 100.0 * st[0].error_rate,
+			    e->arm[0].name);
+			return (EXPERIMENT_ABORT);
+		}
 		if (st[a].p99_over_ms >= e->max_p99_ms) {
 			*arm = a;
 			snprintf(why, sz, "arm %s is too slow: p99 over %d ms "

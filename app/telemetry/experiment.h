@@ -9,8 +9,11 @@
  * the control arm (position 0) by an always-valid mixture SPRT on the
  * difference of the two proportions (p-values that stay valid however
  * often they are looked at) and, beside it, the naive two-proportion
- * z-test.  Stop rules (experiment_decide): abort when a candidate is
- * significantly worse or slower than its p99 limit, promote a significantly
+ * z-test.  An arm's errors are its empty answers (a list with no movie:
+ * popularity fills every list, so an empty one is a failure).  Stop rules
+ * (experiment_decide): abort when a candidate is significantly worse,
+ * slower than its p99 limit or fails more often than the control by more
+ * than a point, promote a significantly
  * better one when asked to, expire after the maximum duration.
  */
 #ifndef CINEREC_EXPERIMENT_H
@@ -28,6 +31,7 @@
 #define EXPERIMENT_HOURS_MAX	336	/* hours of the per-arm series */
 #define EXPERIMENT_ALPHA	0.05	/* significance of the stop rules */
 #define EXPERIMENT_TAU2		0.0025	/* mSPRT mixing variance (0.05^2) */
+#define EXPERIMENT_ERRORS_MAX	0.01	/* an arm's empty lists, over control's */
 
 struct experiment_arm {
 	char		 name[EXPERIMENT_ARM_MAX];
@@ -53,6 +57,9 @@ struct experiment {
 /* One arm's figures since the start. */
 struct experiment_stats {
 	int64_t		 lists, followed, rank_sum, minutes, latency_us;
+	int64_t		 users;		/* served, counted once a day */
+	int64_t		 empty;		/* lists without a movie: errors */
+	double		 error_rate;	/* empty / lists */
 	int64_t		 over[5];	/* lists slower than ctr_slow_ms[] */
 	double		 ctr, lo, hi;	/* followed / lists, 95% Wilson */
 	double		 mean_rank;	/* of the followed lists, 0 if none */

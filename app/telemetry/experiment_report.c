@@ -32,9 +32,11 @@ arm_json(FILE *fp, const struct experiment *e, int a,
 	fprintf(fp, ",\"label\":");
 	json_quote_file(fp, label);
 	fprintf(fp, ",\"model\":%lld,\"share\":%d,\"lists\":%lld,"
-	    "\"followed\":%lld,\"minutes\":%lld", (long long)e->arm[a].model_id,
-	    e->arm[a].share, (long long)x->lists, (long long)x->followed,
-	    (long long)x->minutes);
+	    "\"users\":%lld,\"errors\":%lld,\"followed\":%lld,\"minutes\":%lld",
+	    (long long)e->arm[a].model_id, e->arm[a].share,
+	    (long long)x->lists, (long long)x->users, (long long)x->empty,
+	    (long long)x->followed, (long long)x->minutes);
+	num(fp, "error_rate", x->error_rate);
 	num(fp, "ctr", x->ctr);
 	num(fp, "lo", x->lo);
 	num(fp, "hi", x->hi);
@@ -186,9 +188,9 @@ experiment_text(sqlite3 *db, int64_t id, FILE *fp)
 	    e.auto_promote ? ", auto-promote" : "");
 	if (e.decision[0] != '\0')
 		fprintf(fp, "decision: %s\n", e.decision);
-	fprintf(fp, "%-12s %-8s %6s %8s %8s %-17s %7s %7s %7s %-9s %s\n",
-	    "ARM", "MODEL", "SHARE", "LISTS", "FOLLOWED", "CTR (95%)",
-	    "RANK", "MIN/L", "LAT ms", "P99", "VS CONTROL");
+	fprintf(fp, "%-12s %-8s %6s %7s %8s %8s %-17s %5s %5s %6s %7s %-9s "
+	    "%s\n", "ARM", "MODEL", "SHARE", "USERS", "LISTS", "FOLLOWED",
+	    "CTR (95%)", "RANK", "MIN/L", "ERR%", "LAT ms", "P99", "VS CONTROL");
 	for (a = 0; a < e.narms; a++) {
 		struct experiment_stats	*x = &st[a];
 		char			 ci[32], p99[16];
@@ -206,10 +208,12 @@ experiment_text(sqlite3 *db, int64_t id, FILE *fp)
 		else
 			snprintf(p, sizeof(p), "%+.3f  p %.3g (z %.3g)", x->diff,
 			    x->p_msprt, x->p_z);
-		fprintf(fp, "%-12s %-8s %5.1f%% %8lld %8lld %-17s %7.2f %7.2f "
-		    "%7.3f %-9s %s\n", e.arm[a].name, ver, e.arm[a].share / 10.0,
+		fprintf(fp, "%-12s %-8s %5.1f%% %7lld %8lld %8lld %-17s %5.2f "
+		    "%5.2f %6.2f %7.3f %-9s %s\n", e.arm[a].name, ver,
+		    e.arm[a].share / 10.0, (long long)x->users,
 		    (long long)x->lists, (long long)x->followed, ci,
-		    x->mean_rank, x->minutes_per_list, x->latency_ms, p99, p);
+		    x->mean_rank, x->minutes_per_list, 100.0 * x->error_rate,
+		    x->latency_ms, p99, p);
 	}
 	fprintf(fp, "p: the always-valid p-value of a mixture SPRT (valid "
 	    "however often it is looked at); z: the naive z-test's\n");

@@ -671,7 +671,7 @@
 			    el('td', {}, el('b', { text: a.name }), i === 0 ? el('span', { class: 'sub', text: 'control' }) : null),
 			    el('td', { text: a.model ? 'v' + a.model : 'current' }),
 			    el('td', { class: 'num', text: (a.share / 10).toFixed(1) + '%' }),
-			    el('td', { class: 'num', text: num(a.lists) }),
+			    el('td', { class: 'num lists' }, num(a.lists), el('span', { class: 'sub', text: num(a.users) + ' users · ' + pct(a.error_rate) + ' empty' })),
 			    el('td', { class: 'num ctr' }, pct(a.ctr), el('span', { class: 'sub', text: pct(a.lo) + ' – ' + pct(a.hi) })),
 			    el('td', { class: 'num', text: a.followed ? fixed(a.mean_rank, 2) : '—' }),
 			    el('td', { class: 'num', text: fixed(a.minutes_per_list, 2) }),

@@ -725,3 +725,25 @@ h_run_timeout(const char *const *argv, int timeout_s, char *out, size_t outsz)
 	return (WIFEXITED(status) ? WEXITSTATUS(status) : 128 +
 	    WTERMSIG(status));
 }
+
+void
+h_wait_version(int http_port, long long v)
+{
+	static struct h_reply	r;
+	int			i, streak = 0;
+
+	for (i = 0; i < 300 && streak < 8; i++) {
+		h_http(http_port, "GET", "/recommend/1?format=json", NULL, NULL,
+		    0, &r);
+		cr_assert_eq(r.status, 200, "%s", r.body);
+		if (strstr(r.body, "\"model\":null") == NULL &&
+		    h_json_int(r.body, "version") == v)
+			streak++;
+		else {
+			streak = 0;
+			usleep(100000);
+		}
+	}
+	cr_assert_eq(streak, 8, "version %lld not served by every worker: %s",
+	    v, r.body);
+}

@@ -170,6 +170,12 @@ void	 h_admin_post(const struct h_server *s, const char *cookie,
 	    const char *csrf, const char *path, const char *form,
 	    struct h_reply *r);
 
+/*
+ * Wait until 8 answers in a row of GET /recommend/1?format=json (every
+ * worker) name model version v; fails the test after about 30 s.
+ */
+void	 h_wait_version(int http_port, long long v);
+
 /* Read a number from the server's JSON text: the value after "key":. */
 long long h_json_int(const char *json, const char *key);
 

@@ -73,27 +73,6 @@ reco_json(int user, struct h_reply *r)
 	cr_assert_eq(r->status, 200, "%s", r->body);
 }
 
-/* Wait until 8 answers in a row (both workers) have version v. */
-static void
-wait_version(long long v)
-{
-	struct h_reply	r;
-	int		i, streak = 0;
-
-	for (i = 0; i < 300 && streak < 8; i++) {
-		reco_json(1, &r);
-		if (strstr(r.body, "\"model\":null") == NULL &&
-		    h_json_int(r.body, "version") == v)
-			streak++;
-		else {
-			streak = 0;
-			usleep(100000);
-		}
-	}
-	cr_assert_eq(streak, 8, "version %lld not served by every worker: %s",
-	    v, r.body);
-}
-
 /* Wait until sql (on the database) gives want; fails after timeout_s. */
 static void
 wait_sql(long long want, int timeout_s, const char *sql)
@@ -130,7 +109,7 @@ Test(lifecycle, new_events_retrain_and_the_gate_promotes_the_candidate)
 
 	demo();
 	start("train_after_events = 300\n");
-	wait_version(1);
+	h_wait_version(h_srv.http_port, 1);
 	lines = malloc(400 * sizeof(line));
 	for (i = 0; i < 400; i++)
 		o += (size_t)snprintf(lines + o, sizeof(line), "2026-01-02T00:"
@@ -149,7 +128,7 @@ Test(lifecycle, new_events_retrain_and_the_gate_promotes_the_candidate)
 	    "not worse");
 	cr_assert_eq(h_qi(dbpath, "SELECT COUNT(*) FROM training_runs WHERE "
 	    "model_id = 2 AND trigger = 'events'"), 1);
-	wait_version(2);
+	h_wait_version(h_srv.http_port, 2);
 }
 
 Test(lifecycle, a_bad_candidate_is_refused_with_its_reason)
@@ -158,7 +137,7 @@ Test(lifecycle, a_bad_candidate_is_refused_with_its_reason)
 
 	demo();
 	start(NULL);
-	wait_version(1);
+	h_wait_version(h_srv.http_port, 1);
 	cr_assert_eq(cli("train", "--model", "random", NULL, NULL, NULL), 0,
 	    "%s", out);
 	cr_assert(strstr(out, "gate: refused: Recall@20 "), "%s", out);
@@ -178,13 +157,13 @@ Test(lifecycle, a_bad_candidate_is_refused_with_its_reason)
 	cr_assert_eq(cli("model", "show", "2", NULL, NULL, NULL), 0);
 	cr_assert(strstr(out, "gate         refused: Recall@20"), "%s", out);
 	sleep(2);
-	wait_version(1);
+	h_wait_version(h_srv.http_port, 1);
 	/* --force promotes it, recorded as forced. */
 	cr_assert_eq(cli("train", "--model", "random", "--force", NULL, NULL),
 	    0, "%s", out);
 	cr_assert(strstr(out, "gate: forced: the gate would have refused"),
 	    "%s", out);
-	wait_version(3);
+	h_wait_version(h_srv.http_port, 3);
 }
 
 /* The load of the switch test: GETs until stop, each status and time. */
@@ -261,10 +240,10 @@ Test(lifecycle, switches_under_load_answer_only_200s)
 
 	demo();
 	start(NULL);
-	wait_version(1);
+	h_wait_version(h_srv.http_port, 1);
 	cr_assert_eq(cli("train", "--model", "itemknn", "--force", NULL, NULL),
 	    0, "%s", out);
-	wait_version(2);
+	h_wait_version(h_srv.http_port, 2);
 	for (i = 0; i < 2; i++) {
 		memset(&l[i], 0, sizeof(l[i]));
 		l[i].stop = &stop;
@@ -310,7 +289,7 @@ Test(lifecycle, switches_under_load_answer_only_200s)
 	cr_assert_lt(p99(during, nd), 1000.0);
 	free(steady);
 	free(during);
-	wait_version(2);
+	h_wait_version(h_srv.http_port, 2);
 	cr_assert_eq(h_qi(dbpath, "SELECT COUNT(*) FROM lifecycle_log WHERE "
 	    "action = 'use' AND detail = 'switch test'"), 6);
 }
@@ -325,7 +304,7 @@ Test(lifecycle, a_rollback_restores_the_earlier_lists_exactly)
 
 	demo();
 	start(NULL);
-	wait_version(1);
+	h_wait_version(h_srv.http_port, 1);
 	/* User 5 acts after the training: folded in, not precomputed. */
 	fd = h_connect(h_srv.ingest_port);
 	snprintf(line, sizeof(line), "2026-01-02T00:00:00,5,GET "
@@ -337,7 +316,7 @@ Test(lifecycle, a_rollback_restores_the_earlier_lists_exactly)
 		reco_text(u, l1[u], sizeof(l1[u]));
 	cr_assert_eq(cli("train", "--model", "als", "--factors", "16",
 	    "--force"), 0, "%s", out);
-	wait_version(2);
+	h_wait_version(h_srv.http_port, 2);
 	for (u = 1; u <= NUSERS; u++) {
 		reco_text(u, l2, sizeof(l2));
 		differ += strcmp(l2, l1[u]) != 0;
@@ -346,7 +325,7 @@ Test(lifecycle, a_rollback_restores_the_earlier_lists_exactly)
 	    differ);
 	cr_assert_eq(cli("model", "use", "1", "--why", "rollback test", NULL),
 	    0, "%s", out);
-	wait_version(1);
+	h_wait_version(h_srv.http_port, 1);
 	for (u = 1; u <= NUSERS; u++) {
 		reco_text(u, l2, sizeof(l2));
 		cr_assert_str_eq(l2, l1[u], "user %d after the rollback", u);
@@ -402,6 +381,7 @@ Test(lifecycle, an_experiment_stops_its_worse_arm_and_why_names_the_arm)
 {
 	static char	 firsts[301][256];
 	char		 arm[64], first[256], line[512], path[64];
+	char		 cookie[512], csrf[256], hdr[600];
 	char		 control[301] = { 0 };
 	long long	 v;
 	int		 u, fd, ctl = 0, bad = 0, bad_user = 0;
@@ -411,7 +391,7 @@ Test(lifecycle, an_experiment_stops_its_worse_arm_and_why_names_the_arm)
 
 	demo();
 	start(NULL);
-	wait_version(1);
+	h_wait_version(h_srv.http_port, 1);
 	cr_assert_eq(cli("train", "--model", "random", NULL, NULL, NULL), 0);
 	cr_assert_eq(cli("experiment", "start", "ab", "control=current:50",
 	    "bad=2:50", "--min-lists=40"), 0, "%s", out);
@@ -457,6 +437,13 @@ Test(lifecycle, an_experiment_stops_its_worse_arm_and_why_names_the_arm)
 	cr_assert_eq(cli("experiment", "status", NULL, NULL, NULL, NULL), 0);
 	cr_assert(strstr(out, "ab: aborted since") && strstr(out, "(control)"),
 	    "%s", out);
+	/* The decision is in the dashboard's audit trail too. */
+	h_admin_login(&h_srv, cookie, sizeof(cookie), csrf, sizeof(csrf));
+	snprintf(hdr, sizeof(hdr), "Cookie: %s\r\n", cookie);
+	h_http(h_srv.admin_port, "GET", "/api/audit", hdr, NULL, 0, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert(strstr(r.body, "\"who\":\"system\",\"action\":\"experiment "
+	    "aborted\",\"detail\":\"arm bad is worse"), "%s", r.body);
 	/* After the stop: no arm, the current version, for everyone. */
 	for (u = 0; u < 100; u++) {
 		arm_of(bad_user, arm, sizeof(arm), first, sizeof(first), &v);
@@ -485,7 +472,7 @@ Test(lifecycle, the_split_survives_a_restart)
 
 	demo();
 	start(NULL);
-	wait_version(1);
+	h_wait_version(h_srv.http_port, 1);
 	cr_assert_eq(cli("train", "--model", "random", NULL, NULL, NULL), 0);
 	cr_assert_eq(cli("experiment", "start", "canary", "main=current:80",
 	    "canary=2:20", NULL), 0, "%s", out);

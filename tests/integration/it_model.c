@@ -50,27 +50,6 @@ reco_json(int user, struct h_reply *r)
 	cr_assert(strstr(r->headers, "content-type: application/json"));
 }
 
-/* Wait until n answers in a row (both workers) report model version v. */
-static void
-wait_version(long long v)
-{
-	struct h_reply	r;
-	int		i, streak = 0;
-
-	for (i = 0; i < 100 && streak < 8; i++) {
-		reco_json(1, &r);
-		if (strstr(r.body, "\"model\":null") == NULL &&
-		    h_json_int(r.body, "version") == v)
-			streak++;
-		else {
-			streak = 0;
-			usleep(100000);
-		}
-	}
-	cr_assert_eq(streak, 8, "model %lld not served by every worker: %s",
-	    v, r.body);
-}
-
 Test(model, train_beside_the_server_switches_every_worker)
 {
 	const char	*extra[] = { "--config", NULL, NULL };
@@ -87,7 +66,7 @@ Test(model, train_beside_the_server_switches_every_worker)
 	extra[1] = conf;
 	train("itemknn");
 	h_start(&h_srv, extra);
-	wait_version(1);
+	h_wait_version(h_srv.http_port, 1);
 	reco_json(3, &r);
 	cr_assert(h_json_int(r.body, "personal") > 0, "%s", r.body);
 	cr_assert(strstr(r.body, "\"algo\":\"itemknn\""), "%s", r.body);
@@ -96,7 +75,7 @@ Test(model, train_beside_the_server_switches_every_worker)
 	cr_assert(strstr(r.body, "\"source\":\"model\""), "%s", r.body);
 
 	train("als");
-	wait_version(2);
+	h_wait_version(h_srv.http_port, 2);
 	reco_json(3, &r);
 	cr_assert(strstr(r.body, "\"algo\":\"als\""), "%s", r.body);
 	unlink(conf);
@@ -111,7 +90,7 @@ Test(model, a_new_watch_changes_the_list_at_once)
 	demo();
 	train("itemknn");
 	h_start(&h_srv, NULL);
-	wait_version(1);
+	h_wait_version(h_srv.http_port, 1);
 	reco_json(7, &r);
 	snprintf(before, sizeof(before), "%s", r.body);
 	/* The first recommended movie: user 7 now watches it. */
@@ -144,7 +123,7 @@ Test(model, a_corrupt_model_file_is_refused_and_serving_goes_on)
 	demo();
 	train("itemknn");
 	h_start(&h_srv, NULL);
-	wait_version(1);
+	h_wait_version(h_srv.http_port, 1);
 	/* A version 2 whose file is garbage, made current behind its back. */
 	snprintf(path, sizeof(path), "%s/models/model-000002.cnrm", h_srv.dir);
 	cr_assert_not_null(fp = fopen(path, "w"));
@@ -179,7 +158,7 @@ Test(model, the_server_trains_its_first_model_itself)
 
 	demo();
 	h_start(&h_srv, NULL);
-	wait_version(1);
+	h_wait_version(h_srv.http_port, 1);
 	reco_json(3, &r);
 	cr_assert(strstr(r.body, "\"algo\":\"als\""), "%s", r.body);
 }

@@ -265,6 +265,29 @@ Test(ctr, lists_count_per_hour_source_model_and_arm)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_stats"), 5);
 }
 
+Test(ctr, users_count_once_per_arm_and_slow_lists_by_threshold)
+{
+	h_writer_movies(2);
+	/* User 1 twice under 1/a, user 2 once: 2 users, 3 lists. */
+	h_served(t0 + M(1), 1, 3, "1/a", 1500, 1, "1");
+	h_served(t0 + M(2), 1, 3, "1/a", 800, 1, "2");
+	h_served(t0 + M(3), 2, 3, "1/a", 30000, 1, "1");
+	/* User 1 under another arm (a new experiment): one more there. */
+	h_served(t0 + M(4), 1, 3, "2/b", 900, 1, "1");
+	commit();
+	cr_assert_eq(qi("SELECT users FROM reco_stats WHERE arm = '1/a'"), 2);
+	cr_assert_eq(qi("SELECT lists FROM reco_stats WHERE arm = '1/a'"), 3);
+	cr_assert_eq(qi("SELECT users FROM reco_stats WHERE arm = '2/b'"), 1);
+	/* 1.5 ms and 30 ms: over 1 ms two, over 20 ms one, over 100 none. */
+	cr_assert_eq(qi("SELECT over_1ms || over_2ms || over_5ms || over_20ms "
+	    "|| over_100ms FROM reco_stats WHERE arm = '1/a'"), 21110);
+	/* Another batch: user 2 again is no new user. */
+	h_served(t0 + M(5), 2, 3, "1/a", 500, 1, "2");
+	commit();
+	cr_assert_eq(qi("SELECT users FROM reco_stats WHERE arm = '1/a'"), 2);
+	cr_assert_eq(qi("SELECT lists FROM reco_stats WHERE arm = '1/a'"), 4);
+}
+
 Test(ctr, slots_count_the_served_lists_only_and_wait_for_a_rollup)
 {
 	char	b[32];

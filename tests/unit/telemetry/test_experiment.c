@@ -164,6 +164,16 @@ Test(experiment, the_stop_rules)
 	cr_assert_eq(experiment_decide(&e, st, e.started_ms, &arm, why,
 	    sizeof(why)), EXPERIMENT_PROMOTE);
 	cr_assert_eq(arm, 1);
+	/* Failing: 3% empty lists against none. */
+	figures(1000, 300, 1000, 300);
+	st[1].error_rate = 0.03;
+	cr_assert_eq(experiment_decide(&e, st, e.started_ms, &arm, why,
+	    sizeof(why)), EXPERIMENT_ABORT);
+	cr_assert(strstr(why, "fails too often: 3.0% of its lists empty"), "%s",
+	    why);
+	st[1].error_rate = 0.005;
+	cr_assert_eq(experiment_decide(&e, st, e.started_ms, &arm, why,
+	    sizeof(why)), EXPERIMENT_GO_ON, "within a point of control");
 	/* Slow: over the p99 limit. */
 	figures(1000, 300, 1000, 300);
 	st[1].p99_over_ms = 20;
@@ -185,10 +195,11 @@ stat_row(int64_t h, const char *arm, int lists, int followed, int slow)
 	char	sql[512];
 
 	snprintf(sql, sizeof(sql), "INSERT INTO reco_stats (hour, source, "
-	    "model_version, arm, lists, followed, rank_sum, latency_us_sum, "
-	    "over_1ms, over_20ms) VALUES (%lld, 'served', 1, '%s', %d, %d, %d, "
-	    "%d, %d, %d)", (long long)h, arm, lists, followed, followed * 2,
-	    lists * 800, slow, slow);
+	    "model_version, arm, lists, nonempty, users, followed, rank_sum, "
+	    "latency_us_sum, over_1ms, over_20ms) VALUES (%lld, 'served', 1, "
+	    "'%s', %d, %d, %d, %d, %d, %d, %d, %d)", (long long)h, arm, lists,
+	    lists - slow, lists / 2, followed, followed * 2, lists * 800, slow,
+	    slow);
 	h_exec(sql);
 }
 
@@ -238,6 +249,9 @@ Test(experiment, a_life_in_the_database)
 	cr_assert_float_eq(fig[0].mean_rank, 2.0, 1e-9);
 	cr_assert_float_eq(fig[0].latency_ms, 0.8, 1e-9);
 	cr_assert_eq(fig[1].p99_over_ms, 0, "3 of 1000 slow: under 1%%");
+	cr_assert_eq(fig[1].users, 500);
+	cr_assert_eq(fig[1].empty, 3);
+	cr_assert_float_eq(fig[1].error_rate, 0.003, 1e-12);
 	cr_assert_float_eq(fig[1].p_z, experiment_ztest(400, 1000, 240,
 	    1000), 1e-12);
 	cr_assert_lt(fig[1].p_msprt, 0.05);
