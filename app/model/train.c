@@ -491,7 +491,11 @@ baseline(struct store *s, const struct train_opts *o,
 			cur = NULL;
 	}
 	sqlite3_finalize(st);
-	if (cur == NULL || t == NULL)
+	if (cur != NULL && t == NULL) {
+		model_free(cur);	/* no hold-out: nothing to score on */
+		return;
+	}
+	if (cur == NULL)
 		return;
 	p = cur->params;
 	p.threads = o->mp.threads;
