@@ -70,6 +70,22 @@ phase(const struct train_opts *o, const char *what)
 		o->progress(o->progress_arg, what);
 }
 
+/* The newest users.updated_ms of the snapshot s is in.  0 or -1. */
+static int
+newest_stamp(struct store *s, int64_t *ms)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(updated_ms), 0) "
+	    "FROM users", -1, &st, NULL) != SQLITE_OK)
+		return (-1);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*ms = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW ? 0 : -1);
+}
+
 /* Every interaction of the store, mapped to a signal.  0 or -1. */
 static int
 load(struct store *s, const struct signal_params *sp, struct ia **out,
@@ -713,15 +729,21 @@ train_run(const struct train_opts *o, struct train_result *res)
 		goto out_lock;
 	run = run_begin(&s, o->trigger);
 	/*
-	 * Users changed after this are not all in what load reads; a commit
-	 * under way as it starts is counted as after it (5 s of margin).
+	 * One read snapshot: the interactions, and the newest change stamp
+	 * in it.  The writer's stamps grow from batch to batch, so a user
+	 * stamped up to it is wholly in what load reads, and one changed in
+	 * a commit after the snapshot has a larger stamp (folded in at
+	 * request time).  No margin: a training just after a load serves
+	 * everyone from the lists.
 	 */
-	read_ms = clock_now_ms() - 5000;
 	phase(o, TRAIN_PHASE_READ);
-	if (load(&s, &o->sp, &v, &n, &maxmovie) == -1) {
+	if (store_exec(&s, "BEGIN") == -1 || newest_stamp(&s, &read_ms) == -1 ||
+	    load(&s, &o->sp, &v, &n, &maxmovie) == -1) {
+		(void)store_exec(&s, "ROLLBACK");
 		msg = "cannot read the interactions";
 		goto out;
 	}
+	(void)store_exec(&s, "COMMIT");
 	if (n == 0) {
 		msg = "no interactions to learn from";
 		log_warnx("train: %s", msg);

@@ -399,6 +399,14 @@ write_users(struct batch *b, int64_t *newusers)
 	int64_t		 known = b->nusers;
 	size_t		 i;
 
+	/*
+	 * Increasing from batch to batch, whatever the wall clock does: a
+	 * training that sees stamp T has every change stamped up to T.
+	 */
+	if (now <= b->stamp)
+		now = b->stamp + 1;
+	b->stamp = now;
+
 	b->outliers = 0;
 	for (i = 0; i < b->users.len; i++) {
 		u = VEC_AT(&b->users, struct agg_user, i);

@@ -51,6 +51,8 @@ struct batch {
 	uint64_t	 rng;		/* xorshift state of the reservoirs */
 	int64_t		 last_ts;	/* newest event time */
 	int64_t		 user_max;	/* largest user id, outliers aside */
+	int64_t		 stamp;		/* users.updated_ms of the last batch:
+					   each batch's is larger (train.c) */
 	int64_t		 nusers;	/* users known */
 	int64_t		 outliers;	/* outlier users of this attempt */
 	int64_t		 pruned_hour;	/* ingest_hourly last pruned */
