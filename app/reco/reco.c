@@ -252,12 +252,18 @@ reco_for_user(struct reco *r, struct store *s, const struct model *md,
 	int	n, dup, rc;
 
 	out->n = out->personal = 0;
+	out->path = RECO_PATH_POPULAR;
 	if (max > RECO_MAX)
 		max = RECO_MAX;
 	rc = 0;
 	if (md != NULL && ls != NULL &&
-	    (rc = from_lists(r, s, ls, user, max, out)) != 0)
+	    (rc = from_lists(r, s, ls, user, max, out)) != 0) {
+		out->path = RECO_PATH_LISTS;
 		return (rc == 1 ? (int)out->n : -1);
+	}
+	/* A short precomputed list, completed below, came from the lists. */
+	if (out->n > 0)
+		out->path = RECO_PATH_LISTS;
 	if ((n = store_history(s, user, &r->hist, &r->histcap)) == -1)
 		return (-1);
 	nh = (size_t)n;
@@ -267,9 +273,11 @@ reco_for_user(struct reco *r, struct store *s, const struct model *md,
 		r->cols[i] = (uint32_t)r->hist[i].movie;
 	qsort(r->cols, nh, sizeof(*r->cols), cmp_u32);
 	/* A short precomputed list is completed from popularity only. */
-	if (md != NULL && nh > 0 && out->n == 0 &&
-	    from_model(r, md, sp, nh, max, out) == -1)
-		return (-1);
+	if (md != NULL && nh > 0 && out->n == 0) {
+		if (from_model(r, md, sp, nh, max, out) == -1)
+			return (-1);
+		out->path = RECO_PATH_FOLDIN;
+	}
 	for (i = 0; i < r->n && out->n < max; i++) {
 		if (seen(r->cols, nh, (uint32_t)r->items[i].movie))
 			continue;

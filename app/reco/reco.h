@@ -27,10 +27,17 @@ struct reco_item {
 	int64_t		 total;		/* the same, all time */
 };
 
+/* How an answer was made (reco_list.path). */
+#define RECO_PATH_POPULAR	0	/* no model, or no history: popularity */
+#define RECO_PATH_LISTS		1	/* the precomputed list, still fresh */
+#define RECO_PATH_FOLDIN	2	/* the model, folding the history in */
+#define RECO_NPATHS		3
+
 /* One answer. */
 struct reco_list {
 	size_t		 n;		/* entries in item[] */
 	size_t		 personal;	/* the first ones came from the model */
+	int		 path;		/* RECO_PATH_* */
 	struct {
 		int32_t		 movie;
 		const char	*slug;

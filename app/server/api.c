@@ -179,7 +179,7 @@ log_served(int64_t user, const struct serving_pick *p,
 		    l->personal ? p->id : 0, p->arm, clock_mono_us() -
 		    started_us, l->personal, ids, l->n) == -1;
 	}
-	metrics_recommend(l->personal > 0, dropped);
+	metrics_recommend(l->personal > 0, l->path, dropped);
 }
 
 int

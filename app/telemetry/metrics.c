@@ -46,6 +46,7 @@ struct wslot {
 	uint64_t	requests[METRICS_NROUTES][NSTATUS];
 	struct hist	recommend;			/* /recommend latency */
 	uint64_t	answers, personal;		/* /recommend answers */
+	uint64_t	path[3];			/* by RECO_PATH_* */
 	uint64_t	log_dropped;			/* lists not logged */
 	uint64_t	rss_bytes;
 	int64_t		body_bytes;			/* bodies in memory */
@@ -146,11 +147,13 @@ metrics_request(enum metrics_route route, int status, uint64_t us)
 }
 
 void
-metrics_recommend(int personal, int dropped)
+metrics_recommend(int personal, int path, int dropped)
 {
 	if (mine == NULL)
 		return;
 	ADD(&mine->answers, 1);
+	if (path >= 0 && path < 3)
+		ADD(&mine->path[path], 1);
 	if (personal)
 		ADD(&mine->personal, 1);
 	if (dropped)
@@ -376,7 +379,9 @@ render_live(FILE *fp)
 {
 	struct hist	 reco, commit;
 	uint64_t	 req[METRICS_NROUTES][NSTATUS], answers = 0;
-	uint64_t	 personal = 0, dropped = 0, v, refused = 0;
+	uint64_t	 personal = 0, dropped = 0, v, refused = 0, path[3] = { 0 };
+	static const char *const path_names[3] = { "popular", "lists",
+			    "foldin" };
 	struct wslot	*w;
 	size_t		 i, r, k;
 	char		 st[16];
@@ -396,6 +401,8 @@ render_live(FILE *fp)
 		reco.sum_us += GET(&w->recommend.sum_us);
 		answers += GET(&w->answers);
 		personal += GET(&w->personal);
+		for (k = 0; k < 3; k++)
+			path[k] += GET(&w->path[k]);
 		dropped += GET(&w->log_dropped);
 		refused += GET(&w->body_refused);
 	}
@@ -424,6 +431,13 @@ render_live(FILE *fp)
 	metric(fp, "cinerec_recommend_personal_total", "counter",
 	    "/recommend answers with at least one id from the model.",
 	    personal);
+	header(fp, "cinerec_recommend_path_total", "counter",
+	    "/recommend answers by how they were made: popularity only, the "
+	    "precomputed list of the model's training, or the model folding "
+	    "in a history that changed since.");
+	for (k = 0; k < 3; k++)
+		fprintf(fp, "cinerec_recommend_path_total{path=\"%s\"} %llu\n",
+		    path_names[k], (unsigned long long)path[k]);
 	metric(fp, "cinerec_recommend_log_dropped_total", "counter",
 	    "Served lists not logged because the log queue was full.", dropped);
 

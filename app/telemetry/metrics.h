@@ -32,8 +32,11 @@ void	metrics_bind(int worker_id);	/* each worker, at start */
 /* One answered request: its route, HTTP status and duration. */
 void	metrics_request(enum metrics_route route, int status, uint64_t us);
 
-/* One /recommend answer: with a model's ids or not; logged or dropped. */
-void	metrics_recommend(int personal, int dropped);
+/*
+ * One /recommend answer: with a model's ids or not, the path that made it
+ * (RECO_PATH_*: popularity, precomputed list, fold-in), logged or dropped.
+ */
+void	metrics_recommend(int personal, int path, int dropped);
 /* n logged lists lost after they were taken (reclog.h: lost). */
 void	metrics_recommend_lost(uint64_t n);
 

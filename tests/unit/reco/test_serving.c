@@ -13,6 +13,7 @@
 #include "scratch.h"
 #include "ingest/parse.h"
 #include "model/train.h"
+#include "reco/reco.h"
 #include "reco/serving.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -136,4 +137,39 @@ Test(serving, no_arm_once_the_experiment_stopped)
 	store_close(&s);
 	serving_refresh(&sv, &rd, h_dir);
 	cr_assert_eq(count(2, ""), 200);
+}
+
+/* reco_for_user with what serves user; the path it took. */
+static int
+path_of(int64_t user)
+{
+	static struct reco	r;
+	struct serving_pick	p;
+	struct signal_params	sp;
+	struct reco_list	l;
+
+	signal_defaults(&sp);
+	serving_pick(&sv, user, &p);
+	cr_assert_not_null(p.md);
+	cr_assert_geq(reco_refresh(&r, &rd, 7, 1), 0);
+	cr_assert_geq(reco_for_user(&r, &rd, p.md, p.ls, &sp, user, 20, &l),
+	    0);
+	reco_free(&r);
+	return (l.path);
+}
+
+Test(serving, each_answer_says_how_it_was_made)
+{
+	serving_refresh(&sv, &rd, h_dir);
+	cr_assert_eq(path_of(1), RECO_PATH_LISTS, "unchanged since training");
+	cr_assert_eq(path_of(999), RECO_PATH_POPULAR, "no history");
+	cr_assert_not_null(h_w = writer_open(h_dir));
+	cr_assert_eq(h_line("2020-03-01T00:01:00,1,GET /data/m/m6+2000/0.mpg"),
+	    PARSE_OK);
+	cr_assert_eq(writer_commit(h_w), 0);
+	h_writer_close();
+	store_close(&rd);
+	cr_assert_eq(store_open(&rd, h_dir, STORE_RDONLY), 0);
+	cr_assert_eq(path_of(1), RECO_PATH_FOLDIN, "a watch since: folded in");
+	cr_assert_eq(path_of(2), RECO_PATH_LISTS);
 }

@@ -233,7 +233,7 @@ Test(metrics, metrics_off_renders_the_database_figures_only)
 	h_writer_close();
 	/* Without the shared block the live calls do nothing. */
 	metrics_request(METRICS_RECOMMEND, 200, 10);
-	metrics_recommend(1, 1);
+	metrics_recommend(1, 1, 1);
 	metrics_commit(10, 1);
 	metrics_ingest_event(METRICS_AUTH_FAILED);
 	metrics_ingest_up(1, 1, 2);
@@ -445,12 +445,13 @@ Test(metrics, live_figures_sum_every_workers_slot)
 	metrics_request(METRICS_RECOMMEND, 404, 10);	/* not timed */
 	metrics_request(METRICS_HEALTH, 200, 10);
 	metrics_request(METRICS_OTHER, 418, 10);
-	metrics_recommend(1, 0);
-	metrics_recommend(0, 1);
+	metrics_recommend(1, 1, 0);
+	metrics_recommend(0, 0, 1);
 	metrics_bind(2);
 	metrics_request(METRICS_RECOMMEND, 200, 300);
 	metrics_request(METRICS_HEALTH, 200, 10);
-	metrics_recommend(1, 1);
+	metrics_recommend(1, 2, 1);
+	metrics_recommend(1, 7, 0);	/* out of range: counted, no path */
 	metrics_sample_memory();
 	metrics_commit(1500, 1);
 	metrics_commit(99, 0);
@@ -475,8 +476,11 @@ Test(metrics, live_figures_sum_every_workers_slot)
 	cr_assert_str_eq(val("cinerec_recommend_duration_seconds_sum"),
 	    "2.000551");
 	cr_assert_str_eq(val("cinerec_recommend_duration_seconds_count"), "5");
-	cr_assert_str_eq(val("cinerec_recommend_answers_total"), "3");
-	cr_assert_str_eq(val("cinerec_recommend_personal_total"), "2");
+	cr_assert_str_eq(val("cinerec_recommend_answers_total"), "4");
+	cr_assert_str_eq(val("cinerec_recommend_personal_total"), "3");
+	cr_assert_not_null(strstr(text, "cinerec_recommend_path_total{path="
+	    "\"popular\"} 1\ncinerec_recommend_path_total{path=\"lists\"} 1\n"
+	    "cinerec_recommend_path_total{path=\"foldin\"} 1\n"), "%s", text);
 	cr_assert_str_eq(val("cinerec_recommend_log_dropped_total"), "2");
 	cr_assert_str_eq(buckets("cinerec_writer_commit_duration_seconds"),
 	    "0 0 0 0 1 1 1 1 1 1 1 1 1");
