@@ -34,7 +34,7 @@ i=0
 until curl -sf "http://$http/health" >/dev/null && [ "$(grep -c 'serving model 1' "$tmp/serve.log")" -ge 2 ]; do
 	i=$((i + 1)); [ $i -lt 600 ] || { tail -20 "$tmp/serve.log"; exit 1; }; sleep 0.1
 done
-paths() { curl -s "http://$http/metrics" | awk -F'[="} ]+' '/^cinerec_recommend_path_total/ { printf "%s=%s ", $3, $NF }'; }
+paths() { curl -s "http://$http/metrics" | awk -F'"' '/^cinerec_recommend_path_total/ { split($3, v, " "); printf "%s=%s ", $2, v[2] }'; }
 run() { # NAME URL [MAX_USER] [OPTS]
 	MAX_USER=${3:-$USERS} wrk ${4:--t2 -c32} -d"${DUR}s" --latency -s tests/bench/random_user.lua "$2" >"$tmp/$1.txt"
 }

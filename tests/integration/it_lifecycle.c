@@ -377,16 +377,58 @@ wait_arms(void)
 	cr_assert_eq(streak, 8, "the experiment is not served");
 }
 
-Test(lifecycle, an_experiment_stops_its_worse_arm_and_why_names_the_arm)
+/*
+ * Users 1..300 ask for a list; those served under the arm label followed
+ * take its first movie a moment later (as people do: the lists are logged
+ * by then), the others nothing.  *first_other: a user of the other arm.
+ * How many users each arm had: *nf followed's, *no the other's.
+ */
+static void
+follow_one_arm(const char *followed, int *first_other, int *nf, int *no)
 {
 	static char	 firsts[301][256];
-	char		 arm[64], first[256], line[512], path[64];
-	char		 cookie[512], csrf[256], hdr[600];
-	char		 control[301] = { 0 };
+	char		 arm[64], line[512], took[301] = { 0 };
 	long long	 v;
-	int		 u, fd, ctl = 0, bad = 0, bad_user = 0;
+	int		 u, fd;
 	time_t		 now;
 	struct tm	 tm;
+
+	*first_other = *nf = *no = 0;
+	for (u = 1; u <= 300; u++) {
+		arm_of(u, arm, sizeof(arm), firsts[u], sizeof(firsts[u]), &v);
+		cr_assert(strncmp(arm, "1/", 2) == 0, "user %d: arm %s", u, arm);
+		if (strcmp(arm, followed) == 0) {
+			took[u] = 1;
+			(*nf)++;
+		} else {
+			(*no)++;
+			if (*first_other == 0)
+				*first_other = u;
+		}
+	}
+	sleep(2);
+	fd = h_connect(h_srv.ingest_port);
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	for (u = 1; u <= 300; u++) {
+		if (!took[u])
+			continue;
+		strftime(line, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+		    ",%d,GET /data/m/%s/0.mpg\n", u, firsts[u]);
+		h_send(fd, line, strlen(line));
+	}
+	cr_assert_eq(h_sync(fd), *nf);
+	close(fd);
+	cr_assert(*nf > 100 && *no > 100, "split %d/%d", *nf, *no);
+}
+
+Test(lifecycle, an_experiment_stops_its_worse_arm_and_why_names_the_arm)
+{
+	char		 arm[64], first[256], path[64];
+	char		 cookie[512], csrf[256], hdr[600];
+	long long	 v;
+	int		 u, ctl, bad, bad_user;
 	struct h_reply	 r;
 
 	demo();
@@ -396,37 +438,10 @@ Test(lifecycle, an_experiment_stops_its_worse_arm_and_why_names_the_arm)
 	cr_assert_eq(cli("experiment", "start", "ab", "control=current:50",
 	    "bad=2:50", "--min-lists=40"), 0, "%s", out);
 	wait_arms();
+	arm_of(1, arm, sizeof(arm), first, sizeof(first), &v);
+	cr_assert_eq(v, strcmp(arm, "1/control") == 0 ? 1 : 2, "%s", arm);
 	/* Control's users take their first movie; the bad arm's, nothing. */
-	for (u = 1; u <= 300; u++) {
-		arm_of(u, arm, sizeof(arm), firsts[u], sizeof(firsts[u]), &v);
-		if (strcmp(arm, "1/control") == 0) {
-			cr_assert_eq(v, 1, "control serves the current version");
-			ctl++;
-			control[u] = 1;
-		} else {
-			cr_assert_str_eq(arm, "1/bad");
-			cr_assert_eq(v, 2, "the bad arm serves version 2");
-			bad++;
-			if (bad_user == 0)
-				bad_user = u;
-		}
-	}
-	/* As people do, a moment later: the lists are logged by then. */
-	sleep(2);
-	fd = h_connect(h_srv.ingest_port);
-	now = time(NULL);
-	gmtime_r(&now, &tm);
-	for (u = 1; u <= 300; u++) {
-		if (!control[u])
-			continue;
-		strftime(line, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(line + strlen(line), sizeof(line) - strlen(line),
-		    ",%d,GET /data/m/%s/0.mpg\n", u, firsts[u]);
-		h_send(fd, line, strlen(line));
-	}
-	cr_assert_eq(h_sync(fd), ctl);
-	close(fd);
-	cr_assert(ctl > 100 && bad > 100, "split %d/%d", ctl, bad);
+	follow_one_arm("1/control", &bad_user, &ctl, &bad);
 	cr_assert_eq(cli("experiment", "status", NULL, NULL, NULL, NULL), 0);
 	cr_log_info("%s", out);
 	wait_sql(1, 60, "SELECT COUNT(*) FROM experiments WHERE status = "
@@ -490,4 +505,31 @@ Test(lifecycle, the_split_survives_a_restart)
 		arm_of(u + 1, arm, sizeof(arm), first, sizeof(first), &v);
 		cr_assert_str_eq(arm, arms[u], "user %d moved", u + 1);
 	}
+}
+
+Test(lifecycle, a_better_arm_is_promoted_when_asked)
+{
+	const char	*argv[] = { h_bin(), "experiment", "start", "up",
+			    "control=current:50", "better=2:50", "--min-lists=40",
+			    "--auto-promote", "--data-dir", h_srv.dir, NULL };
+	int		 other, nf, no;
+
+	demo();
+	start(NULL);
+	h_wait_version(h_srv.http_port, 1);
+	cr_assert_eq(cli("train", "--model", "als", "--factors", "16",
+	    "--force"), 0, "%s", out);
+	cr_assert_eq(cli("model", "use", "1", NULL, NULL, NULL), 0);
+	cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 0, "%s", out);
+	wait_arms();
+	/* The candidate's users follow their lists; the control's do not. */
+	follow_one_arm("1/better", &other, &nf, &no);
+	wait_sql(1, 60, "SELECT COUNT(*) FROM experiments WHERE status = "
+	    "'promoted' AND decision LIKE 'arm better is better than control: %'");
+	/* Made current by the server's ticker, in the same step. */
+	cr_assert_eq(h_qi(dbpath, "SELECT id FROM models WHERE current = 1"),
+	    2);
+	cr_assert_eq(h_qi(dbpath, "SELECT COUNT(*) FROM lifecycle_log WHERE "
+	    "who = 'system' AND action = 'use' AND model_id = 2"), 1);
+	h_wait_version(h_srv.http_port, 2);
 }
