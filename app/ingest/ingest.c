@@ -338,6 +338,7 @@ ingest_start(const struct ingest_opts *o)
 		writer_set_click_window(ing->w, o->click_window_ms);
 	writer_set_click_skew(ing->w, o->click_skew_ms);
 	writer_set_rating_max(ing->w, o->rating_max);
+	writer_set_hook(ing->w, o->commit_hook, o->commit_hook_arg);
 	if (listen_tcp(ing, o->host, o->port) == -1 ||
 	    (o->events_path != NULL && listen_unix(ing, &ing->events,
 	    &ing->has_events, ing->events_path, sizeof(ing->events_path),

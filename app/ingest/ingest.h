@@ -53,6 +53,10 @@ struct ingest_opts {
 	/* `TRAIN` on the control socket calls this (may be NULL). */
 	void		(*train)(void *arg);
 	void		*train_arg;
+	/* The writer's commit hook (writer_set_hook; may be NULL). */
+	void		(*commit_hook)(void *arg, const int64_t *users,
+			    size_t n, int before);
+	void		*commit_hook_arg;
 };
 
 struct ingest;

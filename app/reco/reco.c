@@ -152,7 +152,27 @@ add_item(const struct reco *r, struct reco_list *out, uint32_t col,
 	out->item[out->n].score = score;
 	out->item[out->n].because = because != MODEL_NONE &&
 	    because < r->nslug_of ? r->slug_of[because] : NULL;
+	out->item[out->n].because_id = out->item[out->n].because != NULL ?
+	    (int32_t)because : -1;
 	out->n++;
+}
+
+int
+reco_from_row(const struct reco *r, const int32_t *ids, const float *scores,
+    const int32_t *because, size_t n, size_t max, struct reco_list *out)
+{
+	size_t	k;
+
+	out->n = out->personal = 0;
+	for (k = 0; k < n && k < LISTS_K && out->n < max; k++) {
+		if (ids[k] == LISTS_NONE)
+			break;
+		add_item(r, out, (uint32_t)ids[k], scores[k],
+		    because[k] == LISTS_NONE ? MODEL_NONE :
+		    (uint32_t)because[k]);
+	}
+	out->personal = out->n;
+	return (out->n == max);
 }
 
 /*
@@ -223,24 +243,14 @@ from_lists(struct reco *r, struct store *s, const struct lists *ls,
     int64_t user, size_t max, struct reco_list *out)
 {
 	int64_t		 row, changed;
-	size_t		 k;
-	int32_t		 id, b;
 	int		 rc;
 
 	if ((rc = store_user_last(s, user, &changed)) != 1)
 		return (rc);
 	if (changed > ls->data_to_ms || (row = lists_find(ls, user)) == -1)
 		return (0);
-	for (k = 0; k < LISTS_K && out->n < max; k++) {
-		id = ls->ids[row * LISTS_K + k];
-		if (id == LISTS_NONE)
-			break;
-		b = ls->because[row * LISTS_K + k];
-		add_item(r, out, (uint32_t)id, ls->scores[row * LISTS_K + k],
-		    b == LISTS_NONE ? MODEL_NONE : (uint32_t)b);
-	}
-	out->personal = out->n;
-	return (out->n == max);
+	return (reco_from_row(r, ls->ids + row * LISTS_K, ls->scores + row *
+	    LISTS_K, ls->because + row * LISTS_K, LISTS_K, max, out));
 }
 
 int
@@ -289,6 +299,7 @@ reco_for_user(struct reco *r, struct store *s, const struct model *md,
 		out->item[out->n].slug = r->items[i].slug;
 		out->item[out->n].score = (float)r->items[i].recent;
 		out->item[out->n].because = NULL;
+		out->item[out->n].because_id = -1;
 		out->n++;
 	}
 	return ((int)out->n);

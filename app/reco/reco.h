@@ -31,7 +31,9 @@ struct reco_item {
 #define RECO_PATH_POPULAR	0	/* no model, or no history: popularity */
 #define RECO_PATH_LISTS		1	/* the precomputed list, still fresh */
 #define RECO_PATH_FOLDIN	2	/* the model, folding the history in */
-#define RECO_NPATHS		3
+#define RECO_PATH_FRESH		3	/* computed when the user's events
+					   committed (fresh.h) */
+#define RECO_NPATHS		4
 
 /* One answer. */
 struct reco_list {
@@ -43,6 +45,7 @@ struct reco_list {
 		const char	*slug;
 		float		 score;		/* model score; popularity rank below */
 		const char	*because;	/* a history movie's slug, or NULL */
+		int32_t		 because_id;	/* its movie id, or -1 */
 	}		 item[RECO_MAX];
 };
 
@@ -88,6 +91,15 @@ int	reco_refresh(struct reco *r, struct store *s, int window_days,
 int	reco_for_user(struct reco *r, struct store *s, const struct model *md,
 	    const struct lists *ls, const struct signal_params *sp,
 	    int64_t user, size_t max, struct reco_list *out);
+
+/*
+ * A whole list from a precomputed row of n model entries (ids, scores,
+ * because ids or LISTS_NONE): 1 and out filled when the row fills max
+ * entries of movies the ranking knows, else 0 (out holds what it had).
+ */
+int	reco_from_row(const struct reco *r, const int32_t *ids,
+	    const float *scores, const int32_t *because, size_t n, size_t max,
+	    struct reco_list *out);
 
 /* Free everything; r is then empty and reusable. */
 void	reco_free(struct reco *r);

@@ -182,6 +182,29 @@ log_served(int64_t user, const struct serving_pick *p,
 	metrics_recommend(l->personal > 0, l->path, dropped);
 }
 
+/*
+ * The list of user by what serves them (p): the fresh list made when the
+ * user's events committed, when there is a whole one of p's version; else
+ * from a snapshot that sees every committed event (the precomputed list
+ * or fold-in).  The count, or -1.
+ */
+static int
+list_for(int64_t user, const struct serving_pick *p, struct reco_list *out)
+{
+	struct fresh_row	row;
+
+	if (p->md != NULL && fresh_get(user, p->id, &row) &&
+	    reco_from_row(&srv.reco, row.ids, row.scores, row.because,
+	    (size_t)row.n, RECO_MAX, out) == 1) {
+		out->path = RECO_PATH_FRESH;
+		return ((int)out->n);
+	}
+	if (server_snapshot(1) == -1)
+		return (-1);
+	return (reco_for_user(&srv.reco, &srv.store, p->md, p->ls, &srv.sp,
+	    user, RECO_MAX, out));
+}
+
 int
 api_recommend_for(int64_t user, struct reco_list *out, int64_t *model,
     const char **algo)
@@ -191,10 +214,7 @@ api_recommend_for(int64_t user, struct reco_list *out, int64_t *model,
 	serving_pick(&srv.serving, user, &p);
 	*model = p.id;
 	*algo = p.md != NULL ? model_algo_name(p.md->algo) : NULL;
-	if (server_snapshot(1) == -1)
-		return (-1);
-	return (reco_for_user(&srv.reco, &srv.store, p.md, p.ls, &srv.sp,
-	    user, RECO_MAX, out));
+	return (list_for(user, &p, out));
 }
 
 int
@@ -224,9 +244,8 @@ api_recommend(struct http_request *req)
 	}
 	/* The user's arm when an experiment runs, else the current model. */
 	serving_pick(&srv.serving, user, &pick);
-	/* Everything committed before this request counts (fold-in). */
-	if (server_snapshot(1) == -1 || reco_for_user(&srv.reco, &srv.store,
-	    pick.md, pick.ls, &srv.sp, user, RECO_MAX, &list) == -1) {
+	/* Everything committed before this request counts. */
+	if (list_for(user, &pick, &list) == -1) {
 		reply_text(req, 503, "database unavailable\n");
 		return (KORE_RESULT_OK);
 	}

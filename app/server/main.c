@@ -180,6 +180,9 @@ kore_parent_configure(int argc, char **argv)
 	srv.started_ms = clock_now_ms();
 	if (metrics_init() == -1)
 		exit(1);
+	/* Before the workers fork: the table they all share. */
+	if (srv.cfg.fresh_lists && fresh_init() == 0)
+		log_info("fresh lists: on (%d slots)", FRESH_SLOTS);
 
 	/* systemd (or the terminal) supervises: no daemon, chroot, setuid. */
 	kore_foreground = 1;
@@ -274,6 +277,16 @@ kore_worker_configure(void)
 	if ((srv.trainer = trainer_start(&to)) == NULL)
 		log_warnx("worker 1: no training inside the server");
 	o.train_arg = srv.trainer;
+	/* The writer makes the lists of the users its commits change. */
+	if (fresh_enabled() && (srv.fresh = fresh_maker_open(srv.cfg.data_dir,
+	    &srv.cfg.sig)) != NULL) {
+		o.commit_hook = fresh_commit_hook;
+		o.commit_hook_arg = srv.fresh;
+	} else if (fresh_enabled()) {
+		/* Invalidation still: no slot may outlive a commit. */
+		o.commit_hook = fresh_commit_hook;
+		o.commit_hook_arg = NULL;
+	}
 	if ((srv.ingest = ingest_start(&o)) == NULL) {
 		log_warnx("worker %u: ingest did not start: shutting down",
 		    worker->id);
@@ -288,6 +301,8 @@ kore_worker_teardown(void)
 		ingest_stop(srv.ingest);
 		srv.ingest = NULL;
 	}
+	fresh_maker_close(srv.fresh);
+	srv.fresh = NULL;
 	if (srv.trainer != NULL) {
 		trainer_stop(srv.trainer);
 		srv.trainer = NULL;

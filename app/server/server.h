@@ -12,6 +12,7 @@
 #include "settings/config.h"
 #include "model/model.h"
 #include "reco/reco.h"
+#include "reco/fresh.h"
 #include "reco/serving.h"
 #include "telemetry/reclog.h"
 #include "model/signals.h"
@@ -39,6 +40,7 @@ struct server {
 	uint64_t	 snap_commits;	/* writer commits its snapshot sees */
 	struct reco	 reco;		/* this worker's ranking cache */
 	struct serving	 serving;	/* the current model, experiment arms */
+	struct fresh_maker *fresh;	/* worker 1: fresh lists (fresh.h) */
 	struct signal_params sp;	/* history -> model values, as trained */
 	struct reclog	 reclog;	/* served lists -> the writer */
 	struct ingest	*ingest;	/* worker 1: the ingest thread */

@@ -57,6 +57,9 @@ static const struct cfg_setting settings[] = {
 	{ "gate_min_coverage", CFG_DOUBLE, F(gate_min_coverage), 0, 0, 1,
 	    "a candidate whose lists cover less than this share of the "
 	    "current model's catalogue coverage is degenerate, refused" },
+	{ "fresh_lists", CFG_INT, F(fresh_lists), 0, 0, 1,
+	    "1: the lists of users whose events just committed are made then, "
+	    "off the request path; 0: they are folded in at request time" },
 	{ "models_keep", CFG_INT, F(models_keep), 0, 1, 1000,
 	    "model versions whose files are kept (besides the current one, "
 	    "pinned ones and those in an experiment)" },
@@ -132,6 +135,7 @@ cfg_defaults(struct cfg *c)
 	c->gate_tolerance = 0.05;
 	c->gate_min_coverage = 0.1;
 	c->models_keep = 5;
+	c->fresh_lists = 1;
 	strcpy(c->admin_host, "127.0.0.1");
 	c->admin_port = 8083;
 	c->click_window_s = 300;

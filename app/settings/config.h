@@ -34,6 +34,7 @@ struct cfg {
 	double		gate_tolerance;		/* relative Recall@20 loss allowed */
 	double		gate_min_coverage;	/* of the current's coverage */
 	int		models_keep;		/* newest versions' files kept */
+	int		fresh_lists;		/* lists made as events commit */
 	char		admin_host[CFG_HOST_MAX];	/* admin web UI listener */
 	uint16_t	admin_port;
 	char		admin_cert[PATH_MAX];	/* TLS certificate, "" = plain HTTP */

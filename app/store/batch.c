@@ -710,3 +710,23 @@ batch_close(struct batch *b)
 	vec_free(&b->samples);
 	arena_free(&b->strs);
 }
+
+size_t
+batch_nusers(const struct batch *b)
+{
+	return (b->users.len);
+}
+
+size_t
+batch_changed(const struct batch *b, int64_t *out, size_t max)
+{
+	const struct agg_user	*u;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < b->users.len && n < max; i++) {
+		u = VEC_AT(&b->users, const struct agg_user, i);
+		if (u->watch_lines + u->ratings > 0)
+			out[n++] = u->user;
+	}
+	return (n);
+}

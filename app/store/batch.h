@@ -108,4 +108,11 @@ int	batch_write_counters(struct batch *b, int64_t newmovies,
 	    int64_t lists);
 void	batch_clear(struct batch *b);
 
+/*
+ * The users whose history (watches, ratings) the batch changes, at most
+ * max, into out; their count.  batch_nusers bounds it.
+ */
+size_t	batch_changed(const struct batch *b, int64_t *out, size_t max);
+size_t	batch_nusers(const struct batch *b);
+
 #endif

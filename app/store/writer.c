@@ -35,6 +35,10 @@ struct writer {
 	struct wal		 wal;
 	struct writer_stats	 stats;		/* since open */
 	int			 rating_max;	/* top of the rating scale */
+	void			(*hook)(void *, const int64_t *, size_t, int);
+	void			*hook_arg;
+	int64_t			*changed;	/* the hook's users */
+	size_t			 changedcap;
 };
 
 /*
@@ -295,11 +299,20 @@ writer_set_rollup(struct writer *w, int64_t period_ms)
 	w->log.roll_ms = period_ms >= 0 ? period_ms : LOGSTORE_ROLLUP_MS;
 }
 
+void
+writer_set_hook(struct writer *w, void (*fn)(void *, const int64_t *, size_t,
+    int), void *arg)
+{
+	w->hook = fn;
+	w->hook_arg = arg;
+}
+
 int
 writer_commit(struct writer *w)
 {
 	int64_t	nm = 0, nw = 0, nr = 0, nu = 0, now = clock_mono_ms();
 	int64_t	lists = (int64_t)logstore_pending(&w->log);
+	size_t	nchanged = 0;
 	int	roll;
 
 	roll = logstore_roll_due(&w->log, now);
@@ -314,8 +327,21 @@ writer_commit(struct writer *w)
 	    ctr_write(w->ctr, w->store.db, roll) == -1 ||
 	    batch_write_counters(&w->batch, nm, nw, nr, nu, lists) == -1)
 		goto rollback;
+	/*
+	 * The hook hears of every changed user before the commit (fresh
+	 * lists are invalidated then): without room to tell it, no commit.
+	 */
+	if (w->hook != NULL) {
+		if (vec_grow((void **)&w->changed, &w->changedcap,
+		    batch_nusers(&w->batch) + 1, sizeof(*w->changed)) == -1)
+			goto rollback;
+		nchanged = batch_changed(&w->batch, w->changed, w->changedcap);
+		w->hook(w->hook_arg, w->changed, nchanged, 1);
+	}
 	if (store_exec(&w->store, "COMMIT") == -1)
 		goto rollback;
+	if (nchanged > 0)
+		w->hook(w->hook_arg, w->changed, nchanged, 0);
 	ctr_committed(w->ctr, clock_now_ms());
 	logstore_committed(&w->log, roll, now);
 	catalog_committed(&w->cat);
@@ -419,6 +445,7 @@ writer_close(struct writer *w)
 	logstore_close(&w->log);
 	ctr_free(w->ctr);
 	store_close(&w->store);
+	free(w->changed);
 	free(w);
 	return (rc);
 }

@@ -81,6 +81,15 @@ void		 writer_set_click_skew(struct writer *w, int64_t skew_ms);
 void		 writer_set_rating_max(struct writer *w, int rating_max);
 
 /*
+ * Tell fn, with arg, the users whose history each commit changes: just
+ * before the commit (before = 1) and once it is durable (before = 0).
+ * A commit that fails is told before only; one that cannot tell fn (no
+ * memory) is not made (retried).  fn may be NULL.
+ */
+void		 writer_set_hook(struct writer *w, void (*fn)(void *arg,
+		    const int64_t *users, size_t n, int before), void *arg);
+
+/*
  * Add or complete a movie's catalogue entry (title, year, genres may be NULL
  * or 0 when unknown).  Pending until writer_commit.  Returns 0 or -1.
  */

@@ -46,7 +46,7 @@ struct wslot {
 	uint64_t	requests[METRICS_NROUTES][NSTATUS];
 	struct hist	recommend;			/* /recommend latency */
 	uint64_t	answers, personal;		/* /recommend answers */
-	uint64_t	path[3];			/* by RECO_PATH_* */
+	uint64_t	path[4];			/* by RECO_PATH_* */
 	uint64_t	log_dropped;			/* lists not logged */
 	uint64_t	rss_bytes;
 	int64_t		body_bytes;			/* bodies in memory */
@@ -152,7 +152,7 @@ metrics_recommend(int personal, int path, int dropped)
 	if (mine == NULL)
 		return;
 	ADD(&mine->answers, 1);
-	if (path >= 0 && path < 3)
+	if (path >= 0 && path < 4)
 		ADD(&mine->path[path], 1);
 	if (personal)
 		ADD(&mine->personal, 1);
@@ -379,9 +379,9 @@ render_live(FILE *fp)
 {
 	struct hist	 reco, commit;
 	uint64_t	 req[METRICS_NROUTES][NSTATUS], answers = 0;
-	uint64_t	 personal = 0, dropped = 0, v, refused = 0, path[3] = { 0 };
-	static const char *const path_names[3] = { "popular", "lists",
-			    "foldin" };
+	uint64_t	 personal = 0, dropped = 0, v, refused = 0, path[4] = { 0 };
+	static const char *const path_names[4] = { "popular", "lists",
+			    "foldin", "fresh" };
 	struct wslot	*w;
 	size_t		 i, r, k;
 	char		 st[16];
@@ -401,7 +401,7 @@ render_live(FILE *fp)
 		reco.sum_us += GET(&w->recommend.sum_us);
 		answers += GET(&w->answers);
 		personal += GET(&w->personal);
-		for (k = 0; k < 3; k++)
+		for (k = 0; k < 4; k++)
 			path[k] += GET(&w->path[k]);
 		dropped += GET(&w->log_dropped);
 		refused += GET(&w->body_refused);
@@ -433,9 +433,10 @@ render_live(FILE *fp)
 	    personal);
 	header(fp, "cinerec_recommend_path_total", "counter",
 	    "/recommend answers by how they were made: popularity only, the "
-	    "precomputed list of the model's training, or the model folding "
-	    "in a history that changed since.");
-	for (k = 0; k < 3; k++)
+	    "precomputed list of the model's training, the model folding "
+	    "in a history that changed since, or the list made when the "
+	    "user's events committed.");
+	for (k = 0; k < 4; k++)
 		fprintf(fp, "cinerec_recommend_path_total{path=\"%s\"} %llu\n",
 		    path_names[k], (unsigned long long)path[k]);
 	metric(fp, "cinerec_recommend_log_dropped_total", "counter",

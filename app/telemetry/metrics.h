@@ -34,7 +34,8 @@ void	metrics_request(enum metrics_route route, int status, uint64_t us);
 
 /*
  * One /recommend answer: with a model's ids or not, the path that made it
- * (RECO_PATH_*: popularity, precomputed list, fold-in), logged or dropped.
+ * (RECO_PATH_*: popularity, precomputed list, fold-in, fresh list), logged
+ * or dropped.
  */
 void	metrics_recommend(int personal, int path, int dropped);
 /* n logged lists lost after they were taken (reclog.h: lost). */

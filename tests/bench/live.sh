@@ -54,7 +54,15 @@ sqlite3 "$tmp/d/cinerec.db" "SELECT slug FROM movies ORDER BY id LIMIT 1000" >"$
 awk -v n="$USERS" -v t="$(date -u +%Y-%m-%dT%H:%M:%S)" 'NR == FNR { s[NR - 1] = $0; k = NR; next }
     END { for (u = 1; u <= n; u++) printf "%s,%d,GET /data/m/%s/0.mpg\n", t, u, s[(u * 7919) % k] }' \
     "$tmp/slugs" /dev/null >"$tmp/live.log"
-"$B/bench/bench_send" "$tmp/live.log" $((port + 1)) 1 | sed 's/^/   ingest: /'
+# As a stream brings them: LIVE_RATE lines a second (1000), in tenths.
+per=$(( ${LIVE_RATE:-1000} / 10 ))
+split -l "$per" "$tmp/live.log" "$tmp/chunk."
+t0=$(date +%s.%N)
+for c in "$tmp"/chunk.*; do
+	"$B/bench/bench_send" "$c" $((port + 1)) 1 >/dev/null
+	sleep 0.1
+done
+echo "   ingest: $USERS watch lines in $(echo "$(date +%s.%N) - $t0" | bc) s, paced at ${LIVE_RATE:-1000}/s"
 sleep 2
 before=$(paths)
 run live "http://$http/"

@@ -112,6 +112,77 @@ Test(model, a_new_watch_changes_the_list_at_once)
 	    "watched: %s", first, r.body);
 }
 
+/* A path counter of /metrics (cinerec_recommend_path_total). */
+static long long
+path_count(const char *path)
+{
+	struct h_reply	 r;
+	char		 want[96];
+	const char	*p;
+
+	h_http(h_srv.http_port, "GET", "/metrics", NULL, NULL, 0, &r);
+	snprintf(want, sizeof(want), "cinerec_recommend_path_total{path="
+	    "\"%s\"} ", path);
+	cr_assert_not_null(p = strstr(r.body, want), "%s", r.body);
+	return (atoll(p + strlen(want)));
+}
+
+/*
+ * The live path: right after a user's watch is committed (SYNC), their
+ * next list comes from the list made at the commit, not folded in at the
+ * request, and it is the list fold-in gives (a server with fresh_lists 0,
+ * on the same data, answers the same).
+ */
+Test(model, a_list_right_after_a_watch_is_made_at_the_commit)
+{
+	const char	*extra[] = { "--config", NULL, NULL };
+	struct h_reply	 r;
+	char		 fresh[3][2048], line[512], first[256], path[64];
+	long long	 before;
+	int		 fd, u;
+
+	demo();
+	train("als");
+	extra[1] = h_config(&h_srv, "train_interval_min = 0\n");
+	h_start(&h_srv, extra);
+	h_wait_version(h_srv.http_port, 1);
+	for (u = 0; u < 3; u++) {
+		snprintf(path, sizeof(path), "/recommend/%d", 11 + u);
+		h_http(h_srv.http_port, "GET", path, NULL, NULL, 0, &r);
+		cr_assert_eq(r.status, 200);
+		snprintf(first, sizeof(first), "%.*s", (int)strcspn(r.body,
+		    ",\n"), r.body);
+		fd = h_connect(h_srv.ingest_port);
+		snprintf(line, sizeof(line), "2026-01-01T00:00:00,%d,GET "
+		    "/data/m/%s/0.mpg\n", 11 + u, first);
+		cr_assert_eq(h_send_sync(fd, line), 1);
+		close(fd);
+		/* At once: no snapshot renewal awaited. */
+		before = path_count("fresh");
+		h_http(h_srv.http_port, "GET", path, NULL, NULL, 0, &r);
+		cr_assert_eq(r.status, 200);
+		cr_assert_eq(path_count("fresh"), before + 1, "not the fresh "
+		    "list: %s", r.body);
+		snprintf(line, sizeof(line), "%s,", first);
+		cr_assert(strncmp(r.body, line, strlen(line)) != 0 &&
+		    strstr(r.body, line) == NULL, "%s is listed although "
+		    "watched: %s", first, r.body);
+		snprintf(fresh[u], sizeof(fresh[u]), "%.2000s", r.body);
+	}
+	cr_assert_eq(h_stop(&h_srv), 0);
+	extra[1] = h_config(&h_srv, "train_interval_min = 0\nfresh_lists = 0\n");
+	h_start(&h_srv, extra);
+	h_wait_version(h_srv.http_port, 1);
+	for (u = 0; u < 3; u++) {
+		snprintf(path, sizeof(path), "/recommend/%d", 11 + u);
+		h_http(h_srv.http_port, "GET", path, NULL, NULL, 0, &r);
+		cr_assert_str_eq(r.body, fresh[u], "user %d: fold-in gives "
+		    "another list", 11 + u);
+	}
+	cr_assert_eq(path_count("fresh"), 0);
+	cr_assert_geq(path_count("foldin"), 3);
+}
+
 Test(model, a_corrupt_model_file_is_refused_and_serving_goes_on)
 {
 	struct h_reply	 r;

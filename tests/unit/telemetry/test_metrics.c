@@ -480,7 +480,8 @@ Test(metrics, live_figures_sum_every_workers_slot)
 	cr_assert_str_eq(val("cinerec_recommend_personal_total"), "3");
 	cr_assert_not_null(strstr(text, "cinerec_recommend_path_total{path="
 	    "\"popular\"} 1\ncinerec_recommend_path_total{path=\"lists\"} 1\n"
-	    "cinerec_recommend_path_total{path=\"foldin\"} 1\n"), "%s", text);
+	    "cinerec_recommend_path_total{path=\"foldin\"} 1\n"
+	    "cinerec_recommend_path_total{path=\"fresh\"} 0\n"), "%s", text);
 	cr_assert_str_eq(val("cinerec_recommend_log_dropped_total"), "2");
 	cr_assert_str_eq(buckets("cinerec_writer_commit_duration_seconds"),
 	    "0 0 0 0 1 1 1 1 1 1 1 1 1");
