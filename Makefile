@@ -273,6 +273,7 @@ bench: all $(BUILD)/bench/bench_reclog
 	sh tests/bench/online.sh $(BUILD)
 	sh tests/bench/switch.sh $(BUILD)
 	sh tests/bench/first_start.sh $(BUILD)
+	sh tests/bench/live.sh $(BUILD)
 
 # A model switch under load beside the same load without one.
 bench-switch: all
