@@ -32,6 +32,7 @@ struct fresh_maker {
 	struct model		*md;
 	int64_t			 model_id, failed;
 	int64_t			 ranked_ms;	/* when the ranking was built */
+	int64_t			 done_ms;	/* when the last make ended */
 	char			 data_dir[PATH_MAX];
 };
 
@@ -176,11 +177,20 @@ fresh_maker_make(struct fresh_maker *fm, const int64_t *users, size_t n,
 {
 	struct reco_list	 l;
 	struct fresh_row	 row;
-	int64_t			 t0 = clock_mono_ms(), now;
+	int64_t			 t0 = clock_mono_ms(), now, share;
 	size_t			 i, k, made = 0;
 
 	if (n == 0 || current(fm) == -1)
 		return (0);
+	/*
+	 * At most a third of the writer's time: half the time it spent on
+	 * everything else since the last make.  A stream of 1,000 lines a
+	 * second leaves room for all its users; a bulk load keeps most of
+	 * its throughput and its users are folded in instead.
+	 */
+	share = fm->done_ms > 0 ? (t0 - fm->done_ms) / FRESH_SHARE : budget_ms;
+	if (share < budget_ms)
+		budget_ms = (int)share;
 	if ((now = clock_now_ms()) - fm->ranked_ms > RANKING_MS) {
 		(void)reco_refresh(&fm->r, &fm->s, 7, 1);
 		fm->ranked_ms = now;
@@ -204,6 +214,7 @@ fresh_maker_make(struct fresh_maker *fm, const int64_t *users, size_t n,
 		fresh_put(users[i], &row);
 		made++;
 	}
+	fm->done_ms = clock_mono_ms();
 	return (made);
 }
 

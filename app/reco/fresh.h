@@ -27,6 +27,7 @@
 #define FRESH_BITS	17
 #define FRESH_SLOTS	(1 << FRESH_BITS)	/* 272 bytes each: 36 MiB */
 #define FRESH_BUDGET_MS	100	/* recomputing after one commit, at most */
+#define FRESH_SHARE	2	/* ... and 1/FRESH_SHARE of the time since */
 
 /* One list, as a slot holds it. */
 struct fresh_row {
@@ -69,8 +70,9 @@ struct fresh_maker	*fresh_maker_open(const char *data_dir,
 
 /*
  * After a commit: the lists of these users, the current version's, each
- * published, until budget_ms ran out; the rest stay invalid (folded in on
- * request).  Returns how many were made.
+ * published, until budget_ms ran out, or half the time since the last
+ * make (a third of the writer's time at most); the rest stay invalid
+ * (folded in on request).  Returns how many were made.
  */
 size_t	fresh_maker_make(struct fresh_maker *fm, const int64_t *users,
 	    size_t n, int budget_ms);
