@@ -47,6 +47,13 @@ ingest_commit(struct ingest *ing)
 
 	rc = writer_commit(ing->w);
 	metrics_commit((uint64_t)(clock_mono_ms() - t0) * 1000, rc == 0);
+	/*
+	 * The workers take new snapshots from now on: a request that misses
+	 * a list still being made (fresh.h) folds in from one with the
+	 * commit.  Then the lists are made.
+	 */
+	if (rc == 0)
+		writer_done(ing->w);
 	if (rc == -1) {
 		if (!ing->paused) {
 			log_warnx("ingest: commit failed, pausing reads");

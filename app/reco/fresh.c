@@ -189,12 +189,17 @@ fresh_maker_make(struct fresh_maker *fm, const int64_t *users, size_t n,
 	 * its throughput and its users are folded in instead.
 	 */
 	share = fm->done_ms > 0 ? (t0 - fm->done_ms) / FRESH_SHARE : budget_ms;
+	/* A millisecond at least: a sparse stream's users always get theirs. */
+	if (share < 1)
+		share = 1;
 	if (share < budget_ms)
 		budget_ms = (int)share;
 	if ((now = clock_now_ms()) - fm->ranked_ms > RANKING_MS) {
 		(void)reco_refresh(&fm->r, &fm->s, 7, 1);
 		fm->ranked_ms = now;
 	}
+	/* The budget is for lists: the ranking's rebuild is not counted. */
+	t0 = clock_mono_ms();
 	for (i = 0; i < n && clock_mono_ms() - t0 < budget_ms; i++) {
 		if (reco_for_user(&fm->r, &fm->s, fm->md, NULL, &fm->sp,
 		    users[i], LISTS_K, &l) == -1)
@@ -214,7 +219,8 @@ fresh_maker_make(struct fresh_maker *fm, const int64_t *users, size_t n,
 		fresh_put(users[i], &row);
 		made++;
 	}
-	fm->done_ms = clock_mono_ms();
+	if (made > 0)
+		fm->done_ms = clock_mono_ms();
 	return (made);
 }
 

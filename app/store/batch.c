@@ -674,8 +674,10 @@ batch_open(struct batch *b, sqlite3 *db)
 		batch_close(b);
 		return (-1);
 	}
-	if (sqlite3_prepare_v2(db, "SELECT COUNT(*), COALESCE(MAX(id), 0) "
-	    "FROM users", -1, &st, NULL) != SQLITE_OK ||
+	/* The stamps go on from the newest, whatever the clock did since. */
+	if (sqlite3_prepare_v2(db, "SELECT COUNT(*), COALESCE(MAX(id), 0), "
+	    "COALESCE(MAX(updated_ms), 0) FROM users", -1, &st, NULL) !=
+	    SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
 		fprintf(stderr, "cinerec: cannot read the users: %s\n",
 		    sqlite3_errmsg(db));
@@ -685,6 +687,7 @@ batch_open(struct batch *b, sqlite3 *db)
 	}
 	b->nusers = sqlite3_column_int64(st, 0);
 	b->user_max = sqlite3_column_int64(st, 1);
+	b->stamp = sqlite3_column_int64(st, 2);
 	sqlite3_finalize(st);
 	return (0);
 }

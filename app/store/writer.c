@@ -39,6 +39,7 @@ struct writer {
 	void			*hook_arg;
 	int64_t			*changed;	/* the hook's users */
 	size_t			 changedcap;
+	size_t			 nafter;	/* of them, not told "after" yet */
 };
 
 /*
@@ -340,8 +341,8 @@ writer_commit(struct writer *w)
 	}
 	if (store_exec(&w->store, "COMMIT") == -1)
 		goto rollback;
-	if (nchanged > 0)
-		w->hook(w->hook_arg, w->changed, nchanged, 0);
+	/* Told after: once the readers know of the commit (writer_done). */
+	w->nafter = nchanged;
 	ctr_committed(w->ctr, clock_now_ms());
 	logstore_committed(&w->log, roll, now);
 	catalog_committed(&w->cat);
@@ -358,6 +359,16 @@ fail:
 	log_warnx("%s: batch of %zu lines kept for a retry", __func__,
 	    w->batch.pending);
 	return (-1);
+}
+
+void
+writer_done(struct writer *w)
+{
+	size_t	n = w->nafter;
+
+	w->nafter = 0;
+	if (n > 0 && w->hook != NULL)
+		w->hook(w->hook_arg, w->changed, n, 0);
 }
 
 size_t
@@ -439,6 +450,7 @@ writer_close(struct writer *w)
 	    w->log.st_chunk != NULL) {
 		w->log.roll_now = 1;
 		rc = writer_commit(w);
+		writer_done(w);
 	}
 	catalog_close(&w->cat);
 	batch_close(&w->batch);

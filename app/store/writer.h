@@ -82,12 +82,20 @@ void		 writer_set_rating_max(struct writer *w, int rating_max);
 
 /*
  * Tell fn, with arg, the users whose history each commit changes: just
- * before the commit (before = 1) and once it is durable (before = 0).
- * A commit that fails is told before only; one that cannot tell fn (no
- * memory) is not made (retried).  fn may be NULL.
+ * before the commit (before = 1), and after it when the caller says the
+ * readers know of it (writer_done; before = 0).  A commit that fails is
+ * told before only; one that cannot tell fn (no memory) is not made
+ * (retried).  fn may be NULL.
  */
 void		 writer_set_hook(struct writer *w, void (*fn)(void *arg,
 		    const int64_t *users, size_t n, int before), void *arg);
+
+/*
+ * After a successful writer_commit, once every reader can see the commit
+ * (the ingest bumps the commit counter the workers' snapshots follow):
+ * the hook's "after" for its users.  Nothing when there is none.
+ */
+void		 writer_done(struct writer *w);
 
 /*
  * Add or complete a movie's catalogue entry (title, year, genres may be NULL

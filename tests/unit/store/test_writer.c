@@ -724,3 +724,62 @@ Test(writer, every_allocation_failure_refuses_a_line_or_none)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM movies WHERE slug = "
 	    "'after+2001'"), 1);
 }
+
+/* ---- the commit hook (fresh lists) --------------------------------------- */
+
+static char	hook_log[256];
+
+static void
+hook_record(void *arg, const int64_t *users, size_t n, int before)
+{
+	size_t	i, o = strlen(hook_log);
+
+	(void)arg;
+	o += (size_t)snprintf(hook_log + o, sizeof(hook_log) - o, "%s:",
+	    before ? "before" : "after");
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(hook_log + o, sizeof(hook_log) - o,
+		    "%lld%s", (long long)users[i], i + 1 < n ? "," : "");
+	snprintf(hook_log + o, sizeof(hook_log) - o, " ");
+}
+
+Test(writer, the_hook_hears_before_the_commit_and_after_it_when_told)
+{
+	h_writer_movies(2);
+	writer_set_hook(h_w, hook_record, NULL);
+	hook_log[0] = '\0';
+	cr_assert_eq(h_line("2020-03-01T00:00:00,5,GET /data/m/m1+2000/0.mpg"),
+	    PARSE_OK);
+	cr_assert_eq(h_line("2020-03-01T00:00:01,6,GET /rate/m2+2000=4"),
+	    PARSE_OK);
+	/* A list served is no change of a history. */
+	h_served(clock_now_ms(), 7, 0, "-", 10, 0, "1");
+	cr_assert_eq(writer_commit(h_w), 0);
+	cr_assert_str_eq(hook_log, "before:5,6 ", "after waits for the "
+	    "readers to know of the commit");
+	writer_done(h_w);
+	cr_assert_str_eq(hook_log, "before:5,6 after:5,6 ");
+	writer_done(h_w);
+	cr_assert_str_eq(hook_log, "before:5,6 after:5,6 ", "told once");
+}
+
+Test(writer, change_stamps_go_on_from_the_newest_after_a_restart)
+{
+	int64_t	future = clock_now_ms() + 86400000;
+	char	sql[128];
+
+	h_writer_movies(2);
+	cr_assert_eq(h_line("2020-03-01T00:00:00,5,GET /data/m/m1+2000/0.mpg"),
+	    PARSE_OK);
+	h_writer_close();
+	/* The clock stepped back a day since that stamp. */
+	snprintf(sql, sizeof(sql), "UPDATE users SET updated_ms = %lld",
+	    (long long)future);
+	h_exec(sql);
+	cr_assert_not_null(h_w = writer_open(h_dir));
+	cr_assert_eq(h_line("2020-03-01T00:00:02,8,GET /data/m/m2+2000/0.mpg"),
+	    PARSE_OK);
+	h_writer_close();
+	cr_assert_gt(h_qi(h_db, "SELECT updated_ms FROM users WHERE id = 8"),
+	    future, "a later change has a later stamp");
+}
