@@ -128,14 +128,16 @@ versions_file(sqlite3 *db, int64_t id, char *file, size_t sz)
 	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
 }
 
-/* The model file and lists file of file under data_dir. */
-static void
-paths(const char *data_dir, const char *file, char *model, char *lists,
-    size_t sz)
+int
+versions_paths(const char *data_dir, const char *file, char *model,
+    char *lists, size_t sz)
 {
-	snprintf(model, sz, "%s/%s/%s", data_dir, TRAIN_DIR, file);
-	snprintf(lists, sz, "%s/%s/%.*s.lists", data_dir, TRAIN_DIR,
-	    (int)(strlen(file) > 5 ? strlen(file) - 5 : 0), file);
+	size_t	n = strlen(file);
+
+	n = n > strlen(".cnrm") ? n - strlen(".cnrm") : 0;
+	return ((size_t)snprintf(model, sz, "%s/%s/%s", data_dir, TRAIN_DIR,
+	    file) >= sz || (size_t)snprintf(lists, sz, "%s/%s/%.*s.lists",
+	    data_dir, TRAIN_DIR, (int)n, file) >= sz ? -1 : 0);
 }
 
 /* COMMIT, or ROLLBACK when the commit fails (the lock is let go). */
@@ -181,7 +183,7 @@ versions_use_tx(sqlite3 *db, const char *data_dir, int64_t id,
 		    (long long)id);
 		return (-1);
 	}
-	paths(data_dir, file, model, lists, sizeof(model));
+	(void)versions_paths(data_dir, file, model, lists, sizeof(model));
 	/* stat, not access: the workers' seccomp filter allows newfstatat. */
 	if (stat(model, &sb) == -1) {
 		snprintf(err, errsz, "version %lld: its file %s is missing",
@@ -309,7 +311,9 @@ versions_collect(sqlite3 *db, const char *data_dir, int keep)
 	if (commit(db) == -1)
 		return (-1);
 	for (i = 0; i < n; i++) {
-		paths(data_dir, files[i], model, lists, sizeof(model));
+		if (versions_paths(data_dir, files[i], model, lists,
+		    sizeof(model)) == -1)
+			continue;
 		(void)unlink(model);
 		(void)unlink(lists);
 	}

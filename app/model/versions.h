@@ -87,6 +87,14 @@ int		 versions_pin(sqlite3 *db, int64_t id, int on, const char *who,
 int		 versions_collect(sqlite3 *db, const char *data_dir, int keep);
 
 /*
+ * The paths of a version's model file (file, as models.file names it) and
+ * of its lists file under data_dir, each into sz bytes.  0, or -1 when a
+ * path does not fit.
+ */
+int		 versions_paths(const char *data_dir, const char *file,
+		    char *model, char *lists, size_t sz);
+
+/*
  * The file of version id into file (sz bytes): 1, 0 when there is no such
  * version or its files were collected, -1 on a database error.
  */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/train.h"
+#include "model/versions.h"
 #include "reco/fresh.h"
 #include "reco/reco.h"
 #include "store/store.h"
@@ -151,7 +151,7 @@ static int
 current(struct fresh_maker *fm)
 {
 	struct model	*md;
-	char		 file[256], path[PATH_MAX];
+	char		 file[256], path[PATH_MAX], lpath[PATH_MAX];
 	int64_t		 id;
 
 	if (store_current_model(&fm->s, &id, file, sizeof(file)) != 1)
@@ -160,8 +160,8 @@ current(struct fresh_maker *fm)
 		return (0);
 	if (id == fm->failed)
 		return (-1);
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", fm->data_dir,
-	    TRAIN_DIR, file) >= sizeof(path) || model_load(path, &md) != 0) {
+	if (versions_paths(fm->data_dir, file, path, lpath, sizeof(path)) ==
+	    -1 || model_load(path, &md) != 0) {
 		fm->failed = id;
 		return (-1);
 	}

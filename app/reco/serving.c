@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model/train.h"
 #include "model/versions.h"
 #include "reco/serving.h"
 #include "util/log.h"
@@ -17,11 +16,10 @@ load(struct serving *sv, const char *data_dir, int64_t id, const char *file,
 {
 	struct model	*md;
 	struct lists	*ls = NULL;
-	char		 path[PATH_MAX];
+	char		 path[PATH_MAX], lpath[PATH_MAX];
 	int		 rc;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", data_dir,
-	    TRAIN_DIR, file) >= sizeof(path))
+	if (versions_paths(data_dir, file, path, lpath, sizeof(path)) == -1)
 		rc = MODEL_EIO;
 	else
 		rc = model_load(path, &md);
@@ -31,9 +29,7 @@ load(struct serving *sv, const char *data_dir, int64_t id, const char *file,
 		return (rc);
 	}
 	/* Its precomputed lists, if they load; fold-in serves without. */
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%.*s.lists", data_dir,
-	    TRAIN_DIR, (int)(strlen(file) - strlen(".cnrm")), file) <
-	    sizeof(path) && lists_load(path, &ls) == -1) {
+	if (lists_load(lpath, &ls) == -1) {
 		log_warnx("%s: model %lld without precomputed lists", sv->who,
 		    (long long)id);
 		ls = NULL;

@@ -438,8 +438,8 @@ experiment_stats(sqlite3 *db, const struct experiment *e,
 	    "SUM(followed), SUM(rank_sum), SUM(minutes_24h), "
 	    "SUM(latency_us_sum), SUM(over_1ms), SUM(over_2ms), SUM(over_5ms), "
 	    "SUM(over_20ms), SUM(over_100ms), SUM(users), SUM(nonempty) FROM "
-	    "reco_stats WHERE source = 'served' AND arm >= ?1 AND arm < ?2 GROUP BY hour, arm ORDER BY "
-	    "hour", -1, &q, NULL) != SQLITE_OK) {
+	    "reco_stats WHERE source = 'served' AND arm >= ?1 AND arm < ?2 "
+	    "GROUP BY hour, arm ORDER BY hour", -1, &q, NULL) != SQLITE_OK) {
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(db));
 		goto out;
 	}

@@ -7,30 +7,19 @@
 set -eu
 B=${1:-build}
 DUR=${FIRST_SECONDS:-10}
-command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)"; exit 1; }
-tmp=$(mktemp -d /tmp/cinerec-first-XXXXXX)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-port=$((20000 + $$ % 20000))
+. tests/bench/common.sh
+bench_need wrk curl
+bench_setup first
 
 # one BINARY LABEL: the first start of a fresh demo world with BINARY.
 one() {
 	rm -rf "$tmp/d"
 	"$1" demo --data-dir "$tmp/d" >/dev/null 2>&1
-	printf 'admin = 127.0.0.1:%s\n' $((port + 2)) >"$tmp/c.conf"
-	"$1" serve --config "$tmp/c.conf" --data-dir "$tmp/d" --http 127.0.0.1:$port \
-	    --ingest 127.0.0.1:$((port + 1)) >"$tmp/serve.log" 2>&1 &
-	pid=$!
-	i=0
-	until grep -q "serving model 1" "$tmp/serve.log" 2>/dev/null &&
-	    [ "$(grep -c 'serving model 1' "$tmp/serve.log")" -ge 2 ]; do
-		i=$((i + 1)); [ $i -lt 600 ] || { tail -20 "$tmp/serve.log"; exit 1; }; sleep 0.1
-	done
-	wrk -t2 -c32 -d"${DUR}s" "http://127.0.0.1:$port/ping" >"$tmp/ping.txt"
+	bench_serve "$1" "$tmp/d" "" 1
+	wrk -t2 -c32 -d"${DUR}s" "http://$http/ping" >"$tmp/ping.txt"
 	MAX_USER=3000 wrk -t2 -c32 -d"${DUR}s" --latency -s tests/bench/random_user.lua \
-	    "http://127.0.0.1:$port/" >"$tmp/reco.txt"
-	kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+	    "http://$http/" >"$tmp/reco.txt"
+	bench_stop
 	ping=$(awk '/Requests\/sec/ { print $2 }' "$tmp/ping.txt")
 	awk -v label="$2" -v ping="$ping" '/Requests\/sec/ { r = $2 } $1 == "99%" { p = $2 }
 	    END { printf "%-28s /recommend %10s req/s (p99 %s), /ping %10s req/s: %.0f%%\n",

@@ -12,28 +12,15 @@ BIN=$B/cinerec
 USERS=${LIVE_USERS:-20000}
 MOVIES=${LIVE_MOVIES:-27000}
 DUR=${LIVE_SECONDS:-10}
-command -v wrk >/dev/null && command -v sqlite3 >/dev/null ||
-    { echo "bench: wrk and sqlite3 are needed"; exit 1; }
+. tests/bench/common.sh
+bench_need wrk curl sqlite3 bc split
 mkdir -p "$B/bench"
 [ -x "$B/bench/bench_send" ] || cc -O2 tests/bench/bench_send.c -lpthread -o "$B/bench/bench_send"
-tmp=$(mktemp -d /tmp/cinerec-live-XXXXXX)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-port=$((20000 + $$ % 20000))
-http=127.0.0.1:$port
+bench_setup live
 
 "$BIN" demo --data-dir "$tmp/d" --users "$USERS" --movies "$MOVIES" >/dev/null 2>&1
 "$BIN" train --data-dir "$tmp/d" | tail -1
-printf 'train_interval_min = 0\ntrain_at_start = 0\nreco_log = 1\nadmin = 127.0.0.1:%s\n' \
-    $((port + 2)) >"$tmp/c.conf"
-"$BIN" serve --config "$tmp/c.conf" --data-dir "$tmp/d" --http "$http" \
-    --ingest 127.0.0.1:$((port + 1)) >"$tmp/serve.log" 2>&1 &
-pid=$!
-i=0
-until curl -sf "http://$http/health" >/dev/null && [ "$(grep -c 'serving model 1' "$tmp/serve.log")" -ge 2 ]; do
-	i=$((i + 1)); [ $i -lt 600 ] || { tail -20 "$tmp/serve.log"; exit 1; }; sleep 0.1
-done
+bench_serve "$BIN" "$tmp/d" 'train_interval_min = 0\ntrain_at_start = 0\nreco_log = 1\n' 1
 paths() { curl -s "http://$http/metrics" | awk -F'"' '/^cinerec_recommend_path_total/ { split($3, v, " "); printf "%s=%s ", $2, v[2] }'; }
 run() { # NAME URL [MAX_USER] [OPTS]
 	MAX_USER=${3:-$USERS} wrk ${4:--t2 -c32} -d"${DUR}s" --latency -s tests/bench/random_user.lua "$2" >"$tmp/$1.txt"

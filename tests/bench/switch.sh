@@ -10,30 +10,16 @@ BIN=$B/cinerec
 USERS=${SWITCH_USERS:-3000}
 MOVIES=${SWITCH_MOVIES:-3000}
 DUR=${SWITCH_SECONDS:-20}
-command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)"; exit 1; }
+. tests/bench/common.sh
+bench_need wrk curl
+bench_setup switch
 
-tmp=$(mktemp -d /tmp/cinerec-switch-XXXXXX)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-port=$((20000 + $$ % 20000))
-http=127.0.0.1:$port
-
+# Both versions serve their precomputed lists (every user is in their
+# data), so that the two runs differ by the switches alone.
 "$BIN" demo --data-dir "$tmp/d" --users "$USERS" --movies "$MOVIES" >/dev/null 2>&1
-# Users written within 5 s of a training are folded in at request time
-# (train.c's margin): both versions serve their precomputed lists here, so
-# that the two runs differ by the switches alone.
-sleep 6
 "$BIN" train --data-dir "$tmp/d" >/dev/null
 "$BIN" train --data-dir "$tmp/d" --model itemknn --force >/dev/null
-printf 'train_interval_min = 0\ntrain_at_start = 0\nadmin = 127.0.0.1:%s\n' $((port + 2)) >"$tmp/c.conf"
-"$BIN" serve --config "$tmp/c.conf" --data-dir "$tmp/d" --http "$http" \
-    --ingest 127.0.0.1:$((port + 1)) >"$tmp/serve.log" 2>&1 &
-pid=$!
-i=0
-until curl -sf "http://$http/health" >/dev/null && grep -q "serving model 2" "$tmp/serve.log"; do
-	i=$((i + 1)); [ $i -lt 300 ] || { tail -20 "$tmp/serve.log"; exit 1; }; sleep 0.1
-done
+bench_serve "$BIN" "$tmp/d" 'train_interval_min = 0\ntrain_at_start = 0\n' 2
 
 run() {
 	MAX_USER=$USERS wrk -t2 -c32 -d"${DUR}s" --latency -s tests/bench/random_user.lua \
@@ -47,6 +33,8 @@ summary() {
 	        name, rps, p50, p99, n, bad + 0, err ? err : "socket errors 0" }' "$tmp/$1.txt"
 }
 
+# A run without switches on each side: the server's throughput drifts as
+# its recommendation log grows, so the switching run is read between them.
 run steady
 run switching &
 wpid=$!
@@ -60,7 +48,9 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	sleep 1
 done
 wait "$wpid"
+run after
 echo "model switch under load (wrk -t2 -c32, ${DUR} s each, $USERS users x $MOVIES movies, ALS <-> item-kNN):"
-summary steady "no switch"
+summary steady "no switch, before"
 summary switching "$n switches"
+summary after "no switch, after"
 grep -c "serving model" "$tmp/serve.log" | awk '{ printf "workers switched %d times (2 workers)\n", $1 - 2 }'

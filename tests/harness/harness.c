@@ -727,15 +727,23 @@ h_run_timeout(const char *const *argv, int timeout_s, char *out, size_t outsz)
 }
 
 void
+h_reco_json(int http_port, long long user, struct h_reply *r)
+{
+	char	path[64];
+
+	snprintf(path, sizeof(path), "/recommend/%lld?format=json", user);
+	h_http(http_port, "GET", path, NULL, NULL, 0, r);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+}
+
+void
 h_wait_version(int http_port, long long v)
 {
 	static struct h_reply	r;
 	int			i, streak = 0;
 
 	for (i = 0; i < 300 && streak < 8; i++) {
-		h_http(http_port, "GET", "/recommend/1?format=json", NULL, NULL,
-		    0, &r);
-		cr_assert_eq(r.status, 200, "%s", r.body);
+		h_reco_json(http_port, 1, &r);
 		if (strstr(r.body, "\"model\":null") == NULL &&
 		    h_json_int(r.body, "version") == v)
 			streak++;

@@ -170,6 +170,9 @@ void	 h_admin_post(const struct h_server *s, const char *cookie,
 	    const char *csrf, const char *path, const char *form,
 	    struct h_reply *r);
 
+/* GET /recommend/<user>?format=json into r; fails the test unless 200. */
+void	 h_reco_json(int http_port, long long user, struct h_reply *r);
+
 /*
  * Wait until 8 answers in a row of GET /recommend/1?format=json (every
  * worker) name model version v; fails the test after about 30 s.

@@ -62,17 +62,6 @@ start(const char *more)
 	h_start(&h_srv, extra);
 }
 
-/* GET /recommend/<user>?format=json into r (200). */
-static void
-reco_json(int user, struct h_reply *r)
-{
-	char	path[64];
-
-	snprintf(path, sizeof(path), "/recommend/%d?format=json", user);
-	h_http(h_srv.http_port, "GET", path, NULL, NULL, 0, r);
-	cr_assert_eq(r->status, 200, "%s", r->body);
-}
-
 /* Wait until sql (on the database) gives want; fails after timeout_s. */
 static void
 wait_sql(long long want, int timeout_s, const char *sql)
@@ -342,7 +331,7 @@ arm_of(int user, char *arm, size_t asz, char *first, size_t fsz, long long *v)
 	struct h_reply	 r;
 	const char	*p, *q;
 
-	reco_json(user, &r);
+	h_reco_json(h_srv.http_port, user, &r);
 	*v = h_json_int(r.body, "version");
 	arm[0] = first[0] = '\0';
 	if ((p = strstr(r.body, "\"arm\":\"")) != NULL) {

@@ -42,11 +42,7 @@ train(const char *algo)
 static void
 reco_json(int user, struct h_reply *r)
 {
-	char	path[64];
-
-	snprintf(path, sizeof(path), "/recommend/%d?format=json", user);
-	h_http(h_srv.http_port, "GET", path, NULL, NULL, 0, r);
-	cr_assert_eq(r->status, 200, "%s", r->body);
+	h_reco_json(h_srv.http_port, user, r);
 	cr_assert(strstr(r->headers, "content-type: application/json"));
 }
 

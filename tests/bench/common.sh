@@ -1,0 +1,47 @@
+# Sourced by the benchmarks that start a server of their own (switch.sh,
+# first_start.sh, live.sh): a temporary dir, loopback ports, the server
+# started until every worker serves a model, and stopped on exit.
+
+# bench_need COMMAND...: each on the PATH, or the benchmark stops.
+bench_need() {
+	for c; do
+		command -v "$c" >/dev/null || { echo "bench: $c is needed"; exit 1; }
+	done
+}
+
+# bench_setup NAME: $tmp (removed on exit), $port, $http.
+bench_setup() {
+	tmp=$(mktemp -d "/tmp/cinerec-$1-XXXXXX")
+	pid=
+	trap bench_cleanup EXIT INT TERM
+	port=$((20000 + $$ % 20000))
+	http=127.0.0.1:$port
+}
+
+bench_cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+
+# bench_serve BINARY DATA_DIR SETTINGS VERSION: serve DATA_DIR with the
+# SETTINGS lines (the admin listener off the default port), until both
+# workers serve model VERSION.
+bench_serve() {
+	printf '%badmin = 127.0.0.1:%s\n' "$3" $((port + 2)) >"$tmp/c.conf"
+	"$1" serve --config "$tmp/c.conf" --data-dir "$2" --http "$http" \
+	    --ingest 127.0.0.1:$((port + 1)) >"$tmp/serve.log" 2>&1 &
+	pid=$!
+	i=0
+	until curl -sf "http://$http/health" >/dev/null &&
+	    [ "$(grep -c "serving model $4 " "$tmp/serve.log")" -ge 2 ]; do
+		i=$((i + 1))
+		[ $i -lt 600 ] || { tail -20 "$tmp/serve.log"; exit 1; }
+		sleep 0.1
+	done
+}
+
+bench_stop() {
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	pid=
+}
