@@ -130,6 +130,7 @@ kore_parent_configure(int argc, char **argv)
 	int		rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	store_init();
 	/* The database, the models, backups: the service's alone. */
 	umask(077);
 	if ((rc = cli_main(argc, argv, &srv.cfg)) != CLI_SERVE) {

@@ -56,10 +56,10 @@ struct batch {
 	int64_t		 nusers;	/* users known */
 	int64_t		 outliers;	/* outlier users of this attempt */
 	int64_t		 pruned_hour;	/* ingest_hourly last pruned */
-	sqlite3_stmt	*st_watch, *st_rate_ins, *st_rate_upd, *st_user,
-			*st_daily, *st_delta, *st_count, *st_count_max,
-			*st_sample, *st_trim, *st_shape, *st_hourly,
-			*st_prune, *st_account;
+	sqlite3_stmt	*st_watch_ins, *st_watch_upd, *st_rate_ins,
+			*st_rate_upd, *st_user, *st_daily, *st_delta,
+			*st_count, *st_count_max, *st_sample, *st_trim,
+			*st_shape, *st_hourly, *st_prune, *st_account;
 };
 
 /* Prepare the statements on db.  Returns 0, or -1 (message on stderr). */

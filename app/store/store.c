@@ -363,6 +363,12 @@ store_check_writable(struct store *s)
 	return (-1);
 }
 
+void
+store_init(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int
 store_open(struct store *s, const char *data_dir, int flags)
 {

@@ -61,6 +61,13 @@ struct store_counts {
 };
 
 /*
+ * Process-wide SQLite settings, before the first connection: no memory
+ * statistics (their mutex is taken on every allocation; a bulk import's
+ * writes spend a quarter of their time there).
+ */
+void	store_init(void);
+
+/*
  * Open the database in data_dir, for the role in flags (none: read-only
  * use, or the migrations alone).  With STORE_CREATE the directory and file
  * are created if missing and pending migrations applied; a database newer
