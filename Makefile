@@ -50,8 +50,8 @@ INGEST_SRCS	 = $(addprefix app/ingest/, parse.c lines.c ingest.c conn.c \
 STORE_SRCS	 = $(addprefix app/store/, store.c sql.c catalog.c batch.c \
 		   logstore.c wal.c writer.c lock.c backup.c)
 MODEL_SRCS	 = $(addprefix app/model/, model.c csr.c signals.c pop.c \
-		   itemknn.c als.c eval.c train.c train_lists.c trainer.c \
-		   versions.c)
+		   itemknn.c als.c eval.c train.c train_data.c train_lists.c \
+		   trainer.c versions.c)
 RECO_SRCS	 = $(addprefix app/reco/, reco.c lists.c serving.c fresh.c)
 TELEMETRY_SRCS	 = $(addprefix app/telemetry/, reclog.c ctr.c metrics.c \
 		   stats.c why.c experiment.c \

@@ -11,8 +11,8 @@
 #include "util/log.h"
 
 /* Allocate the arrays of an nrows x ncols matrix with room for nnz entries. */
-static int
-alloc_arrays(struct csr *m, uint32_t nrows, uint32_t ncols, uint64_t nnz,
+int
+csr_alloc(struct csr *m, uint32_t nrows, uint32_t ncols, uint64_t nnz,
     int times)
 {
 	memset(m, 0, sizeof(*m));
@@ -85,7 +85,7 @@ csr_build(struct csr *m, uint32_t nrows, uint32_t ncols,
 		    t[byrow[i]].col != t[byrow[i - 1]].col)
 			out++;
 	}
-	if (alloc_arrays(m, nrows, ncols, out, times) == -1) {
+	if (csr_alloc(m, nrows, ncols, out, times) == -1) {
 		log_warnx("%s: out of memory for %llu entries", __func__,
 		    (unsigned long long)out);
 		goto fail_sort;
@@ -136,7 +136,7 @@ csr_transpose(const struct csr *m, struct csr *t)
 	uint64_t	 i, k, dst;
 	uint32_t	 r;
 
-	if (alloc_arrays(t, m->ncols, m->nrows, m->nnz, m->time != NULL) ==
+	if (csr_alloc(t, m->ncols, m->nrows, m->nnz, m->time != NULL) ==
 	    -1) {
 		log_warnx("%s: out of memory for %llu entries", __func__,
 		    (unsigned long long)m->nnz);

@@ -66,4 +66,12 @@ uint64_t	csr_row_len(const struct csr *m, uint32_t row);
 /* Release m's arrays and zero it; safe on a zeroed or already freed struct. */
 void	csr_free(struct csr *m);
 
+/*
+ * Arrays for m (nrows x ncols, room for nnz entries, times if asked), ptr
+ * zeroed, for a caller that fills rows in order itself.  0 or -1 (out of
+ * memory, m zeroed).
+ */
+int	csr_alloc(struct csr *m, uint32_t nrows, uint32_t ncols, uint64_t nnz,
+	    int times);
+
 #endif

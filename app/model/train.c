@@ -80,108 +80,6 @@ newest_stamp(struct store *s, int64_t *ms)
 	return (rc == SQLITE_ROW ? 0 : -1);
 }
 
-/* Every interaction of the store, mapped to a signal.  0 or -1. */
-static int
-load(struct store *s, const struct signal_params *sp, struct ia **out,
-    size_t *n, int32_t *maxmovie)
-{
-	static const char	*sql =
-	    "SELECT w.user_id, w.movie_id, MAX(w.minutes, w.max_minute + 1), "
-	    "  m.runtime_min, r.rating, MAX(w.last_ts, COALESCE(r.ts, 0)) "
-	    "FROM watches w JOIN movies m ON m.id = w.movie_id "
-	    "LEFT JOIN ratings r ON r.user_id = w.user_id "
-	    "  AND r.movie_id = w.movie_id "
-	    "UNION ALL "
-	    "SELECT r.user_id, r.movie_id, 0, NULL, r.rating, r.ts "
-	    "FROM ratings r WHERE NOT EXISTS (SELECT 1 FROM watches w "
-	    "  WHERE w.user_id = r.user_id AND w.movie_id = r.movie_id)";
-	sqlite3_stmt		*st;
-	struct signal		 sig;
-	struct ia		*v = NULL, *p;
-	size_t			 len = 0, cap = 0;
-	int			 rc;
-
-	*maxmovie = 0;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
-		return (-1);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (signal_map(sp, sqlite3_column_double(st, 2),
-		    sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
-		    &sig) == -1 || sig.conf <= 0)
-			continue;
-		if (vec_grow((void **)&v, &cap, len + 1, sizeof(*v)) == -1) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		p = &v[len++];
-		p->user = sqlite3_column_int64(st, 0);
-		p->movie = sqlite3_column_int(st, 1);
-		p->val = signal_encode(&sig);
-		p->time = sqlite3_column_int64(st, 5);
-		if (p->movie > *maxmovie)
-			*maxmovie = p->movie;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("%s: %s", __func__, sqlite3_errstr(rc));
-		free(v);
-		return (-1);
-	}
-	*out = v;
-	*n = len;
-	return (0);
-}
-
-static int
-cmp_ia(const void *a, const void *b)
-{
-	const struct ia	*x = a, *y = b;
-
-	if (x->user != y->user)
-		return (x->user < y->user ? -1 : 1);
-	if (x->time != y->time)
-		return (x->time < y->time ? -1 : 1);
-	return (x->movie < y->movie ? -1 : x->movie > y->movie);
-}
-
-/*
- * Triples for the interactions v[0..n) (sorted by user), all of them or,
- * with holdout, each user's train part only; rows numbered in user order.
- */
-static struct csr_triple *
-triples(const struct ia *v, size_t n, int holdout_pct, size_t *nt,
-    uint32_t *nrows)
-{
-	struct csr_triple	*t;
-	size_t			 i = 0, j, k, m, keep;
-	uint32_t		 row = 0;
-
-	if ((t = malloc((n ? n : 1) * sizeof(*t))) == NULL)
-		return (NULL);
-	*nt = 0;
-	while (i < n) {
-		for (j = i; j < n && v[j].user == v[i].user; j++)
-			;
-		m = j - i;
-		keep = m;
-		if (holdout_pct > 0 && m >= 2)
-			keep = m - (m * (size_t)holdout_pct + 99) / 100;
-		for (k = i; k < i + keep; k++) {
-			t[*nt].row = row;
-			t[*nt].col = (uint32_t)v[k].movie;
-			t[*nt].val = v[k].val;
-			t[*nt].time = v[k].time;
-			(*nt)++;
-		}
-		row++;
-		i = j;
-	}
-	*nrows = row;
-	return (t);
-}
-
 /* The hold-out figures of md, fitted on the train parts of v. */
 static void
 holdout(const struct ia *v, size_t n, int holdout_pct,
@@ -201,7 +99,7 @@ holdout(const struct ia *v, size_t n, int holdout_pct,
 		for (j = i; j < n && v[j].user == v[i].user; j++)
 			;
 		m = j - i;
-		keep = m - (m * (size_t)holdout_pct + 99) / 100;
+		keep = train_kept(m, holdout_pct);
 		for (k = i + keep; m >= 2 && k < j; k++)
 			if (v[k].val > 0) {
 				candidates++;
@@ -226,7 +124,7 @@ holdout(const struct ia *v, size_t n, int holdout_pct,
 		m = j - i;
 		if (m < 2)
 			continue;
-		keep = m - (m * (size_t)holdout_pct + 99) / 100;
+		keep = train_kept(m, holdout_pct);
 		for (npos = 0, k = i + keep; k < j; k++)
 			if (v[k].val > 0)
 				pos[npos++] = (uint32_t)v[k].movie;
@@ -264,29 +162,39 @@ done:
 	free(seen_cols);
 }
 
-/* Fit p on the triples; the model or NULL. */
+/* Times only where they are used: 8 bytes an interaction. */
+#define TIMES_FOR(p)	((p)->algo == MODEL_POP && (p)->half_life > 0.0)
+
+/* Fit p on the matrix m; the model or NULL. */
 static struct model *
-fit(const struct csr_triple *t, size_t nt, uint32_t nrows, uint32_t ncols,
-    const struct model_params *p)
+fit_matrix(const struct csr *m, const struct model_params *p)
 {
-	struct csr	 m;
 	struct model	*md = NULL;
 	int64_t		*ids;
 	uint32_t	 i;
 
-	if ((ids = malloc(ncols * sizeof(*ids))) == NULL)
+	if ((ids = malloc(m->ncols * sizeof(*ids))) == NULL)
 		return (NULL);
-	for (i = 0; i < ncols; i++)
+	for (i = 0; i < m->ncols; i++)
 		ids[i] = i;
-	/* Times only where they are used: 8 bytes an interaction. */
-	if (csr_build(&m, nrows ? nrows : 1, ncols, t, nt, CSR_DUP_LAST |
-	    (p->algo == MODEL_POP && p->half_life > 0.0 ? CSR_TIMES : 0)) ==
-	    0) {
-		if (model_train(&m, ids, p, &md) == -1)
-			md = NULL;
+	if (model_train(m, ids, p, &md) == -1)
+		md = NULL;
+	free(ids);
+	return (md);
+}
+
+/* Fit p on v[0..n) (with holdout, the train parts); the model or NULL. */
+static struct model *
+fit(const struct ia *v, size_t n, int holdout_pct, uint32_t ncols,
+    const struct model_params *p)
+{
+	struct csr	 m;
+	struct model	*md = NULL;
+
+	if (train_matrix(v, n, holdout_pct, ncols, TIMES_FOR(p), &m) == 0) {
+		md = fit_matrix(&m, p);
 		csr_free(&m);
 	}
-	free(ids);
 	return (md);
 }
 
@@ -328,8 +236,7 @@ same_params(const struct model_params *a, const struct model_params *b)
  * candidate replaces it unless it is pinned.
  */
 static void
-baseline(struct store *s, const struct train_opts *o,
-    const struct csr_triple *t, size_t nt, uint32_t nrows, uint32_t ncols,
+baseline(struct store *s, const struct train_opts *o, uint32_t ncols,
     const struct ia *v, size_t n, struct gate_input *g)
 {
 	struct train_result	 r;
@@ -351,7 +258,7 @@ baseline(struct store *s, const struct train_opts *o,
 			cur = NULL;
 	}
 	sqlite3_finalize(st);
-	if (cur != NULL && t == NULL) {
+	if (cur != NULL && o->holdout_pct <= 0) {
 		model_free(cur);	/* no hold-out: nothing to score on */
 		return;
 	}
@@ -367,7 +274,7 @@ baseline(struct store *s, const struct train_opts *o,
 		return;
 	}
 	phase(o, TRAIN_PHASE_BASELINE);
-	if ((md = fit(t, nt, nrows, ncols, &p)) == NULL)
+	if ((md = fit(v, n, o->holdout_pct, ncols, &p)) == NULL)
 		return;
 	holdout(v, n, o->holdout_pct, md, &r);
 	model_free(md);
@@ -544,9 +451,10 @@ train_run(const struct train_opts *o, struct train_result *res)
 {
 	struct store		 s;
 	struct ia		*v = NULL;
-	struct csr_triple	*t = NULL;
 	struct model		*md = NULL;
+	struct csr		 m;
 	struct gate_input	 g;
+	int64_t			*users = NULL;
 	char			 path[PATH_MAX], file[64], lock[PATH_MAX];
 	char			 lpath[PATH_MAX + 8];
 	size_t			 n = 0, nt = 0, i;
@@ -559,6 +467,7 @@ train_run(const struct train_opts *o, struct train_result *res)
 
 	memset(res, 0, sizeof(*res));
 	memset(&g, 0, sizeof(g));
+	memset(&m, 0, sizeof(m));
 	res->recall = res->ndcg = res->coverage = -1;
 	snprintf(lock, sizeof(lock), "%s/train.lock", o->data_dir);
 	if ((lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
@@ -571,6 +480,11 @@ train_run(const struct train_opts *o, struct train_result *res)
 	}
 	if (store_open(&s, o->data_dir, STORE_ROLE_MODELS) == -1)
 		goto out_lock;
+	/*
+	 * One sequential read: through read(2), not the map, whose pages
+	 * would count as the training's memory (1.2 GB at 1M users).
+	 */
+	(void)store_exec(&s, "PRAGMA mmap_size=0");
 	run = run_begin(&s, o->trigger);
 	/*
 	 * One read snapshot: the interactions, and the newest change stamp
@@ -582,7 +496,7 @@ train_run(const struct train_opts *o, struct train_result *res)
 	 */
 	phase(o, TRAIN_PHASE_READ);
 	if (store_exec(&s, "BEGIN") == -1 || newest_stamp(&s, &read_ms) == -1 ||
-	    load(&s, &o->sp, &v, &n, &maxmovie) == -1) {
+	    train_load(&s, &o->sp, &v, &n, &maxmovie) == -1) {
 		(void)store_exec(&s, "ROLLBACK");
 		msg = "cannot read the interactions";
 		goto out;
@@ -593,7 +507,6 @@ train_run(const struct train_opts *o, struct train_result *res)
 		log_warnx("train: %s", msg);
 		goto out;
 	}
-	qsort(v, n, sizeof(*v), cmp_ia);
 	for (i = 0, from = v[0].time, to = v[0].time; i < n; i++) {
 		from = v[i].time < from ? v[i].time : from;
 		to = v[i].time > to ? v[i].time : to;
@@ -602,8 +515,7 @@ train_run(const struct train_opts *o, struct train_result *res)
 
 	if (o->holdout_pct > 0) {
 		phase(o, TRAIN_PHASE_HOLDOUT);
-		if ((t = triples(v, n, o->holdout_pct, &nt, &nrows)) == NULL ||
-		    (md = fit(t, nt, nrows, ncols, &o->mp)) == NULL) {
+		if ((md = fit(v, n, o->holdout_pct, ncols, &o->mp)) == NULL) {
 			msg = "the hold-out fit failed";
 			goto out;
 		}
@@ -618,19 +530,28 @@ train_run(const struct train_opts *o, struct train_result *res)
 	g.tolerance = o->gate.tolerance;
 	g.min_coverage = o->gate.min_coverage;
 	g.force = o->gate.force;
-	baseline(&s, o, t, nt, nrows, ncols, v, n, &g);
-	free(t);
-	t = NULL;
+	baseline(&s, o, ncols, v, n, &g);
 	res->gate = versions_gate(&g, res->gate_reason,
 	    sizeof(res->gate_reason));
 	res->base_id = g.base_id;
 	res->base_recall = g.base_recall;
 	res->base_coverage = g.base_coverage;
 	phase(o, TRAIN_PHASE_FIT);
-	if ((t = triples(v, n, 0, &nt, &nrows)) == NULL)
+	/*
+	 * The lists read the matrix, whose rows are the users' interactions
+	 * too: v goes before the fit (a third of the peak memory at 1M users).
+	 */
+	if (train_matrix(v, n, 0, ncols, TIMES_FOR(&o->mp), &m) == -1 ||
+	    (users = train_row_users(v, n, m.nrows)) == NULL) {
+		msg = "out of memory";
 		goto out;
+	}
+	free(v);
+	v = NULL;
+	nrows = m.nrows;
+	nt = m.nnz;
 	t0 = clock_mono_ms();
-	if ((md = fit(t, nt, nrows, ncols, &o->mp)) == NULL) {
+	if ((md = fit_matrix(&m, &o->mp)) == NULL) {
 		msg = "the fit failed";
 		goto out;
 	}
@@ -669,7 +590,8 @@ train_run(const struct train_opts *o, struct train_result *res)
 	    (int)(strlen(path) - strlen(".cnrm")), path);
 	phase(o, TRAIN_PHASE_LISTS);
 	t0 = clock_mono_ms();
-	if (train_precompute(v, n, md, o->mp.threads, read_ms, lpath) == -1) {
+	if (train_precompute(&m, users, md, o->mp.threads, read_ms, lpath) ==
+	    -1) {
 		msg = "cannot precompute the lists";
 		(void)unlink(path);
 		goto out;
@@ -688,7 +610,8 @@ train_run(const struct train_opts *o, struct train_result *res)
 out:
 	run_end(&s, run, rc == 0 ? res->model_id : 0, msg);
 	model_free(md);
-	free(t);
+	csr_free(&m);
+	free(users);
 	free(v);
 	store_close(&s);
 out_lock:

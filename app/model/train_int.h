@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/csr.h"
 #include "model/model.h"
 
 /* One (user, movie) interaction as read from the store. */
@@ -18,12 +19,39 @@ struct ia {
 	float		val;	/* signal_encode: > 0 likes, < 0 dislikes */
 };
 
+struct store;
+struct signal_params;
+
 /*
- * Every user's top LISTS_K from md (their interactions v[0..n), sorted by
- * user, excluded), written to path with read_ms as the data's bound.
+ * Every interaction of the store, mapped to a signal by sp: a watched
+ * movie with its rating if any, a rated movie not watched; sorted by user,
+ * then time, then movie.  *out (malloc'd), *n, and the largest movie id.
  * 0 or -1.
  */
-int	train_precompute(const struct ia *v, size_t n, const struct model *md,
-	    uint32_t threads, int64_t read_ms, const char *path);
+int	train_load(struct store *s, const struct signal_params *sp,
+	    struct ia **out, size_t *n, int32_t *maxmovie);
+
+/* Of a user's m interactions, how many train (the rest are held out). */
+size_t	train_kept(size_t m, int holdout_pct);
+
+/*
+ * m: the matrix of v[0..n) (sorted by user, then time): all of it or, with
+ * holdout_pct, each user's train part; a row a user in user order, a
+ * (user, movie) twice keeps its latest; times kept if asked.  0 or -1.
+ */
+int	train_matrix(const struct ia *v, size_t n, int holdout_pct,
+	    uint32_t ncols, int times, struct csr *m);
+
+/* The user id of each of the nrows rows of v's matrix; NULL or malloc'd. */
+int64_t	*train_row_users(const struct ia *v, size_t n, uint32_t nrows);
+
+/*
+ * Every user's top LISTS_K from md (row r of m is user users[r]'s
+ * interactions, excluded from their list), written to path with read_ms
+ * as the data's bound.  0 or -1.
+ */
+int	train_precompute(const struct csr *m, const int64_t *users,
+	    const struct model *md, uint32_t threads, int64_t read_ms,
+	    const char *path);
 
 #endif
