@@ -95,6 +95,44 @@ dot(const float *a, const float *b, uint32_t n)
 	return (hsum(s0 + s1));
 }
 
+/*
+ * out[r] = y_r . x for the 4 consecutive rows y_0..y_3 of stride n, each
+ * summed as dot() sums it, with every load of x shared by the 4.  Inlined
+ * into the caller's clone, as dot is, it gives dot's scores bit for bit.
+ */
+static inline __attribute__((always_inline)) void
+dot4(const float *y, const float *x, uint32_t n, float *out)
+{
+	vf		a0 = { 0 }, a1 = { 0 }, b0 = { 0 }, b1 = { 0 };
+	vf		c0 = { 0 }, c1 = { 0 }, d0 = { 0 }, d1 = { 0 };
+	vf		x0, x1;
+	uint32_t	i;
+
+	for (i = 0; i + 16 <= n; i += 16) {
+		x0 = VL(x + i);
+		x1 = VL(x + i + 8);
+		a0 += VL(y + i) * x0;
+		a1 += VL(y + i + 8) * x1;
+		b0 += VL(y + n + i) * x0;
+		b1 += VL(y + n + i + 8) * x1;
+		c0 += VL(y + 2 * n + i) * x0;
+		c1 += VL(y + 2 * n + i + 8) * x1;
+		d0 += VL(y + 3 * n + i) * x0;
+		d1 += VL(y + 3 * n + i + 8) * x1;
+	}
+	if (i < n) {
+		x0 = VL(x + i);
+		a0 += VL(y + i) * x0;
+		b0 += VL(y + n + i) * x0;
+		c0 += VL(y + 2 * n + i) * x0;
+		d0 += VL(y + 3 * n + i) * x0;
+	}
+	out[0] = hsum(a0 + a1);
+	out[1] = hsum(b0 + b1);
+	out[2] = hsum(c0 + c1);
+	out[3] = hsum(d0 + d1);
+}
+
 /* y += a x over n floats, n a multiple of 8. */
 static inline void
 axpy(float a, const float *x, float *y, uint32_t n)
@@ -525,6 +563,8 @@ als_free(void *impl)
 	free(am->greg);
 	free(am->norm);
 	free(am->order);
+	free(am->ysorted);
+	free(am->nsorted);
 	free(am);
 }
 
@@ -540,11 +580,17 @@ by_norm(const void *a, const void *b, void *arg)
 	return (i < j ? -1 : i > j);
 }
 
-/* What serving needs beyond the factors: gram + reg, norms, their order. */
+/*
+ * What serving needs beyond the factors: gram + reg, norms, their order,
+ * and the rows copied in that order, so that a top-n reads them front to
+ * back (27k items x 64 factors: 7 MB more, read at memory speed instead
+ * of a cache miss a row).
+ */
 static int
 serving_prepare(struct als *am)
 {
 	uint32_t	st = am->stride, i;
+	size_t		n4;
 
 	if (posix_memalign((void **)&am->greg, 64, (size_t)st * st *
 	    sizeof(float)) != 0) {
@@ -567,6 +613,23 @@ serving_prepare(struct als *am)
 		am->order[i] = i;
 	}
 	qsort_r(am->order, am->nitems, sizeof(*am->order), by_norm, am->norm);
+	/* Padded to a multiple of 4 rows of zeros: dot4 reads 4 at a time. */
+	n4 = ((size_t)am->nitems + 3) / 4 * 4;
+	if (posix_memalign((void **)&am->ysorted, 64, n4 * st *
+	    sizeof(float)) != 0) {
+		am->ysorted = NULL;
+		return (-1);
+	}
+	if ((am->nsorted = malloc(n4 * sizeof(*am->nsorted))) == NULL)
+		return (-1);
+	memset(am->ysorted, 0, n4 * st * sizeof(float));
+	for (i = 0; i < am->nitems; i++) {
+		memcpy(am->ysorted + (size_t)i * st, am->y +
+		    (size_t)am->order[i] * st, st * sizeof(float));
+		am->nsorted[i] = am->norm[am->order[i]];
+	}
+	for (; i < n4; i++)
+		am->nsorted[i] = 0.0f;
 	return (0);
 }
 
@@ -666,7 +729,7 @@ als_topn(const void *impl, const uint32_t *items, const float *vals,
 {
 	const struct als	*am = impl;
 	uint32_t		 st = am->stride, j, tmp;
-	float			*x, xn, s, worst, t;
+	float			*x, xn, s, worst, t, s4[4];
 	size_t			 i, used = 0, c, p;
 
 	if (k == 0)
@@ -680,18 +743,24 @@ als_topn(const void *impl, const uint32_t *items, const float *vals,
 	}
 	xn = sqrtf(dot(x, x, st));
 
-	/* out[0..used) is a heap with the worst kept item at the root. */
+	/*
+	 * out[0..used) is a heap with the worst kept item at the root.  The
+	 * rows come 4 at a time; each is still checked against the bound.
+	 */
 	for (i = 0; i < am->nitems; i++) {
+		if (i % 4 == 0)
+			dot4(am->ysorted + i * st, x, st, s4);
 		j = am->order[i];
 		worst = used == k ? score[0] : 0.0f;
-		if (xn * am->norm[j] <= worst)
+		if (xn * am->nsorted[i] <= worst)
 			break;
-		if (nexcl > 0 && bsearch(&j, excl, nexcl, sizeof(*excl),
-		    cmp_u32) != NULL)
-			continue;
-		s = dot(am->y + (size_t)j * st, x, st);
+		s = s4[i % 4];
 		if (!(s > worst) && !(s == worst && used == k && s > 0.0f &&
 		    j < out[0]))
+			continue;
+		/* Only a candidate is looked up among the exclusions. */
+		if (nexcl > 0 && bsearch(&j, excl, nexcl, sizeof(*excl),
+		    cmp_u32) != NULL)
 			continue;
 		if (used < k) {
 			c = used++;

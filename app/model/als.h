@@ -33,6 +33,8 @@ struct als {
 	float		*greg;		/* gram + reg on the diagonal */
 	float		*norm;		/* |y_j| for every item */
 	uint32_t	*order;		/* items by decreasing norm */
+	float		*ysorted;	/* y's rows in that order */
+	float		*nsorted;	/* their norms, in that order */
 };
 
 #define ALS_SEC_Y	1	/* section: float y[nitems * stride] */

@@ -357,18 +357,20 @@ cmp_u32(const void *a, const void *b)
 /*
  * The pruned top-n of serving (model_recommend) gives exactly the list of
  * scoring every item then model_topn, keeping positive scores, for every
- * user of a trained model, with exclusions.
+ * user of a trained model, with exclusions; with a number of items that
+ * is a multiple of 4 and one that is not (the scan reads rows by 4).
  */
-Test(als, pruned_topn_equals_full_scoring)
+static void
+pruned_topn_check(uint32_t nitems)
 {
 	struct csr		 m;
 	struct model_params	 p;
 	struct model		*md;
-	float			 scores[300], got_s[20];
+	float			 scores[303], got_s[20];
 	uint32_t		 hist[8], excl[8], want[20], got[20];
 	size_t			 u, k, n, nw, ng, compared = 0;
 
-	cluster_setup(&m, 400, 300, &p, MODEL_ALS);
+	cluster_setup(&m, 400, nitems, &p, MODEL_ALS);
 	p.factors = 16;
 	p.reg = 1.0f;
 	p.iters = 8;
@@ -380,7 +382,7 @@ Test(als, pruned_topn_equals_full_scoring)
 		memcpy(excl, hist, n * sizeof(*excl));
 		qsort(excl, n, sizeof(*excl), cmp_u32);
 		cr_assert_eq(model_score(md, hist, NULL, n, scores, NULL), 0);
-		nw = model_topn(scores, 300, excl, n, want, 20);
+		nw = model_topn(scores, nitems, excl, n, want, 20);
 		while (nw > 0 && !(scores[want[nw - 1]] > 0.0f))
 			nw--;
 		ng = model_recommend(md, hist, NULL, n, excl, n, got, got_s,
@@ -396,4 +398,10 @@ Test(als, pruned_topn_equals_full_scoring)
 	cr_assert_gt(compared, 100);
 	model_free(md);
 	csr_free(&m);
+}
+
+Test(als, pruned_topn_equals_full_scoring)
+{
+	pruned_topn_check(300);
+	pruned_topn_check(303);
 }
