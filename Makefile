@@ -275,6 +275,7 @@ bench: all $(BUILD)/bench/bench_reclog
 	sh tests/bench/switch.sh $(BUILD)
 	sh tests/bench/first_start.sh $(BUILD)
 	sh tests/bench/live.sh $(BUILD)
+	sh tests/bench/scale.sh $(BUILD)
 
 # A model switch under load beside the same load without one.
 bench-switch: all

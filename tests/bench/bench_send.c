@@ -2,7 +2,8 @@
  * Sustained TCP ingest: send a log file to cinerec's ingest port over C
  * connections in parallel (the file split in C parts at line boundaries),
  * end each with SYNC and wait for every OK, so the time covers the commit.
- * Prints events/s.
+ * Prints events/s.  With RATE, the lines go as a stream would send them:
+ * RATE a second in all, written every 5 ms as they fall due.
  */
 #include <sys/socket.h>
 
@@ -20,8 +21,34 @@ struct part {
 	const char	*p;
 	size_t		 len;
 	int		 port;
+	double		 rate;	/* lines a second, 0: as fast as it goes */
 	long		 ok;	/* from "OK n" */
 };
+
+static double
+now_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+/* Write p[0..len) to fd, all of it. */
+static void
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) <= 0) {
+			perror("write");
+			exit(1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
 
 static void *
 sender(void *arg)
@@ -42,12 +69,29 @@ sender(void *arg)
 		perror("connect");
 		exit(1);
 	}
-	while (off < pt->len) {
-		if ((n = write(fd, pt->p + off, pt->len - off)) <= 0) {
-			perror("write");
-			exit(1);
+	if (pt->rate <= 0)
+		write_all(fd, pt->p, pt->len);
+	else {
+		struct timespec	 tick = { 0, 5000000 };
+		double		 t0 = now_s(), due;
+		size_t		 sent = 0, end;
+		const char	*nl;
+
+		/* The lines due by now, at line boundaries. */
+		while (off < pt->len) {
+			due = (now_s() - t0) * pt->rate;
+			end = off;
+			while (end < pt->len && sent < due &&
+			    (nl = memchr(pt->p + end, '\n', pt->len - end))) {
+				end = (size_t)(nl - pt->p) + 1;
+				sent++;
+			}
+			if (end == off && sent < due)
+				end = pt->len;	/* a last line without \n */
+			write_all(fd, pt->p + off, end - off);
+			off = end;
+			nanosleep(&tick, NULL);
 		}
-		off += (size_t)n;
 	}
 	if (write(fd, "SYNC\n", 5) != 5)
 		exit(1);
@@ -78,8 +122,9 @@ main(int argc, char **argv)
 	int		 c, port;
 	double		 secs;
 
-	if (argc != 4 || (fp = fopen(argv[1], "r")) == NULL) {
-		fprintf(stderr, "usage: bench_send FILE PORT CONNECTIONS\n");
+	if ((argc != 4 && argc != 5) || (fp = fopen(argv[1], "r")) == NULL) {
+		fprintf(stderr, "usage: bench_send FILE PORT CONNECTIONS "
+		    "[RATE]\n");
 		return (2);
 	}
 	port = atoi(argv[2]);
@@ -101,6 +146,7 @@ main(int argc, char **argv)
 		parts[i].p = buf + start;
 		parts[i].len = end - start;
 		parts[i].port = port;
+		parts[i].rate = argc == 5 ? atof(argv[4]) / c : 0;
 		start = end;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);

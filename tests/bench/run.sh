@@ -3,14 +3,12 @@
 # this machine.  Usage: tests/bench/run.sh BUILD_DIR
 #   BENCH_USERS          demo users for the parse/ingest/HTTP part (20000)
 #   BENCH_SECONDS        seconds per wrk run (10)
-#   BENCH_SCALE_USERS    users of the scale part (1000000; 0 skips it)
 #   BENCH_ALS=0          skips the ALS training comparison with implicit
 set -eu
 B=${1:-build}
 BIN=$B/cinerec
 USERS=${BENCH_USERS:-20000}
 DUR=${BENCH_SECONDS:-10}
-SCALE=${BENCH_SCALE_USERS:-1000000}
 mkdir -p "$B/bench"
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || {
 	echo "bench: wrk is needed (apt-get install wrk)"; exit 1; }
@@ -64,12 +62,6 @@ server_p99() {
 	    /^cinerec_recommend_duration_seconds_bucket/ { le[n] = $3; c[n++] = $NF }
 	    /^cinerec_recommend_duration_seconds_count/ { total = $NF }
 	    END { for (i = 0; i < n; i++) if (c[i] >= 0.99 * total) { printf "%s s", le[i]; exit } }'
-}
-
-# Peak resident memory (VmHWM) of the server's processes, summed, in MiB.
-peak_mib() {
-	for p in $pid $(pgrep -P "$pid"); do cat "/proc/$p/status"; done |
-	    awk '/^VmHWM/ { s += $2 } END { printf "%.0f", s / 1024 }'
 }
 
 echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -184,23 +176,3 @@ if [ "${BENCH_ALS:-1}" != 0 ] && [ -f tests/bench/bench_als.sh ]; then
 	sh tests/bench/bench_als.sh "$B" || echo "bench_als: skipped or failed (see above)"
 fi
 
-if [ "$SCALE" -gt 0 ]; then
-	echo "== scale: $SCALE users x 27000 movies, ~30 interactions each (demo --compact)"
-	t0=$(date +%s)
-	"$BIN" demo --print --compact --users "$SCALE" --movies 27000 --sessions 30 |
-	    "$BIN" import --data-dir "$tmp/scale" - | head -2
-	echo "import: $(( $(date +%s) - t0 )) s"
-	sleep 6
-	/usr/bin/time -f "train: %e s wall, peak RSS %M KiB" \
-	    "$BIN" train --data-dir "$tmp/scale" --holdout 0 --factors 64 --iters 10
-	serve "$tmp/scale" "$tmp/log.conf"
-	curl -s "http://$http/recommend/1?format=json" | head -c 160; echo
-	wrk_run scale-ping "http://$http/ping"
-	wrk_run scale-recommend "http://$http/recommend/1" "$SCALE"
-	echo "scale recommend / ping:"
-	ratio scale-recommend scale-ping 50
-	echo "p99 inside the server under that load (histogram bucket): $(server_p99)"
-	WRK_OPTS="-t1 -c4" wrk_run scale-recommend-latency "http://$http/recommend/1" "$SCALE"
-	echo "server peak resident memory (parent + workers, VmHWM): $(peak_mib) MiB (target < 2048)"
-	stop
-fi
