@@ -192,6 +192,7 @@ static int
 list_for(int64_t user, const struct serving_pick *p, struct reco_list *out)
 {
 	struct fresh_row	row;
+	int			rc = -1;
 
 	if (p->md != NULL && fresh_get(user, p->id, &row) &&
 	    reco_from_row(&srv.reco, row.ids, row.scores, row.because,
@@ -199,10 +200,11 @@ list_for(int64_t user, const struct serving_pick *p, struct reco_list *out)
 		out->path = RECO_PATH_FRESH;
 		return ((int)out->n);
 	}
-	if (server_snapshot(1) == -1)
-		return (-1);
-	return (reco_for_user(&srv.reco, &srv.store, p->md, p->ls, &srv.sp,
-	    user, RECO_MAX, out));
+	if (server_snapshot() == 0)
+		rc = reco_for_user(&srv.reco, &srv.store, p->md, p->ls,
+		    &srv.sp, user, RECO_MAX, out);
+	server_release();
+	return (rc);
 }
 
 int
@@ -318,7 +320,8 @@ api_health(struct http_request *req)
 		return (KORE_RESULT_OK);
 	/* A fresh snapshot: /health reports what is committed now. */
 	memset(&c, 0, sizeof(c));
-	ok = server_snapshot(0) == 0 && store_counts(&srv.store, &c) == 0;
+	ok = server_snapshot() == 0 && store_counts(&srv.store, &c) == 0;
+	server_release();
 	trouble = ingest_trouble();
 	kore_buf_init(&b, 512);
 	kore_buf_appendf(&b, "{\"status\":\"%s\",\"version\":\"%s\","
@@ -591,8 +594,9 @@ reply_report(struct http_request *req, int (*report)(FILE *, void *),
 	int	 rc = -1;
 
 	if ((fp = open_memstream(&text, &len)) != NULL) {
-		if (server_snapshot(0) == 0)
+		if (server_snapshot() == 0)
 			rc = report(fp, arg);
+		server_release();
 		if (fclose(fp) != 0)
 			rc = -1;
 	}

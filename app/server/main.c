@@ -45,15 +45,16 @@ void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
 
 int
-server_snapshot(int fresh_only)
+server_snapshot(void)
 {
-	/* Read before the snapshot begins: it sees at least that commit. */
-	uint64_t	c = metrics_commits();
-
-	if (fresh_only && c == srv.snap_commits)
-		return (0);
-	srv.snap_commits = c;
 	return (store_snapshot(&srv.store));
+}
+
+void
+server_release(void)
+{
+	if (!sqlite3_get_autocommit(srv.store.db))
+		(void)store_exec(&srv.store, "COMMIT");
 }
 
 static void	refresh_tick(void *, u_int64_t);
@@ -242,7 +243,6 @@ kore_worker_configure(void)
 	snprintf(serving_who, sizeof(serving_who), "worker %u", worker->id);
 	srv.serving.who = serving_who;
 	model_refresh();
-	(void)server_snapshot(0);
 	kore_timer_add(refresh_tick, 1000, NULL, 0);
 	kore_timer_add(reclog_tick, RECLOG_TICK_MS, NULL, 0);
 
@@ -326,8 +326,9 @@ apply_settings(void)
 	int	changed;
 
 	/* A fresh snapshot: a setting saved a moment ago is in it. */
-	(void)server_snapshot(0);
+	(void)server_snapshot();
 	changed = overrides_apply(&srv.overrides, &srv.cfg, srv.store.db);
+	server_release();
 	if (changed & OVERRIDE_RANKING)
 		(void)reco_refresh(&srv.reco, &srv.store,
 		    srv.cfg.pop_window_days, 1);
@@ -372,9 +373,8 @@ reclog_tick(void *arg, u_int64_t now)
 }
 
 /*
- * Every second: end the worker's read snapshot, reload the ranking if the
- * database changed, switch models if a new one is current, and start a new
- * snapshot for the requests to come.
+ * Every second: reload the ranking if the database changed, switch models
+ * if a new one is current, and apply changed settings.
  */
 static void
 refresh_tick(void *arg, u_int64_t now)
@@ -388,8 +388,6 @@ refresh_tick(void *arg, u_int64_t now)
 		log_warnx("worker %u: the parent is gone", worker->id);
 		_exit(1);
 	}
-	if (!sqlite3_get_autocommit(srv.store.db))
-		(void)store_exec(&srv.store, "COMMIT");
 	/*
 	 * The ranking spans days: every RANKING_TICKS seconds is fresh
 	 * enough, and rebuilding it (tens of ms at 27,000 movies) stalls
@@ -399,7 +397,6 @@ refresh_tick(void *arg, u_int64_t now)
 		(void)reco_refresh(&srv.reco, &srv.store,
 		    srv.cfg.pop_window_days, 0);
 	model_refresh();
-	(void)server_snapshot(0);
 	apply_settings();
 	reclog_flush(&srv.reclog);
 	metrics_sample_memory();

@@ -37,7 +37,6 @@ struct server {
 	char		 events_path[SERVER_SOCK_MAX];	/* ingest: bodies */
 	char		 control_path[SERVER_SOCK_MAX];	/* ingest: workers */
 	struct store	 store;		/* this worker's read connection */
-	uint64_t	 snap_commits;	/* writer commits its snapshot sees */
 	struct reco	 reco;		/* this worker's ranking cache */
 	struct serving	 serving;	/* the current model, experiment arms */
 	struct fresh_maker *fresh;	/* worker 1: fresh lists (fresh.h) */
@@ -59,11 +58,14 @@ struct http_request;
 int	api_body_admit(struct http_request *req);
 
 /*
- * This worker's read snapshot, taken anew when the writer committed since
- * the last (metrics_commits): what follows sees every committed event.
- * 0 or -1.
+ * This worker's read snapshot, taken anew: what follows sees every event
+ * committed before it (0 or -1).  server_release ends it.  A snapshot is
+ * held for one request or one tick's work, never while the worker waits:
+ * a reader that stays on an old snapshot keeps the writer from resetting
+ * the WAL (store/wal.h), which then grows and slows every page read.
  */
-int	server_snapshot(int fresh_only);
+int	server_snapshot(void);
+void	server_release(void);
 
 /*
  * The list GET /recommend gives user now (nothing logged) into out, with

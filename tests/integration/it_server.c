@@ -175,6 +175,49 @@ Test(server, a_list_right_after_a_committed_watch_reflects_it)
 	close(fd);
 }
 
+/*
+ * Between requests the workers hold no read snapshot, so the WAL can be
+ * reset at once after any commit.  Before, each worker kept one open
+ * from tick to tick: the writer's reset waited for them, failed under a
+ * stream ("WAL of N MB not reset yet") and the WAL grew by hundreds of MB.
+ */
+Test(server, an_idle_server_holds_no_snapshot_that_keeps_the_wal)
+{
+	struct h_reply	 r;
+	sqlite3		*db;
+	char		 line[256], path[512];
+	int		 fd, i, rc, frames = -1, reset = 0;
+
+	h_start(&h_srv, NULL);
+	fd = h_connect(h_srv.ingest_port);
+	snprintf(path, sizeof(path), "%s/cinerec.db", h_srv.dir);
+	/* A read first: a checkpoint before it does nothing (WAL unopened). */
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "SELECT count(*) FROM sqlite_master",
+	    NULL, NULL, NULL), SQLITE_OK);
+	for (i = 0; i < 5; i++) {
+		watch(line, sizeof(line), 1 + i, "m1+2000", i);
+		h_send(fd, line, strlen(line));
+		cr_assert_gt(h_sync(fd), 0);
+		/* Both workers read (fold-in), then tick at least once. */
+		h_http(h_srv.http_port, "GET", "/recommend/7", NULL, NULL, 0,
+		    &r);
+		h_http(h_srv.http_port, "GET", "/recommend/8", NULL, NULL, 0,
+		    &r);
+		usleep(1300 * 1000);
+		rc = sqlite3_wal_checkpoint_v2(db, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, &frames, NULL);
+		cr_assert(rc == SQLITE_OK || rc == SQLITE_BUSY, "%s",
+		    sqlite3_errmsg(db));
+		cr_assert_geq(frames, 0, "not the WAL's checkpoint (none open)");
+		reset += rc == SQLITE_OK;
+	}
+	sqlite3_close(db);
+	close(fd);
+	cr_assert_geq(reset, 4, "the WAL was reset after %d of 5 commits",
+	    reset);
+}
+
 Test(server, at_most_twenty_ids_and_ratings_exclude_too)
 {
 	struct h_reply	 r;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 
 #include "harness.h"
 #include "scratch.h"
@@ -100,9 +101,10 @@ Test(fresh, the_maker_gives_the_fold_in_list_of_the_moment)
 	struct reco		 r;
 	struct reco_list	 l;
 	struct model		*md;
+	sqlite3			*db;
 	char			 path[300];
 	int64_t			 users[2] = { 1, 2 };
-	int			 i, k;
+	int			 i, k, frames = -1;
 
 	/* 10 users, 3 of 12 movies each, overlapping. */
 	h_writer_movies(12);
@@ -121,6 +123,25 @@ Test(fresh, the_maker_gives_the_fold_in_list_of_the_moment)
 	cr_assert_not_null(fm = fresh_maker_open(h_dir, &sp));
 	cr_assert_eq(fresh_maker_make(fm, users, 2, 0), 0, "no time: none");
 	cr_assert_eq(fresh_maker_make(fm, users, 2, 1000), 2);
+	/*
+	 * Between makes the maker holds no snapshot: the writer's reset of
+	 * the WAL (a TRUNCATE checkpoint) does not wait for it.
+	 */
+	h_writer_movies(12);
+	h_watch(1583020800000LL, 3, "m5+2000", 1);
+	h_commit();
+	users[0] = 3;
+	cr_assert_eq(fresh_maker_make(fm, users, 1, 1000), 1);
+	users[0] = 1;
+	cr_assert_eq(sqlite3_open(h_db, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "SELECT count(*) FROM sqlite_master",
+	    NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_wal_checkpoint_v2(db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, &frames, NULL), SQLITE_OK,
+	    "the WAL reset waits for the maker: %s", sqlite3_errmsg(db));
+	cr_assert_eq(frames, 0, "the WAL not reset to empty");
+	sqlite3_close(db);
+	h_writer_close();
 	fresh_maker_close(fm);
 
 	/* What reco_for_user folds in for user 1 now, with the model. */
