@@ -54,6 +54,8 @@ ingest_commit(struct ingest *ing)
 	 */
 	if (rc == 0)
 		writer_done(ing->w);
+	ing->committed_ms = clock_mono_ms();
+	ing->commit_ms = ing->committed_ms - t0;
 	if (rc == -1) {
 		if (!ing->paused) {
 			log_warnx("ingest: commit failed, pausing reads");
@@ -116,13 +118,34 @@ history_sample(struct ingest *ing)
 	metrics_history_add(clock_now_ms(), acc, rej);
 }
 
+/*
+ * Group commit.  A commit's cost grows far slower than its lines (they
+ * share the pages it writes and the sync), so when commits take long,
+ * the lines behind them wait longer and ride in fewer of them: the next
+ * commit comes INGEST_LAG_FACTOR times the last one's duration after it,
+ * at most INGEST_LAG_MAX_MS.  A stream of a few thousand lines a second
+ * commits in milliseconds, every batch_ms; a bulk load keeps most of the
+ * writer's time for reading instead of committing a little at a time.
+ */
+int
+ingest_commit_due(int64_t now_ms, int64_t committed_ms, int64_t commit_ms)
+{
+	int64_t	lag = commit_ms * INGEST_LAG_FACTOR;
+
+	if (lag > INGEST_LAG_MAX_MS)
+		lag = INGEST_LAG_MAX_MS;
+	return (now_ms - committed_ms >= lag);
+}
+
 static void
 on_timer(uv_timer_t *t)
 {
 	struct ingest	*ing = t->data;
 	int64_t		 w;
 
-	if (writer_due(ing->w) || ing->paused || ing->awaiting > 0)
+	if (ing->paused || ing->awaiting > 0 || (writer_due(ing->w) &&
+	    ingest_commit_due(clock_mono_ms(), ing->committed_ms,
+	    ing->commit_ms)))
 		(void)ingest_commit(ing);
 	metrics_ingest_gauges(writer_pending(ing->w), (uint64_t)ing->ntcp);
 	metrics_ingest_tick(ing->paused);

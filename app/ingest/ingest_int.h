@@ -74,6 +74,8 @@ struct ingest {
 	int		 ntcp;		/* TCP senders counted */
 	int		 awaiting;	/* events connections awaiting */
 	int		 batch_events;
+	int64_t		 commit_ms;	/* the last commit took (lists too) */
+	int64_t		 committed_ms;	/* and ended (monotonic) */
 	int		 max_conns;
 	int64_t		 auth_timeout_ms;
 	int		 paused;	/* commits fail: reads stopped */
@@ -108,5 +110,14 @@ void	conn_drain(struct conn *c);	/* what the kernel holds, at a stop */
  * fail) and answer the POST bodies it made durable.  Returns 0 or -1.
  */
 int	ingest_commit(struct ingest *ing);
+
+/*
+ * Whether a batch is due at now_ms, its last commit having ended at
+ * committed_ms after commit_ms of work (ingest.c: group commit).
+ */
+#define INGEST_LAG_FACTOR	2	/* waits twice what a commit took */
+#define INGEST_LAG_MAX_MS	2000	/* ... at most */
+int	ingest_commit_due(int64_t now_ms, int64_t committed_ms,
+	    int64_t commit_ms);
 
 #endif

@@ -126,7 +126,7 @@ cfg_defaults(struct cfg *c)
 	c->workers = 2;
 	c->pop_window_days = 7;
 	c->events_body_max_kb = 16384;
-	c->batch_events = 50000;
+	c->batch_events = 500000;
 	c->batch_ms = 100;
 	c->train_interval_min = 1440;
 	c->train_threads = 2;

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 #include "store/store.h"
 #include "settings/config.h"
 #include "telemetry/metrics.h"
@@ -752,4 +753,20 @@ Test(ingest, stop_answers_a_body_that_ends_while_it_waits)
 	pthread_join(th, NULL);
 	expect_eof(z);
 	h_counters(h_db, "accepted_watch=1 accepted_rate=1");
+}
+
+/*
+ * Group commit: after a quick commit the next batch is due at the next
+ * tick (batch_ms); after a slow one, twice its duration later, at most
+ * INGEST_LAG_MAX_MS.
+ */
+Test(ingest, a_slow_commit_makes_the_next_batch_wait_twice_as_long)
+{
+	cr_assert(ingest_commit_due(10100, 10000, 3), "a quick commit");
+	cr_assert(ingest_commit_due(10000, 10000, 0), "none yet");
+	cr_assert_not(ingest_commit_due(10400, 10000, 500));
+	cr_assert(ingest_commit_due(11000, 10000, 500));
+	cr_assert_not(ingest_commit_due(11999, 10000, 5000));
+	cr_assert(ingest_commit_due(10000 + INGEST_LAG_MAX_MS, 10000, 5000),
+	    "the wait is bounded");
 }

@@ -58,7 +58,7 @@ Test(config, defaults)
 	cr_assert_eq(c.workers, 2);
 	cr_assert_eq(c.pop_window_days, 7);
 	cr_assert_eq(c.events_body_max_kb, 16384);
-	cr_assert_eq(c.batch_events, 50000);
+	cr_assert_eq(c.batch_events, 500000);
 	cr_assert_eq(c.batch_ms, 100);
 	cr_assert_eq(c.rating_max, 5);
 	cr_assert_eq(c.click_skew_ms, 2000);
@@ -269,7 +269,7 @@ Test(config, load_file_with_comments_and_blank_lines)
 	cr_assert_eq(c.workers, 8);
 	cr_assert_eq(c.pop_window_days, 14);
 	cr_assert_eq(c.batch_ms, 250);
-	cr_assert_eq(c.batch_events, 50000, "unset: default kept");
+	cr_assert_eq(c.batch_events, 500000, "unset: default kept");
 }
 
 Test(config, load_file_reports_the_failing_line)
