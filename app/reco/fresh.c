@@ -33,6 +33,8 @@ struct fresh_maker {
 	int64_t			 model_id, failed;
 	int64_t			 ranked_ms;	/* when the ranking was built */
 	int64_t			 done_ms;	/* when the last make ended */
+	int64_t			*backlog;	/* FRESH_BACKLOG, a ring */
+	size_t			 head, len;	/* its oldest, how many */
 	char			 data_dir[PATH_MAX];
 };
 
@@ -137,7 +139,9 @@ fresh_maker_open(const char *data_dir, const struct signal_params *sp)
 
 	if (table == NULL || (fm = calloc(1, sizeof(*fm))) == NULL)
 		return (NULL);
-	if (store_open(&fm->s, data_dir, STORE_RDONLY) == -1) {
+	if ((fm->backlog = calloc(FRESH_BACKLOG, sizeof(int64_t))) == NULL ||
+	    store_open(&fm->s, data_dir, STORE_RDONLY) == -1) {
+		free(fm->backlog);
 		free(fm);
 		return (NULL);
 	}
@@ -171,16 +175,54 @@ current(struct fresh_maker *fm)
 	return (0);
 }
 
+/* Left for a later make: the oldest is dropped when the ring is full. */
+static void
+backlog_push(struct fresh_maker *fm, int64_t user)
+{
+	if (fm->len == FRESH_BACKLOG) {
+		fm->head = (fm->head + 1) % FRESH_BACKLOG;
+		fm->len--;
+	}
+	fm->backlog[(fm->head + fm->len) % FRESH_BACKLOG] = user;
+	fm->len++;
+}
+
+/* user's list, published.  0, or -1 when it cannot be made. */
+static int
+make_one(struct fresh_maker *fm, int64_t user)
+{
+	struct reco_list	 l;
+	struct fresh_row	 row;
+	size_t			 k;
+
+	if (reco_for_user(&fm->r, &fm->s, fm->md, NULL, &fm->sp, user,
+	    LISTS_K, &l) == -1)
+		return (-1);
+	/* The model's part only: popularity is filled in on request. */
+	memset(&row, 0, sizeof(row));
+	row.model_id = fm->model_id;
+	for (k = 0; k < LISTS_K; k++)
+		row.ids[k] = row.because[k] = LISTS_NONE;
+	for (k = 0; k < l.personal && k < LISTS_K; k++) {
+		row.ids[k] = l.item[k].movie;
+		row.scores[k] = l.item[k].score;
+		row.because[k] = l.item[k].because_id >= 0 ?
+		    l.item[k].because_id : LISTS_NONE;
+	}
+	row.n = (int)k;
+	fresh_put(user, &row);
+	return (0);
+}
+
 size_t
 fresh_maker_make(struct fresh_maker *fm, const int64_t *users, size_t n,
     int budget_ms)
 {
-	struct reco_list	 l;
 	struct fresh_row	 row;
-	int64_t			 t0 = clock_mono_ms(), now, share;
-	size_t			 i, k, made = 0;
+	int64_t			 t0 = clock_mono_ms(), now, share, user;
+	size_t			 i, made = 0;
 
-	if (n == 0 || current(fm) == -1)
+	if ((n == 0 && fm->len == 0) || current(fm) == -1)
 		return (0);
 	/*
 	 * At most a third of the writer's time: half the time it spent on
@@ -201,22 +243,21 @@ fresh_maker_make(struct fresh_maker *fm, const int64_t *users, size_t n,
 	/* The budget is for lists: the ranking's rebuild is not counted. */
 	t0 = clock_mono_ms();
 	for (i = 0; i < n && clock_mono_ms() - t0 < budget_ms; i++) {
-		if (reco_for_user(&fm->r, &fm->s, fm->md, NULL, &fm->sp,
-		    users[i], LISTS_K, &l) == -1)
+		if (make_one(fm, users[i]) == -1)
 			break;
-		/* The model's part only: popularity is filled in on request. */
-		memset(&row, 0, sizeof(row));
-		row.model_id = fm->model_id;
-		for (k = 0; k < LISTS_K; k++)
-			row.ids[k] = row.because[k] = LISTS_NONE;
-		for (k = 0; k < l.personal && k < LISTS_K; k++) {
-			row.ids[k] = l.item[k].movie;
-			row.scores[k] = l.item[k].score;
-			row.because[k] = l.item[k].because_id >= 0 ?
-			    l.item[k].because_id : LISTS_NONE;
-		}
-		row.n = (int)k;
-		fresh_put(users[i], &row);
+		made++;
+	}
+	/* Those without time, for later; then the earlier ones, oldest first. */
+	for (; i < n; i++)
+		backlog_push(fm, users[i]);
+	while (fm->len > 0 && clock_mono_ms() - t0 < budget_ms) {
+		user = fm->backlog[fm->head];
+		fm->head = (fm->head + 1) % FRESH_BACKLOG;
+		fm->len--;
+		if (fresh_get(user, fm->model_id, &row))
+			continue;
+		if (make_one(fm, user) == -1)
+			break;
 		made++;
 	}
 	if (made > 0)
@@ -232,6 +273,7 @@ fresh_maker_close(struct fresh_maker *fm)
 	model_free(fm->md);
 	reco_free(&fm->r);
 	store_close(&fm->s);
+	free(fm->backlog);
 	free(fm);
 }
 

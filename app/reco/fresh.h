@@ -28,6 +28,7 @@
 #define FRESH_SLOTS	(1 << FRESH_BITS)	/* 272 bytes each: 36 MiB */
 #define FRESH_BUDGET_MS	100	/* recomputing after one commit, at most */
 #define FRESH_SHARE	2	/* ... and 1/FRESH_SHARE of the time since */
+#define FRESH_BACKLOG	(1 << 16)	/* users left for a later make */
 
 /* One list, as a slot holds it. */
 struct fresh_row {
@@ -71,8 +72,10 @@ struct fresh_maker	*fresh_maker_open(const char *data_dir,
 /*
  * After a commit: the lists of these users, the current version's, each
  * published, until budget_ms ran out, or half the time since the last
- * make (a third of the writer's time at most); the rest stay invalid
- * (folded in on request).  Returns how many were made.
+ * make (a third of the writer's time at most).  The rest wait for a later
+ * make, after its own users (FRESH_BACKLOG of them at most, the oldest
+ * dropped first); till then they are folded in on request.  A user whose
+ * list is valid by then is skipped.  Returns how many were made.
  */
 size_t	fresh_maker_make(struct fresh_maker *fm, const int64_t *users,
 	    size_t n, int budget_ms);

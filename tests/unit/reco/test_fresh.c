@@ -122,6 +122,14 @@ Test(fresh, the_maker_gives_the_fold_in_list_of_the_moment)
 	signal_defaults(&sp);
 	cr_assert_not_null(fm = fresh_maker_open(h_dir, &sp));
 	cr_assert_eq(fresh_maker_make(fm, users, 2, 0), 0, "no time: none");
+	cr_assert_eq(fresh_get(1, 1, &row), 0);
+	/* Those left without time are made by the next make, after its own. */
+	users[0] = 4;
+	cr_assert_eq(fresh_maker_make(fm, users, 1, 1000), 3, "4, then 1, 2");
+	cr_assert_eq(fresh_get(1, 1, &row), 1, "left for later, made");
+	cr_assert_eq(fresh_get(2, 1, &row), 1, "left for later, made");
+	cr_assert_eq(fresh_maker_make(fm, NULL, 0, 1000), 0, "none left");
+	users[0] = 1;
 	cr_assert_eq(fresh_maker_make(fm, users, 2, 1000), 2);
 	/*
 	 * Between makes the maker holds no snapshot: the writer's reset of
