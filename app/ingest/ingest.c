@@ -4,6 +4,7 @@
  * and the orderly stop that loses nothing already received.  Connections
  * are conn.c's.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -267,6 +268,14 @@ run(void *arg)
 {
 	struct ingest	*ing = arg;
 
+	/*
+	 * Requests before lines: on a busy machine the scheduler lets a
+	 * worker's request preempt the writer's commit (or its lists)
+	 * instead of waiting out its time slice.  Lines still go in at the
+	 * rate the workers leave room for.
+	 */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), INGEST_NICE) == -1)
+		log_info("ingest: nice %d: %s", INGEST_NICE, strerror(errno));
 	uv_run(&ing->loop, UV_RUN_DEFAULT);
 	return (NULL);
 }

@@ -19,6 +19,7 @@ struct writer;
 #define OUT_LOW		(16 * 1024)	/* ... and read again below this */
 #define STOP_WAIT_MS	2000	/* for POST bodies in flight at a stop */
 #define STOP_TICK_MS	10	/* a stop looks again this often */
+#define INGEST_NICE	5	/* the ingest thread's, beside the workers' 0 */
 
 enum conn_kind {
 	CONN_TCP,		/* an outside sender */
