@@ -62,6 +62,12 @@ peak_mib() {
 	for p in $pid $(pgrep -P "$pid"); do cat "/proc/$p/status"; done |
 	    awk '/^VmHWM/ { s += $2 } END { printf "%.0f", s / 1024 }'
 }
+# Proportional set size: a page shared by the processes (the database and
+# model maps, the fresh lists) is split between them, not counted in each.
+pss_mib() {
+	for p in $pid $(pgrep -P "$pid"); do cat "/proc/$p/smaps_rollup"; done |
+	    awk '/^Pss:/ { s += $2 } END { printf "%.0f", s / 1024 }'
+}
 
 # The stream: watch lines of the active users (1 + STRIDE k), minute after
 # minute of movies taken in turn, as many as the runs below need.
@@ -112,5 +118,5 @@ line busy "  probe, bulk ingest running"
 wait "$bulk" || true
 cat "$tmp/bulk.out"
 echo "   paths after:  $(paths)"
-echo "server peak resident memory (parent + workers, VmHWM): $(peak_mib) MiB"
+echo "server memory (parent + workers): peak resident $(peak_mib) MiB summed (VmHWM, shared pages counted in each), proportional now $(pss_mib) MiB (Pss)"
 bench_stop
