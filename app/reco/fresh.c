@@ -220,6 +220,7 @@ fresh_maker_make(struct fresh_maker *fm, const int64_t *users, size_t n,
 {
 	struct fresh_row	 row;
 	int64_t			 t0 = clock_mono_ms(), now, share, user;
+	int64_t			 c0, budget_us;
 	size_t			 i, made = 0;
 
 	if ((n == 0 && fm->len == 0) || current(fm) == -1)
@@ -240,9 +241,14 @@ fresh_maker_make(struct fresh_maker *fm, const int64_t *users, size_t n,
 		(void)reco_refresh(&fm->r, &fm->s, 7, 1);
 		fm->ranked_ms = now;
 	}
-	/* The budget is for lists: the ranking's rebuild is not counted. */
-	t0 = clock_mono_ms();
-	for (i = 0; i < n && clock_mono_ms() - t0 < budget_ms; i++) {
+	/*
+	 * The budget is for lists: the ranking's rebuild is not counted.  It
+	 * is the thread's CPU time, not the clock's: when requests preempt
+	 * the writer (nice, ingest.c) its lists take longer, not fewer.
+	 */
+	budget_us = (int64_t)budget_ms * 1000;
+	c0 = clock_thread_us();
+	for (i = 0; i < n && clock_thread_us() - c0 < budget_us; i++) {
 		if (make_one(fm, users[i]) == -1)
 			break;
 		made++;
@@ -250,7 +256,7 @@ fresh_maker_make(struct fresh_maker *fm, const int64_t *users, size_t n,
 	/* Those without time, for later; then the earlier ones, oldest first. */
 	for (; i < n; i++)
 		backlog_push(fm, users[i]);
-	while (fm->len > 0 && clock_mono_ms() - t0 < budget_ms) {
+	while (fm->len > 0 && clock_thread_us() - c0 < budget_us) {
 		user = fm->backlog[fm->head];
 		fm->head = (fm->head + 1) % FRESH_BACKLOG;
 		fm->len--;

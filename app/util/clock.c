@@ -34,6 +34,12 @@ clock_mono_us(void)
 	return (ns(CLOCK_MONOTONIC) / 1000);
 }
 
+int64_t
+clock_thread_us(void)
+{
+	return (ns(CLOCK_THREAD_CPUTIME_ID) / 1000);
+}
+
 double
 clock_mono_s(void)
 {

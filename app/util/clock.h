@@ -16,6 +16,9 @@ int64_t	clock_mono_ms(void);
 
 /* The same in microseconds, and in seconds as a double. */
 int64_t	clock_mono_us(void);
+
+/* The CPU time the calling thread has used, in microseconds. */
+int64_t	clock_thread_us(void);
 double	clock_mono_s(void);
 
 /* Format ms (>= 0) as "YYYY-MM-DDTHH:MM:SS.mmm" into buf (>= 24 bytes). */
