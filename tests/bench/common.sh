@@ -35,9 +35,12 @@ bench_serve() {
 	until curl -sf "http://$http/health" >/dev/null &&
 	    [ "$(grep -c "serving model $4 " "$tmp/serve.log")" -ge 2 ]; do
 		i=$((i + 1))
-		[ $i -lt 600 ] || { tail -20 "$tmp/serve.log"; exit 1; }
+		[ $i -lt 3000 ] || { tail -20 "$tmp/serve.log"; exit 1; }
 		sleep 0.1
 	done
+	# A start that takes long is a figure too (the ingest loads the
+	# click-through tracker's lists of the last day first).
+	[ $i -lt 100 ] || echo "   the server took $((i / 10)) s to serve and ingest"
 }
 
 bench_stop() {
