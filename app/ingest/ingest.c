@@ -4,7 +4,6 @@
  * and the orderly stop that loses nothing already received.  Connections
  * are conn.c's.
  */
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -47,7 +46,9 @@ ingest_commit(struct ingest *ing)
 	int		 rc;
 
 	rc = writer_commit(ing->w);
-	metrics_commit((uint64_t)(clock_mono_ms() - t0) * 1000, rc == 0);
+	ing->committed_ms = clock_mono_ms();
+	ing->commit_ms = ing->committed_ms - t0;
+	metrics_commit((uint64_t)ing->commit_ms * 1000, rc == 0);
 	/*
 	 * The workers take new snapshots from now on: a request that misses
 	 * a list still being made (fresh.h) folds in from one with the
@@ -55,8 +56,6 @@ ingest_commit(struct ingest *ing)
 	 */
 	if (rc == 0)
 		writer_done(ing->w);
-	ing->committed_ms = clock_mono_ms();
-	ing->commit_ms = ing->committed_ms - t0;
 	if (rc == -1) {
 		if (!ing->paused) {
 			log_warnx("ingest: commit failed, pausing reads");
@@ -121,18 +120,22 @@ history_sample(struct ingest *ing)
 
 /*
  * Group commit.  A commit's cost grows far slower than its lines (they
- * share the pages it writes and the sync), so when commits take long,
- * the lines behind them wait longer and ride in fewer of them: the next
- * commit comes INGEST_LAG_FACTOR times the last one's duration after it,
- * at most INGEST_LAG_MAX_MS.  A stream of a few thousand lines a second
- * commits in milliseconds, every batch_ms; a bulk load keeps most of the
+ * share the pages it writes and the sync), so when the writer is behind
+ * (INGEST_LAG_LINES or more wait) the lines wait longer and ride in fewer
+ * commits: the next comes INGEST_LAG_FACTOR times the last one's duration
+ * after it, at most INGEST_LAG_MAX_MS.  A stream of a few thousand lines
+ * a second still commits every batch_ms, however long a commit took (one
+ * that rolls the recommendation log up); a bulk load keeps most of the
  * writer's time for reading instead of committing a little at a time.
  */
 int
-ingest_commit_due(int64_t now_ms, int64_t committed_ms, int64_t commit_ms)
+ingest_commit_due(int64_t now_ms, int64_t committed_ms, int64_t commit_ms,
+    size_t pending)
 {
 	int64_t	lag = commit_ms * INGEST_LAG_FACTOR;
 
+	if (pending < INGEST_LAG_LINES)
+		return (1);
 	if (lag > INGEST_LAG_MAX_MS)
 		lag = INGEST_LAG_MAX_MS;
 	return (now_ms - committed_ms >= lag);
@@ -146,7 +149,7 @@ on_timer(uv_timer_t *t)
 
 	if (ing->paused || ing->awaiting > 0 || (writer_due(ing->w) &&
 	    ingest_commit_due(clock_mono_ms(), ing->committed_ms,
-	    ing->commit_ms)))
+	    ing->commit_ms, writer_pending(ing->w))))
 		(void)ingest_commit(ing);
 	metrics_ingest_gauges(writer_pending(ing->w), (uint64_t)ing->ntcp);
 	metrics_ingest_tick(ing->paused);
@@ -268,14 +271,6 @@ run(void *arg)
 {
 	struct ingest	*ing = arg;
 
-	/*
-	 * Requests before lines: on a busy machine the scheduler lets a
-	 * worker's request preempt the writer's commit (or its lists)
-	 * instead of waiting out its time slice.  Lines still go in at the
-	 * rate the workers leave room for.
-	 */
-	if (setpriority(PRIO_PROCESS, (id_t)gettid(), INGEST_NICE) == -1)
-		log_info("ingest: nice %d: %s", INGEST_NICE, strerror(errno));
 	uv_run(&ing->loop, UV_RUN_DEFAULT);
 	return (NULL);
 }

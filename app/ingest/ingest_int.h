@@ -19,7 +19,6 @@ struct writer;
 #define OUT_LOW		(16 * 1024)	/* ... and read again below this */
 #define STOP_WAIT_MS	2000	/* for POST bodies in flight at a stop */
 #define STOP_TICK_MS	10	/* a stop looks again this often */
-#define INGEST_NICE	5	/* the ingest thread's, beside the workers' 0 */
 
 enum conn_kind {
 	CONN_TCP,		/* an outside sender */
@@ -113,12 +112,13 @@ void	conn_drain(struct conn *c);	/* what the kernel holds, at a stop */
 int	ingest_commit(struct ingest *ing);
 
 /*
- * Whether a batch is due at now_ms, its last commit having ended at
- * committed_ms after commit_ms of work (ingest.c: group commit).
+ * Whether a batch of pending lines is due at now_ms, the last commit having
+ * ended at committed_ms after commit_ms (ingest.c: group commit).
  */
-#define INGEST_LAG_FACTOR	2	/* waits twice what a commit took */
+#define INGEST_LAG_LINES	10000	/* pending: the writer is behind */
+#define INGEST_LAG_FACTOR	2	/* ... so waits twice a commit's time */
 #define INGEST_LAG_MAX_MS	2000	/* ... at most */
 int	ingest_commit_due(int64_t now_ms, int64_t committed_ms,
-	    int64_t commit_ms);
+	    int64_t commit_ms, size_t pending);
 
 #endif

@@ -244,7 +244,7 @@ fresh_maker_make(struct fresh_maker *fm, const int64_t *users, size_t n,
 	/*
 	 * The budget is for lists: the ranking's rebuild is not counted.  It
 	 * is the thread's CPU time, not the clock's: when requests preempt
-	 * the writer (nice, ingest.c) its lists take longer, not fewer.
+	 * the writer its lists take longer, not fewer.
 	 */
 	budget_us = (int64_t)budget_ms * 1000;
 	c0 = clock_thread_us();

@@ -30,7 +30,6 @@ KORE_SECCOMP_FILTER("cinerec",
 	KORE_SYSCALL_ALLOW(rseq),
 	KORE_SYSCALL_ALLOW(set_robust_list),
 	KORE_SYSCALL_ALLOW(gettid),
-	KORE_SYSCALL_ALLOW(setpriority),	/* the ingest thread's nice */
 	KORE_SYSCALL_ALLOW(getrandom),
 	KORE_SYSCALL_ALLOW(sched_getaffinity),
 	/*

@@ -756,17 +756,22 @@ Test(ingest, stop_answers_a_body_that_ends_while_it_waits)
 }
 
 /*
- * Group commit: after a quick commit the next batch is due at the next
- * tick (batch_ms); after a slow one, twice its duration later, at most
- * INGEST_LAG_MAX_MS.
+ * Group commit: with the writer behind (INGEST_LAG_LINES waiting), after
+ * a quick commit the next batch is due at the next tick (batch_ms); after
+ * a slow one, twice its duration later, at most INGEST_LAG_MAX_MS.  With
+ * fewer lines waiting (a stream) it is due at every tick.
  */
 Test(ingest, a_slow_commit_makes_the_next_batch_wait_twice_as_long)
 {
-	cr_assert(ingest_commit_due(10100, 10000, 3), "a quick commit");
-	cr_assert(ingest_commit_due(10000, 10000, 0), "none yet");
-	cr_assert_not(ingest_commit_due(10400, 10000, 500));
-	cr_assert(ingest_commit_due(11000, 10000, 500));
-	cr_assert_not(ingest_commit_due(11999, 10000, 5000));
-	cr_assert(ingest_commit_due(10000 + INGEST_LAG_MAX_MS, 10000, 5000),
-	    "the wait is bounded");
+	size_t	behind = INGEST_LAG_LINES;
+
+	cr_assert(ingest_commit_due(10100, 10000, 3, behind), "quick");
+	cr_assert(ingest_commit_due(10000, 10000, 0, behind), "none yet");
+	cr_assert_not(ingest_commit_due(10400, 10000, 500, behind));
+	cr_assert(ingest_commit_due(11000, 10000, 500, behind));
+	cr_assert_not(ingest_commit_due(11999, 10000, 5000, behind));
+	cr_assert(ingest_commit_due(10000 + INGEST_LAG_MAX_MS, 10000, 5000,
+	    behind), "the wait is bounded");
+	cr_assert(ingest_commit_due(10100, 10000, 1500, behind - 1),
+	    "a stream's lines wait for no slow commit");
 }
