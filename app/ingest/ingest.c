@@ -46,9 +46,9 @@ ingest_commit(struct ingest *ing)
 	int		 rc;
 
 	rc = writer_commit(ing->w);
+	ing->commit_started_ms = t0;
 	ing->committed_ms = clock_mono_ms();
-	ing->commit_ms = ing->committed_ms - t0;
-	metrics_commit((uint64_t)ing->commit_ms * 1000, rc == 0);
+	metrics_commit((uint64_t)(ing->committed_ms - t0) * 1000, rc == 0);
 	/*
 	 * The workers take new snapshots from now on: a request that misses
 	 * a list still being made (fresh.h) folds in from one with the
@@ -121,20 +121,21 @@ history_sample(struct ingest *ing)
 /*
  * Group commit.  A commit's cost grows far slower than its lines (they
  * share the pages it writes and the sync), so when the writer is behind
- * (INGEST_LAG_LINES or more wait) the lines wait longer and ride in fewer
- * commits: the next comes INGEST_LAG_FACTOR times the last one's duration
- * after it, at most INGEST_LAG_MAX_MS.  A stream of a few thousand lines
- * a second still commits every batch_ms, however long a commit took (one
- * that rolls the recommendation log up); a bulk load keeps most of the
- * writer's time for reading instead of committing a little at a time.
+ * (lines came at INGEST_LAG_RATE a second or more since the last commit
+ * began) they wait longer and ride in fewer commits: the next comes
+ * INGEST_LAG_FACTOR times the last one's duration after it, at most
+ * INGEST_LAG_MAX_MS.  A stream of a thousand lines a second still commits
+ * every batch_ms, however long a commit took (one that rolls the
+ * recommendation log up); a bulk load keeps most of the writer's time for
+ * reading instead of committing a little at a time.
  */
 int
-ingest_commit_due(int64_t now_ms, int64_t committed_ms, int64_t commit_ms,
+ingest_commit_due(int64_t now_ms, int64_t started_ms, int64_t committed_ms,
     size_t pending)
 {
-	int64_t	lag = commit_ms * INGEST_LAG_FACTOR;
+	int64_t	lag = (committed_ms - started_ms) * INGEST_LAG_FACTOR;
 
-	if (pending < INGEST_LAG_LINES)
+	if ((int64_t)pending * 1000 < INGEST_LAG_RATE * (now_ms - started_ms))
 		return (1);
 	if (lag > INGEST_LAG_MAX_MS)
 		lag = INGEST_LAG_MAX_MS;
@@ -148,8 +149,8 @@ on_timer(uv_timer_t *t)
 	int64_t		 w;
 
 	if (ing->paused || ing->awaiting > 0 || (writer_due(ing->w) &&
-	    ingest_commit_due(clock_mono_ms(), ing->committed_ms,
-	    ing->commit_ms, writer_pending(ing->w))))
+	    ingest_commit_due(clock_mono_ms(), ing->commit_started_ms,
+	    ing->committed_ms, writer_pending(ing->w))))
 		(void)ingest_commit(ing);
 	metrics_ingest_gauges(writer_pending(ing->w), (uint64_t)ing->ntcp);
 	metrics_ingest_tick(ing->paused);

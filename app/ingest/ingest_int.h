@@ -74,8 +74,8 @@ struct ingest {
 	int		 ntcp;		/* TCP senders counted */
 	int		 awaiting;	/* events connections awaiting */
 	int		 batch_events;
-	int64_t		 commit_ms;	/* the last commit took (lists too) */
-	int64_t		 committed_ms;	/* and ended (monotonic) */
+	int64_t		 commit_started_ms;	/* the last commit (monotonic) */
+	int64_t		 committed_ms;		/* ... and its end */
 	int		 max_conns;
 	int64_t		 auth_timeout_ms;
 	int		 paused;	/* commits fail: reads stopped */
@@ -113,12 +113,12 @@ int	ingest_commit(struct ingest *ing);
 
 /*
  * Whether a batch of pending lines is due at now_ms, the last commit having
- * ended at committed_ms after commit_ms (ingest.c: group commit).
+ * run from started_ms to committed_ms (ingest.c: group commit).
  */
-#define INGEST_LAG_LINES	10000	/* pending: the writer is behind */
+#define INGEST_LAG_RATE		5000	/* lines a second: the writer is behind */
 #define INGEST_LAG_FACTOR	2	/* ... so waits twice a commit's time */
 #define INGEST_LAG_MAX_MS	2000	/* ... at most */
-int	ingest_commit_due(int64_t now_ms, int64_t committed_ms,
-	    int64_t commit_ms, size_t pending);
+int	ingest_commit_due(int64_t now_ms, int64_t started_ms,
+	    int64_t committed_ms, size_t pending);
 
 #endif

@@ -756,22 +756,23 @@ Test(ingest, stop_answers_a_body_that_ends_while_it_waits)
 }
 
 /*
- * Group commit: with the writer behind (INGEST_LAG_LINES waiting), after
- * a quick commit the next batch is due at the next tick (batch_ms); after
- * a slow one, twice its duration later, at most INGEST_LAG_MAX_MS.  With
- * fewer lines waiting (a stream) it is due at every tick.
+ * Group commit: with the writer behind (lines coming at INGEST_LAG_RATE a
+ * second or more), after a quick commit the next batch is due at the next
+ * tick (batch_ms); after a slow one, twice its duration later, at most
+ * INGEST_LAG_MAX_MS.  A stream's lines wait for no slow commit.
  */
 Test(ingest, a_slow_commit_makes_the_next_batch_wait_twice_as_long)
 {
-	size_t	behind = INGEST_LAG_LINES;
-
-	cr_assert(ingest_commit_due(10100, 10000, 3, behind), "quick");
-	cr_assert(ingest_commit_due(10000, 10000, 0, behind), "none yet");
-	cr_assert_not(ingest_commit_due(10400, 10000, 500, behind));
-	cr_assert(ingest_commit_due(11000, 10000, 500, behind));
-	cr_assert_not(ingest_commit_due(11999, 10000, 5000, behind));
-	cr_assert(ingest_commit_due(10000 + INGEST_LAG_MAX_MS, 10000, 5000,
-	    behind), "the wait is bounded");
-	cr_assert(ingest_commit_due(10100, 10000, 1500, behind - 1),
+	/* Bulk: 5,400 lines read within 5 ms of a 300 ms commit. */
+	cr_assert_not(ingest_commit_due(10305, 10000, 10300, 5400));
+	cr_assert_not(ingest_commit_due(10899, 10000, 10300, 300000));
+	cr_assert(ingest_commit_due(10900, 10000, 10300, 300000));
+	cr_assert(ingest_commit_due(10103, 10000, 10003, 5400), "quick");
+	cr_assert_not(ingest_commit_due(16999, 10000, 15000, 100000));
+	cr_assert(ingest_commit_due(15000 + INGEST_LAG_MAX_MS, 10000, 15000,
+	    100000), "the wait is bounded");
+	/* A stream of 1,000 lines a second after a 1 s roll-up commit. */
+	cr_assert(ingest_commit_due(11005, 10000, 11000, 1000),
 	    "a stream's lines wait for no slow commit");
+	cr_assert(ingest_commit_due(10100, 10000, 10002, 100));
 }
