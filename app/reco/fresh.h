@@ -72,10 +72,11 @@ struct fresh_maker	*fresh_maker_open(const char *data_dir,
 /*
  * After a commit: the lists of these users, the current version's, each
  * published, until budget_ms of the thread's CPU time ran out, or half
- * the time since the last make (a third of the writer's time at most).  The rest wait for a later
- * make, after its own users (FRESH_BACKLOG of them at most, the oldest
- * dropped first); till then they are folded in on request.  A user whose
- * list is valid by then is skipped.  Returns how many were made.
+ * the time since the last make (a third of the writer's time at most).
+ * The rest wait for a later make, after its own users (FRESH_BACKLOG of
+ * them at most, the oldest dropped first); till then they are folded in
+ * on request.  A user whose list is valid by then is skipped.  Returns
+ * how many were made.
  */
 size_t	fresh_maker_make(struct fresh_maker *fm, const int64_t *users,
 	    size_t n, int budget_ms);

@@ -200,10 +200,10 @@ list_for(int64_t user, const struct serving_pick *p, struct reco_list *out)
 		out->path = RECO_PATH_FRESH;
 		return ((int)out->n);
 	}
-	if (server_snapshot() == 0)
+	if (store_snapshot(&srv.store) == 0)
 		rc = reco_for_user(&srv.reco, &srv.store, p->md, p->ls,
 		    &srv.sp, user, RECO_MAX, out);
-	server_release();
+	store_release(&srv.store);
 	return (rc);
 }
 
@@ -320,8 +320,9 @@ api_health(struct http_request *req)
 		return (KORE_RESULT_OK);
 	/* A fresh snapshot: /health reports what is committed now. */
 	memset(&c, 0, sizeof(c));
-	ok = server_snapshot() == 0 && store_counts(&srv.store, &c) == 0;
-	server_release();
+	ok = store_snapshot(&srv.store) == 0 &&
+	    store_counts(&srv.store, &c) == 0;
+	store_release(&srv.store);
 	trouble = ingest_trouble();
 	kore_buf_init(&b, 512);
 	kore_buf_appendf(&b, "{\"status\":\"%s\",\"version\":\"%s\","
@@ -594,9 +595,9 @@ reply_report(struct http_request *req, int (*report)(FILE *, void *),
 	int	 rc = -1;
 
 	if ((fp = open_memstream(&text, &len)) != NULL) {
-		if (server_snapshot() == 0)
+		if (store_snapshot(&srv.store) == 0)
 			rc = report(fp, arg);
-		server_release();
+		store_release(&srv.store);
 		if (fclose(fp) != 0)
 			rc = -1;
 	}

@@ -44,19 +44,6 @@ void	kore_parent_configure(int, char **);
 void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
 
-int
-server_snapshot(void)
-{
-	return (store_snapshot(&srv.store));
-}
-
-void
-server_release(void)
-{
-	if (!sqlite3_get_autocommit(srv.store.db))
-		(void)store_exec(&srv.store, "COMMIT");
-}
-
 static void	refresh_tick(void *, u_int64_t);
 static void	reclog_tick(void *, u_int64_t);
 static void	model_refresh(void);
@@ -326,9 +313,9 @@ apply_settings(void)
 	int	changed;
 
 	/* A fresh snapshot: a setting saved a moment ago is in it. */
-	(void)server_snapshot();
+	(void)store_snapshot(&srv.store);
 	changed = overrides_apply(&srv.overrides, &srv.cfg, srv.store.db);
-	server_release();
+	store_release(&srv.store);
 	if (changed & OVERRIDE_RANKING)
 		(void)reco_refresh(&srv.reco, &srv.store,
 		    srv.cfg.pop_window_days, 1);

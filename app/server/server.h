@@ -58,16 +58,6 @@ struct http_request;
 int	api_body_admit(struct http_request *req);
 
 /*
- * This worker's read snapshot, taken anew: what follows sees every event
- * committed before it (0 or -1).  server_release ends it.  A snapshot is
- * held for one request or one tick's work, never while the worker waits:
- * a reader that stays on an old snapshot keeps the writer from resetting
- * the WAL (store/wal.h), which then grows and slows every page read.
- */
-int	server_snapshot(void);
-void	server_release(void);
-
-/*
  * The list GET /recommend gives user now (nothing logged) into out, with
  * its model's version and algorithm (*algo NULL: no model).  0 or -1.
  */

@@ -612,6 +612,13 @@ store_snapshot(struct store *s)
 	return (store_exec(s, "BEGIN"));
 }
 
+void
+store_release(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		(void)store_exec(s, "COMMIT");
+}
+
 int64_t
 store_activity(struct store *s)
 {

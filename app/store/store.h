@@ -159,11 +159,13 @@ int64_t	store_activity(struct store *s);
 /*
  * End the connection's read transaction, if any, and begin a new one: the
  * reads that follow see one snapshot, taken at the first of them, without
- * the per-statement locking cost.  A reader calls this periodically (the
- * server: every second) so it sees new data and the WAL can be recycled.
- * Returns 0 or -1.
+ * the per-statement locking cost.  Returns 0 or -1.  store_release ends
+ * it.  Hold one for a piece of work (a request), never while waiting: a
+ * reader on an old snapshot keeps the writer from resetting the WAL
+ * (store/wal.h), which then grows and slows every page read.
  */
 int	store_snapshot(struct store *s);
+void	store_release(struct store *s);
 
 /* Run sql (no results wanted).  Returns 0, or -1 with a logged message. */
 int	store_exec(struct store *s, const char *sql);

@@ -56,7 +56,6 @@ struct wslot {
 /* The ingest thread's figures. */
 struct islot {
 	struct hist	commit;				/* batch commits */
-	uint64_t	commits;	/* durable ones, release-ordered */
 	uint64_t	commit_failed;
 	uint64_t	pending, connections;		/* gauges */
 	uint64_t	events[METRICS_NINGEST_EVENTS];
@@ -172,18 +171,10 @@ metrics_commit(uint64_t us, int ok)
 {
 	if (shm == NULL)
 		return;
-	if (ok) {
+	if (ok)
 		hist_add(&shm->ingest.commit, us);
-		__atomic_fetch_add(&shm->ingest.commits, 1, __ATOMIC_RELEASE);
-	} else
+	else
 		ADD(&shm->ingest.commit_failed, 1);
-}
-
-uint64_t
-metrics_commits(void)
-{
-	return (shm != NULL ? __atomic_load_n(&shm->ingest.commits,
-	    __ATOMIC_ACQUIRE) : 0);
 }
 
 void

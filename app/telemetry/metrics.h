@@ -44,12 +44,6 @@ void	metrics_recommend_lost(uint64_t n);
 /* Ingest thread: one commit (its duration, ok or not), and the gauges. */
 void	metrics_commit(uint64_t us, int ok);
 
-/*
- * The writer's durable commits so far (any process): a worker whose read
- * snapshot is older takes a new one before it answers, so a list reflects
- * every event committed before the request.
- */
-uint64_t metrics_commits(void);
 void	metrics_ingest_gauges(uint64_t pending, uint64_t connections);
 
 /* What the ingest refused or held back, counted for /metrics. */

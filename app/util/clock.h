@@ -16,10 +16,10 @@ int64_t	clock_mono_ms(void);
 
 /* The same in microseconds, and in seconds as a double. */
 int64_t	clock_mono_us(void);
+double	clock_mono_s(void);
 
 /* The CPU time the calling thread has used, in microseconds. */
 int64_t	clock_thread_us(void);
-double	clock_mono_s(void);
 
 /* Format ms (>= 0) as "YYYY-MM-DDTHH:MM:SS.mmm" into buf (>= 24 bytes). */
 void	clock_format(int64_t ms, char *buf, size_t sz);

@@ -140,7 +140,6 @@ Test(fresh, the_maker_gives_the_fold_in_list_of_the_moment)
 	h_commit();
 	users[0] = 3;
 	cr_assert_eq(fresh_maker_make(fm, users, 1, 1000), 1);
-	users[0] = 1;
 	cr_assert_eq(sqlite3_open(h_db, &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db, "SELECT count(*) FROM sqlite_master",
 	    NULL, NULL, NULL), SQLITE_OK);
