@@ -152,7 +152,7 @@ $(BUILD)/tests/%: tests/%.c $(HARNESS) $(LIB)
 # Fuzz targets (tests/fuzz/fuzz_<name>.c): `make test` replays their seed
 # corpora and every crash ever kept (tests/fuzz/crashes/<name>/) with a plain
 # build; `make fuzz` runs each under libFuzzer for FUZZ_SECONDS.
-FUZZ_TARGETS	 = parse args config model movielens
+FUZZ_TARGETS	 = parse args config model movielens chunk
 FUZZ_REPLAYS	 = $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/fuzz_%)
 
 $(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)

@@ -443,3 +443,253 @@ logstore_close(struct logstore *l)
 	arena_free(&l->strs);
 	arena_free(&l->chunk);
 }
+
+/*
+ * Reading chunks back.  The text is what chunk_list wrote (or what
+ * SQLite's json_group_array wrote in 005_reco_ids.sql): an array of lists,
+ * each an array of numbers, strings and nulls.
+ */
+static const char *
+skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return (p);
+}
+
+static int
+hex4(const char *p, unsigned *v)
+{
+	int	i;
+
+	*v = 0;
+	for (i = 0; i < 4; i++, p++) {
+		*v <<= 4;
+		if (*p >= '0' && *p <= '9')
+			*v |= (unsigned)(*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			*v |= (unsigned)(*p - 'a' + 10);
+		else if (*p >= 'A' && *p <= 'F')
+			*v |= (unsigned)(*p - 'A' + 10);
+		else
+			return (-1);
+	}
+	return (0);
+}
+
+/* Append byte b to out (cap bytes with the NUL) at *n, if it fits. */
+static void
+out_byte(char *out, size_t cap, size_t *n, unsigned b)
+{
+	if (out != NULL && *n + 1 < cap)
+		out[(*n)++] = (char)b;
+}
+
+/*
+ * The string whose opening quote is at p - 1: unescaped into out (cap
+ * bytes, cut to fit, NUL-terminated) unless out is NULL.  Returns the byte
+ * after its closing quote, or NULL when it has none or a bad escape.
+ */
+static const char *
+chunk_str_read(const char *p, char *out, size_t cap)
+{
+	size_t		n = 0;
+	unsigned	u, lo;
+
+	for (; *p != '"'; p++) {
+		if (*p == '\0')
+			return (NULL);
+		if (*p != '\\') {
+			out_byte(out, cap, &n, (unsigned char)*p);
+			continue;
+		}
+		switch (*++p) {
+		case '"': case '\\': case '/':
+			out_byte(out, cap, &n, (unsigned char)*p);
+			break;
+		case 'b': out_byte(out, cap, &n, '\b'); break;
+		case 'f': out_byte(out, cap, &n, '\f'); break;
+		case 'n': out_byte(out, cap, &n, '\n'); break;
+		case 'r': out_byte(out, cap, &n, '\r'); break;
+		case 't': out_byte(out, cap, &n, '\t'); break;
+		case 'u':
+			if (hex4(p + 1, &u) == -1)
+				return (NULL);
+			p += 4;
+			if (u >= 0xd800 && u < 0xdc00 && p[1] == '\\' &&
+			    p[2] == 'u' && hex4(p + 3, &lo) == 0 &&
+			    lo >= 0xdc00 && lo < 0xe000) {
+				u = 0x10000 + ((u - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				p += 6;
+			}
+			if (u < 0x80)
+				out_byte(out, cap, &n, u);
+			else if (u < 0x800) {
+				out_byte(out, cap, &n, 0xc0 | u >> 6);
+				out_byte(out, cap, &n, 0x80 | (u & 0x3f));
+			} else if (u < 0x10000) {
+				out_byte(out, cap, &n, 0xe0 | u >> 12);
+				out_byte(out, cap, &n, 0x80 | (u >> 6 & 0x3f));
+				out_byte(out, cap, &n, 0x80 | (u & 0x3f));
+			} else {
+				out_byte(out, cap, &n, 0xf0 | u >> 18);
+				out_byte(out, cap, &n, 0x80 | (u >> 12 & 0x3f));
+				out_byte(out, cap, &n, 0x80 | (u >> 6 & 0x3f));
+				out_byte(out, cap, &n, 0x80 | (u & 0x3f));
+			}
+			break;
+		default:
+			return (NULL);
+		}
+	}
+	if (out != NULL)
+		out[n] = '\0';
+	return (p + 1);
+}
+
+/*
+ * "17,4032,9" between p and end into e->ids, as reclog_parse_ids reads
+ * it: ids that are not positive left out, stopping at what is no id.
+ */
+static void
+chunk_ids(const char *p, const char *end, struct logstore_entry *e)
+{
+	int64_t	v;
+	int	neg, digits;
+
+	while (p < end && e->nids < LOGSTORE_IDS_MAX) {
+		neg = *p == '-';
+		p += neg || *p == '+';
+		for (v = 0, digits = 0; p < end && *p >= '0' && *p <= '9';
+		    p++, digits++)
+			if (v <= INT32_MAX)
+				v = v * 10 + (*p - '0');
+		if (digits == 0)
+			break;
+		if (!neg && v > 0 && v <= INT32_MAX)
+			e->ids[e->nids++] = (int32_t)v;
+		if (p < end && *p != ',')
+			break;
+		p++;
+	}
+}
+
+/* A number (or null, true, false) at p into *v; the byte after it. */
+static const char *
+chunk_num(const char *p, int64_t *v)
+{
+	char	*end;
+	double	 d;
+
+	if (*p != '-' && (*p < '0' || *p > '9')) {
+		if (strncmp(p, "null", 4) == 0 || strncmp(p, "true", 4) == 0) {
+			*v = *p == 't';
+			return (p + 4);
+		}
+		if (strncmp(p, "false", 5) != 0)
+			return (NULL);
+		*v = 0;
+		return (p + 5);
+	}
+	*v = strtoll(p, &end, 10);
+	if (*end == '.' || *end == 'e' || *end == 'E') {
+		d = strtod(p, &end);
+		*v = d >= -9.2e18 && d <= 9.2e18 ? (int64_t)d : 0;
+	}
+	return (end);
+}
+
+/* Fields of a list: [ts,user,source,host,status,latency,ids,model,arm,pers]. */
+#define F_TS	0
+#define F_USER	1
+#define F_SRC	2
+#define F_IDS	6
+#define F_MODEL	7
+#define F_ARM	8
+#define F_PERS	9
+
+/* From inside a list to its closing bracket (strings skipped), or NULL. */
+static const char *
+list_end(const char *p)
+{
+	for (;;) {
+		switch (*p) {
+		case '"':
+			if ((p = chunk_str_read(p + 1, NULL, 0)) == NULL)
+				return (NULL);
+			break;
+		case ']':
+			return (p);
+		case '[': case '{': case '\0':
+			return (NULL);
+		default:
+			p++;
+		}
+	}
+}
+
+int
+logstore_chunk_next(const char **pp, struct logstore_entry *e, int full)
+{
+	const char	*p = skip_ws(*pp), *s;
+	int64_t		 v;
+	int		 f, start = *p == '[';
+
+	if (*p == '[' || *p == ',')
+		p = skip_ws(p + 1);
+	else if (*p == ']')
+		return (0);
+	else
+		return (-1);
+	if (*p == ']' && start) {
+		*pp = p;		/* an empty chunk */
+		return (0);
+	}
+	if (*p != '[')
+		return (-1);
+	memset(e, 0, offsetof(struct logstore_entry, ids));
+	e->arm[0] = '\0';
+	e->at = *pp;
+	for (f = 0, p = skip_ws(p + 1); ; f++, p = skip_ws(p + 1)) {
+		if (f > F_USER && !full) {
+			if ((p = list_end(p)) == NULL)
+				return (-1);
+			f = F_IDS;	/* not checked here */
+			break;
+		}
+		if (*p == '"') {
+			if (f == F_ARM)
+				p = chunk_str_read(p + 1, e->arm,
+				    sizeof(e->arm));
+			else if ((s = chunk_str_read(p + 1, NULL, 0)) !=
+			    NULL && f == F_IDS) {
+				chunk_ids(p + 1, s - 1, e);
+				p = s;
+			} else
+				p = s;
+		} else if ((p = chunk_num(p, &v)) != NULL) {
+			if (f == F_TS)
+				e->ts = v;
+			else if (f == F_USER)
+				e->user = v;
+			else if (f == F_SRC)
+				e->source = (int)v;
+			else if (f == F_MODEL)
+				e->model_version = v;
+			else if (f == F_PERS)
+				e->personal = v;
+		}
+		if (p == NULL)
+			return (-1);
+		p = skip_ws(p);
+		if (*p == ']')
+			break;
+		if (*p != ',')
+			return (-1);
+	}
+	if (f < F_IDS)
+		return (-1);
+	*pp = p + 1;
+	return (1);
+}

@@ -93,4 +93,33 @@ void	 logstore_failed(struct logstore *l);
 int64_t	 logstore_expire(struct logstore *l, sqlite3 *db, int64_t before_ms,
 	    int limit);
 
+/*
+ * Reading a chunk back without SQLite's JSON functions (which parse a
+ * list's text again for each field they extract): one list of a chunk's
+ * text.  ids holds the first LOGSTORE_IDS_MAX movie ids that are positive;
+ * arm is "" when the list has none (a longer label is cut).  at is where
+ * the list was read from: logstore_chunk_next from there reads it again.
+ */
+#define LOGSTORE_IDS_MAX	64
+#define LOGSTORE_ARM_MAX	64	/* bytes of arm, with its NUL */
+struct logstore_entry {
+	int64_t		 ts, user;
+	int		 source;
+	int64_t		 model_version;	/* 0: none */
+	int64_t		 personal;
+	size_t		 nids;
+	int32_t		 ids[LOGSTORE_IDS_MAX];
+	char		 arm[LOGSTORE_ARM_MAX];
+	const char	*at;
+};
+
+/*
+ * The next list of the chunk text at *p (NUL-terminated, as SQLite gives
+ * it; start at its '['): 1 with *p after it, 0 when the chunk has no more,
+ * -1 when the text is not a chunk from there on.  Unless full is set only
+ * ts, user and at are read (the rest is skipped, not checked).
+ */
+int	 logstore_chunk_next(const char **p, struct logstore_entry *e,
+	    int full);
+
 #endif

@@ -12,6 +12,7 @@
 #include "util/vec.h"
 #include "util/hmap.h"
 #include "util/log.h"
+#include "store/logstore.h"
 #include "telemetry/reclog.h"
 
 #define DAY_MS		86400000LL
@@ -469,38 +470,93 @@ ctr_committed(struct ctr *c, int64_t now_ms)
 	}
 }
 
+/*
+ * One chunk's lists (text at first_id), newest first: each list of a user
+ * with none loaded yet becomes the user's list.  A chunk that is not one
+ * is logged and left out from the bad list on.  0, or -1 when out of
+ * memory.
+ */
+static int
+load_chunk(struct ctr *c, struct vec *ents, int64_t first_id,
+    const char *text, int64_t since, sqlite3_stmt *st_rank)
+{
+	struct logstore_entry	*e;
+	struct list		*l;
+	const char		*p = text;
+	size_t			 k;
+	int			 rc;
+
+	ents->len = 0;
+	while ((e = vec_push(ents)) != NULL &&
+	    (rc = logstore_chunk_next(&p, e, 0)) == 1)
+		;
+	if (e == NULL)
+		return (-1);
+	if (rc == -1)
+		log_warnx("ctr: lists from %lld on are not readable, left out",
+		    (long long)(first_id + (int64_t)ents->len - 1));
+	for (k = ents->len - 1; k-- > 0; ) {
+		e = VEC_AT(ents, struct logstore_entry, k);
+		if (e->ts < since || hmap_get(&c->byuser, e->user, 0) != NULL)
+			continue;
+		p = e->at;
+		if (logstore_chunk_next(&p, e, 1) != 1) {
+			log_warnx("ctr: list %lld is not readable, left out",
+			    (long long)(first_id + (int64_t)k));
+			continue;
+		}
+		if ((l = list_add(c, first_id + (int64_t)k, e->user, e->ts,
+		    e->ids, e->nids, e->source == CTR_SERVED ? CTR_SERVED :
+		    CTR_EXTERNAL, e->model_version, e->arm, 0, 0)) == NULL)
+			return (-1);
+		sqlite3_bind_int64(st_rank, 1, l->log_id);
+		if (sqlite3_step(st_rank) == SQLITE_ROW)
+			l->rank = sqlite3_column_int(st_rank, 0);
+		sqlite3_reset(st_rank);
+	}
+	return (0);
+}
+
 int
 ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms, int64_t rolled)
 {
-	sqlite3_stmt	*st;
-	struct list	*l;
+	sqlite3_stmt	*st, *st_rank = NULL;
+	struct vec	 ents = { .size = sizeof(struct logstore_entry) };
 	int32_t		 movies[CTR_TRACKED];
 	size_t		 n, i;
 	int		 rc;
 
-	/* The chunks of the last day (see 005_reco_ids.sql). */
-	if (sqlite3_prepare_v2(db, "SELECT c.first_id + j.key, j.value ->> 0, "
-	    "j.value ->> 1, j.value ->> 2, COALESCE(j.value ->> 7, 0), "
-	    "COALESCE(j.value ->> 8, ''), j.value ->> 6, COALESCE((SELECT rank "
-	    "FROM reco_follows WHERE log_id = c.first_id + j.key), 0) FROM "
-	    "reco_log_chunks c, json_each(c.lists) j WHERE c.max_ts >= ?1 AND "
-	    "j.value ->> 0 >= ?1 ORDER BY 1", -1, &st, NULL) != SQLITE_OK)
+	/*
+	 * The chunks of the last day (see 005_reco_ids.sql), newest first,
+	 * so a user's newest list is the first one met: the rest of a
+	 * user's lists cost a scan, not a list.
+	 */
+	if (sqlite3_prepare_v2(db, "SELECT first_id, lists FROM "
+	    "reco_log_chunks WHERE last_id >= COALESCE((SELECT MIN(last_id) "
+	    "FROM reco_log_chunks WHERE max_ts >= ?1), 0) AND max_ts >= ?1 "
+	    "ORDER BY last_id DESC", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT rank FROM reco_follows WHERE "
+	    "log_id = ?1", -1, &st_rank, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
 		return (-1);
+	}
 	sqlite3_bind_int64(st, 1, now_ms - FOLLOW_24H);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		n = reclog_parse_ids((const char *)sqlite3_column_text(st, 6), movies,
-		    CTR_TRACKED);
-		if ((l = list_add(c, sqlite3_column_int64(st, 0),
-		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 1),
-		    movies, n, sqlite3_column_int(st, 3) == CTR_SERVED ?
-		    CTR_SERVED : CTR_EXTERNAL, sqlite3_column_int64(st, 4),
-		    (const char *)sqlite3_column_text(st, 5), 0, 0)) == NULL) {
+		if (sqlite3_column_type(st, 1) != SQLITE_TEXT) {
+			log_warnx("ctr: the chunk of lists from %lld is no "
+			    "text, left out", sqlite3_column_int64(st, 0));
+			continue;
+		}
+		if (load_chunk(c, &ents, sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1), now_ms - FOLLOW_24H,
+		    st_rank) == -1) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
-		l->rank = sqlite3_column_int(st, 7);
 	}
 	sqlite3_finalize(st);
+	sqlite3_finalize(st_rank);
+	vec_free(&ents);
 	/* Reloading is not new traffic: no deltas. */
 	c->nstat = c->nfollow = 0;
 	slots_clear(c);

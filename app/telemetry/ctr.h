@@ -78,7 +78,10 @@ void		 ctr_committed(struct ctr *c, int64_t now_ms);
 /*
  * After a restart: reload the latest list per user of the last 24 hours
  * before now_ms from the recommendation log, and count the slots of the
- * served lists after list rolled (the last one rolled up) again.  0 or -1.
+ * served lists after list rolled (the last one rolled up) again.  The
+ * chunks are read newest first, so a user's older lists are only scanned
+ * over; a chunk that cannot be read is logged and its lists from the
+ * damage on left out.  0, or -1 (no log table, out of memory).
  */
 int		 ctr_load(struct ctr *c, sqlite3 *db, int64_t now_ms,
 		    int64_t rolled);

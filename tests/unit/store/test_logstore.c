@@ -20,8 +20,12 @@
 #include <sqlite3.h>
 
 #include "util/assets.h"
+#include "util/clock.h"
+#include "ingest/parse.h"
+#include "store/logstore.h"
 #include "store/store.h"
 #include "store/writer.h"
+#include "telemetry/reclog.h"
 
 #define T0_MS	1780000000000LL		/* 2026-05-28T20:26:40Z */
 #define DAY_MS	86400000LL
@@ -386,4 +390,160 @@ Test(logstore, lists_of_the_largest_user_ids_are_logged)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log WHERE user_id = "
 	    "9223372036854775800"), 1);
 	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log"), 3);
+}
+
+/* ---- reading chunks back (logstore_chunk_next) ------------------------- */
+
+/* e's ids as "a,b,c". */
+static const char *
+ids_text(const struct logstore_entry *e, char *buf, size_t len)
+{
+	size_t	i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < e->nids && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%d", i ? "," : "",
+		    e->ids[i]);
+	return (buf);
+}
+
+/*
+ * The writer's chunks, served lists and the stream's (hosts with quotes,
+ * backslashes, '<', an apostrophe and UTF-8, all escaped), read in C: the same
+ * values SQLite's JSON functions read from them, in full and head-only.
+ */
+Test(logstore, chunks_read_in_c_give_what_sqlite_json_reads)
+{
+	static const char *hosts[] = { "a\"b\\c:1", "<x>&y:2", "it's:3",
+	    "caf\xc3\xa9:4" };
+	struct logstore_entry	 e, h;
+	sqlite3			*db;
+	sqlite3_stmt		*chunks, *rows;
+	const char		*p, *hp;
+	char			 b[32], ids[64];
+	int			 i, n = 0;
+
+	h_writer_movies(3);
+	for (i = 0; i < 300; i++) {
+		if (i % 3 == 0) {
+			clock_format(T0_MS + i * 1000, b, sizeof(b));
+			cr_assert_eq(h_line("%s,%d,recommendation request %s, "
+			    "status 200, result: m%d+2000, m1+2000, 5 ms", b,
+			    i, hosts[i / 3 % 4], i % 3 + 2), PARSE_OK, "%d", i);
+		} else
+			h_served(T0_MS + i, i == 1 ? 9223372036854775807LL :
+			    i, i % 4, i % 2 ? "12/x_y.z-1" : "-", 10 * i,
+			    i % 3, i % 5 ? "3,1,2" : "");
+	}
+	cr_assert_eq(writer_commit(h_w), 0);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks WHERE "
+	    "instr(lists, 'a\\\"b\\\\c') AND instr(lists, '\\u003cx')"),
+	    2, "the hosts are there, escaped, in both chunks");
+
+	cr_assert_eq(sqlite3_open_v2(h_db, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT lists FROM "
+	    "reco_log_chunks ORDER BY last_id", -1, &chunks, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT j.value ->> 0, "
+	    "j.value ->> 1, j.value ->> 2, COALESCE(j.value ->> 7, 0), "
+	    "COALESCE(j.value ->> 8, ''), COALESCE(j.value ->> 6, ''), "
+	    "COALESCE(j.value ->> 9, 0) FROM reco_log_chunks c, "
+	    "json_each(c.lists) j ORDER BY c.last_id, j.key", -1, &rows, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(chunks) == SQLITE_ROW) {
+		p = hp = (const char *)sqlite3_column_text(chunks, 0);
+		while (logstore_chunk_next(&p, &e, 1) == 1) {
+			cr_assert_eq(logstore_chunk_next(&hp, &h, 0), 1);
+			cr_assert_eq(sqlite3_step(rows), SQLITE_ROW);
+			cr_assert_eq(e.ts, sqlite3_column_int64(rows, 0));
+			cr_assert_eq(e.user, sqlite3_column_int64(rows, 1));
+			cr_assert_eq(e.source, sqlite3_column_int(rows, 2));
+			cr_assert_eq(e.model_version,
+			    sqlite3_column_int64(rows, 3));
+			cr_assert_str_eq(e.arm,
+			    (const char *)sqlite3_column_text(rows, 4));
+			cr_assert_str_eq(ids_text(&e, ids, sizeof(ids)),
+			    (const char *)sqlite3_column_text(rows, 5));
+			cr_assert_eq(e.personal, sqlite3_column_int64(rows, 6));
+			cr_assert_eq(h.ts, e.ts);
+			cr_assert_eq(h.user, e.user);
+			cr_assert(h.at == e.at && hp == p);
+			n++;
+		}
+		cr_assert_eq(logstore_chunk_next(&p, &e, 1), 0);
+		cr_assert_eq(logstore_chunk_next(&p, &e, 1), 0, "the end stays");
+	}
+	cr_assert_eq(sqlite3_step(rows), SQLITE_DONE);
+	cr_assert_eq(n, 300);
+	sqlite3_finalize(chunks);
+	sqlite3_finalize(rows);
+	sqlite3_close(db);
+}
+
+/* The next list of *p read in full: its result. */
+static int
+next(const char **p, struct logstore_entry *e)
+{
+	return (logstore_chunk_next(p, e, 1));
+}
+
+Test(logstore, chunk_text_of_other_writers_and_damaged_text)
+{
+	struct logstore_entry	 e;
+	const char		*p;
+	int32_t			 want[8];
+	size_t			 n, i;
+
+	/* As 005_reco_ids.sql wrote them, with nulls, and spaced out. */
+	p = "[[1,2,0,null,200,1.5,\"3,1\",7,\"a\\\"b\\u00e9\\ud83d\\ude00"
+	    "\\n\\/\",2] , [ 4 , 5 , 1 , \"h\\\\\" , 200 , 3 , null , null , "
+	    "null , null ]]";
+	cr_assert_eq(next(&p, &e), 1);
+	cr_assert(e.ts == 1 && e.user == 2 && e.source == 0 &&
+	    e.model_version == 7 && e.personal == 2);
+	cr_assert(e.nids == 2 && e.ids[0] == 3 && e.ids[1] == 1);
+	cr_assert_str_eq(e.arm, "a\"b\xc3\xa9\xf0\x9f\x98\x80\n/");
+	cr_assert_eq(next(&p, &e), 1);
+	cr_assert(e.ts == 4 && e.user == 5 && e.source == 1 && e.nids == 0 &&
+	    e.model_version == 0 && e.personal == 0 && e.arm[0] == '\0');
+	cr_assert_eq(next(&p, &e), 0);
+
+	p = "[]";
+	cr_assert_eq(next(&p, &e), 0);
+	p = " [ ] ";
+	cr_assert_eq(next(&p, &e), 0);
+
+	/* Ids as reclog_parse_ids reads them; an arm longer than fits, cut. */
+	p = "[[1,2,0,null,200,1,\"1,0,-3,2x,5\",1,\"aaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",1]]";
+	cr_assert_eq(next(&p, &e), 1);
+	n = reclog_parse_ids("1,0,-3,2x,5", want, 8);
+	cr_assert_eq(e.nids, n);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(e.ids[i], want[i]);
+	cr_assert_eq(strlen(e.arm), LOGSTORE_ARM_MAX - 1);
+
+	/* Damage: what came before it is read, then -1, in both modes. */
+	p = "[[1,2,0,null,200,1,\"1\",1,null,1],[3,4,0,nu";
+	cr_assert_eq(next(&p, &e), 1);
+	cr_assert_eq(next(&p, &e), -1);
+	p = "[[1,2,0,\"abc";
+	cr_assert_eq(logstore_chunk_next(&p, &e, 0), -1);
+	cr_assert_eq(next(&p, &e), -1);
+	p = "[[1,2,0,null,200,1,\"1\",1,{\"x\":1},1]]";
+	cr_assert_eq(next(&p, &e), -1);
+	p = "[[1,2,0,null,200,1,\"1\",1,[1],1]]";
+	cr_assert_eq(logstore_chunk_next(&p, &e, 0), -1);
+	p = "[[1,2,0,\"\\x\",200,1,\"1\",1,null,1]]";
+	cr_assert_eq(next(&p, &e), -1, "a bad escape");
+	p = "[[1,2,0,\"\\u12\",200,1,\"1\",1,null,1]]";
+	cr_assert_eq(next(&p, &e), -1, "a short \\u");
+	p = "[[1,2]]";
+	cr_assert_eq(next(&p, &e), -1, "too few fields");
+	p = "[[1,2,0,nope,200,1,\"1\",1,null,1]]";
+	cr_assert_eq(next(&p, &e), -1);
+	p = "{}";
+	cr_assert_eq(next(&p, &e), -1);
+	p = "";
+	cr_assert_eq(next(&p, &e), -1);
 }

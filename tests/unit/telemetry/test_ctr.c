@@ -393,6 +393,46 @@ Test(ctr, lists_of_the_last_day_and_their_ranks_are_reloaded)
 	cr_assert_str_eq(stats(buf, t, "served", 3, "a"), "2 2 2 2 4 4 2000");
 }
 
+/*
+ * A restart reads the day's chunks newest first and keeps each user's
+ * first list met, so the rest of a user's lists must not win over it; a
+ * chunk that cannot be read costs its own lists only (it used to stop the
+ * writer from opening at all).
+ */
+Test(ctr, a_reload_keeps_each_users_newest_list_and_skips_a_damaged_chunk)
+{
+	char	buf[256], ids[16];
+	int64_t	t = t0 + M(1), old = clock_now_ms() - DAY_MS - M(30);
+	int	i, u;
+
+	h_writer_movies(5);
+	served(t - 1, 100, "5");		/* list 1, in the oldest chunk */
+	for (i = 0; i < 600; i++) {		/* lists 2 .. 601 */
+		snprintf(ids, sizeof(ids), "%d,%d", i % 5 + 1, (i + 1) % 5 + 1);
+		served(t + i, i % 7 + 1, ids);
+	}
+	served(old, 101, "1");			/* list 602, older than a day */
+	commit();
+	cr_assert_eq(qi("SELECT COUNT(*) FROM reco_log_chunks"), 3);
+	h_writer_close();
+	/* The middle chunk (lists 257 .. 512) cut in two. */
+	h_exec("UPDATE reco_log_chunks SET lists = substr(lists, 1, "
+	    "length(lists) / 2) WHERE first_id = 257");
+	cr_assert_not_null(h_w = writer_open(h_dir));
+
+	/* Each of users 1..7 starts the first movie of their newest list. */
+	for (u = 1; u <= 7; u++) {
+		i = 599 - (599 - (u - 1)) % 7;
+		watch(t + M(4), u, i % 5 + 1, 0);
+	}
+	watch(t + M(4), 100, 5, 0);
+	watch(old + M(1), 101, 1, 0);
+	commit();
+	/* Newest lists 596 .. 601 and 595 (user 1: i = 594), list 1. */
+	cr_assert_str_eq(follows(buf), "1:1 595:1 596:1 597:1 598:1 599:1 "
+	    "600:1 601:1");
+}
+
 /* ---- the API directly -------------------------------------------------- */
 
 /* A read-write connection of the writer's role on h_dir. */
