@@ -28,8 +28,9 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 	const char		**slug_of;
 	size_t			 n = 0, cap = 0, slen = 0, scap = 0, len, i;
 	size_t			 nslug = 0;
-	int64_t			 version;
-	int			 rc;
+	int64_t			 version, a, b;
+	int			 rc, found;
+	struct hmap		 byslug = { NULL, 0, 0 };
 
 	/* The recommendation log changes the database all the time: it does
 	 * not change the ranking, so only watches, ratings, movies count. */
@@ -70,6 +71,18 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 	for (i = 0; i < n; i++)
 		if (items[i].movie >= 0)
 			slug_of[items[i].movie] = items[i].slug;
+	if (hmap_reserve(&byslug, n) == -1) {
+		free(slug_of);
+		goto nomem;
+	}
+	for (i = 0; i < n; i++) {
+		hmap_str_key(items[i].slug, &a, &b);
+		if (items[i].movie >= 0)
+			(void)hmap_put(&byslug, a, b,
+			    (uint32_t)items[i].movie, &found);
+	}
+	hmap_free(&r->byslug);
+	r->byslug = byslug;
 	free(r->items);
 	free(r->slugs);
 	free(r->slug_of);
@@ -305,6 +318,43 @@ reco_for_user(struct reco *r, struct store *s, const struct model *md,
 	return ((int)out->n);
 }
 
+int32_t
+reco_movie(const struct reco *r, const char *slug)
+{
+	const uint32_t	*id;
+	int64_t		 a, b;
+
+	hmap_str_key(slug, &a, &b);
+	if ((id = hmap_get(&r->byslug, a, b)) == NULL || *id >= r->nslug_of ||
+	    r->slug_of[*id] == NULL || strcmp(r->slug_of[*id], slug) != 0)
+		return (-1);
+	return ((int32_t)*id);
+}
+
+int
+reco_similar(struct reco *r, const struct model *md, int32_t movie,
+    size_t max, struct reco_list *out)
+{
+	uint32_t	top[TOPMAX], col = (uint32_t)movie;
+	float		score[TOPMAX];
+	size_t		ntop, k;
+
+	out->n = out->personal = 0;
+	out->path = RECO_PATH_FOLDIN;
+	if (max > RECO_MAX)
+		max = RECO_MAX;
+	if (md == NULL || movie < 0 || col >= md->nitems)
+		return (0);
+	/* A few more than max: columns of movies not in the ranking go. */
+	if ((ntop = model_recommend(md, &col, NULL, 1, &col, 1, top, score,
+	    max + 8)) == (size_t)-1)
+		return (-1);
+	for (k = 0; k < ntop && out->n < max; k++)
+		add_item(r, out, top[k], score[k], MODEL_NONE);
+	out->personal = out->n;
+	return ((int)out->n);
+}
+
 void
 reco_free(struct reco *r)
 {
@@ -316,5 +366,6 @@ reco_free(struct reco *r)
 	free(r->vals);
 	free(r->scores);
 	free(r->because);
+	hmap_free(&r->byslug);
 	memset(r, 0, sizeof(*r));
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "reco/lists.h"
+#include "util/hmap.h"
 #include "model/model.h"
 #include "model/signals.h"
 #include "store/store.h"
@@ -56,6 +57,7 @@ struct reco {
 	char			*slugs;		/* storage of the items' slugs */
 	const char		**slug_of;	/* movie id -> slug, or NULL */
 	size_t			 nslug_of;	/* entries in slug_of */
+	struct hmap		 byslug;	/* slug -> movie id */
 	struct store_hist	*hist;		/* scratch: the user's history */
 	size_t			 histcap;
 	uint32_t		*cols;		/* scratch: history movie ids */
@@ -100,6 +102,19 @@ int	reco_for_user(struct reco *r, struct store *s, const struct model *md,
 int	reco_from_row(const struct reco *r, const int32_t *ids,
 	    const float *scores, const int32_t *because, size_t n, size_t max,
 	    struct reco_list *out);
+
+/* The movie spelled slug, exactly as the stream spells it, or -1. */
+int32_t	reco_movie(const struct reco *r, const char *slug);
+
+/*
+ * Up to max (<= RECO_MAX) movies like movie, best first, into out: what
+ * md (may be NULL: none) gives a history of that movie alone, so item-kNN
+ * gives its neighbours, ALS the fold-in of the one movie, popularity its
+ * ranking; the movie itself left out, only positive scores.  Returns the
+ * count, or -1 when out of memory.
+ */
+int	reco_similar(struct reco *r, const struct model *md, int32_t movie,
+	    size_t max, struct reco_list *out);
 
 /* Free everything; r is then empty and reusable. */
 void	reco_free(struct reco *r);

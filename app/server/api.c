@@ -46,6 +46,9 @@ int	api_ping(struct http_request *);
 int	api_metrics(struct http_request *);
 int	api_why(struct http_request *);
 int	api_ctr(struct http_request *);
+int	api_similar(struct http_request *);
+int	api_popular(struct http_request *);
+int	api_trending(struct http_request *);
 
 /* When the handler being run started (workers run one at a time). */
 static int64_t	started_us;
@@ -63,6 +66,9 @@ route_of(const char *path)
 		{ "/metrics", METRICS_METRICS },
 		{ "/why/", METRICS_WHY },
 		{ "/ctr", METRICS_CTR },
+		{ "/similar/", METRICS_SIMILAR },
+		{ "/popular", METRICS_POPULAR },
+		{ "/trending", METRICS_TRENDING },
 	};
 	size_t	i;
 
@@ -207,6 +213,34 @@ list_for(int64_t user, const struct serving_pick *p, struct reco_list *out)
 	return (rc);
 }
 
+/* Movie ids (slugs) of l as one text line, or as JSON items with scores. */
+static void
+reply_list(struct http_request *req, const struct reco_list *l,
+    struct kore_buf *b, int json)
+{
+	size_t	i;
+
+	if (json) {
+		kore_buf_appendf(b, ",\"items\":[");
+		for (i = 0; i < l->n; i++) {
+			kore_buf_appendf(b, "%s{\"id\":", i ? "," : "");
+			kbuf_str(b, l->item[i].slug);
+			kore_buf_appendf(b, ",\"score\":%.6g}",
+			    (double)l->item[i].score);
+		}
+		kore_buf_append(b, "]}\n", 3);
+		reply_json(req, 200, b);
+		return;
+	}
+	for (i = 0; i < l->n; i++) {
+		if (i > 0)
+			kore_buf_append(b, ",", 1);
+		kore_buf_append(b, l->item[i].slug, strlen(l->item[i].slug));
+	}
+	kore_buf_append(b, "\n", 1);
+	respond(req, 200, "text/plain; charset=utf-8", b->data, b->offset);
+}
+
 int
 api_recommend_for(int64_t user, struct reco_list *out, int64_t *model,
     const char **algo)
@@ -227,7 +261,6 @@ api_recommend(struct http_request *req)
 	struct kore_buf		 b;
 	const char		*id;
 	int64_t			 user;
-	size_t			 i;
 
 	started_us = clock_mono_us();
 	if (!only(req, HTTP_METHOD_GET, "GET"))
@@ -255,19 +288,123 @@ api_recommend(struct http_request *req)
 	if (wants_json(req)) {
 		reco_json(&b, user, &pick, &list);
 		reply_json(req, 200, &b);
-	} else {
-		for (i = 0; i < list.n; i++) {
-			if (i > 0)
-				kore_buf_append(&b, ",", 1);
-			kore_buf_append(&b, list.item[i].slug,
-			    strlen(list.item[i].slug));
-		}
-		kore_buf_append(&b, "\n", 1);
-		respond(req, 200, "text/plain; charset=utf-8", b.data,
-		    b.offset);
-	}
+	} else
+		reply_list(req, &list, &b, 0);
 	kore_buf_cleanup(&b);
 	log_served(user, &pick, &list);
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * GET /similar/<movie>: movies like it, by the current model (see
+ * reco_similar), with their scores in JSON.
+ */
+int
+api_similar(struct http_request *req)
+{
+	static struct reco_list	 list;
+	const struct serving_model *cur = &srv.serving.cur;
+	struct kore_buf		 b;
+	const char		*slug;
+	int32_t			 movie;
+	int			 json;
+
+	started_us = clock_mono_us();
+	if (!only(req, HTTP_METHOD_GET, "GET"))
+		return (KORE_RESULT_OK);
+	slug = req->path + strlen("/similar/");
+	if (*slug == '\0') {
+		reply_text(req, 400, "missing movie id\n");
+		return (KORE_RESULT_OK);
+	}
+	if ((movie = reco_movie(&srv.reco, slug)) == -1) {
+		reply_text(req, 404, "unknown movie id (spelled as the "
+		    "stream spells it)\n");
+		return (KORE_RESULT_OK);
+	}
+	if (reco_similar(&srv.reco, cur->md, movie, RECO_MAX, &list) == -1) {
+		reply_text(req, 503, "out of memory\n");
+		return (KORE_RESULT_OK);
+	}
+	kore_buf_init(&b, 1024);
+	if ((json = wants_json(req))) {
+		kore_buf_appendf(&b, "{\"movie\":");
+		kbuf_str(&b, slug);
+		kore_buf_appendf(&b, ",\"model\":");
+		if (cur->md != NULL)
+			kore_buf_appendf(&b, "{\"version\":%lld,\"algo\":"
+			    "\"%s\"}", (long long)cur->id,
+			    model_algo_name(cur->md->algo));
+		else
+			kore_buf_append(&b, "null", 4);
+	}
+	reply_list(req, &list, &b, json);
+	kore_buf_cleanup(&b);
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * The first RECO_MAX movies of ranking r (window_days of activity, then
+ * all time); only those with activity in the window when recent_only.
+ */
+static void
+reply_ranking(struct http_request *req, const struct reco *r,
+    int window_days, int recent_only)
+{
+	static struct reco_list	 list;
+	struct kore_buf		 b;
+	size_t			 i;
+	int			 json;
+
+	list.n = list.personal = 0;
+	list.path = RECO_PATH_POPULAR;
+	for (i = 0; i < r->n && list.n < RECO_MAX; i++) {
+		if (recent_only && r->items[i].recent <= 0)
+			break;
+		list.item[list.n].movie = r->items[i].movie;
+		list.item[list.n].slug = r->items[i].slug;
+		list.item[list.n].score = (float)r->items[i].recent;
+		list.item[list.n].because = NULL;
+		list.item[list.n].because_id = -1;
+		list.n++;
+	}
+	kore_buf_init(&b, 1024);
+	if ((json = wants_json(req)))
+		kore_buf_appendf(&b, "{\"window_days\":%d", window_days);
+	reply_list(req, &list, &b, json);
+	kore_buf_cleanup(&b);
+}
+
+/* GET /popular: the ranking the lists are filled up from. */
+int
+api_popular(struct http_request *req)
+{
+	started_us = clock_mono_us();
+	if (!only(req, HTTP_METHOD_GET, "GET"))
+		return (KORE_RESULT_OK);
+	reply_ranking(req, &srv.reco, srv.cfg.pop_window_days, 0);
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * GET /trending: the movies most started or rated in the last
+ * SERVER_TRENDING_DAYS days of activity.  Built at its first request, then
+ * kept fresh with the other ranking.
+ */
+int
+api_trending(struct http_request *req)
+{
+	started_us = clock_mono_us();
+	if (!only(req, HTTP_METHOD_GET, "GET"))
+		return (KORE_RESULT_OK);
+	if (!srv.trending.built &&
+	    reco_refresh(&srv.trending, &srv.store, SERVER_TRENDING_DAYS,
+	    1) == -1) {
+		reply_text(req, 503, "database unavailable\n");
+		return (KORE_RESULT_OK);
+	}
+	srv.trending_used = 1;
+	reply_ranking(req, &srv.trending, SERVER_TRENDING_DAYS, 1);
 	return (KORE_RESULT_OK);
 }
 

@@ -298,6 +298,7 @@ kore_worker_teardown(void)
 	admin_worker_teardown();
 	reclog_close(&srv.reclog);
 	reco_free(&srv.reco);
+	reco_free(&srv.trending);
 	serving_free(&srv.serving);
 	store_close(&srv.store);
 }
@@ -380,9 +381,13 @@ refresh_tick(void *arg, u_int64_t now)
 	 * enough, and rebuilding it (tens of ms at 27,000 movies) stalls
 	 * this worker's requests, so not every second the data changes.
 	 */
-	if (++ticks % RANKING_TICKS == 0)
+	if (++ticks % RANKING_TICKS == 0) {
 		(void)reco_refresh(&srv.reco, &srv.store,
 		    srv.cfg.pop_window_days, 0);
+		if (srv.trending_used)
+			(void)reco_refresh(&srv.trending, &srv.store,
+			    SERVER_TRENDING_DAYS, 0);
+	}
 	model_refresh();
 	apply_settings();
 	reclog_flush(&srv.reclog);

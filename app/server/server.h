@@ -26,6 +26,8 @@
 #define SERVER_CONTROL_SOCK	"control.sock"	/* served lists, TRAIN */
 #define SERVER_SOCK_MAX		108		/* sun_path */
 
+#define SERVER_TRENDING_DAYS	2	/* GET /trending: today and yesterday */
+
 struct ingest;
 struct trainer;
 
@@ -38,6 +40,8 @@ struct server {
 	char		 control_path[SERVER_SOCK_MAX];	/* ingest: workers */
 	struct store	 store;		/* this worker's read connection */
 	struct reco	 reco;		/* this worker's ranking cache */
+	struct reco	 trending;	/* the same over SERVER_TRENDING_DAYS */
+	int		 trending_used;	/* asked for: kept fresh from then on */
 	struct serving	 serving;	/* the current model, experiment arms */
 	struct fresh_maker *fresh;	/* worker 1: fresh lists (fresh.h) */
 	struct signal_params sp;	/* history -> model values, as trained */

@@ -26,7 +26,7 @@ static const uint64_t	bucket_us[METRICS_BUCKETS] = {
 
 static const char	*route_names[METRICS_NROUTES] = {
 	"recommend", "health", "events", "ping", "metrics", "why", "ctr",
-	"admin", "other"
+	"similar", "popular", "trending", "admin", "other"
 };
 
 /* HTTP statuses counted one by one; the rest as "other". */

@@ -229,3 +229,93 @@ Test(model, the_server_trains_its_first_model_itself)
 	reco_json(3, &r);
 	cr_assert(strstr(r.body, "\"algo\":\"als\""), "%s", r.body);
 }
+
+/* GET path: the status must be want; the body in r. */
+static void
+get(const char *path, int want, struct h_reply *r)
+{
+	h_http(h_srv.http_port, "GET", path, NULL, NULL, 0, r);
+	cr_assert_eq(r->status, want, "%s: %d %s", path, r->status, r->body);
+}
+
+/*
+ * The lists that need no user: /similar/<movie> (the model's list for a
+ * history of that movie alone), /popular (the ranking lists are filled up
+ * from: 7 days of activity, then all time) and /trending (the last 2 days
+ * of activity only), as text and as JSON, kept fresh as events come.
+ */
+Test(model, similar_popular_and_trending_lists)
+{
+	const char	*extra[] = { "--config", NULL, NULL };
+	struct h_reply	 r;
+	char		 lines[4096], conf[512];
+	size_t		 n = 0;
+	int		 u, fd;
+	FILE		*fp;
+
+	/* e long ago; a and b together, 5 days before c and d together. */
+	n += (size_t)snprintf(lines + n, sizeof(lines) - n, "2026-11-01T10:00:00,"
+	    "50,GET /data/m/old+e+1950/0.mpg\n");
+	for (u = 1; u <= 6; u++)
+		n += (size_t)snprintf(lines + n, sizeof(lines) - n,
+		    "2026-11-15T10:00:%02d,%d,GET /data/m/The+A+1990/0.mpg\n"
+		    "2026-11-15T11:00:%02d,%d,GET /data/m/the+b+1991/0.mpg\n",
+		    u, u, u, u);
+	for (u = 7; u <= 9; u++)
+		n += (size_t)snprintf(lines + n, sizeof(lines) - n,
+		    "2026-11-20T10:00:%02d,%d,GET /data/m/the+c+1992/0.mpg\n"
+		    "2026-11-20T11:00:%02d,%d,GET /data/m/the+d+1993/0.mpg\n",
+		    u, u, u, u);
+	/* The model comes from the CLI, after the events. */
+	snprintf(conf, sizeof(conf), "%s.conf", h_srv.dir);
+	cr_assert_not_null(fp = fopen(conf, "w"));
+	fprintf(fp, "train_interval_min = 0\ntrain_at_start = 0\n");
+	fclose(fp);
+	extra[1] = conf;
+	h_start(&h_srv, extra);
+	fd = h_connect(h_srv.ingest_port);
+	cr_assert_eq(h_send_sync(fd, lines), 19);
+	close(fd);
+	cr_assert_eq(h_stop(&h_srv), 0);
+	train("itemknn");
+	h_start(&h_srv, extra);
+	h_wait_version(h_srv.http_port, 1);
+
+	get("/similar/The+A+1990", 200, &r);
+	cr_assert_str_eq(r.body, "the+b+1991\n", "its one neighbour");
+	get("/similar/The+A+1990?format=json", 200, &r);
+	cr_assert(strstr(r.body, "{\"movie\":\"The+A+1990\",\"model\":"
+	    "{\"version\":1,\"algo\":\"itemknn\"},\"items\":[{\"id\":"
+	    "\"the+b+1991\",\"score\":") == r.body, "%s", r.body);
+	get("/similar/the+a+1990", 404, &r);	/* spelled otherwise */
+	get("/similar/", 400, &r);
+	h_http(h_srv.http_port, "POST", "/similar/the+b+1991", NULL, "x", 1,
+	    &r);
+	cr_assert_eq(r.status, 405);
+
+	get("/popular", 200, &r);
+	cr_assert_str_eq(r.body, "The+A+1990,the+b+1991,the+c+1992,the+d+1993,"
+	    "old+e+1950\n");
+	get("/popular?format=json", 200, &r);
+	cr_assert(strstr(r.body, "{\"window_days\":7,\"items\":[{\"id\":"
+	    "\"The+A+1990\",\"score\":6},") == r.body, "%s", r.body);
+	get("/trending", 200, &r);
+	cr_assert_str_eq(r.body, "the+c+1992,the+d+1993\n");
+
+	/* A watch of e today: trending within a refresh (5 s). */
+	fd = h_connect(h_srv.ingest_port);
+	cr_assert_eq(h_send_sync(fd, "2026-11-20T12:00:00,60,GET /data/m/"
+	    "old+e+1950/0.mpg\n"), 1);
+	close(fd);
+	for (u = 0; u < 100; u++) {
+		get("/trending", 200, &r);
+		if (strcmp(r.body, "the+c+1992,the+d+1993,old+e+1950\n") == 0)
+			break;
+		usleep(100000);
+	}
+	cr_assert_str_eq(r.body, "the+c+1992,the+d+1993,old+e+1950\n");
+	get("/metrics", 200, &r);
+	cr_assert(strstr(r.body, "cinerec_http_requests_total{route="
+	    "\"similar\",status=\"404\"} 1"), "%s", r.body);
+	unlink(conf);
+}

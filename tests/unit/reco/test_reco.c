@@ -415,3 +415,30 @@ Test(reco, refresh_inside_a_snapshot_waits_for_the_next_one)
 	cr_assert_eq(out[0]->recent, 2);
 	cr_assert_eq(out[1]->movie, 1);
 }
+
+/* Movies by slug, spelled exactly as the stream spells them. */
+Test(reco, movie_by_its_exact_spelling)
+{
+	static struct reco_list	 l;
+	static const char	*slugs[] = { "old+burst", "recent+one",
+	    "recent+two", "zz+quiet", "aa+quiet", "catalog+only" };
+	int			 i;
+
+	cr_assert_eq(reco_movie(&r, "old+burst"), -1, "nothing built yet");
+	world();
+	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(reco_movie(&r, slugs[i]), i + 1, "%s", slugs[i]);
+	cr_assert_eq(reco_movie(&r, "Old+burst"), -1);
+	cr_assert_eq(reco_movie(&r, "old+burs"), -1);
+	cr_assert_eq(reco_movie(&r, "old burst"), -1);
+	cr_assert_eq(reco_movie(&r, ""), -1);
+	movie("new+one");
+	cr_assert_eq(writer_commit(h_w), 0);
+	cr_assert_eq(reco_refresh(&r, &s, 7, 0), 1);
+	cr_assert_eq(reco_movie(&r, "new+one"), 7, "found after a refresh");
+	cr_assert_eq(reco_movie(&r, "aa+quiet"), 5);
+	/* No model: nothing is similar. */
+	cr_assert_eq(reco_similar(&r, NULL, 1, RECO_MAX, &l), 0);
+	cr_assert_eq(l.n, 0);
+}
