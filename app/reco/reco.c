@@ -170,6 +170,18 @@ add_item(const struct reco *r, struct reco_list *out, uint32_t col,
 	out->n++;
 }
 
+/* Append ranking entry it to out, its score the recent count. */
+static void
+add_ranked(struct reco_list *out, const struct reco_item *it)
+{
+	out->item[out->n].movie = it->movie;
+	out->item[out->n].slug = it->slug;
+	out->item[out->n].score = (float)it->recent;
+	out->item[out->n].because = NULL;
+	out->item[out->n].because_id = -1;
+	out->n++;
+}
+
 int
 reco_from_row(const struct reco *r, const int32_t *ids, const float *scores,
     const int32_t *because, size_t n, size_t max, struct reco_list *out)
@@ -308,14 +320,26 @@ reco_for_user(struct reco *r, struct store *s, const struct model *md,
 			dup |= out->item[k].movie == r->items[i].movie;
 		if (dup)
 			continue;
-		out->item[out->n].movie = r->items[i].movie;
-		out->item[out->n].slug = r->items[i].slug;
-		out->item[out->n].score = (float)r->items[i].recent;
-		out->item[out->n].because = NULL;
-		out->item[out->n].because_id = -1;
-		out->n++;
+		add_ranked(out, &r->items[i]);
 	}
 	return ((int)out->n);
+}
+
+void
+reco_ranking(const struct reco *r, size_t max, int recent_only,
+    struct reco_list *out)
+{
+	size_t	i;
+
+	out->n = out->personal = 0;
+	out->path = RECO_PATH_POPULAR;
+	if (max > RECO_MAX)
+		max = RECO_MAX;
+	for (i = 0; i < r->n && out->n < max; i++) {
+		if (recent_only && r->items[i].recent <= 0)
+			break;
+		add_ranked(out, &r->items[i]);
+	}
 }
 
 int32_t

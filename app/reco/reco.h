@@ -116,6 +116,14 @@ int32_t	reco_movie(const struct reco *r, const char *slug);
 int	reco_similar(struct reco *r, const struct model *md, int32_t movie,
 	    size_t max, struct reco_list *out);
 
+/*
+ * The first max (<= RECO_MAX) movies of the ranking into out, scored by
+ * their recent count; only those with activity in the window when
+ * recent_only is set.  Cannot fail.
+ */
+void	reco_ranking(const struct reco *r, size_t max, int recent_only,
+	    struct reco_list *out);
+
 /* Free everything; r is then empty and reusable. */
 void	reco_free(struct reco *r);
 

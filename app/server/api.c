@@ -353,21 +353,9 @@ reply_ranking(struct http_request *req, const struct reco *r,
 {
 	static struct reco_list	 list;
 	struct kore_buf		 b;
-	size_t			 i;
 	int			 json;
 
-	list.n = list.personal = 0;
-	list.path = RECO_PATH_POPULAR;
-	for (i = 0; i < r->n && list.n < RECO_MAX; i++) {
-		if (recent_only && r->items[i].recent <= 0)
-			break;
-		list.item[list.n].movie = r->items[i].movie;
-		list.item[list.n].slug = r->items[i].slug;
-		list.item[list.n].score = (float)r->items[i].recent;
-		list.item[list.n].because = NULL;
-		list.item[list.n].because_id = -1;
-		list.n++;
-	}
+	reco_ranking(r, RECO_MAX, recent_only, &list);
 	kore_buf_init(&b, 1024);
 	if ((json = wants_json(req)))
 		kore_buf_appendf(&b, "{\"window_days\":%d", window_days);
