@@ -277,6 +277,10 @@ bench: all $(BUILD)/bench/bench_reclog
 	sh tests/bench/live.sh $(BUILD)
 	sh tests/bench/scale.sh $(BUILD)
 
+# The README's offline evaluation table, regenerated in place.
+eval-table: all
+	sh tests/bench/eval_table.sh $(BUILD) --readme README.md
+
 # A model switch under load beside the same load without one.
 bench-switch: all
 	sh tests/bench/switch.sh $(BUILD)

@@ -85,6 +85,9 @@ parse_args(int argc, char **argv, struct args *a, const struct opts_cmd *cmd)
 		    "als: alternating iterations", 0, 0, 0 },
 		{ "cg-steps", OPT_U32, &a->p.cg_steps, "N",
 		    "als: conjugate-gradient steps per row", 0, 0, 0 },
+		{ "recency", OPT_FLOAT, &a->p.recency, "R",
+		    "weigh the r-th newest train rating exp(-r/R) (als 5, "
+		    "itemknn 10, 0: off)", 0, 0, 0 },
 		{ "threads", OPT_U32, &a->p.threads, "N", "threads", 0, 0, 0 },
 		{ "seed", OPT_U64, &a->p.seed, "N", "random seed", 0, 0, 0 },
 		{ "k", OPT_U32, &a->p.k, "N", "itemknn: neighbours per item", 0,
@@ -100,6 +103,8 @@ parse_args(int argc, char **argv, struct args *a, const struct opts_cmd *cmd)
 
 	memset(a, 0, sizeof(*a));
 	model_params_default(&a->p, MODEL_ALS);
+	/* Not given: the default of the model chosen (NaN is no input). */
+	a->p.recency = NAN;
 	a->model = "als";
 	return (opts_done(opts_parse(argc, argv, opts, NELEM(opts),
 	    OPTS_PASS_ALL, NULL, 0, &nops), cmd, opts, NELEM(opts)));
@@ -115,6 +120,7 @@ signal_parse(const char *name)
 			return ((int)i);
 	return (-1);
 }
+
 /* Print the hyperparameters of p that its algorithm uses. */
 static void
 print_params(FILE *fp, const struct model_params *p, int sig)
@@ -137,19 +143,25 @@ print_params(FILE *fp, const struct model_params *p, int sig)
 		    (unsigned long long)p->seed);
 		break;
 	}
+	if (p->recency > 0)
+		fprintf(fp, " recency %g", (double)p->recency);
 	fprintf(fp, " threads %u\n", p->threads);
 }
 
 /*
- * Train p on d and evaluate; *train_s gets the training time.  0 or -1.
- * If save is not NULL the model is also written there.
+ * Train p on d and evaluate it with each of the nrec recency values rec[]
+ * (a scoring parameter: one fit serves them all) into res[]; *train_s gets
+ * the training time.  If save is not NULL the model (with p->recency) is
+ * also written there.  0 or -1.
  */
 static int
 train_and_score(const struct eval_data *d, const struct model_params *p,
-    const char *save, struct eval_result *res, double *train_s)
+    const float *rec, size_t nrec, const char *save, struct eval_result *res,
+    double *train_s)
 {
 	struct model	*md;
 	double		 t0;
+	size_t		 i;
 	int		 rc = -1;
 
 	t0 = clock_mono_s();
@@ -158,12 +170,33 @@ train_and_score(const struct eval_data *d, const struct model_params *p,
 	*train_s = clock_mono_s() - t0;
 	if (save != NULL && model_save(md, save) == -1)
 		goto fail_model;
-	if (eval_run(d, md, p->threads, res) == -1)
-		goto fail_model;
+	for (i = 0; i < nrec; i++) {
+		md->params.recency = rec[i];
+		if (eval_run(d, md, p->threads, &res[i]) == -1)
+			goto fail_model;
+	}
 	rc = 0;
 fail_model:
 	model_free(md);
 	return (rc);
+}
+
+/* p->recency as given, else the default of p's algorithm.  0, or 2. */
+static int
+recency_set(struct model_params *p, const char *prog)
+{
+	struct model_params	def;
+
+	if (isnan(p->recency)) {
+		model_params_default(&def, p->algo);
+		p->recency = def.recency;
+	}
+	if (!(p->recency >= 0 && p->recency <= MODEL_RECENCY_MAX)) {
+		fprintf(stderr, "%s: --recency is within 0..%g\n", prog,
+		    (double)MODEL_RECENCY_MAX);
+		return (2);
+	}
+	return (0);
 }
 
 /* Read and split the ratings of a; 0, or -1 (logged). */
@@ -222,6 +255,8 @@ cmd_eval(int argc, char **argv)
 	}
 	a.p.half_life = a.half_life_days * 86400.0;
 	a.p.verbose = a.verbose;
+	if (recency_set(&a.p, argv[0]) != 0)
+		return (2);
 	signal_defaults(&sp);
 
 	log_progress("eval: reading %s", a.ratings);
@@ -236,7 +271,8 @@ cmd_eval(int argc, char **argv)
 	fflush(stdout);
 	log_progress("eval: training and scoring %s",
 	    model_algo_name(a.p.algo));
-	if (train_and_score(&d, &a.p, a.save, &res, &train_s) == -1)
+	if (train_and_score(&d, &a.p, &a.p.recency, 1, a.save, &res,
+	    &train_s) == -1)
 		goto fail_data;
 	log_progress_end();
 	printf("train %.2f s, score %.2f s\n", train_s, res.seconds);
@@ -275,6 +311,10 @@ static const float	grid_reg[] = { 1.0f, 10.0f, 50.0f, 200.0f };
 static const float	grid_alpha[] = { 1.0f, 3.0f, 5.0f, 10.0f, 20.0f };
 static const uint32_t	grid_iters[] = { 10, 20 };
 static const uint32_t	grid_k[] = { 20, 50, 100, 200, 400 };
+/* Scored from each fit in turn; 0 is off. */
+static const float	grid_recency[] = { 0.0f, 3.0f, 5.0f, 7.0f, 10.0f,
+			    20.0f, 40.0f };
+#define NRECENCY	NELEM(grid_recency)
 static const uint32_t	quick_factors[] = { 64 };
 static const float	quick_reg[] = { 10.0f, 50.0f };
 static const float	quick_alpha[] = { 3.0f, 10.0f };
@@ -311,7 +351,9 @@ cmd_tune(int argc, char **argv)
 	struct args		 a;
 	struct eval_split	 outer, inner;
 	struct eval_data	 d;
-	struct eval_result	 res, best;
+	struct eval_result	 res, rres[NRECENCY], best;
+	const float		*rec;
+	size_t			 r, nrec;
 	struct signal_params	 sp;
 	struct model_params	 p, bestp;
 	struct grid		 g;
@@ -355,6 +397,17 @@ cmd_tune(int argc, char **argv)
 	g.nk = NELEM(grid_k);
 	a.p.algo = g.algo;
 	a.p.verbose = a.verbose;
+	/* --recency pins it; else the grid. */
+	if (!isnan(a.p.recency)) {
+		if (recency_set(&a.p, argv[0]) != 0)
+			return (2);
+		rec = &a.p.recency;
+		nrec = 1;
+	} else {
+		a.p.recency = 0;	/* a scoring parameter: set per point */
+		rec = grid_recency;
+		nrec = NRECENCY;
+	}
 	signal_defaults(&sp);
 	memset(&best, 0, sizeof(best));
 	memset(&bestp, 0, sizeof(bestp));
@@ -373,7 +426,7 @@ cmd_tune(int argc, char **argv)
 	p = a.p;
 	for (sig = sig0, total = 0; sig <= sig1; sig++)
 		if (sig != EVAL_SIG_RATING || a.signal != NULL)
-			total += grid_point(&g, 0, &p);
+			total += grid_point(&g, 0, &p) * nrec;
 	for (sig = sig0; sig <= sig1; sig++) {
 		if (sig == EVAL_SIG_RATING && a.signal == NULL)
 			continue;
@@ -382,39 +435,48 @@ cmd_tune(int argc, char **argv)
 		if (sig == sig0) {
 			printf("validation ");
 			eval_print_counts(stdout, &d);
-			printf("%-7s %7s %7s %7s %5s %4s %10s %9s %8s\n",
+			printf("%-7s %7s %7s %7s %5s %4s %7s %10s %9s %8s\n",
 			    "signal", "factors", "reg", "alpha", "iters", "k",
-			    "Recall@20", "NDCG@20", "train_s");
+			    "recency", "Recall@20", "NDCG@20", "train_s");
 		}
 		p = a.p;
 		npoints = grid_point(&g, 0, &p);
 		for (i = 0; i < npoints; i++) {
 			grid_point(&g, i, &p);
 			fflush(stdout);
+			done += nrec;
 			log_progress("tune: point %zu of %zu (signal %s)",
-			    ++done, total, signal_names[sig]);
-			if (train_and_score(&d, &p, NULL, &res, &train_s) ==
-			    -1) {
+			    done, total, signal_names[sig]);
+			if (train_and_score(&d, &p, rec, nrec, NULL, rres,
+			    &train_s) == -1) {
 				eval_data_free(&d);
 				goto fail_inner;
 			}
-			if (g.algo == MODEL_ALS)
-				printf("%-7s %7u %7g %7g %5u %4s", signal_names[sig],
-				    p.factors, p.reg, p.alpha, p.iters, "-");
-			else
-				printf("%-7s %7s %7s %7s %5s %4u", signal_names[sig],
-				    "-", "-", "-", "-", p.k);
 			log_progress_end();
-			printf(" %10.4f %9.4f %8.2f\n", res.all.recall,
-			    res.all.ndcg, train_s);
-			fflush(stdout);
-			if (bestsig == -1 || res.all.recall > best.all.recall ||
-			    (res.all.recall == best.all.recall &&
-			    res.all.ndcg > best.all.ndcg)) {
-				best = res;
-				bestp = p;
-				bestsig = sig;
+			for (r = 0; r < nrec; r++) {
+				res = rres[r];
+				p.recency = rec[r];
+				if (g.algo == MODEL_ALS)
+					printf("%-7s %7u %7g %7g %5u %4s",
+					    signal_names[sig], p.factors, p.reg,
+					    p.alpha, p.iters, "-");
+				else
+					printf("%-7s %7s %7s %7s %5s %4u",
+					    signal_names[sig], "-", "-", "-",
+					    "-", p.k);
+				printf(" %7g %10.4f %9.4f %8.2f\n",
+				    (double)p.recency, res.all.recall,
+				    res.all.ndcg, train_s);
+				if (bestsig == -1 ||
+				    res.all.recall > best.all.recall ||
+				    (res.all.recall == best.all.recall &&
+				    res.all.ndcg > best.all.ndcg)) {
+					best = res;
+					bestp = p;
+					bestsig = sig;
+				}
 			}
+			fflush(stdout);
 		}
 		eval_data_free(&d);
 	}
@@ -428,7 +490,8 @@ cmd_tune(int argc, char **argv)
 	eval_print_counts(stdout, &d);
 	fflush(stdout);
 	log_progress("tune: training the chosen parameters on the train part");
-	if (train_and_score(&d, &bestp, NULL, &res, &train_s) == -1)
+	if (train_and_score(&d, &bestp, &bestp.recency, 1, NULL, &res,
+	    &train_s) == -1)
 		goto fail_data;
 	log_progress_end();
 	printf("test score of the chosen parameters (train %.2f s):\n",

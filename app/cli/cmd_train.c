@@ -61,6 +61,9 @@ cmd_train(int argc, char **argv)
 		    "als: confidence slope (5)", 0, 0, 0 },
 		{ "iters", OPT_U32, &o.mp.iters, "N",
 		    "als: alternating iterations (20)", 1, 1000, 0 },
+		{ "recency", OPT_FLOAT, &o.mp.recency, "R",
+		    "weigh the r-th newest entry of a history exp(-r/R) "
+		    "(als 5, itemknn 10, 0: off)", 0, 0, 0 },
 		{ "threads", OPT_U32, &o.mp.threads, "N",
 		    "threads of the fit (2)", 1, 64, 0 },
 		{ "k", OPT_U32, &o.mp.k, "N",
@@ -90,6 +93,11 @@ cmd_train(int argc, char **argv)
 		return (rc);
 	if (!(o.mp.reg >= 0) || !(o.mp.alpha >= 0)) {
 		fprintf(stderr, "cinerec: train: --reg and --alpha are >= 0\n");
+		return (2);
+	}
+	if (!(o.mp.recency >= 0 && o.mp.recency <= MODEL_RECENCY_MAX)) {
+		fprintf(stderr, "cinerec: train: --recency is within 0..%g\n",
+		    (double)MODEL_RECENCY_MAX);
 		return (2);
 	}
 	o.sp = c.sig;

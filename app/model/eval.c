@@ -416,13 +416,19 @@ run_worker(void *arg)
 	struct run_job		*job = arg;
 	const struct eval_data	*d = job->d;
 	const struct csr	*m = &d->train;
-	float			*scores;
+	float			*scores, *vals = NULL;
 	uint32_t		 e, u, *top;
-	uint64_t		 a, b;
+	uint64_t		 a, b, maxrow = 0;
 
+	for (u = 0; u < m->nrows; u++)
+		if (m->ptr[u + 1] - m->ptr[u] > maxrow)
+			maxrow = m->ptr[u + 1] - m->ptr[u];
 	if ((scores = malloc(((size_t)d->nitems + 1) * sizeof(*scores))) ==
-	    NULL) {
+	    NULL || (vals = malloc((maxrow + 1) * sizeof(*vals))) == NULL ||
+	    (job->md->params.recency > 0.0f && m->time == NULL)) {
 		__atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+		free(scores);
+		free(vals);
 		return (NULL);
 	}
 	while ((e = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) <
@@ -430,8 +436,11 @@ run_worker(void *arg)
 		u = job->users[e];
 		a = m->ptr[u];
 		b = m->ptr[u + 1];
-		if (model_score(job->md, m->col + a, m->val + a, b - a, scores,
-		    NULL) == -1) {
+		/* The user's history weighed as the server weighs it. */
+		memcpy(vals, m->val + a, (b - a) * sizeof(*vals));
+		if (model_weigh_recent(&job->md->params, m->time != NULL ?
+		    m->time + a : NULL, vals, b - a) == -1 || model_score(job->md, m->col + a, vals,
+		    b - a, scores, NULL) == -1) {
 			__atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
 			break;
 		}

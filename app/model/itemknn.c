@@ -223,6 +223,7 @@ knn_train(const struct csr *m, const struct model_params *p, void **impl)
 	free(job.out);
 	km->nitems = m->ncols;
 	km->k = p->k;
+	km->weighed = p->recency > 0.0f;
 	km->ptr = km->owned.ptr;
 	km->col = km->owned.col;
 	km->sim = km->owned.val;
@@ -269,7 +270,8 @@ knn_score(const void *impl, const uint32_t *items, const float *vals,
 			continue;
 		for (e = km->ptr[i]; e < km->ptr[i + 1]; e++) {
 			j = km->col[e];
-			w = km->sim[e];
+			w = km->weighed && vals != NULL ? km->sim[e] * vals[h] :
+			    km->sim[e];
 			scores[j] += w;
 			if (best != NULL && (w > best[j] ||
 			    (w == best[j] && i < because[j]))) {
@@ -350,6 +352,7 @@ knn_attach(const struct model_params *p, uint32_t nitems,
 	}
 	km->nitems = nitems;
 	km->k = p->k;
+	km->weighed = p->recency > 0.0f;
 	km->ptr = ptr;
 	km->col = col;
 	km->sim = sim;

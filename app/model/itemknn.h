@@ -20,6 +20,8 @@
 struct knn {
 	uint32_t	 nitems;	/* items */
 	uint32_t	 k;		/* neighbours kept per item */
+	int		 weighed;	/* recency on: a history entry counts
+					   its value, not 1 */
 	const uint64_t	*ptr;		/* nitems + 1 row offsets */
 	const uint32_t	*col;		/* ptr[nitems] item indices */
 	const float	*sim;		/* ptr[nitems] cosine similarities */

@@ -70,7 +70,8 @@ struct file_header {
 	float			alpha;
 	uint32_t		iters;
 	uint32_t		cg_steps;
-	uint32_t		reserved0[2];	/* zero */
+	float			recency;	/* 0 in files before it */
+	uint32_t		reserved0;	/* zero */
 	struct file_section	sec[SECS_MAX];	/* section table */
 	uint8_t			reserved[512 - 120 - SECS_MAX * 24]; /* zero */
 };
@@ -111,6 +112,9 @@ model_params_default(struct model_params *p, uint32_t algo)
 		.alpha = 5.0f,
 		.iters = 20,
 		.cg_steps = 3,
+		/* Chosen on ml-latest-small's validation part (README). */
+		.recency = algo == MODEL_ALS ? 5.0f :
+		    algo == MODEL_ITEMKNN ? 10.0f : 0.0f,
 	};
 }
 
@@ -145,6 +149,11 @@ model_train(const struct csr *m, const int64_t *item_ids,
 	}
 	if ((md->ops = ops_find(p->algo)) == NULL) {
 		log_warnx("%s: unknown algorithm %u", __func__, p->algo);
+		goto fail_md;
+	}
+	if (!(p->recency >= 0.0f && p->recency <= MODEL_RECENCY_MAX)) {
+		log_warnx("%s: recency %g is not within 0..%g", __func__,
+		    (double)p->recency, (double)MODEL_RECENCY_MAX);
 		goto fail_md;
 	}
 	md->algo = p->algo;
@@ -236,6 +245,55 @@ top_sift(uint32_t *h, const float *s, size_t n, size_t i)
 		h[c] = tmp;
 		i = c;
 	}
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* Histories up to this long are weighed without an allocation. */
+#define WEIGH_STACK	256
+/* The least weight: an entry however old keeps its sign (like, dislike). */
+#define WEIGH_MIN	1e-6f
+
+int
+model_weigh_recent(const struct model_params *p, const int64_t *times,
+    float *vals, size_t n)
+{
+	int64_t		 stack[WEIGH_STACK], *t;
+	size_t		 i, m, lo, hi, mid;
+	float		 w;
+
+	if (p->recency <= 0.0f || n == 0)
+		return (0);
+	t = stack;
+	if (n > WEIGH_STACK && (t = malloc(n * sizeof(*t))) == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		return (-1);
+	}
+	for (i = m = 0; i < n; i++)
+		if (vals[i] != 0.0f)
+			t[m++] = times[i];
+	qsort(t, m, sizeof(*t), cmp_i64);
+	for (i = 0; i < n; i++) {
+		/* Entries newer than times[i]: m less those <= it. */
+		for (lo = 0, hi = m; lo < hi; ) {
+			mid = lo + (hi - lo) / 2;
+			if (t[mid] <= times[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		w = expf(-(float)(m - lo) / p->recency);
+		vals[i] *= w > WEIGH_MIN ? w : WEIGH_MIN;
+	}
+	if (t != stack)
+		free(t);
+	return (0);
 }
 
 size_t
@@ -331,6 +389,7 @@ header_fill(const struct model *md, const struct model_section *sec,
 	h->alpha = p->alpha;
 	h->iters = p->iters;
 	h->cg_steps = p->cg_steps;
+	h->recency = p->recency;
 	off = sizeof(*h);
 	for (i = 0; i < nsec; i++) {
 		off = align_up(off);
@@ -534,6 +593,11 @@ header_check(const char *path, const uint8_t *base, uint64_t size,
 		    path);
 		return (MODEL_ECHECKSUM);
 	}
+	if (!(h->recency >= 0.0f && h->recency <= MODEL_RECENCY_MAX)) {
+		log_warnx("model_load: %s: recency %g out of range", path,
+		    (double)h->recency);
+		return (MODEL_EFORMAT);
+	}
 	if (h->nsections > SECS_MAX || ops_find(h->algo) == NULL) {
 		log_warnx("model_load: %s: unknown algorithm %u or %u "
 		    "sections", path, h->algo, h->nsections);
@@ -609,6 +673,7 @@ model_load(const char *path, struct model **out)
 	md->params.alpha = h.alpha;
 	md->params.iters = h.iters;
 	md->params.cg_steps = h.cg_steps;
+	md->params.recency = h.recency;
 	for (i = 0; i < h.nsections; i++) {
 		if (h.sec[i].id == SEC_ITEM_IDS) {
 			if (h.sec[i].elemsize != sizeof(int64_t) ||

@@ -53,6 +53,10 @@ struct model_params {
 	float		 alpha;		/* als: confidence slope, c = 1 + alpha |v| (5) */
 	uint32_t	 iters;		/* als: alternating iterations (20) */
 	uint32_t	 cg_steps;	/* als: conjugate-gradient steps per row (3) */
+	float		 recency;	/* all: scoring weighs a history entry by
+					   exp(-r / recency), r its newer
+					   entries; 0 = off (als 5,
+					   itemknn 10, else 0) */
 };
 
 /* A trained or loaded model.  Read-only once built: score from any thread. */
@@ -77,6 +81,8 @@ struct model_section {
 	uint64_t	 count;		/* elements */
 	const void	*data;		/* count * elemsize bytes */
 };
+
+#define MODEL_RECENCY_MAX	1000.0f	/* largest recency (params) */
 
 #define MODEL_SECTIONS_MAX	8	/* sections a file may hold */
 
@@ -142,6 +148,20 @@ int	model_train(const struct csr *m, const int64_t *item_ids,
  */
 int	model_score(const struct model *md, const uint32_t *items,
 	    const float *vals, size_t n, float *scores, uint32_t *because);
+
+/*
+ * Weigh a history's n values vals (as for model_score) by how recent each
+ * entry is, for a model with parameters p: vals[i] becomes vals[i] *
+ * exp(-r / p->recency) (never below 1e-6, so each keeps its sign), r the
+ * number of entries with a nonzero value and a later time than times[i]
+ * (equal times weigh alike; times on any clock).  The newest weighs 1; the temporal order of what a user did is the
+ * evidence of what they want next.  Nothing when p->recency is 0.  Callers
+ * do it before model_score or model_recommend, so the precomputed lists,
+ * the hold-out, eval and the fold-in at request time agree.  Returns 0, or
+ * -1 (logged) on allocation failure with vals unchanged.
+ */
+int	model_weigh_recent(const struct model_params *p, const int64_t *times,
+	    float *vals, size_t n);
 
 /*
  * The k best items with a positive score for a user whose history is the n

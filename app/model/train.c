@@ -88,6 +88,7 @@ holdout(const struct ia *v, size_t n, int holdout_pct,
 	float		*scores = NULL, *vals = NULL;
 	uint32_t	*items = NULL, *pos = NULL, top[TOPN], *seen_cols = NULL;
 	uint8_t		*covered = NULL;
+	int64_t		*times = NULL;
 	size_t		 i = 0, j, k, m, keep, npos, ntop, users = 0, every;
 	size_t		 candidates = 0, c;
 	double		 recall = 0, ndcg = 0;
@@ -115,7 +116,9 @@ holdout(const struct ia *v, size_t n, int holdout_pct,
 	vals = malloc(n * sizeof(*vals));
 	pos = malloc(n * sizeof(*pos));
 	seen_cols = malloc(n * sizeof(*seen_cols));
-	if (!scores || !covered || !items || !vals || !pos || !seen_cols)
+	times = malloc(n * sizeof(*times));
+	if (!scores || !covered || !items || !vals || !pos || !seen_cols ||
+	    !times)
 		goto done;
 	c = 0;
 	for (i = 0; i < n; i = j) {
@@ -133,9 +136,11 @@ holdout(const struct ia *v, size_t n, int holdout_pct,
 		for (k = 0; k < keep; k++) {
 			items[k] = (uint32_t)v[i + k].movie;
 			vals[k] = v[i + k].val;
+			times[k] = v[i + k].time;
 			seen_cols[k] = items[k];
 		}
-		if (model_score(md, items, vals, keep, scores, NULL) == -1)
+		if (model_weigh_recent(&md->params, times, vals, keep) == -1 ||
+		    model_score(md, items, vals, keep, scores, NULL) == -1)
 			goto done;
 		ntop = model_topn(scores, md->nitems, seen_cols, keep, top,
 		    TOPN);
@@ -160,10 +165,12 @@ done:
 	free(vals);
 	free(pos);
 	free(seen_cols);
+	free(times);
 }
 
 /* Times only where they are used: 8 bytes an interaction. */
-#define TIMES_FOR(p)	((p)->algo == MODEL_POP && (p)->half_life > 0.0)
+#define TIMES_FOR(p)	(((p)->algo == MODEL_POP && (p)->half_life > 0.0) || \
+			    (p)->recency > 0.0f)
 
 /* Fit p on the matrix m; the model or NULL. */
 static struct model *

@@ -31,13 +31,21 @@ precompute_run(void *arg)
 {
 	struct precompute	*pc = arg;
 	const struct model	*md = pc->md;
+	const struct csr	*m = pc->m;
 	const uint32_t		*items;
-	const float		*vals;
 	uint32_t		 top[LISTS_K], *because = NULL;
-	float			*all = NULL, sc[LISTS_K];
+	float			*all = NULL, *vals, sc[LISTS_K];
 	size_t			 n, k, got;
-	uint64_t		 u;
+	uint64_t		 u, maxrow = 0;
 
+	for (u = 0; u < pc->nusers; u++)
+		if (m->ptr[u + 1] - m->ptr[u] > maxrow)
+			maxrow = m->ptr[u + 1] - m->ptr[u];
+	if ((vals = malloc((maxrow + 1) * sizeof(*vals))) == NULL ||
+	    (md->params.recency > 0.0f && m->time == NULL)) {
+		pc->failed = 1;
+		goto out;
+	}
 	if (md->ops->topn == NULL) {
 		all = malloc((size_t)md->nitems * sizeof(*all));
 		because = malloc((size_t)md->nitems * sizeof(*because));
@@ -49,9 +57,15 @@ precompute_run(void *arg)
 	while ((u = __atomic_fetch_add(&pc->next, 1, __ATOMIC_RELAXED)) <
 	    pc->nusers) {
 		/* The row's columns increase: the exclusions, sorted. */
-		n = pc->m->ptr[u + 1] - pc->m->ptr[u];
-		items = pc->m->col + pc->m->ptr[u];
-		vals = pc->m->val + pc->m->ptr[u];
+		n = m->ptr[u + 1] - m->ptr[u];
+		items = m->col + m->ptr[u];
+		/* Weighed as the fold-in at request time weighs them. */
+		memcpy(vals, m->val + m->ptr[u], n * sizeof(*vals));
+		if (model_weigh_recent(&md->params, m->time != NULL ?
+		    m->time + m->ptr[u] : NULL, vals, n) == -1) {
+			pc->failed = 1;
+			break;
+		}
 		for (k = 0; k < LISTS_K; k++) {
 			pc->ids[u * LISTS_K + k] = LISTS_NONE;
 			pc->scores[u * LISTS_K + k] = 0;
@@ -87,6 +101,7 @@ precompute_run(void *arg)
 		}
 	}
 out:
+	free(vals);
 	free(all);
 	free(because);
 	return (NULL);

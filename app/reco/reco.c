@@ -122,13 +122,23 @@ seen(const uint32_t *ids, size_t n, uint32_t movie)
 	    NULL);
 }
 
-/* Room for need history entries in cols and vals.  0 or -1. */
+/* History entries by movie (each movie is there once). */
+static int
+cmp_hist(const void *a, const void *b)
+{
+	const struct store_hist	*x = a, *y = b;
+
+	return (x->movie < y->movie ? -1 : x->movie > y->movie);
+}
+
+/* Room for need history entries in cols, vals and times.  0 or -1. */
 static int
 grow_cols(struct reco *r, size_t need)
 {
-	size_t	vcap = r->colcap;
+	size_t	vcap = r->colcap, tcap = r->colcap;
 
-	if (vec_grow((void **)&r->vals, &vcap, need, sizeof(*r->vals)) == -1)
+	if (vec_grow((void **)&r->vals, &vcap, need, sizeof(*r->vals)) == -1 ||
+	    vec_grow((void **)&r->times, &tcap, need, sizeof(*r->times)) == -1)
 		return (-1);
 	return (vec_grow((void **)&r->cols, &r->colcap, need,
 	    sizeof(*r->cols)));
@@ -201,6 +211,59 @@ reco_from_row(const struct reco *r, const int32_t *ids, const float *scores,
 }
 
 /*
+ * The model's view of the nh entries of r->hist: their movies (returned,
+ * malloc'd) and values (into r->vals), mapped by sp and weighed by recency
+ * as in training.  NULL when out of memory.
+ */
+static uint32_t *
+history_values(struct reco *r, const struct model *md,
+    const struct signal_params *sp, size_t nh)
+{
+	struct signal	 sig;
+	uint32_t	*items;
+	size_t		 i;
+
+	if ((items = malloc((nh ? nh : 1) * sizeof(*items))) == NULL)
+		return (NULL);
+	for (i = 0; i < nh; i++) {
+		items[i] = (uint32_t)r->hist[i].movie;
+		if (signal_map(sp, r->hist[i].minutes, r->hist[i].runtime,
+		    r->hist[i].rating, &sig) == -1)
+			sig.conf = 0;
+		r->vals[i] = signal_encode(&sig);
+		r->times[i] = r->hist[i].ts;
+	}
+	if (model_weigh_recent(&md->params, r->times, r->vals, nh) == -1) {
+		free(items);
+		return (NULL);
+	}
+	return (items);
+}
+
+/*
+ * The user's history, in movie order as a training's matrix row (the same
+ * history folds in to the same list, to the last bit, on either path), into
+ * r->hist and its movies into r->cols.  The count, or -1.
+ */
+static int
+read_history(struct reco *r, struct store *s, int64_t user)
+{
+	size_t	i, nh;
+	int	n;
+
+	if ((n = store_history(s, user, &r->hist, &r->histcap)) == -1)
+		return (-1);
+	nh = (size_t)n;
+	if (grow_cols(r, nh ? nh : 1) == -1)
+		return (-1);
+	if (nh > 1)
+		qsort(r->hist, nh, sizeof(*r->hist), cmp_hist);
+	for (i = 0; i < nh; i++)
+		r->cols[i] = (uint32_t)r->hist[i].movie;
+	return (n);
+}
+
+/*
  * The model's part of the list, scored from the nh history entries (whose
  * ids are in r->cols, sorted).  At most max entries into out.  0 or -1.
  */
@@ -209,21 +272,13 @@ from_model(struct reco *r, const struct model *md,
     const struct signal_params *sp, size_t nh, size_t max,
     struct reco_list *out)
 {
-	struct signal	 sig;
 	uint32_t	 top[TOPMAX], col, *items;
 	float		 topscore[TOPMAX];
-	size_t		 i, k, ntop;
+	size_t		 k, ntop;
 	int		 rc;
 
-	if ((items = malloc(nh * sizeof(*items))) == NULL)
+	if ((items = history_values(r, md, sp, nh)) == NULL)
 		return (-1);
-	for (i = 0; i < nh; i++) {
-		items[i] = (uint32_t)r->hist[i].movie;
-		if (signal_map(sp, r->hist[i].minutes, r->hist[i].runtime,
-		    r->hist[i].rating, &sig) == -1)
-			sig.conf = 0;
-		r->vals[i] = signal_encode(&sig);
-	}
 	if (md->ops->topn != NULL) {
 		/* A fast exact top-n (ALS); no explanations. */
 		ntop = model_recommend(md, items, r->vals, nh, r->cols, nh, top,
@@ -299,14 +354,9 @@ reco_for_user(struct reco *r, struct store *s, const struct model *md,
 	/* A short precomputed list, completed below, came from the lists. */
 	if (out->n > 0)
 		out->path = RECO_PATH_LISTS;
-	if ((n = store_history(s, user, &r->hist, &r->histcap)) == -1)
+	if ((n = read_history(r, s, user)) == -1)
 		return (-1);
 	nh = (size_t)n;
-	if (grow_cols(r, nh ? nh : 1) == -1)
-		return (-1);
-	for (i = 0; i < nh; i++)
-		r->cols[i] = (uint32_t)r->hist[i].movie;
-	qsort(r->cols, nh, sizeof(*r->cols), cmp_u32);
 	/* A short precomputed list is completed from popularity only. */
 	if (md != NULL && nh > 0 && out->n == 0) {
 		if (from_model(r, md, sp, nh, max, out) == -1)
@@ -388,6 +438,7 @@ reco_free(struct reco *r)
 	free(r->hist);
 	free(r->cols);
 	free(r->vals);
+	free(r->times);
 	free(r->scores);
 	free(r->because);
 	hmap_free(&r->byslug);

@@ -62,6 +62,7 @@ struct reco {
 	size_t			 histcap;
 	uint32_t		*cols;		/* scratch: history movie ids */
 	float			*vals;		/* scratch: their signal values */
+	int64_t			*times;		/* scratch: and when, ms */
 	size_t			 colcap;	/* capacity of cols and vals */
 	float			*scores;	/* scratch: one per model item */
 	uint32_t		*because;	/* scratch: one per model item */

@@ -429,12 +429,12 @@ store_open(struct store *s, const char *data_dir, int flags)
 	/* One statement: one read, each movie once, no sorting in SQL. */
 	if (sqlite3_prepare_v3(s->db,
 	    "SELECT w.movie_id, MAX(w.minutes, w.max_minute + 1), "
-	    "  m.runtime_min, r.rating "
+	    "  m.runtime_min, r.rating, MAX(w.last_ts, COALESCE(r.ts, 0)) "
 	    "FROM watches w JOIN movies m ON m.id = w.movie_id "
 	    "LEFT JOIN ratings r ON r.user_id = ?1 AND r.movie_id = w.movie_id "
 	    "WHERE w.user_id = ?1 "
 	    "UNION ALL "
-	    "SELECT r.movie_id, 0, NULL, r.rating FROM ratings r "
+	    "SELECT r.movie_id, 0, NULL, r.rating, r.ts FROM ratings r "
 	    "WHERE r.user_id = ?1 AND NOT EXISTS (SELECT 1 FROM watches w "
 	    "  WHERE w.user_id = ?1 AND w.movie_id = r.movie_id)", -1,
 	    SQLITE_PREPARE_PERSISTENT, &s->st_history, NULL) != SQLITE_OK ||
@@ -492,6 +492,7 @@ store_history(struct store *s, int64_t user, struct store_hist **h,
 		p->minutes = (float)sqlite3_column_double(st, 1);
 		p->runtime = (float)sqlite3_column_double(st, 2);
 		p->rating = (float)sqlite3_column_double(st, 3);
+		p->ts = sqlite3_column_int64(st, 4);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {

@@ -109,6 +109,7 @@ struct store_hist {
 	float		minutes;	/* watched (0: rated only) */
 	float		runtime;	/* minutes, 0 if unknown */
 	float		rating;		/* 1..5, 0 if not rated */
+	int64_t		ts;		/* last watched or rated, ms */
 };
 
 /*

@@ -181,7 +181,8 @@ Test(cli, eval_tune_and_simulate_end_with_a_one_line_summary)
 	cr_assert_eq(h_run(eval, NULL, out, sizeof(out)), 0, "%s", out);
 	ends_with_summary("eval pop: Recall@20 ");
 	cr_assert_eq(h_run(tune, NULL, out, sizeof(out)), 0, "%s", out);
-	ends_with_summary("tune itemknn: the best of 5 points, test "
+	/* 5 neighbour counts, each scored at the 7 recency values. */
+	ends_with_summary("tune itemknn: the best of 35 points, test "
 	    "Recall@20 ");
 	cr_assert_eq(h_run(sim, NULL, out, sizeof(out)), 0, "%s", out);
 	ends_with_summary("simulate: 2 days, 100 sessions, ");

@@ -233,18 +233,24 @@ ml_small(char *buf, size_t len)
 	return (NULL);
 }
 
-/* Split ml-latest-small, train algo with defaults, score. */
+/*
+ * Split ml-latest-small, train algo with defaults (recency as given, NaN:
+ * the default) on the sig signal, score.
+ */
 static void
-run_ml_small(uint32_t algo, struct eval_data *d, struct eval_result *res)
+run_ml_small_with(uint32_t algo, int sig, float recency, struct eval_data *d,
+    struct eval_result *res)
 {
 	struct eval_rating	*r;
 	struct eval_split	 s;
+	struct signal_params	 sp;
 	struct model_params	 p;
 	struct model		*md;
 	size_t			 n;
 	char			 buf[4096];
 	const char		*path;
 
+	signal_defaults(&sp);
 	if ((path = ml_small(buf, sizeof(buf))) == NULL)
 		cr_skip_test("ml-latest-small not found (../shared/data or "
 		    "$CINEREC_SHARED/data)");
@@ -252,12 +258,21 @@ run_ml_small(uint32_t algo, struct eval_data *d, struct eval_result *res)
 	cr_assert_eq(n, 100836);
 	cr_assert_eq(eval_split_temporal(r, n, EVAL_TEST_PCT, &s), 0);
 	free(r);
-	cr_assert_eq(eval_data_build(&s, EVAL_SIG_BINARY, NULL, d), 0);
+	cr_assert_eq(eval_data_build(&s, sig, &sp, d), 0);
 	eval_split_free(&s);
 	model_params_default(&p, algo);
+	if (!isnan(recency))
+		p.recency = recency;
 	cr_assert_eq(model_train(&d->train, d->item_ids, &p, &md), 0);
 	cr_assert_eq(eval_run(d, md, 2, res), 0);
 	model_free(md);
+}
+
+/* As the evaluation note runs it: binary, no recency. */
+static void
+run_ml_small(uint32_t algo, struct eval_data *d, struct eval_result *res)
+{
+	run_ml_small_with(algo, EVAL_SIG_BINARY, 0.0f, d, res);
 }
 
 Test(eval, popularity_sanity_ml_small)
@@ -290,4 +305,34 @@ Test(eval, itemknn_near_note_ml_small)
 	    "Recall@20 %.4f, the note says ~0.134", res.all.recall);
 	cr_assert(fabs(res.all.ndcg - 0.100) < 0.003,
 	    "NDCG@20 %.4f, the note says ~0.100", res.all.ndcg);
+}
+
+/*
+ * The default recency (als 5, itemknn 10, chosen on the validation part)
+ * against none, each model on the signal cinerec eval gives it.  Measured:
+ * item-kNN Recall@20 0.1351 -> 0.1477, ALS 0.1770 -> 0.1873.
+ */
+/* algo on sig with its default recency beats itself without. */
+static void
+recency_lifts(uint32_t algo, int sig, double recall_gain, double ndcg_gain)
+{
+	struct eval_data	d;
+	struct eval_result	plain, recent;
+
+	run_ml_small_with(algo, sig, 0.0f, &d, &plain);
+	eval_data_free(&d);
+	run_ml_small_with(algo, sig, NAN, &d, &recent);
+	eval_data_free(&d);
+	cr_assert_gt(recent.all.recall, plain.all.recall + recall_gain,
+	    "%s Recall@20 %.4f with recency, %.4f without",
+	    model_algo_name(algo), recent.all.recall, plain.all.recall);
+	cr_assert_gt(recent.all.ndcg, plain.all.ndcg + ndcg_gain,
+	    "%s NDCG@20 %.4f with recency, %.4f without",
+	    model_algo_name(algo), recent.all.ndcg, plain.all.ndcg);
+}
+
+Test(eval, recency_lifts_itemknn_and_als_on_ml_small)
+{
+	recency_lifts(MODEL_ITEMKNN, EVAL_SIG_BINARY, 0.008, 0.0);
+	recency_lifts(MODEL_ALS, EVAL_SIG_MAPPED, 0.005, 0.005);
 }

@@ -245,6 +245,41 @@ Test(itemknn, non_positive_and_out_of_range_history_entries_are_ignored)
 	model_free(md);
 }
 
+/*
+ * With recency on (the default, 10), a history entry counts its value
+ * (model_weigh_recent's weight times the signal), not 1: history 0 at 0.25
+ * and 3 at 1 score item 1 S01/4 + S13 and item 2 S02/4 + S23, and the
+ * better contribution explains each.  Off, both count 1 as above.
+ */
+Test(itemknn, with_recency_each_history_entry_counts_its_value)
+{
+	struct model_params	 p;
+	struct model		*md = NULL;
+	uint32_t		 h[] = { 0, 3 }, bc[6];
+	float			 v[] = { 0.25f, 1.0f }, s[6];
+
+	cr_assert_eq(csr_build(&m, 5, 6, tiny, NTINY, CSR_DUP_LAST), 0);
+	model_params_default(&p, MODEL_ITEMKNN);
+	p.k = 3;
+	cr_assert_gt(p.recency, 0.0f);
+	cr_assert_eq(model_train(&m, NULL, &p, &md), 0);
+	cr_assert_eq(model_score(md, h, v, 2, s, bc), 0);
+	cr_assert_float_eq(s[1], (float)(S01 / 4 + S13), 1e-6);
+	cr_assert_float_eq(s[2], (float)(S02 / 4 + S23), 1e-6);
+	cr_assert_eq(bc[1], 3, "1/sqrt6 beats 2/3 at a quarter");
+	cr_assert_eq(bc[2], 3);
+	/* A history without values (reco_similar's one movie) counts 1s. */
+	cr_assert_eq(model_score(md, h, NULL, 2, s, bc), 0);
+	cr_assert_float_eq(s[1], (float)(S01 + S13), 1e-6);
+	model_free(md);
+	p.recency = 0.0f;
+	cr_assert_eq(model_train(&m, NULL, &p, &md), 0);
+	cr_assert_eq(model_score(md, h, v, 2, s, bc), 0);
+	cr_assert_float_eq(s[1], (float)(S01 + S13), 1e-6);
+	cr_assert_eq(bc[1], 0);
+	model_free(md);
+}
+
 /* A random 300 x 80 matrix with a few negative entries. */
 static void
 random_matrix(void)

@@ -53,6 +53,7 @@ train(uint32_t algo, const struct csr *m)
 	p.k = 7;
 	p.iters = 4;
 	p.half_life = algo == MODEL_POP ? 100.0 : 0.0;
+	p.recency = algo == MODEL_POP ? 0.0f : 2.5f;
 	cr_assert_eq(model_train(m, ids, &p, &md), 0);
 	return (md);
 }
@@ -89,6 +90,7 @@ round_trip(uint32_t algo)
 	cr_assert_eq(b->params.k, a->params.k);
 	cr_assert_float_eq(b->params.reg, a->params.reg, 0);
 	cr_assert_float_eq(b->params.half_life, a->params.half_life, 0);
+	cr_assert_float_eq(b->params.recency, a->params.recency, 0);
 	cr_assert_eq(b->item_ids[29], 1000 + 29 * 3);
 	cr_assert_eq(model_score(a, hist, vals, 4, sa, bc_a), 0);
 	cr_assert_eq(model_score(b, hist, vals, 4, sb, bc_b), 0);
@@ -200,6 +202,47 @@ Test(model, wrong_magic_version_and_garbage)
 	cr_assert_eq(model_load("/nonexistent/model.bin", &md), MODEL_EIO);
 }
 
+/* The file at path with the header's recency (offset 112) set to r. */
+static void
+set_recency(const char *path, float r)
+{
+	FILE	*fp;
+	char	*buf;
+	off_t	 size = h_file_size(path);
+
+	cr_assert_not_null(buf = malloc((size_t)size));
+	cr_assert_not_null(fp = fopen(path, "r+"));
+	cr_assert_eq(fread(buf, 1, (size_t)size, fp), (size_t)size);
+	memcpy(buf + 112, &r, sizeof(r));
+	model_reseal(buf, (size_t)size);
+	rewind(fp);
+	cr_assert_eq(fwrite(buf, 1, (size_t)size, fp), (size_t)size);
+	fclose(fp);
+	free(buf);
+}
+
+/* A file before recency has 0 there: off.  Out of range: refused. */
+Test(model, recency_in_the_file_is_checked)
+{
+	struct model	*md;
+	char		 path[256];
+
+	saved(path, sizeof(path));
+	cr_assert_eq(model_load(path, &md), 0);
+	cr_assert_float_eq(md->params.recency, 2.5f, 0);
+	model_free(md);
+	set_recency(path, 0.0f);
+	cr_assert_eq(model_load(path, &md), 0);
+	cr_assert_float_eq(md->params.recency, 0.0f, 0);
+	model_free(md);
+	set_recency(path, -1.0f);
+	cr_assert_eq(model_load(path, &md), MODEL_EFORMAT);
+	set_recency(path, NAN);
+	cr_assert_eq(model_load(path, &md), MODEL_EFORMAT);
+	set_recency(path, 5000.0f);
+	cr_assert_eq(model_load(path, &md), MODEL_EFORMAT);
+}
+
 Test(model, trailing_garbage_is_rejected)
 {
 	struct model	*md;
@@ -269,6 +312,73 @@ Test(model, names_and_params)
 	model_params_default(&p, MODEL_ITEMKNN);
 	cr_assert_eq(p.k, 50);
 	cr_assert_eq(p.threads, 2);
+	cr_assert_float_eq(p.recency, 10.0f, 0);
+	model_params_default(&p, MODEL_ALS);
+	cr_assert_float_eq(p.recency, 5.0f, 0);
+	model_params_default(&p, MODEL_POP);
+	cr_assert_float_eq(p.recency, 0.0f, 0);
+}
+
+/*
+ * Times 10, 30, 20, 30, 5 with values 1, 2, -1, 1, 0: the zero counts for
+ * no one, so the newer entries of each are 3, 0, 2, 0 (and 4 for the zero,
+ * which stays 0).  Recency 2: 1 e^-1.5, 2, -e^-1, 1, 0.
+ */
+Test(model, weigh_recent_by_the_count_of_newer_entries)
+{
+	struct model_params	p;
+	int64_t			t[] = { 10, 30, 20, 30, 5 }, lt[300];
+	float			v[] = { 1.0f, 2.0f, -1.0f, 1.0f, 0.0f }, lv[300];
+	int			i;
+
+	model_params_default(&p, MODEL_ALS);
+	p.recency = 0.0f;
+	cr_assert_eq(model_weigh_recent(&p, t, v, 5), 0);
+	cr_assert_float_eq(v[0], 1.0f, 0, "recency 0: untouched");
+	cr_assert_float_eq(v[2], -1.0f, 0);
+	p.recency = 2.0f;
+	cr_assert_eq(model_weigh_recent(&p, t, v, 5), 0);
+	cr_assert_float_eq(v[0], expf(-1.5f), 1e-6);
+	cr_assert_float_eq(v[1], 2.0f, 0, "the newest weighs 1");
+	cr_assert_float_eq(v[2], -expf(-1.0f), 1e-6);
+	cr_assert_float_eq(v[3], 1.0f, 0, "ties weigh alike");
+	cr_assert_float_eq(v[4], 0.0f, 0);
+	/* However old, an entry keeps its sign. */
+	v[0] = 1.0f;
+	v[2] = -1.0f;
+	p.recency = 0.01f;
+	cr_assert_eq(model_weigh_recent(&p, t, v, 5), 0);
+	cr_assert_gt(v[0], 0.0f);
+	cr_assert_lt(v[2], 0.0f);
+	/* Longer than the stack buffer: the same rule. */
+	for (i = 0; i < 300; i++) {
+		lt[i] = 1000 - i;		/* the first is the newest */
+		lv[i] = 1.0f;
+	}
+	p.recency = 50.0f;
+	cr_assert_eq(model_weigh_recent(&p, lt, lv, 300), 0);
+	for (i = 0; i < 300; i++)
+		cr_assert_float_eq(lv[i], expf(-(float)i / 50.0f), 1e-6,
+		    "entry %d", i);
+}
+
+Test(model, train_refuses_a_recency_out_of_range)
+{
+	struct model_params	 p;
+	struct model		*md = NULL;
+	struct csr		 m;
+	const float		 bad[] = { -1.0f, NAN, INFINITY, 1001.0f };
+	size_t			 i;
+
+	small_matrix(&m);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		model_params_default(&p, MODEL_POP);
+		p.recency = bad[i];
+		cr_assert_eq(model_train(&m, NULL, &p, &md), -1, "%g",
+		    (double)bad[i]);
+		cr_assert_null(md);
+	}
+	csr_free(&m);
 }
 
 Test(model, popularity_counts_and_decay)

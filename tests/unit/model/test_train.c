@@ -30,6 +30,7 @@
 #include "model/train.h"
 #include "model/versions.h"
 #include "reco/lists.h"
+#include "reco/reco.h"
 #include "store/store.h"
 #include "store/writer.h"
 #include "util/clock.h"
@@ -346,6 +347,7 @@ Test(train, itemknn_lists_say_because)
 	done_writing();
 	model_params_default(&o.mp, MODEL_ITEMKNN);
 	o.mp.threads = 1;
+	o.mp.recency = 0;	/* each entry counts 1: sums of similarities */
 	o.holdout_pct = 0;
 	cr_assert_eq(train_run(&o, &res), 0);
 	cr_assert_eq(res.interactions, 7);
@@ -845,4 +847,87 @@ Test(train, users_written_just_before_the_training_are_in_its_lists)
 	watch(400, 3, 2);
 	done_writing();
 	cr_assert_gt(qi("SELECT updated_ms FROM users WHERE id = 3"), stamp);
+}
+
+/*
+ * The lists of a training are what the fold-in at request time gives the
+ * same history (reco_for_user without lists), to the last bit, recency
+ * included: each path weighs the entries by their own times (train_load's,
+ * store_history's), so a difference in either shows here.  Users watch their movies in an
+ * order unlike the movie ids, and rate some of them later again.
+ */
+static void
+lists_are_the_fold_in(uint32_t algo)
+{
+	struct signal_params	 sp;
+	struct store		 st;
+	struct reco		 r;
+	struct reco_list	 rl;
+	struct model		*md;
+	struct lists		*l;
+	char			 p[600];
+	uint64_t		 row;
+	int64_t			 u;
+	size_t			 k, compared = 0;
+	int			 i, n;
+
+	h_writer_movies(40);
+	for (u = 1, n = 0; u <= 30; u++)
+		for (i = 0; i < 12; i++, n++) {
+			watch(n * 7, u, 1 + (int)((u * 13 + i * 5) % 40));
+			if (i % 5 == 4)
+				rate(40000 + n, u, 1 + (int)((u * 13 + i *
+				    (i - 3)) % 40), 1 + (int)(u % 5));
+		}
+	done_writing();
+	o.mp.algo = algo;
+	model_params_default(&o.mp, algo);
+	o.mp.factors = 16;
+	o.mp.reg = 1.0f;	/* scores well away from 0 on so few users */
+	o.holdout_pct = 0;
+	cr_assert_gt(o.mp.recency, 0.0f, "on by default");
+	cr_assert_eq(train_run(&o, &res), 0);
+	l = lists_of(1);
+	snprintf(p, sizeof(p), "%s/model-000001.cnrm", mdir);
+	cr_assert_eq(model_load(p, &md), 0);
+	cr_assert_float_eq(md->params.recency, o.mp.recency, 0);
+	signal_defaults(&sp);
+	cr_assert_eq(store_open(&st, h_dir, STORE_RDONLY), 0);
+	memset(&r, 0, sizeof(r));
+	cr_assert_geq(reco_refresh(&r, &st, 7, 1), 0);
+	for (row = 0; row < l->nusers; row++) {
+		u = l->users[row];
+		cr_assert_geq(reco_for_user(&r, &st, md, NULL, &sp, u,
+		    LISTS_K, &rl), 0);
+		cr_assert_eq(rl.path, RECO_PATH_FOLDIN);
+		for (k = 0; k < rl.personal; k++, compared++) {
+			cr_assert_eq(rl.item[k].movie,
+			    l->ids[row * LISTS_K + k], "user %lld slot %zu: "
+			    "%d folded in, %d in the lists", (long long)u, k,
+			    rl.item[k].movie, l->ids[row * LISTS_K + k]);
+			/* Bit for bit: the same history in the same order. */
+			cr_assert(rl.item[k].score ==
+			    l->scores[row * LISTS_K + k], "user %lld slot "
+			    "%zu: %g folded in, %g in the lists", (long long)u,
+			    k, (double)rl.item[k].score,
+			    (double)l->scores[row * LISTS_K + k]);
+			cr_assert(k > 0 || rl.item[k].score > 1e-3,
+			    "a model that scores all but nothing");
+		}
+	}
+	cr_assert_gt(compared, 100);
+	reco_free(&r);
+	store_close(&st);
+	model_free(md);
+	lists_free(l);
+}
+
+Test(train, als_lists_are_the_fold_in_of_the_same_history)
+{
+	lists_are_the_fold_in(MODEL_ALS);
+}
+
+Test(train, itemknn_lists_are_the_fold_in_of_the_same_history)
+{
+	lists_are_the_fold_in(MODEL_ITEMKNN);
 }
