@@ -191,6 +191,35 @@ model_score(const struct model *md, const uint32_t *items, const float *vals,
 	return (md->ops->score(md->impl, items, vals, n, scores, because));
 }
 
+int
+model_explain(const struct model *md, const uint32_t *items,
+    const float *vals, size_t n, const uint32_t *targets, size_t nt,
+    uint32_t *because)
+{
+	float		*s;
+	uint32_t	*b;
+	size_t		 t;
+
+	if (md->ops->explain != NULL)
+		return (md->ops->explain(md->impl, items, vals, n, targets, nt,
+		    because));
+	s = malloc(((size_t)md->nitems + 1) * sizeof(*s));
+	b = malloc(((size_t)md->nitems + 1) * sizeof(*b));
+	if (s == NULL || b == NULL || model_score(md, items, vals, n, s, b) ==
+	    -1) {
+		free(s);
+		free(b);
+		log_warnx("%s: out of memory", __func__);
+		return (-1);
+	}
+	for (t = 0; t < nt; t++)
+		because[t] = targets[t] < md->nitems ? b[targets[t]] :
+		    MODEL_NONE;
+	free(s);
+	free(b);
+	return (0);
+}
+
 size_t
 model_recommend(const struct model *md, const uint32_t *items,
     const float *vals, size_t n, const uint32_t *excl, size_t nexcl,

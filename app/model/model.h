@@ -118,6 +118,11 @@ struct model_ops {
 			    const float *vals, size_t n, const uint32_t *excl,
 			    size_t nexcl, uint32_t *out, float *score,
 			    size_t k);
+	/* See model_explain; NULL: model_score's because says it. */
+	int		(*explain)(const void *impl, const uint32_t *items,
+			    const float *vals, size_t n,
+			    const uint32_t *targets, size_t nt,
+			    uint32_t *because);
 };
 
 /* Defaults for algo (and for all the other fields).  Cannot fail. */
@@ -174,6 +179,20 @@ int	model_weigh_recent(const struct model_params *p, const int64_t *times,
 size_t	model_recommend(const struct model *md, const uint32_t *items,
 	    const float *vals, size_t n, const uint32_t *excl, size_t nexcl,
 	    uint32_t *out, float *score, size_t k);
+
+/*
+ * Why the nt items targets[] would be recommended to a user whose history
+ * is the n items with vals (as for model_score, weighed the same way):
+ * because[t] is the history item that contributes most to target t's
+ * score, or MODEL_NONE where none adds to it (pop, random).  For ALS the
+ * contributions are exact shares of the fold-in score (als.c); item-kNN
+ * says what model_score's because says.  Slower than scoring one user for
+ * ALS: ask for it where an explanation is shown, not on every answer.
+ * Returns 0, or -1 (logged) on allocation failure.
+ */
+int	model_explain(const struct model *md, const uint32_t *items,
+	    const float *vals, size_t n, const uint32_t *targets, size_t nt,
+	    uint32_t *because);
 
 /*
  * Best n items by score (higher first, ties to the smaller index) into out,

@@ -375,6 +375,40 @@ reco_for_user(struct reco *r, struct store *s, const struct model *md,
 	return ((int)out->n);
 }
 
+int
+reco_explain(struct reco *r, struct store *s, const struct model *md,
+    const struct signal_params *sp, int64_t user, struct reco_list *l)
+{
+	uint32_t	 targets[RECO_MAX], because[RECO_MAX], *items;
+	size_t		 slot[RECO_MAX], i, nt = 0, nh;
+	int		 n, rc;
+
+	for (i = 0; md != NULL && i < l->personal && i < RECO_MAX; i++)
+		if (l->item[i].because == NULL) {
+			slot[nt] = i;
+			targets[nt++] = (uint32_t)l->item[i].movie;
+		}
+	if (nt == 0)
+		return (0);
+	if ((n = read_history(r, s, user)) == -1)
+		return (-1);
+	nh = (size_t)n;
+	if ((items = history_values(r, md, sp, nh)) == NULL)
+		return (-1);
+	rc = model_explain(md, items, r->vals, nh, targets, nt, because);
+	free(items);
+	if (rc == -1)
+		return (-1);
+	for (i = 0; i < nt; i++) {
+		if (because[i] == MODEL_NONE || because[i] >= r->nslug_of ||
+		    r->slug_of[because[i]] == NULL)
+			continue;
+		l->item[slot[i]].because = r->slug_of[because[i]];
+		l->item[slot[i]].because_id = (int32_t)because[i];
+	}
+	return (0);
+}
+
 void
 reco_ranking(const struct reco *r, size_t max, int recent_only,
     struct reco_list *out)

@@ -96,6 +96,17 @@ int	reco_for_user(struct reco *r, struct store *s, const struct model *md,
 	    int64_t user, size_t max, struct reco_list *out);
 
 /*
+ * Say why: each model entry of l (the list reco_for_user gave user) that
+ * has no reason yet gets the movie of the user's history that contributes
+ * most to its score (model_explain), where one does.  The precomputed and
+ * fresh lists of ALS carry no reasons (a solve a user is too dear for
+ * every answer), so the answers that show them ask for them here.
+ * Returns 0, or -1 on a database or memory error (l as it was).
+ */
+int	reco_explain(struct reco *r, struct store *s, const struct model *md,
+	    const struct signal_params *sp, int64_t user, struct reco_list *l);
+
+/*
  * A whole list from a precomputed row of n model entries (ids, scores,
  * because ids or LISTS_NONE): 1 and out filled when the row fills max
  * entries of movies the ranking knows, else 0 (out holds what it had).

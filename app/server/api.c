@@ -26,6 +26,7 @@
 #include "util/clock.h"
 #include "util/io.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "telemetry/metrics.h"
 #include "ingest/parse.h"
 #include "telemetry/reclog.h"
@@ -213,6 +214,23 @@ list_for(int64_t user, const struct serving_pick *p, struct reco_list *out)
 	return (rc);
 }
 
+/*
+ * The reasons of l's model entries that came without one (ALS), for the
+ * answers that show them: JSON and the Users page.  A list without them
+ * is still an answer, so a failure here is logged, not returned.
+ */
+static void
+explain(int64_t user, const struct serving_pick *p, struct reco_list *l)
+{
+	if (p->md == NULL || l->personal == 0)
+		return;
+	if (store_snapshot(&srv.store) == 0 && reco_explain(&srv.reco,
+	    &srv.store, p->md, &srv.sp, user, l) == -1)
+		log_warnx("no reasons for the list of user %lld",
+		    (long long)user);
+	store_release(&srv.store);
+}
+
 /* Movie ids (slugs) of l as one text line, or as JSON items with scores. */
 static void
 reply_list(struct http_request *req, const struct reco_list *l,
@@ -246,11 +264,14 @@ api_recommend_for(int64_t user, struct reco_list *out, int64_t *model,
     const char **algo)
 {
 	struct serving_pick	p;
+	int			n;
 
 	serving_pick(&srv.serving, user, &p);
 	*model = p.id;
 	*algo = p.md != NULL ? model_algo_name(p.md->algo) : NULL;
-	return (list_for(user, &p, out));
+	if ((n = list_for(user, &p, out)) > 0)
+		explain(user, &p, out);
+	return (n);
 }
 
 int
@@ -286,6 +307,7 @@ api_recommend(struct http_request *req)
 	}
 	kore_buf_init(&b, 1024);
 	if (wants_json(req)) {
+		explain(user, &pick, &list);
 		reco_json(&b, user, &pick, &list);
 		reply_json(req, 200, &b);
 	} else

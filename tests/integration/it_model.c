@@ -46,6 +46,19 @@ reco_json(int user, struct h_reply *r)
 	cr_assert(strstr(r->headers, "content-type: application/json"));
 }
 
+/* How often needle occurs in s. */
+static int
+count(const char *s, const char *needle)
+{
+	int	n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return (n);
+}
+
 Test(model, train_beside_the_server_switches_every_worker)
 {
 	const char	*extra[] = { "--config", NULL, NULL };
@@ -74,6 +87,11 @@ Test(model, train_beside_the_server_switches_every_worker)
 	h_wait_version(h_srv.http_port, 2);
 	reco_json(3, &r);
 	cr_assert(strstr(r.body, "\"algo\":\"als\""), "%s", r.body);
+	/* ALS explains each of its movies too: a movie of the history. */
+	cr_assert_gt(count(r.body, "\"source\":\"model\""), 0, "%s", r.body);
+	cr_assert_eq(count(r.body, "\"because\":\""),
+	    count(r.body, "\"source\":\"model\""), "every model movie "
+	    "explained: %s", r.body);
 	unlink(conf);
 }
 

@@ -405,3 +405,80 @@ Test(als, pruned_topn_equals_full_scoring)
 	pruned_topn_check(300);
 	pruned_topn_check(303);
 }
+
+/*
+ * ALS explanations: the fold-in score of item j is the sum over the liked
+ * history entries k of (1 + c1_k) y_k' A^-1 y_j (A the fold-in's matrix);
+ * because is the entry with the largest share.  Computed here by a direct
+ * solve from the model's own factors: the shares add up to model_score's
+ * score, and model_explain names their largest.  A disliked entry is never
+ * the reason; an item of the second cluster is there because of item 20.
+ */
+Test(als, explanations_are_the_largest_share_of_the_fold_in_score)
+{
+	struct csr		 m;
+	struct model_params	 p;
+	struct model		*md;
+	struct model_section	 sec[4];
+	const float		*Y, *G;
+	uint32_t		 hist[] = { 0, 5, 20, 30 }, top[10], bc[10];
+	float			 vals[] = { 1.0f, 2.5f, 1.5f, -2.0f }, sc[40];
+	double			 A[64], u[8], share, sum, best, c1;
+	uint32_t		 f = 8, st, want, i, j;
+	size_t			 k, t, ntop;
+
+	cluster_setup(&m, 200, 40, &p, MODEL_ALS);
+	p.factors = f;
+	p.reg = 1.0f;
+	cr_assert_eq(model_train(&m, NULL, &p, &md), 0);
+	st = als_stride(f);
+	cr_assert_eq(st, f);
+	cr_assert_eq(md->ops->sections(md->impl, sec, 4), 2);
+	Y = sec[0].data;
+	G = sec[1].data;
+	cr_assert_eq(model_score(md, hist, vals, 4, sc, NULL), 0);
+	ntop = model_topn(sc, 40, (uint32_t[]){ 0, 5, 20, 30 }, 4, top, 10);
+	cr_assert_eq(ntop, 10);
+	cr_assert_eq(model_explain(md, hist, vals, 4, top, ntop, bc), 0);
+	for (t = 0; t < ntop; t++) {
+		j = top[t];
+		for (i = 0; i < f * f; i++)
+			A[i] = G[i / f * st + i % f] + (i / f == i % f ?
+			    p.reg : 0.0);
+		for (k = 0; k < 4; k++) {
+			c1 = p.alpha * fabs(vals[k]);
+			for (i = 0; i < f * f; i++)
+				A[i] += c1 * Y[hist[k] * st + i / f] *
+				    Y[hist[k] * st + i % f];
+		}
+		for (i = 0; i < f; i++)
+			u[i] = Y[j * st + i];
+		chol_solve(A, u, (int)f);
+		sum = best = 0.0;
+		want = MODEL_NONE;
+		for (k = 0; k < 4; k++) {
+			if (vals[k] <= 0)
+				continue;
+			c1 = p.alpha * vals[k];
+			for (i = 0, share = 0.0; i < f; i++)
+				share += Y[hist[k] * st + i] * u[i];
+			share *= 1.0 + c1;
+			sum += share;
+			if (share > best) {
+				best = share;
+				want = hist[k];
+			}
+		}
+		cr_assert_float_eq(sum, sc[j], 1e-3 * fabs(sc[j]) + 1e-5,
+		    "item %u: shares add to %g, the score is %g", j, sum,
+		    (double)sc[j]);
+		cr_assert_eq(bc[t], want, "item %u: because %u, the largest "
+		    "share is %u's", j, bc[t], want);
+		cr_assert_neq(bc[t], 30, "a disliked movie is no reason");
+		if (j >= 20 && sc[j] > 0)
+			cr_assert_eq(bc[t], 20, "item %u of the second "
+			    "cluster, because of item 20", j);
+	}
+	model_free(md);
+	csr_free(&m);
+}

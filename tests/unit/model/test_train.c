@@ -916,6 +916,25 @@ lists_are_the_fold_in(uint32_t algo)
 		}
 	}
 	cr_assert_gt(compared, 100);
+	/* And each is explained by a movie of the user's history. */
+	for (row = 0; row < l->nusers; row += 7) {
+		u = l->users[row];
+		cr_assert_geq(reco_for_user(&r, &st, md, NULL, &sp, u,
+		    LISTS_K, &rl), 0);
+		cr_assert_eq(reco_explain(&r, &st, md, &sp, u, &rl), 0);
+		for (k = 0; k < rl.personal; k++) {
+			cr_assert_not_null(rl.item[k].because, "user %lld "
+			    "slot %zu unexplained", (long long)u, k);
+			cr_assert_eq(qi("SELECT (SELECT COUNT(*) FROM watches "
+			    "WHERE user_id = %lld AND movie_id = %d) + (SELECT "
+			    "COUNT(*) FROM ratings WHERE user_id = %lld AND "
+			    "movie_id = %d) > 0", (long long)u,
+			    rl.item[k].because_id, (long long)u,
+			    rl.item[k].because_id), 1, "user %lld slot %zu: "
+			    "because %d", (long long)u, k,
+			    rl.item[k].because_id);
+		}
+	}
 	reco_free(&r);
 	store_close(&st);
 	model_free(md);
