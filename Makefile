@@ -52,14 +52,14 @@ STORE_SRCS	 = $(addprefix app/store/, store.c sql.c catalog.c batch.c \
 MODEL_SRCS	 = $(addprefix app/model/, model.c csr.c signals.c pop.c \
 		   itemknn.c als.c eval.c train.c train_data.c train_lists.c \
 		   trainer.c versions.c)
-RECO_SRCS	 = $(addprefix app/reco/, reco.c lists.c serving.c fresh.c)
+RECO_SRCS	 = $(addprefix app/reco/, reco.c lists.c serving.c fresh.c rules.c)
 TELEMETRY_SRCS	 = $(addprefix app/telemetry/, reclog.c ctr.c metrics.c \
 		   stats.c why.c experiment.c \
 		   experiment_report.c)
 ADMIN_SRCS	 = app/admin/auth.c
 SIM_SRCS	 = $(addprefix app/sim/, world.c dirt.c sim.c client.c)
 CLI_SRCS	 = $(addprefix app/cli/, cli.c opts.c cmd_serve.c cmd_import.c \
-		   cmd_demo.c demo.c cmd_train.c cmd_model.c \
+		   cmd_demo.c demo.c cmd_train.c cmd_model.c cmd_movie.c \
 		   cmd_experiment.c cmd_eval.c cmd_why.c \
 		   cmd_admin.c cmd_backup.c cmd_simulate.c)
 CORE_SRCS	 = $(UTIL_SRCS) $(SETTINGS_SRCS) $(INGEST_SRCS) $(STORE_SRCS) \

@@ -133,5 +133,7 @@ int	adm_experiment_start(struct http_request *req,
 	    const struct auth_session *s);
 int	adm_experiment_stop(struct http_request *req,
 	    const struct auth_session *s);
+int	adm_withdraw(struct http_request *req, const struct auth_session *s);
+int	adm_withdrawn(struct http_request *req, const struct auth_session *s);
 
 #endif

@@ -2,7 +2,8 @@
  * The dashboard's model lifecycle: the versions and training runs, train
  * now, roll back, pin and unpin a version, and
  * start, watch and stop experiments (model/versions.h,
- * telemetry/experiment.h).  Reads on the worker's connection; every change
+ * telemetry/experiment.h), withdraw a movie from every list and bring it
+ * back (reco/rules.h).  Reads on the worker's connection; every change
  * in a task with a connection of the models role, recorded in
  * lifecycle_log under the admin's name.
  */
@@ -12,6 +13,7 @@
 
 #include "admin/admin_int.h"
 #include "model/versions.h"
+#include "reco/rules.h"
 #include "server/kbuf.h"
 #include "telemetry/experiment.h"
 
@@ -41,7 +43,7 @@ static int
 refused(struct job *j, const char *err)
 {
 	j->status = 409;
-	snprintf(j->msg, sizeof(j->msg), "%s", err);
+	snprintf(j->msg, sizeof(j->msg), "%.255s", err);
 	return (0);
 }
 
@@ -282,4 +284,64 @@ adm_experiment_stop(struct http_request *req, const struct auth_session *s)
 		}
 	}
 	return (adm_job_start(req, j));
+}
+
+static int
+withdraw_work(struct job *j, sqlite3 *db)
+{
+	char	err[512];
+
+	if (rules_withdraw(db, j->text, j->reset, j->who, j->value[0] != '\0' ?
+	    j->value : NULL, err, sizeof(err)) == -1) {
+		if (strncmp(err, "no movie", 8) == 0) {
+			j->status = 404;
+			snprintf(j->msg, sizeof(j->msg), "%.255s", err);
+			return (0);
+		}
+		return (refused(j, err));
+	}
+	j->status = 200;
+	snprintf(j->msg, sizeof(j->msg), "%.150s %s", j->text, j->reset ?
+	    "is withdrawn from every list (within a second)" :
+	    "is back in the lists");
+	return (0);
+}
+
+/* POST /api/withdrawn/withdraw|restore: movie=SLUG[&why=...]. */
+int
+adm_withdraw(struct http_request *req, const struct auth_session *s)
+{
+	struct job	*j;
+	char		 body[BODY_MAX];
+
+	j = adm_job_new(req, s, withdraw_work, lifecycle_done);
+	j->role = STORE_ROLE_MODELS;
+	j->reset = strcmp(req->path, "/api/withdrawn/withdraw") == 0;
+	if (adm_body(req, body, sizeof(body)) == -1 ||
+	    adm_form(body, "movie", j->text, sizeof(j->text)) == -1 ||
+	    j->text[0] == '\0') {
+		kore_free(j);
+		adm_error(req, 400, "expected movie=MOVIEID (as the stream "
+		    "spells it)");
+		return (KORE_RESULT_OK);
+	}
+	if (adm_form(body, "why", j->value, sizeof(j->value)) == -1)
+		j->value[0] = '\0';
+	return (adm_job_start(req, j));
+}
+
+/* GET /api/withdrawn: the withdrawn movies, newest first. */
+int
+adm_withdrawn(struct http_request *req, const struct auth_session *s)
+{
+	struct kore_buf	b;
+
+	(void)s;
+	kore_buf_init(&b, 4096);
+	kore_buf_appendf(&b, "{\"withdrawn\":");
+	(void)adm_rows(&b, "SELECT m.slug AS id, m.title, m.year, w.since_ms, "
+	    "w.who, w.why FROM withdrawn w JOIN movies m ON m.id = "
+	    "w.movie_id ORDER BY w.since_ms DESC, m.slug", NULL, 0);
+	adm_json_close(req, 200, &b);
+	return (KORE_RESULT_OK);
 }

@@ -45,6 +45,8 @@ static const struct cli_cmd	commands[] = {
 	{ "train", cmd_train, "train a model version on the database; the "
 	    "gate makes it current" },
 	{ "model", cmd_model, "list the model versions, roll back, pin" },
+	{ "movie", cmd_movie, "withdraw a movie from every list, or bring it "
+	    "back" },
 	{ "experiment", cmd_experiment, "A/B and canary experiments between "
 	    "model versions" },
 	{ "eval", cmd_eval, "evaluate a model offline on a ratings file" },

@@ -21,6 +21,7 @@ int	cmd_demo(int argc, char **argv);	/* cmd_demo.c */
 int	cmd_simulate(int argc, char **argv);	/* cmd_simulate.c */
 int	cmd_train(int argc, char **argv);	/* cmd_train.c */
 int	cmd_model(int argc, char **argv);	/* cmd_model.c */
+int	cmd_movie(int argc, char **argv);	/* cmd_movie.c */
 int	cmd_experiment(int argc, char **argv);	/* cmd_experiment.c */
 int	cmd_eval(int argc, char **argv);	/* cmd_eval.c */
 int	cmd_tune(int argc, char **argv);	/* cmd_eval.c */

@@ -168,7 +168,8 @@ static void
 add_item(const struct reco *r, struct reco_list *out, uint32_t col,
     float score, uint32_t because)
 {
-	if (col >= r->nslug_of || r->slug_of[col] == NULL)
+	if (col >= r->nslug_of || r->slug_of[col] == NULL ||
+	    rules_withdrawn(r->rules, (int32_t)col))
 		return;
 	out->item[out->n].movie = (int32_t)col;
 	out->item[out->n].slug = r->slug_of[col];
@@ -182,8 +183,11 @@ add_item(const struct reco *r, struct reco_list *out, uint32_t col,
 
 /* Append ranking entry it to out, its score the recent count. */
 static void
-add_ranked(struct reco_list *out, const struct reco_item *it)
+add_ranked(const struct reco *r, struct reco_list *out,
+    const struct reco_item *it)
 {
+	if (rules_withdrawn(r->rules, it->movie))
+		return;
 	out->item[out->n].movie = it->movie;
 	out->item[out->n].slug = it->slug;
 	out->item[out->n].score = (float)it->recent;
@@ -370,7 +374,7 @@ reco_for_user(struct reco *r, struct store *s, const struct model *md,
 			dup |= out->item[k].movie == r->items[i].movie;
 		if (dup)
 			continue;
-		add_ranked(out, &r->items[i]);
+		add_ranked(r, out, &r->items[i]);
 	}
 	return ((int)out->n);
 }
@@ -422,7 +426,7 @@ reco_ranking(const struct reco *r, size_t max, int recent_only,
 	for (i = 0; i < r->n && out->n < max; i++) {
 		if (recent_only && r->items[i].recent <= 0)
 			break;
-		add_ranked(out, &r->items[i]);
+		add_ranked(r, out, &r->items[i]);
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "reco/lists.h"
+#include "reco/rules.h"
 #include "util/hmap.h"
 #include "model/model.h"
 #include "model/signals.h"
@@ -58,6 +59,7 @@ struct reco {
 	const char		**slug_of;	/* movie id -> slug, or NULL */
 	size_t			 nslug_of;	/* entries in slug_of */
 	struct hmap		 byslug;	/* slug -> movie id */
+	const struct rules	*rules;		/* what no list holds, or NULL */
 	struct store_hist	*hist;		/* scratch: the user's history */
 	size_t			 histcap;
 	uint32_t		*cols;		/* scratch: history movie ids */

@@ -227,6 +227,8 @@ kore_worker_configure(void)
 	reclog_init(&srv.reclog, srv.control_path);
 	srv.sp = srv.cfg.sig;
 	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
+	srv.reco.rules = srv.trending.rules = &srv.rules;
+	(void)rules_refresh(&srv.rules, srv.store.db);
 	snprintf(serving_who, sizeof(serving_who), "worker %u", worker->id);
 	srv.serving.who = serving_who;
 	model_refresh();
@@ -389,6 +391,8 @@ refresh_tick(void *arg, u_int64_t now)
 			    SERVER_TRENDING_DAYS, 0);
 	}
 	model_refresh();
+	/* A withdrawn movie leaves every list within this second. */
+	(void)rules_refresh(&srv.rules, srv.store.db);
 	apply_settings();
 	reclog_flush(&srv.reclog);
 	metrics_sample_memory();

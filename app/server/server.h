@@ -41,6 +41,7 @@ struct server {
 	struct store	 store;		/* this worker's read connection */
 	struct reco	 reco;		/* this worker's ranking cache */
 	struct reco	 trending;	/* the same over SERVER_TRENDING_DAYS */
+	struct rules	 rules;		/* movies no list holds (both above) */
 	int		 trending_used;	/* asked for: kept fresh from then on */
 	struct serving	 serving;	/* the current model, experiment arms */
 	struct fresh_maker *fresh;	/* worker 1: fresh lists (fresh.h) */

@@ -284,7 +284,7 @@ static const struct {
 	    "reco_log_by_user", "reco_follows", "reco_stats",
 	    "reco_movie_daily", "line_shapes", "ingest_hourly", NULL } },
 	{ STORE_ROLE_MODELS, { "models", "training_runs", "experiments",
-	    "experiment_arms", "lifecycle_log", NULL } },
+	    "experiment_arms", "lifecycle_log", "withdrawn", NULL } },
 	{ STORE_ROLE_ADMIN, { "admins", "sessions", "login_attempts", "audit",
 	    "settings", "admin_keys", NULL } },
 };

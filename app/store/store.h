@@ -28,8 +28,11 @@
  *                      counters, reject_samples, reco_log_chunks,
  *                      reco_log_by_user, reco_follows, reco_stats,
  *                      reco_movie_daily
- *   STORE_ROLE_MODELS  training (the server's trainer, cinerec train):
- *                      models, training_runs
+ *   STORE_ROLE_MODELS  training (the server's trainer, cinerec train)
+ *                      and the lifecycle (cinerec model, experiment,
+ *                      movie; the dashboard's): models, training_runs,
+ *                      experiments, experiment_arms, lifecycle_log,
+ *                      withdrawn
  *   STORE_ROLE_ADMIN   the dashboard's actions and cinerec admin: admins,
  *                      sessions, login_attempts, audit, settings,
  *                      admin_keys

@@ -533,6 +533,17 @@
 			    el('td', { class: 'num' }, online, m.lists > 0 ? el('span', { class: 'sub', text: num(m.lists) + ' lists' }) : null));
 			tb.append(tr);
 		}
+		const w = await api('/api/withdrawn');
+		setText('withdrawn-count', w.withdrawn.length ? w.withdrawn.length + ' withdrawn · in no list of any kind' : 'none: every movie may be recommended');
+		const wb = $('#withdrawn-table tbody');
+		wb.replaceChildren();
+		for (const m of w.withdrawn)
+			wb.append(el('tr', { 'data-movie': m.id },
+			    el('td', {}, title(m.title, m.year, m.id), el('span', { class: 'sub mono', text: m.id })),
+			    el('td', { class: 'nowrap', text: when(m.since_ms) }),
+			    el('td', { text: m.who }),
+			    el('td', { text: m.why || '' }),
+			    el('td', {}, el('button', { type: 'button', class: 'btn', text: 'Restore', onclick: (ev) => restoreMovie(m.id, ev.target) }))));
 		const lb = $('#lifecycle-table tbody');
 		lb.replaceChildren();
 		for (const a of d.log || [])
@@ -722,6 +733,34 @@
 		} catch (e) {
 			err.textContent = e.message;
 			err.hidden = false;
+		}
+	}
+
+	async function withdrawMovie(ev) {
+		ev.preventDefault();
+		const err = $('#withdraw-error');
+		err.hidden = true;
+		try {
+			const r = await post('/api/withdrawn/withdraw', { movie: $('#withdraw-movie').value.trim(), why: $('#withdraw-why').value.trim() });
+			toast(r.message);
+			$('#withdraw-movie').value = '';
+			$('#withdraw-why').value = '';
+			await run('models');
+		} catch (e) {
+			err.textContent = e.message;
+			err.hidden = false;
+		}
+	}
+
+	async function restoreMovie(movie, button) {
+		button.disabled = true;
+		try {
+			const r = await post('/api/withdrawn/restore', { movie });
+			toast(r.message);
+			await run('models');
+		} catch (e) {
+			toast('Not restored: ' + e.message, true);
+			button.disabled = false;
 		}
 	}
 
@@ -1043,6 +1082,7 @@
 		$('#train-now').addEventListener('click', trainNow);
 		$('#user-form').addEventListener('submit', lookUp);
 		$('#exp-form').addEventListener('submit', startExperiment);
+		$('#withdraw-form').addEventListener('submit', withdrawMovie);
 		$('#menu-toggle').addEventListener('click', () =>
 		    menu(!document.querySelector('.sidebar').classList.contains('open')));
 		watchTables();

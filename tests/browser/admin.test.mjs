@@ -262,6 +262,38 @@ describe('the dashboard', () => {
 		await page.waitForFunction((v) => !/pinned/.test(document.querySelector(`#models-table tr[data-version="${v}"]`).textContent), older);
 	});
 
+	/* Does /popular hold id, 8 answers in a row (every worker)? */
+	async function popularHolds(id, want) {
+		let run = 0;
+		for (let i = 0; i < 100 && run < 8; i++) {
+			const ids = (await (await fetch(`${HTTP}/popular`)).text()).trim().split(',');
+			if (ids.includes(id) === want) run++;
+			else { run = 0; await new Promise((r) => setTimeout(r, 100)); }
+		}
+		return run === 8;
+	}
+
+	it('withdraws a movie from every list and restores it from the Models page', async () => {
+		await page.click('a[data-nav=models]');
+		await page.waitForSelector('#withdraw-form');
+		const top = (await (await fetch(`${HTTP}/popular`)).text()).split(',')[0];
+		await page.fill('#withdraw-movie', top);
+		await page.fill('#withdraw-why', 'licence ended');
+		await page.click('#withdraw-go');
+		await page.waitForSelector(`#withdrawn-table tr[data-movie="${top}"]`, { timeout: 10000 });
+		assert.match(await page.textContent(`#withdrawn-table tr[data-movie="${top}"]`), /licence ended/);
+		assert.ok(await popularHolds(top, false), 'gone from /popular on every worker');
+		assert.match(await page.textContent('#lifecycle-table'), /withdraw/);
+		await shot('models-withdrawn');
+		await page.fill('#withdraw-movie', 'no+such+movie+1900');
+		await page.click('#withdraw-go');
+		await page.waitForSelector('#withdraw-error:not([hidden])');
+		assert.match(await page.textContent('#withdraw-error'), /no movie is spelled/);
+		await page.click(`#withdrawn-table tr[data-movie="${top}"] button`);
+		await page.waitForFunction((id) => !document.querySelector(`#withdrawn-table tr[data-movie="${id}"]`), top, { timeout: 10000 });
+		assert.ok(await popularHolds(top, true), 'back in /popular');
+	});
+
 	it('starts an experiment, watches its arms and stops it', async () => {
 		await page.click('a[data-nav=experiments]');
 		await page.waitForSelector('#page-experiments:not([hidden])');

@@ -56,6 +56,7 @@ static const struct {
 	{ "simulate", "--dirt P " },
 	{ "train", "--force " },
 	{ "model", "--why TEXT " },
+	{ "movie", "--why TEXT " },
 	{ "experiment", "--min-lists N " },
 	{ "eval", "--ratings FILE " },
 	{ "tune", "--quick " },

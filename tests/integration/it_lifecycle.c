@@ -2,8 +2,8 @@
  * Integration tests of the model lifecycle against the real server: a
  * retraining after new events that the gate promotes, a bad candidate the
  * gate refuses, switches under load, a rollback that restores the lists,
- * an experiment that stops its worse arm, and a split that survives a
- * restart.
+ * an experiment that stops its worse arm, a split that survives a
+ * restart, and a movie withdrawn from every list and brought back.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -521,4 +521,129 @@ Test(lifecycle, a_better_arm_is_promoted_when_asked)
 	cr_assert_eq(h_qi(dbpath, "SELECT COUNT(*) FROM lifecycle_log WHERE "
 	    "who = 'system' AND action = 'use' AND model_id = 2"), 1);
 	h_wait_version(h_srv.http_port, 2);
+}
+
+/* Is slug one of the comma-separated ids of the text answer? */
+static int
+in_text(const char *text, const char *slug)
+{
+	size_t		 n = strlen(slug);
+	const char	*p = text;
+
+	while ((p = strstr(p, slug)) != NULL) {
+		if ((p == text || p[-1] == ',') && (p[n] == ',' ||
+		    p[n] == '\n' || p[n] == '\0'))
+			return (1);
+		p += n;
+	}
+	return (0);
+}
+
+/* The ids of a text answer. */
+static int
+count_ids(const char *text)
+{
+	int	n = *text != '\0' && *text != '\n';
+
+	for (; *text != '\0'; text++)
+		n += *text == ',';
+	return (n);
+}
+
+/* GET path's body into buf (200 expected). */
+static void
+get_text(const char *path, char *buf, size_t sz)
+{
+	struct h_reply	r;
+
+	h_http(h_srv.http_port, "GET", path, NULL, NULL, 0, &r);
+	cr_assert_eq(r.status, 200, "%s: %s", path, r.body);
+	snprintf(buf, sz, "%.4000s", r.body);
+}
+
+/* Until 8 answers in a row of path (every worker) hold slug or not. */
+static void
+wait_holds(const char *path, const char *slug, int want)
+{
+	char	body[4096];
+	int	i, run = 0;
+
+	for (i = 0; i < 100 && run < 8; i++) {
+		get_text(path, body, sizeof(body));
+		if (in_text(body, slug) == want)
+			run++;
+		else {
+			run = 0;
+			usleep(50000);
+		}
+	}
+	cr_assert_eq(run, 8, "%s still %s %s: %s", path, want ? "lacks" :
+	    "holds", slug, body);
+}
+
+/*
+ * A withdrawn movie leaves every kind of list (popular, trending, similar,
+ * every user's, text and JSON) on every worker, from the CLI, and comes
+ * back from the dashboard's API; both recorded in the lifecycle log.
+ */
+Test(lifecycle, a_withdrawn_movie_leaves_every_list_and_comes_back)
+{
+	struct h_reply	 r;
+	char		 top[256], other[256], body[4096], path[400];
+	char		 cookie[256], csrf[128], form[600];
+	int		 u, before = 0;
+
+	demo();
+	start(NULL);
+	h_wait_version(h_srv.http_port, 1);
+	get_text("/popular", body, sizeof(body));
+	cr_assert_eq(sscanf(body, "%255[^,],%255[^,\n]", top, other), 2,
+	    "%s", body);
+	for (u = 1; u <= NUSERS; u++) {
+		reco_text(u, body, sizeof(body));
+		before += in_text(body, top);
+	}
+	cr_assert_gt(before, 0, "%s is in no list to begin with", top);
+
+	cr_assert_eq(cli("movie", "withdraw", top, "--why", "licence ended",
+	    NULL), 0, "%s", out);
+	wait_holds("/popular", top, 0);
+	wait_holds("/trending", top, 0);
+	snprintf(path, sizeof(path), "/similar/%s", other);
+	wait_holds(path, top, 0);
+	for (u = 1; u <= NUSERS; u++) {
+		reco_text(u, body, sizeof(body));
+		cr_assert_not(in_text(body, top), "user %d: %s", u, body);
+		cr_assert_eq(count_ids(body), 20, "user %d: a whole list: %s",
+		    u, body);
+		h_reco_json(h_srv.http_port, u, &r);
+		snprintf(path, sizeof(path), "\"id\":\"%s\"", top);
+		cr_assert_null(strstr(r.body, path), "user %d: %s", u, r.body);
+	}
+	cr_assert_eq(cli("movie", "withdrawn", NULL, NULL, NULL, NULL), 0);
+	cr_assert(strstr(out, top) && strstr(out, "licence ended"), "%s", out);
+	cr_assert_eq(cli("movie", "withdraw", top, NULL, NULL, NULL), 1);
+	cr_assert(strstr(out, "withdrawn already"), "%s", out);
+	cr_assert_eq(cli("movie", "withdraw", "no+such+movie+1900", NULL, NULL,
+	    NULL), 1);
+	cr_assert(strstr(out, "no movie is spelled"), "%s", out);
+
+	h_admin_login(&h_srv, cookie, sizeof(cookie), csrf, sizeof(csrf));
+	h_admin_post(&h_srv, cookie, csrf, "/api/withdrawn/restore",
+	    "movie=no%2Bsuch", &r);
+	cr_assert_eq(r.status, 404, "%s", r.body);
+	/* A '+' of the slug is a space in a form: encoded. */
+	snprintf(form, sizeof(form), "movie=");
+	for (u = 0; top[u] != '\0' && strlen(form) + 4 < sizeof(form); u++)
+		snprintf(form + strlen(form), sizeof(form) - strlen(form),
+		    top[u] == '+' ? "%%2B" : "%c", top[u]);
+	h_admin_post(&h_srv, cookie, csrf, "/api/withdrawn/restore", form, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	wait_holds("/popular", top, 1);
+	cr_assert_eq(h_qi(dbpath, "SELECT COUNT(*) FROM lifecycle_log WHERE "
+	    "action = 'withdraw' AND who = 'cli' AND detail LIKE '%%licence "
+	    "ended'"), 1);
+	cr_assert_eq(h_qi(dbpath, "SELECT COUNT(*) FROM lifecycle_log WHERE "
+	    "action = 'restore' AND who = 'admin'"), 1);
+	cr_assert_eq(h_qi(dbpath, "SELECT COUNT(*) FROM withdrawn"), 0);
 }
