@@ -2,6 +2,7 @@
  * `cinerec train`: a training from the database (model/train.c), beside a
  * running server or without one.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,7 @@ cmd_train(int argc, char **argv)
 	struct cfg		 c;
 	const char		*model = "als";
 	double			 t0;
+	float			 def;
 	uint32_t		 algo;
 	int			 rc, nops;
 	const struct opt	 opt[] = {
@@ -63,7 +65,7 @@ cmd_train(int argc, char **argv)
 		    "als: alternating iterations (20)", 1, 1000, 0 },
 		{ "recency", OPT_FLOAT, &o.mp.recency, "R",
 		    "weigh the r-th newest entry of a history exp(-r/R) "
-		    "(als 5, itemknn 10, 0: off)", 0, 0, 0 },
+		    "(0: off; not given, chosen on a validation part)", 0, 0, 0 },
 		{ "threads", OPT_U32, &o.mp.threads, "N",
 		    "threads of the fit (2)", 1, 64, 0 },
 		{ "k", OPT_U32, &o.mp.k, "N",
@@ -87,10 +89,17 @@ cmd_train(int argc, char **argv)
 		return (2);
 	}
 	model_params_default(&o.mp, algo);
+	def = o.mp.recency;
+	o.mp.recency = NAN;	/* given or not */
 	rc = opts_parse(argc, argv, opt, NELEM(opt), OPTS_PASS_REST, NULL, 0,
 	    &nops);
 	if ((rc = opts_done(rc, &train_cmd, opt, NELEM(opt))) != -1)
 		return (rc);
+	/* Given, it is used as it is; else the training chooses it. */
+	if (isnan(o.mp.recency))
+		o.mp.recency = def;
+	else
+		o.tune = 0;
 	if (!(o.mp.reg >= 0) || !(o.mp.alpha >= 0)) {
 		fprintf(stderr, "cinerec: train: --reg and --alpha are >= 0\n");
 		return (2);
@@ -123,6 +132,8 @@ cmd_train(int argc, char **argv)
 	    "fit %.2f s, lists %.2f s\n", (long long)res.model_id,
 	    model_algo_name(o.mp.algo), (unsigned long long)res.interactions,
 	    res.users, res.items, res.seconds, res.lists_seconds);
+	if (res.tuned[0] != '\0')
+		printf("tune: %s\n", res.tuned);
 	if (res.eval_users > 0)
 		printf("hold-out (last %d%% per user, %u users): Recall@20 %.4f "
 		    "NDCG@20 %.4f coverage %.4f\n", o.holdout_pct,

@@ -49,6 +49,7 @@ train_defaults(struct train_opts *o)
 	model_params_default(&o->mp, MODEL_ALS);
 	signal_defaults(&o->sp);
 	o->holdout_pct = 20;
+	o->tune = 1;
 	o->trigger = "cli";
 	o->who = "cli";
 	o->gate.tolerance = 0.05;
@@ -80,7 +81,24 @@ newest_stamp(struct store *s, int64_t *ms)
 	return (rc == SQLITE_ROW ? 0 : -1);
 }
 
-/* The hold-out figures of md, fitted on the train parts of v. */
+/*
+ * Where the test part of a user's interactions v[i..j) ends: at j, or with
+ * TRAIN_NESTED at the end of the train part (the validation part ends
+ * there).
+ */
+static size_t
+test_end(size_t i, size_t j, int holdout_pct)
+{
+	if (holdout_pct & TRAIN_NESTED)
+		return (i + train_kept(j - i, holdout_pct & ~TRAIN_NESTED));
+	return (j);
+}
+
+/*
+ * The hold-out figures of md, fitted on the train parts of v (with
+ * TRAIN_NESTED: the validation figures of a model fitted on the train
+ * parts of the train parts).
+ */
 static void
 holdout(const struct ia *v, size_t n, int holdout_pct,
     const struct model *md, struct train_result *res)
@@ -101,7 +119,8 @@ holdout(const struct ia *v, size_t n, int holdout_pct,
 			;
 		m = j - i;
 		keep = train_kept(m, holdout_pct);
-		for (k = i + keep; m >= 2 && k < j; k++)
+		for (k = i + keep; m >= 2 && k < test_end(i, j, holdout_pct);
+		    k++)
 			if (v[k].val > 0) {
 				candidates++;
 				break;
@@ -128,7 +147,8 @@ holdout(const struct ia *v, size_t n, int holdout_pct,
 		if (m < 2)
 			continue;
 		keep = train_kept(m, holdout_pct);
-		for (npos = 0, k = i + keep; k < j; k++)
+		for (npos = 0, k = i + keep; k < test_end(i, j, holdout_pct);
+		    k++)
 			if (v[k].val > 0)
 				pos[npos++] = (uint32_t)v[k].movie;
 		if (npos == 0 || c++ % every != 0)
@@ -211,12 +231,13 @@ params_json(const struct model_params *p, char *buf, size_t sz)
 	switch (p->algo) {
 	case MODEL_ALS:
 		snprintf(buf, sz, "{\"factors\":%u,\"reg\":%g,\"alpha\":%g,"
-		    "\"iters\":%u,\"cg_steps\":%u,\"seed\":%llu}", p->factors,
-		    p->reg, p->alpha, p->iters, p->cg_steps,
-		    (unsigned long long)p->seed);
+		    "\"iters\":%u,\"cg_steps\":%u,\"seed\":%llu,"
+		    "\"recency\":%g}", p->factors, p->reg, p->alpha, p->iters,
+		    p->cg_steps, (unsigned long long)p->seed, (double)p->recency);
 		break;
 	case MODEL_ITEMKNN:
-		snprintf(buf, sz, "{\"k\":%u}", p->k);
+		snprintf(buf, sz, "{\"k\":%u,\"recency\":%g}", p->k,
+		    (double)p->recency);
 		break;
 	default:
 		snprintf(buf, sz, "{\"half_life\":%g}", p->half_life);
@@ -224,7 +245,10 @@ params_json(const struct model_params *p, char *buf, size_t sz)
 	}
 }
 
-/* Do a and b train the same model (threads and verbosity aside)? */
+/*
+ * Do a and b train the same model (threads and verbosity aside; recency
+ * is how a model is scored, not trained)?
+ */
 static int
 same_params(const struct model_params *a, const struct model_params *b)
 {
@@ -238,14 +262,17 @@ same_params(const struct model_params *a, const struct model_params *b)
 /*
  * The current model, for the gate: its version, whether it is pinned, and
  * its configuration fitted on the same train part (t) and scored on the
- * same hold-out as the candidate (whose figures res holds already).  A
- * current model whose file does not load counts with scores of 0: the
- * candidate replaces it unless it is pinned.
+ * same hold-out as the candidate (whose figures res holds already, and
+ * whose hold-out fit is hmd: a configuration that differs only in its
+ * recency is that fit scored otherwise).  A current model whose file does
+ * not load counts with scores of 0: the candidate replaces it unless it is
+ * pinned.
  */
 static void
 baseline(struct store *s, const struct train_opts *o, uint32_t ncols,
-    const struct ia *v, size_t n, struct gate_input *g)
+    const struct ia *v, size_t n, struct model *hmd, struct gate_input *g)
 {
+	float			 rec;
 	struct train_result	 r;
 	struct model_params	 p;
 	struct model		*cur = NULL, *md;
@@ -275,12 +302,21 @@ baseline(struct store *s, const struct train_opts *o, uint32_t ncols,
 	p.threads = o->mp.threads;
 	p.verbose = 0;
 	model_free(cur);
-	if (same_params(&p, &o->mp)) {
+	if (same_params(&p, &o->mp) && p.recency == o->mp.recency) {
 		g->base_recall = g->recall;
 		g->base_coverage = g->coverage;
 		return;
 	}
 	phase(o, TRAIN_PHASE_BASELINE);
+	if (same_params(&p, &o->mp) && hmd != NULL) {
+		rec = hmd->params.recency;
+		hmd->params.recency = p.recency;
+		holdout(v, n, o->holdout_pct, hmd, &r);
+		hmd->params.recency = rec;
+		g->base_recall = r.recall > 0 ? r.recall : 0;
+		g->base_coverage = r.coverage > 0 ? r.coverage : 0;
+		return;
+	}
 	if ((md = fit(v, n, o->holdout_pct, ncols, &p)) == NULL)
 		return;
 	holdout(v, n, o->holdout_pct, md, &r);
@@ -360,7 +396,8 @@ register_model(struct store *s, const struct train_opts *o,
 	}
 	snprintf(detail, sizeof(detail), "%s: %s", versions_gate_name(res->gate),
 	    res->gate_reason);
-	if (sqlite3_step(st) != SQLITE_DONE ||
+	if (sqlite3_step(st) != SQLITE_DONE || (res->tuned[0] != '\0' &&
+	    versions_log(s->db, o->who, "tune", *id, 0, res->tuned) == -1) ||
 	    versions_log(s->db, o->who, "gate", *id, 0, detail) == -1)
 		goto out;
 	rc = 0;
@@ -453,6 +490,60 @@ train_recover(const char *data_dir)
 	close(fd);
 }
 
+/* The recency values a training tries (the configured one first). */
+static const float	tune_recency[] = { 0.0f, 3.0f, 5.0f, 7.0f, 10.0f,
+			    20.0f, 40.0f };
+#define NTUNE	(sizeof(tune_recency) / sizeof(tune_recency[0]))
+
+/*
+ * Choose o->mp.recency on the validation part of v (the last part of each
+ * user's train part, TRAIN_NESTED): one fit of the configuration on the
+ * train parts of the train parts, scored at each recency value (a scoring
+ * parameter needs no refit); the best Recall@20 wins, ties to the
+ * configured value.  The trials go into res->tuned.  The test part is never
+ * seen, so the hold-out figures stay honest.  0, or -1 when the fit fails.
+ */
+static int
+tune(const struct ia *v, size_t n, uint32_t ncols, struct train_opts *o,
+    struct train_result *res)
+{
+	struct train_result	 r;
+	struct model		*md;
+	double			 best;
+	float			 pick, rec;
+	size_t			 i, len = 0;
+	int			 pct = o->holdout_pct | TRAIN_NESTED;
+
+	if ((md = fit(v, n, pct, ncols, &o->mp)) == NULL)
+		return (-1);
+	pick = o->mp.recency;
+	md->params.recency = pick;
+	holdout(v, n, pct, md, &r);
+	best = r.recall;
+	len += (size_t)snprintf(res->tuned + len, sizeof(res->tuned) - len,
+	    "validation Recall@20 at recency %g: %.4f", (double)pick, best);
+	for (i = 0; i < NTUNE && r.eval_users > 0; i++) {
+		if ((rec = tune_recency[i]) == o->mp.recency)
+			continue;
+		md->params.recency = rec;
+		holdout(v, n, pct, md, &r);
+		if (len < sizeof(res->tuned))
+			len += (size_t)snprintf(res->tuned + len,
+			    sizeof(res->tuned) - len, ", %g: %.4f",
+			    (double)rec, r.recall);
+		if (r.recall > best) {
+			best = r.recall;
+			pick = rec;
+		}
+	}
+	model_free(md);
+	if (len < sizeof(res->tuned))
+		(void)snprintf(res->tuned + len, sizeof(res->tuned) - len,
+		    "; chosen %g", (double)pick);
+	o->mp.recency = pick;
+	return (0);
+}
+
 int
 train_run(const struct train_opts *o, struct train_result *res)
 {
@@ -461,6 +552,7 @@ train_run(const struct train_opts *o, struct train_result *res)
 	struct model		*md = NULL;
 	struct csr		 m;
 	struct gate_input	 g;
+	struct train_opts	 tuned;
 	int64_t			*users = NULL;
 	char			 path[PATH_MAX], file[64], lock[PATH_MAX];
 	char			 lpath[PATH_MAX + 8];
@@ -520,6 +612,18 @@ train_run(const struct train_opts *o, struct train_result *res)
 	}
 	ncols = (uint32_t)maxmovie + 1;
 
+	/* From here on o is the tuned copy. */
+	tuned = *o;
+	o = &tuned;
+	if (o->holdout_pct > 0 && o->tune &&
+	    (o->mp.algo == MODEL_ALS || o->mp.algo == MODEL_ITEMKNN)) {
+		phase(o, TRAIN_PHASE_TUNE);
+		if (tune(v, n, ncols, &tuned, res) == -1) {
+			msg = "the validation fit failed";
+			goto out;
+		}
+	}
+	res->recency = o->mp.recency;
 	if (o->holdout_pct > 0) {
 		phase(o, TRAIN_PHASE_HOLDOUT);
 		if ((md = fit(v, n, o->holdout_pct, ncols, &o->mp)) == NULL) {
@@ -527,8 +631,6 @@ train_run(const struct train_opts *o, struct train_result *res)
 			goto out;
 		}
 		holdout(v, n, o->holdout_pct, md, res);
-		model_free(md);
-		md = NULL;
 	}
 	/* The gate: the current model's configuration on the same test. */
 	g.recall = res->recall;
@@ -537,7 +639,9 @@ train_run(const struct train_opts *o, struct train_result *res)
 	g.tolerance = o->gate.tolerance;
 	g.min_coverage = o->gate.min_coverage;
 	g.force = o->gate.force;
-	baseline(&s, o, ncols, v, n, &g);
+	baseline(&s, o, ncols, v, n, md, &g);
+	model_free(md);
+	md = NULL;
 	res->gate = versions_gate(&g, res->gate_reason,
 	    sizeof(res->gate_reason));
 	res->base_id = g.base_id;

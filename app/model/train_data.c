@@ -185,6 +185,9 @@ done:
 size_t
 train_kept(size_t m, int holdout_pct)
 {
+	if (holdout_pct & TRAIN_NESTED)
+		return (train_kept(train_kept(m, holdout_pct & ~TRAIN_NESTED),
+		    holdout_pct & ~TRAIN_NESTED));
 	if (holdout_pct > 0 && m >= 2)
 		return (m - (m * (size_t)holdout_pct + 99) / 100);
 	return (m);

@@ -31,7 +31,13 @@ struct signal_params;
 int	train_load(struct store *s, const struct signal_params *sp,
 	    struct ia **out, size_t *n, int32_t *maxmovie);
 
-/* Of a user's m interactions, how many train (the rest are held out). */
+/*
+ * Of a user's m interactions, how many train (the rest are held out).
+ * holdout_pct or'ed with TRAIN_NESTED splits the train part once more:
+ * the train part of the train part, whose hold-out is the validation part
+ * (a search on it never sees the test part).  Also for train_matrix.
+ */
+#define TRAIN_NESTED	0x1000
 size_t	train_kept(size_t m, int holdout_pct);
 
 /*

@@ -178,6 +178,7 @@ run(void *arg)
 		o.mp.threads = (uint32_t)t->o.threads;
 		o.sp = t->o.sp;
 		o.gate = t->o.gate;
+		o.tune = t->o.tune;
 		log_info("trainer: training (%s)", trigger);
 		rc = train_run(&o, &res);
 		if (rc == 0)

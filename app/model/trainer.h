@@ -21,6 +21,7 @@ struct trainer_opts {
 						   new watch and rate lines */
 	int			 threads;	/* of a training */
 	int			 at_start;	/* a first model when none */
+	int			 tune;		/* train_opts.tune */
 	struct signal_params	 sp;		/* interaction -> confidence */
 	struct train_gate	 gate;		/* the quality gate */
 };

@@ -260,6 +260,7 @@ kore_worker_configure(void)
 	to.after_events = srv.cfg.train_after_events;
 	to.threads = srv.cfg.train_threads;
 	to.at_start = srv.cfg.train_at_start;
+	to.tune = srv.cfg.train_tune;
 	to.sp = srv.cfg.sig;
 	to.gate.tolerance = srv.cfg.gate_tolerance;
 	to.gate.min_coverage = srv.cfg.gate_min_coverage;

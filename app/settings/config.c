@@ -48,6 +48,9 @@ static const struct cfg_setting settings[] = {
 	{ "train_at_start", CFG_INT, F(train_at_start), 0, 0, 1,
 	    "1: train a first model at start when there is data and none; "
 	    "0: serve popularity until a training is asked for" },
+	{ "train_tune", CFG_INT, F(train_tune), 0, 0, 1,
+	    "1: each training first chooses its recency on a validation part "
+	    "of the store's own data (one more fit); 0: the default" },
 	{ "train_after_events", CFG_INT, F(train_after_events), 0, 0,
 	    1000000000, "train once this many watch and rate lines came in "
 	    "since the last training (0: only on the schedule)" },
@@ -131,6 +134,7 @@ cfg_defaults(struct cfg *c)
 	c->train_interval_min = 1440;
 	c->train_threads = 2;
 	c->train_at_start = 1;
+	c->train_tune = 1;
 	c->train_after_events = 0;
 	c->gate_tolerance = 0.05;
 	c->gate_min_coverage = 0.1;

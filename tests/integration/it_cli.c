@@ -301,7 +301,8 @@ Test(cli_served, why_is_a_table_of_the_lists_and_json_with_json)
 	cr_assert(strstr(row, first), "%s not in %s", first, row);
 	cr_assert(strstr(out, "\nmodels:\n  1  itemknn, current, trained "),
 	    "%s", out);
-	cr_assert(strstr(out, "     params {\"k\":50}\n"), "%s", out);
+	cr_assert(strstr(out, "     params {\"k\":50,\"recency\":"), "%s",
+	    out);
 
 	cr_assert_eq(h_run(json, NULL, out, sizeof(out)), 0, "%s", out);
 	cr_assert_eq(strncmp(out, "{\"user\":11,\"lists\":[{\"at\":\"", 27), 0,

@@ -322,7 +322,7 @@ Test(train, a_forced_second_training_becomes_the_current_model)
 	cr_assert_eq(qi("SELECT id FROM models WHERE current = 1"), 2);
 	cr_assert_eq(qi("SELECT current FROM models WHERE id = 1"), 0);
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT algo || ' ' || params "
-	    "FROM models WHERE id = 2"), "itemknn {\"k\":7}");
+	    "FROM models WHERE id = 2"), "itemknn {\"k\":7,\"recency\":10}");
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(trigger || "
 	    "':' || status || ':' || model_id, ' ') FROM (SELECT * FROM "
 	    "training_runs ORDER BY id)"), "test:done:1 admin:done:2");
@@ -480,9 +480,17 @@ Test(train, each_phase_is_told_as_it_starts)
 	o.progress_arg = &res;
 	phases[0] = '\0';
 	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_str_eq(phases, TRAIN_PHASE_READ "\n" TRAIN_PHASE_TUNE "\n"
+	    TRAIN_PHASE_HOLDOUT "\n" TRAIN_PHASE_FIT "\n" TRAIN_PHASE_LISTS
+	    "\n");
+	/* Not tuning, no tuning phase. */
+	o.tune = 0;
+	phases[0] = '\0';
+	cr_assert_eq(train_run(&o, &res), 0);
 	cr_assert_str_eq(phases, TRAIN_PHASE_READ "\n" TRAIN_PHASE_HOLDOUT
 	    "\n" TRAIN_PHASE_FIT "\n" TRAIN_PHASE_LISTS "\n");
-	/* Without a hold-out, no hold-out phase. */
+	/* Without a hold-out, no hold-out phase (nor a tuning one). */
+	o.tune = 1;
 	o.holdout_pct = 0;
 	phases[0] = '\0';
 	cr_assert_eq(train_run(&o, &res), 0);
@@ -531,9 +539,12 @@ Test(train, failed_fit_keeps_the_current_model)
 	cr_assert_eq(train_run(&o, &res), -1);
 	o.holdout_pct = 20;
 	cr_assert_eq(train_run(&o, &res), -1);
+	o.tune = 0;
+	cr_assert_eq(train_run(&o, &res), -1);
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT group_concat(status || "
 	    "':' || message, ' / ') FROM (SELECT * FROM training_runs ORDER "
 	    "BY id)"), "done:ok / failed:the fit failed / "
+	    "failed:the validation fit failed / "
 	    "failed:the hold-out fit failed");
 	cr_assert_eq(qi("SELECT COUNT(*) FROM models"), 1);
 	cr_assert_eq(qi("SELECT id FROM models WHERE current = 1"), 1);
@@ -949,4 +960,57 @@ Test(train, als_lists_are_the_fold_in_of_the_same_history)
 Test(train, itemknn_lists_are_the_fold_in_of_the_same_history)
 {
 	lists_are_the_fold_in(MODEL_ITEMKNN);
+}
+
+/*
+ * The recency is chosen on a validation part: 30 users switch from one
+ * cluster of movies (1..20, 8 watches) to the other (21..40, 8 watches),
+ * among users who keep to one; their validation part (the end of their
+ * train part) and their test part are of the second cluster, so weighing
+ * the newest entries more wins there.  The trials are recorded with the
+ * version; a recency given by hand is not tuned.
+ */
+Test(train, the_recency_is_chosen_on_a_validation_part_and_recorded)
+{
+	char	buf[512], want[64];
+	int64_t	u;
+	int	i, n = 0;
+
+	h_writer_movies(40);
+	for (u = 1; u <= 40; u++)
+		for (i = 0; i < 8; i++, n++)
+			watch(n, u, (u <= 20 ? 1 : 21) + (int)((u * 3 + i * 7) %
+			    20));
+	for (u = 41; u <= 70; u++)
+		for (i = 0; i < 16; i++, n++)
+			watch(n, u, (i < 8 ? 1 : 21) + (int)((u * 3 + i * 7) %
+			    20));
+	done_writing();
+	o.mp.factors = 8;
+	o.mp.reg = 1.0f;
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert(strstr(res.tuned, "validation Recall@20 at recency 5: "),
+	    "the configured value first: %s", res.tuned);
+	cr_assert_gt(res.recency, 0.0f, "%s", res.tuned);
+	cr_assert_leq(res.recency, 7.0f, "the newest matter most: %s",
+	    res.tuned);
+	snprintf(want, sizeof(want), "chosen %g", (double)res.recency);
+	cr_assert(strstr(res.tuned, want), "%s", res.tuned);
+	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT detail FROM "
+	    "lifecycle_log WHERE action = 'tune' AND model_id = 1"), res.tuned);
+	snprintf(want, sizeof(want), "\"recency\":%g}", (double)res.recency);
+	cr_assert(strstr(qs(buf, sizeof(buf), "SELECT params FROM models "
+	    "WHERE id = 1"), want), "%s", buf);
+	/* Given by hand (tune off), it is what the model gets. */
+	o.tune = 0;
+	o.mp.recency = 40.0f;
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert_str_eq(res.tuned, "");
+	cr_assert_float_eq(res.recency, 40.0f, 0);
+	/* The current one trains alike: the candidate's fit, rescored. */
+	cr_assert_eq(qi("SELECT baseline_id = 1 AND baseline_recall20 = "
+	    "(SELECT eval_recall20 FROM models WHERE id = 1) FROM models "
+	    "WHERE id = 2"), 1);
+	cr_assert_eq(qi("SELECT COUNT(*) FROM lifecycle_log WHERE action = "
+	    "'tune'"), 1);
 }
