@@ -507,7 +507,8 @@
 	let trainWatch = null;	/* {before: max model id, since} while a training is awaited */
 
 	async function loadModels() {
-		const d = await api('/api/models');
+		/* Both first: the page is drawn in one go, never half new. */
+		const [d, w] = await Promise.all([api('/api/models'), api('/api/withdrawn')]);
 		const now = Date.now();
 		setText('train-schedule', d.train_interval_min > 0 ?
 		    'Scheduled training every ' + d.train_interval_min + ' min; a new version becomes current when it is ready.' :
@@ -533,7 +534,6 @@
 			    el('td', { class: 'num' }, online, m.lists > 0 ? el('span', { class: 'sub', text: num(m.lists) + ' lists' }) : null));
 			tb.append(tr);
 		}
-		const w = await api('/api/withdrawn');
 		setText('withdrawn-count', w.withdrawn.length ? w.withdrawn.length + ' withdrawn · in no list of any kind' : 'none: every movie may be recommended');
 		const wb = $('#withdrawn-table tbody');
 		wb.replaceChildren();
