@@ -88,6 +88,9 @@ parse_args(int argc, char **argv, struct args *a, const struct opts_cmd *cmd)
 		{ "recency", OPT_FLOAT, &a->p.recency, "R",
 		    "weigh the r-th newest train rating exp(-r/R) (als 5, "
 		    "itemknn 10, 0: off)", 0, 0, 0 },
+		{ "pop-bias", OPT_FLOAT, &a->p.pop_bias, "B",
+		    "divide a movie's score by (1 + its train ratings)^B "
+		    "(0: off)", 0, 0, 0 },
 		{ "threads", OPT_U32, &a->p.threads, "N", "threads", 0, 0, 0 },
 		{ "seed", OPT_U64, &a->p.seed, "N", "random seed", 0, 0, 0 },
 		{ "k", OPT_U32, &a->p.k, "N", "itemknn: neighbours per item", 0,
@@ -145,6 +148,8 @@ print_params(FILE *fp, const struct model_params *p, int sig)
 	}
 	if (p->recency > 0)
 		fprintf(fp, " recency %g", (double)p->recency);
+	if (p->pop_bias > 0)
+		fprintf(fp, " pop-bias %g", (double)p->pop_bias);
 	fprintf(fp, " threads %u\n", p->threads);
 }
 

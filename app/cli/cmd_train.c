@@ -66,6 +66,9 @@ cmd_train(int argc, char **argv)
 		{ "recency", OPT_FLOAT, &o.mp.recency, "R",
 		    "weigh the r-th newest entry of a history exp(-r/R) "
 		    "(0: off; not given, chosen on a validation part)", 0, 0, 0 },
+		{ "pop-bias", OPT_FLOAT, &o.mp.pop_bias, "B",
+		    "divide a movie's score by (1 + its interactions)^B "
+		    "(0: off, the default)", 0, 0, 0 },
 		{ "threads", OPT_U32, &o.mp.threads, "N",
 		    "threads of the fit (2)", 1, 64, 0 },
 		{ "k", OPT_U32, &o.mp.k, "N",
@@ -102,6 +105,11 @@ cmd_train(int argc, char **argv)
 		o.tune = 0;
 	if (!(o.mp.reg >= 0) || !(o.mp.alpha >= 0)) {
 		fprintf(stderr, "cinerec: train: --reg and --alpha are >= 0\n");
+		return (2);
+	}
+	if (!(o.mp.pop_bias >= 0 && o.mp.pop_bias <= MODEL_POP_BIAS_MAX)) {
+		fprintf(stderr, "cinerec: train: --pop-bias is within 0..%g\n",
+		    (double)MODEL_POP_BIAS_MAX);
 		return (2);
 	}
 	if (!(o.mp.recency >= 0 && o.mp.recency <= MODEL_RECENCY_MAX)) {

@@ -45,6 +45,7 @@ typedef float vf __attribute__((vector_size(32), aligned(4), may_alias));
 #define CG_EPS		1e-20f	/* residual norm^2 counted as converged */
 
 static int	serving_prepare(struct als *);
+static int	serving_order(struct als *);
 static void	als_free(void *);
 
 /* State shared by the threads of one half-iteration. */
@@ -477,8 +478,15 @@ als_score(const void *impl, const uint32_t *items, const float *vals,
 		log_warnx("%s: out of memory", __func__);
 		return (-1);
 	}
-	for (j = 0; j < am->nitems; j++)
-		scores[j] = dot(am->y + (size_t)j * am->stride, x, am->stride);
+	/* Weighed, from the rows the top-n reads: the very same products. */
+	if (am->w != NULL)
+		for (j = 0; j < am->nitems; j++)
+			scores[am->order[j]] = dot(am->ysorted +
+			    (size_t)j * am->stride, x, am->stride);
+	else
+		for (j = 0; j < am->nitems; j++)
+			scores[j] = dot(am->y + (size_t)j * am->stride, x,
+			    am->stride);
 	if (because != NULL)
 		for (j = 0; j < am->nitems; j++)
 			because[j] = MODEL_NONE;
@@ -590,25 +598,45 @@ static int
 serving_prepare(struct als *am)
 {
 	uint32_t	st = am->stride, i;
-	size_t		n4;
 
 	if (posix_memalign((void **)&am->greg, 64, (size_t)st * st *
 	    sizeof(float)) != 0) {
 		am->greg = NULL;
 		return (-1);
 	}
-	am->norm = malloc((size_t)am->nitems * sizeof(*am->norm));
-	am->order = malloc((size_t)am->nitems * sizeof(*am->order));
-	if (am->norm == NULL || am->order == NULL)
-		return (-1);
 	memcpy(am->greg, am->gram, (size_t)st * st * sizeof(float));
 	for (i = 0; i < am->factors; i++)
 		am->greg[(size_t)i * st + i] += am->reg;
 	/* Padding dimensions: 1 on the diagonal keeps the system definite. */
 	for (; i < st; i++)
 		am->greg[(size_t)i * st + i] = 1.0f;
+	return (serving_order(am));
+}
+
+/*
+ * The rows a top-n reads, each item's factors times its weight (am->w,
+ * NULL: 1), by decreasing norm: the pruning bound holds for the weighed
+ * scores as it does for the plain ones.  0 or -1.
+ */
+static int
+serving_order(struct als *am)
+{
+	uint32_t	st = am->stride, i, k;
+	size_t		n4;
+	float		w;
+
+	free(am->norm);
+	free(am->order);
+	free(am->ysorted);
+	free(am->nsorted);
+	am->ysorted = am->nsorted = NULL;
+	am->norm = malloc((size_t)am->nitems * sizeof(*am->norm));
+	am->order = malloc((size_t)am->nitems * sizeof(*am->order));
+	if (am->norm == NULL || am->order == NULL)
+		return (-1);
 	for (i = 0; i < am->nitems; i++) {
-		am->norm[i] = sqrtf(dot(am->y + (size_t)i * st,
+		w = am->w != NULL ? am->w[i] : 1.0f;
+		am->norm[i] = w * sqrtf(dot(am->y + (size_t)i * st,
 		    am->y + (size_t)i * st, st));
 		am->order[i] = i;
 	}
@@ -624,8 +652,10 @@ serving_prepare(struct als *am)
 		return (-1);
 	memset(am->ysorted, 0, n4 * st * sizeof(float));
 	for (i = 0; i < am->nitems; i++) {
-		memcpy(am->ysorted + (size_t)i * st, am->y +
-		    (size_t)am->order[i] * st, st * sizeof(float));
+		w = am->w != NULL ? am->w[am->order[i]] : 1.0f;
+		for (k = 0; k < st; k++)
+			am->ysorted[(size_t)i * st + k] = w *
+			    am->y[(size_t)am->order[i] * st + k];
 		am->nsorted[i] = am->norm[am->order[i]];
 	}
 	for (; i < n4; i++)
@@ -890,6 +920,16 @@ done:
 	return (0);
 }
 
+/* Score with the item weights w from now on (see model_ops.weigh). */
+static int
+als_weigh(void *impl, const float *w)
+{
+	struct als	*am = impl;
+
+	am->w = w;
+	return (serving_order(am));
+}
+
 const struct model_ops als_ops = {
 	.algo = MODEL_ALS,
 	.name = "als",
@@ -900,4 +940,5 @@ const struct model_ops als_ops = {
 	.free = als_free,
 	.topn = als_topn,
 	.explain = als_explain,
+	.weigh = als_weigh,
 };

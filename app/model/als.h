@@ -35,6 +35,7 @@ struct als {
 	uint32_t	*order;		/* items by decreasing norm */
 	float		*ysorted;	/* y's rows in that order */
 	float		*nsorted;	/* their norms, in that order */
+	const float	*w;		/* item weights of those rows, or NULL */
 };
 
 #define ALS_SEC_Y	1	/* section: float y[nitems * stride] */

@@ -37,7 +37,8 @@
 #define FILE_ENDIAN	0x01020304u
 #define FILE_ALIGN	64
 #define SEC_ITEM_IDS	0x100		/* model-level: int64 item_ids[nitems] */
-#define SECS_MAX	(MODEL_SECTIONS_MAX + 1)
+#define SEC_ITEM_W	0x101		/* model-level: float item_w[nitems] */
+#define SECS_MAX	(MODEL_SECTIONS_MAX + 2)
 
 /* One entry of the section table. */
 struct file_section {
@@ -71,7 +72,7 @@ struct file_header {
 	uint32_t		iters;
 	uint32_t		cg_steps;
 	float			recency;	/* 0 in files before it */
-	uint32_t		reserved0;	/* zero */
+	float			pop_bias;	/* 0 in files before it */
 	struct file_section	sec[SECS_MAX];	/* section table */
 	uint8_t			reserved[512 - 120 - SECS_MAX * 24]; /* zero */
 };
@@ -137,6 +138,31 @@ model_algo_name(uint32_t algo)
 	return (ops != NULL ? ops->name : "unknown");
 }
 
+/*
+ * md->item_w for md->params.pop_bias: (1 + n_j)^-pop_bias, n_j the entries
+ * of column j of m.  0 or -1.
+ */
+static int
+pop_weights(struct model *md, const struct csr *m)
+{
+	uint64_t	*n, e;
+	uint32_t	 j;
+
+	if ((n = calloc((size_t)md->nitems + 1, sizeof(*n))) == NULL ||
+	    (md->w_owned = malloc(((size_t)md->nitems + 1) *
+	    sizeof(*md->w_owned))) == NULL) {
+		free(n);
+		return (-1);
+	}
+	for (e = 0; e < m->nnz; e++)
+		n[m->col[e]]++;
+	for (j = 0; j < md->nitems; j++)
+		md->w_owned[j] = powf(1.0f + (float)n[j], -md->params.pop_bias);
+	free(n);
+	md->item_w = md->w_owned;
+	return (0);
+}
+
 int
 model_train(const struct csr *m, const int64_t *item_ids,
     const struct model_params *p, struct model **out)
@@ -151,9 +177,12 @@ model_train(const struct csr *m, const int64_t *item_ids,
 		log_warnx("%s: unknown algorithm %u", __func__, p->algo);
 		goto fail_md;
 	}
-	if (!(p->recency >= 0.0f && p->recency <= MODEL_RECENCY_MAX)) {
-		log_warnx("%s: recency %g is not within 0..%g", __func__,
-		    (double)p->recency, (double)MODEL_RECENCY_MAX);
+	if (!(p->recency >= 0.0f && p->recency <= MODEL_RECENCY_MAX) ||
+	    !(p->pop_bias >= 0.0f && p->pop_bias <= MODEL_POP_BIAS_MAX)) {
+		log_warnx("%s: recency %g (0..%g) or pop_bias %g (0..%g) out "
+		    "of range", __func__, (double)p->recency,
+		    (double)MODEL_RECENCY_MAX, (double)p->pop_bias,
+		    (double)MODEL_POP_BIAS_MAX);
 		goto fail_md;
 	}
 	md->algo = p->algo;
@@ -174,6 +203,13 @@ model_train(const struct csr *m, const int64_t *item_ids,
 	}
 	if (md->ops->train(m, p, &md->impl) == -1)
 		goto fail_ids;
+	if (p->pop_bias > 0.0f && (pop_weights(md, m) == -1 ||
+	    (md->ops->weigh != NULL && md->ops->weigh(md->impl,
+	    md->item_w) == -1))) {
+		log_warnx("%s: out of memory", __func__);
+		model_free(md);
+		return (-1);
+	}
 	*out = md;
 	return (0);
 
@@ -188,7 +224,15 @@ int
 model_score(const struct model *md, const uint32_t *items, const float *vals,
     size_t n, float *scores, uint32_t *because)
 {
-	return (md->ops->score(md->impl, items, vals, n, scores, because));
+	uint32_t	j;
+
+	if (md->ops->score(md->impl, items, vals, n, scores, because) == -1)
+		return (-1);
+	/* An algorithm that weighs its own scores did (model_ops.weigh). */
+	if (md->item_w != NULL && md->ops->weigh == NULL)
+		for (j = 0; j < md->nitems; j++)
+			scores[j] *= md->item_w[j];
+	return (0);
 }
 
 int
@@ -419,6 +463,7 @@ header_fill(const struct model *md, const struct model_section *sec,
 	h->iters = p->iters;
 	h->cg_steps = p->cg_steps;
 	h->recency = p->recency;
+	h->pop_bias = p->pop_bias;
 	off = sizeof(*h);
 	for (i = 0; i < nsec; i++) {
 		off = align_up(off);
@@ -449,6 +494,13 @@ model_save(const struct model *md, const char *path)
 		sec[nsec].elemsize = sizeof(int64_t);
 		sec[nsec].count = md->nitems;
 		sec[nsec].data = md->item_ids;
+		nsec++;
+	}
+	if (md->item_w != NULL) {
+		sec[nsec].id = SEC_ITEM_W;
+		sec[nsec].elemsize = sizeof(float);
+		sec[nsec].count = md->nitems;
+		sec[nsec].data = md->item_w;
 		nsec++;
 	}
 	header_fill(md, sec, nsec, &h);
@@ -622,9 +674,10 @@ header_check(const char *path, const uint8_t *base, uint64_t size,
 		    path);
 		return (MODEL_ECHECKSUM);
 	}
-	if (!(h->recency >= 0.0f && h->recency <= MODEL_RECENCY_MAX)) {
-		log_warnx("model_load: %s: recency %g out of range", path,
-		    (double)h->recency);
+	if (!(h->recency >= 0.0f && h->recency <= MODEL_RECENCY_MAX) ||
+	    !(h->pop_bias >= 0.0f && h->pop_bias <= MODEL_POP_BIAS_MAX)) {
+		log_warnx("model_load: %s: recency %g or pop_bias %g out of "
+		    "range", path, (double)h->recency, (double)h->pop_bias);
 		return (MODEL_EFORMAT);
 	}
 	if (h->nsections > SECS_MAX || ops_find(h->algo) == NULL) {
@@ -643,6 +696,18 @@ header_check(const char *path, const uint8_t *base, uint64_t size,
 			return (MODEL_EFORMAT);
 		}
 	}
+	return (0);
+}
+
+/* Is one of the n weights w outside (0, 1]? */
+static int
+weights_bad(const float *w, uint32_t n)
+{
+	uint32_t	j;
+
+	for (j = 0; j < n; j++)
+		if (!(w[j] > 0.0f && w[j] <= 1.0f))
+			return (1);
 	return (0);
 }
 
@@ -703,6 +768,7 @@ model_load(const char *path, struct model **out)
 	md->params.iters = h.iters;
 	md->params.cg_steps = h.cg_steps;
 	md->params.recency = h.recency;
+	md->params.pop_bias = h.pop_bias;
 	for (i = 0; i < h.nsections; i++) {
 		if (h.sec[i].id == SEC_ITEM_IDS) {
 			if (h.sec[i].elemsize != sizeof(int64_t) ||
@@ -715,16 +781,42 @@ model_load(const char *path, struct model **out)
 			    h.sec[i].offset);
 			continue;
 		}
+		if (h.sec[i].id == SEC_ITEM_W) {
+			if (h.sec[i].elemsize != sizeof(float) ||
+			    h.sec[i].count != h.nitems || weights_bad((const
+			    float *)((const uint8_t *)map + h.sec[i].offset),
+			    h.nitems)) {
+				log_warnx("%s: %s: item weight section of the "
+				    "wrong size or out of (0, 1]", __func__,
+				    path);
+				goto fail_md;
+			}
+			md->item_w = (const float *)((const uint8_t *)map +
+			    h.sec[i].offset);
+			continue;
+		}
 		sec[nsec].id = h.sec[i].id;
 		sec[nsec].elemsize = h.sec[i].elemsize;
 		sec[nsec].count = h.sec[i].count;
 		sec[nsec].data = (const uint8_t *)map + h.sec[i].offset;
 		nsec++;
 	}
+	if ((md->item_w == NULL) != (md->params.pop_bias == 0.0f)) {
+		log_warnx("%s: %s: pop_bias %g %s item weights", __func__, path,
+		    (double)md->params.pop_bias, md->item_w != NULL ? "but" :
+		    "without");
+		goto fail_md;
+	}
 	if (md->ops->attach(&md->params, md->nitems, sec, nsec, &md->impl) ==
 	    -1) {
 		log_warnx("%s: %s: inconsistent %s model", __func__, path,
 		    md->ops->name);
+		goto fail_md;
+	}
+	if (md->item_w != NULL && md->ops->weigh != NULL &&
+	    md->ops->weigh(md->impl, md->item_w) == -1) {
+		log_warnx("%s: %s: out of memory", __func__, path);
+		md->ops->free(md->impl);
 		goto fail_md;
 	}
 	*out = md;
@@ -744,6 +836,7 @@ model_free(struct model *md)
 		return;
 	md->ops->free(md->impl);
 	free(md->ids_owned);
+	free(md->w_owned);
 	if (md->map != NULL)
 		munmap(md->map, md->maplen);
 	free(md);

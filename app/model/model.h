@@ -57,6 +57,9 @@ struct model_params {
 					   exp(-r / recency), r its newer
 					   entries; 0 = off (als 5,
 					   itemknn 10, else 0) */
+	float		 pop_bias;	/* all: a movie's score is divided by
+					   (1 + n)^pop_bias, n its training
+					   interactions; 0 = off (0) */
 };
 
 /* A trained or loaded model.  Read-only once built: score from any thread. */
@@ -69,6 +72,9 @@ struct model {
 	const int64_t		*item_ids;	/* nitems external ids, or NULL */
 	const struct model_ops	*ops;		/* the algorithm's functions */
 	void			*impl;		/* the algorithm's state */
+	const float		*item_w;	/* nitems score weights (pop_bias), or
+						   NULL: all 1 */
+	float			*w_owned;	/* item_w when malloc'ed */
 	void			*map;		/* file mapping when loaded, else NULL */
 	size_t			 maplen;	/* bytes mapped */
 	int64_t			*ids_owned;	/* item_ids when malloc'ed */
@@ -83,6 +89,7 @@ struct model_section {
 };
 
 #define MODEL_RECENCY_MAX	1000.0f	/* largest recency (params) */
+#define MODEL_POP_BIAS_MAX	2.0f	/* largest pop_bias (params) */
 
 #define MODEL_SECTIONS_MAX	8	/* sections a file may hold */
 
@@ -118,6 +125,13 @@ struct model_ops {
 			    const float *vals, size_t n, const uint32_t *excl,
 			    size_t nexcl, uint32_t *out, float *score,
 			    size_t k);
+	/*
+	 * Score item j times w[j] from now on, in score and topn alike (w:
+	 * nitems weights in (0, 1], kept by the caller), for an algorithm
+	 * whose own top-n orders items (ALS); NULL: model.c weighs the scores
+	 * of score.  0 or -1.
+	 */
+	int		(*weigh)(void *impl, const float *w);
 	/* See model_explain; NULL: model_score's because says it. */
 	int		(*explain)(const void *impl, const uint32_t *items,
 			    const float *vals, size_t n,

@@ -228,16 +228,22 @@ fit(const struct ia *v, size_t n, int holdout_pct, uint32_t ncols,
 static void
 params_json(const struct model_params *p, char *buf, size_t sz)
 {
+	char	bias[48] = "";
+
+	if (p->pop_bias > 0.0f)
+		snprintf(bias, sizeof(bias), ",\"pop_bias\":%g",
+		    (double)p->pop_bias);
 	switch (p->algo) {
 	case MODEL_ALS:
 		snprintf(buf, sz, "{\"factors\":%u,\"reg\":%g,\"alpha\":%g,"
 		    "\"iters\":%u,\"cg_steps\":%u,\"seed\":%llu,"
-		    "\"recency\":%g}", p->factors, p->reg, p->alpha, p->iters,
-		    p->cg_steps, (unsigned long long)p->seed, (double)p->recency);
+		    "\"recency\":%g%s}", p->factors, p->reg, p->alpha, p->iters,
+		    p->cg_steps, (unsigned long long)p->seed, (double)p->recency,
+		    bias);
 		break;
 	case MODEL_ITEMKNN:
-		snprintf(buf, sz, "{\"k\":%u,\"recency\":%g}", p->k,
-		    (double)p->recency);
+		snprintf(buf, sz, "{\"k\":%u,\"recency\":%g%s}", p->k,
+		    (double)p->recency, bias);
 		break;
 	default:
 		snprintf(buf, sz, "{\"half_life\":%g}", p->half_life);
@@ -247,7 +253,8 @@ params_json(const struct model_params *p, char *buf, size_t sz)
 
 /*
  * Do a and b train the same model (threads and verbosity aside; recency
- * is how a model is scored, not trained)?
+ * is how a model is scored, not trained; the popularity weights are made
+ * with the model)?
  */
 static int
 same_params(const struct model_params *a, const struct model_params *b)
@@ -256,7 +263,7 @@ same_params(const struct model_params *a, const struct model_params *b)
 	    a->half_life == b->half_life && a->now == b->now && a->k == b->k &&
 	    a->factors == b->factors && a->reg == b->reg &&
 	    a->alpha == b->alpha && a->iters == b->iters &&
-	    a->cg_steps == b->cg_steps);
+	    a->cg_steps == b->cg_steps && a->pop_bias == b->pop_bias);
 }
 
 /*

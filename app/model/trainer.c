@@ -179,6 +179,7 @@ run(void *arg)
 		o.sp = t->o.sp;
 		o.gate = t->o.gate;
 		o.tune = t->o.tune;
+		o.mp.pop_bias = (float)t->o.pop_bias;
 		log_info("trainer: training (%s)", trigger);
 		rc = train_run(&o, &res);
 		if (rc == 0)

@@ -22,6 +22,7 @@ struct trainer_opts {
 	int			 threads;	/* of a training */
 	int			 at_start;	/* a first model when none */
 	int			 tune;		/* train_opts.tune */
+	double			 pop_bias;	/* model_params.pop_bias */
 	struct signal_params	 sp;		/* interaction -> confidence */
 	struct train_gate	 gate;		/* the quality gate */
 };

@@ -261,6 +261,7 @@ kore_worker_configure(void)
 	to.threads = srv.cfg.train_threads;
 	to.at_start = srv.cfg.train_at_start;
 	to.tune = srv.cfg.train_tune;
+	to.pop_bias = srv.cfg.pop_bias;
 	to.sp = srv.cfg.sig;
 	to.gate.tolerance = srv.cfg.gate_tolerance;
 	to.gate.min_coverage = srv.cfg.gate_min_coverage;

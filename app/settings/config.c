@@ -51,6 +51,10 @@ static const struct cfg_setting settings[] = {
 	{ "train_tune", CFG_INT, F(train_tune), 0, 0, 1,
 	    "1: each training first chooses its recency on a validation part "
 	    "of the store's own data (one more fit); 0: the default" },
+	{ "pop_bias", CFG_DOUBLE, F(pop_bias), 0, 0, 2,
+	    "the models of the trainings divide a movie's score by (1 + its "
+	    "interactions)^pop_bias: more of the catalogue, less of the top "
+	    "(0: off)" },
 	{ "train_after_events", CFG_INT, F(train_after_events), 0, 0,
 	    1000000000, "train once this many watch and rate lines came in "
 	    "since the last training (0: only on the schedule)" },

@@ -69,6 +69,9 @@ table() {
 	row "ALS, 128 factors, reg 50, alpha 5, 20 iterations, mapped" \
 	    --model als --recency 0
 	row "**ALS, the same, recency 5 (the default)**" --model als
+	row "ALS, recency 5, pop-bias 0.1" --model als --pop-bias 0.1
+	row "ALS, recency 5, pop-bias 0.25" --model als --pop-bias 0.25
+	row "item-kNN, recency 10, pop-bias 0.25" --model itemknn --pop-bias 0.25
 	"$bin" tune --ratings "$ratings" --model als >"$out.tune" 2>/dev/null ||
 	    { echo "eval_table: cinerec tune failed" >&2; exit 1; }
 	awk '

@@ -309,7 +309,7 @@ Test(cli_served, why_is_a_table_of_the_lists_and_json_with_json)
 	    "%s", out);
 	cr_assert(strstr(out, "\"source\":\"served\",\"model_version\":1"),
 	    "%s", out);
-	cr_assert(strstr(out, "\"algo\":\"itemknn\",\"params\":{\"k\":50}"),
-	    "%s", out);
+	cr_assert(strstr(out, "\"algo\":\"itemknn\",\"params\":{\"k\":50,"
+	    "\"recency\":"), "%s", out);
 	cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1, "one line");
 }

@@ -358,10 +358,11 @@ cmp_u32(const void *a, const void *b)
  * The pruned top-n of serving (model_recommend) gives exactly the list of
  * scoring every item then model_topn, keeping positive scores, for every
  * user of a trained model, with exclusions; with a number of items that
- * is a multiple of 4 and one that is not (the scan reads rows by 4).
+ * is a multiple of 4 and one that is not (the scan reads rows by 4); and
+ * the same with the popularity weights of pop_bias.
  */
 static void
-pruned_topn_check(uint32_t nitems)
+pruned_topn_check(uint32_t nitems, float bias)
 {
 	struct csr		 m;
 	struct model_params	 p;
@@ -374,7 +375,9 @@ pruned_topn_check(uint32_t nitems)
 	p.factors = 16;
 	p.reg = 1.0f;
 	p.iters = 8;
+	p.pop_bias = bias;
 	cr_assert_eq(model_train(&m, NULL, &p, &md), 0);
+	cr_assert_eq(md->item_w != NULL, bias > 0.0f);
 	for (u = 0; u < 400; u += 7) {
 		n = 0;
 		for (k = m.ptr[u]; k < m.ptr[u + 1] && n < 8; k++)
@@ -389,9 +392,12 @@ pruned_topn_check(uint32_t nitems)
 		    20);
 		cr_assert_eq(ng, nw, "user %zu: %zu items, not %zu", u, ng, nw);
 		for (k = 0; k < nw; k++) {
-			cr_assert_eq(got[k], want[k], "user %zu, rank %zu", u,
-			    k);
-			cr_assert_float_eq(got_s[k], scores[want[k]], 1e-6);
+			cr_assert_eq(got[k], want[k], "user %zu, rank %zu: %u "
+			    "(%.9g), want %u (%.9g)", u, k, got[k],
+			    (double)got_s[k], want[k],
+			    (double)scores[want[k]]);
+			cr_assert_float_eq(got_s[k], scores[want[k]], 1e-6 +
+			    1e-5 * fabsf(scores[want[k]]));
 		}
 		compared += nw;
 	}
@@ -402,8 +408,14 @@ pruned_topn_check(uint32_t nitems)
 
 Test(als, pruned_topn_equals_full_scoring)
 {
-	pruned_topn_check(300);
-	pruned_topn_check(303);
+	pruned_topn_check(300, 0.0f);
+	pruned_topn_check(303, 0.0f);
+}
+
+Test(als, pruned_topn_equals_full_scoring_with_popularity_weights)
+{
+	pruned_topn_check(300, 0.3f);
+	pruned_topn_check(303, 1.0f);
 }
 
 /*

@@ -54,6 +54,7 @@ train(uint32_t algo, const struct csr *m)
 	p.iters = 4;
 	p.half_life = algo == MODEL_POP ? 100.0 : 0.0;
 	p.recency = algo == MODEL_POP ? 0.0f : 2.5f;
+	p.pop_bias = algo == MODEL_POP ? 0.0f : 0.4f;
 	cr_assert_eq(model_train(m, ids, &p, &md), 0);
 	return (md);
 }
@@ -91,6 +92,11 @@ round_trip(uint32_t algo)
 	cr_assert_float_eq(b->params.reg, a->params.reg, 0);
 	cr_assert_float_eq(b->params.half_life, a->params.half_life, 0);
 	cr_assert_float_eq(b->params.recency, a->params.recency, 0);
+	cr_assert_float_eq(b->params.pop_bias, a->params.pop_bias, 0);
+	cr_assert_eq(b->item_w != NULL, algo != MODEL_POP);
+	if (b->item_w != NULL)
+		cr_assert_eq(memcmp(b->item_w, a->item_w, 30 * sizeof(float)),
+		    0);
 	cr_assert_eq(b->item_ids[29], 1000 + 29 * 3);
 	cr_assert_eq(model_score(a, hist, vals, 4, sa, bc_a), 0);
 	cr_assert_eq(model_score(b, hist, vals, 4, sb, bc_b), 0);
@@ -202,9 +208,9 @@ Test(model, wrong_magic_version_and_garbage)
 	cr_assert_eq(model_load("/nonexistent/model.bin", &md), MODEL_EIO);
 }
 
-/* The file at path with the header's recency (offset 112) set to r. */
+/* The file at path with the header's float at off set to r, resealed. */
 static void
-set_recency(const char *path, float r)
+set_float(const char *path, size_t off, float r)
 {
 	FILE	*fp;
 	char	*buf;
@@ -213,7 +219,7 @@ set_recency(const char *path, float r)
 	cr_assert_not_null(buf = malloc((size_t)size));
 	cr_assert_not_null(fp = fopen(path, "r+"));
 	cr_assert_eq(fread(buf, 1, (size_t)size, fp), (size_t)size);
-	memcpy(buf + 112, &r, sizeof(r));
+	memcpy(buf + off, &r, sizeof(r));
 	model_reseal(buf, (size_t)size);
 	rewind(fp);
 	cr_assert_eq(fwrite(buf, 1, (size_t)size, fp), (size_t)size);
@@ -231,15 +237,15 @@ Test(model, recency_in_the_file_is_checked)
 	cr_assert_eq(model_load(path, &md), 0);
 	cr_assert_float_eq(md->params.recency, 2.5f, 0);
 	model_free(md);
-	set_recency(path, 0.0f);
+	set_float(path, 112, 0.0f);
 	cr_assert_eq(model_load(path, &md), 0);
 	cr_assert_float_eq(md->params.recency, 0.0f, 0);
 	model_free(md);
-	set_recency(path, -1.0f);
+	set_float(path, 112, -1.0f);
 	cr_assert_eq(model_load(path, &md), MODEL_EFORMAT);
-	set_recency(path, NAN);
+	set_float(path, 112, NAN);
 	cr_assert_eq(model_load(path, &md), MODEL_EFORMAT);
-	set_recency(path, 5000.0f);
+	set_float(path, 112, 5000.0f);
 	cr_assert_eq(model_load(path, &md), MODEL_EFORMAT);
 }
 
@@ -405,5 +411,54 @@ Test(model, popularity_counts_and_decay)
 	cr_assert_float_eq(s[0], 0.25f + 0.5f + 0.5f, 1e-6);
 	cr_assert_float_eq(s[1], 2.0f, 1e-6);
 	model_free(md);
+	csr_free(&m);
+}
+
+/*
+ * pop_bias: each score is the plain one times (1 + n_j)^-pop_bias, n_j the
+ * entries of column j of the training matrix, and a file whose pop_bias
+ * and weights disagree is refused.
+ */
+Test(model, popularity_weights_divide_each_score)
+{
+	struct model_params	 p;
+	struct model		*a, *b;
+	struct csr		 m;
+	uint32_t		 hist[] = { 3, 7, 11 }, n[30] = { 0 }, j;
+	uint64_t		 e;
+	float			 sa[30], sb[30];
+	char			 path[256];
+	float			 bias = 0.0f;
+
+	small_matrix(&m);
+	for (e = 0; e < m.nnz; e++)
+		n[m.col[e]]++;
+	model_params_default(&p, MODEL_ITEMKNN);
+	p.k = 7;
+	p.recency = 0.0f;
+	cr_assert_eq(model_train(&m, NULL, &p, &a), 0);
+	p.pop_bias = 0.5f;
+	cr_assert_eq(model_train(&m, NULL, &p, &b), 0);
+	cr_assert_eq(model_score(a, hist, NULL, 3, sa, NULL), 0);
+	cr_assert_eq(model_score(b, hist, NULL, 3, sb, NULL), 0);
+	for (j = 0; j < 30; j++)
+		cr_assert_float_eq(sb[j], sa[j] / sqrtf(1.0f + (float)n[j]),
+		    1e-6, "item %u (%u entries)", j, n[j]);
+	save(b, path, sizeof(path));
+	model_free(a);
+	model_free(b);
+	/* The weights without their pop_bias, then none with one. */
+	set_float(path, 116, bias);
+	cr_assert_eq(model_load(path, &a), MODEL_EFORMAT);
+	csr_free(&m);
+	p.pop_bias = 0.0f;
+	small_matrix(&m);
+	cr_assert_eq(model_train(&m, NULL, &p, &a), 0);
+	save(a, path, sizeof(path));
+	model_free(a);
+	set_float(path, 116, 0.5f);
+	cr_assert_eq(model_load(path, &a), MODEL_EFORMAT);
+	set_float(path, 116, 3.0f);
+	cr_assert_eq(model_load(path, &a), MODEL_EFORMAT, "out of range");
 	csr_free(&m);
 }
