@@ -12,7 +12,11 @@
 #include <time.h>
 
 #include "util/clock.h"
+#include "util/csv.h"
+#include "util/vec.h"
 #include "cli/commands.h"
+#include "ingest/movielens.h"
+#include "reco/reco.h"
 #include "cli/opts.h"
 #include "model/eval.h"
 #include "util/log.h"
@@ -31,6 +35,8 @@ struct args {
 	double			 half_life_days; /* --half-life DAYS */
 	int			 verbose;	/* --verbose */
 	int			 quick;		/* tune --quick */
+	const char		*movies;	/* --movies FILE */
+	uint32_t		 series_max;	/* --series-max N */
 };
 
 static const char *signal_names[] = { "binary", "rating", "mapped" };
@@ -91,6 +97,12 @@ parse_args(int argc, char **argv, struct args *a, const struct opts_cmd *cmd)
 		{ "pop-bias", OPT_FLOAT, &a->p.pop_bias, "B",
 		    "divide a movie's score by (1 + its train ratings)^B "
 		    "(0: off)", 0, 0, 0 },
+		{ "movies", OPT_STR, &a->movies, "FILE",
+		    "movies.csv (movieId,title,genres): titles for "
+		    "--series-max", 0, 0, 0 },
+		{ "series-max", OPT_U32, &a->series_max, "N",
+		    "at most N movies of a series (a title and its sequels) "
+		    "in a list (0: no cap)", 0, 20, 0 },
 		{ "threads", OPT_U32, &a->p.threads, "N", "threads", 0, 0, 0 },
 		{ "seed", OPT_U64, &a->p.seed, "N", "random seed", 0, 0, 0 },
 		{ "k", OPT_U32, &a->p.k, "N", "itemknn: neighbours per item", 0,
@@ -204,6 +216,52 @@ recency_set(struct model_params *p, const char *prog)
 	return (0);
 }
 
+/*
+ * d->series from the titles of movies.csv at path (a movie it lacks is a
+ * series of its own), with the cap max.  0, or -1 (logged).
+ */
+static int
+load_series(struct eval_data *d, const char *path, uint32_t max)
+{
+	struct csv	 c;
+	struct ml_movie	 mv;
+	uint64_t	*byid = NULL;
+	size_t		 nid = 0;
+	uint32_t	 j;
+	int		 got, first = 1, rc = -1;
+
+	if (csv_open(&c, path) == -1)
+		return (-1);
+	c.line_bound = 1;
+	while ((got = csv_next(&c)) > 0) {
+		if (first) {
+			first = 0;
+			continue;
+		}
+		if (got == CSV_BAD || ml_movie_row(&c, &mv) == -1)
+			continue;
+		if ((size_t)mv.id >= nid) {
+			if (vec_grow((void **)&byid, &nid, (size_t)mv.id + 1,
+			    sizeof(*byid)) == -1)
+				goto done;
+		}
+		byid[mv.id] = reco_series(mv.slug);
+	}
+	if (got < 0 || (d->series = calloc((size_t)d->nitems + 1,
+	    sizeof(*d->series))) == NULL)
+		goto done;
+	for (j = 0; j < d->nitems; j++)
+		d->series[j] = d->item_ids[j] >= 0 && (size_t)d->item_ids[j] <
+		    nid && byid[d->item_ids[j]] != 0 ? byid[d->item_ids[j]] :
+		    ~(uint64_t)j;
+	d->series_max = max;
+	rc = 0;
+done:
+	free(byid);
+	csv_close(&c);
+	return (rc);
+}
+
 /* Read and split the ratings of a; 0, or -1 (logged). */
 static int
 load_split(const char *path, struct eval_split *outer)
@@ -269,6 +327,12 @@ cmd_eval(int argc, char **argv)
 		goto fail_read;
 	if (eval_data_build(&split, sig, &sp, &d) == -1)
 		goto fail_split;
+	if (a.series_max > 0 && (a.movies == NULL ||
+	    load_series(&d, a.movies, a.series_max) == -1)) {
+		fprintf(stderr, "%s: --series-max needs the titles: --movies "
+		    "movies.csv\n", argv[0]);
+		goto fail_data;
+	}
 	log_progress_end();
 	printf("protocol temporal-20, ratings %s\n", a.ratings);
 	eval_print_counts(stdout, &d);

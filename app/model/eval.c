@@ -365,6 +365,7 @@ eval_data_free(struct eval_data *d)
 	free(d->pos_ptr);
 	free(d->pos);
 	free(d->pop);
+	free(d->series);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -410,6 +411,31 @@ eval_ndcg(const uint32_t *top, size_t ntop, const uint32_t *pos,
 	return (dcg / idcg);
 }
 
+#define CAP_CANDIDATES	(EVAL_TOPN * 8)
+
+/*
+ * The top EVAL_TOPN into top with at most d->series_max items of a series,
+ * the best of the first CAP_CANDIDATES by score, as the server's lists cap
+ * them.  The count.
+ */
+static size_t
+capped_top(const struct eval_data *d, float *scores, const uint32_t *excl,
+    size_t nexcl, uint32_t *top)
+{
+	uint32_t	cand[CAP_CANDIDATES];
+	size_t		n, i, k, got = 0;
+	uint32_t	same;
+
+	n = model_topn(scores, d->nitems, excl, nexcl, cand, CAP_CANDIDATES);
+	for (i = 0; i < n && got < EVAL_TOPN; i++) {
+		for (k = 0, same = 0; k < got; k++)
+			same += d->series[top[k]] == d->series[cand[i]];
+		if (same < d->series_max)
+			top[got++] = cand[i];
+	}
+	return (got);
+}
+
 static void *
 run_worker(void *arg)
 {
@@ -445,8 +471,12 @@ run_worker(void *arg)
 			break;
 		}
 		top = job->top + (size_t)e * EVAL_TOPN;
-		job->ntop[e] = model_topn(scores, d->nitems, m->col + a, b - a,
-		    top, EVAL_TOPN);
+		if (d->series != NULL && d->series_max > 0)
+			job->ntop[e] = capped_top(d, scores, m->col + a, b - a,
+			    top);
+		else
+			job->ntop[e] = model_topn(scores, d->nitems, m->col + a,
+			    b - a, top, EVAL_TOPN);
 		a = d->pos_ptr[u];
 		b = d->pos_ptr[u + 1];
 		job->recall[e] = eval_recall(top, job->ntop[e], d->pos + a,

@@ -64,6 +64,13 @@ struct eval_data {
 	uint32_t	 nscored;	/* users with at least one test positive */
 	uint64_t	 ntrain;	/* train ratings */
 	uint64_t	 npos;		/* test positives */
+	/*
+	 * Optional, set by the caller (eval_data_free frees series): the
+	 * series of each item (a title and its sequels), and at most
+	 * series_max items of one series in a list (0: no cap).
+	 */
+	uint64_t	*series;
+	uint32_t	 series_max;
 };
 
 /* Scores of one group of users. */

@@ -8,6 +8,7 @@
 #include "util/vec.h"
 #include "util/log.h"
 #include "reco/reco.h"
+#include "telemetry/why.h"
 
 static const char	*ranking_sql =
     "WITH recent AS (SELECT movie_id, SUM(viewers + raters) AS n "
@@ -26,6 +27,7 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 	sqlite3_stmt		*st = NULL;
 	char			*slugs = NULL;
 	const char		**slug_of;
+	uint64_t		*series_of;
 	size_t			 n = 0, cap = 0, slen = 0, scap = 0, len, i;
 	size_t			 nslug = 0;
 	int64_t			 version, a, b;
@@ -68,11 +70,19 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 	}
 	if ((slug_of = calloc(nslug ? nslug : 1, sizeof(*slug_of))) == NULL)
 		goto nomem;
+	if ((series_of = calloc(nslug ? nslug : 1, sizeof(*series_of))) ==
+	    NULL) {
+		free(slug_of);
+		goto nomem;
+	}
 	for (i = 0; i < n; i++)
-		if (items[i].movie >= 0)
+		if (items[i].movie >= 0) {
 			slug_of[items[i].movie] = items[i].slug;
+			series_of[items[i].movie] = reco_series(items[i].slug);
+		}
 	if (hmap_reserve(&byslug, n) == -1) {
 		free(slug_of);
+		free(series_of);
 		goto nomem;
 	}
 	for (i = 0; i < n; i++) {
@@ -86,7 +96,9 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 	free(r->items);
 	free(r->slugs);
 	free(r->slug_of);
+	free(r->series_of);
 	r->slug_of = slug_of;
+	r->series_of = series_of;
 	r->nslug_of = nslug;
 	r->items = items;
 	r->slugs = slugs;
@@ -161,7 +173,32 @@ grow_scores(struct reco *r, size_t need)
 	return (0);
 }
 
-#define TOPMAX	(RECO_MAX + 8)
+#define TOPMAX	(RECO_MAX * 4)
+
+/* Model candidates asked for a list of max: more when a series cap skips. */
+static size_t
+candidates(const struct reco *r, size_t max)
+{
+	size_t	k = r->series_max > 0 ? max * 4 : max + 8;
+
+	return (k < TOPMAX ? k : TOPMAX);
+}
+
+/* Does out hold series_max movies of movie's series already? */
+static int
+series_full(const struct reco *r, const struct reco_list *out, int32_t movie)
+{
+	size_t	i;
+	int	n = 0;
+
+	if (r->series_max <= 0 || r->series_of == NULL || movie < 0 ||
+	    (size_t)movie >= r->nslug_of)
+		return (0);
+	for (i = 0; i < out->n; i++)
+		n += r->series_of[out->item[i].movie] ==
+		    r->series_of[movie];
+	return (n >= r->series_max);
+}
 
 /* Append model item col (if the ranking knows it) to out. */
 static void
@@ -169,7 +206,8 @@ add_item(const struct reco *r, struct reco_list *out, uint32_t col,
     float score, uint32_t because)
 {
 	if (col >= r->nslug_of || r->slug_of[col] == NULL ||
-	    rules_withdrawn(r->rules, (int32_t)col))
+	    rules_withdrawn(r->rules, (int32_t)col) ||
+	    series_full(r, out, (int32_t)col))
 		return;
 	out->item[out->n].movie = (int32_t)col;
 	out->item[out->n].slug = r->slug_of[col];
@@ -186,7 +224,8 @@ static void
 add_ranked(const struct reco *r, struct reco_list *out,
     const struct reco_item *it)
 {
-	if (rules_withdrawn(r->rules, it->movie))
+	if (rules_withdrawn(r->rules, it->movie) ||
+	    series_full(r, out, it->movie))
 		return;
 	out->item[out->n].movie = it->movie;
 	out->item[out->n].slug = it->slug;
@@ -286,7 +325,7 @@ from_model(struct reco *r, const struct model *md,
 	if (md->ops->topn != NULL) {
 		/* A fast exact top-n (ALS); no explanations. */
 		ntop = model_recommend(md, items, r->vals, nh, r->cols, nh, top,
-		    topscore, max + 8 < TOPMAX ? max + 8 : TOPMAX);
+		    topscore, candidates(r, max));
 		free(items);
 		if (ntop == (size_t)-1)
 			return (-1);
@@ -305,7 +344,7 @@ from_model(struct reco *r, const struct model *md,
 		return (-1);
 	/* A few more than max: columns of movies not in the ranking go. */
 	ntop = model_topn(r->scores, md->nitems, r->cols, nh, top,
-	    max + 8 < TOPMAX ? max + 8 : TOPMAX);
+	    candidates(r, max));
 	for (k = 0; k < ntop && out->n < max; k++) {
 		col = top[k];
 		/* No evidence for it (or against it): popularity decides. */
@@ -430,6 +469,49 @@ reco_ranking(const struct reco *r, size_t max, int recent_only,
 	}
 }
 
+/* Is the n-byte word w a sequel number: digits, or i..xx in roman? */
+static int
+sequel_number(const char *w, size_t n)
+{
+	static const char *const roman[] = { "ii", "iii", "iv", "v", "vi",
+	    "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv", "xvi",
+	    "xvii", "xviii", "xix", "xx" };
+	size_t	i;
+
+	if (n > 0 && strspn(w, "0123456789") >= n)
+		return (1);
+	for (i = 0; i < sizeof(roman) / sizeof(roman[0]); i++)
+		if (strlen(roman[i]) == n && strncmp(w, roman[i], n) == 0)
+			return (1);
+	return (0);
+}
+
+uint64_t
+reco_series(const char *slug)
+{
+	uint64_t	 h = 1469598103934665603ULL;	/* FNV-1a */
+	size_t		 len = strlen(slug), w;
+	int		 year = 1;
+
+	/* Words off the end: the year (once), then sequel numbers. */
+	while (len > 0) {
+		for (w = len; w > 0 && slug[w - 1] != '+'; w--)
+			;
+		if (w == 0)
+			break;		/* the first word always stays */
+		if (year && len - w == 4 && strspn(slug + w, "0123456789") >= 4)
+			year = 0;
+		else if (!sequel_number(slug + w, len - w))
+			break;
+		len = w - 1;
+	}
+	for (w = 0; w < len; w++) {
+		h ^= (unsigned char)slug[w];
+		h *= 1099511628211ULL;
+	}
+	return (h);
+}
+
 int32_t
 reco_movie(const struct reco *r, const char *slug)
 {
@@ -459,7 +541,7 @@ reco_similar(struct reco *r, const struct model *md, int32_t movie,
 		return (0);
 	/* A few more than max: columns of movies not in the ranking go. */
 	if ((ntop = model_recommend(md, &col, NULL, 1, &col, 1, top, score,
-	    max + 8)) == (size_t)-1)
+	    candidates(r, max))) == (size_t)-1)
 		return (-1);
 	for (k = 0; k < ntop && out->n < max; k++)
 		add_item(r, out, top[k], score[k], MODEL_NONE);
@@ -468,11 +550,26 @@ reco_similar(struct reco *r, const struct model *md, int32_t movie,
 }
 
 void
+reco_why_now(const struct reco_list *l, int64_t model, struct why_now *now)
+{
+	size_t	i;
+
+	now->model = l->personal > 0 ? model : 0;
+	now->personal = l->personal;
+	for (i = 0; i < l->n && i < WHY_NOW_MAX; i++) {
+		now->item[i].movie = l->item[i].slug;
+		now->item[i].because = l->item[i].because;
+	}
+	now->n = i;
+}
+
+void
 reco_free(struct reco *r)
 {
 	free(r->items);
 	free(r->slugs);
 	free(r->slug_of);
+	free(r->series_of);
 	free(r->hist);
 	free(r->cols);
 	free(r->vals);

@@ -60,6 +60,9 @@ struct reco {
 	size_t			 nslug_of;	/* entries in slug_of */
 	struct hmap		 byslug;	/* slug -> movie id */
 	const struct rules	*rules;		/* what no list holds, or NULL */
+	uint64_t		*series_of;	/* movie id -> reco_series key */
+	int			 series_max;	/* a series' movies in one list at
+						   most; 0: no cap */
 	struct store_hist	*hist;		/* scratch: the user's history */
 	size_t			 histcap;
 	uint32_t		*cols;		/* scratch: history movie ids */
@@ -117,6 +120,14 @@ int	reco_from_row(const struct reco *r, const int32_t *ids,
 	    const float *scores, const int32_t *because, size_t n, size_t max,
 	    struct reco_list *out);
 
+/*
+ * The series of the movie spelled slug: a hash of its title without the
+ * year and a trailing sequel number ("toy+story+2+1999" and
+ * "toy+story+1995" are one series: "toy+story"; a number is digits or a
+ * roman numeral up to xx).  For the cap of series_max a list.
+ */
+uint64_t	reco_series(const char *slug);
+
 /* The movie spelled slug, exactly as the stream spells it, or -1. */
 int32_t	reco_movie(const struct reco *r, const char *slug);
 
@@ -137,6 +148,14 @@ int	reco_similar(struct reco *r, const struct model *md, int32_t movie,
  */
 void	reco_ranking(const struct reco *r, size_t max, int recent_only,
 	    struct reco_list *out);
+
+/*
+ * The list l (of model version model, 0: popularity) as the "now" of why
+ * (telemetry/why.h); now points into l's strings.  Cannot fail.
+ */
+struct why_now;
+void	reco_why_now(const struct reco_list *l, int64_t model,
+	    struct why_now *now);
 
 /* Free everything; r is then empty and reusable. */
 void	reco_free(struct reco *r);

@@ -757,7 +757,8 @@ reply_report(struct http_request *req, int (*report)(FILE *, void *),
 
 /* The arguments of the /why report. */
 struct why_args {
-	int64_t	user, at;
+	int64_t			 user, at;
+	const struct why_now	*now;	/* the list of now, or NULL */
 };
 
 static int
@@ -765,7 +766,8 @@ why_report(FILE *fp, void *arg)
 {
 	struct why_args	*a = arg;
 
-	return (why_json(srv.store.db, a->user, a->at, 20, fp) == -1 ? -1 : 0);
+	return (why_json(srv.store.db, a->user, a->at, 20, a->now, fp) == -1 ?
+	    -1 : 0);
 }
 
 static int
@@ -777,7 +779,10 @@ ctr_report(FILE *fp, void *arg)
 int
 api_why(struct http_request *req)
 {
-	struct why_args	 a;
+	static struct reco_list	 list;
+	static struct why_now	 now;
+	struct serving_pick	 pick;
+	struct why_args		 a;
 	const char	*id;
 	char		 at[64];
 	int		 rc;
@@ -797,6 +802,14 @@ api_why(struct http_request *req)
 	    (rc == 1 && parse_time(at, strlen(at), &a.at) == -1)) {
 		reply_text(req, 400, "at must be YYYY-MM-DDTHH:MM:SS\n");
 		return (KORE_RESULT_OK);
+	}
+	/* Without ?at, the list of now too, with its reasons. */
+	a.now = NULL;
+	serving_pick(&srv.serving, a.user, &pick);
+	if (a.at == INT64_MAX && list_for(a.user, &pick, &list) >= 0) {
+		explain(a.user, &pick, &list);
+		reco_why_now(&list, pick.id, &now);
+		a.now = &now;
 	}
 	reply_report(req, why_report, &a);
 	return (KORE_RESULT_OK);

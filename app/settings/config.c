@@ -51,6 +51,9 @@ static const struct cfg_setting settings[] = {
 	{ "train_tune", CFG_INT, F(train_tune), 0, 0, 1,
 	    "1: each training first chooses its recency on a validation part "
 	    "of the store's own data (one more fit); 0: the default" },
+	{ "list_series_max", CFG_INT, F(list_series_max), 0, 0, 20,
+	    "at most this many movies of one series (a title and its "
+	    "sequels) in a list, the rest to the next best (0: no cap)" },
 	{ "pop_bias", CFG_DOUBLE, F(pop_bias), 0, 0, 2,
 	    "the models of the trainings divide a movie's score by (1 + its "
 	    "interactions)^pop_bias: more of the catalogue, less of the top "

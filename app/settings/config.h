@@ -32,6 +32,7 @@ struct cfg {
 	int		train_at_start;		/* a first model at start (0/1) */
 	int		train_tune;		/* recency chosen on validation (0/1) */
 	double		pop_bias;		/* trainings' popularity-bias control */
+	int		list_series_max;	/* a series' movies in a list, 0: any */
 	int		train_after_events;	/* 0, or train after this many new */
 	double		gate_tolerance;		/* relative Recall@20 loss allowed */
 	double		gate_min_coverage;	/* of the current's coverage */

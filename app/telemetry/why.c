@@ -46,7 +46,8 @@ struct why_fmt {
 	void	(*list)(FILE *, int i, const struct why_list *);
 	void	(*middle)(FILE *, int64_t user, int nlists, int nmodels);
 	void	(*model)(FILE *, int i, const struct why_model *);
-	void	(*end)(FILE *);
+	void	(*now)(FILE *, const struct why_now *);
+	void	(*end)(FILE *, int now);	/* now: after now */
 };
 
 /* Read version's row and hand it to fmt's model. */
@@ -91,8 +92,8 @@ model_row(FILE *fp, sqlite3 *db, int64_t version, int i,
 
 /* The lists and then the models they name, through fmt; as why_json. */
 static int
-why_run(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp,
-    const struct why_fmt *fmt)
+why_run(sqlite3 *db, int64_t user, int64_t at, int limit,
+    const struct why_now *now, FILE *fp, const struct why_fmt *fmt)
 {
 	sqlite3_stmt	*st;
 	struct why_list	 l;
@@ -140,7 +141,9 @@ why_run(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp,
 	fmt->middle(fp, user, n, nv);
 	for (i = 0; i < nv; i++)
 		model_row(fp, db, versions[i], i, fmt);
-	fmt->end(fp);
+	if (now != NULL)
+		fmt->now(fp, now);
+	fmt->end(fp, now != NULL);
 	return (n);
 }
 
@@ -214,19 +217,45 @@ json_model(FILE *fp, int i, const struct why_model *m)
 }
 
 static void
-json_end(FILE *fp)
+json_now(FILE *fp, const struct why_now *now)
 {
-	fprintf(fp, "]}\n");
+	size_t	i;
+
+	fprintf(fp, "],\"now\":{\"model_version\":");
+	if (now->model > 0)
+		fprintf(fp, "%lld", (long long)now->model);
+	else
+		fprintf(fp, "null");
+	fprintf(fp, ",\"items\":[");
+	for (i = 0; i < now->n; i++) {
+		fprintf(fp, "%s{\"id\":", i ? "," : "");
+		json_quote_file(fp, now->item[i].movie);
+		fprintf(fp, ",\"source\":\"%s\"", i < now->personal ?
+		    "model" : "popular");
+		if (now->item[i].because != NULL) {
+			fprintf(fp, ",\"because\":");
+			json_quote_file(fp, now->item[i].because);
+		}
+		fprintf(fp, "}");
+	}
+	fprintf(fp, "]}");
+}
+
+static void
+json_end(FILE *fp, int now)
+{
+	fprintf(fp, now ? "}\n" : "]}\n");
 }
 
 static const struct why_fmt	why_fmt_json = {
-	json_begin, json_list, json_middle, json_model, json_end
+	json_begin, json_list, json_middle, json_model, json_now, json_end
 };
 
 int
-why_json(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp)
+why_json(sqlite3 *db, int64_t user, int64_t at, int limit,
+    const struct why_now *now, FILE *fp)
 {
-	return (why_run(db, user, at, limit, fp, &why_fmt_json));
+	return (why_run(db, user, at, limit, now, fp, &why_fmt_json));
 }
 
 /* ---- text (the command line's) ---------------------------------------- */
@@ -311,17 +340,35 @@ text_model(FILE *fp, int i, const struct why_model *m)
 }
 
 static void
-text_end(FILE *fp)
+text_now(FILE *fp, const struct why_now *now)
+{
+	size_t	i;
+
+	if (now->model > 0)
+		fprintf(fp, "\nnow, from model %lld:\n", (long long)now->model);
+	else
+		fprintf(fp, "\nnow, from popularity:\n");
+	for (i = 0; i < now->n; i++)
+		fprintf(fp, "  %2zu  %-40s %s%s\n", i + 1, now->item[i].movie,
+		    now->item[i].because != NULL ? "because of " : i <
+		    now->personal ? "(its model's score)" : "popular",
+		    now->item[i].because != NULL ? now->item[i].because : "");
+}
+
+static void
+text_end(FILE *fp, int now)
 {
 	(void)fp;
+	(void)now;
 }
 
 static const struct why_fmt	why_fmt_text = {
-	text_begin, text_list, text_middle, text_model, text_end
+	text_begin, text_list, text_middle, text_model, text_now, text_end
 };
 
 int
-why_text(sqlite3 *db, int64_t user, int64_t at, int limit, FILE *fp)
+why_text(sqlite3 *db, int64_t user, int64_t at, int limit,
+    const struct why_now *now, FILE *fp)
 {
-	return (why_run(db, user, at, limit, fp, &why_fmt_text));
+	return (why_run(db, user, at, limit, now, fp, &why_fmt_text));
 }

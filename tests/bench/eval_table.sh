@@ -72,6 +72,9 @@ table() {
 	row "ALS, recency 5, pop-bias 0.1" --model als --pop-bias 0.1
 	row "ALS, recency 5, pop-bias 0.25" --model als --pop-bias 0.25
 	row "item-kNN, recency 10, pop-bias 0.25" --model itemknn --pop-bias 0.25
+	movies=$(dirname "$ratings")/movies.csv
+	[ -s "$movies" ] && row "ALS, recency 5, at most 1 movie of a series a list" \
+	    --model als --movies "$movies" --series-max 1
 	"$bin" tune --ratings "$ratings" --model als >"$out.tune" 2>/dev/null ||
 	    { echo "eval_table: cinerec tune failed" >&2; exit 1; }
 	awk '

@@ -182,6 +182,20 @@ Test(telemetry, served_lists_are_logged_with_their_model_and_followed)
 	cr_assert(strstr(out, "\"algo\":\"itemknn\",\"params\":{\"k\":50,"
 	    "\"recency\":"), "%s", out);
 	cr_assert(strstr(out, "\"data\":{\"interactions\":"), "%s", out);
+	/* And the list of now, with its reasons, on the CLI and the route. */
+	cr_assert(strstr(out, "\"now\":{\"model_version\":2,\"items\":[{"
+	    "\"id\":"), "%s", out);
+	cr_assert(strstr(strstr(out, "\"now\":"), "\"source\":\"model\","
+	    "\"because\":\""), "%s", out);
+	h_http(h_srv.http_port, "GET", "/why/11", NULL, NULL, 0, &r);
+	cr_assert(strstr(r.body, "\"now\":{\"model_version\":2,\"items\":[{"
+	    "\"id\":"), "%s", r.body);
+	cr_assert(strstr(strstr(r.body, "\"now\":"), "\"because\":\""), "%s",
+	    r.body);
+	h_http(h_srv.http_port, "GET", "/why/11?at=2100-01-01T00:00:00", NULL,
+	    NULL, 0, &r);
+	cr_assert_eq(r.status, 200);
+	cr_assert_null(strstr(r.body, "\"now\""), "at a time: %s", r.body);
 }
 
 Test(telemetry, metrics_pass_promtool_and_count_requests)

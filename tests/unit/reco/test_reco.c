@@ -442,3 +442,58 @@ Test(reco, movie_by_its_exact_spelling)
 	cr_assert_eq(reco_similar(&r, NULL, 1, RECO_MAX, &l), 0);
 	cr_assert_eq(l.n, 0);
 }
+
+/* A title and its sequels are one series; another title is not. */
+Test(reco, series_drop_the_year_and_a_sequel_number)
+{
+	uint64_t	toy = reco_series("toy+story+1995");
+
+	cr_assert_eq(reco_series("toy+story+2+1999"), toy);
+	cr_assert_eq(reco_series("toy+story+iii+2010"), toy);
+	cr_assert_eq(reco_series("toy+story"), toy, "no year");
+	cr_assert_neq(reco_series("toy+soldiers+1991"), toy);
+	cr_assert_neq(reco_series("toy+story+of+terror+2013"), toy);
+	cr_assert_eq(reco_series("rocky+ii+1979"), reco_series("rocky+1976"));
+	cr_assert_neq(reco_series("2001+a+space+odyssey+1968"),
+	    reco_series("2010+1984"), "a title that is a number stays");
+	cr_assert_neq(reco_series("1917+2019"), reco_series("1984+1984"));
+	cr_assert_eq(reco_series("the+dark+river+2+1976"),
+	    reco_series("the+dark+river+1976"));
+	cr_assert_neq(reco_series("the+dark+river+1976"),
+	    reco_series("the+lost+river+1976"));
+}
+
+/*
+ * series_max: at most that many movies of a series in a list, the next
+ * best in their place (a popular list here: saga 1..3 lead, then other).
+ */
+Test(reco, a_list_holds_at_most_series_max_of_a_series)
+{
+	struct reco_list	l;
+	const char		*slugs[] = { "saga+2001", "saga+2+2003",
+				    "saga+iii+2005", "other+2002", "more+2004" };
+	int			u, i, m;
+
+	for (i = 0; i < 5; i++)
+		movie(slugs[i]);
+	for (i = 0; i < 5; i++)
+		for (u = 0; u < 10 - 2 * i; u++)
+			watch(20, 100 + u, slugs[i]);
+	cr_assert_eq(writer_commit(h_w), 0);
+	cr_assert_eq(reco_refresh(&r, &s, 7, 1), 1);
+	reco_ranking(&r, 10, 0, &l);
+	cr_assert_eq(l.n, 5);
+	cr_assert_str_eq(l.item[2].slug, "saga+iii+2005");
+	r.series_max = 1;
+	reco_ranking(&r, 10, 0, &l);
+	cr_assert_eq(l.n, 3);
+	cr_assert_str_eq(l.item[0].slug, "saga+2001");
+	cr_assert_str_eq(l.item[1].slug, "other+2002");
+	cr_assert_str_eq(l.item[2].slug, "more+2004");
+	r.series_max = 2;
+	reco_ranking(&r, 3, 0, &l);
+	for (i = 0, m = 0; i < (int)l.n; i++)
+		m += strncmp(l.item[i].slug, "saga+", 5) == 0;
+	cr_assert_eq(m, 2);
+	cr_assert_str_eq(l.item[2].slug, "other+2002");
+}

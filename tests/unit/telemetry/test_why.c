@@ -39,7 +39,10 @@ TestSuite(why, .init = h_scratch_setup, .fini = h_scratch_teardown,
 
 static char	out[1 << 19];
 
-typedef int	why_fn(sqlite3 *, int64_t, int64_t, int, FILE *);
+typedef int	why_fn(sqlite3 *, int64_t, int64_t, int, const struct why_now *,
+		    FILE *);
+
+static const struct why_now	*now;	/* the "now" part, or NULL */
 
 /* fn on a read-only store of h_dir into out; its result. */
 static int
@@ -53,7 +56,7 @@ why_with(why_fn *fn, int64_t user, int64_t at, int limit)
 
 	cr_assert_eq(store_open(&s, h_dir, STORE_RDONLY), 0);
 	cr_assert_not_null(fp = open_memstream(&text, &len));
-	n = fn(s.db, user, at, limit, fp);
+	n = fn(s.db, user, at, limit, now, fp);
 	cr_assert_eq(fclose(fp), 0);
 	store_close(&s);
 	cr_assert_lt(len, sizeof(out));
@@ -290,9 +293,45 @@ Test(why, a_database_without_the_log_is_an_error)
 
 	cr_assert_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
 	cr_assert_not_null(fp = open_memstream(&text, &len));
-	cr_assert_eq(why_json(db, 1, INT64_MAX, 20, fp), -1);
-	cr_assert_eq(why_text(db, 1, INT64_MAX, 20, fp), -1);
+	cr_assert_eq(why_json(db, 1, INT64_MAX, 20, NULL, fp), -1);
+	cr_assert_eq(why_text(db, 1, INT64_MAX, 20, NULL, fp), -1);
 	fclose(fp);
 	free(text);
 	sqlite3_close(db);
+}
+
+/*
+ * The list of now, with its reasons, after the logged lists: in JSON as
+ * "now" (still one object, a closing for every opening), in text as its
+ * section; the model's movies say why, the popular ones that they are.
+ */
+Test(why, the_list_of_now_says_why)
+{
+	struct why_now	n;
+
+	memset(&n, 0, sizeof(n));
+	n.model = 4;
+	n.n = 3;
+	n.personal = 2;
+	n.item[0].movie = "saga+2001";
+	n.item[0].because = "other+2002";
+	n.item[1].movie = "more+2004";
+	n.item[2].movie = "top+1999";
+	h_writer_movies(1);
+	h_served(D0_MS + H(1), 5, 4, "-", 0, 0, "1");
+	h_writer_close();
+	now = &n;
+	cr_assert_eq(why(5, INT64_MAX, 20), 1);
+	cr_assert(strstr(out, "],\"now\":{\"model_version\":4,\"items\":["
+	    "{\"id\":\"saga+2001\",\"source\":\"model\",\"because\":"
+	    "\"other+2002\"},{\"id\":\"more+2004\",\"source\":\"model\"},"
+	    "{\"id\":\"top+1999\",\"source\":\"popular\"}]}}\n"), "%s", out);
+	cr_assert_eq(why_with(why_text, 5, INT64_MAX, 20), 1);
+	cr_assert(strstr(out, "\nnow, from model 4:\n   1  saga+2001"), "%s",
+	    out);
+	cr_assert(strstr(out, "because of other+2002\n"), "%s", out);
+	cr_assert(strstr(out, "   3  top+1999"), "%s", out);
+	now = NULL;
+	cr_assert_eq(why(5, INT64_MAX, 20), 1);
+	cr_assert_null(strstr(out, "\"now\""), "only when asked: %s", out);
 }
