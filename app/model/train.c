@@ -502,13 +502,55 @@ static const float	tune_recency[] = { 0.0f, 3.0f, 5.0f, 7.0f, 10.0f,
 			    20.0f, 40.0f };
 #define NTUNE	(sizeof(tune_recency) / sizeof(tune_recency[0]))
 
+/* Users a tuning fit sees at most: a tenth of a fit at 1M users. */
+#define TUNE_USERS_MAX	100000
+
+/*
+ * Every k-th user of v (sorted by user) so that at most TUNE_USERS_MAX
+ * remain, into a malloc'd copy (*m entries, *users of them); NULL when v is
+ * small enough already (or out of memory: then all of v is used).
+ */
+static struct ia *
+tune_sample(const struct ia *v, size_t n, size_t *m, size_t *users)
+{
+	struct ia	*s;
+	size_t		 i, j, u, every, keep = 0;
+
+	for (i = 0, u = 0; i < n; i = j, u++)
+		for (j = i; j < n && v[j].user == v[i].user; j++)
+			;
+	*users = u;
+	if (u <= TUNE_USERS_MAX)
+		return (NULL);
+	every = (u + TUNE_USERS_MAX - 1) / TUNE_USERS_MAX;
+	for (i = 0, u = 0; i < n; i = j, u++) {
+		for (j = i; j < n && v[j].user == v[i].user; j++)
+			;
+		if (u % every == 0)
+			keep += j - i;
+	}
+	if ((s = malloc((keep ? keep : 1) * sizeof(*s))) == NULL)
+		return (NULL);
+	for (i = 0, u = 0, *m = 0; i < n; i = j, u++) {
+		for (j = i; j < n && v[j].user == v[i].user; j++)
+			;
+		if (u % every == 0) {
+			memcpy(s + *m, v + i, (j - i) * sizeof(*s));
+			*m += j - i;
+		}
+	}
+	*users = (*users + every - 1) / every;
+	return (s);
+}
+
 /*
  * Choose o->mp.recency on the validation part of v (the last part of each
  * user's train part, TRAIN_NESTED): one fit of the configuration on the
- * train parts of the train parts, scored at each recency value (a scoring
- * parameter needs no refit); the best Recall@20 wins, ties to the
- * configured value.  The trials go into res->tuned.  The test part is never
- * seen, so the hold-out figures stay honest.  0, or -1 when the fit fails.
+ * train parts of the train parts (of at most TUNE_USERS_MAX users, an even
+ * sample), scored at each recency value (a scoring parameter needs no
+ * refit); the best Recall@20 wins, ties to the configured value.  The
+ * trials go into res->tuned.  The test part is never seen, so the hold-out
+ * figures stay honest.  0, or -1 when the fit fails.
  */
 static int
 tune(const struct ia *v, size_t n, uint32_t ncols, struct train_opts *o,
@@ -516,13 +558,21 @@ tune(const struct ia *v, size_t n, uint32_t ncols, struct train_opts *o,
 {
 	struct train_result	 r;
 	struct model		*md;
+	struct ia		*sub;
 	double			 best;
 	float			 pick, rec;
-	size_t			 i, len = 0;
+	size_t			 i, len = 0, m = 0, users;
 	int			 pct = o->holdout_pct | TRAIN_NESTED;
 
-	if ((md = fit(v, n, pct, ncols, &o->mp)) == NULL)
+	if ((sub = tune_sample(v, n, &m, &users)) != NULL) {
+		v = sub;
+		n = m;
+	}
+	md = fit(v, n, pct, ncols, &o->mp);
+	if (md == NULL) {
+		free(sub);
 		return (-1);
+	}
 	pick = o->mp.recency;
 	md->params.recency = pick;
 	holdout(v, n, pct, md, &r);
@@ -544,9 +594,10 @@ tune(const struct ia *v, size_t n, uint32_t ncols, struct train_opts *o,
 		}
 	}
 	model_free(md);
+	free(sub);
 	if (len < sizeof(res->tuned))
 		(void)snprintf(res->tuned + len, sizeof(res->tuned) - len,
-		    "; chosen %g", (double)pick);
+		    "; chosen %g (%zu users)", (double)pick, users);
 	o->mp.recency = pick;
 	return (0);
 }

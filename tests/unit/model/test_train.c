@@ -1014,3 +1014,26 @@ Test(train, the_recency_is_chosen_on_a_validation_part_and_recorded)
 	cr_assert_eq(qi("SELECT COUNT(*) FROM lifecycle_log WHERE action = "
 	    "'tune'"), 1);
 }
+
+/*
+ * A tuning fit sees at most 100,000 users, an even sample: of 100,002
+ * users every second one (50,001), told in the trials.
+ */
+Test(train, the_tuning_fit_samples_a_large_store)
+{
+	char	slug[32];
+	int64_t	u;
+
+	h_writer_movies(20);
+	for (u = 1; u <= 100002; u++) {
+		snprintf(slug, sizeof(slug), "m%d+2000", 1 + (int)(u % 20));
+		h_watch(S(u % 50000), u, slug, 0);
+		snprintf(slug, sizeof(slug), "m%d+2000", 1 + (int)(u * 7 % 20));
+		h_watch(S(u % 50000 + 1), u, slug, 0);
+	}
+	done_writing();
+	o.mp.factors = 4;
+	o.mp.iters = 2;
+	cr_assert_eq(train_run(&o, &res), 0);
+	cr_assert(strstr(res.tuned, "(50001 users)"), "%s", res.tuned);
+}
