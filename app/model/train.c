@@ -188,9 +188,13 @@ done:
 	free(times);
 }
 
-/* Times only where they are used: 8 bytes an interaction. */
-#define TIMES_FOR(p)	(((p)->algo == MODEL_POP && (p)->half_life > 0.0) || \
-			    (p)->recency > 0.0f)
+/*
+ * Times only where they are used, 8 bytes an interaction: by a fit (the
+ * decay of popularity) and by the lists (recency weighs the histories; the
+ * hold-out and the tuning read theirs from the interactions).
+ */
+#define TIMES_FOR(p)	((p)->algo == MODEL_POP && (p)->half_life > 0.0)
+#define TIMES_FOR_LISTS(p)	(TIMES_FOR(p) || (p)->recency > 0.0f)
 
 /* Fit p on the matrix m; the model or NULL. */
 static struct model *
@@ -710,7 +714,7 @@ train_run(const struct train_opts *o, struct train_result *res)
 	 * The lists read the matrix, whose rows are the users' interactions
 	 * too: v goes before the fit (a third of the peak memory at 1M users).
 	 */
-	if (train_matrix(v, n, 0, ncols, TIMES_FOR(&o->mp), &m) == -1 ||
+	if (train_matrix(v, n, 0, ncols, TIMES_FOR_LISTS(&o->mp), &m) == -1 ||
 	    (users = train_row_users(v, n, m.nrows)) == NULL) {
 		msg = "out of memory";
 		goto out;
