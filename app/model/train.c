@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -547,62 +548,114 @@ tune_sample(const struct ia *v, size_t n, size_t *m, size_t *users)
 	return (s);
 }
 
+/* Share of the configured trial's coverage a trial needs to be chosen. */
+#define TUNE_COVER	0.5
+
+/* The fit-level value tried beside the configured one: reg, or k, times. */
+static const float	tune_scale[] = { 1.0f, 0.25f, 4.0f };
+#define NSCALE	(sizeof(tune_scale) / sizeof(tune_scale[0]))
+
+/* Append to res->tuned as printf does (silently cut at its size). */
+static void
+tuned_add(struct train_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+tuned_add(struct train_result *res, const char *fmt, ...)
+{
+	va_list	ap;
+	size_t	len = strlen(res->tuned);
+
+	if (len + 1 >= sizeof(res->tuned))
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(res->tuned + len, sizeof(res->tuned) - len, fmt, ap);
+	va_end(ap);
+}
+
 /*
- * Choose o->mp.recency on the validation part of v (the last part of each
- * user's train part, TRAIN_NESTED): one fit of the configuration on the
- * train parts of the train parts (of at most TUNE_USERS_MAX users, an even
- * sample), scored at each recency value (a scoring parameter needs no
- * refit); the best Recall@20 wins, ties to the configured value.  The
- * trials go into res->tuned.  The test part is never seen, so the hold-out
- * figures stay honest.  0, or -1 when the fit fails.
+ * Choose o->mp's recency, and ALS's reg or item-kNN's k, on the validation
+ * part of v (the last part of each user's train part, TRAIN_NESTED): a fit
+ * on the train parts of the train parts (of at most TUNE_USERS_MAX users,
+ * an even sample) for the configured value and a quarter and four times
+ * it, each scored at every recency value (a scoring parameter needs no
+ * refit); the best Recall@20 wins, ties to the configured values, among
+ * the trials whose lists cover at least TUNE_COVER of what the configured
+ * trial's cover (a model that collapses onto the most watched movies may
+ * score well and still be no recommender: marked "narrow", never chosen).
+ * The trials go into res->tuned.  The test part is never seen, so the
+ * hold-out figures stay honest.  0, or -1 when the configured fit fails.
  */
 static int
 tune(const struct ia *v, size_t n, uint32_t ncols, struct train_opts *o,
     struct train_result *res)
 {
 	struct train_result	 r;
+	struct model_params	 p, pick;
 	struct model		*md;
 	struct ia		*sub;
-	double			 best;
-	float			 pick, rec;
-	size_t			 i, len = 0, m = 0, users;
-	int			 pct = o->holdout_pct | TRAIN_NESTED;
+	double			 best = -1.0, cover = 0.0;
+	size_t			 i, s, m = 0, users;
+	int			 pct = o->holdout_pct | TRAIN_NESTED, als;
 
 	if ((sub = tune_sample(v, n, &m, &users)) != NULL) {
 		v = sub;
 		n = m;
 	}
-	md = fit(v, n, pct, ncols, &o->mp);
-	if (md == NULL) {
-		free(sub);
-		return (-1);
-	}
-	pick = o->mp.recency;
-	md->params.recency = pick;
-	holdout(v, n, pct, md, &r);
-	best = r.recall;
-	len += (size_t)snprintf(res->tuned + len, sizeof(res->tuned) - len,
-	    "validation Recall@20 at recency %g: %.4f", (double)pick, best);
-	for (i = 0; i < NTUNE && r.eval_users > 0; i++) {
-		if ((rec = tune_recency[i]) == o->mp.recency)
+	als = o->mp.algo == MODEL_ALS;
+	pick = o->mp;
+	res->tuned[0] = '\0';
+	tuned_add(res, "validation Recall@20 (%zu users)", users);
+	for (s = 0; s < NSCALE; s++) {
+		p = o->mp;
+		if (s > 0 && als)
+			p.reg = o->mp.reg * tune_scale[s];
+		else if (s > 0)
+			p.k = (uint32_t)((float)o->mp.k * tune_scale[s]) > 0 ?
+			    (uint32_t)((float)o->mp.k * tune_scale[s]) : 1;
+		if (s > 0 && p.reg == o->mp.reg && p.k == o->mp.k)
 			continue;
-		md->params.recency = rec;
-		holdout(v, n, pct, md, &r);
-		if (len < sizeof(res->tuned))
-			len += (size_t)snprintf(res->tuned + len,
-			    sizeof(res->tuned) - len, ", %g: %.4f",
-			    (double)rec, r.recall);
-		if (r.recall > best) {
-			best = r.recall;
-			pick = rec;
+		if ((md = fit(v, n, pct, ncols, &p)) == NULL) {
+			if (s > 0)
+				continue;
+			free(sub);
+			return (-1);
 		}
+		if (als)
+			tuned_add(res, "%s reg %g:", s ? ";" : ":",
+			    (double)p.reg);
+		else
+			tuned_add(res, "%s k %u:", s ? ";" : ":", p.k);
+		/* The configured recency first, then the others. */
+		for (i = 0; i <= NTUNE; i++) {
+			md->params.recency = i == 0 ? o->mp.recency :
+			    tune_recency[i - 1];
+			if (i > 0 && md->params.recency == o->mp.recency)
+				continue;
+			holdout(v, n, pct, md, &r);
+			if (s == 0 && i == 0)
+				cover = r.coverage;
+			tuned_add(res, "%s recency %g %.4f%s", i ? "," : "",
+			    (double)md->params.recency, r.recall,
+			    r.coverage < cover * TUNE_COVER ? " (narrow)" : "");
+			if (r.recall > best && r.coverage >= cover * TUNE_COVER) {
+				best = r.recall;
+				pick = p;
+				pick.recency = md->params.recency;
+			}
+			if (r.eval_users == 0)
+				break;
+		}
+		model_free(md);
 	}
-	model_free(md);
 	free(sub);
-	if (len < sizeof(res->tuned))
-		(void)snprintf(res->tuned + len, sizeof(res->tuned) - len,
-		    "; chosen %g (%zu users)", (double)pick, users);
-	o->mp.recency = pick;
+	if (als)
+		tuned_add(res, "; chosen reg %g recency %g", (double)pick.reg,
+		    (double)pick.recency);
+	else
+		tuned_add(res, "; chosen k %u recency %g", pick.k,
+		    (double)pick.recency);
+	o->mp = pick;
 	return (0);
 }
 

@@ -30,8 +30,9 @@ struct train_opts {
 	struct model_params	 mp;		/* algorithm and hyperparameters */
 	struct signal_params	 sp;		/* interaction -> confidence */
 	int			 holdout_pct;	/* 0: no evaluation, else e.g. 20 */
-	int			 tune;		/* 1: choose the recency on a
-						   validation part first (1) */
+	int			 tune;		/* 1: choose the recency and reg
+						   (or k) on a validation part
+						   first (1) */
 	const char		*trigger;	/* 'cli', 'schedule', 'admin' */
 	const char		*who;		/* for the log: "cli", a name */
 	struct train_gate	 gate;
@@ -45,7 +46,7 @@ struct train_opts {
 
 /* The phases of a training, in order (the hold-out ones with holdout_pct). */
 #define TRAIN_PHASE_READ	"reading the store"
-#define TRAIN_PHASE_TUNE	"choosing the recency on a validation part"
+#define TRAIN_PHASE_TUNE	"choosing recency and reg (or k) on a validation part"
 #define TRAIN_PHASE_HOLDOUT	"fitting and measuring on the hold-out"
 #define TRAIN_PHASE_BASELINE	"scoring the current model on the same hold-out"
 #define TRAIN_PHASE_FIT		"fitting on every interaction"
@@ -64,7 +65,7 @@ struct train_result {
 	double		recall, ndcg, coverage;	/* hold-out; -1 if none */
 	uint32_t	eval_users;
 	float		recency;	/* the model's, tuned or as given */
-	char		tuned[256];	/* the trials, "" when none ran */
+	char		tuned[640];	/* the trials, "" when none ran */
 };
 
 /*

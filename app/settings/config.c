@@ -49,8 +49,9 @@ static const struct cfg_setting settings[] = {
 	    "1: train a first model at start when there is data and none; "
 	    "0: serve popularity until a training is asked for" },
 	{ "train_tune", CFG_INT, F(train_tune), 0, 0, 1,
-	    "1: each training first chooses its recency on a validation part "
-	    "of the store's own data (one more fit); 0: the default" },
+	    "1: each training first chooses its recency and ALS's reg (or "
+	    "item-kNN's k) on a validation part of the store's own data "
+	    "(three fits of a sample); 0: the configured values" },
 	{ "list_series_max", CFG_INT, F(list_series_max), 0, 0, 20,
 	    "at most this many movies of one series (a title and its "
 	    "sequels) in a list, the rest to the next best (0: no cap)" },

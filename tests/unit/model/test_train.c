@@ -967,8 +967,9 @@ Test(train, itemknn_lists_are_the_fold_in_of_the_same_history)
  * cluster of movies (1..20, 8 watches) to the other (21..40, 8 watches),
  * among users who keep to one; their validation part (the end of their
  * train part) and their test part are of the second cluster, so weighing
- * the newest entries more wins there.  The trials are recorded with the
- * version; a recency given by hand is not tuned.
+ * the newest entries more wins there.  The trials (reg 1, 0.25 and 4,
+ * each at every recency) are recorded with the version; a recency given
+ * by hand is not tuned.
  */
 Test(train, the_recency_is_chosen_on_a_validation_part_and_recorded)
 {
@@ -989,13 +990,16 @@ Test(train, the_recency_is_chosen_on_a_validation_part_and_recorded)
 	o.mp.factors = 8;
 	o.mp.reg = 1.0f;
 	cr_assert_eq(train_run(&o, &res), 0);
-	cr_assert(strstr(res.tuned, "validation Recall@20 at recency 5: "),
-	    "the configured value first: %s", res.tuned);
+	cr_assert(strstr(res.tuned, "validation Recall@20 (70 users): reg 1: "
+	    "recency 5 "), "the configured values first: %s", res.tuned);
+	cr_assert(strstr(res.tuned, "; reg 0.25: recency 5 ") &&
+	    strstr(res.tuned, "; reg 4: recency 5 "), "%s", res.tuned);
 	cr_assert_gt(res.recency, 0.0f, "%s", res.tuned);
 	cr_assert_leq(res.recency, 7.0f, "the newest matter most: %s",
 	    res.tuned);
-	snprintf(want, sizeof(want), "chosen %g", (double)res.recency);
-	cr_assert(strstr(res.tuned, want), "%s", res.tuned);
+	snprintf(want, sizeof(want), " recency %g", (double)res.recency);
+	cr_assert(strstr(strstr(res.tuned, "; chosen reg "), want), "%s",
+	    res.tuned);
 	cr_assert_str_eq(qs(buf, sizeof(buf), "SELECT detail FROM "
 	    "lifecycle_log WHERE action = 'tune' AND model_id = 1"), res.tuned);
 	snprintf(want, sizeof(want), "\"recency\":%g}", (double)res.recency);
