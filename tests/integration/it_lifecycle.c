@@ -292,7 +292,12 @@ Test(lifecycle, a_rollback_restores_the_earlier_lists_exactly)
 	int		 u, fd, differ = 0;
 
 	demo();
-	start(NULL);
+	/*
+	 * Version 1 as configured: on so small a world the self-tuning of
+	 * both trainings may settle on one over-regularised model whose lists
+	 * do not depend on the factors, and this is about the rollback.
+	 */
+	start("train_tune = 0\n");
 	h_wait_version(h_srv.http_port, 1);
 	/* User 5 acts after the training: folded in, not precomputed. */
 	fd = h_connect(h_srv.ingest_port);
