@@ -325,7 +325,14 @@ adm_withdraw(struct http_request *req, const struct auth_session *s)
 		    "spells it)");
 		return (KORE_RESULT_OK);
 	}
-	if (adm_form(body, "why", j->value, sizeof(j->value)) == -1)
+	/* A reason that cannot be read is refused, not dropped. */
+	if (strstr(body, "why=") != NULL && adm_form(body, "why", j->value,
+	    sizeof(j->value)) == -1) {
+		kore_free(j);
+		adm_error(req, 400, "why: too long or badly encoded");
+		return (KORE_RESULT_OK);
+	}
+	if (strstr(body, "why=") == NULL)
 		j->value[0] = '\0';
 	return (adm_job_start(req, j));
 }

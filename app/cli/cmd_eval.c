@@ -188,7 +188,7 @@ train_and_score(const struct eval_data *d, const struct model_params *p,
 	if (save != NULL && model_save(md, save) == -1)
 		goto fail_model;
 	for (i = 0; i < nrec; i++) {
-		md->params.recency = rec[i];
+		model_set_recency(md, rec[i]);
 		if (eval_run(d, md, p->threads, &res[i]) == -1)
 			goto fail_model;
 	}

@@ -485,6 +485,7 @@ run_worker(void *arg)
 		    EVAL_TOPN);
 	}
 	free(scores);
+	free(vals);
 	return (NULL);
 }
 

@@ -284,6 +284,15 @@ knn_score(const void *impl, const uint32_t *items, const float *vals,
 	return (0);
 }
 
+/* With recency on, an entry counts its (weighed) value, not 1. */
+static void
+knn_set_recency(void *impl, float recency)
+{
+	struct knn	*km = impl;
+
+	km->weighed = recency > 0.0f;
+}
+
 static size_t
 knn_sections(const void *impl, struct model_section *sec, size_t max)
 {
@@ -379,4 +388,5 @@ const struct model_ops knn_ops = {
 	.sections = knn_sections,
 	.attach = knn_attach,
 	.free = knn_free,
+	.set_recency = knn_set_recency,
 };

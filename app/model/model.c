@@ -333,6 +333,14 @@ cmp_i64(const void *a, const void *b)
 /* The least weight: an entry however old keeps its sign (like, dislike). */
 #define WEIGH_MIN	1e-6f
 
+void
+model_set_recency(struct model *md, float r)
+{
+	md->params.recency = r;
+	if (md->ops->set_recency != NULL)
+		md->ops->set_recency(md->impl, r);
+}
+
 int
 model_weigh_recent(const struct model_params *p, const int64_t *times,
     float *vals, size_t n)

@@ -132,6 +132,8 @@ struct model_ops {
 	 * of score.  0 or -1.
 	 */
 	int		(*weigh)(void *impl, const float *w);
+	/* See model_set_recency; NULL: nothing of impl depends on it. */
+	void		(*set_recency)(void *impl, float recency);
 	/* See model_explain; NULL: model_score's because says it. */
 	int		(*explain)(const void *impl, const uint32_t *items,
 			    const float *vals, size_t n,
@@ -167,6 +169,13 @@ int	model_train(const struct csr *m, const int64_t *item_ids,
  */
 int	model_score(const struct model *md, const uint32_t *items,
 	    const float *vals, size_t n, float *scores, uint32_t *because);
+
+/*
+ * Score md with recency r from now on (as if trained with it: a scoring
+ * parameter, so a model fitted once serves every trial of a search).  Not
+ * while other threads score md.  r within 0..MODEL_RECENCY_MAX.
+ */
+void	model_set_recency(struct model *md, float r);
 
 /*
  * Weigh a history's n values vals (as for model_score) by how recent each

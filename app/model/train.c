@@ -322,9 +322,9 @@ baseline(struct store *s, const struct train_opts *o, uint32_t ncols,
 	phase(o, TRAIN_PHASE_BASELINE);
 	if (same_params(&p, &o->mp) && hmd != NULL) {
 		rec = hmd->params.recency;
-		hmd->params.recency = p.recency;
+		model_set_recency(hmd, p.recency);
 		holdout(v, n, o->holdout_pct, hmd, &r);
-		hmd->params.recency = rec;
+		model_set_recency(hmd, rec);
 		g->base_recall = r.recall > 0 ? r.recall : 0;
 		g->base_coverage = r.coverage > 0 ? r.coverage : 0;
 		return;
@@ -628,8 +628,8 @@ tune(const struct ia *v, size_t n, uint32_t ncols, struct train_opts *o,
 			tuned_add(res, "%s k %u:", s ? ";" : ":", p.k);
 		/* The configured recency first, then the others. */
 		for (i = 0; i <= NTUNE; i++) {
-			md->params.recency = i == 0 ? o->mp.recency :
-			    tune_recency[i - 1];
+			model_set_recency(md, i == 0 ? o->mp.recency :
+			    tune_recency[i - 1]);
 			if (i > 0 && md->params.recency == o->mp.recency)
 				continue;
 			holdout(v, n, pct, md, &r);

@@ -65,7 +65,7 @@ struct train_result {
 	double		recall, ndcg, coverage;	/* hold-out; -1 if none */
 	uint32_t	eval_users;
 	float		recency;	/* the model's, tuned or as given */
-	char		tuned[640];	/* the trials, "" when none ran */
+	char		tuned[1024];	/* the trials, "" when none ran */
 };
 
 /*

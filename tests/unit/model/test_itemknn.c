@@ -271,6 +271,13 @@ Test(itemknn, with_recency_each_history_entry_counts_its_value)
 	/* A history without values (reco_similar's one movie) counts 1s. */
 	cr_assert_eq(model_score(md, h, NULL, 2, s, bc), 0);
 	cr_assert_float_eq(s[1], (float)(S01 + S13), 1e-6);
+	/* Set off after the fit (a tuning trial), it is off. */
+	model_set_recency(md, 0.0f);
+	cr_assert_eq(model_score(md, h, v, 2, s, bc), 0);
+	cr_assert_float_eq(s[1], (float)(S01 + S13), 1e-6);
+	model_set_recency(md, 10.0f);
+	cr_assert_eq(model_score(md, h, v, 2, s, bc), 0);
+	cr_assert_float_eq(s[1], (float)(S01 / 4 + S13), 1e-6);
 	model_free(md);
 	p.recency = 0.0f;
 	cr_assert_eq(model_train(&m, NULL, &p, &md), 0);
