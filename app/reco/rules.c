@@ -11,6 +11,7 @@
 #include "store/sql.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/str.h"
 
 /* The newest lifecycle_log id (0 for none) into *v.  0 or -1. */
 static int
@@ -112,9 +113,19 @@ withdraw_tx(sqlite3 *db, const char *slug, int withdraw, const char *who,
 	int64_t	id = 0;
 	int	rc;
 
+	if (why != NULL && (strlen(why) > RULES_WHY_MAX || !str_utf8(why))) {
+		snprintf(err, errsz, "the reason is at most %d bytes of text "
+		    "(UTF-8)", RULES_WHY_MAX);
+		return (-1);
+	}
 	if ((rc = movie_of(db, slug, &id)) != 1) {
-		snprintf(err, errsz, rc == 0 ? "no movie is spelled '%.200s' "
-		    "(spell it as the stream does)" : "database error", slug);
+		/* The slug in the answer only when it is printable text. */
+		if (rc == 0 && strlen(slug) <= 200 && str_utf8(slug))
+			snprintf(err, errsz, "no movie is spelled '%s' (spell "
+			    "it as the stream does)", slug);
+		else
+			snprintf(err, errsz, rc == 0 ? "no movie is spelled so "
+			    "(spell it as the stream does)" : "database error");
 		return (-1);
 	}
 	if (withdraw)
@@ -133,7 +144,8 @@ withdraw_tx(sqlite3 *db, const char *slug, int withdraw, const char *who,
 		    "withdrawn already" : "not withdrawn");
 		return (-1);
 	}
-	snprintf(detail, sizeof(detail), "%.200s%s%.300s", slug,
+	/* A catalogue slug (ASCII) and a reason checked above: no cut. */
+	snprintf(detail, sizeof(detail), "%s%s%s", slug,
 	    why != NULL && *why != '\0' ? ": " : "", why != NULL ? why : "");
 	if (versions_log(db, who, withdraw ? "withdraw" : "restore", 0, 0,
 	    detail) == -1) {

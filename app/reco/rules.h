@@ -48,10 +48,13 @@ void	rules_free(struct rules *r);
 /*
  * Withdraw (withdraw = 1) or bring back (0) the movie spelled slug, exactly
  * as the stream spells it, on db (a connection of the models role), in one
- * transaction with its lifecycle_log row (who, why: may be NULL).  Returns
- * 0, or -1 with a reason in err: no such movie, already withdrawn, not
- * withdrawn, or a database error.
+ * transaction with its lifecycle_log row (who, why: may be NULL, else at
+ * most RULES_WHY_MAX bytes of UTF-8).  Returns 0, or -1 with a reason in
+ * err: a reason refused, no such movie, already withdrawn, not withdrawn,
+ * or a database error.
  */
+#define RULES_WHY_MAX	300	/* bytes of a reason */
+
 int	rules_withdraw(sqlite3 *db, const char *slug, int withdraw,
 	    const char *who, const char *why, char *err, size_t errsz);
 

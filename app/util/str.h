@@ -12,4 +12,10 @@
  */
 int	str_copy(char *dst, size_t sz, const char *src);
 
+/*
+ * Is s (NUL-terminated) well-formed UTF-8: no stray continuation byte, no
+ * sequence cut short, overlong, a surrogate or above U+10FFFF?
+ */
+int	str_utf8(const char *s);
+
 #endif

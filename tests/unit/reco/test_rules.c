@@ -104,6 +104,25 @@ Test(rules, withdraw_and_restore_by_exact_spelling_logged_and_reloaded)
 	cr_assert_not(rules_withdrawn(&ru, m3));
 	cr_assert_eq(qi("SELECT COUNT(*) FROM lifecycle_log WHERE action = "
 	    "'restore' AND who = 'ann'"), 1);
+	/* A reason is text: at most 300 bytes of UTF-8; so is what is said. */
+	memset(err, 'x', 301);
+	err[301] = '\0';
+	{
+		char	why[302];
+
+		memcpy(why, err, sizeof(why));
+		cr_assert_eq(rules_withdraw(wr.db, "m3+2000", 1, "cli", why,
+		    err, sizeof(err)), -1);
+		cr_assert(strstr(err, "at most 300 bytes"), "%s", err);
+	}
+	cr_assert_eq(rules_withdraw(wr.db, "m3+2000", 1, "cli", "caf\xc3",
+	    err, sizeof(err)), -1);
+	cr_assert(strstr(err, "UTF-8"), "%s", err);
+	cr_assert_eq(rules_withdraw(wr.db, "m\xff+2000", 1, "cli", NULL, err,
+	    sizeof(err)), -1);
+	cr_assert_str_eq(err, "no movie is spelled so (spell it as the stream "
+	    "does)");
+	cr_assert_eq(qi("SELECT COUNT(*) FROM withdrawn"), 0);
 	/* Only the lifecycle role writes it. */
 	cr_assert_eq(rules_withdraw(rd.db, "m3+2000", 1, "x", NULL, err,
 	    sizeof(err)), -1);

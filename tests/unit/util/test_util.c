@@ -556,3 +556,17 @@ Test(util, threads_run_counts_zero_as_one_and_caps_at_the_maximum)
 	cr_assert_eq(run(&w, THREADS_MAX + 1), THREADS_MAX);
 	cr_assert_eq(run(&w, 100000), THREADS_MAX);
 }
+
+Test(util, utf8_well_formed_or_not)
+{
+	cr_assert(str_utf8(""));
+	cr_assert(str_utf8("licence ended"));
+	cr_assert(str_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xac"));
+	cr_assert_not(str_utf8("caf\xc3"), "cut short at the end");
+	cr_assert_not(str_utf8("\xa9 stray"), "a continuation alone");
+	cr_assert_not(str_utf8("\xc0\xaf"), "overlong");
+	cr_assert_not(str_utf8("\xe0\x80\xaf"), "overlong, three bytes");
+	cr_assert_not(str_utf8("\xed\xa0\x80"), "a surrogate");
+	cr_assert_not(str_utf8("\xf4\x90\x80\x80"), "above U+10FFFF");
+	cr_assert_not(str_utf8("\xff"));
+}
