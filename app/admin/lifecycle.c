@@ -16,6 +16,7 @@
 #include "reco/rules.h"
 #include "server/kbuf.h"
 #include "telemetry/experiment.h"
+#include "util/urlenc.h"
 
 #define ACT_USE		1
 #define ACT_PIN		2
@@ -326,14 +327,15 @@ adm_withdraw(struct http_request *req, const struct auth_session *s)
 		return (KORE_RESULT_OK);
 	}
 	/* A reason that cannot be read is refused, not dropped. */
-	if (strstr(body, "why=") != NULL && adm_form(body, "why", j->value,
-	    sizeof(j->value)) == -1) {
+	switch (urlenc_get(body, "why", j->value, sizeof(j->value))) {
+	case -1:
 		kore_free(j);
 		adm_error(req, 400, "why: too long or badly encoded");
 		return (KORE_RESULT_OK);
-	}
-	if (strstr(body, "why=") == NULL)
+	case 0:
 		j->value[0] = '\0';
+		break;
+	}
 	return (adm_job_start(req, j));
 }
 

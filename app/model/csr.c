@@ -195,6 +195,18 @@ csr_row_len(const struct csr *m, uint32_t row)
 	return (m->ptr[row + 1] - m->ptr[row]);
 }
 
+uint64_t
+csr_row_max(const struct csr *m)
+{
+	uint64_t	most = 0;
+	uint32_t	r;
+
+	for (r = 0; r < m->nrows; r++)
+		if (m->ptr[r + 1] - m->ptr[r] > most)
+			most = m->ptr[r + 1] - m->ptr[r];
+	return (most);
+}
+
 void
 csr_free(struct csr *m)
 {

@@ -63,6 +63,9 @@ int64_t	csr_find(const struct csr *m, uint32_t row, uint32_t col);
 /* Number of stored entries in one row (0 for an out-of-range row). */
 uint64_t	csr_row_len(const struct csr *m, uint32_t row);
 
+/* Entries of m's longest row (0 for none). */
+uint64_t	csr_row_max(const struct csr *m);
+
 /* Release m's arrays and zero it; safe on a zeroed or already freed struct. */
 void	csr_free(struct csr *m);
 

@@ -444,13 +444,11 @@ run_worker(void *arg)
 	const struct csr	*m = &d->train;
 	float			*scores, *vals = NULL;
 	uint32_t		 e, u, *top;
-	uint64_t		 a, b, maxrow = 0;
+	uint64_t		 a, b;
 
-	for (u = 0; u < m->nrows; u++)
-		if (m->ptr[u + 1] - m->ptr[u] > maxrow)
-			maxrow = m->ptr[u + 1] - m->ptr[u];
 	if ((scores = malloc(((size_t)d->nitems + 1) * sizeof(*scores))) ==
-	    NULL || (vals = malloc((maxrow + 1) * sizeof(*vals))) == NULL ||
+	    NULL || (vals = malloc((csr_row_max(m) + 1) * sizeof(*vals))) ==
+	    NULL ||
 	    (job->md->params.recency > 0.0f && m->time == NULL)) {
 		__atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
 		free(scores);
@@ -465,8 +463,9 @@ run_worker(void *arg)
 		/* The user's history weighed as the server weighs it. */
 		memcpy(vals, m->val + a, (b - a) * sizeof(*vals));
 		if (model_weigh_recent(&job->md->params, m->time != NULL ?
-		    m->time + a : NULL, vals, b - a) == -1 || model_score(job->md, m->col + a, vals,
-		    b - a, scores, NULL) == -1) {
+		    m->time + a : NULL, vals, b - a) == -1 ||
+		    model_score(job->md, m->col + a, vals, b - a, scores,
+		    NULL) == -1) {
 			__atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
 			break;
 		}

@@ -108,7 +108,8 @@ holdout(const struct ia *v, size_t n, int holdout_pct,
 	uint32_t	*items = NULL, *pos = NULL, top[TOPN], *seen_cols = NULL;
 	uint8_t		*covered = NULL;
 	int64_t		*times = NULL;
-	size_t		 i = 0, j, k, m, keep, npos, ntop, users = 0, every;
+	size_t		 i = 0, j, k, m, keep, end, npos, ntop, users = 0;
+	size_t		 every;
 	size_t		 candidates = 0, c;
 	double		 recall = 0, ndcg = 0;
 
@@ -120,8 +121,8 @@ holdout(const struct ia *v, size_t n, int holdout_pct,
 			;
 		m = j - i;
 		keep = train_kept(m, holdout_pct);
-		for (k = i + keep; m >= 2 && k < test_end(i, j, holdout_pct);
-		    k++)
+		end = test_end(i, j, holdout_pct);
+		for (k = i + keep; m >= 2 && k < end; k++)
 			if (v[k].val > 0) {
 				candidates++;
 				break;
@@ -148,8 +149,8 @@ holdout(const struct ia *v, size_t n, int holdout_pct,
 		if (m < 2)
 			continue;
 		keep = train_kept(m, holdout_pct);
-		for (npos = 0, k = i + keep; k < test_end(i, j, holdout_pct);
-		    k++)
+		end = test_end(i, j, holdout_pct);
+		for (npos = 0, k = i + keep; k < end; k++)
 			if (v[k].val > 0)
 				pos[npos++] = (uint32_t)v[k].movie;
 		if (npos == 0 || c++ % every != 0)
@@ -515,35 +516,44 @@ static const float	tune_recency[] = { 0.0f, 3.0f, 5.0f, 7.0f, 10.0f,
  * remain, into a malloc'd copy (*m entries, *users of them); NULL when v is
  * small enough already (or out of memory: then all of v is used).
  */
+/* Where the run of v[i]'s user ends in v[0..n) (sorted by user). */
+static size_t
+user_end(const struct ia *v, size_t n, size_t i)
+{
+	size_t	j;
+
+	for (j = i; j < n && v[j].user == v[i].user; j++)
+		;
+	return (j);
+}
+
 static struct ia *
 tune_sample(const struct ia *v, size_t n, size_t *m, size_t *users)
 {
-	struct ia	*s;
-	size_t		 i, j, u, every, keep = 0;
+	struct ia	*s = NULL;
+	size_t		 i, j, u, every, keep, pass;
 
-	for (i = 0, u = 0; i < n; i = j, u++)
-		for (j = i; j < n && v[j].user == v[i].user; j++)
-			;
+	for (i = 0, u = 0; i < n; i = user_end(v, n, i), u++)
+		;
 	*users = u;
 	if (u <= TUNE_USERS_MAX)
 		return (NULL);
 	every = (u + TUNE_USERS_MAX - 1) / TUNE_USERS_MAX;
-	for (i = 0, u = 0; i < n; i = j, u++) {
-		for (j = i; j < n && v[j].user == v[i].user; j++)
-			;
-		if (u % every == 0)
+	/* Count what the sample keeps, then copy it. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0, u = 0, keep = 0; i < n; i = j, u++) {
+			j = user_end(v, n, i);
+			if (u % every != 0)
+				continue;
+			if (s != NULL)
+				memcpy(s + keep, v + i, (j - i) * sizeof(*s));
 			keep += j - i;
-	}
-	if ((s = malloc((keep ? keep : 1) * sizeof(*s))) == NULL)
-		return (NULL);
-	for (i = 0, u = 0, *m = 0; i < n; i = j, u++) {
-		for (j = i; j < n && v[j].user == v[i].user; j++)
-			;
-		if (u % every == 0) {
-			memcpy(s + *m, v + i, (j - i) * sizeof(*s));
-			*m += j - i;
 		}
+		if (pass == 0 && (s = malloc((keep ? keep : 1) *
+		    sizeof(*s))) == NULL)
+			return (NULL);
 	}
+	*m = keep;
 	*users = (*users + every - 1) / every;
 	return (s);
 }

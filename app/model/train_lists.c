@@ -36,12 +36,9 @@ precompute_run(void *arg)
 	uint32_t		 top[LISTS_K], *because = NULL;
 	float			*all = NULL, *vals, sc[LISTS_K];
 	size_t			 n, k, got;
-	uint64_t		 u, maxrow = 0;
+	uint64_t		 u;
 
-	for (u = 0; u < pc->nusers; u++)
-		if (m->ptr[u + 1] - m->ptr[u] > maxrow)
-			maxrow = m->ptr[u + 1] - m->ptr[u];
-	if ((vals = malloc((maxrow + 1) * sizeof(*vals))) == NULL ||
+	if ((vals = malloc((csr_row_max(m) + 1) * sizeof(*vals))) == NULL ||
 	    (md->params.recency > 0.0f && m->time == NULL)) {
 		pc->failed = 1;
 		goto out;

@@ -805,11 +805,13 @@ api_why(struct http_request *req)
 	}
 	/* Without ?at, the list of now too, with its reasons. */
 	a.now = NULL;
-	serving_pick(&srv.serving, a.user, &pick);
-	if (a.at == INT64_MAX && list_for(a.user, &pick, &list) >= 0) {
-		explain(a.user, &pick, &list);
-		reco_why_now(&list, pick.id, &now);
-		a.now = &now;
+	if (a.at == INT64_MAX) {
+		serving_pick(&srv.serving, a.user, &pick);
+		if (list_for(a.user, &pick, &list) >= 0) {
+			explain(a.user, &pick, &list);
+			reco_why_now(&list, pick.id, &now);
+			a.now = &now;
+		}
 	}
 	reply_report(req, why_report, &a);
 	return (KORE_RESULT_OK);

@@ -20,8 +20,8 @@ readme=
 [ "${2:-}" = --readme ] && readme=${3:?--readme needs a file}
 shared=${CINEREC_SHARED:-$(dirname "$0")/../../../shared}
 cache=${CINEREC_DATA_CACHE:-${HOME:-/tmp}/.cache/cinerec-data}
-out=$(mktemp /tmp/cinerec-eval-XXXXXX)
-trap 'rm -f "$out" "$out".*' EXIT INT TERM
+tmp=$(mktemp -d /tmp/cinerec-eval-XXXXXX)	# each run's output, the table
+trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # fetch NAME: $cache/NAME/ratings.csv from GroupLens's zip, or return 1.
 fetch() {
@@ -46,12 +46,12 @@ fetch() {
 row() {
 	label=$1
 	shift
-	"$bin" eval --ratings "$ratings" "$@" >"$out.run" 2>/dev/null ||
+	"$bin" eval --ratings "$ratings" "$@" >"$tmp/run" 2>/dev/null ||
 	    { echo "eval_table: cinerec eval $* failed" >&2; exit 1; }
 	awk -v l="$label" '
 	    /^train / { t = $2 }
 	    /^all / { printf "| %s | %s | %s | %s | %s | %s |\n", l, $3, $4,
-		$5, $6, t }' "$out.run"
+		$5, $6, t }' "$tmp/run"
 }
 
 # table NAME: the rows of the data set at $ratings.
@@ -75,14 +75,14 @@ table() {
 	movies=$(dirname "$ratings")/movies.csv
 	[ -s "$movies" ] && row "ALS, recency 5, at most 1 movie of a series a list" \
 	    --model als --movies "$movies" --series-max 1
-	"$bin" tune --ratings "$ratings" --model als >"$out.tune" 2>/dev/null ||
+	"$bin" tune --ratings "$ratings" --model als >"$tmp/tune" 2>/dev/null ||
 	    { echo "eval_table: cinerec tune failed" >&2; exit 1; }
 	awk '
 	    /^chosen on validation/ {
 		sub(/.*model als /, ""); sub(/ signal.*recency/, ", recency")
 		sub(/ threads.*/, ""); p = $0 }
 	    /^all / { printf "| ALS, the joint grid of `cinerec tune` (%s) " \
-		"| %s | %s | %s | %s | |\n", p, $3, $4, $5, $6 }' "$out.tune"
+		"| %s | %s | %s | %s | |\n", p, $3, $4, $5, $6 }' "$tmp/tune"
 	echo
 }
 
@@ -113,15 +113,15 @@ table() {
 		fi
 	done
 	[ $found -gt 0 ] || echo "eval_table: no data set at hand" >&2
-} >"$out.table"
-cat "$out.table"
+} >"$tmp/table"
+cat "$tmp/table"
 if [ -n "$readme" ]; then
-	awk -v t="$out.table" '
+	awk -v t="$tmp/table" '
 	    /<!-- eval-table: begin/ { print; while ((getline l < t) > 0)
 		print l; skip = 1; next }
 	    /<!-- eval-table: end/ { skip = 0 }
-	    !skip' "$readme" >"$out.readme"
-	grep -q '<!-- eval-table: end' "$out.readme" ||
+	    !skip' "$readme" >"$tmp/readme"
+	grep -q '<!-- eval-table: end' "$tmp/readme" ||
 	    { echo "eval_table: no eval-table markers in $readme" >&2; exit 1; }
-	cat "$out.readme" >"$readme"
+	cat "$tmp/readme" >"$readme"
 fi
