@@ -277,12 +277,13 @@ store_functions(sqlite3 *db)
 /* The tables of each role (see store.h). */
 static const struct {
 	int		 role;
-	const char	*tables[15];
+	const char	*tables[16];
 } owners[] = {
 	{ STORE_ROLE_EVENTS, { "movies", "watches", "ratings", "users",
 	    "movie_daily", "counters", "reject_samples", "reco_log_chunks",
 	    "reco_log_by_user", "reco_follows", "reco_stats",
-	    "reco_movie_daily", "line_shapes", "ingest_hourly", NULL } },
+	    "reco_movie_daily", "line_shapes", "ingest_hourly", "kafka_offsets",
+	    NULL } },
 	{ STORE_ROLE_MODELS, { "models", "training_runs", "experiments",
 	    "experiment_arms", "lifecycle_log", "withdrawn", NULL } },
 	{ STORE_ROLE_ADMIN, { "admins", "sessions", "login_attempts", "audit",

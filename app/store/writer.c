@@ -13,12 +13,14 @@
 #include "store/batch.h"
 #include "store/catalog.h"
 #include "store/logstore.h"
+#include "store/sql.h"
 #include "store/store.h"
 #include "store/wal.h"
 #include "store/writer.h"
 #include "telemetry/ctr.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/vec.h"
 
 /*
  * Invariant: the catalogue, the batch and the log hold exactly what came
@@ -40,6 +42,17 @@ struct writer {
 	int64_t			*changed;	/* the hook's users */
 	size_t			 changedcap;
 	size_t			 nafter;	/* of them, not told "after" yet */
+	struct writer_pos	*pos;		/* input positions (writer_offset) */
+	size_t			 npos, poscap;
+	int			 pos_dirty;	/* some not written yet */
+};
+
+/* Where an input with offsets (a Kafka partition) stands. */
+struct writer_pos {
+	char	topic[WRITER_TOPIC_MAX + 1];
+	int32_t	partition;
+	int64_t	next;		/* the first offset not taken */
+	int	dirty;		/* changed since the last commit */
 };
 
 /*
@@ -290,7 +303,7 @@ writer_movie(struct writer *w, const char *slug, const char *title,
 int
 writer_due(const struct writer *w)
 {
-	return (w->batch.pending > 0 ||
+	return (w->batch.pending > 0 || w->pos_dirty ||
 	    logstore_roll_due(&w->log, clock_mono_ms()));
 }
 
@@ -308,6 +321,127 @@ writer_set_hook(struct writer *w, void (*fn)(void *, const int64_t *, size_t,
 	w->hook_arg = arg;
 }
 
+static struct writer_pos *
+pos_find(struct writer *w, const char *topic, int32_t partition)
+{
+	size_t	i;
+
+	for (i = 0; i < w->npos; i++)
+		if (w->pos[i].partition == partition &&
+		    strcmp(w->pos[i].topic, topic) == 0)
+			return (&w->pos[i]);
+	return (NULL);
+}
+
+int
+writer_offset_reserve(struct writer *w, size_t n)
+{
+	return (vec_grow((void **)&w->pos, &w->poscap, w->npos + n,
+	    sizeof(*w->pos)));
+}
+
+int
+writer_offset(struct writer *w, const char *topic, int32_t partition,
+    int64_t next)
+{
+	struct writer_pos	*p;
+
+	if (strlen(topic) > WRITER_TOPIC_MAX)
+		return (-1);
+	if ((p = pos_find(w, topic, partition)) == NULL) {
+		if (w->npos == w->poscap)
+			return (-1);
+		p = &w->pos[w->npos++];
+		memset(p, 0, sizeof(*p));
+		strcpy(p->topic, topic);
+		p->partition = partition;
+	}
+	p->next = next;
+	p->dirty = 1;
+	w->pos_dirty = 1;
+	return (0);
+}
+
+int
+writer_offset_get(struct writer *w, const char *topic, int32_t partition,
+    int64_t *next)
+{
+	struct writer_pos	*p;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	/* Pending lines are ahead of the database. */
+	if ((p = pos_find(w, topic, partition)) != NULL) {
+		*next = p->next;
+		return (1);
+	}
+	if (sqlite3_prepare_v2(w->store.db, "SELECT next_offset FROM "
+	    "kafka_offsets WHERE topic = ?1 AND partition = ?2", -1, &st,
+	    NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(w->store.db));
+		return (-1);
+	}
+	sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, partition);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*next = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(w->store.db));
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
+}
+
+void
+writer_offset_forget(struct writer *w)
+{
+	size_t	i, k = 0;
+
+	/* What is not written yet stays until it is. */
+	for (i = 0; i < w->npos; i++)
+		if (w->pos[i].dirty)
+			w->pos[k++] = w->pos[i];
+	w->npos = k;
+}
+
+/* The positions taken since the last commit, in its transaction. */
+static int
+pos_write(struct writer *w)
+{
+	sqlite3_stmt	*st;
+	int64_t		 now = clock_now_ms();
+	size_t		 i;
+	int		 rc = 0;
+
+	if (!w->pos_dirty)
+		return (0);
+	if (sqlite3_prepare_v2(w->store.db, "INSERT INTO kafka_offsets "
+	    "(topic, partition, next_offset, updated_ms) VALUES (?1, ?2, ?3, "
+	    "?4) ON CONFLICT (topic, partition) DO UPDATE SET next_offset = "
+	    "excluded.next_offset, updated_ms = excluded.updated_ms", -1, &st,
+	    NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(w->store.db));
+		return (-1);
+	}
+	for (i = 0; i < w->npos && rc == 0; i++)
+		if (w->pos[i].dirty)
+			rc = sql_row(st, "kafka_offsets", "tiII",
+			    w->pos[i].topic, (int)w->pos[i].partition,
+			    w->pos[i].next, now);
+	sqlite3_finalize(st);
+	return (rc);
+}
+
+static void
+pos_committed(struct writer *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->npos; i++)
+		w->pos[i].dirty = 0;
+	w->pos_dirty = 0;
+}
+
 int
 writer_commit(struct writer *w)
 {
@@ -318,7 +452,7 @@ writer_commit(struct writer *w)
 
 	roll = logstore_roll_due(&w->log, now);
 	if (w->batch.pending == 0 && w->cat.metas.len == 0 &&
-	    w->cat.committed == w->cat.nmovies && !roll)
+	    w->cat.committed == w->cat.nmovies && !roll && !w->pos_dirty)
 		return (0);
 	if (store_exec(&w->store, "BEGIN IMMEDIATE") == -1)
 		goto fail;
@@ -326,7 +460,8 @@ writer_commit(struct writer *w)
 	    batch_write_events(&w->batch, &nw, &nr, &nu) == -1 ||
 	    logstore_write(&w->log, roll) == -1 ||
 	    ctr_write(w->ctr, w->store.db, roll) == -1 ||
-	    batch_write_counters(&w->batch, nm, nw, nr, nu, lists) == -1)
+	    batch_write_counters(&w->batch, nm, nw, nr, nu, lists) == -1 ||
+	    pos_write(w) == -1)
 		goto rollback;
 	/*
 	 * The hook hears of every changed user before the commit (fresh
@@ -346,6 +481,7 @@ writer_commit(struct writer *w)
 	ctr_committed(w->ctr, clock_now_ms());
 	logstore_committed(&w->log, roll, now);
 	catalog_committed(&w->cat);
+	pos_committed(w);
 	w->stats.commits++;
 	w->stats.committed += w->batch.pending;
 	batch_clear(&w->batch);
@@ -462,6 +598,7 @@ writer_close(struct writer *w)
 	ctr_free(w->ctr);
 	store_close(&w->store);
 	free(w->changed);
+	free(w->pos);
 	free(w);
 	return (rc);
 }

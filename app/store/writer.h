@@ -111,6 +111,25 @@ int		 writer_movie(struct writer *w, const char *slug,
  */
 int		 writer_commit(struct writer *w);
 
+/*
+ * Positions in an input with offsets (a Kafka topic's partitions), kept in
+ * the database with the lines they cover.  writer_offset says the lines up
+ * to next - 1 of the partition are taken (pending like them, written in
+ * the same transaction by writer_commit); it never allocates: room for the
+ * partitions is made first with writer_offset_reserve (n more than those
+ * known).  writer_offset_get gives where a partition stands, pending or
+ * committed: 1 with *next, 0 when it was never taken from, -1 on error.
+ * writer_offset_forget drops the committed ones from memory (their
+ * partitions went to another consumer; the database keeps them).
+ */
+#define WRITER_TOPIC_MAX	249	/* Kafka's longest topic name */
+int		 writer_offset_reserve(struct writer *w, size_t n);
+int		 writer_offset(struct writer *w, const char *topic,
+		    int32_t partition, int64_t next);
+int		 writer_offset_get(struct writer *w, const char *topic,
+		    int32_t partition, int64_t *next);
+void		 writer_offset_forget(struct writer *w);
+
 /* Lines accepted or rejected and not yet committed. */
 size_t		 writer_pending(const struct writer *w);
 

@@ -783,3 +783,55 @@ Test(writer, change_stamps_go_on_from_the_newest_after_a_restart)
 	cr_assert_gt(h_qi(h_db, "SELECT updated_ms FROM users WHERE id = 8"),
 	    future, "a later change has a later stamp");
 }
+
+/* ---- input positions (the Kafka input's offsets) ---------------------- */
+
+Test(writer, positions_commit_with_their_lines_or_not_at_all)
+{
+	int64_t	next = -7;
+
+	open_writer();
+	cr_assert_eq(writer_offset_get(h_w, "movielog1", 0, &next), 0,
+	    "never taken from");
+	cr_assert_eq(writer_offset(h_w, "movielog1", 0, 1), -1,
+	    "no room was made");
+	cr_assert_eq(writer_offset_reserve(h_w, 2), 0);
+	watch(H(1), 1, "m+2000", 0);
+	cr_assert_eq(writer_offset(h_w, "movielog1", 0, 1), 0);
+	cr_assert_eq(writer_offset(h_w, "movielog1", 2, 40), 0);
+	cr_assert_eq(writer_offset_get(h_w, "movielog1", 2, &next), 1);
+	cr_assert_eq(next, 40, "pending is ahead of the database");
+	commit();
+	cr_assert_eq(qi("SELECT next_offset FROM kafka_offsets WHERE topic = "
+	    "'movielog1' AND partition = 2"), 40);
+
+	/* A failed commit writes neither the lines nor the positions. */
+	h_fail_writes("counters");
+	watch(H(2), 1, "m+2000", 1);
+	cr_assert_eq(writer_offset(h_w, "movielog1", 2, 41), 0);
+	cr_assert_eq(writer_commit(h_w), -1);
+	cr_assert_eq(qi("SELECT next_offset FROM kafka_offsets WHERE "
+	    "partition = 2"), 40);
+	cr_assert_eq(qi("SELECT minutes FROM watches"), 1);
+	h_fail_writes_off();
+	/* Forgetting keeps what is not written yet. */
+	writer_offset_forget(h_w);
+	cr_assert_eq(writer_offset_get(h_w, "movielog1", 2, &next), 1);
+	cr_assert_eq(next, 41);
+	commit();
+	cr_assert_eq(qi("SELECT next_offset FROM kafka_offsets WHERE "
+	    "partition = 2"), 41);
+	cr_assert_eq(qi("SELECT minutes FROM watches"), 2);
+	/* Written ones are read back from the database once forgotten. */
+	writer_offset_forget(h_w);
+	cr_assert_eq(writer_offset_get(h_w, "movielog1", 0, &next), 1);
+	cr_assert_eq(next, 1);
+	cr_assert_eq(writer_offset_get(h_w, "movielog2", 0, &next), 0);
+	/* A position alone (a message of blank lines) is a commit too. */
+	cr_assert_eq(writer_offset(h_w, "movielog1", 0, 5), 0);
+	cr_assert(writer_due(h_w));
+	commit();
+	h_writer_close();
+	cr_assert_eq(qi("SELECT next_offset FROM kafka_offsets WHERE "
+	    "partition = 0"), 5);
+}
