@@ -26,7 +26,7 @@ CFLAGS		+= -std=gnu99 $(OPT) -g -fPIC -D_GNU_SOURCE $(CFLAGS_WARN) \
 # does not build.
 KORE_CFLAGS	 = -DKORE_SINGLE_BINARY -DKORE_USE_TASKS \
 		   -I$(BUILD)/kore-src/include -I$(BUILD)/kore
-LDLIBS		 = -lsqlite3 -lsodium -luv -lxxhash -lssl -lcrypto -lpthread \
+LDLIBS		 = -lsqlite3 -lsodium -luv -lrdkafka -lxxhash -lssl -lcrypto -lpthread \
 		   -ldl -lm
 LDFLAGS		+= -rdynamic -Wl,-z,relro -Wl,-z,now $(SAN)
 
@@ -46,7 +46,7 @@ UTIL_SRCS	 = $(addprefix app/util/, clock.c log.c str.c hmap.c vec.c \
 		   arena.c csv.c threads.c io.c json.c urlenc.c fault.c)
 SETTINGS_SRCS	 = app/settings/config.c app/settings/overrides.c
 INGEST_SRCS	 = $(addprefix app/ingest/, parse.c lines.c ingest.c conn.c \
-		   movielens.c)
+		   kafka.c movielens.c)
 STORE_SRCS	 = $(addprefix app/store/, store.c sql.c catalog.c batch.c \
 		   logstore.c wal.c writer.c lock.c backup.c)
 MODEL_SRCS	 = $(addprefix app/model/, model.c csr.c signals.c pop.c \
@@ -86,7 +86,7 @@ IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,\
 HARNESS		 = $(BUILD)/tests/harness/harness.o $(BUILD)/tests/harness/scratch.o
 TEST_CFLAGS	 = -Itests/harness
 
-.PHONY: all deps deps-check run test asan bench bench-online bench-switch demo clean unit integration \
+.PHONY: all deps deps-check run test asan bench bench-online bench-switch bench-kafka demo clean unit integration \
 	test-browser deb test-package fuzz fuzz-deps soak
 
 all: $(BUILD)/cinerec
@@ -170,9 +170,12 @@ unit: $(UNIT_TESTS) $(FUZZ_REPLAYS)
 	promtool check rules packaging/prometheus/cinerec-rules.yml
 	promtool test rules tests/prometheus/rules_test.yml
 
+# The Kafka tests' broker: jars fetched once into a cache (skipped, with the
+# reason, where Java or Maven is missing).
 integration: $(BUILD)/cinerec $(IT_TESTS)
+	@sh tests/kafka/broker.sh fetch || true
 	@set -e; for t in $(IT_TESTS); do echo "== $$t"; \
-	    ASAN_OPTIONS=detect_leaks=0 \
+	    ASAN_OPTIONS=detect_leaks=0 CINEREC_SRC=$(CURDIR) \
 	    CINEREC_BIN=$(abspath $(BUILD)/cinerec) $$t; done
 
 # The admin dashboard in headless Chromium (tests/browser/run.sh installs
@@ -240,7 +243,7 @@ fuzz: fuzz-deps
 # --- running ---------------------------------------------------------------
 
 DEB_PKGS = build-essential dpkg-dev patch kore libsqlite3-dev libsodium-dev \
-	   libxxhash-dev prometheus libuv1-dev libcriterion-dev curl
+	   libxxhash-dev prometheus libuv1-dev librdkafka-dev libcriterion-dev curl
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -276,10 +279,15 @@ bench: all $(BUILD)/bench/bench_reclog
 	sh tests/bench/first_start.sh $(BUILD)
 	sh tests/bench/live.sh $(BUILD)
 	sh tests/bench/scale.sh $(BUILD)
+	sh tests/bench/kafka.sh $(BUILD)
 
 # The README's offline evaluation table, regenerated in place.
 eval-table: all
 	sh tests/bench/eval_table.sh $(BUILD) --readme README.md
+
+# The Kafka input's throughput beside TCP ingest's, one run.
+bench-kafka: all
+	sh tests/bench/kafka.sh $(BUILD)
 
 # A model switch under load beside the same load without one.
 bench-switch: all

@@ -421,6 +421,43 @@ senders_json(struct kore_buf *b)
 	kore_buf_append(b, "]", 1);
 }
 
+/* The Kafka input (null when none): its settings, state and partitions. */
+static void
+kafka_json(struct kore_buf *b)
+{
+	struct metrics_kafka	k;
+	size_t			i;
+
+	kore_buf_appendf(b, ",\"kafka\":");
+	if (adm.ctx.cfg->kafka_brokers[0] == '\0' ||
+	    metrics_kafka_get(&k) == -1) {
+		kore_buf_appendf(b, "null");
+		return;
+	}
+	kore_buf_appendf(b, "{\"brokers\":");
+	kbuf_str(b, adm.ctx.cfg->kafka_brokers);
+	kore_buf_appendf(b, ",\"topic\":");
+	kbuf_str(b, adm.ctx.cfg->kafka_topic);
+	kore_buf_appendf(b, ",\"group\":");
+	kbuf_str(b, adm.ctx.cfg->kafka_group);
+	kore_buf_appendf(b, ",\"running\":%s,\"brokers_up\":%d,"
+	    "\"partitions\":%llu,\"lag\":%lld,\"messages\":%llu,"
+	    "\"accepted\":%llu,\"rejected\":%llu,\"skipped\":%llu,"
+	    "\"errors\":%llu,\"rebalances\":%llu,\"commit_failed\":%llu,"
+	    "\"parts\":[", k.configured ? "true" : "false", k.brokers_up,
+	    (unsigned long long)k.partitions, (long long)k.lag,
+	    (unsigned long long)k.messages, (unsigned long long)k.accepted,
+	    (unsigned long long)k.rejected, (unsigned long long)k.skipped,
+	    (unsigned long long)k.errors, (unsigned long long)k.rebalances,
+	    (unsigned long long)k.commit_failed);
+	for (i = 0; i < k.nparts; i++)
+		kore_buf_appendf(b, "%s{\"partition\":%lld,\"position\":%lld,"
+		    "\"high\":%lld}", i ? "," : "",
+		    (long long)k.part[i].partition, (long long)k.part[i].next,
+		    (long long)k.part[i].hi);
+	kore_buf_appendf(b, "]}");
+}
+
 static int
 api_ingest(struct http_request *req, const struct auth_session *s)
 {
@@ -447,6 +484,7 @@ api_ingest(struct http_request *req, const struct auth_session *s)
 	kore_buf_appendf(&b, ",\"rating_max\":%d", adm.ctx.cfg->rating_max);
 	kore_buf_appendf(&b, ",\"senders\":");
 	senders_json(&b);
+	kafka_json(&b);
 	adm_json_close(req, 200, &b);
 	return (KORE_RESULT_OK);
 }

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "ingest/kafka.h"
 #include "settings/config.h"
 
 static const struct opts_cmd	serve_cmd = {
@@ -17,6 +18,15 @@ static const struct opts_cmd	serve_cmd = {
 	"senders' last lines are committed.  Any setting can be given in the\n"
 	"configuration file (--print-config writes one with every default)."
 };
+
+static int
+kafka_setting(const char *key, const char *why)
+{
+	if (why == NULL)
+		return (0);
+	fprintf(stderr, "cinerec serve: %s: %s\n", key, why);
+	return (-1);
+}
 
 int
 cmd_serve(int argc, char **argv, struct cfg *cfg)
@@ -42,6 +52,15 @@ cmd_serve(int argc, char **argv, struct cfg *cfg)
 			    "the TCP ingest (127.0.0.1:8099)", 0, 0, 0 },
 			{ "admin", OPT_SETTING, cfg, "HOST:PORT",
 			    "the admin dashboard (127.0.0.1:8083)", 0, 0, 0 },
+			{ "kafka-brokers", OPT_SETTING, cfg, "HOST:PORT,...",
+			    "also consume log lines from Kafka (none)", 0, 0,
+			    0 },
+			{ "kafka-topic", OPT_SETTING, cfg, "TOPIC",
+			    "... from this topic (needed with --kafka-brokers)",
+			    0, 0, 0 },
+			{ "kafka-group", OPT_SETTING, cfg, "GROUP",
+			    "... as a member of this consumer group (cinerec)",
+			    0, 0, 0 },
 			{ "print-config", OPT_FLAG, &print, NULL,
 			    "print a configuration file with every default, "
 			    "and exit", 0, 0, 0 },
@@ -60,6 +79,12 @@ cmd_serve(int argc, char **argv, struct cfg *cfg)
 		if ((rc = opts_done(rc, &serve_cmd, o, NELEM(o))) != -1)
 			return (rc);
 	}
+	if (cfg->kafka_brokers[0] != '\0' && (kafka_setting("kafka_brokers",
+	    kafka_check_brokers(cfg->kafka_brokers)) == -1 ||
+	    kafka_setting("kafka_topic", kafka_check_name(cfg->kafka_topic)) ==
+	    -1 || kafka_setting("kafka_group",
+	    kafka_check_name(cfg->kafka_group)) == -1))
+		return (2);
 	if (print) {
 		/* A configuration file with every default, commented. */
 		cfg_defaults(&defaults);

@@ -19,6 +19,7 @@
 
 #include "ingest/ingest.h"
 #include "ingest/ingest_int.h"
+#include "ingest/kafka.h"
 #include "store/writer.h"
 #include "telemetry/metrics.h"
 #include "util/clock.h"
@@ -54,8 +55,11 @@ ingest_commit(struct ingest *ing)
 	 * a list still being made (fresh.h) folds in from one with the
 	 * commit.  Then the lists are made.
 	 */
-	if (rc == 0)
+	if (rc == 0) {
 		writer_done(ing->w);
+		if (ing->kafka != NULL)
+			kafka_committed(ing->kafka);
+	}
 	if (rc == -1) {
 		if (!ing->paused) {
 			log_warnx("ingest: commit failed, pausing reads");
@@ -152,6 +156,8 @@ on_timer(uv_timer_t *t)
 	    ingest_commit_due(clock_mono_ms(), ing->commit_started_ms,
 	    ing->committed_ms, writer_pending(ing->w))))
 		(void)ingest_commit(ing);
+	if (ing->kafka != NULL)
+		kafka_poll(ing->kafka);
 	metrics_ingest_gauges(writer_pending(ing->w), (uint64_t)ing->ntcp);
 	metrics_ingest_tick(ing->paused);
 	history_sample(ing);
@@ -216,6 +222,10 @@ stop_finish(struct ingest *ing)
 		if (c->kind == CONN_TCP || c->kind == CONN_CONTROL)
 			conn_drain(c);
 	(void)ingest_commit(ing);
+	if (ing->kafka != NULL) {
+		kafka_stop(ing->kafka);
+		ing->kafka = NULL;
+	}
 	while ((c = ing->conns) != NULL) {
 		conn_flush(c);
 		conn_close(c);
@@ -346,8 +356,9 @@ unlink_own(struct ingest *ing)
 struct ingest *
 ingest_start(const struct ingest_opts *o)
 {
-	struct ingest	*ing;
-	sigset_t	 all, old;
+	struct ingest		*ing;
+	struct kafka_opts	 ko;
+	sigset_t		 all, old;
 	uint64_t	 ev_ino = 0, ctl_ino = 0;
 	int		 rc;
 
@@ -382,6 +393,15 @@ ingest_start(const struct ingest_opts *o)
 	    &ing->has_control, ing->control_path, sizeof(ing->control_path),
 	    o->control_path, &ctl_ino) == -1))
 		goto fail;
+	if (o->kafka_brokers != NULL && o->kafka_brokers[0] != '\0') {
+		memset(&ko, 0, sizeof(ko));
+		ko.brokers = o->kafka_brokers;
+		ko.topic = o->kafka_topic;
+		ko.group = o->kafka_group;
+		ko.data_dir = o->data_dir;
+		if ((ing->kafka = kafka_start(ing, &ko)) == NULL)
+			goto fail;
+	}
 	uv_timer_init(&ing->loop, &ing->timer);
 	ing->timer.data = ing;
 	uv_timer_start(&ing->timer, on_timer, (uint64_t)o->batch_ms,
@@ -409,6 +429,8 @@ ingest_start(const struct ingest_opts *o)
 	return (ing);
 
 fail:
+	if (ing->kafka != NULL)
+		kafka_stop(ing->kafka);
 	uv_walk(&ing->loop, close_all, NULL);
 	uv_run(&ing->loop, UV_RUN_DEFAULT);
 	(void)uv_loop_close(&ing->loop);

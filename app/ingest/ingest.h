@@ -50,6 +50,10 @@ struct ingest_opts {
 	const char	*token;			/* "" or NULL: no AUTH needed */
 	int		 max_conns;		/* TCP senders at once */
 	int64_t		 auth_timeout_ms;	/* for AUTH, with a token */
+	/* The Kafka input (kafka.h), when brokers is set ("" or NULL: none). */
+	const char	*kafka_brokers;
+	const char	*kafka_topic;
+	const char	*kafka_group;
 	/* `TRAIN` on the control socket calls this (may be NULL). */
 	void		(*train)(void *arg);
 	void		*train_arg;

@@ -13,6 +13,7 @@
 #include "ingest/lines.h"
 #include "ingest/parse.h"
 
+struct kafka;
 struct writer;
 
 #define OUT_HIGH	(64 * 1024)	/* answers unwritten: stop reading */
@@ -70,6 +71,7 @@ struct ingest {
 	uv_async_t	 token_changed;	/* ingest_set_token -> loop */
 	pthread_t	 thread;
 	struct writer	*w;
+	struct kafka	*kafka;		/* the Kafka input, or NULL */
 	struct conn	*conns;		/* every open connection */
 	int		 ntcp;		/* TCP senders counted */
 	int		 awaiting;	/* events connections awaiting */

@@ -453,6 +453,27 @@ ingest_trouble(void)
 	return (NULL);
 }
 
+/*
+ * The Kafka input, when one runs: a broker lost is reported (with the lag
+ * piling up) but does not fail /health, since the node still serves and
+ * takes the other inputs, and loses nothing of the topic.
+ */
+static void
+kafka_health(struct kore_buf *b)
+{
+	struct metrics_kafka	k;
+
+	if (metrics_kafka_get(&k) == -1 || !k.configured)
+		return;
+	kore_buf_appendf(b, ",\"kafka\":{\"ok\":%s,\"brokers_up\":%d,"
+	    "\"partitions\":%llu,\"lag\":%lld,\"messages\":%llu,"
+	    "\"skipped\":%llu,\"errors\":%llu,\"rebalances\":%llu}",
+	    k.brokers_up > 0 ? "true" : "false", k.brokers_up,
+	    (unsigned long long)k.partitions, (long long)k.lag,
+	    (unsigned long long)k.messages, (unsigned long long)k.skipped,
+	    (unsigned long long)k.errors, (unsigned long long)k.rebalances);
+}
+
 int
 api_health(struct http_request *req)
 {
@@ -484,6 +505,7 @@ api_health(struct http_request *req)
 		kbuf_str(&b, trouble);
 	}
 	kore_buf_append(&b, "}", 1);
+	kafka_health(&b);
 	if (ok) {
 		if (c.last_event_ms > 0)
 			clock_format(c.last_event_ms, last, sizeof(last));

@@ -256,6 +256,9 @@ kore_worker_configure(void)
 	o.reco_log_days = srv.cfg.reco_log_days;
 	o.reco_rollup_s = srv.cfg.reco_rollup_s;
 	o.token = srv.cfg.ingest_token;
+	o.kafka_brokers = srv.cfg.kafka_brokers;
+	o.kafka_topic = srv.cfg.kafka_topic;
+	o.kafka_group = srv.cfg.kafka_group;
 	memset(&to, 0, sizeof(to));
 	to.data_dir = srv.cfg.data_dir;
 	to.interval_min = srv.cfg.train_interval_min;

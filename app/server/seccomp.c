@@ -6,6 +6,7 @@
  * `seccomp_tracing yes`.  A call missing here kills the thread that makes
  * it (SIGSYS): the kernel's audit log names it (type=1326, syscall=N).
  */
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 
 #include <kore/kore.h>
@@ -59,6 +60,21 @@ KORE_SECCOMP_FILTER("cinerec",
 	KORE_SYSCALL_ALLOW(rename),
 	KORE_SYSCALL_ALLOW(renameat),
 	KORE_SYSCALL_ALLOW(renameat2),
+	/*
+	 * librdkafka (the Kafka input, ingest/kafka.c): its threads name
+	 * themselves, it reads its plugin and certificate directories and
+	 * the credentials at start, and talks over sendmsg/recvmsg.
+	 */
+	KORE_SYSCALL_ALLOW_ARG(prctl, 0, PR_SET_NAME),
+	KORE_SYSCALL_ALLOW(getgid),
+	KORE_SYSCALL_ALLOW(getegid),
+	KORE_SYSCALL_ALLOW(getdents64),
+	KORE_SYSCALL_ALLOW(recvmsg),
+	KORE_SYSCALL_ALLOW(sendmsg),
+	KORE_SYSCALL_ALLOW(getsockopt),
+	KORE_SYSCALL_ALLOW(uname),	/* the consumer's name: its host */
+	/* libuv's uv_poll_init sets the queue's pipe non-blocking so. */
+	KORE_SYSCALL_ALLOW_ARG(ioctl, 1, FIONBIO),
 	/* Workers die with the parent (main.c), and check that it lives. */
 	KORE_SYSCALL_ALLOW_ARG(prctl, 0, PR_SET_PDEATHSIG),
 	KORE_SYSCALL_ALLOW(getppid)

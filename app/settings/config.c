@@ -83,6 +83,13 @@ static const struct cfg_setting settings[] = {
 	{ "ingest_token", CFG_STR, F(ingest_token), 0, 0, 127,
 	    "when set, TCP senders send AUTH <token> first, HTTP senders "
 	    "Authorization: Bearer <token>" },
+	{ "kafka_brokers", CFG_STR, F(kafka_brokers), 0, 0, 1023,
+	    "HOST:PORT[,HOST:PORT...] of Kafka brokers: consume kafka_topic "
+	    "as a third input of log lines, effectively once (empty: none)" },
+	{ "kafka_topic", CFG_STR, F(kafka_topic), 0, 0, 249,
+	    "the topic of log lines (one or more a message), e.g. movielog1" },
+	{ "kafka_group", CFG_STR, F(kafka_group), 0, 0, 249,
+	    "the consumer group; the partitions are shared among its members" },
 	{ "click_window_s", CFG_INT, F(click_window_s), 0, 1, 86400,
 	    "seconds after a list in which starting a listed movie follows it" },
 	{ "click_skew_ms", CFG_INT, F(click_skew_ms), 0, 0, 600000,
@@ -139,6 +146,7 @@ cfg_defaults(struct cfg *c)
 	c->events_body_max_kb = 16384;
 	c->batch_events = 500000;
 	c->batch_ms = 100;
+	strcpy(c->kafka_group, "cinerec");
 	c->train_interval_min = 1440;
 	c->train_threads = 2;
 	c->train_at_start = 1;

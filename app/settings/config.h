@@ -43,6 +43,9 @@ struct cfg {
 	char		admin_cert[PATH_MAX];	/* TLS certificate, "" = plain HTTP */
 	char		admin_key[PATH_MAX];	/* TLS private key */
 	char		ingest_token[128];	/* "" = no AUTH required */
+	char		kafka_brokers[1024];	/* "" = no Kafka input */
+	char		kafka_topic[256];	/* its topic */
+	char		kafka_group[256];	/* its consumer group */
 	int		click_window_s;		/* a start within this follows a list */
 	int		click_skew_ms;		/* ... or this much before it */
 	int		rating_max;		/* ratings are 1..rating_max */

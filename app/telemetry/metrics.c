@@ -80,9 +80,16 @@ struct history {
 	struct metrics_sample	s[METRICS_HISTORY];
 };
 
+/* The Kafka input's figures behind a sequence lock (odd: being written). */
+struct kslot {
+	uint64_t		seq;
+	struct metrics_kafka	k;
+};
+
 struct shared {
 	struct wslot	w[METRICS_WORKERS];
 	struct islot	ingest;
+	struct kslot	kafka;
 	struct history	history;
 };
 
@@ -272,6 +279,36 @@ metrics_history(struct metrics_sample *out, size_t max)
 	return (k);
 }
 
+void
+metrics_kafka_set(const struct metrics_kafka *k)
+{
+	uint64_t	seq;
+
+	if (shm == NULL)
+		return;
+	seq = GET(&shm->kafka.seq);
+	__atomic_store_n(&shm->kafka.seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(&shm->kafka.k, k, sizeof(*k));
+	__atomic_store_n(&shm->kafka.seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+int
+metrics_kafka_get(struct metrics_kafka *k)
+{
+	uint64_t	s1, s2;
+
+	if (shm == NULL)
+		return (-1);
+	do {
+		s1 = __atomic_load_n(&shm->kafka.seq, __ATOMIC_ACQUIRE);
+		memcpy(k, &shm->kafka.k, sizeof(*k));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&shm->kafka.seq, __ATOMIC_RELAXED);
+	} while ((s1 & 1) != 0 || s1 != s2);
+	return (0);
+}
+
 int
 metrics_ingest_health(struct metrics_ingest_health *h)
 {
@@ -362,6 +399,58 @@ hist_render(FILE *fp, const char *name, const char *labels,
 		fprintf(fp, "%s_sum %.6f\n%s_count %llu\n", name,
 		    (double)h->sum_us / 1e6, name,
 		    (unsigned long long)h->count);
+}
+
+/* The Kafka input, when one runs (ingest/kafka.h). */
+static void
+render_kafka(FILE *fp)
+{
+	struct metrics_kafka	k;
+	size_t			i;
+
+	if (metrics_kafka_get(&k) == -1 || !k.configured)
+		return;
+	metric(fp, "cinerec_kafka_up", "gauge",
+	    "1 while a Kafka broker is reachable (the statistics say so).",
+	    k.brokers_up > 0 ? 1 : 0);
+	metric(fp, "cinerec_kafka_partitions", "gauge",
+	    "Partitions of the topic assigned to this consumer.",
+	    k.partitions);
+	metric(fp, "cinerec_kafka_lag_messages", "gauge",
+	    "Messages on the topic not yet taken, all assigned partitions.",
+	    (uint64_t)(k.lag > 0 ? k.lag : 0));
+	metric(fp, "cinerec_kafka_messages_total", "counter",
+	    "Messages taken from the topic.", k.messages);
+	metric(fp, "cinerec_kafka_lines_accepted_total", "counter",
+	    "Lines of those messages accepted.", k.accepted);
+	metric(fp, "cinerec_kafka_lines_rejected_total", "counter",
+	    "Lines of those messages rejected (by reason in "
+	    "cinerec_ingest_rejected_total).", k.rejected);
+	metric(fp, "cinerec_kafka_skipped_total", "counter",
+	    "Messages redelivered below the position in the database, "
+	    "skipped.", k.skipped);
+	metric(fp, "cinerec_kafka_errors_total", "counter",
+	    "Errors librdkafka reported (brokers lost, failed fetches).",
+	    k.errors);
+	metric(fp, "cinerec_kafka_rebalances_total", "counter",
+	    "Consumer-group rebalances (assignments and revocations).",
+	    k.rebalances);
+	metric(fp, "cinerec_kafka_offset_commit_failures_total", "counter",
+	    "Offset commits to Kafka that failed (the database keeps the "
+	    "positions).", k.commit_failed);
+	header(fp, "cinerec_kafka_position", "gauge",
+	    "First offset of each partition whose lines are not in the "
+	    "database (-1: none taken yet).");
+	for (i = 0; i < k.nparts; i++)
+		fprintf(fp, "cinerec_kafka_position{partition=\"%lld\"} %lld\n",
+		    (long long)k.part[i].partition, (long long)k.part[i].next);
+	header(fp, "cinerec_kafka_high_watermark", "gauge",
+	    "Next offset the broker will write in each partition (-1: not "
+	    "known yet).");
+	for (i = 0; i < k.nparts; i++)
+		fprintf(fp, "cinerec_kafka_high_watermark{partition=\"%lld\"} "
+		    "%lld\n", (long long)k.part[i].partition,
+		    (long long)k.part[i].hi);
 }
 
 /* A snapshot of the shared block summed over workers. */
@@ -460,6 +549,8 @@ render_live(FILE *fp)
 	metric(fp, "cinerec_ingest_up", "gauge",
 	    "1 while the ingest runs and its commits succeed.",
 	    GET(&shm->ingest.up) && !GET(&shm->ingest.paused) ? 1 : 0);
+
+	render_kafka(fp);
 
 	header(fp, "cinerec_process_resident_memory_bytes", "gauge",
 	    "Resident memory of each worker process.");

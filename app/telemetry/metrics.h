@@ -97,6 +97,30 @@ struct metrics_ingest_health {
 	uint64_t	control_ino;	/* ... and of its control socket */
 };
 
+/*
+ * The Kafka input's figures (ingest/kafka.h), published by the ingest
+ * thread about once a second and read whole by any worker.
+ */
+#define METRICS_KAFKA_PARTS	64	/* partitions shown one by one */
+struct metrics_kafka {
+	int		configured;	/* a consumer runs */
+	int		brokers_up;	/* reachable brokers; -1 not known yet */
+	uint64_t	partitions;	/* assigned to us */
+	int64_t		lag;		/* messages behind, all partitions */
+	uint64_t	messages;	/* taken */
+	uint64_t	accepted, rejected;	/* their lines */
+	uint64_t	skipped;	/* below the position: taken before */
+	uint64_t	errors;		/* reported by librdkafka */
+	uint64_t	rebalances;
+	uint64_t	commit_failed;	/* offset commits to Kafka */
+	size_t		nparts;
+	struct {
+		int64_t	partition, next, hi;	/* -1: not known */
+	}		part[METRICS_KAFKA_PARTS];
+};
+void	metrics_kafka_set(const struct metrics_kafka *k);
+int	metrics_kafka_get(struct metrics_kafka *k);	/* 0, -1: no block */
+
 /* Fill h; returns 0, or -1 when there is no shared block (CLI). */
 int	metrics_ingest_health(struct metrics_ingest_health *h);
 

@@ -948,7 +948,30 @@
 		for (const s of d.senders)
 			nb.append(el('tr', {}, el('td', { class: 'mono', text: s.addr }), el('td', { class: 'num', text: s.port })));
 		$('#senders-empty').hidden = d.senders.length > 0;
+		renderKafka(d.kafka);
 		renderIngestLive();
+	}
+
+	/* The Kafka input, when one is configured. */
+	function renderKafka(k) {
+		$('#kafka-card').hidden = !k;
+		if (!k)
+			return;
+		setText('kafka-note', 'topic ' + k.topic + ' from ' + k.brokers + ', group ' + k.group);
+		const up = k.running && k.brokers_up > 0;
+		setText('kafka-state', (up ? 'connected' : k.running ? 'no broker reachable (retrying)' : 'not running') +
+		    ' · lag ' + num(Math.max(k.lag, 0)) + ' messages · ' + num(k.messages) + ' taken (' +
+		    num(k.accepted) + ' lines accepted, ' + num(k.rejected) + ' rejected) · ' +
+		    num(k.skipped) + ' redelivered and skipped · ' + num(k.rebalances) + ' rebalances · ' +
+		    num(k.errors) + ' errors');
+		const tb = $('#kafka-parts tbody');
+		tb.replaceChildren();
+		for (const p of k.parts)
+			tb.append(el('tr', {},
+			    el('td', { class: 'num', text: String(p.partition) }),
+			    el('td', { class: 'num', text: p.position < 0 ? '—' : num(p.position) }),
+			    el('td', { class: 'num', text: p.high < 0 ? '—' : num(p.high) }),
+			    el('td', { class: 'num', text: p.high < 0 ? '—' : num(Math.max(p.high - Math.max(p.position, 0), 0)) })));
 	}
 
 	/* Each reason's share of an hour's lines, from /api/ingest's hourly. */

@@ -491,7 +491,7 @@ Test(overrides, settings_text_lists_every_setting_as_cfg_dump_does)
 	c.admin_port = 9000;
 	strcpy(c.ingest_token, " two  words ");
 	c.sig.watch_base = 0.25;
-	cr_assert_eq(n = settings_text(&c, &v), 40);
+	cr_assert_eq(n = settings_text(&c, &v), 43);
 	cr_assert_str_eq(v[0].key, "data_dir");
 	cr_assert_str_eq(v[0].value, h_dir);
 	cr_assert_str_eq(v[0].help,

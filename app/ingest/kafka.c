@@ -1,0 +1,662 @@
+/*
+ * The Kafka input (see kafka.h): librdkafka's consumer served on the
+ * ingest's loop.  Every callback (rebalance, errors, statistics, offset
+ * commits, librdkafka's log) is forwarded to the consumer queue and runs
+ * here, in the thread that owns the writer; librdkafka's own threads only
+ * fetch and write one byte to our pipe when the queue stops being empty.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <uv.h>
+
+#include "ingest/ingest_int.h"
+#include "ingest/kafka.h"
+#include "store/writer.h"
+#include "telemetry/metrics.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#define KAFKA_TAKE		5000	/* messages a loop turn takes at most */
+#define KAFKA_FIGURES_MS	1000	/* the figures published this often */
+#define KAFKA_COMMIT_MS		1000	/* positions to Kafka at most this often */
+#define KAFKA_CLOSE_MS		3000	/* leaving the group at a stop, at most */
+#define KAFKA_DESTROY_MS	3000	/* librdkafka's threads' end, at most */
+#define KAFKA_QUEUE_KB		"16384"	/* fetched, not taken yet: bound */
+
+/* A partition assigned to us. */
+struct part {
+	int32_t	partition;
+	int64_t	next;		/* first offset not taken; -1: the group's */
+	int64_t	durable;	/* ... of those committed to the database */
+	int64_t	told;		/* the last position committed to Kafka */
+	int64_t	hi;		/* high watermark last seen, -1 unknown */
+};
+
+struct kafka {
+	struct ingest		*ing;
+	rd_kafka_t		*rk;
+	rd_kafka_queue_t	*q;	/* the consumer queue, everything in it */
+	uv_poll_t		 wake;	/* its pipe's read end */
+	uv_idle_t		 more;	/* a turn left messages: take more */
+	int			 fds[2];
+	int			 nopen;	/* handles not closed yet */
+	char			 topic[WRITER_TOPIC_MAX + 1];
+	struct part		*parts;
+	size_t			 nparts;
+	int64_t			 figures_ms, told_ms;
+	int			 brokers_up;	/* from the statistics; -1 unknown */
+	struct metrics_kafka	 m;
+};
+
+static void	tell(struct kafka *k);
+
+static int
+valid_name_char(int ch)
+{
+	return ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-');
+}
+
+const char *
+kafka_check_name(const char *name)
+{
+	size_t	i;
+
+	if (name[0] == '\0')
+		return ("empty");
+	if (strlen(name) > WRITER_TOPIC_MAX)
+		return ("longer than 249 characters");
+	for (i = 0; name[i] != '\0'; i++)
+		if (!valid_name_char((unsigned char)name[i]))
+			return ("only letters, digits, '.', '_' and '-'");
+	return (NULL);
+}
+
+const char *
+kafka_check_brokers(const char *brokers)
+{
+	size_t	i;
+
+	if (brokers[0] == '\0')
+		return ("empty");
+	for (i = 0; brokers[i] != '\0'; i++)
+		if (!valid_name_char((unsigned char)brokers[i]) &&
+		    strchr(":,[]", brokers[i]) == NULL)
+			return ("HOST:PORT[,HOST:PORT...] only");
+	return (NULL);
+}
+
+static struct part *
+part_find(struct kafka *k, int32_t partition)
+{
+	size_t	i;
+
+	for (i = 0; i < k->nparts; i++)
+		if (k->parts[i].partition == partition)
+			return (&k->parts[i]);
+	return (NULL);
+}
+
+/*
+ * Partitions came to us: each starts where the database says its lines
+ * end (the group's committed offset only for one it never saw).
+ */
+static void
+take_parts(struct kafka *k, rd_kafka_topic_partition_list_t *parts)
+{
+	struct writer			*w = k->ing->w;
+	rd_kafka_topic_partition_t	*tp;
+	struct part			*np;
+	int64_t				 next;
+	int				 i, rc;
+
+	free(k->parts);
+	k->nparts = 0;
+	if ((k->parts = calloc((size_t)parts->cnt + 1, sizeof(*np))) == NULL ||
+	    writer_offset_reserve(w, (size_t)parts->cnt) == -1) {
+		log_warnx("kafka: no memory for %d partitions: not taking "
+		    "them", parts->cnt);
+		(void)rd_kafka_assign(k->rk, NULL);
+		k->m.errors++;
+		return;
+	}
+	for (i = 0; i < parts->cnt; i++) {
+		tp = &parts->elems[i];
+		np = &k->parts[k->nparts++];
+		np->partition = tp->partition;
+		np->hi = -1;
+		rc = writer_offset_get(w, tp->topic, tp->partition, &next);
+		if (rc == -1) {
+			/* Not knowing where we stand, take nothing. */
+			log_warnx("kafka: cannot read the positions: not "
+			    "taking partitions");
+			(void)rd_kafka_assign(k->rk, NULL);
+			k->nparts = 0;
+			k->m.errors++;
+			return;
+		}
+		np->next = rc == 1 ? next : -1;
+		np->durable = np->told = np->next;
+		tp->offset = rc == 1 ? next : RD_KAFKA_OFFSET_STORED;
+	}
+	if (rd_kafka_assign(k->rk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_warnx("kafka: assign failed");
+		k->m.errors++;
+	}
+	log_info("kafka: %d partitions of %s assigned", parts->cnt, k->topic);
+}
+
+/*
+ * Partitions go: what was taken from them is committed first, so the next
+ * owner (or we, later) starts where the lines end.
+ */
+static void
+kafka_revoke(struct kafka *k)
+{
+	(void)ingest_commit(k->ing);	/* kafka_committed, when it works */
+	tell(k);
+	(void)rd_kafka_assign(k->rk, NULL);
+	writer_offset_forget(k->ing->w);
+	k->nparts = 0;
+}
+
+static void
+on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct kafka	*k = opaque;
+
+	(void)rk;
+	k->m.rebalances++;
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+		take_parts(k, parts);
+	else {
+		if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+			log_warnx("kafka: rebalance: %s", rd_kafka_err2str(err));
+			k->m.errors++;
+		}
+		kafka_revoke(k);
+	}
+}
+
+static void
+on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct kafka	*k = opaque;
+
+	(void)rk;
+	k->m.errors++;
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		k->brokers_up = 0;
+	log_warnx("kafka: %s", reason);
+}
+
+static void
+on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+	struct kafka	*k = opaque;
+
+	(void)rk;
+	(void)offsets;
+	/* Only the broker's view: the database has the positions. */
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		k->m.commit_failed++;
+}
+
+/*
+ * The statistics (every few seconds): whether a broker is up, which
+ * librdkafka tells nowhere else.  Each broker object names its "source"
+ * before its "state"; the internal one does not count.
+ */
+static int
+on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	struct kafka	*k = opaque;
+	const char	*p = json, *s;
+	int		 up = 0;
+
+	(void)rk;
+	(void)len;
+	while ((p = strstr(p, "\"source\":\"")) != NULL) {
+		p += 10;
+		if (strncmp(p, "internal\"", 9) == 0)
+			continue;
+		if ((s = strstr(p, "\"state\":\"")) != NULL &&
+		    strncmp(s + 9, "UP\"", 3) == 0)
+			up++;
+	}
+	k->brokers_up = up;
+	return (0);
+}
+
+static void
+on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	/* Connection failures come to on_error too: said once. */
+	if (level <= 4 && strcmp(fac, "FAIL") != 0 && strcmp(fac, "ERROR") != 0)
+		log_warnx("kafka: %s: %s", fac, buf);
+}
+
+/* One message: its lines, unless its offset was taken before. */
+static void
+message(struct kafka *k, const rd_kafka_message_t *m)
+{
+	struct writer	*w = k->ing->w;
+	struct part	*p;
+	const char	*s, *e, *nl;
+	size_t		 len;
+	int		 rc;
+
+	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			return;
+		k->m.errors++;
+		log_warnx("kafka: %s", rd_kafka_message_errstr(m));
+		return;
+	}
+	if ((p = part_find(k, m->partition)) == NULL ||
+	    (p->next >= 0 && m->offset < p->next)) {
+		k->m.skipped++;
+		return;
+	}
+	s = m->payload;
+	e = s + m->len;
+	while (s != NULL && s < e) {
+		nl = memchr(s, '\n', (size_t)(e - s));
+		len = (size_t)((nl != NULL ? nl : e) - s);
+		if (len > 0 && s[len - 1] == '\r')
+			len--;
+		rc = writer_line(w, s, len);
+		if (rc == PARSE_OK)
+			k->m.accepted++;
+		else if (rc != WRITER_BLANK)
+			k->m.rejected++;
+		s = nl != NULL ? nl + 1 : NULL;
+	}
+	if (m->len == 0)
+		k->m.rejected += writer_line(w, "", 0) != WRITER_BLANK;
+	p->next = m->offset + 1;
+	/* Room was made when the partition came. */
+	if (writer_offset(w, k->topic, m->partition, p->next) == -1)
+		log_warnx("kafka: position of partition %d not kept",
+		    (int)m->partition);
+	k->m.messages++;
+	k->brokers_up = k->brokers_up > 0 ? k->brokers_up : 1;
+}
+
+static void
+figures(struct kafka *k)
+{
+	struct part	*p;
+	int64_t		 lo, hi, lag = 0;
+	size_t		 i, n = 0;
+
+	k->figures_ms = clock_mono_ms();
+	for (i = 0; i < k->nparts; i++) {
+		p = &k->parts[i];
+		if (rd_kafka_get_watermark_offsets(k->rk, k->topic,
+		    p->partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    hi >= 0)
+			p->hi = hi;
+		if (p->hi >= 0)
+			lag += p->hi - (p->next >= 0 ? p->next : 0) > 0 ?
+			    p->hi - (p->next >= 0 ? p->next : 0) : 0;
+		if (n < METRICS_KAFKA_PARTS) {
+			k->m.part[n].partition = p->partition;
+			k->m.part[n].next = p->next;
+			k->m.part[n].hi = p->hi;
+			n++;
+		}
+	}
+	k->m.nparts = n;
+	k->m.partitions = k->nparts;
+	k->m.lag = lag;
+	k->m.brokers_up = k->brokers_up;
+	metrics_kafka_set(&k->m);
+}
+
+static void on_more(uv_idle_t *h);
+
+/* Take what the queue holds, a bounded turn at a time. */
+static void
+take(struct kafka *k)
+{
+	struct ingest		*ing = k->ing;
+	rd_kafka_message_t	*m;
+	int			 n;
+
+	for (n = 0; n < KAFKA_TAKE && !ing->paused && !ing->stopping; n++) {
+		if ((m = rd_kafka_consumer_poll(k->rk, 0)) == NULL)
+			break;
+		message(k, m);
+		rd_kafka_message_destroy(m);
+		if (writer_pending(ing->w) >= (size_t)ing->batch_events)
+			(void)ingest_commit(ing);
+	}
+	if (n == KAFKA_TAKE)
+		uv_idle_start(&k->more, on_more);
+	else
+		uv_idle_stop(&k->more);
+	if (clock_mono_ms() - k->figures_ms >= KAFKA_FIGURES_MS)
+		figures(k);
+	if (clock_mono_ms() - k->told_ms >= KAFKA_COMMIT_MS)
+		tell(k);
+}
+
+static void
+on_more(uv_idle_t *h)
+{
+	take(h->data);
+}
+
+static void
+on_wake(uv_poll_t *h, int status, int events)
+{
+	struct kafka	*k = h->data;
+	char		 buf[256];
+
+	(void)status;
+	(void)events;
+	while (read(k->fds[0], buf, sizeof(buf)) > 0)
+		;
+	take(k);
+}
+
+void
+kafka_poll(struct kafka *k)
+{
+	/* A wake-up missed while paused, the callbacks, the figures. */
+	take(k);
+}
+
+/* The positions in the database, to Kafka too (for its lag tools). */
+static void
+tell(struct kafka *k)
+{
+	rd_kafka_topic_partition_list_t	*l;
+	size_t				 i;
+
+	k->told_ms = clock_mono_ms();
+	if (k->nparts == 0 ||
+	    (l = rd_kafka_topic_partition_list_new((int)k->nparts)) == NULL)
+		return;
+	for (i = 0; i < k->nparts; i++)
+		if (k->parts[i].durable > k->parts[i].told)
+			rd_kafka_topic_partition_list_add(l, k->topic,
+			    k->parts[i].partition)->offset =
+			    k->parts[i].durable;
+	if (l->cnt > 0 && rd_kafka_commit(k->rk, l, 1) ==
+	    RD_KAFKA_RESP_ERR_NO_ERROR)
+		for (i = 0; i < k->nparts; i++)
+			k->parts[i].told = k->parts[i].durable;
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+void
+kafka_committed(struct kafka *k)
+{
+	size_t	i;
+
+	/* Everything taken was in that commit. */
+	for (i = 0; i < k->nparts; i++)
+		k->parts[i].durable = k->parts[i].next;
+}
+
+static int
+conf(rd_kafka_conf_t *c, const char *key, const char *value)
+{
+	char	err[256];
+
+	if (rd_kafka_conf_set(c, key, value, err, sizeof(err)) !=
+	    RD_KAFKA_CONF_OK) {
+		log_warnx("kafka: %s: %s", key, err);
+		return (-1);
+	}
+	return (0);
+}
+
+struct kafka *
+kafka_start(struct ingest *ing, const struct kafka_opts *o)
+{
+	rd_kafka_topic_partition_list_t	*sub;
+	rd_kafka_conf_t			*c;
+	struct kafka			*k;
+	const char			*why;
+	char				 err[256], host[72], instance[96];
+	const char			*p;
+	uint32_t			 h;
+	int				 rc;
+
+	if ((why = kafka_check_brokers(o->brokers)) != NULL ||
+	    (why = kafka_check_name(o->topic)) != NULL ||
+	    (why = kafka_check_name(o->group)) != NULL) {
+		log_warnx("kafka: bad setting: %s", why);
+		return (NULL);
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return (NULL);
+	k->ing = ing;
+	k->fds[0] = k->fds[1] = -1;
+	k->brokers_up = -1;
+	strcpy(k->topic, o->topic);
+	/*
+	 * Static membership: a cinerec started again (a crash, an upgrade)
+	 * takes its partitions back at once, instead of waiting out the
+	 * session of its former self.  One data dir on one host is one
+	 * member (the data dir's lock keeps a second one out).
+	 */
+	if (gethostname(host, sizeof(host)) == -1)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	h = 5381;
+	for (p = o->data_dir != NULL ? o->data_dir : ""; *p != '\0'; p++)
+		h = h * 33 + (unsigned char)*p;
+	snprintf(instance, sizeof(instance), "cinerec-%.64s-%08x", host,
+	    (unsigned)h);
+	for (p = instance; *p != '\0'; p++)
+		if (!valid_name_char((unsigned char)*p))
+			*(char *)p = '-';
+	if ((c = rd_kafka_conf_new()) == NULL)
+		goto fail;
+	if (conf(c, "bootstrap.servers", o->brokers) == -1 ||
+	    conf(c, "group.id", o->group) == -1 ||
+	    conf(c, "client.id", "cinerec") == -1 ||
+	    conf(c, "group.instance.id", instance) == -1 ||
+	    conf(c, "enable.auto.commit", "false") == -1 ||
+	    conf(c, "enable.auto.offset.store", "false") == -1 ||
+	    conf(c, "auto.offset.reset", "earliest") == -1 ||
+	    conf(c, "enable.partition.eof", "false") == -1 ||
+	    conf(c, "queued.max.messages.kbytes", KAFKA_QUEUE_KB) == -1 ||
+	    conf(c, "reconnect.backoff.max.ms", "5000") == -1 ||
+	    conf(c, "statistics.interval.ms", "2000") == -1 ||
+	    conf(c, "log.queue", "true") == -1) {
+		rd_kafka_conf_destroy(c);
+		goto fail;
+	}
+	rd_kafka_conf_set_opaque(c, k);
+	rd_kafka_conf_set_rebalance_cb(c, on_rebalance);
+	rd_kafka_conf_set_error_cb(c, on_error);
+	rd_kafka_conf_set_offset_commit_cb(c, on_commit);
+	rd_kafka_conf_set_stats_cb(c, on_stats);
+	rd_kafka_conf_set_log_cb(c, on_log);
+	if ((k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err,
+	    sizeof(err))) == NULL) {
+		rd_kafka_conf_destroy(c);
+		log_warnx("kafka: %s", err);
+		goto fail;
+	}
+	/* Everything to the consumer queue, served on the loop. */
+	(void)rd_kafka_set_log_queue(k->rk, NULL);
+	(void)rd_kafka_poll_set_consumer(k->rk);
+	k->q = rd_kafka_queue_get_consumer(k->rk);
+	if (k->q == NULL || pipe2(k->fds, O_NONBLOCK | O_CLOEXEC) == -1)
+		goto fail;
+	rd_kafka_queue_io_event_enable(k->q, k->fds[1], "1", 1);
+	if ((sub = rd_kafka_topic_partition_list_new(1)) == NULL)
+		goto fail;
+	rd_kafka_topic_partition_list_add(sub, o->topic,
+	    RD_KAFKA_PARTITION_UA);
+	if (rd_kafka_subscribe(k->rk, sub) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rd_kafka_topic_partition_list_destroy(sub);
+		log_warnx("kafka: cannot subscribe to %s", o->topic);
+		goto fail;
+	}
+	rd_kafka_topic_partition_list_destroy(sub);
+	if ((rc = uv_poll_init(&ing->loop, &k->wake, k->fds[0])) != 0) {
+		log_warnx("kafka: cannot poll its queue: %s", uv_strerror(rc));
+		goto fail;
+	}
+	k->wake.data = k;
+	uv_idle_init(&ing->loop, &k->more);
+	k->more.data = k;
+	k->nopen = 2;
+	uv_poll_start(&k->wake, UV_READABLE, on_wake);
+	k->m.configured = 1;
+	metrics_kafka_set(&k->m);
+	log_info("kafka: consuming %s from %s as group %s", o->topic,
+	    o->brokers, o->group);
+	return (k);
+
+fail:
+	if (k->q != NULL)
+		rd_kafka_queue_destroy(k->q);
+	if (k->rk != NULL)
+		rd_kafka_destroy(k->rk);
+	if (k->fds[0] != -1) {
+		close(k->fds[0]);
+		close(k->fds[1]);
+	}
+	free(k);
+	return (NULL);
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+	struct kafka	*k = h->data;
+
+	if (--k->nopen > 0)
+		return;
+	close(k->fds[0]);
+	close(k->fds[1]);
+	free(k->parts);
+	free(k);
+}
+
+/*
+ * rd_kafka_destroy waits for librdkafka's threads, which wait for the
+ * requests in flight: with the brokers gone, up to socket.timeout.ms.  At
+ * a stop the process is about to exit, so it is given KAFKA_DESTROY_MS in
+ * a thread of its own and abandoned after that (with what it holds).
+ */
+struct reaper {
+	rd_kafka_t	*rk;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 done, abandoned;
+};
+
+static void *
+reap(void *arg)
+{
+	struct reaper	*r = arg;
+	int		 abandoned;
+
+	rd_kafka_destroy_flags(r->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	pthread_mutex_lock(&r->mu);
+	r->done = 1;
+	abandoned = r->abandoned;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	if (abandoned)
+		free(r);
+	return (NULL);
+}
+
+static void
+destroy_bounded(rd_kafka_t *rk)
+{
+	struct reaper	*r;
+	struct timespec	 ts;
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+	int		 left = 0;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+		return;
+	}
+	r->rk = rk;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, reap, r) != 0) {
+		pthread_attr_destroy(&attr);
+		free(r);
+		rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+		return;
+	}
+	pthread_attr_destroy(&attr);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += KAFKA_DESTROY_MS / 1000;
+	pthread_mutex_lock(&r->mu);
+	while (!r->done)
+		if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) != 0)
+			break;
+	if (!r->done)
+		left = r->abandoned = 1;
+	pthread_mutex_unlock(&r->mu);
+	if (left)
+		log_warnx("kafka: the brokers do not answer: closed without "
+		    "waiting for them");
+	else
+		free(r);
+}
+
+void
+kafka_stop(struct kafka *k)
+{
+	rd_kafka_error_t	*e;
+	rd_kafka_message_t	*m;
+	int64_t			 t0 = clock_mono_ms();
+
+	tell(k);
+	/*
+	 * Give the partitions back, within a bound (a static member does not
+	 * leave the group: its successor takes them back at once).
+	 */
+	if (k->brokers_up == 0)
+		;	/* nobody to tell */
+	else if ((e = rd_kafka_consumer_close_queue(k->rk, k->q)) != NULL) {
+		log_warnx("kafka: close: %s", rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+	} else {
+		while (!rd_kafka_consumer_closed(k->rk) &&
+		    clock_mono_ms() - t0 < KAFKA_CLOSE_MS) {
+			/* Callbacks (the revocation); no message taken. */
+			if ((m = rd_kafka_consumer_poll(k->rk, 100)) != NULL)
+				rd_kafka_message_destroy(m);
+		}
+	}
+	k->m.configured = 0;
+	k->m.partitions = k->m.nparts = 0;
+	metrics_kafka_set(&k->m);
+	/* No more wake-ups: the pipe closes with the handles. */
+	rd_kafka_queue_io_event_enable(k->q, -1, NULL, 0);
+	rd_kafka_queue_destroy(k->q);
+	destroy_bounded(k->rk);
+	uv_close((uv_handle_t *)&k->wake, on_closed);
+	uv_close((uv_handle_t *)&k->more, on_closed);
+}

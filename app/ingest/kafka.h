@@ -1,0 +1,60 @@
+/*
+ * The Kafka input: a consumer of one topic in a consumer group, run on the
+ * ingest's loop (librdkafka's queue wakes the loop through a pipe), whose
+ * messages are log lines (one, or several separated by '\n') handed to the
+ * single writer like a TCP sender's.
+ *
+ * Effectively once: the position reached in each partition is written in
+ * the same SQLite transaction as the lines it covers (writer_offset), and
+ * a partition assigned to us starts where the database says, so a restart,
+ * a rebalance or a redelivery never counts a line twice nor loses one;
+ * messages below that position are skipped (counted).  The offsets are
+ * committed to Kafka only after the database commit, for the broker's lag
+ * tools (and as the start of a partition the database never saw).  While
+ * commits fail nothing more is consumed.  A broker lost is retried by
+ * librdkafka with its backoff; nothing consumed is lost meanwhile.
+ */
+#ifndef CINEREC_KAFKA_H
+#define CINEREC_KAFKA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ingest;
+
+struct kafka_opts {
+	const char	*brokers;	/* "host:port,..." */
+	const char	*topic;
+	const char	*group;		/* consumer group id */
+	const char	*data_dir;	/* names this member of the group */
+};
+
+struct kafka;
+
+/* Check a setting's text: NULL if usable, else why not. */
+const char	*kafka_check_brokers(const char *brokers);
+const char	*kafka_check_name(const char *name);	/* topic, group */
+
+/*
+ * Subscribe on ing's loop (the ingest thread, before it runs).  Returns
+ * the consumer, or NULL with a logged reason.
+ */
+struct kafka	*kafka_start(struct ingest *ing, const struct kafka_opts *o);
+
+/*
+ * On the loop's timer: take what the queue holds (a bounded turn; the loop
+ * is woken for more), serve librdkafka's callbacks, publish the figures.
+ * Nothing is taken while commits fail or at a stop.
+ */
+void		 kafka_poll(struct kafka *k);
+
+/* After a successful commit: commit the positions to Kafka (async). */
+void		 kafka_committed(struct kafka *k);
+
+/*
+ * At a stop, after the last commit: commit the positions to Kafka, leave
+ * the group, close.  Frees k.
+ */
+void		 kafka_stop(struct kafka *k);
+
+#endif

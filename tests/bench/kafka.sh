@@ -1,0 +1,72 @@
+#!/bin/sh
+# Kafka input beside TCP ingest, one run: the same log lines (a demo world)
+# are loaded into a 3-partition topic of a local single-node Kafka broker
+# (tests/kafka/broker.sh), then one cinerec consumes the topic into SQLite
+# while its /health counts are polled, and another gets the lines over TCP
+# (tests/bench/bench_send).  Prints both in events/s and their ratio.
+#   BENCH_KAFKA_USERS   demo users (5000: about 1.3 million lines)
+# Usage: tests/bench/kafka.sh BUILD_DIR
+set -eu
+B=${1:-build}
+BIN=$B/cinerec
+. tests/bench/common.sh
+bench_need java curl cc awk
+bench_setup kafka
+kpid=
+trap 'kill $kpid 2>/dev/null; bench_cleanup' EXIT INT TERM
+
+if ! sh tests/kafka/broker.sh fetch; then
+	echo "kafka bench: skipped (no broker: see above)"
+	exit 0
+fi
+mkdir -p "$B/bench"
+cc -O2 tests/bench/bench_kafka_produce.c -lrdkafka -o "$B/bench/bench_kafka_produce"
+cc -O2 tests/bench/bench_send.c -lpthread -o "$B/bench/bench_send"
+
+"$BIN" demo --print --users "${BENCH_KAFKA_USERS:-5000}" >"$tmp/lines.log" 2>/dev/null
+n=$(wc -l <"$tmp/lines.log")
+kport=$((port + 5))
+kpid=$(sh tests/kafka/broker.sh start "$tmp/kafka" $kport $((port + 6)))
+echo "== Kafka input vs TCP ingest: $n lines of a demo world, one run"
+t0=$(date +%s.%N)
+"$B/bench/bench_kafka_produce" 127.0.0.1:$kport movielog1 3 "$tmp/lines.log" >/dev/null
+t1=$(date +%s.%N)
+echo "   loaded into the topic (3 partitions) in $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
+
+# Consumer: from the first answer of /health until every line is counted.
+printf 'train_at_start = 0\nadmin = 127.0.0.1:%s\n' $((port + 2)) >"$tmp/k.conf"
+mkdir -p "$tmp/k"
+"$BIN" serve --config "$tmp/k.conf" --data-dir "$tmp/k" --http "$http" \
+    --ingest 127.0.0.1:$((port + 1)) --kafka-brokers 127.0.0.1:$kport \
+    --kafka-topic movielog1 >"$tmp/k.log" 2>&1 &
+pid=$!
+until curl -sf "http://$http/health" >/dev/null; do sleep 0.02; done
+t0=$(date +%s.%N)
+while :; do
+	h=$(curl -s "http://$http/health")
+	a=$(echo "$h" | sed -n 's/.*"lines_accepted":\([0-9]*\).*/\1/p')
+	r=$(echo "$h" | sed -n 's/.*"lines_rejected":\([0-9]*\).*/\1/p')
+	[ $((a + r)) -ge "$n" ] && break
+	sleep 0.05
+done
+t1=$(date +%s.%N)
+bench_stop
+kafka=$(awk "BEGIN { printf \"%d\", $n / ($t1 - $t0) }")
+echo "   Kafka consumer into SQLite: $kafka events/s ($(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s, rebalance included)"
+
+# TCP: the same lines, one sender and four.
+bench_serve_plain() {
+	rm -rf "$tmp/t"; mkdir -p "$tmp/t"
+	"$BIN" serve --config "$tmp/k.conf" --data-dir "$tmp/t" --http "$http" \
+	    --ingest 127.0.0.1:$((port + 1)) >"$tmp/t.log" 2>&1 &
+	pid=$!
+	until curl -sf "http://$http/health" >/dev/null; do sleep 0.02; done
+}
+for c in 1 4; do
+	bench_serve_plain
+	out=$("$B/bench/bench_send" "$tmp/lines.log" $((port + 1)) $c)
+	bench_stop
+	tcp=$(echo "$out" | sed -n 's/.* \([0-9][0-9]*\) events\/s.*/\1/p' | tail -1)
+	echo "   TCP ingest, $c sender(s): $out"
+	[ -n "$tcp" ] && echo "   Kafka / TCP($c): $(awk "BEGIN { printf \"%.2f\", $kafka / $tcp }")"
+done

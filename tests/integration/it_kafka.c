@@ -1,0 +1,511 @@
+/*
+ * The Kafka input against a real Apache Kafka 4.x broker (KRaft, one node,
+ * started by tests/kafka/broker.sh from jars fetched from Maven Central):
+ * a stream of watch, rate and recommendation lines (with bad lines among
+ * them) goes to a 3-partition topic, keyed by user, while cinerec consumes
+ * it; cinerec is SIGKILLed mid-stream and started again, then the broker
+ * is SIGKILLed mid-stream and started again.  Afterwards every figure the
+ * database holds (watches and their minutes, ratings, lines accepted and
+ * rejected, lists and click-through) equals that of a second cinerec that
+ * got the same lines once over TCP: nothing lost, nothing counted twice.
+ * Skipped, with the reason, where Java or the broker's jars are missing.
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <librdkafka/rdkafka.h>
+
+#include "harness.h"
+
+#define TOPIC		"movielog1"
+#define USERS		600
+#define ROUNDS		5	/* per user: list, watch, replayed minutes, rate */
+#define MOVIES		50
+
+static struct h_server	ref;		/* the same lines over TCP */
+static char		kdir[256];	/* the broker's directory */
+static pid_t		broker;
+static int		kport, cport;
+
+/* The stream, in order: each user's lines in their time order. */
+static char		**lines;
+static size_t		 nlines;
+
+static void
+setup(void)
+{
+	h_setup();
+	memset(&ref, 0, sizeof(ref));
+	kdir[0] = '\0';
+	broker = 0;
+}
+
+static void
+teardown(void)
+{
+	size_t	i;
+
+	if (broker > 0) {
+		kill(broker, SIGKILL);
+		(void)waitpid(broker, NULL, 0);
+	}
+	h_cleanup(&h_srv);
+	h_cleanup(&ref);
+	if (kdir[0] != '\0')
+		h_rmrf(kdir);
+	for (i = 0; i < nlines; i++)
+		free(lines[i]);
+	free(lines);
+	lines = NULL;
+	nlines = 0;
+}
+
+TestSuite(kafka, .init = setup, .fini = teardown, .timeout = 300);
+
+static const char *
+broker_sh(void)
+{
+	static char	path[512];
+	const char	*src = getenv("CINEREC_SRC");
+
+	snprintf(path, sizeof(path), "%s/tests/kafka/broker.sh",
+	    src != NULL ? src : ".");
+	return (path);
+}
+
+/* Start the broker (formatting kdir the first time); 77: skip. */
+static int
+broker_start(void)
+{
+	char	cmd[1024], out[64] = "";
+	FILE	*fp;
+	int	status;
+
+	snprintf(cmd, sizeof(cmd), "sh %s start %s %d %d", broker_sh(), kdir,
+	    kport, cport);
+	if ((fp = popen(cmd, "r")) == NULL)
+		return (-1);
+	if (fgets(out, sizeof(out), fp) == NULL)
+		out[0] = '\0';
+	status = pclose(fp);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		return (77);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the broker did not start (see %s/broker.log)", kdir);
+	broker = (pid_t)strtol(out, NULL, 10);
+	cr_assert_gt(broker, 0);
+	return (0);
+}
+
+static void
+broker_kill(void)
+{
+	/* Not our child (the script's): poll until it is gone. */
+	kill(broker, SIGKILL);
+	while (kill(broker, 0) == 0)
+		usleep(20000);
+	broker = 0;
+}
+
+static void
+add_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+add_line(const char *fmt, ...)
+{
+	va_list	ap;
+	char	buf[512];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	lines = realloc(lines, (nlines + 1) * sizeof(*lines));
+	cr_assert_not_null(lines);
+	lines[nlines++] = strdup(buf);
+}
+
+/*
+ * Round r of every user, users interleaved: a list from the service, a
+ * watch of its second movie (minutes 0..4, then 2..3 again, as real
+ * streams repeat them), a rating, a bad rating and a line of garbage.
+ */
+static void
+make_stream(void)
+{
+	char	ts[32];
+	time_t	t0 = time(NULL) - 86400;
+	int	u, r, m, k;
+
+	for (r = 0; r < ROUNDS; r++)
+		for (u = 1; u <= USERS; u++) {
+			time_t		t = t0 + (r * USERS + u) * 20;
+			struct tm	tm;
+
+			gmtime_r(&t, &tm);
+			strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+			m = (u * 7 + r * 3) % MOVIES;
+			add_line("%s,%d,recommendation request 10.0.0.1:8082, "
+			    "status 200, result: kafka+%d+2020, kafka+%d+2020, "
+			    "kafka+%d+2020, 12 ms", ts, u, m, (m + 1) % MOVIES,
+			    (m + 2) % MOVIES);
+			for (k = 0; k < 5; k++)
+				add_line("%s,%d,GET /data/m/kafka+%d+2020/%d.mpg",
+				    ts, u, (m + 1) % MOVIES, k);
+			for (k = 2; k < 4; k++)
+				add_line("%s,%d,GET /data/m/kafka+%d+2020/%d.mpg",
+				    ts, u, (m + 1) % MOVIES, k);
+			add_line("%s,%d,GET /rate/kafka+%d+2020=%d", ts, u,
+			    (m + 2) % MOVIES, 1 + (u + r) % 5);
+			add_line("%s,%d,GET /rate/kafka+%d+2020=77", ts, u, m);
+			add_line("not a log line %d %d", u, r);
+		}
+}
+
+static rd_kafka_t *
+producer(void)
+{
+	rd_kafka_conf_t	*c = rd_kafka_conf_new();
+	rd_kafka_t	*rk;
+	char		 err[256], brokers[64];
+
+	snprintf(brokers, sizeof(brokers), "127.0.0.1:%d", kport);
+	cr_assert(rd_kafka_conf_set(c, "bootstrap.servers", brokers, err,
+	    sizeof(err)) == RD_KAFKA_CONF_OK, "%s", err);
+	/* Retries across the broker's restart write each message once. */
+	cr_assert(rd_kafka_conf_set(c, "enable.idempotence", "true", err,
+	    sizeof(err)) == RD_KAFKA_CONF_OK, "%s", err);
+	/* Its complaints while the broker is down are expected. */
+	cr_assert(rd_kafka_conf_set(c, "log_level", "2", err,
+	    sizeof(err)) == RD_KAFKA_CONF_OK, "%s", err);
+	cr_assert(rd_kafka_conf_set(c, "linger.ms", "5", err,
+	    sizeof(err)) == RD_KAFKA_CONF_OK, "%s", err);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err));
+	cr_assert_not_null(rk, "%s", err);
+	return (rk);
+}
+
+static void
+create_topic(rd_kafka_t *rk)
+{
+	rd_kafka_NewTopic_t	*nt;
+	rd_kafka_queue_t	*q = rd_kafka_queue_new(rk);
+	rd_kafka_event_t	*ev;
+	const rd_kafka_topic_result_t **res;
+	size_t			 n;
+	char			 err[256];
+
+	nt = rd_kafka_NewTopic_new(TOPIC, 3, 1, err, sizeof(err));
+	cr_assert_not_null(nt, "%s", err);
+	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+	ev = rd_kafka_queue_poll(q, 30000);
+	cr_assert_not_null(ev, "no answer to CreateTopics");
+	cr_assert_eq(rd_kafka_event_error(ev), 0, "%s",
+	    rd_kafka_event_error_string(ev));
+	res = rd_kafka_CreateTopics_result_topics(
+	    rd_kafka_event_CreateTopics_result(ev), &n);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(rd_kafka_topic_result_error(res[0]), 0, "%s",
+	    rd_kafka_topic_result_error_string(res[0]));
+	rd_kafka_event_destroy(ev);
+	rd_kafka_NewTopic_destroy(nt);
+	rd_kafka_queue_destroy(q);
+}
+
+/* Lines [from, to) to the topic, keyed by user; a pause every `every`. */
+struct produce {
+	rd_kafka_t	*rk;
+	size_t		 from, to, every;
+	int		 pause_us;
+};
+
+static void *
+produce(void *arg)
+{
+	struct produce	*p = arg;
+	const char	*key, *end;
+	size_t		 i, keylen;
+
+	for (i = p->from; i < p->to; i++) {
+		key = strchr(lines[i], ',');
+		end = key != NULL ? strchr(key + 1, ',') : NULL;
+		if (end != NULL) {
+			key++;
+			keylen = (size_t)(end - key);
+		} else {
+			key = "garbage";
+			keylen = 7;
+		}
+		while (rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(TOPIC),
+		    RD_KAFKA_V_VALUE(lines[i], strlen(lines[i])),
+		    RD_KAFKA_V_KEY(key, keylen),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		    RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			rd_kafka_poll(p->rk, 10);
+		rd_kafka_poll(p->rk, 0);
+		if (p->every > 0 && (i - p->from) % p->every == p->every - 1)
+			usleep((useconds_t)p->pause_us);
+	}
+	return (NULL);
+}
+
+static void
+produce_all(rd_kafka_t *rk, size_t from, size_t to)
+{
+	struct produce	p = { rk, from, to, 0, 0 };
+
+	(void)produce(&p);
+	cr_assert_eq(rd_kafka_flush(rk, 120000), 0, "messages not delivered");
+}
+
+static int64_t
+taken(const struct h_server *s)
+{
+	char	db[320];
+
+	snprintf(db, sizeof(db), "%s/cinerec.db", s->dir);
+	return (h_qi(db, "SELECT coalesce(sum(next_offset), 0) FROM "
+	    "kafka_offsets WHERE topic = '%s'", TOPIC));
+}
+
+/*
+ * Wait until the database has taken n messages (at most 60 s): exactly n
+ * when exact is set (all there is), else at least n (a point mid-stream).
+ */
+static void
+wait_taken(const struct h_server *s, int64_t n, int exact)
+{
+	int	i;
+
+	for (i = 0; i < 3000 && taken(s) < n; i++)
+		usleep(20000);
+	if (exact)
+		cr_assert_eq(taken(s), n, "messages taken");
+	else
+		cr_assert_geq(taken(s), n, "messages taken");
+}
+
+static void
+start_consumer(void)
+{
+	static char	 brokers[64];
+	const char	*cfg;
+	const char	*extra[] = { "--config", NULL, "--kafka-brokers", brokers,
+			    "--kafka-topic", TOPIC, NULL };
+
+	snprintf(brokers, sizeof(brokers), "127.0.0.1:%d", kport);
+	cfg = h_config(&h_srv, "train_at_start = 0\nbatch_ms = 50\n");
+	extra[1] = cfg;
+	h_start(&h_srv, extra);
+}
+
+static void
+kill_consumer(void)
+{
+	pid_t	kids[16];
+	int	n, i, left;
+
+	n = h_children(h_srv.pid, kids, 16);
+	kill(h_srv.pid, SIGKILL);
+	(void)h_stop(&h_srv);
+	for (i = 0, left = n; i < 100 && left > 0; i++) {
+		int	j;
+
+		for (j = 0, left = 0; j < n; j++)
+			left += h_alive(kids[j]);
+		if (left > 0)
+			usleep(50000);
+	}
+	cr_assert_eq(left, 0, "workers outlived the parent");
+}
+
+/* A figure of /metrics (the first sample of name), or -1. */
+static long long
+metric(int port, const char *name)
+{
+	struct h_reply	r;
+	char		want[128];
+	const char	*p;
+
+	if (h_http_try(port, "GET", "/metrics", NULL, NULL, 0, &r) == -1)
+		return (-1);
+	snprintf(want, sizeof(want), "\n%s ", name);
+	if ((p = strstr(r.body, want)) == NULL)
+		return (-1);
+	return (strtoll(p + strlen(want), NULL, 10));
+}
+
+static int
+wait_metric(int port, const char *name, long long v, int timeout_s)
+{
+	int	i;
+
+	for (i = 0; i < timeout_s * 10; i++) {
+		if (metric(port, name) == v)
+			return (1);
+		usleep(100000);
+	}
+	return (0);
+}
+
+/* The figures both databases must agree on, one query each. */
+static const char	*figures[] = {
+	"SELECT count(*) FROM watches",
+	"SELECT sum(minutes) FROM watches",
+	"SELECT sum(max_minute) FROM watches",
+	"SELECT count(*) FROM ratings",
+	"SELECT sum(rating) FROM ratings",
+	"SELECT count(*) FROM users",
+	"SELECT count(*) FROM movies",
+	"SELECT sum(lists) FROM reco_stats",
+	"SELECT sum(followed) FROM reco_stats",
+	"SELECT sum(rank_sum) FROM reco_stats",
+	"SELECT count(*) FROM reco_follows",
+	"SELECT value FROM counters WHERE name = 'accepted_watch'",
+	"SELECT value FROM counters WHERE name = 'accepted_rate'",
+	"SELECT value FROM counters WHERE name = 'accepted_reco'",
+	"SELECT value FROM counters WHERE name = 'rejected_bad_rating'",
+	"SELECT sum(value) FROM counters WHERE name LIKE 'rejected_%'",
+	"SELECT value FROM counters WHERE name = 'watches'",
+	"SELECT value FROM counters WHERE name = 'recos'",
+};
+
+Test(kafka, restarts_of_cinerec_and_of_the_broker_lose_and_double_nothing)
+{
+	struct produce	 mid;
+	struct h_reply	 r;
+	char		 cookie[256], csrf[128], hdr[300];
+	pthread_t	 t;
+	rd_kafka_t	*rk;
+	char		 db[320], refdb[320];
+	size_t		 a, b, i;
+	long long	 lag;
+	int		 fd, rc;
+
+	h_tmpdir(kdir, sizeof(kdir));
+	kport = h_free_port();
+	do
+		cport = h_free_port();
+	while (cport == kport);
+	if ((rc = broker_start()) == 77)
+		cr_skip_test("Kafka tests skipped: no Java, or the broker's "
+		    "jars are not fetched (tests/kafka/broker.sh fetch)");
+	make_stream();
+	a = nlines / 3;
+	b = 2 * nlines / 3;
+	rk = producer();
+	create_topic(rk);
+
+	/* The first third, then cinerec starts and takes it. */
+	produce_all(rk, 0, a);
+	start_consumer();
+	wait_taken(&h_srv, (int64_t)a, 1);
+	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_up", 1, 15));
+	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_partitions", 3,
+	    15));
+
+	/* The second third while cinerec runs; killed half-way through. */
+	mid = (struct produce){ rk, a, b, 200, 20000 };
+	cr_assert_eq(pthread_create(&t, NULL, produce, &mid), 0);
+	wait_taken(&h_srv, (int64_t)(a + (b - a) / 4), 0);
+	kill_consumer();
+	cr_log_info("cinerec killed with %lld of %zu messages taken",
+	    (long long)taken(&h_srv), b);
+	pthread_join(t, NULL);
+	cr_assert_eq(rd_kafka_flush(rk, 120000), 0);
+	cr_assert_lt(taken(&h_srv), (int64_t)b, "the kill came too late "
+	    "to be mid-stream");
+	start_consumer();
+	wait_taken(&h_srv, (int64_t)b, 1);
+
+	/* The last third: the broker is killed and restarted under it. */
+	mid = (struct produce){ rk, b, nlines, 200, 20000 };
+	cr_assert_eq(pthread_create(&t, NULL, produce, &mid), 0);
+	wait_taken(&h_srv, (int64_t)(b + (nlines - b) / 4), 0);
+	broker_kill();
+	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_up", 0, 20),
+	    "the broker's loss is not in /metrics");
+	cr_assert_eq(broker_start(), 0);
+	pthread_join(t, NULL);
+	cr_assert_eq(rd_kafka_flush(rk, 120000), 0);
+	wait_taken(&h_srv, (int64_t)nlines, 1);
+	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_up", 1, 20));
+	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_lag_messages", 0,
+	    20));
+	lag = metric(h_srv.http_port, "cinerec_kafka_messages_total");
+	cr_assert_gt(lag, 0);
+	/* The Ingest page's figures and /health say the same. */
+	h_admin_login(&h_srv, cookie, sizeof(cookie), csrf, sizeof(csrf));
+	snprintf(hdr, sizeof(hdr), "Cookie: %s\r\n", cookie);
+	h_http(h_srv.admin_port, "GET", "/api/ingest", hdr, NULL, 0, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert(strstr(r.body, "\"topic\":\"" TOPIC "\"") != NULL, "%s",
+	    r.body);
+	cr_assert_eq(h_json_int(r.body, "partitions"), 3, "%s", r.body);
+	cr_assert_eq(h_json_int(r.body, "lag"), 0, "%s", r.body);
+	h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+	cr_assert(strstr(r.body, "\"kafka\":{\"ok\":true") != NULL, "%s",
+	    r.body);
+	/* A stop with the broker gone still ends, and cleanly. */
+	broker_kill();
+	cr_assert_eq(h_stop(&h_srv), 0);
+	rd_kafka_destroy(rk);
+
+	/* The reference: the same lines once, over TCP. */
+	h_start(&ref, (const char *const[]){ "--config", h_config(&ref,
+	    "train_at_start = 0\n"), NULL });
+	fd = h_connect(ref.ingest_port);
+	for (i = 0; i < nlines; i++) {
+		h_send(fd, lines[i], strlen(lines[i]));
+		h_send(fd, "\n", 1);
+	}
+	(void)h_sync(fd);
+	close(fd);
+	cr_assert_eq(h_stop(&ref), 0);
+
+	snprintf(db, sizeof(db), "%s/cinerec.db", h_srv.dir);
+	snprintf(refdb, sizeof(refdb), "%s/cinerec.db", ref.dir);
+	for (i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
+		cr_expect_eq(h_qi(db, "%s", figures[i]),
+		    h_qi(refdb, "%s", figures[i]), "%s: over Kafka %lld, "
+		    "over TCP %lld", figures[i],
+		    (long long)h_qi(db, "%s", figures[i]),
+		    (long long)h_qi(refdb, "%s", figures[i]));
+	/* What the stream holds, so the comparison is not of two zeros. */
+	cr_assert_eq(h_qi(db, "SELECT sum(minutes) FROM watches"),
+	    (int64_t)USERS * ROUNDS * 7);
+	cr_assert_eq(h_qi(db, "SELECT sum(value) FROM counters WHERE name "
+	    "LIKE 'rejected_%%'"), (int64_t)USERS * ROUNDS * 2);
+	cr_assert_gt(h_qi(db, "SELECT sum(followed) FROM reco_stats"), 0);
+}
+
+/* A setting that could reach librdkafka's configuration is refused. */
+Test(kafka, a_bad_broker_or_topic_setting_is_refused_at_start)
+{
+	char		 out[4096];
+	const char	*bad[][2] = {
+		{ "127.0.0.1:9092\nsasl.mechanism=PLAIN", "movielog1" },
+		{ "127.0.0.1:9092", "movie log" },
+		{ "127.0.0.1:9092", "" },
+	};
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char	*argv[] = { h_bin(), "serve", "--kafka-brokers",
+				    bad[i][0], "--kafka-topic", bad[i][1], NULL };
+
+		rc = h_run_timeout(argv, 10, out, sizeof(out));
+		cr_expect_eq(rc, 2, "case %zu: exit %d: %s", i, rc, out);
+		cr_expect(strstr(out, "kafka_") != NULL, "case %zu: %s", i,
+		    out);
+	}
+}
