@@ -258,7 +258,14 @@ on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 		log_warnx("kafka: %s: %s", fac, buf);
 }
 
-/* One message: its lines, unless its offset was taken before. */
+/*
+ * One message: its lines, unless its offset was taken before.  Its
+ * position follows its last line, so a commit always holds whole messages,
+ * except one the writer makes by itself to free memory in the middle of a
+ * message of several lines (writer_line): that message's first lines are
+ * then committed before its position, and counted again after a crash
+ * before the next commit.
+ */
 static void
 message(struct kafka *k, const rd_kafka_message_t *m)
 {
@@ -294,8 +301,6 @@ message(struct kafka *k, const rd_kafka_message_t *m)
 			k->m.rejected++;
 		s = nl != NULL ? nl + 1 : NULL;
 	}
-	if (m->len == 0)
-		k->m.rejected += writer_line(w, "", 0) != WRITER_BLANK;
 	p->next = m->offset + 1;
 	/* Room was made when the partition came. */
 	if (writer_offset(w, k->topic, m->partition, p->next) == -1)
