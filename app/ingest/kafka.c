@@ -48,6 +48,7 @@ struct part {
 	int64_t	durable;	/* ... of those committed to the database */
 	int64_t	told;		/* the last position committed to Kafka */
 	int64_t	hi;		/* high watermark last seen, -1 unknown */
+	int	beyond;		/* its position past the log's end: said */
 };
 
 struct kafka {
@@ -63,10 +64,13 @@ struct kafka {
 	size_t			 nparts;
 	int64_t			 figures_ms, told_ms;
 	int			 brokers_up;	/* from the statistics; -1 unknown */
+	int			 fatal;		/* librdkafka gave up: never up */
+	int			 paused;	/* its partitions, while commits fail */
 	struct metrics_kafka	 m;
 };
 
 static void	tell(struct kafka *k);
+static void	destroy_bounded(rd_kafka_t *rk);
 
 static int
 valid_name_char(int ch)
@@ -130,6 +134,7 @@ take_parts(struct kafka *k, rd_kafka_topic_partition_list_t *parts)
 
 	free(k->parts);
 	k->nparts = 0;
+	k->paused = 0;		/* take() pauses them again if need be */
 	if ((k->parts = calloc((size_t)parts->cnt + 1, sizeof(*np))) == NULL ||
 	    writer_offset_reserve(w, (size_t)parts->cnt) == -1) {
 		log_warnx("kafka: no memory for %d partitions: not taking "
@@ -202,10 +207,20 @@ on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	struct kafka	*k = opaque;
 
-	(void)rk;
+	char		 why[256];
+
 	k->m.errors++;
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
 		k->brokers_up = 0;
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		/* The consumer is dead for good (fenced, say): shown as down. */
+		(void)rd_kafka_fatal_error(rk, why, sizeof(why));
+		log_warnx("kafka: fatal: %s: no more lines from the topic "
+		    "until a restart", why);
+		k->fatal = 1;
+		k->brokers_up = 0;
+		return;
+	}
 	log_warnx("kafka: %s", reason);
 }
 
@@ -215,12 +230,24 @@ on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
 	struct kafka	*k = opaque;
 
+	struct part	*p;
+	int		 i;
+
 	(void)rk;
-	(void)offsets;
-	/* Only the broker's view: the database has the positions. */
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
-	    err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+	/*
+	 * Only the broker's view (the database has the positions); what it
+	 * did not take is told again.
+	 */
+	if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+		return;
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		k->m.commit_failed++;
+	for (i = 0; offsets != NULL && i < offsets->cnt; i++)
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    offsets->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    (p = part_find(k, offsets->elems[i].partition)) != NULL &&
+		    offsets->elems[i].offset > p->told)
+			p->told = offsets->elems[i].offset;
 }
 
 /*
@@ -245,7 +272,7 @@ on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 		    strncmp(s + 9, "UP\"", 3) == 0)
 			up++;
 	}
-	k->brokers_up = up;
+	k->brokers_up = k->fatal ? 0 : up;
 	return (0);
 }
 
@@ -307,7 +334,8 @@ message(struct kafka *k, const rd_kafka_message_t *m)
 		log_warnx("kafka: position of partition %d not kept",
 		    (int)m->partition);
 	k->m.messages++;
-	k->brokers_up = k->brokers_up > 0 ? k->brokers_up : 1;
+	if (!k->fatal && k->brokers_up <= 0)
+		k->brokers_up = 1;
 }
 
 static void
@@ -324,6 +352,20 @@ figures(struct kafka *k)
 		    p->partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
 		    hi >= 0)
 			p->hi = hi;
+		/*
+		 * The log ends before what the database took: the topic was
+		 * made again, or the database came from another cluster.  Its
+		 * messages up to the position are skipped as taken: said.
+		 */
+		if (p->hi >= 0 && p->next > p->hi && !p->beyond) {
+			log_warnx("kafka: partition %d of %s ends at %lld, "
+			    "before the database's position %lld: messages "
+			    "below it are skipped as taken (topic recreated?)",
+			    (int)p->partition, k->topic, (long long)p->hi,
+			    (long long)p->next);
+			p->beyond = 1;
+			k->m.errors++;
+		}
 		if (p->hi >= 0)
 			lag += p->hi - (p->next >= 0 ? p->next : 0) > 0 ?
 			    p->hi - (p->next >= 0 ? p->next : 0) : 0;
@@ -343,6 +385,20 @@ figures(struct kafka *k)
 
 static void on_more(uv_idle_t *h);
 
+static void
+pause_parts(struct kafka *k, int on)
+{
+	rd_kafka_topic_partition_list_t	*l = NULL;
+
+	if (rd_kafka_assignment(k->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    l == NULL)
+		return;
+	if ((on ? rd_kafka_pause_partitions(k->rk, l) :
+	    rd_kafka_resume_partitions(k->rk, l)) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		k->paused = on;
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
 /* Take what the queue holds, a bounded turn at a time. */
 static void
 take(struct kafka *k)
@@ -352,8 +408,15 @@ take(struct kafka *k)
 	ssize_t			 got, i;
 	int			 n = 0;
 
+	/*
+	 * While commits fail, fetching stops (the partitions are paused) but
+	 * the queue is still served, for the rebalances: what was fetched
+	 * already, 64 MiB at most, waits in the batch like a TCP sender's.
+	 */
+	if (ing->paused != k->paused)
+		pause_parts(k, ing->paused);
 	/* Messages and the callbacks' events both come out of the queue. */
-	while (n < KAFKA_TAKE && !ing->paused && !ing->stopping) {
+	while (n < KAFKA_TAKE && !ing->stopping) {
 		if ((got = rd_kafka_consume_batch_queue(k->q, 0, m,
 		    KAFKA_BATCH)) <= 0)
 			break;
@@ -362,7 +425,8 @@ take(struct kafka *k)
 			rd_kafka_message_destroy(m[i]);
 		}
 		n += (int)got;
-		if (writer_pending(ing->w) >= (size_t)ing->batch_events)
+		if (!ing->paused &&
+		    writer_pending(ing->w) >= (size_t)ing->batch_events)
 			(void)ingest_commit(ing);
 	}
 	if (n >= KAFKA_TAKE)
@@ -417,10 +481,10 @@ tell(struct kafka *k)
 			rd_kafka_topic_partition_list_add(l, k->topic,
 			    k->parts[i].partition)->offset =
 			    k->parts[i].durable;
-	if (l->cnt > 0 && rd_kafka_commit(k->rk, l, 1) ==
+	/* told moves when the broker took it (on_commit). */
+	if (l->cnt > 0 && rd_kafka_commit(k->rk, l, 1) !=
 	    RD_KAFKA_RESP_ERR_NO_ERROR)
-		for (i = 0; i < k->nparts; i++)
-			k->parts[i].told = k->parts[i].durable;
+		k->m.commit_failed++;
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -554,7 +618,7 @@ fail:
 	if (k->q != NULL)
 		rd_kafka_queue_destroy(k->q);
 	if (k->rk != NULL)
-		rd_kafka_destroy(k->rk);
+		destroy_bounded(k->rk);
 	if (k->fds[0] != -1) {
 		close(k->fds[0]);
 		close(k->fds[1]);

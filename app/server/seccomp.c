@@ -71,6 +71,7 @@ KORE_SECCOMP_FILTER("cinerec",
 	KORE_SYSCALL_ALLOW(getdents64),
 	KORE_SYSCALL_ALLOW(recvmsg),
 	KORE_SYSCALL_ALLOW(sendmsg),
+	KORE_SYSCALL_ALLOW(sendmmsg),	/* glibc's resolver: a broker's name */
 	KORE_SYSCALL_ALLOW(getsockopt),
 	KORE_SYSCALL_ALLOW(uname),	/* the consumer's name: its host */
 	/* libuv's uv_poll_init sets the queue's pipe non-blocking so. */

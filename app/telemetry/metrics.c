@@ -286,7 +286,8 @@ metrics_kafka_set(const struct metrics_kafka *k)
 
 	if (shm == NULL)
 		return;
-	seq = GET(&shm->kafka.seq);
+	/* Even, whatever a writer that died mid-way left. */
+	seq = GET(&shm->kafka.seq) & ~(uint64_t)1;
 	__atomic_store_n(&shm->kafka.seq, seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memcpy(&shm->kafka.k, k, sizeof(*k));
@@ -297,10 +298,14 @@ int
 metrics_kafka_get(struct metrics_kafka *k)
 {
 	uint64_t	s1, s2;
+	int		tries = 0;
 
 	if (shm == NULL)
 		return (-1);
 	do {
+		/* A writer gone mid-way leaves it odd: not forever. */
+		if (++tries > 100000)
+			return (-1);
 		s1 = __atomic_load_n(&shm->kafka.seq, __ATOMIC_ACQUIRE);
 		memcpy(k, &shm->kafka.k, sizeof(*k));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);

@@ -301,7 +301,8 @@ start_consumer(void)
 	const char	*extra[] = { "--config", NULL, "--kafka-brokers", brokers,
 			    "--kafka-topic", TOPIC, NULL };
 
-	snprintf(brokers, sizeof(brokers), "127.0.0.1:%d", kport);
+	/* A name, as real clusters advertise: the resolver runs too. */
+	snprintf(brokers, sizeof(brokers), "localhost:%d", kport);
 	cfg = h_config(&h_srv, "train_at_start = 0\nbatch_ms = 50\n");
 	extra[1] = cfg;
 	h_start(&h_srv, extra);
@@ -395,7 +396,10 @@ Test(kafka, restarts_of_cinerec_and_of_the_broker_lose_and_double_nothing)
 	do
 		cport = h_free_port();
 	while (cport == kport);
-	if ((rc = broker_start()) == 77)
+	if ((rc = broker_start()) == 77 && getenv("CINEREC_REQUIRE_KAFKA"))
+		cr_assert_fail("CINEREC_REQUIRE_KAFKA is set and there is no "
+		    "broker (tests/kafka/broker.sh fetch)");
+	if (rc == 77)
 		cr_skip_test("Kafka tests skipped: no Java, or the broker's "
 		    "jars are not fetched (tests/kafka/broker.sh fetch)");
 	make_stream();
@@ -413,7 +417,7 @@ Test(kafka, restarts_of_cinerec_and_of_the_broker_lose_and_double_nothing)
 	    15));
 
 	/* The second third while cinerec runs; killed half-way through. */
-	mid = (struct produce){ rk, a, b, 200, 20000 };
+	mid = (struct produce){ rk, a, b, 100, 20000 };
 	cr_assert_eq(pthread_create(&t, NULL, produce, &mid), 0);
 	wait_taken(&h_srv, (int64_t)(a + (b - a) / 4), 0);
 	kill_consumer();

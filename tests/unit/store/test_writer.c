@@ -814,6 +814,12 @@ Test(writer, positions_commit_with_their_lines_or_not_at_all)
 	    "partition = 2"), 40);
 	cr_assert_eq(qi("SELECT minutes FROM watches"), 1);
 	h_fail_writes_off();
+	/* ... nor when the positions themselves cannot be written. */
+	h_fail_writes("kafka_offsets");
+	cr_assert_eq(writer_commit(h_w), -1);
+	cr_assert_eq(qi("SELECT minutes FROM watches"), 1, "the lines wait "
+	    "for their positions");
+	h_fail_writes_off();
 	/* Forgetting keeps what is not written yet. */
 	writer_offset_forget(h_w);
 	cr_assert_eq(writer_offset_get(h_w, "movielog1", 2, &next), 1);
