@@ -30,6 +30,7 @@
 #define KAFKA_COMMIT_MS		1000	/* positions to Kafka at most this often */
 #define KAFKA_CLOSE_MS		3000	/* leaving the group at a stop, at most */
 #define KAFKA_DESTROY_MS	3000	/* librdkafka's threads' end, at most */
+#define KAFKA_REJOIN_MS		5000	/* partitions we could not take: again */
 /*
  * Prefetch: librdkafka stops fetching a partition once this many messages
  * (default 100,000) or KiB wait in its queue, and fetches again only when
@@ -66,6 +67,7 @@ struct kafka {
 	int			 brokers_up;	/* from the statistics; -1 unknown */
 	int			 fatal;		/* librdkafka gave up: never up */
 	int			 paused;	/* its partitions, while commits fail */
+	int64_t			 rejoin_ms;	/* partitions refused: ask then */
 	struct metrics_kafka	 m;
 };
 
@@ -138,9 +140,10 @@ take_parts(struct kafka *k, rd_kafka_topic_partition_list_t *parts)
 	if ((k->parts = calloc((size_t)parts->cnt + 1, sizeof(*np))) == NULL ||
 	    writer_offset_reserve(w, (size_t)parts->cnt) == -1) {
 		log_warnx("kafka: no memory for %d partitions: not taking "
-		    "them", parts->cnt);
+		    "them, asking again", parts->cnt);
 		(void)rd_kafka_assign(k->rk, NULL);
 		k->m.errors++;
+		k->rejoin_ms = clock_mono_ms() + KAFKA_REJOIN_MS;
 		return;
 	}
 	for (i = 0; i < parts->cnt; i++) {
@@ -152,10 +155,11 @@ take_parts(struct kafka *k, rd_kafka_topic_partition_list_t *parts)
 		if (rc == -1) {
 			/* Not knowing where we stand, take nothing. */
 			log_warnx("kafka: cannot read the positions: not "
-			    "taking partitions");
+			    "taking partitions, asking again");
 			(void)rd_kafka_assign(k->rk, NULL);
 			k->nparts = 0;
 			k->m.errors++;
+			k->rejoin_ms = clock_mono_ms() + KAFKA_REJOIN_MS;
 			return;
 		}
 		np->next = rc == 1 ? next : -1;
@@ -385,6 +389,26 @@ figures(struct kafka *k)
 
 static void on_more(uv_idle_t *h);
 
+/* Join the group for the topic (again: a rebalance gives partitions). */
+static int
+subscribe(struct kafka *k)
+{
+	rd_kafka_topic_partition_list_t	*sub;
+	rd_kafka_resp_err_t		 err;
+
+	if ((sub = rd_kafka_topic_partition_list_new(1)) == NULL)
+		return (-1);
+	rd_kafka_topic_partition_list_add(sub, k->topic, RD_KAFKA_PARTITION_UA);
+	err = rd_kafka_subscribe(k->rk, sub);
+	rd_kafka_topic_partition_list_destroy(sub);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_warnx("kafka: cannot subscribe to %s: %s", k->topic,
+		    rd_kafka_err2str(err));
+		return (-1);
+	}
+	return (0);
+}
+
 static void
 pause_parts(struct kafka *k, int on)
 {
@@ -415,6 +439,12 @@ take(struct kafka *k)
 	 */
 	if (ing->paused != k->paused)
 		pause_parts(k, ing->paused);
+	/* Partitions we had to refuse: leave and join, for new ones. */
+	if (k->rejoin_ms != 0 && clock_mono_ms() >= k->rejoin_ms) {
+		k->rejoin_ms = 0;
+		(void)rd_kafka_unsubscribe(k->rk);
+		(void)subscribe(k);
+	}
 	/* Messages and the callbacks' events both come out of the queue. */
 	while (n < KAFKA_TAKE && !ing->stopping) {
 		if ((got = rd_kafka_consume_batch_queue(k->q, 0, m,
@@ -514,7 +544,6 @@ conf(rd_kafka_conf_t *c, const char *key, const char *value)
 struct kafka *
 kafka_start(struct ingest *ing, const struct kafka_opts *o)
 {
-	rd_kafka_topic_partition_list_t	*sub;
 	rd_kafka_conf_t			*c;
 	struct kafka			*k;
 	const char			*why;
@@ -589,16 +618,8 @@ kafka_start(struct ingest *ing, const struct kafka_opts *o)
 	if (k->q == NULL || pipe2(k->fds, O_NONBLOCK | O_CLOEXEC) == -1)
 		goto fail;
 	rd_kafka_queue_io_event_enable(k->q, k->fds[1], "1", 1);
-	if ((sub = rd_kafka_topic_partition_list_new(1)) == NULL)
+	if (subscribe(k) == -1)
 		goto fail;
-	rd_kafka_topic_partition_list_add(sub, o->topic,
-	    RD_KAFKA_PARTITION_UA);
-	if (rd_kafka_subscribe(k->rk, sub) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		rd_kafka_topic_partition_list_destroy(sub);
-		log_warnx("kafka: cannot subscribe to %s", o->topic);
-		goto fail;
-	}
-	rd_kafka_topic_partition_list_destroy(sub);
 	if ((rc = uv_poll_init(&ing->loop, &k->wake, k->fds[0])) != 0) {
 		log_warnx("kafka: cannot poll its queue: %s", uv_strerror(rc));
 		goto fail;
