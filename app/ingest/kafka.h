@@ -11,8 +11,10 @@
  * messages below that position are skipped (counted).  The offsets are
  * committed to Kafka only after the database commit, for the broker's lag
  * tools (and as the start of a partition the database never saw).  While
- * commits fail nothing more is consumed.  A broker lost is retried by
- * librdkafka with its backoff; nothing consumed is lost meanwhile.
+ * commits fail the partitions are paused: nothing more is fetched, what
+ * was (64 MiB at most) waits in the batch, and rebalances are still
+ * answered.  A broker lost is retried by librdkafka with its backoff;
+ * nothing consumed is lost meanwhile.
  */
 #ifndef CINEREC_KAFKA_H
 #define CINEREC_KAFKA_H
@@ -44,7 +46,7 @@ struct kafka	*kafka_start(struct ingest *ing, const struct kafka_opts *o);
 /*
  * On the loop's timer: take what the queue holds (a bounded turn; the loop
  * is woken for more), serve librdkafka's callbacks, publish the figures.
- * Nothing is taken while commits fail or at a stop.
+ * Nothing is taken at a stop; while commits fail, only what was fetched.
  */
 void		 kafka_poll(struct kafka *k);
 
