@@ -23,6 +23,7 @@
 
 #include <criterion/criterion.h>
 #include <librdkafka/rdkafka.h>
+#include <sqlite3.h>
 
 #include "harness.h"
 
@@ -379,17 +380,15 @@ static const char	*figures[] = {
 	"SELECT value FROM counters WHERE name = 'recos'",
 };
 
-Test(kafka, restarts_of_cinerec_and_of_the_broker_lose_and_double_nothing)
+/*
+ * The broker started (or the test skipped: no Java, no jars), the stream
+ * made, the topic created: the producer.
+ */
+static rd_kafka_t *
+broker_and_stream(void)
 {
-	struct produce	 mid;
-	struct h_reply	 r;
-	char		 cookie[256], csrf[128], hdr[300];
-	pthread_t	 t;
 	rd_kafka_t	*rk;
-	char		 db[320], refdb[320];
-	size_t		 a, b, i;
-	long long	 lag;
-	int		 fd, rc;
+	int		 rc;
 
 	h_tmpdir(kdir, sizeof(kdir));
 	kport = h_free_port();
@@ -403,10 +402,77 @@ Test(kafka, restarts_of_cinerec_and_of_the_broker_lose_and_double_nothing)
 		cr_skip_test("Kafka tests skipped: no Java, or the broker's "
 		    "jars are not fetched (tests/kafka/broker.sh fetch)");
 	make_stream();
-	a = nlines / 3;
-	b = 2 * nlines / 3;
 	rk = producer();
 	create_topic(rk);
+	return (rk);
+}
+
+/*
+ * h_srv stopped: every figure of its database equals that of a second
+ * cinerec given the same lines once over TCP, and the stream's own totals
+ * are there (so the comparison is not of two zeros).
+ */
+static void
+equals_tcp_twin(void)
+{
+	char	db[320], refdb[320];
+	size_t	i;
+	int	fd;
+
+	h_start(&ref, (const char *const[]){ "--config", h_config(&ref,
+	    "train_at_start = 0\n"), NULL });
+	fd = h_connect(ref.ingest_port);
+	for (i = 0; i < nlines; i++) {
+		h_send(fd, lines[i], strlen(lines[i]));
+		h_send(fd, "\n", 1);
+	}
+	(void)h_sync(fd);
+	close(fd);
+	cr_assert_eq(h_stop(&ref), 0);
+
+	snprintf(db, sizeof(db), "%s/cinerec.db", h_srv.dir);
+	snprintf(refdb, sizeof(refdb), "%s/cinerec.db", ref.dir);
+	for (i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
+		cr_expect_eq(h_qi(db, "%s", figures[i]),
+		    h_qi(refdb, "%s", figures[i]), "%s: over Kafka %lld, "
+		    "over TCP %lld", figures[i],
+		    (long long)h_qi(db, "%s", figures[i]),
+		    (long long)h_qi(refdb, "%s", figures[i]));
+	cr_assert_eq(h_qi(db, "SELECT sum(minutes) FROM watches"),
+	    (int64_t)USERS * ROUNDS * 7);
+	cr_assert_eq(h_qi(db, "SELECT sum(value) FROM counters WHERE name "
+	    "LIKE 'rejected_%%'"), (int64_t)USERS * ROUNDS * 2);
+	cr_assert_gt(h_qi(db, "SELECT sum(followed) FROM reco_stats"), 0);
+}
+
+/* Run sql on the server's database from outside (a test's injection). */
+static void
+outside_exec(const char *sql)
+{
+	sqlite3	*db;
+	char	 path[320], *err = NULL;
+
+	snprintf(path, sizeof(path), "%s/cinerec.db", h_srv.dir);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &err), SQLITE_OK, "%s",
+	    err ? err : "");
+	sqlite3_close(db);
+}
+
+Test(kafka, restarts_of_cinerec_and_of_the_broker_lose_and_double_nothing)
+{
+	struct produce	 mid;
+	struct h_reply	 r;
+	char		 cookie[256], csrf[128], hdr[300];
+	pthread_t	 t;
+	rd_kafka_t	*rk;
+	size_t		 a, b;
+	long long	 lag;
+
+	rk = broker_and_stream();
+	a = nlines / 3;
+	b = 2 * nlines / 3;
 
 	/* The first third, then cinerec starts and takes it. */
 	produce_all(rk, 0, a);
@@ -463,32 +529,57 @@ Test(kafka, restarts_of_cinerec_and_of_the_broker_lose_and_double_nothing)
 	cr_assert_eq(h_stop(&h_srv), 0);
 	rd_kafka_destroy(rk);
 
-	/* The reference: the same lines once, over TCP. */
-	h_start(&ref, (const char *const[]){ "--config", h_config(&ref,
-	    "train_at_start = 0\n"), NULL });
-	fd = h_connect(ref.ingest_port);
-	for (i = 0; i < nlines; i++) {
-		h_send(fd, lines[i], strlen(lines[i]));
-		h_send(fd, "\n", 1);
-	}
-	(void)h_sync(fd);
-	close(fd);
-	cr_assert_eq(h_stop(&ref), 0);
+	equals_tcp_twin();
+}
 
-	snprintf(db, sizeof(db), "%s/cinerec.db", h_srv.dir);
-	snprintf(refdb, sizeof(refdb), "%s/cinerec.db", ref.dir);
-	for (i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
-		cr_expect_eq(h_qi(db, "%s", figures[i]),
-		    h_qi(refdb, "%s", figures[i]), "%s: over Kafka %lld, "
-		    "over TCP %lld", figures[i],
-		    (long long)h_qi(db, "%s", figures[i]),
-		    (long long)h_qi(refdb, "%s", figures[i]));
-	/* What the stream holds, so the comparison is not of two zeros. */
-	cr_assert_eq(h_qi(db, "SELECT sum(minutes) FROM watches"),
-	    (int64_t)USERS * ROUNDS * 7);
-	cr_assert_eq(h_qi(db, "SELECT sum(value) FROM counters WHERE name "
-	    "LIKE 'rejected_%%'"), (int64_t)USERS * ROUNDS * 2);
-	cr_assert_gt(h_qi(db, "SELECT sum(followed) FROM reco_stats"), 0);
+/*
+ * Commits fail for a while (the positions' table refuses writes, as a full
+ * disk would): the consumer takes nothing into the database, its
+ * partitions are paused, /health says commits fail; once they work again
+ * everything comes in, once.
+ */
+Test(kafka, failing_commits_pause_the_consumer_and_lose_nothing)
+{
+	struct h_reply	 r;
+	rd_kafka_t	*rk;
+	size_t		 a, b;
+	int		 i;
+
+	rk = broker_and_stream();
+	a = nlines / 3;
+	b = 2 * nlines / 3;
+	produce_all(rk, 0, a);
+	start_consumer();
+	wait_taken(&h_srv, (int64_t)a, 1);
+
+	outside_exec("CREATE TABLE h_fail_flag (x); "
+	    "INSERT INTO h_fail_flag VALUES (1); "
+	    "CREATE TRIGGER h_fail_ins BEFORE INSERT ON kafka_offsets "
+	    "WHEN EXISTS (SELECT 1 FROM h_fail_flag) "
+	    "BEGIN SELECT RAISE(ABORT, 'injected'); END; "
+	    "CREATE TRIGGER h_fail_upd BEFORE UPDATE ON kafka_offsets "
+	    "WHEN EXISTS (SELECT 1 FROM h_fail_flag) "
+	    "BEGIN SELECT RAISE(ABORT, 'injected'); END;");
+	produce_all(rk, a, b);
+	for (i = 0; i < 200; i++) {
+		h_http(h_srv.http_port, "GET", "/health", NULL, NULL, 0, &r);
+		if (strstr(r.body, "commits fail") != NULL)
+			break;
+		usleep(50000);
+	}
+	cr_assert(strstr(r.body, "commits fail") != NULL, "%s", r.body);
+	usleep(1000000);
+	cr_assert_eq(taken(&h_srv), (int64_t)a, "nothing committed meanwhile");
+
+	outside_exec("DELETE FROM h_fail_flag");
+	wait_taken(&h_srv, (int64_t)b, 1);
+	produce_all(rk, b, nlines);
+	wait_taken(&h_srv, (int64_t)nlines, 1);
+	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_lag_messages", 0,
+	    20));
+	cr_assert_eq(h_stop(&h_srv), 0);
+	rd_kafka_destroy(rk);
+	equals_tcp_twin();
 }
 
 /* A setting that could reach librdkafka's configuration is refused. */
