@@ -382,10 +382,11 @@ static const char	*figures[] = {
 
 /*
  * The broker started (or the test skipped: no Java, no jars), the stream
- * made, the topic created: the producer.
+ * made, the topic created, its first third (*a lines; *b is two thirds)
+ * sent and taken by a cinerec that consumes the topic: the producer.
  */
 static rd_kafka_t *
-broker_and_stream(void)
+broker_and_stream(size_t *a, size_t *b)
 {
 	rd_kafka_t	*rk;
 	int		 rc;
@@ -404,6 +405,11 @@ broker_and_stream(void)
 	make_stream();
 	rk = producer();
 	create_topic(rk);
+	*a = nlines / 3;
+	*b = 2 * nlines / 3;
+	produce_all(rk, 0, *a);
+	start_consumer();
+	wait_taken(&h_srv, (int64_t)*a, 1);
 	return (rk);
 }
 
@@ -470,14 +476,7 @@ Test(kafka, restarts_of_cinerec_and_of_the_broker_lose_and_double_nothing)
 	size_t		 a, b;
 	long long	 lag;
 
-	rk = broker_and_stream();
-	a = nlines / 3;
-	b = 2 * nlines / 3;
-
-	/* The first third, then cinerec starts and takes it. */
-	produce_all(rk, 0, a);
-	start_consumer();
-	wait_taken(&h_srv, (int64_t)a, 1);
+	rk = broker_and_stream(&a, &b);
 	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_up", 1, 15));
 	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_partitions", 3,
 	    15));
@@ -545,13 +544,7 @@ Test(kafka, failing_commits_pause_the_consumer_and_lose_nothing)
 	size_t		 a, b;
 	int		 i;
 
-	rk = broker_and_stream();
-	a = nlines / 3;
-	b = 2 * nlines / 3;
-	produce_all(rk, 0, a);
-	start_consumer();
-	wait_taken(&h_srv, (int64_t)a, 1);
-
+	rk = broker_and_stream(&a, &b);
 	outside_exec("CREATE TABLE h_fail_flag (x); "
 	    "INSERT INTO h_fail_flag VALUES (1); "
 	    "CREATE TRIGGER h_fail_ins BEFORE INSERT ON kafka_offsets "
