@@ -228,16 +228,11 @@ load_series(struct eval_data *d, const char *path, uint32_t max)
 	uint64_t	*byid = NULL;
 	size_t		 nid = 0;
 	uint32_t	 j;
-	int		 got, first = 1, rc = -1;
+	int		 got, rc = -1;
 
-	if (csv_open(&c, path) == -1)
+	if (csv_open_rows(&c, path) == -1)
 		return (-1);
-	c.line_bound = 1;
 	while ((got = csv_next(&c)) > 0) {
-		if (first) {
-			first = 0;
-			continue;
-		}
 		if (got == CSV_BAD || ml_movie_row(&c, &mv) == -1)
 			continue;
 		if ((size_t)mv.id >= nid) {

@@ -148,18 +148,13 @@ read_movies(struct writer *w, const char *dir, struct ml_map *map,
 	struct ml_movie	 m;
 	struct csv	 c;
 	char		 path[4096];
-	int		 rc = 0, got, first = 1;
+	int		 rc = 0, got;
 
 	snprintf(path, sizeof(path), "%s/movies.csv", dir);
-	if (csv_open(&c, path) == -1)
-		return (-1);
 	/* A malformed row is one rejected row, not the end. */
-	c.line_bound = 1;
+	if (csv_open_rows(&c, path) == -1)
+		return (-1);
 	while ((got = csv_next(&c)) > 0) {
-		if (first) {	/* the header */
-			first = 0;
-			continue;
-		}
 		if (got == CSV_BAD || ml_movie_row(&c, &m) == -1) {
 			res->rejected++;
 			continue;
@@ -188,17 +183,12 @@ read_ratings(struct writer *w, const char *dir, const struct ml_map *map,
 	struct ml_rating r;
 	struct csv	 c;
 	char		 path[4096], out[PARSE_SLUG_MAX + 128], ts[32];
-	int		 n, rc = 0, got, first = 1;
+	int		 n, rc = 0, got;
 
 	snprintf(path, sizeof(path), "%s/ratings.csv", dir);
-	if (csv_open(&c, path) == -1)
+	if (csv_open_rows(&c, path) == -1)
 		return (-1);
-	c.line_bound = 1;
 	while ((got = csv_next(&c)) > 0) {
-		if (first) {
-			first = 0;
-			continue;
-		}
 		if (got == CSV_BAD || ml_rating_row(&c, &r) == -1 ||
 		    (size_t)r.movie >= map->n ||
 		    map->slug[r.movie] == NULL) {

@@ -218,6 +218,19 @@ csv_open(struct csv *c, const char *path)
 }
 
 int
+csv_open_rows(struct csv *c, const char *path)
+{
+	if (csv_open(c, path) == -1)
+		return (-1);
+	c->line_bound = 1;
+	if (csv_next(c) == -1) {
+		csv_close(c);
+		return (-1);
+	}
+	return (0);
+}
+
+int
 csv_open_mem(struct csv *c, const void *data, size_t len, const char *name)
 {
 	memset(c, 0, sizeof(*c));

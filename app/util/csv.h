@@ -42,6 +42,13 @@ struct csv {
 /* Read path.  Returns 0, or -1 with a message on stderr. */
 int		 csv_open(struct csv *c, const char *path);
 
+/*
+ * A table with a header row (movies.csv, ratings.csv): csv_open, line-bound
+ * (a malformed row is one bad row, not the end), the header read past.
+ * Returns 0, or -1 with a message (nothing left open).
+ */
+int		 csv_open_rows(struct csv *c, const char *path);
+
 /* Read len bytes at data (not copied: keep them).  0 or -1. */
 int		 csv_open_mem(struct csv *c, const void *data, size_t len,
 		    const char *name);
