@@ -45,11 +45,11 @@ list_now(struct store *s, const struct cfg *c, int64_t user, struct reco *r,
 	int64_t			 id = 0;
 	int			 rc = -1;
 
+	r->series_max = c->list_series_max;
 	if (reco_refresh(r, s, c->pop_window_days, 1) == -1 ||
 	    rules_refresh(ru, s->db) == -1)
 		return (-1);
 	r->rules = ru;
-	r->series_max = c->list_series_max;
 	if (store_current_model(s, &id, file, sizeof(file)) == 1) {
 		snprintf(path, sizeof(path), "%s/%s/%s", c->data_dir, TRAIN_DIR,
 		    file);

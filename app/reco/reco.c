@@ -27,7 +27,7 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 	sqlite3_stmt		*st = NULL;
 	char			*slugs = NULL;
 	const char		**slug_of;
-	uint64_t		*series_of;
+	uint64_t		*series_of = NULL;
 	size_t			 n = 0, cap = 0, slen = 0, scap = 0, len, i;
 	size_t			 nslug = 0;
 	int64_t			 version, a, b;
@@ -70,15 +70,18 @@ reco_refresh(struct reco *r, struct store *s, int window_days, int force)
 	}
 	if ((slug_of = calloc(nslug ? nslug : 1, sizeof(*slug_of))) == NULL)
 		goto nomem;
-	if ((series_of = calloc(nslug ? nslug : 1, sizeof(*series_of))) ==
-	    NULL) {
+	/* Series keys only when a cap reads them (series_full). */
+	if (r->series_max > 0 && (series_of = calloc(nslug ? nslug : 1,
+	    sizeof(*series_of))) == NULL) {
 		free(slug_of);
 		goto nomem;
 	}
 	for (i = 0; i < n; i++)
 		if (items[i].movie >= 0) {
 			slug_of[items[i].movie] = items[i].slug;
-			series_of[items[i].movie] = reco_series(items[i].slug);
+			if (series_of != NULL)
+				series_of[items[i].movie] =
+				    reco_series(items[i].slug);
 		}
 	if (hmap_reserve(&byslug, n) == -1) {
 		free(slug_of);

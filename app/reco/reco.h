@@ -60,9 +60,11 @@ struct reco {
 	size_t			 nslug_of;	/* entries in slug_of */
 	struct hmap		 byslug;	/* slug -> movie id */
 	const struct rules	*rules;		/* what no list holds, or NULL */
-	uint64_t		*series_of;	/* movie id -> reco_series key */
+	uint64_t		*series_of;	/* movie id -> reco_series key,
+						   made only under a cap */
 	int			 series_max;	/* a series' movies in one list at
-						   most; 0: no cap */
+						   most; 0: no cap (set before
+						   reco_refresh) */
 	struct store_hist	*hist;		/* scratch: the user's history */
 	size_t			 histcap;
 	uint32_t		*cols;		/* scratch: history movie ids */

@@ -226,10 +226,10 @@ kore_worker_configure(void)
 	admin_worker_configure(&admin);
 	reclog_init(&srv.reclog, srv.control_path);
 	srv.sp = srv.cfg.sig;
-	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
 	srv.reco.rules = srv.trending.rules = &srv.rules;
 	srv.reco.series_max = srv.trending.series_max =
 	    srv.cfg.list_series_max;
+	(void)reco_refresh(&srv.reco, &srv.store, srv.cfg.pop_window_days, 1);
 	(void)rules_refresh(&srv.rules, srv.store.db);
 	snprintf(serving_who, sizeof(serving_who), "worker %u", worker->id);
 	srv.serving.who = serving_who;

@@ -484,7 +484,9 @@ Test(reco, a_list_holds_at_most_series_max_of_a_series)
 	reco_ranking(&r, 10, 0, &l);
 	cr_assert_eq(l.n, 5);
 	cr_assert_str_eq(l.item[2].slug, "saga+iii+2005");
+	/* The cap is set before a refresh: it makes the series keys. */
 	r.series_max = 1;
+	cr_assert_eq(reco_refresh(&r, &s, 7, 1), 1);
 	reco_ranking(&r, 10, 0, &l);
 	cr_assert_eq(l.n, 3);
 	cr_assert_str_eq(l.item[0].slug, "saga+2001");
