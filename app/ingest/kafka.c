@@ -346,7 +346,7 @@ static void
 figures(struct kafka *k)
 {
 	struct part	*p;
-	int64_t		 lo, hi, lag = 0;
+	int64_t		 lo, hi, base, lag = 0;
 	size_t		 i, n = 0;
 
 	k->figures_ms = clock_mono_ms();
@@ -370,9 +370,9 @@ figures(struct kafka *k)
 			p->beyond = 1;
 			k->m.errors++;
 		}
-		if (p->hi >= 0)
-			lag += p->hi - (p->next >= 0 ? p->next : 0) > 0 ?
-			    p->hi - (p->next >= 0 ? p->next : 0) : 0;
+		base = p->next >= 0 ? p->next : 0;
+		if (p->hi > base)
+			lag += p->hi - base;
 		if (n < METRICS_KAFKA_PARTS) {
 			k->m.part[n].partition = p->partition;
 			k->m.part[n].next = p->next;

@@ -20,7 +20,7 @@ readme=
 [ "${2:-}" = --readme ] && readme=${3:?--readme needs a file}
 shared=${CINEREC_SHARED:-$(dirname "$0")/../../../shared}
 cache=${CINEREC_DATA_CACHE:-${HOME:-/tmp}/.cache/cinerec-data}
-tmp=$(mktemp -d /tmp/cinerec-eval-XXXXXX)	# each run's output, the table
+tmp=$(mktemp -d /tmp/cinerec-eval-XXXXXX)	# scratch: the runs and the table
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # fetch NAME: $cache/NAME/ratings.csv from GroupLens's zip, or return 1.
