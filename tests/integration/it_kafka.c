@@ -575,6 +575,44 @@ Test(kafka, failing_commits_pause_the_consumer_and_lose_nothing)
 	equals_tcp_twin();
 }
 
+/*
+ * Messages that look like the ingest's own verbs (SYNC, AUTH, STATS, the
+ * workers' SERVED and TRAIN) are log lines like any other on the topic:
+ * rejected and counted, never obeyed.
+ */
+Test(kafka, verbs_on_the_topic_are_data)
+{
+	static const char	*verbs[] = { "SYNC", "AUTH secret", "STATS",
+	    "SERVED 1796000000000 7 1 - 10 1 kafka+1+2020", "TRAIN" };
+	struct produce		 p;
+	rd_kafka_t		*rk;
+	size_t			 a, b, i, n0, bad;
+	char			 db[320];
+
+	rk = broker_and_stream(&a, &b);
+	n0 = nlines;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		add_line("%s", verbs[i]);
+	p = (struct produce){ rk, n0, nlines, 0, 0 };
+	(void)produce(&p);
+	cr_assert_eq(rd_kafka_flush(rk, 60000), 0);
+	wait_taken(&h_srv, (int64_t)(a + nlines - n0), 1);
+	cr_assert_eq(h_stop(&h_srv), 0);
+	rd_kafka_destroy(rk);
+	snprintf(db, sizeof(db), "%s/cinerec.db", h_srv.dir);
+	/* The first third's bad lines, and the five. */
+	for (i = 0, bad = 0; i < a; i++)
+		bad += strstr(lines[i], "=77") != NULL ||
+		    strncmp(lines[i], "not a log line", 14) == 0;
+	cr_assert_gt(bad, 0);
+	cr_assert_eq(h_qi(db, "SELECT sum(value) FROM counters WHERE name "
+	    "LIKE 'rejected_%%'"), (int64_t)(bad + nlines - n0));
+	cr_assert_eq(h_qi(db, "SELECT count(*) FROM training_runs"), 0,
+	    "TRAIN on the topic started a training");
+	cr_assert_eq(h_qi(db, "SELECT coalesce(sum(lists), 0) FROM reco_stats "
+	    "WHERE source = 'served'"), 0, "SERVED on the topic was logged");
+}
+
 /* A setting that could reach librdkafka's configuration is refused. */
 Test(kafka, a_bad_broker_or_topic_setting_is_refused_at_start)
 {
