@@ -707,6 +707,41 @@ header_check(const char *path, const uint8_t *base, uint64_t size,
 	return (0);
 }
 
+int
+model_remap_ids(void *buf, size_t len, const char *what,
+    int64_t (*map)(void *arg, int64_t id), void *arg)
+{
+	struct file_header	 h;
+	int64_t			*ids, to;
+	uint32_t		 i;
+	uint64_t		 j;
+	int			 rc;
+
+	if ((rc = header_check(what, buf, len, &h)) != 0)
+		return (rc);
+	for (i = 0; i < h.nsections; i++) {
+		if (h.sec[i].id != SEC_ITEM_IDS)
+			continue;
+		if (h.sec[i].elemsize != sizeof(int64_t) ||
+		    h.sec[i].count != h.nitems)
+			return (MODEL_EFORMAT);
+		/* Aligned to FILE_ALIGN in a buffer malloc aligns. */
+		ids = (int64_t *)(void *)((uint8_t *)buf + h.sec[i].offset);
+		for (j = 0; j < h.sec[i].count; j++) {
+			if ((to = map(arg, ids[j])) < 0) {
+				log_warnx("%s: %s: item id %lld has no match",
+				    __func__, what, (long long)ids[j]);
+				return (MODEL_EFORMAT);
+			}
+			ids[j] = to;
+		}
+		model_reseal(buf, len);
+		return (0);
+	}
+	log_warnx("%s: %s: no item ids to map", __func__, what);
+	return (MODEL_EFORMAT);
+}
+
 /* Is one of the n weights w outside (0, 1]? */
 static int
 weights_bad(const float *w, uint32_t n)
@@ -716,6 +751,43 @@ weights_bad(const float *w, uint32_t n)
 	for (j = 0; j < n; j++)
 		if (!(w[j] > 0.0f && w[j] <= 1.0f))
 			return (1);
+	return (0);
+}
+
+/*
+ * md->col_of when md->item_ids is not the identity (a replica's copy, see
+ * model_col): every id in 0..MODEL_ITEM_ID_MAX, none twice.  0 or -1.
+ */
+#define MODEL_ITEM_ID_MAX	(1 << 26)
+static int
+col_map(struct model *md)
+{
+	uint32_t	i;
+	int64_t		max = -1;
+
+	for (i = 0; i < md->nitems && md->item_ids[i] == (int64_t)i; i++)
+		;
+	if (i == md->nitems)
+		return (0);
+	for (i = 0; i < md->nitems; i++) {
+		if (md->item_ids[i] < 0 || md->item_ids[i] > MODEL_ITEM_ID_MAX)
+			return (-1);
+		if (md->item_ids[i] > max)
+			max = md->item_ids[i];
+	}
+	md->ncol_of = (size_t)max + 1;
+	if ((md->col_of = malloc(md->ncol_of * sizeof(*md->col_of))) == NULL)
+		return (-1);
+	for (i = 0; i < md->ncol_of; i++)
+		md->col_of[i] = MODEL_NONE;
+	for (i = 0; i < md->nitems; i++) {
+		if (md->col_of[md->item_ids[i]] != MODEL_NONE) {
+			free(md->col_of);
+			md->col_of = NULL;
+			return (-1);
+		}
+		md->col_of[md->item_ids[i]] = i;
+	}
 	return (0);
 }
 
@@ -815,6 +887,11 @@ model_load(const char *path, struct model **out)
 		    "without");
 		goto fail_md;
 	}
+	if (md->item_ids != NULL && col_map(md) == -1) {
+		log_warnx("%s: %s: item ids out of range, repeated, or no "
+		    "memory", __func__, path);
+		goto fail_md;
+	}
 	if (md->ops->attach(&md->params, md->nitems, sec, nsec, &md->impl) ==
 	    -1) {
 		log_warnx("%s: %s: inconsistent %s model", __func__, path,
@@ -831,6 +908,7 @@ model_load(const char *path, struct model **out)
 	return (0);
 
 fail_md:
+	free(md->col_of);
 	free(md);
 fail_map:
 	munmap(map, (size_t)st.st_size);
@@ -843,6 +921,7 @@ model_free(struct model *md)
 	if (md == NULL)
 		return;
 	md->ops->free(md->impl);
+	free(md->col_of);
 	free(md->ids_owned);
 	free(md->w_owned);
 	if (md->map != NULL)

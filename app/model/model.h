@@ -78,7 +78,34 @@ struct model {
 	void			*map;		/* file mapping when loaded, else NULL */
 	size_t			 maplen;	/* bytes mapped */
 	int64_t			*ids_owned;	/* item_ids when malloc'ed */
+	uint32_t		*col_of;	/* movie id -> column when item_ids
+						   is not the identity (a
+						   replica's copy), else NULL */
+	size_t			 ncol_of;
 };
+
+/*
+ * The column of movie id in md (MODEL_NONE, or a column >= nitems: the
+ * model does not know the movie), and the movie id of column col.  The
+ * trainings' models number their columns by movie id; a serving replica's
+ * copy maps them (model/replica.h).
+ */
+static inline uint32_t
+model_col(const struct model *md, int64_t movie)
+{
+	if (md->col_of == NULL)
+		return (movie >= 0 && movie < (int64_t)MODEL_NONE ?
+		    (uint32_t)movie : MODEL_NONE);
+	return (movie >= 0 && (uint64_t)movie < md->ncol_of ?
+	    md->col_of[movie] : MODEL_NONE);
+}
+
+static inline int64_t
+model_movie(const struct model *md, uint32_t col)
+{
+	return (md->col_of != NULL && col < md->nitems ? md->item_ids[col] :
+	    (int64_t)col);
+}
 
 /* One array of a model file: a typed, counted block of plain data. */
 struct model_section {
@@ -249,6 +276,15 @@ int	model_load(const char *path, struct model **out);
 void	model_reseal(void *buf, size_t len);
 
 /* Text for a MODEL_E* code. */
+/*
+ * In a model file's image buf (len bytes, malloc'ed: aligned), checked as
+ * model_load checks a file (what names it in messages): every item id
+ * replaced by map(arg, id), the checksum made anew.  Returns 0, a
+ * MODEL_E* code, or MODEL_EFORMAT when map gives < 0 for an id.
+ */
+int	model_remap_ids(void *buf, size_t len, const char *what,
+	    int64_t (*map)(void *arg, int64_t id), void *arg);
+
 const char	*model_strerror(int code);
 
 /* Release md (unmapping a loaded file); NULL is fine. */

@@ -203,7 +203,7 @@ series_full(const struct reco *r, const struct reco_list *out, int32_t movie)
 	return (n >= r->series_max);
 }
 
-/* Append model item col (if the ranking knows it) to out. */
+/* Append movie col (if the ranking knows it) to out. */
 static void
 add_item(const struct reco *r, struct reco_list *out, uint32_t col,
     float score, uint32_t because)
@@ -256,10 +256,55 @@ reco_from_row(const struct reco *r, const int32_t *ids, const float *scores,
 	return (out->n == max);
 }
 
+/* A history entry's column and value, to sort them by column. */
+struct colval {
+	uint32_t	col;
+	float		val;
+};
+
+static int
+cmp_colval(const void *a, const void *b)
+{
+	const struct colval	*x = a, *y = b;
+
+	return (x->col < y->col ? -1 : x->col > y->col);
+}
+
 /*
- * The model's view of the nh entries of r->hist: their movies (returned,
- * malloc'd) and values (into r->vals), mapped by sp and weighed by recency
- * as in training.  NULL when out of memory.
+ * A replica's copy of a model numbers its columns in the trainer's movie
+ * order: the entries in that order, as the trainer folds them in (the
+ * same sums, to the last bit).  0 or -1.
+ */
+static int
+sort_by_column(uint32_t *items, float *vals, size_t nh)
+{
+	struct colval	*cv;
+	size_t		 i;
+
+	for (i = 1; i < nh && items[i - 1] <= items[i]; i++)
+		;
+	if (nh < 2 || i == nh)
+		return (0);
+	if ((cv = malloc(nh * sizeof(*cv))) == NULL)
+		return (-1);
+	for (i = 0; i < nh; i++) {
+		cv[i].col = items[i];
+		cv[i].val = vals[i];
+	}
+	qsort(cv, nh, sizeof(*cv), cmp_colval);
+	for (i = 0; i < nh; i++) {
+		items[i] = cv[i].col;
+		vals[i] = cv[i].val;
+	}
+	free(cv);
+	return (0);
+}
+
+/*
+ * The model's view of the nh entries of r->hist: their columns (returned,
+ * malloc'd, increasing; MODEL_NONE for movies the model does not know)
+ * and values (into r->vals), mapped by sp and weighed by recency as in
+ * training.  NULL when out of memory.
  */
 static uint32_t *
 history_values(struct reco *r, const struct model *md,
@@ -272,14 +317,15 @@ history_values(struct reco *r, const struct model *md,
 	if ((items = malloc((nh ? nh : 1) * sizeof(*items))) == NULL)
 		return (NULL);
 	for (i = 0; i < nh; i++) {
-		items[i] = (uint32_t)r->hist[i].movie;
+		items[i] = model_col(md, r->hist[i].movie);
 		if (signal_map(sp, r->hist[i].minutes, r->hist[i].runtime,
 		    r->hist[i].rating, &sig) == -1)
 			sig.conf = 0;
 		r->vals[i] = signal_encode(&sig);
 		r->times[i] = r->hist[i].ts;
 	}
-	if (model_weigh_recent(&md->params, r->times, r->vals, nh) == -1) {
+	if (model_weigh_recent(&md->params, r->times, r->vals, nh) == -1 ||
+	    sort_by_column(items, r->vals, nh) == -1) {
 		free(items);
 		return (NULL);
 	}
@@ -327,13 +373,15 @@ from_model(struct reco *r, const struct model *md,
 		return (-1);
 	if (md->ops->topn != NULL) {
 		/* A fast exact top-n (ALS); no explanations. */
-		ntop = model_recommend(md, items, r->vals, nh, r->cols, nh, top,
+		/* The history's columns are the ones left out. */
+		ntop = model_recommend(md, items, r->vals, nh, items, nh, top,
 		    topscore, candidates(r, max));
 		free(items);
 		if (ntop == (size_t)-1)
 			return (-1);
 		for (k = 0; k < ntop && out->n < max; k++)
-			add_item(r, out, top[k], topscore[k], MODEL_NONE);
+			add_item(r, out, (uint32_t)model_movie(md, top[k]),
+			    topscore[k], MODEL_NONE);
 		out->personal = out->n;
 		return (0);
 	}
@@ -342,18 +390,22 @@ from_model(struct reco *r, const struct model *md,
 		return (-1);
 	}
 	rc = model_score(md, items, r->vals, nh, r->scores, r->because);
-	free(items);
-	if (rc == -1)
+	if (rc == -1) {
+		free(items);
 		return (-1);
+	}
 	/* A few more than max: columns of movies not in the ranking go. */
-	ntop = model_topn(r->scores, md->nitems, r->cols, nh, top,
+	ntop = model_topn(r->scores, md->nitems, items, nh, top,
 	    candidates(r, max));
+	free(items);
 	for (k = 0; k < ntop && out->n < max; k++) {
 		col = top[k];
 		/* No evidence for it (or against it): popularity decides. */
 		if (!(r->scores[col] > 0.0f))
 			break;
-		add_item(r, out, col, r->scores[col], r->because[col]);
+		add_item(r, out, (uint32_t)model_movie(md, col),
+		    r->scores[col], r->because[col] == MODEL_NONE ?
+		    MODEL_NONE : (uint32_t)model_movie(md, r->because[col]));
 	}
 	out->personal = out->n;
 	return (0);
@@ -432,7 +484,7 @@ reco_explain(struct reco *r, struct store *s, const struct model *md,
 	for (i = 0; md != NULL && i < l->personal && i < RECO_MAX; i++)
 		if (l->item[i].because == NULL) {
 			slot[nt] = i;
-			targets[nt++] = (uint32_t)l->item[i].movie;
+			targets[nt++] = model_col(md, l->item[i].movie);
 		}
 	if (nt == 0)
 		return (0);
@@ -446,6 +498,8 @@ reco_explain(struct reco *r, struct store *s, const struct model *md,
 	if (rc == -1)
 		return (-1);
 	for (i = 0; i < nt; i++) {
+		if (because[i] != MODEL_NONE)
+			because[i] = (uint32_t)model_movie(md, because[i]);
 		if (because[i] == MODEL_NONE || because[i] >= r->nslug_of ||
 		    r->slug_of[because[i]] == NULL)
 			continue;
@@ -532,7 +586,7 @@ int
 reco_similar(struct reco *r, const struct model *md, int32_t movie,
     size_t max, struct reco_list *out)
 {
-	uint32_t	top[TOPMAX], col = (uint32_t)movie;
+	uint32_t	top[TOPMAX], col;
 	float		score[TOPMAX];
 	size_t		ntop, k;
 
@@ -540,14 +594,15 @@ reco_similar(struct reco *r, const struct model *md, int32_t movie,
 	out->path = RECO_PATH_FOLDIN;
 	if (max > RECO_MAX)
 		max = RECO_MAX;
-	if (md == NULL || movie < 0 || col >= md->nitems)
+	if (md == NULL || (col = model_col(md, movie)) >= md->nitems)
 		return (0);
 	/* A few more than max: columns of movies not in the ranking go. */
 	if ((ntop = model_recommend(md, &col, NULL, 1, &col, 1, top, score,
 	    candidates(r, max))) == (size_t)-1)
 		return (-1);
 	for (k = 0; k < ntop && out->n < max; k++)
-		add_item(r, out, top[k], score[k], MODEL_NONE);
+		add_item(r, out, (uint32_t)model_movie(md, top[k]), score[k],
+		    MODEL_NONE);
 	out->personal = out->n;
 	return ((int)out->n);
 }

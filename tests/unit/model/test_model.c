@@ -462,3 +462,112 @@ Test(model, popularity_weights_divide_each_score)
 	cr_assert_eq(model_load(path, &a), MODEL_EFORMAT, "out of range");
 	csr_free(&m);
 }
+
+/* Read a whole file into a malloc'ed buffer. */
+static void *
+slurp(const char *path, size_t *len)
+{
+	FILE	*fp = fopen(path, "rb");
+	void	*buf;
+	long	 n;
+
+	cr_assert_not_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	cr_assert_not_null(buf = malloc((size_t)n));
+	cr_assert_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	*len = (size_t)n;
+	return (buf);
+}
+
+static void
+spill(const char *path, const void *buf, size_t len)
+{
+	FILE	*fp = fopen(path, "wb");
+
+	cr_assert_not_null(fp);
+	cr_assert_eq(fwrite(buf, 1, len, fp), len);
+	fclose(fp);
+}
+
+static int64_t
+reverse_ids(void *arg, int64_t id)
+{
+	(void)arg;
+	return (id >= 1000 && id < 1090 ? 5000 - id : -1);
+}
+
+static int64_t
+all_to_seven(void *arg, int64_t id)
+{
+	(void)arg;
+	(void)id;
+	return (7);
+}
+
+/*
+ * A replica's copy (model/replica.h): the item ids of a file mapped to
+ * other movie ids, the checksum made anew; the columns, and so the scores,
+ * stay; movie ids and columns map both ways; a map that misses an id, a
+ * corrupt image and ids that repeat are refused.
+ */
+Test(model, remapped_item_ids_keep_the_scores_and_map_both_ways)
+{
+	struct csr	 m;
+	struct model	*a, *b;
+	uint32_t	 hist[] = { 3, 7, 11, 29 }, bc_a[30], bc_b[30];
+	float		 vals[] = { 1.0f, 4.0f, -2.0f, 2.5f };
+	float		 sa[30], sb[30];
+	char		 path[256];
+	uint8_t		*img;
+	size_t		 len;
+	uint32_t	 i;
+
+	small_matrix(&m);
+	a = train(MODEL_ALS, &m);
+	save(a, path, sizeof(path));
+	img = slurp(path, &len);
+	cr_assert_eq(model_remap_ids(img, len, path, reverse_ids, NULL), 0);
+	spill(path, img, len);
+	cr_assert_eq(model_load(path, &b), 0, "the checksum was made anew");
+	for (i = 0; i < 30; i++) {
+		cr_assert_eq(model_movie(b, i), 5000 - (1000 + 3 * (int64_t)i));
+		cr_assert_eq(model_col(b, 5000 - (1000 + 3 * (int64_t)i)), i);
+	}
+	cr_assert_eq(model_col(b, 1000), MODEL_NONE, "not a movie of b");
+	cr_assert_eq(model_col(b, -1), MODEL_NONE);
+	cr_assert_eq(model_col(b, 1 << 30), MODEL_NONE);
+	cr_assert_eq(model_score(a, hist, vals, 4, sa, bc_a), 0);
+	cr_assert_eq(model_score(b, hist, vals, 4, sb, bc_b), 0);
+	cr_assert_eq(memcmp(sa, sb, sizeof(sa)), 0, "same columns, same scores");
+	model_free(b);
+	free(img);
+
+	/* A map without an answer for every id: refused, file untouched. */
+	save(a, path, sizeof(path));
+	img = slurp(path, &len);
+	img[len / 2] ^= 1;
+	cr_assert_eq(model_remap_ids(img, len, path, reverse_ids, NULL),
+	    MODEL_ECHECKSUM);
+	img[len / 2] ^= 1;
+	cr_assert_eq(model_remap_ids(img, len, path, reverse_ids, NULL), 0);
+	cr_assert_eq(model_remap_ids(img, len, path, reverse_ids, NULL),
+	    MODEL_EFORMAT, "ids 3090..4000 have no match");
+	free(img);
+
+	/* Two columns, one movie: no model can be served from that. */
+	img = slurp(path, &len);
+	cr_assert_eq(model_remap_ids(img, len, path, all_to_seven, NULL), 0);
+	spill(path, img, len);
+	cr_assert_eq(model_load(path, &b), MODEL_EFORMAT);
+	free(img);
+
+	/* A training's model numbers columns by movie id: no map at all. */
+	cr_assert_null(a->col_of);
+	cr_assert_eq(model_col(a, 12), 12);
+	cr_assert_eq(model_movie(a, 12), 12);
+	model_free(a);
+	csr_free(&m);
+}
