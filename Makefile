@@ -51,7 +51,7 @@ STORE_SRCS	 = $(addprefix app/store/, store.c sql.c catalog.c batch.c \
 		   logstore.c wal.c writer.c lock.c backup.c)
 MODEL_SRCS	 = $(addprefix app/model/, model.c csr.c signals.c pop.c \
 		   itemknn.c als.c eval.c train.c train_data.c train_lists.c \
-		   trainer.c versions.c)
+		   trainer.c versions.c replica.c)
 RECO_SRCS	 = $(addprefix app/reco/, reco.c lists.c serving.c fresh.c rules.c)
 TELEMETRY_SRCS	 = $(addprefix app/telemetry/, reclog.c ctr.c metrics.c \
 		   stats.c why.c experiment.c \
@@ -83,7 +83,7 @@ UNIT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,\
 		   $(sort $(wildcard tests/unit/*/test_*.c)))
 IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,\
 		   $(sort $(wildcard tests/integration/it_*.c)))
-HARNESS		 = $(BUILD)/tests/harness/harness.o $(BUILD)/tests/harness/scratch.o
+HARNESS		 = $(addprefix $(BUILD)/tests/harness/, harness.o scratch.o kafka.o)
 TEST_CFLAGS	 = -Itests/harness
 
 .PHONY: all deps deps-check run test asan bench bench-online bench-switch bench-kafka demo clean unit integration \

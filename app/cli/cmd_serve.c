@@ -61,6 +61,18 @@ cmd_serve(int argc, char **argv, struct cfg *cfg)
 			{ "kafka-group", OPT_SETTING, cfg, "GROUP",
 			    "... as a member of this consumer group (cinerec)",
 			    0, 0, 0 },
+			{ "kafka-partitions", OPT_SETTING, cfg, "LIST",
+			    "... only these partitions, e.g. 0,2-3 (a serving "
+			    "replica's users; no group)", 0, 0, 0 },
+			{ "kafka-served-topic", OPT_SETTING, cfg, "TOPIC",
+			    "served lists: a replica sends its own there, the "
+			    "trainer reads them (none)", 0, 0, 0 },
+			{ "publish-dir", OPT_SETTING, cfg, "DIR",
+			    "publish each current model there for serving "
+			    "replicas (none)", 0, 0, 0 },
+			{ "follow-dir", OPT_SETTING, cfg, "DIR",
+			    "be a serving replica: serve the models published "
+			    "there, train none (no)", 0, 0, 0 },
 			{ "print-config", OPT_FLAG, &print, NULL,
 			    "print a configuration file with every default, "
 			    "and exit", 0, 0, 0 },
@@ -83,8 +95,18 @@ cmd_serve(int argc, char **argv, struct cfg *cfg)
 	    kafka_check_brokers(cfg->kafka_brokers)) == -1 ||
 	    kafka_setting("kafka_topic", kafka_check_name(cfg->kafka_topic)) ==
 	    -1 || kafka_setting("kafka_group",
-	    kafka_check_name(cfg->kafka_group)) == -1))
+	    kafka_check_name(cfg->kafka_group)) == -1 ||
+	    (cfg->kafka_partitions[0] != '\0' && kafka_setting(
+	    "kafka_partitions", kafka_check_partitions(cfg->kafka_partitions))
+	    == -1) || (cfg->kafka_served_topic[0] != '\0' && kafka_setting(
+	    "kafka_served_topic", kafka_check_name(cfg->kafka_served_topic))
+	    == -1)))
 		return (2);
+	if (cfg->follow_dir[0] != '\0' && cfg->publish_dir[0] != '\0') {
+		fprintf(stderr, "cinerec serve: follow_dir and publish_dir: a "
+		    "node follows a trainer or is one, not both\n");
+		return (2);
+	}
 	if (print) {
 		/* A configuration file with every default, commented. */
 		cfg_defaults(&defaults);

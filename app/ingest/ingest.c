@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -204,6 +205,53 @@ on_token_changed(uv_async_t *a)
 	}
 }
 
+/* A question from another thread: answered here, the writer's thread. */
+static void
+on_asked(uv_async_t *a)
+{
+	struct ingest		*ing = a->data;
+	struct ingest_ask	*q;
+
+	pthread_mutex_lock(&ing->ask_lock);
+	if ((q = ing->ask) != NULL && !q->done) {
+		q->rc = ing->stopping || writer_movie_ids(ing->w, q->slugs,
+		    q->n, q->ids) == -1 ? -1 : ingest_commit(ing);
+		q->done = 1;
+		pthread_cond_broadcast(&ing->answered);
+	}
+	pthread_mutex_unlock(&ing->ask_lock);
+}
+
+int
+ingest_movie_ids(struct ingest *ing, char *const *slugs, size_t n,
+    int32_t *ids)
+{
+	struct ingest_ask	q = { slugs, n, ids, -1, 0 };
+	struct timespec		ts;
+
+	if (!__atomic_load_n(&ing->loop_running, __ATOMIC_ACQUIRE))
+		return (-1);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += INGEST_ASK_S;
+	pthread_mutex_lock(&ing->ask_lock);
+	while (ing->ask != NULL)		/* one at a time */
+		if (pthread_cond_timedwait(&ing->answered, &ing->ask_lock,
+		    &ts) != 0)
+			goto out;
+	ing->ask = &q;
+	uv_async_send(&ing->asked);
+	while (!q.done)
+		if (pthread_cond_timedwait(&ing->answered, &ing->ask_lock,
+		    &ts) != 0)
+			break;
+	/* Unanswered in time: withdrawn, the loop will not look at it. */
+	ing->ask = NULL;
+	pthread_cond_broadcast(&ing->answered);
+out:
+	pthread_mutex_unlock(&ing->ask_lock);
+	return (q.done ? q.rc : -1);
+}
+
 static void
 close_all(uv_handle_t *h, void *arg)
 {
@@ -231,6 +279,16 @@ stop_finish(struct ingest *ing)
 		conn_close(c);
 	}
 	metrics_ingest_up(0, 0, 0);
+	/* A question from another thread gets its answer: no. */
+	__atomic_store_n(&ing->loop_running, 0, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&ing->ask_lock);
+	if (ing->ask != NULL && !ing->ask->done) {
+		ing->ask->rc = -1;
+		ing->ask->done = 1;
+		pthread_cond_broadcast(&ing->answered);
+	}
+	pthread_mutex_unlock(&ing->ask_lock);
+	uv_close((uv_handle_t *)&ing->asked, NULL);
 	uv_close((uv_handle_t *)&ing->timer, NULL);
 	uv_close((uv_handle_t *)&ing->stop_timer, NULL);
 	uv_close((uv_handle_t *)&ing->stop, NULL);
@@ -370,6 +428,8 @@ ingest_start(const struct ingest_opts *o)
 	    10000;
 	ing->train = o->train;
 	pthread_mutex_init(&ing->token_lock, NULL);
+	pthread_mutex_init(&ing->ask_lock, NULL);
+	pthread_cond_init(&ing->answered, NULL);
 	ingest_set_token(ing, o->token);
 	ing->keep_ms = (int64_t)o->reco_log_days * 86400000;
 	ing->train_arg = o->train_arg;
@@ -399,6 +459,10 @@ ingest_start(const struct ingest_opts *o)
 		ko.topic = o->kafka_topic;
 		ko.group = o->kafka_group;
 		ko.data_dir = o->data_dir;
+		ko.partitions = o->kafka_partitions;
+		ko.served_topic = o->kafka_served_topic;
+		ko.replica = o->kafka_replica;
+		ko.node = o->kafka_node != NULL ? o->kafka_node : "cinerec";
 		if ((ing->kafka = kafka_start(ing, &ko)) == NULL)
 			goto fail;
 	}
@@ -412,6 +476,8 @@ ingest_start(const struct ingest_opts *o)
 	ing->stop.data = ing;
 	uv_async_init(&ing->loop, &ing->token_changed, on_token_changed);
 	ing->token_changed.data = ing;
+	uv_async_init(&ing->loop, &ing->asked, on_asked);
+	ing->asked.data = ing;
 	__atomic_store_n(&ing->loop_running, 1, __ATOMIC_RELEASE);
 	metrics_ingest_up(1, ev_ino, ctl_ino);
 
@@ -479,5 +545,7 @@ ingest_stop(struct ingest *ing)
 	log_info("ingest: stopped after %llu commits of %llu lines",
 	    (unsigned long long)st.commits, (unsigned long long)st.committed);
 	pthread_mutex_destroy(&ing->token_lock);
+	pthread_mutex_destroy(&ing->ask_lock);
+	pthread_cond_destroy(&ing->answered);
 	free(ing);
 }

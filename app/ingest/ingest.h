@@ -32,6 +32,7 @@
 #ifndef CINEREC_INGEST_H
 #define CINEREC_INGEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct ingest_opts {
@@ -54,6 +55,10 @@ struct ingest_opts {
 	const char	*kafka_brokers;
 	const char	*kafka_topic;
 	const char	*kafka_group;
+	const char	*kafka_partitions;	/* kafka_opts.partitions */
+	const char	*kafka_served_topic;	/* kafka_opts.served_topic */
+	int		 kafka_replica;		/* kafka_opts.replica */
+	const char	*kafka_node;		/* kafka_opts.node */
 	/* `TRAIN` on the control socket calls this (may be NULL). */
 	void		(*train)(void *arg);
 	void		*train_arg;
@@ -86,5 +91,15 @@ void		 ingest_set_token(struct ingest *ing, const char *token);
  * close everything and join the thread.  Frees ing.
  */
 void		 ingest_stop(struct ingest *ing);
+
+/*
+ * From another thread: the ids of n movies by spelling (writer_movie_ids),
+ * the new ones committed before the answer.  Waits for the ingest thread,
+ * INGEST_ASK_S seconds at most.  Returns 0, or -1 (no memory, a failed
+ * commit, no answer in time, a stop).
+ */
+#define INGEST_ASK_S	30
+int		 ingest_movie_ids(struct ingest *ing, char *const *slugs,
+		    size_t n, int32_t *ids);
 
 #endif

@@ -16,6 +16,15 @@
 struct kafka;
 struct writer;
 
+/* A question from another thread to the writer (ingest_movie_ids). */
+struct ingest_ask {
+	char *const	*slugs;
+	size_t		 n;
+	int32_t		*ids;
+	int		 rc;		/* the answer */
+	int		 done;
+};
+
 #define OUT_HIGH	(64 * 1024)	/* answers unwritten: stop reading */
 #define OUT_LOW		(16 * 1024)	/* ... and read again below this */
 #define STOP_WAIT_MS	2000	/* for POST bodies in flight at a stop */
@@ -69,6 +78,10 @@ struct ingest {
 	uv_timer_t	 stop_timer;	/* a stop waiting for bodies */
 	uv_async_t	 stop;		/* ingest_stop -> loop */
 	uv_async_t	 token_changed;	/* ingest_set_token -> loop */
+	uv_async_t	 asked;		/* ingest_movie_ids -> loop */
+	pthread_mutex_t	 ask_lock;	/* the one question in flight */
+	pthread_cond_t	 answered;
+	struct ingest_ask *ask;		/* it, NULL: none */
 	pthread_t	 thread;
 	struct writer	*w;
 	struct kafka	*kafka;		/* the Kafka input, or NULL */

@@ -19,6 +19,8 @@
 
 #include "ingest/ingest_int.h"
 #include "ingest/kafka.h"
+#include "ingest/parse.h"
+#include "store/logstore.h"
 #include "store/writer.h"
 #include "telemetry/metrics.h"
 #include "util/clock.h"
@@ -31,6 +33,8 @@
 #define KAFKA_CLOSE_MS		3000	/* leaving the group at a stop, at most */
 #define KAFKA_DESTROY_MS	3000	/* librdkafka's threads' end, at most */
 #define KAFKA_REJOIN_MS		5000	/* partitions we could not take: again */
+#define KAFKA_TOPICS		2	/* the lines, and the served lists */
+#define KAFKA_FLUSH_MS		1000	/* served lists still going, at a stop */
 /*
  * Prefetch: librdkafka stops fetching a partition once this many messages
  * (default 100,000) or KiB wait in its queue, and fetches again only when
@@ -44,6 +48,7 @@
 
 /* A partition assigned to us. */
 struct part {
+	int	topic;		/* k->topics[topic] */
 	int32_t	partition;
 	int64_t	next;		/* first offset not taken; -1: the group's */
 	int64_t	durable;	/* ... of those committed to the database */
@@ -60,7 +65,13 @@ struct kafka {
 	uv_idle_t		 more;	/* a turn left messages: take more */
 	int			 fds[2];
 	int			 nopen;	/* handles not closed yet */
-	char			 topic[WRITER_TOPIC_MAX + 1];
+	char			 topics[KAFKA_TOPICS][WRITER_TOPIC_MAX + 1];
+	int			 ntopics;	/* the lines, the served lists */
+	int32_t			*assign;	/* static partitions of topics[0] */
+	size_t			 nassign;	/* 0: the group assigns them */
+	rd_kafka_t		*prod;		/* served lists out, or NULL */
+	char			 served[WRITER_TOPIC_MAX + 1];	/* to it */
+	char			 node[128];	/* as the lists name us */
 	struct part		*parts;
 	size_t			 nparts;
 	int64_t			 figures_ms, told_ms;
@@ -110,13 +121,81 @@ kafka_check_brokers(const char *brokers)
 	return (NULL);
 }
 
+const char *
+kafka_check_partitions(const char *list)
+{
+	int32_t	p[KAFKA_ASSIGN_MAX];
+
+	return (kafka_parse_partitions(list, p, KAFKA_ASSIGN_MAX) < 0 ?
+	    "partition numbers 0..65535 and ranges A-B, comma-separated, "
+	    "each once" : NULL);
+}
+
+/* "0,2,5-7" into out (up to max; NULL: only checked).  Count, or -1. */
+int
+kafka_parse_partitions(const char *list, int32_t *out, size_t max)
+{
+	const char	*p = list;
+	char		*end;
+	long		 a, b, i;
+	size_t		 n = 0, j;
+
+	if (*p == '\0')
+		return (-1);
+	for (;;) {
+		if (*p < '0' || *p > '9')
+			return (-1);
+		a = b = strtol(p, &end, 10);
+		p = end;
+		if (*p == '-') {
+			if (p[1] < '0' || p[1] > '9')
+				return (-1);
+			b = strtol(p + 1, &end, 10);
+			p = end;
+		}
+		if (a < 0 || b < a || b > KAFKA_PARTITION_MAX ||
+		    b - a >= KAFKA_ASSIGN_MAX)
+			return (-1);
+		for (i = a; i <= b; i++) {
+			if (n >= KAFKA_ASSIGN_MAX)
+				return (-1);
+			if (out != NULL) {
+				if (n >= max)
+					return (-1);
+				for (j = 0; j < n; j++)
+					if (out[j] == (int32_t)i)
+						return (-1);
+				out[n] = (int32_t)i;
+			}
+			n++;
+		}
+		if (*p == '\0')
+			return ((int)n);
+		if (*p++ != ',')
+			return (-1);
+	}
+}
+
+/* The index of a topic of ours, or -1. */
+static int
+topic_ix(const struct kafka *k, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < k->ntopics; i++)
+		if (strcmp(k->topics[i], name) == 0)
+			return (i);
+	return (-1);
+}
+
 static struct part *
-part_find(struct kafka *k, int32_t partition)
+part_find(struct kafka *k, int topic, int32_t partition)
 {
 	size_t	i;
 
 	for (i = 0; i < k->nparts; i++)
-		if (k->parts[i].partition == partition)
+		if (k->parts[i].partition == partition &&
+		    k->parts[i].topic == topic)
 			return (&k->parts[i]);
 	return (NULL);
 }
@@ -149,6 +228,7 @@ take_parts(struct kafka *k, rd_kafka_topic_partition_list_t *parts)
 	for (i = 0; i < parts->cnt; i++) {
 		tp = &parts->elems[i];
 		np = &k->parts[k->nparts++];
+		np->topic = topic_ix(k, tp->topic);
 		np->partition = tp->partition;
 		np->hi = -1;
 		rc = writer_offset_get(w, tp->topic, tp->partition, &next);
@@ -170,7 +250,9 @@ take_parts(struct kafka *k, rd_kafka_topic_partition_list_t *parts)
 		log_warnx("kafka: assign failed");
 		k->m.errors++;
 	}
-	log_info("kafka: %d partitions of %s assigned", parts->cnt, k->topic);
+	log_info("kafka: %d partitions of %s%s%s assigned", parts->cnt,
+	    k->topics[0], k->ntopics > 1 ? " and " : "",
+	    k->ntopics > 1 ? k->topics[1] : "");
 }
 
 /*
@@ -249,7 +331,8 @@ on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	for (i = 0; offsets != NULL && i < offsets->cnt; i++)
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR &&
 		    offsets->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
-		    (p = part_find(k, offsets->elems[i].partition)) != NULL &&
+		    (p = part_find(k, topic_ix(k, offsets->elems[i].topic),
+		    offsets->elems[i].partition)) != NULL &&
 		    offsets->elems[i].offset > p->told)
 			p->told = offsets->elems[i].offset;
 }
@@ -313,7 +396,8 @@ message(struct kafka *k, const rd_kafka_message_t *m)
 		log_warnx("kafka: %s", rd_kafka_message_errstr(m));
 		return;
 	}
-	if ((p = part_find(k, m->partition)) == NULL ||
+	if ((p = part_find(k, topic_ix(k, rd_kafka_topic_name(m->rkt)),
+	    m->partition)) == NULL ||
 	    (p->next >= 0 && m->offset < p->next)) {
 		k->m.skipped++;
 		return;
@@ -334,7 +418,8 @@ message(struct kafka *k, const rd_kafka_message_t *m)
 	}
 	p->next = m->offset + 1;
 	/* Room was made when the partition came. */
-	if (writer_offset(w, k->topic, m->partition, p->next) == -1)
+	if (writer_offset(w, k->topics[p->topic], m->partition, p->next) ==
+	    -1)
 		log_warnx("kafka: position of partition %d not kept",
 		    (int)m->partition);
 	k->m.messages++;
@@ -352,7 +437,7 @@ figures(struct kafka *k)
 	k->figures_ms = clock_mono_ms();
 	for (i = 0; i < k->nparts; i++) {
 		p = &k->parts[i];
-		if (rd_kafka_get_watermark_offsets(k->rk, k->topic,
+		if (rd_kafka_get_watermark_offsets(k->rk, k->topics[p->topic],
 		    p->partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
 		    hi >= 0)
 			p->hi = hi;
@@ -365,7 +450,8 @@ figures(struct kafka *k)
 			log_warnx("kafka: partition %d of %s ends at %lld, "
 			    "before the database's position %lld: messages "
 			    "below it are skipped as taken (topic recreated?)",
-			    (int)p->partition, k->topic, (long long)p->hi,
+			    (int)p->partition, k->topics[p->topic],
+			    (long long)p->hi,
 			    (long long)p->next);
 			p->beyond = 1;
 			k->m.errors++;
@@ -374,6 +460,7 @@ figures(struct kafka *k)
 		if (p->hi > base)
 			lag += p->hi - base;
 		if (n < METRICS_KAFKA_PARTS) {
+			k->m.part[n].topic = p->topic;
 			k->m.part[n].partition = p->partition;
 			k->m.part[n].next = p->next;
 			k->m.part[n].hi = p->hi;
@@ -389,20 +476,37 @@ figures(struct kafka *k)
 
 static void on_more(uv_idle_t *h);
 
-/* Join the group for the topic (again: a rebalance gives partitions). */
+/*
+ * Join the group for the topics (again: a rebalance gives partitions), or
+ * with static partitions take them at once (no group; again after a
+ * refusal).
+ */
 static int
 subscribe(struct kafka *k)
 {
 	rd_kafka_topic_partition_list_t	*sub;
 	rd_kafka_resp_err_t		 err;
+	size_t				 i;
+	int				 t;
 
-	if ((sub = rd_kafka_topic_partition_list_new(1)) == NULL)
+	if ((sub = rd_kafka_topic_partition_list_new(k->nassign > 0 ?
+	    (int)k->nassign : k->ntopics)) == NULL)
 		return (-1);
-	rd_kafka_topic_partition_list_add(sub, k->topic, RD_KAFKA_PARTITION_UA);
+	if (k->nassign > 0) {
+		for (i = 0; i < k->nassign; i++)
+			rd_kafka_topic_partition_list_add(sub, k->topics[0],
+			    k->assign[i]);
+		take_parts(k, sub);
+		rd_kafka_topic_partition_list_destroy(sub);
+		return (0);
+	}
+	for (t = 0; t < k->ntopics; t++)
+		rd_kafka_topic_partition_list_add(sub, k->topics[t],
+		    RD_KAFKA_PARTITION_UA);
 	err = rd_kafka_subscribe(k->rk, sub);
 	rd_kafka_topic_partition_list_destroy(sub);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		log_warnx("kafka: cannot subscribe to %s: %s", k->topic,
+		log_warnx("kafka: cannot subscribe to %s: %s", k->topics[0],
 		    rd_kafka_err2str(err));
 		return (-1);
 	}
@@ -442,7 +546,8 @@ take(struct kafka *k)
 	/* Partitions we had to refuse: leave and join, for new ones. */
 	if (k->rejoin_ms != 0 && clock_mono_ms() >= k->rejoin_ms) {
 		k->rejoin_ms = 0;
-		(void)rd_kafka_unsubscribe(k->rk);
+		if (k->nassign == 0)
+			(void)rd_kafka_unsubscribe(k->rk);
 		(void)subscribe(k);
 	}
 	/* Messages and the callbacks' events both come out of the queue. */
@@ -463,6 +568,8 @@ take(struct kafka *k)
 		uv_idle_start(&k->more, on_more);
 	else
 		uv_idle_stop(&k->more);
+	if (k->prod != NULL)
+		(void)rd_kafka_poll(k->prod, 0);
 	if (clock_mono_ms() - k->figures_ms >= KAFKA_FIGURES_MS)
 		figures(k);
 	if (clock_mono_ms() - k->told_ms >= KAFKA_COMMIT_MS)
@@ -508,7 +615,8 @@ tell(struct kafka *k)
 		return;
 	for (i = 0; i < k->nparts; i++)
 		if (k->parts[i].durable > k->parts[i].told)
-			rd_kafka_topic_partition_list_add(l, k->topic,
+			rd_kafka_topic_partition_list_add(l,
+			    k->topics[k->parts[i].topic],
 			    k->parts[i].partition)->offset =
 			    k->parts[i].durable;
 	/* told moves when the broker took it (on_commit). */
@@ -528,6 +636,77 @@ kafka_committed(struct kafka *k)
 		k->parts[i].durable = k->parts[i].next;
 }
 
+/*
+ * A list this replica served, to the served topic in the stream's own
+ * format (the movies by their spelling: the other node's ids are its
+ * own), keyed by user like the lines, for the node that computes the
+ * click-through of all.  Not sent (counted): a list that does not fit a
+ * line, a full queue.
+ */
+static void
+on_served(void *arg, const struct logstore_list *a, const int32_t *ids,
+    size_t n)
+{
+	struct kafka	*k = arg;
+	struct tm	 tm;
+	time_t		 secs;
+	char		 line[PARSE_LINE_MAX], key[24], when[32];
+	const char	*slug;
+	size_t		 len, i;
+	int		 r, named = 0;
+
+	secs = (time_t)(a->ts / 1000);
+	if (gmtime_r(&secs, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		goto drop;
+	r = snprintf(line, sizeof(line), "%s.%03d,%lld,recommendation request "
+	    "%s, status %d, result: ", when, (int)(a->ts % 1000),
+	    (long long)a->user, k->node, a->status);
+	if (r < 0 || (size_t)r >= sizeof(line))
+		goto drop;
+	len = (size_t)r;
+	for (i = 0; i < n; i++) {
+		if ((slug = writer_slug(k->ing->w, ids[i])) == NULL)
+			continue;
+		r = snprintf(line + len, sizeof(line) - len, "%s, ", slug);
+		if (r < 0 || (size_t)r >= sizeof(line) - len)
+			goto drop;
+		len += (size_t)r;
+		named++;
+	}
+	r = snprintf(line + len, sizeof(line) - len, "%lld ms",
+	    (long long)(a->latency_us / 1000));
+	if (named == 0 || r < 0 || (size_t)r >= sizeof(line) - len)
+		goto drop;
+	len += (size_t)r;
+	r = snprintf(key, sizeof(key), "%lld", (long long)a->user);
+	if (rd_kafka_producev(k->prod, RD_KAFKA_V_TOPIC(k->served),
+	    RD_KAFKA_V_VALUE(line, len), RD_KAFKA_V_KEY(key, (size_t)r),
+	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR)
+		goto drop;
+	k->m.served_queued++;
+	return;
+drop:
+	k->m.served_failed++;
+}
+
+/* A served list's delivery: failures counted (librdkafka retried). */
+static void
+on_delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct kafka	*k = opaque;
+
+	(void)rk;
+	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		k->m.served_failed++;
+		if (k->m.served_failed % 1000 == 1)
+			log_warnx("kafka: served list not delivered: %s",
+			    rd_kafka_err2str(m->err));
+	} else
+		k->m.served_sent++;
+}
+
 static int
 conf(rd_kafka_conf_t *c, const char *key, const char *value)
 {
@@ -541,9 +720,45 @@ conf(rd_kafka_conf_t *c, const char *key, const char *value)
 	return (0);
 }
 
+/* The producer of the served lists: its callbacks served by take(). */
+static int
+producer_start(struct kafka *k, const struct kafka_opts *o)
+{
+	rd_kafka_conf_t	*c;
+	char		 err[256];
+
+	if ((c = rd_kafka_conf_new()) == NULL)
+		return (-1);
+	if (conf(c, "bootstrap.servers", o->brokers) == -1 ||
+	    conf(c, "client.id", "cinerec-served") == -1 ||
+	    conf(c, "enable.idempotence", "true") == -1 ||
+	    conf(c, "linger.ms", "20") == -1 ||
+	    /* Keyed as Kafka's Java clients key: by user, like the lines. */
+	    conf(c, "partitioner", "murmur2_random") == -1 ||
+	    conf(c, "reconnect.backoff.max.ms", "5000") == -1) {
+		rd_kafka_conf_destroy(c);
+		return (-1);
+	}
+	rd_kafka_conf_set_opaque(c, k);
+	rd_kafka_conf_set_dr_msg_cb(c, on_delivered);
+	rd_kafka_conf_set_log_cb(c, on_log);
+	if ((k->prod = rd_kafka_new(RD_KAFKA_PRODUCER, c, err,
+	    sizeof(err))) == NULL) {
+		rd_kafka_conf_destroy(c);
+		log_warnx("kafka: %s", err);
+		return (-1);
+	}
+	strcpy(k->served, o->served_topic);
+	snprintf(k->node, sizeof(k->node), "%s", o->node);
+	writer_set_served_hook(k->ing->w, on_served, k);
+	return (0);
+}
+
 struct kafka *
 kafka_start(struct ingest *ing, const struct kafka_opts *o)
 {
+	int32_t				 assign[KAFKA_ASSIGN_MAX];
+	int				 na = 0;
 	rd_kafka_conf_t			*c;
 	struct kafka			*k;
 	const char			*why;
@@ -554,7 +769,12 @@ kafka_start(struct ingest *ing, const struct kafka_opts *o)
 
 	if ((why = kafka_check_brokers(o->brokers)) != NULL ||
 	    (why = kafka_check_name(o->topic)) != NULL ||
-	    (why = kafka_check_name(o->group)) != NULL) {
+	    (why = kafka_check_name(o->group)) != NULL ||
+	    (o->served_topic != NULL && o->served_topic[0] != '\0' &&
+	    (why = kafka_check_name(o->served_topic)) != NULL) ||
+	    (o->partitions != NULL && o->partitions[0] != '\0' &&
+	    ((na = kafka_parse_partitions(o->partitions, assign,
+	    KAFKA_ASSIGN_MAX)) < 0 ? (why = "bad partitions") : NULL))) {
 		log_warnx("kafka: bad setting: %s", why);
 		return (NULL);
 	}
@@ -563,7 +783,24 @@ kafka_start(struct ingest *ing, const struct kafka_opts *o)
 	k->ing = ing;
 	k->fds[0] = k->fds[1] = -1;
 	k->brokers_up = -1;
-	strcpy(k->topic, o->topic);
+	strcpy(k->topics[0], o->topic);
+	k->ntopics = 1;
+	/* The trainer reads the replicas' served lists too. */
+	if (o->served_topic != NULL && o->served_topic[0] != '\0' &&
+	    !o->replica && strcmp(o->served_topic, o->topic) != 0)
+		strcpy(k->topics[k->ntopics++], o->served_topic);
+	if (na > 0) {
+		if ((k->assign = calloc((size_t)na, sizeof(*k->assign))) ==
+		    NULL) {
+			free(k);
+			return (NULL);
+		}
+		memcpy(k->assign, assign, (size_t)na * sizeof(*assign));
+		k->nassign = (size_t)na;
+	}
+	memcpy(k->m.topic[0], k->topics[0], sizeof(k->m.topic[0]));
+	if (k->ntopics > 1)
+		memcpy(k->m.topic[1], k->topics[1], sizeof(k->m.topic[1]));
 	/*
 	 * Static membership: a cinerec started again (a crash, an upgrade)
 	 * takes its partitions back at once, instead of waiting out the
@@ -618,6 +855,9 @@ kafka_start(struct ingest *ing, const struct kafka_opts *o)
 	if (k->q == NULL || pipe2(k->fds, O_NONBLOCK | O_CLOEXEC) == -1)
 		goto fail;
 	rd_kafka_queue_io_event_enable(k->q, k->fds[1], "1", 1);
+	if (o->replica && o->served_topic != NULL &&
+	    o->served_topic[0] != '\0' && producer_start(k, o) == -1)
+		goto fail;
 	if (subscribe(k) == -1)
 		goto fail;
 	if ((rc = uv_poll_init(&ing->loop, &k->wake, k->fds[0])) != 0) {
@@ -631,11 +871,23 @@ kafka_start(struct ingest *ing, const struct kafka_opts *o)
 	uv_poll_start(&k->wake, UV_READABLE, on_wake);
 	k->m.configured = 1;
 	metrics_kafka_set(&k->m);
-	log_info("kafka: consuming %s from %s as group %s", o->topic,
-	    o->brokers, o->group);
+	if (k->nassign > 0)
+		log_info("kafka: consuming %zu partitions of %s from %s",
+		    k->nassign, o->topic, o->brokers);
+	else
+		log_info("kafka: consuming %s%s%s from %s as group %s",
+		    o->topic, k->ntopics > 1 ? " and " : "",
+		    k->ntopics > 1 ? k->topics[1] : "", o->brokers, o->group);
+	if (k->prod != NULL)
+		log_info("kafka: served lists to %s as %s", k->served, k->node);
 	return (k);
 
 fail:
+	if (k->prod != NULL) {
+		writer_set_served_hook(ing->w, NULL, NULL);
+		destroy_bounded(k->prod);
+	}
+	free(k->assign);
 	if (k->q != NULL)
 		rd_kafka_queue_destroy(k->q);
 	if (k->rk != NULL)
@@ -658,6 +910,7 @@ on_closed(uv_handle_t *h)
 	close(k->fds[0]);
 	close(k->fds[1]);
 	free(k->parts);
+	free(k->assign);
 	free(k);
 }
 
@@ -756,6 +1009,16 @@ kafka_stop(struct kafka *k)
 			if ((m = rd_kafka_consumer_poll(k->rk, 100)) != NULL)
 				rd_kafka_message_destroy(m);
 		}
+	}
+	if (k->prod != NULL) {
+		/* The lists of the last moments, within a bound. */
+		writer_set_served_hook(k->ing->w, NULL, NULL);
+		if (rd_kafka_flush(k->prod, KAFKA_FLUSH_MS) !=
+		    RD_KAFKA_RESP_ERR_NO_ERROR)
+			log_warnx("kafka: %d served lists not delivered at "
+			    "the stop", rd_kafka_outq_len(k->prod));
+		destroy_bounded(k->prod);
+		k->prod = NULL;
 	}
 	k->m.configured = 0;
 	k->m.partitions = k->m.nparts = 0;

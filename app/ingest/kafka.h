@@ -15,6 +15,12 @@
  * was (64 MiB at most) waits in the batch, and rebalances are still
  * answered.  A broker lost is retried by librdkafka with its backoff;
  * nothing consumed is lost meanwhile.
+ *
+ * Serving replicas (README, "Serving replicas"): a replica takes static
+ * partitions of the topic (its users' events; no group) and sends the
+ * lists it serves to a second topic in the stream's format; the trainer
+ * consumes both topics in its group, so it counts the click-through of
+ * every node.
  */
 #ifndef CINEREC_KAFKA_H
 #define CINEREC_KAFKA_H
@@ -29,6 +35,12 @@ struct kafka_opts {
 	const char	*topic;
 	const char	*group;		/* consumer group id */
 	const char	*data_dir;	/* names this member of the group */
+	const char	*partitions;	/* "0,2-3": these partitions of topic,
+					   no group; NULL or "": the group's */
+	const char	*served_topic;	/* served lists (NULL, "": none) */
+	int		 replica;	/* 1: our served lists go to it; 0:
+					   read from it like the lines */
+	const char	*node;		/* host:port the served lists name */
 };
 
 struct kafka;
@@ -36,6 +48,17 @@ struct kafka;
 /* Check a setting's text: NULL if usable, else why not. */
 const char	*kafka_check_brokers(const char *brokers);
 const char	*kafka_check_name(const char *name);	/* topic, group */
+const char	*kafka_check_partitions(const char *list);
+
+/*
+ * "0,2,5-7": the partitions into out (max), each once.  Returns how many,
+ * or -1 (bad text, too many, a partition twice).  With out NULL they are
+ * only counted (repeats not seen).
+ */
+#define KAFKA_PARTITION_MAX	65535
+#define KAFKA_ASSIGN_MAX	1024
+int		 kafka_parse_partitions(const char *list, int32_t *out,
+		    size_t max);
 
 /*
  * Subscribe on ing's loop (the ingest thread, before it runs).  Returns

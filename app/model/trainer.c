@@ -3,7 +3,8 @@
  * variable wakes it for a request, a stop, or the next scheduled time.  The
  * ticker, apart so that a training of minutes never holds it up: every
  * TRAINER_TICK_S seconds the experiment's stop rules, and the count of new
- * lines that asks for a training.
+ * lines that asks for a training; every second a trainer's publishing of
+ * its current version, or a replica's following of the published one.
  */
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -20,7 +21,9 @@
 #include "store/store.h"
 #include "model/train.h"
 #include "model/trainer.h"
+#include "model/replica.h"
 #include "model/versions.h"
+#include "telemetry/metrics.h"
 #include "telemetry/experiment.h"
 
 struct trainer {
@@ -34,7 +37,32 @@ struct trainer {
 	const char	*requested;	/* trigger of a pending request, or NULL */
 	struct trainer_opts o;		/* o.data_dir points at data_dir */
 	char		 data_dir[4096];
+	char		 publish_dir[4096], follow_dir[4096];	/* "": none */
+	struct replica_pub pub;
+	struct replica_sub sub;
+	struct metrics_replica mr;
 };
+
+/* A second's share of the replicas' work (model/replica.h). */
+static void
+replica_tick(struct trainer *t, sqlite3 *db)
+{
+	if (t->publish_dir[0] != '\0') {
+		(void)replica_publish(&t->pub, db, t->data_dir);
+		t->mr.role = 1;
+		t->mr.published = t->pub.published;
+	} else if (t->follow_dir[0] != '\0') {
+		if (replica_follow(&t->sub, db, t->data_dir) == 1)
+			(void)versions_collect(db, t->data_dir,
+			    t->o.gate.keep > 0 ? t->o.gate.keep : 3);
+		t->mr.role = 2;
+		t->mr.following = t->sub.version;
+		t->mr.imports = t->sub.imports;
+		t->mr.refusals = t->sub.refusals;
+	} else
+		return;
+	metrics_replica_set(&t->mr);
+}
 
 /* The watch and rate lines taken so far, or -1. */
 static int64_t
@@ -97,7 +125,7 @@ tick_run(void *arg)
 	struct store	 s;
 	struct timespec	 wake;
 	int64_t		 at, n;
-	int		 open;
+	int		 open, ticks = 0;
 
 	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 	/* New lines count from the start. */
@@ -106,7 +134,7 @@ tick_run(void *arg)
 	pthread_mutex_lock(&t->lock);
 	while (!t->stop) {
 		clock_gettime(CLOCK_REALTIME, &wake);
-		wake.tv_sec += TRAINER_TICK_S;
+		wake.tv_sec += 1;
 		if (pthread_cond_timedwait(&t->tick_wake, &t->lock, &wake) !=
 		    ETIMEDOUT || t->stop)
 			continue;
@@ -114,7 +142,9 @@ tick_run(void *arg)
 		if (!open && (open = store_open(&s, t->data_dir,
 		    STORE_ROLE_MODELS) == 0))
 			at = lines(s.db);
-		if (open) {
+		if (open)
+			replica_tick(t, s.db);
+		if (open && ++ticks % TRAINER_TICK_S == 0) {
 			(void)experiment_tick(s.db, t->data_dir);
 			if (t->o.after_events > 0 && (n = lines(s.db)) >= 0 &&
 			    at >= 0 && n - at >= t->o.after_events) {
@@ -165,6 +195,12 @@ run(void *arg)
 		t->requested = NULL;
 		t->busy = 1;
 		pthread_mutex_unlock(&t->lock);
+		if (t->follow_dir[0] != '\0') {
+			log_info("trainer: a serving replica trains none (%s "
+			    "asked): it serves what %s publishes", trigger,
+			    t->follow_dir);
+			goto next;
+		}
 		if ((strcmp(trigger, "schedule") == 0 ||
 		    strcmp(trigger, "events") == 0) && pinned(t->data_dir)) {
 			log_info("trainer: the current version is pinned: no "
@@ -218,6 +254,20 @@ trainer_start(const struct trainer_opts *o)
 	strcpy(t->data_dir, o->data_dir);
 	t->o = *o;
 	t->o.data_dir = t->data_dir;
+	snprintf(t->publish_dir, sizeof(t->publish_dir), "%s",
+	    o->publish_dir != NULL ? o->publish_dir : "");
+	snprintf(t->follow_dir, sizeof(t->follow_dir), "%s",
+	    o->follow_dir != NULL ? o->follow_dir : "");
+	t->pub.dir = t->publish_dir;
+	t->sub.dir = t->follow_dir;
+	t->sub.movie_ids = o->movie_ids;
+	t->sub.arg = o->movie_ids_arg;
+	if (t->follow_dir[0] != '\0') {
+		/* What the replica serves comes from the trainer. */
+		t->o.at_start = 0;
+		t->o.interval_min = 0;
+		t->o.after_events = 0;
+	}
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->wake, NULL);
 	pthread_cond_init(&t->tick_wake, NULL);

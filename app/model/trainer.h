@@ -9,6 +9,9 @@
 #ifndef CINEREC_TRAINER_H
 #define CINEREC_TRAINER_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "model/signals.h"
 #include "model/train.h"
 
@@ -25,6 +28,12 @@ struct trainer_opts {
 	double			 pop_bias;	/* model_params.pop_bias */
 	struct signal_params	 sp;		/* interaction -> confidence */
 	struct train_gate	 gate;		/* the quality gate */
+	const char		*publish_dir;	/* a trainer's (replica.h) */
+	const char		*follow_dir;	/* a replica's: trains none */
+	/* A replica's movie ids by spelling (replica_sub.movie_ids). */
+	int			(*movie_ids)(void *arg, char *const *slugs,
+				    size_t n, int32_t *ids);
+	void			*movie_ids_arg;
 };
 
 /*

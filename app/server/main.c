@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@
 
 struct server	srv;
 static char	serving_who[32];	/* "worker N", for the log */
+/* srv.ingest for the trainer's thread (replica_movie_ids) vs the stop. */
+static pthread_mutex_t	ingest_ask_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define RANKING_TICKS	5	/* seconds between ranking refreshes */
 
@@ -192,12 +195,27 @@ kore_parent_configure(int argc, char **argv)
 	log_info("  data in %s", srv.cfg.data_dir);
 }
 
+/* A replica's movie ids by spelling, from worker 1's writer. */
+static int
+replica_movie_ids(void *arg, char *const *slugs, size_t n, int32_t *ids)
+{
+	int	rc = -1;
+
+	(void)arg;
+	pthread_mutex_lock(&ingest_ask_lock);
+	if (srv.ingest != NULL)
+		rc = ingest_movie_ids(srv.ingest, slugs, n, ids);
+	pthread_mutex_unlock(&ingest_ask_lock);
+	return (rc);
+}
+
 void
 kore_worker_configure(void)
 {
 	struct ingest_opts	o;
 	struct trainer_opts	to;
 	struct admin_ctx	admin;
+	char			host[72], node[96];
 
 	/*
 	 * Die with the parent: the other workers hold its end of our
@@ -259,6 +277,15 @@ kore_worker_configure(void)
 	o.kafka_brokers = srv.cfg.kafka_brokers;
 	o.kafka_topic = srv.cfg.kafka_topic;
 	o.kafka_group = srv.cfg.kafka_group;
+	o.kafka_partitions = srv.cfg.kafka_partitions;
+	o.kafka_served_topic = srv.cfg.kafka_served_topic;
+	o.kafka_replica = srv.cfg.follow_dir[0] != '\0';
+	if (gethostname(host, sizeof(host)) == -1)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(node, sizeof(node), "%.64s:%u", host,
+	    (unsigned)srv.cfg.http_port);
+	o.kafka_node = node;
 	memset(&to, 0, sizeof(to));
 	to.data_dir = srv.cfg.data_dir;
 	to.interval_min = srv.cfg.train_interval_min;
@@ -271,6 +298,9 @@ kore_worker_configure(void)
 	to.gate.tolerance = srv.cfg.gate_tolerance;
 	to.gate.min_coverage = srv.cfg.gate_min_coverage;
 	to.gate.keep = srv.cfg.models_keep;
+	to.publish_dir = srv.cfg.publish_dir;
+	to.follow_dir = srv.cfg.follow_dir;
+	to.movie_ids = replica_movie_ids;
 	if ((srv.trainer = trainer_start(&to)) == NULL)
 		log_warnx("worker 1: no training inside the server");
 	o.train_arg = srv.trainer;
@@ -294,10 +324,15 @@ kore_worker_configure(void)
 void
 kore_worker_teardown(void)
 {
-	if (srv.ingest != NULL) {
-		ingest_stop(srv.ingest);
-		srv.ingest = NULL;
-	}
+	struct ingest	*ing;
+
+	/* A replica's question to the writer in flight is answered first. */
+	pthread_mutex_lock(&ingest_ask_lock);
+	ing = srv.ingest;
+	srv.ingest = NULL;
+	pthread_mutex_unlock(&ingest_ask_lock);
+	if (ing != NULL)
+		ingest_stop(ing);
 	fresh_maker_close(srv.fresh);
 	srv.fresh = NULL;
 	if (srv.trainer != NULL) {

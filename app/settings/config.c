@@ -90,6 +90,19 @@ static const struct cfg_setting settings[] = {
 	    "the topic of log lines (one or more a message), e.g. movielog1" },
 	{ "kafka_group", CFG_STR, F(kafka_group), 0, 0, 249,
 	    "the consumer group; the partitions are shared among its members" },
+	{ "kafka_partitions", CFG_STR, F(kafka_partitions), 0, 0, 1023,
+	    "a serving replica: only these partitions of kafka_topic, e.g. "
+	    "\"0,2-3\" (its users' events; no group); empty: the group's" },
+	{ "kafka_served_topic", CFG_STR, F(kafka_served_topic), 0, 0, 249,
+	    "the topic of served lists: a replica (follow_dir set) sends the "
+	    "lists it serves there, the trainer reads them with the lines, for "
+	    "the click-through of all (empty: none)" },
+	{ "publish_dir", CFG_STR, F(publish_dir), 0, 0, PATH_MAX - 64,
+	    "a trainer: publish each current model, its lists and its movies "
+	    "here (a directory the replicas read; empty: none)" },
+	{ "follow_dir", CFG_STR, F(follow_dir), 0, 0, PATH_MAX - 64,
+	    "a serving replica: serve the models a trainer publishes there, "
+	    "checked as its own, and train none (empty: train here)" },
 	{ "click_window_s", CFG_INT, F(click_window_s), 0, 1, 86400,
 	    "seconds after a list in which starting a listed movie follows it" },
 	{ "click_skew_ms", CFG_INT, F(click_skew_ms), 0, 0, 600000,

@@ -46,6 +46,10 @@ struct cfg {
 	char		kafka_brokers[1024];	/* "" = no Kafka input */
 	char		kafka_topic[256];	/* its topic */
 	char		kafka_group[256];	/* its consumer group */
+	char		kafka_partitions[1024];	/* "": the group's */
+	char		kafka_served_topic[256];	/* "": none */
+	char		publish_dir[PATH_MAX];	/* "": publish nothing */
+	char		follow_dir[PATH_MAX];	/* "": not a replica */
 	int		click_window_s;		/* a start within this follows a list */
 	int		click_skew_ms;		/* ... or this much before it */
 	int		rating_max;		/* ratings are 1..rating_max */

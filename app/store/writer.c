@@ -39,6 +39,10 @@ struct writer {
 	int			 rating_max;	/* top of the rating scale */
 	void			(*hook)(void *, const int64_t *, size_t, int);
 	void			*hook_arg;
+	void			(*served_fn)(void *,
+				    const struct logstore_list *,
+				    const int32_t *, size_t);
+	void			*served_arg;
 	int64_t			*changed;	/* the hook's users */
 	size_t			 changedcap;
 	size_t			 nafter;	/* of them, not told "after" yet */
@@ -261,6 +265,38 @@ writer_served(struct writer *w, const char *line, size_t len)
 	}
 	track(w, log_id, &a, ids, n);
 	batch_count_line(&w->batch);
+	if (w->served_fn != NULL)
+		w->served_fn(w->served_arg, &a, ids, n);
+	return (0);
+}
+
+void
+writer_set_served_hook(struct writer *w, void (*fn)(void *arg,
+    const struct logstore_list *a, const int32_t *ids, size_t n), void *arg)
+{
+	w->served_fn = fn;
+	w->served_arg = arg;
+}
+
+const char *
+writer_slug(const struct writer *w, int64_t id)
+{
+	return (catalog_slug(&w->cat, id));
+}
+
+int
+writer_movie_ids(struct writer *w, char *const *slugs, size_t n,
+    int32_t *ids)
+{
+	size_t	i;
+
+	if (catalog_reserve(&w->cat, n) == -1)
+		return (-1);
+	for (i = 0; i < n; i++)
+		/* The stored spelling stays: the stream's own wins. */
+		if ((ids[i] = catalog_id(&w->cat, slugs[i], NULL, 0)) ==
+		    CATALOG_NOMEM)
+			return (-1);
 	return (0);
 }
 

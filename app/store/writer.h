@@ -57,6 +57,27 @@ int		 writer_line(struct writer *w, const char *line, size_t len);
 int		 writer_served(struct writer *w, const char *line, size_t len);
 
 /*
+ * Tell fn, with arg, each list writer_served takes (a, its n ids; a's
+ * strings live until the call returns): a serving replica hands it on to
+ * the node that computes the click-through of all.  fn may be NULL.
+ */
+struct logstore_list;
+void		 writer_set_served_hook(struct writer *w, void (*fn)(void *arg,
+		    const struct logstore_list *a, const int32_t *ids,
+		    size_t n), void *arg);
+
+/* The stored spelling of movie id, or NULL for an id not handed out. */
+const char	*writer_slug(const struct writer *w, int64_t id);
+
+/*
+ * The ids of n movies by spelling into ids[] (-1 for a spelling that is no
+ * movie id), handing out ids to the new ones (pending until writer_commit,
+ * like a line's).  Returns 0, or -1 when out of memory.
+ */
+int		 writer_movie_ids(struct writer *w, char *const *slugs,
+		    size_t n, int32_t *ids);
+
+/*
  * Delete up to limit reco_log rows of roll-up runs whose rows are all older
  * than before_ms (their figures stay in reco_stats and reco_movie_daily,
  * aggregated when they arrived; the newest run always stays).  Returns the

@@ -90,6 +90,7 @@ struct shared {
 	struct wslot	w[METRICS_WORKERS];
 	struct islot	ingest;
 	struct kslot	kafka;
+	struct metrics_replica	replica;	/* one writer: fields atomic */
 	struct history	history;
 };
 
@@ -294,6 +295,18 @@ metrics_kafka_set(const struct metrics_kafka *k)
 	__atomic_store_n(&shm->kafka.seq, seq + 2, __ATOMIC_RELEASE);
 }
 
+void
+metrics_replica_set(const struct metrics_replica *r)
+{
+	if (shm == NULL)
+		return;
+	SET(&shm->replica.published, r->published);
+	SET(&shm->replica.following, r->following);
+	SET(&shm->replica.imports, r->imports);
+	SET(&shm->replica.refusals, r->refusals);
+	SET(&shm->replica.role, r->role);
+}
+
 int
 metrics_kafka_get(struct metrics_kafka *k)
 {
@@ -406,6 +419,30 @@ hist_render(FILE *fp, const char *name, const char *labels,
 		    (unsigned long long)h->count);
 }
 
+/* A trainer's publishing or a replica's following (model/replica.h). */
+static void
+render_replica(FILE *fp)
+{
+	int	role = GET(&shm->replica.role);
+
+	if (role == 1)
+		metric(fp, "cinerec_replica_published_version", "gauge",
+		    "Model version this trainer last published for its "
+		    "replicas (0: none yet).",
+		    (uint64_t)GET(&shm->replica.published));
+	if (role != 2)
+		return;
+	metric(fp, "cinerec_replica_version", "gauge",
+	    "Model version this replica serves (0: none yet).",
+	    (uint64_t)GET(&shm->replica.following));
+	metric(fp, "cinerec_replica_imports_total", "counter",
+	    "Published versions this replica checked and took.",
+	    GET(&shm->replica.imports));
+	metric(fp, "cinerec_replica_refused_total", "counter",
+	    "Published versions this replica refused (checksum, format).",
+	    GET(&shm->replica.refusals));
+}
+
 /* The Kafka input, when one runs (ingest/kafka.h). */
 static void
 render_kafka(FILE *fp)
@@ -447,15 +484,22 @@ render_kafka(FILE *fp)
 	    "First offset of each partition whose lines are not in the "
 	    "database (-1: none taken yet).");
 	for (i = 0; i < k.nparts; i++)
-		fprintf(fp, "cinerec_kafka_position{partition=\"%lld\"} %lld\n",
+		fprintf(fp, "cinerec_kafka_position{topic=\"%s\","
+		    "partition=\"%lld\"} %lld\n", k.topic[k.part[i].topic & 1],
 		    (long long)k.part[i].partition, (long long)k.part[i].next);
 	header(fp, "cinerec_kafka_high_watermark", "gauge",
 	    "Next offset the broker will write in each partition (-1: not "
 	    "known yet).");
 	for (i = 0; i < k.nparts; i++)
-		fprintf(fp, "cinerec_kafka_high_watermark{partition=\"%lld\"} "
-		    "%lld\n", (long long)k.part[i].partition,
-		    (long long)k.part[i].hi);
+		fprintf(fp, "cinerec_kafka_high_watermark{topic=\"%s\","
+		    "partition=\"%lld\"} %lld\n", k.topic[k.part[i].topic & 1],
+		    (long long)k.part[i].partition, (long long)k.part[i].hi);
+	metric(fp, "cinerec_kafka_served_lists_sent_total", "counter",
+	    "Lists this replica served that reached the served topic.",
+	    k.served_sent);
+	metric(fp, "cinerec_kafka_served_lists_failed_total", "counter",
+	    "Lists this replica served that could not be sent (full queue, "
+	    "undeliverable).", k.served_failed);
 }
 
 /* A snapshot of the shared block summed over workers. */
@@ -556,6 +600,7 @@ render_live(FILE *fp)
 	    GET(&shm->ingest.up) && !GET(&shm->ingest.paused) ? 1 : 0);
 
 	render_kafka(fp);
+	render_replica(fp);
 
 	header(fp, "cinerec_process_resident_memory_bytes", "gauge",
 	    "Resident memory of each worker process.");

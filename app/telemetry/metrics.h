@@ -113,11 +113,25 @@ struct metrics_kafka {
 	uint64_t	errors;		/* reported by librdkafka */
 	uint64_t	rebalances;
 	uint64_t	commit_failed;	/* offset commits to Kafka */
+	uint64_t	served_queued;	/* served lists handed to the producer */
+	uint64_t	served_sent;	/* ... the broker has */
+	uint64_t	served_failed;	/* ... not sent or not delivered */
+	char		topic[2][256];	/* the lines', the served lists' ("") */
 	size_t		nparts;
 	struct {
+		int	topic;			/* index in topic[] */
 		int64_t	partition, next, hi;	/* -1: not known */
 	}		part[METRICS_KAFKA_PARTS];
 };
+/* Serving replicas (model/replica.h): a trainer's or a replica's side. */
+struct metrics_replica {
+	int64_t		published;	/* trainer: version published, 0 none */
+	int64_t		following;	/* replica: version served, 0 none */
+	uint64_t	imports, refusals;	/* replica: since start */
+	int		role;		/* 0 none, 1 trainer, 2 replica */
+};
+void	metrics_replica_set(const struct metrics_replica *r);
+
 void	metrics_kafka_set(const struct metrics_kafka *k);
 int	metrics_kafka_get(struct metrics_kafka *k);	/* 0, -1: no block */
 

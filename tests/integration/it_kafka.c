@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "kafka.h"
 
 #define TOPIC		"movielog1"
 #define USERS		600
@@ -33,9 +34,7 @@
 #define MOVIES		50
 
 static struct h_server	ref;		/* the same lines over TCP */
-static char		kdir[256];	/* the broker's directory */
-static pid_t		broker;
-static int		kport, cport;
+static struct h_kafka	kb;		/* the broker */
 
 /* The stream, in order: each user's lines in their time order. */
 static char		**lines;
@@ -46,8 +45,7 @@ setup(void)
 {
 	h_setup();
 	memset(&ref, 0, sizeof(ref));
-	kdir[0] = '\0';
-	broker = 0;
+	memset(&kb, 0, sizeof(kb));
 }
 
 static void
@@ -55,14 +53,9 @@ teardown(void)
 {
 	size_t	i;
 
-	if (broker > 0) {
-		kill(broker, SIGKILL);
-		(void)waitpid(broker, NULL, 0);
-	}
 	h_cleanup(&h_srv);
 	h_cleanup(&ref);
-	if (kdir[0] != '\0')
-		h_rmrf(kdir);
+	h_kafka_cleanup(&kb);
 	for (i = 0; i < nlines; i++)
 		free(lines[i]);
 	free(lines);
@@ -71,51 +64,6 @@ teardown(void)
 }
 
 TestSuite(kafka, .init = setup, .fini = teardown, .timeout = 300);
-
-static const char *
-broker_sh(void)
-{
-	static char	path[512];
-	const char	*src = getenv("CINEREC_SRC");
-
-	snprintf(path, sizeof(path), "%s/tests/kafka/broker.sh",
-	    src != NULL ? src : ".");
-	return (path);
-}
-
-/* Start the broker (formatting kdir the first time); 77: skip. */
-static int
-broker_start(void)
-{
-	char	cmd[1024], out[64] = "";
-	FILE	*fp;
-	int	status;
-
-	snprintf(cmd, sizeof(cmd), "sh %s start %s %d %d", broker_sh(), kdir,
-	    kport, cport);
-	if ((fp = popen(cmd, "r")) == NULL)
-		return (-1);
-	if (fgets(out, sizeof(out), fp) == NULL)
-		out[0] = '\0';
-	status = pclose(fp);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
-		return (77);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "the broker did not start (see %s/broker.log)", kdir);
-	broker = (pid_t)strtol(out, NULL, 10);
-	cr_assert_gt(broker, 0);
-	return (0);
-}
-
-static void
-broker_kill(void)
-{
-	/* Not our child (the script's): poll until it is gone. */
-	kill(broker, SIGKILL);
-	while (kill(broker, 0) == 0)
-		usleep(20000);
-	broker = 0;
-}
 
 static void
 add_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -169,56 +117,6 @@ make_stream(void)
 			add_line("%s,%d,GET /rate/kafka+%d+2020=77", ts, u, m);
 			add_line("not a log line %d %d", u, r);
 		}
-}
-
-static rd_kafka_t *
-producer(void)
-{
-	rd_kafka_conf_t	*c = rd_kafka_conf_new();
-	rd_kafka_t	*rk;
-	char		 err[256], brokers[64];
-
-	snprintf(brokers, sizeof(brokers), "127.0.0.1:%d", kport);
-	cr_assert(rd_kafka_conf_set(c, "bootstrap.servers", brokers, err,
-	    sizeof(err)) == RD_KAFKA_CONF_OK, "%s", err);
-	/* Retries across the broker's restart write each message once. */
-	cr_assert(rd_kafka_conf_set(c, "enable.idempotence", "true", err,
-	    sizeof(err)) == RD_KAFKA_CONF_OK, "%s", err);
-	/* Its complaints while the broker is down are expected. */
-	cr_assert(rd_kafka_conf_set(c, "log_level", "2", err,
-	    sizeof(err)) == RD_KAFKA_CONF_OK, "%s", err);
-	cr_assert(rd_kafka_conf_set(c, "linger.ms", "5", err,
-	    sizeof(err)) == RD_KAFKA_CONF_OK, "%s", err);
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err));
-	cr_assert_not_null(rk, "%s", err);
-	return (rk);
-}
-
-static void
-create_topic(rd_kafka_t *rk)
-{
-	rd_kafka_NewTopic_t	*nt;
-	rd_kafka_queue_t	*q = rd_kafka_queue_new(rk);
-	rd_kafka_event_t	*ev;
-	const rd_kafka_topic_result_t **res;
-	size_t			 n;
-	char			 err[256];
-
-	nt = rd_kafka_NewTopic_new(TOPIC, 3, 1, err, sizeof(err));
-	cr_assert_not_null(nt, "%s", err);
-	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
-	ev = rd_kafka_queue_poll(q, 30000);
-	cr_assert_not_null(ev, "no answer to CreateTopics");
-	cr_assert_eq(rd_kafka_event_error(ev), 0, "%s",
-	    rd_kafka_event_error_string(ev));
-	res = rd_kafka_CreateTopics_result_topics(
-	    rd_kafka_event_CreateTopics_result(ev), &n);
-	cr_assert_eq(n, 1);
-	cr_assert_eq(rd_kafka_topic_result_error(res[0]), 0, "%s",
-	    rd_kafka_topic_result_error_string(res[0]));
-	rd_kafka_event_destroy(ev);
-	rd_kafka_NewTopic_destroy(nt);
-	rd_kafka_queue_destroy(q);
 }
 
 /* Lines [from, to) to the topic, keyed by user; a pause every `every`. */
@@ -303,7 +201,7 @@ start_consumer(void)
 			    "--kafka-topic", TOPIC, NULL };
 
 	/* A name, as real clusters advertise: the resolver runs too. */
-	snprintf(brokers, sizeof(brokers), "localhost:%d", kport);
+	snprintf(brokers, sizeof(brokers), "localhost:%d", kb.port);
 	cfg = h_config(&h_srv, "train_at_start = 0\nbatch_ms = 50\n");
 	extra[1] = cfg;
 	h_start(&h_srv, extra);
@@ -327,35 +225,6 @@ kill_consumer(void)
 			usleep(50000);
 	}
 	cr_assert_eq(left, 0, "workers outlived the parent");
-}
-
-/* A figure of /metrics (the first sample of name), or -1. */
-static long long
-metric(int port, const char *name)
-{
-	struct h_reply	r;
-	char		want[128];
-	const char	*p;
-
-	if (h_http_try(port, "GET", "/metrics", NULL, NULL, 0, &r) == -1)
-		return (-1);
-	snprintf(want, sizeof(want), "\n%s ", name);
-	if ((p = strstr(r.body, want)) == NULL)
-		return (-1);
-	return (strtoll(p + strlen(want), NULL, 10));
-}
-
-static int
-wait_metric(int port, const char *name, long long v, int timeout_s)
-{
-	int	i;
-
-	for (i = 0; i < timeout_s * 10; i++) {
-		if (metric(port, name) == v)
-			return (1);
-		usleep(100000);
-	}
-	return (0);
 }
 
 /* The figures both databases must agree on, one query each. */
@@ -389,22 +258,11 @@ static rd_kafka_t *
 broker_and_stream(size_t *a, size_t *b)
 {
 	rd_kafka_t	*rk;
-	int		 rc;
 
-	h_tmpdir(kdir, sizeof(kdir));
-	kport = h_free_port();
-	do
-		cport = h_free_port();
-	while (cport == kport);
-	if ((rc = broker_start()) == 77 && getenv("CINEREC_REQUIRE_KAFKA"))
-		cr_assert_fail("CINEREC_REQUIRE_KAFKA is set and there is no "
-		    "broker (tests/kafka/broker.sh fetch)");
-	if (rc == 77)
-		cr_skip_test("Kafka tests skipped: no Java, or the broker's "
-		    "jars are not fetched (tests/kafka/broker.sh fetch)");
+	h_kafka_start(&kb);
 	make_stream();
-	rk = producer();
-	create_topic(rk);
+	rk = h_kafka_producer(&kb, NULL);
+	h_kafka_topic(rk, TOPIC, 3);
 	*a = nlines / 3;
 	*b = 2 * nlines / 3;
 	produce_all(rk, 0, *a);
@@ -477,8 +335,8 @@ Test(kafka, restarts_of_cinerec_and_of_the_broker_lose_and_double_nothing)
 	long long	 lag;
 
 	rk = broker_and_stream(&a, &b);
-	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_up", 1, 15));
-	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_partitions", 3,
+	cr_assert(h_wait_metric(h_srv.http_port, "cinerec_kafka_up", 1, 15));
+	cr_assert(h_wait_metric(h_srv.http_port, "cinerec_kafka_partitions", 3,
 	    15));
 
 	/* The second third while cinerec runs; killed half-way through. */
@@ -499,17 +357,17 @@ Test(kafka, restarts_of_cinerec_and_of_the_broker_lose_and_double_nothing)
 	mid = (struct produce){ rk, b, nlines, 200, 20000 };
 	cr_assert_eq(pthread_create(&t, NULL, produce, &mid), 0);
 	wait_taken(&h_srv, (int64_t)(b + (nlines - b) / 4), 0);
-	broker_kill();
-	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_up", 0, 20),
+	h_kafka_kill(&kb);
+	cr_assert(h_wait_metric(h_srv.http_port, "cinerec_kafka_up", 0, 20),
 	    "the broker's loss is not in /metrics");
-	cr_assert_eq(broker_start(), 0);
+	h_kafka_start(&kb);
 	pthread_join(t, NULL);
 	cr_assert_eq(rd_kafka_flush(rk, 120000), 0);
 	wait_taken(&h_srv, (int64_t)nlines, 1);
-	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_up", 1, 20));
-	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_lag_messages", 0,
+	cr_assert(h_wait_metric(h_srv.http_port, "cinerec_kafka_up", 1, 20));
+	cr_assert(h_wait_metric(h_srv.http_port, "cinerec_kafka_lag_messages", 0,
 	    20));
-	lag = metric(h_srv.http_port, "cinerec_kafka_messages_total");
+	lag = h_metric(h_srv.http_port, "cinerec_kafka_messages_total");
 	cr_assert_gt(lag, 0);
 	/* The Ingest page's figures and /health say the same. */
 	h_admin_login(&h_srv, cookie, sizeof(cookie), csrf, sizeof(csrf));
@@ -524,7 +382,7 @@ Test(kafka, restarts_of_cinerec_and_of_the_broker_lose_and_double_nothing)
 	cr_assert(strstr(r.body, "\"kafka\":{\"ok\":true") != NULL, "%s",
 	    r.body);
 	/* A stop with the broker gone still ends, and cleanly. */
-	broker_kill();
+	h_kafka_kill(&kb);
 	cr_assert_eq(h_stop(&h_srv), 0);
 	rd_kafka_destroy(rk);
 
@@ -568,7 +426,7 @@ Test(kafka, failing_commits_pause_the_consumer_and_lose_nothing)
 	wait_taken(&h_srv, (int64_t)b, 1);
 	produce_all(rk, b, nlines);
 	wait_taken(&h_srv, (int64_t)nlines, 1);
-	cr_assert(wait_metric(h_srv.http_port, "cinerec_kafka_lag_messages", 0,
+	cr_assert(h_wait_metric(h_srv.http_port, "cinerec_kafka_lag_messages", 0,
 	    20));
 	cr_assert_eq(h_stop(&h_srv), 0);
 	rd_kafka_destroy(rk);
@@ -633,5 +491,32 @@ Test(kafka, a_bad_broker_or_topic_setting_is_refused_at_start)
 		cr_expect_eq(rc, 2, "case %zu: exit %d: %s", i, rc, out);
 		cr_expect(strstr(out, "kafka_") != NULL, "case %zu: %s", i,
 		    out);
+	}
+	/*
+	 * A replica's settings: each refused with its name (checked before
+	 * --print-config prints: a setting let through serves nothing).
+	 */
+	{
+		const char	*more[][3] = {
+			{ "--kafka-partitions", "0,0", "kafka_partitions" },
+			{ "--kafka-partitions", "1-", "kafka_partitions" },
+			{ "--kafka-served-topic", "served lists",
+			    "kafka_served_topic" },
+			{ "--publish-dir", "/tmp/x", "follow_dir and "
+			    "publish_dir" },
+		};
+
+		for (i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+			const char	*argv[] = { h_bin(), "serve",
+					    "--kafka-brokers", "127.0.0.1:9092",
+					    "--kafka-topic", "movielog1",
+					    "--follow-dir", "/tmp/y", more[i][0],
+					    more[i][1], "--print-config", NULL };
+
+			rc = h_run_timeout(argv, 10, out, sizeof(out));
+			cr_expect_eq(rc, 2, "%s %s: exit %d: %s", more[i][0],
+			    more[i][1], rc, out);
+			cr_expect(strstr(out, more[i][2]) != NULL, "%s", out);
+		}
 	}
 }

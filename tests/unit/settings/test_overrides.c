@@ -491,7 +491,7 @@ Test(overrides, settings_text_lists_every_setting_as_cfg_dump_does)
 	c.admin_port = 9000;
 	strcpy(c.ingest_token, " two  words ");
 	c.sig.watch_base = 0.25;
-	cr_assert_eq(n = settings_text(&c, &v), 43);
+	cr_assert_eq(n = settings_text(&c, &v), 47);
 	cr_assert_str_eq(v[0].key, "data_dir");
 	cr_assert_str_eq(v[0].value, h_dir);
 	cr_assert_str_eq(v[0].help,
@@ -503,6 +503,8 @@ Test(overrides, settings_text_lists_every_setting_as_cfg_dump_does)
 	cr_assert_str_eq(settings_text_value(v, n, "ingest_token"),
 	    " two  words ");
 	cr_assert_str_eq(settings_text_value(v, n, "admin_cert"), "");
+	cr_assert_str_eq(settings_text_value(v, n, "follow_dir"), "");
+	cr_assert_str_eq(settings_text_value(v, n, "kafka_partitions"), "");
 	cr_assert_str_eq(settings_text_value(v, n, "signal_watch_base"),
 	    "0.25");
 	cr_assert_str_eq(settings_text_value(v, n, "popularity_window_days"),

@@ -1,0 +1,665 @@
+/*
+ * Serving replicas (see replica.h): the trainer's publishing and the
+ * replica's following of a published directory.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "model/model.h"
+#include "model/replica.h"
+#include "model/train.h"
+#include "model/versions.h"
+#include "reco/lists.h"
+#include "store/sql.h"
+#include "util/clock.h"
+#include "util/io.h"
+#include "util/log.h"
+
+#define MANIFEST_MAGIC	"cinerec-published 1"
+#define MANIFEST_MAX	(64 * 1024)	/* bytes of a manifest at most */
+#define MOVIES_MAX	(1 << 24)	/* movie ids a published file names */
+#define NAME_MAX_LEN	32		/* "model-NNNNNN": a version's name */
+
+/* The models row a manifest carries, in its column order. */
+static const char *const row_cols[] = {
+	"algo", "params", "created_ms", "train_seconds", "interactions",
+	"users", "items", "data_from_ms", "data_to_ms", "binary_version",
+	"eval_recall20", "eval_ndcg20", "eval_coverage", "eval_users"
+};
+#define NCOLS	(sizeof(row_cols) / sizeof(row_cols[0]))
+
+/* Write len bytes to path whole: a temporary file renamed over it. */
+static int
+put_file(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	char	tmp[PATH_MAX];
+	int	fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return (-1);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) ==
+	    -1) {
+		log_warnx("replica: %s: %s", tmp, strerror(errno));
+		return (-1);
+	}
+	if (io_write_all(fd, buf, len) == -1 || fsync(fd) == -1) {
+		log_warnx("replica: %s: %s", tmp, strerror(errno));
+		close(fd);
+		(void)unlink(tmp);
+		return (-1);
+	}
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		log_warnx("replica: %s: %s", path, strerror(errno));
+		(void)unlink(tmp);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * The whole of path into a malloc'ed buffer (*len bytes, NUL after them),
+ * max bytes at most.  NULL (logged unless missing and quiet) on failure.
+ */
+static char *
+get_file(const char *path, size_t max, size_t *len, int quiet)
+{
+	struct stat	 sb;
+	char		*buf;
+	ssize_t		 n;
+	size_t		 got = 0;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (!quiet || errno != ENOENT)
+			log_warnx("replica: %s: %s", path, strerror(errno));
+		return (NULL);
+	}
+	if (fstat(fd, &sb) == -1 || sb.st_size < 0 ||
+	    (uint64_t)sb.st_size > max ||
+	    (buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+		log_warnx("replica: %s: cannot read it whole", path);
+		close(fd);
+		return (NULL);
+	}
+	while (got < (size_t)sb.st_size && (n = read(fd, buf + got,
+	    (size_t)sb.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	if (got != (size_t)sb.st_size) {
+		log_warnx("replica: %s: short read", path);
+		free(buf);
+		return (NULL);
+	}
+	buf[got] = '\0';
+	*len = got;
+	return (buf);
+}
+
+/* The version a name "model-NNNNNN" gives, or -1 for any other text. */
+static int64_t
+name_version(const char *name)
+{
+	const char	*p;
+	int64_t		 v = 0;
+
+	if (strncmp(name, "model-", 6) != 0 || name[6] == '\0' ||
+	    strlen(name) >= NAME_MAX_LEN)
+		return (-1);
+	for (p = name + 6; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || v > INT64_MAX / 10 - 10)
+			return (-1);
+		v = v * 10 + (*p - '0');
+	}
+	return (v > 0 ? v : -1);
+}
+
+/* Hard link src to dst (whole, renamed), else a copy. */
+static int
+put_copy(const char *src, const char *dst)
+{
+	char	 tmp[PATH_MAX], *buf;
+	size_t	 len;
+	int	 rc;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", dst) >= sizeof(tmp))
+		return (-1);
+	(void)unlink(tmp);
+	/* The trainer's files never change once written: shared. */
+	if (link(src, tmp) == 0) {
+		if (rename(tmp, dst) == 0)
+			return (0);
+		(void)unlink(tmp);
+	}
+	if ((buf = get_file(src, SIZE_MAX / 2, &len, 0)) == NULL)
+		return (-1);
+	rc = put_file(dst, buf, len, 0640);
+	free(buf);
+	return (rc);
+}
+
+static void
+remove_version(const char *dir, int64_t v)
+{
+	static const char *const exts[] = { "manifest", "cnrm", "lists",
+	    "movies" };
+	char	path[PATH_MAX];
+	size_t	i;
+
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		snprintf(path, sizeof(path), "%s/model-%06lld.%s", dir,
+		    (long long)v, exts[i]);
+		(void)unlink(path);
+	}
+}
+
+/* "id<TAB>spelling" lines of every movie into a malloc'ed buffer. */
+static char *
+movies_text(sqlite3 *db, size_t *len, int64_t *count)
+{
+	sqlite3_stmt	*st;
+	char		*buf = NULL, *nb;
+	size_t		 cap = 0, n = 0, need;
+	int		 rc, w;
+
+	*count = 0;
+	if (sqlite3_prepare_v2(db, "SELECT id, slug FROM movies ORDER BY id",
+	    -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("replica: %s", sqlite3_errmsg(db));
+		return (NULL);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		need = (size_t)sqlite3_column_bytes(st, 1) + 32;
+		if (n + need >= cap) {
+			cap = cap * 2 + need + 65536;
+			if ((nb = realloc(buf, cap)) == NULL)
+				break;
+			buf = nb;
+		}
+		w = snprintf(buf + n, cap - n, "%lld\t%s\n",
+		    (long long)sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1));
+		n += (size_t)w;
+		(*count)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("replica: the movies: %s", rc == SQLITE_ROW ?
+		    "out of memory" : sqlite3_errstr(rc));
+		free(buf);
+		return (NULL);
+	}
+	if (buf == NULL && (buf = malloc(1)) == NULL)
+		return (NULL);
+	*len = n;
+	return (buf);
+}
+
+/* The manifest of version id: what it is, its movies' checksum. */
+static char *
+manifest_text(sqlite3 *db, int64_t id, int64_t nmovies, uint64_t hash,
+    int has_lists, size_t *len)
+{
+	sqlite3_stmt	*st;
+	char		 sql[512], *buf = NULL;
+	const char	*v;
+	size_t		 i, n, cap = MANIFEST_MAX;
+	int		 w;
+
+	n = (size_t)snprintf(sql, sizeof(sql), "SELECT ");
+	for (i = 0; i < NCOLS; i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s%s",
+		    i ? ", " : "", row_cols[i]);
+	snprintf(sql + n, sizeof(sql) - n, " FROM models WHERE id = ?1");
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("replica: %s", sqlite3_errmsg(db));
+		return (NULL);
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW || (buf = malloc(cap)) == NULL)
+		goto fail;
+	n = (size_t)snprintf(buf, cap, "%s\nversion %lld\nmovies %lld "
+	    "%016llx\nlists %d\n", MANIFEST_MAGIC, (long long)id,
+	    (long long)nmovies, (unsigned long long)hash, has_lists);
+	for (i = 0; i < NCOLS; i++) {
+		v = (const char *)sqlite3_column_text(st, (int)i);
+		/* One line a value: a newline in one is not ours to pass. */
+		if (v != NULL && strchr(v, '\n') != NULL)
+			goto fail;
+		w = snprintf(buf + n, cap - n, "%s %s\n", row_cols[i],
+		    v != NULL ? v : "");
+		if (w < 0 || (size_t)w >= cap - n)
+			goto fail;
+		n += (size_t)w;
+	}
+	sqlite3_finalize(st);
+	*len = n;
+	return (buf);
+fail:
+	log_warnx("replica: version %lld: no manifest", (long long)id);
+	sqlite3_finalize(st);
+	free(buf);
+	return (NULL);
+}
+
+int
+replica_publish(struct replica_pub *p, sqlite3 *db, const char *data_dir)
+{
+	struct stat	 sb;
+	char		 file[64], model[PATH_MAX], lists[PATH_MAX];
+	char		 dst[PATH_MAX], base[NAME_MAX_LEN], *text, *cur;
+	size_t		 len;
+	int64_t		 id, nmovies, v;
+	uint64_t	 hash;
+	int		 pinned, has_lists, rc = -1;
+
+	if (versions_current(db, &id, &pinned) == -1 || id == 0)
+		return (id == 0 ? 0 : -1);
+	if (p->published == 0) {
+		snprintf(dst, sizeof(dst), "%s/%s", p->dir, REPLICA_CURRENT);
+		if ((cur = get_file(dst, 256, &len, 1)) != NULL) {
+			cur[strcspn(cur, "\n")] = '\0';
+			if ((v = name_version(cur)) > 0)
+				p->published = v;
+			free(cur);
+		}
+	}
+	if (id == p->published)
+		return (0);
+	if (versions_file(db, id, file, sizeof(file)) != 1 ||
+	    versions_paths(data_dir, file, model, lists, sizeof(model)) == -1)
+		return (-1);
+	snprintf(base, sizeof(base), "model-%06lld", (long long)id);
+	if (io_mkdir_p(p->dir) == -1) {
+		log_warnx("replica: %s: %s", p->dir, strerror(errno));
+		return (-1);
+	}
+	has_lists = stat(lists, &sb) == 0;
+	snprintf(dst, sizeof(dst), "%s/%s.cnrm", p->dir, base);
+	if (put_copy(model, dst) == -1)
+		return (-1);
+	snprintf(dst, sizeof(dst), "%s/%s.lists", p->dir, base);
+	if (has_lists && put_copy(lists, dst) == -1)
+		return (-1);
+	if ((text = movies_text(db, &len, &nmovies)) == NULL)
+		return (-1);
+	hash = model_hash(text, len, 0);
+	snprintf(dst, sizeof(dst), "%s/%s.movies", p->dir, base);
+	rc = put_file(dst, text, len, 0640);
+	free(text);
+	if (rc == -1 || (text = manifest_text(db, id, nmovies, hash, has_lists,
+	    &len)) == NULL)
+		return (-1);
+	snprintf(dst, sizeof(dst), "%s/%s.manifest", p->dir, base);
+	rc = put_file(dst, text, len, 0640);
+	free(text);
+	if (rc == -1)
+		return (-1);
+	/* Last: the replicas see it whole or not at all. */
+	snprintf(dst, sizeof(dst), "%s/%s", p->dir, REPLICA_CURRENT);
+	len = strlen(base);
+	base[len] = '\n';
+	rc = put_file(dst, base, len + 1, 0640);
+	base[len] = '\0';
+	if (rc == -1)
+		return (-1);
+	if (p->older[REPLICA_KEEP - 1] > 0 &&
+	    p->older[REPLICA_KEEP - 1] != id)
+		remove_version(p->dir, p->older[REPLICA_KEEP - 1]);
+	memmove(&p->older[1], &p->older[0], (REPLICA_KEEP - 1) *
+	    sizeof(p->older[0]));
+	p->older[0] = p->published;
+	p->published = id;
+	log_info("replica: version %lld published to %s (%lld movies)",
+	    (long long)id, p->dir, (long long)nmovies);
+	return (1);
+}
+
+/* A manifest's value of key (into val, sz bytes): 1, or 0 when absent. */
+static int
+manifest_get(const char *m, const char *key, char *val, size_t sz)
+{
+	const char	*p = m, *e;
+	size_t		 klen = strlen(key), n;
+
+	while (*p != '\0') {
+		e = p + strcspn(p, "\n");
+		if ((size_t)(e - p) > klen && strncmp(p, key, klen) == 0 &&
+		    p[klen] == ' ') {
+			n = (size_t)(e - p) - klen - 1;
+			if (n >= sz)
+				return (0);
+			memcpy(val, p + klen + 1, n);
+			val[n] = '\0';
+			return (1);
+		}
+		p = *e != '\0' ? e + 1 : e;
+	}
+	return (0);
+}
+
+/* The trainer's movie ids to ours. */
+struct idmap {
+	int64_t		*to;		/* by the trainer's id, -1: none */
+	size_t		 n;
+};
+
+static int64_t
+map_id(void *arg, int64_t id)
+{
+	const struct idmap	*m = arg;
+
+	/* Column 0 of a training's model is no movie's: it stays. */
+	if (id == 0)
+		return (0);
+	return (id > 0 && (uint64_t)id < m->n ? m->to[id] : -1);
+}
+
+/*
+ * The movies file (text, len bytes, whose checksum the manifest gave) into
+ * map, through the replica's catalogue.  NULL, or why not.
+ */
+static const char *
+map_movies(struct replica_sub *r, char *text, size_t len, int64_t count,
+    struct idmap *map)
+{
+	char		**slugs = NULL, *p = text, *e, *tab, *end;
+	int64_t		 *from = NULL, id;
+	int32_t		 *ours = NULL;
+	size_t		  n = 0, i;
+	const char	 *why = NULL;
+
+	if (count < 0 || count > MOVIES_MAX)
+		return ("too many movies");
+	if ((slugs = calloc((size_t)count + 1, sizeof(*slugs))) == NULL ||
+	    (from = calloc((size_t)count + 1, sizeof(*from))) == NULL ||
+	    (ours = calloc((size_t)count + 1, sizeof(*ours))) == NULL) {
+		why = "out of memory";
+		goto out;
+	}
+	while (p < text + len) {
+		if ((e = memchr(p, '\n', (size_t)(text + len - p))) == NULL ||
+		    (tab = memchr(p, '\t', (size_t)(e - p))) == NULL ||
+		    n >= (size_t)count) {
+			why = "movies file malformed";
+			goto out;
+		}
+		*tab = *e = '\0';
+		id = strtoll(p, &end, 10);
+		if (end != tab || id <= 0 || id >= MOVIES_MAX ||
+		    tab[1] == '\0') {
+			why = "movies file malformed";
+			goto out;
+		}
+		from[n] = id;
+		slugs[n++] = tab + 1;
+		p = e + 1;
+	}
+	if (n != (size_t)count) {
+		why = "movies file shorter than its manifest";
+		goto out;
+	}
+	if (r->movie_ids(r->arg, slugs, n, ours) == -1) {
+		why = "the catalogue could not take the movies";
+		goto out;
+	}
+	map->n = 0;
+	for (i = 0; i < n; i++)
+		if ((size_t)from[i] + 1 > map->n)
+			map->n = (size_t)from[i] + 1;
+	if ((map->to = malloc((map->n + 1) * sizeof(*map->to))) == NULL) {
+		why = "out of memory";
+		goto out;
+	}
+	for (i = 0; i < map->n; i++)
+		map->to[i] = -1;
+	for (i = 0; i < n; i++)
+		map->to[from[i]] = ours[i] > 0 ? ours[i] : -1;
+out:
+	free(slugs);
+	free(from);
+	free(ours);
+	return (why);
+}
+
+/* The published lists (checked) with our ids to path; NULL, or why not. */
+static const char *
+copy_lists(const char *src, const char *dst, struct idmap *map)
+{
+	struct lists	*l;
+	int32_t		*ids = NULL, *because = NULL;
+	int64_t		 to;
+	size_t		 n, i;
+	const char	*why = NULL;
+
+	if (lists_load(src, &l) == -1)
+		return ("lists file refused (checksum or format)");
+	n = (size_t)l->nusers * LISTS_K;
+	if ((ids = malloc((n + 1) * sizeof(*ids))) == NULL ||
+	    (because = malloc((n + 1) * sizeof(*because))) == NULL) {
+		why = "out of memory";
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		ids[i] = because[i] = LISTS_NONE;
+		if (l->ids[i] != LISTS_NONE) {
+			if ((to = map_id(map, l->ids[i])) <
+			    0) {
+				why = "lists name a movie the movies file lacks";
+				goto out;
+			}
+			ids[i] = (int32_t)to;
+		}
+		if (l->because[i] != LISTS_NONE &&
+		    (to = map_id(map, l->because[i])) >= 0)
+			because[i] = (int32_t)to;
+	}
+	if (lists_write(dst, l->users, l->nusers, ids, l->scores, because,
+	    l->data_to_ms - REPLICA_MARGIN_MS) == -1)
+		why = "cannot write the lists";
+out:
+	free(ids);
+	free(because);
+	lists_free(l);
+	return (why);
+}
+
+/* The models row of version id from the manifest, current, in one go. */
+static int
+register_version(sqlite3 *db, int64_t id, const char *file,
+    const char *manifest)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 sql[1024], val[4096];
+	size_t		 i, n;
+	int		 rc;
+
+	n = (size_t)snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO models "
+	    "(id, file, current, gate, gate_reason");
+	for (i = 0; i < NCOLS; i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, ", %s",
+		    row_cols[i]);
+	n += (size_t)snprintf(sql + n, sizeof(sql) - n, ") VALUES (?1, ?2, 1, "
+	    "'promoted', 'published by the trainer (its gate)'");
+	for (i = 0; i < NCOLS; i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, ", ?%zu", i + 3);
+	snprintf(sql + n, sizeof(sql) - n, ")");
+	if (sql_exec(db, __func__, "BEGIN IMMEDIATE", "") == -1)
+		return (-1);
+	if (sql_exec(db, __func__, "UPDATE models SET current = 0 WHERE "
+	    "current = 1", "") == -1 ||
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, file, -1, SQLITE_TRANSIENT);
+	for (i = 0; i < NCOLS; i++)
+		if (manifest_get(manifest, row_cols[i], val, sizeof(val)) &&
+		    val[0] != '\0')
+			sqlite3_bind_text(st, (int)i + 3, val, -1,
+			    SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		log_warnx("replica: version %lld: %s", (long long)id,
+		    sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (versions_log(db, "system", "follow", id, 0, "published by the "
+	    "trainer; model, lists and movies checksums verified") == -1 ||
+	    sql_exec(db, __func__, "COMMIT", "") == -1)
+		goto fail;
+	return (0);
+fail:
+	if (st != NULL)
+		sqlite3_finalize(st);
+	(void)sql_exec(db, __func__, "ROLLBACK", "");
+	return (-1);
+}
+
+/* Copy version name (its manifest text given) as ours; NULL or why not. */
+static const char *
+import(struct replica_sub *r, sqlite3 *db, const char *data_dir,
+    const char *name, int64_t id, const char *manifest)
+{
+	struct idmap	 map = { NULL, 0 };
+	struct model	*md;
+	char		 path[PATH_MAX], file[64], model[PATH_MAX];
+	char		 lists[PATH_MAX], val[64], *text = NULL, *img = NULL;
+	const char	*why = NULL;
+	long long	 count;
+	unsigned long long hash;
+	size_t		 len;
+	int		 rc;
+
+	if (!manifest_get(manifest, "version", val, sizeof(val)) ||
+	    strtoll(val, NULL, 10) != id)
+		return ("manifest names another version");
+	if (!manifest_get(manifest, "movies", val, sizeof(val)) ||
+	    sscanf(val, "%lld %llx", &count, &hash) != 2)
+		return ("manifest without its movies' checksum");
+	snprintf(path, sizeof(path), "%s/%s.movies", r->dir, name);
+	if ((text = get_file(path, (size_t)MOVIES_MAX * 1024, &len, 0)) ==
+	    NULL)
+		return ("movies file unreadable");
+	if (model_hash(text, len, 0) != hash) {
+		why = "movies file checksum mismatch";
+		goto out;
+	}
+	if ((why = map_movies(r, text, len, count, &map)) != NULL)
+		goto out;
+	snprintf(path, sizeof(path), "%s/%s.cnrm", r->dir, name);
+	if ((img = get_file(path, SIZE_MAX / 2, &len, 0)) == NULL) {
+		why = "model file unreadable";
+		goto out;
+	}
+	if ((rc = model_remap_ids(img, len, path, map_id, &map)) != 0) {
+		why = rc == MODEL_EFORMAT ? "model file refused (format, or "
+		    "a movie the movies file lacks)" : model_strerror(rc);
+		goto out;
+	}
+	snprintf(file, sizeof(file), "%s.cnrm", name);
+	snprintf(path, sizeof(path), "%s/%s", data_dir, TRAIN_DIR);
+	if (io_mkdir_p(path) == -1 ||
+	    versions_paths(data_dir, file, model, lists, sizeof(model)) ==
+	    -1 || put_file(model, img, len, 0600) == -1) {
+		why = "cannot write the model file";
+		goto out;
+	}
+	/* As the workers will load it. */
+	if ((rc = model_load(model, &md)) != 0) {
+		why = model_strerror(rc);
+		goto out;
+	}
+	model_free(md);
+	if (manifest_get(manifest, "lists", val, sizeof(val)) &&
+	    strcmp(val, "1") == 0) {
+		snprintf(path, sizeof(path), "%s/%s.lists", r->dir, name);
+		if ((why = copy_lists(path, lists, &map)) != NULL)
+			goto out;
+	} else
+		(void)unlink(lists);
+	if (register_version(db, id, file, manifest) == -1)
+		why = "cannot register the version";
+out:
+	free(map.to);
+	free(text);
+	free(img);
+	return (why);
+}
+
+int
+replica_follow(struct replica_sub *r, sqlite3 *db, const char *data_dir)
+{
+	struct stat	 sb;
+	char		 path[PATH_MAX], name[NAME_MAX_LEN], file[64], err[256];
+	char		*cur, *manifest;
+	const char	*why;
+	size_t		 len;
+	int64_t		 id, have, mtime;
+	int		 pinned;
+
+	snprintf(path, sizeof(path), "%s/%s", r->dir, REPLICA_CURRENT);
+	if ((cur = get_file(path, 256, &len, 1)) == NULL)
+		return (0);		/* nothing published yet */
+	cur[strcspn(cur, "\n")] = '\0';
+	id = name_version(cur);
+	if (id > 0)
+		snprintf(name, sizeof(name), "%s", cur);
+	free(cur);
+	if (id <= 0) {
+		log_warnx("replica: %s names no version", path);
+		return (-1);
+	}
+	if (versions_current(db, &have, &pinned) == -1)
+		return (-1);
+	r->version = have;
+	if (have == id || pinned)
+		return (0);
+	snprintf(path, sizeof(path), "%s/%s.manifest", r->dir, name);
+	if (stat(path, &sb) == -1)
+		return (0);		/* CURRENT before its files: later */
+	mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	if (strcmp(r->refused, name) == 0 && mtime == r->refused_mtime)
+		return (-1);
+	/* A version this replica followed before (a rollback): its files. */
+	if (versions_file(db, id, file, sizeof(file)) == 1 &&
+	    versions_use(db, data_dir, id, "system", "follow: the trainer "
+	    "serves it again", err, sizeof(err)) == 0) {
+		r->version = id;
+		r->imports++;
+		log_info("replica: serving version %lld again", (long long)id);
+		return (1);
+	}
+	if ((manifest = get_file(path, MANIFEST_MAX, &len, 0)) == NULL)
+		return (-1);
+	if (strncmp(manifest, MANIFEST_MAGIC "\n", strlen(MANIFEST_MAGIC) + 1)
+	    != 0)
+		why = "not a manifest of this format";
+	else
+		why = import(r, db, data_dir, name, id, manifest);
+	free(manifest);
+	if (why != NULL) {
+		log_warnx("replica: version %lld refused: %s", (long long)id,
+		    why);
+		(void)versions_log(db, "system", "follow-refused", id, 0, why);
+		snprintf(r->refused, sizeof(r->refused), "%s", name);
+		r->refused_mtime = mtime;
+		r->refusals++;
+		return (-1);
+	}
+	r->version = id;
+	r->imports++;
+	log_info("replica: serving version %lld from %s", (long long)id,
+	    r->dir);
+	return (1);
+}
