@@ -440,6 +440,14 @@ kafka_json(struct kore_buf *b)
 	kbuf_str(b, adm.ctx.cfg->kafka_topic);
 	kore_buf_appendf(b, ",\"group\":");
 	kbuf_str(b, adm.ctx.cfg->kafka_group);
+	kore_buf_appendf(b, ",\"fixed_partitions\":");
+	kbuf_str(b, adm.ctx.cfg->kafka_partitions);
+	kore_buf_appendf(b, ",\"served_topic\":");
+	kbuf_str(b, adm.ctx.cfg->kafka_served_topic);
+	kore_buf_appendf(b, ",\"replica\":%s,\"served_sent\":%llu,"
+	    "\"served_failed\":%llu", adm.ctx.cfg->follow_dir[0] != '\0' ?
+	    "true" : "false", (unsigned long long)k.served_sent,
+	    (unsigned long long)k.served_failed);
 	kore_buf_appendf(b, ",\"running\":%s,\"brokers_up\":%d,"
 	    "\"partitions\":%llu,\"lag\":%lld,\"messages\":%llu,"
 	    "\"accepted\":%llu,\"rejected\":%llu,\"skipped\":%llu,"
@@ -450,11 +458,13 @@ kafka_json(struct kore_buf *b)
 	    (unsigned long long)k.rejected, (unsigned long long)k.skipped,
 	    (unsigned long long)k.errors, (unsigned long long)k.rebalances,
 	    (unsigned long long)k.commit_failed);
-	for (i = 0; i < k.nparts; i++)
-		kore_buf_appendf(b, "%s{\"partition\":%lld,\"position\":%lld,"
-		    "\"high\":%lld}", i ? "," : "",
-		    (long long)k.part[i].partition, (long long)k.part[i].next,
-		    (long long)k.part[i].hi);
+	for (i = 0; i < k.nparts; i++) {
+		kore_buf_appendf(b, "%s{\"topic\":", i ? "," : "");
+		kbuf_str(b, k.topic[k.part[i].topic & 1]);
+		kore_buf_appendf(b, ",\"partition\":%lld,\"position\":%lld,"
+		    "\"high\":%lld}", (long long)k.part[i].partition,
+		    (long long)k.part[i].next, (long long)k.part[i].hi);
+	}
 	kore_buf_appendf(b, "]}");
 }
 

@@ -957,7 +957,10 @@
 		$('#kafka-card').hidden = !k;
 		if (!k)
 			return;
-		setText('kafka-note', 'topic ' + k.topic + ' from ' + k.brokers + ', group ' + k.group);
+		setText('kafka-note', 'topic ' + k.topic + ' from ' + k.brokers +
+		    (k.fixed_partitions ? ', partitions ' + k.fixed_partitions + ' (a serving replica\'s)' : ', group ' + k.group) +
+		    (k.served_topic ? (k.replica ? ' · served lists to ' + k.served_topic + ': ' + num(k.served_sent) +
+		    ' sent, ' + num(k.served_failed) + ' not' : ' · the replicas\' served lists from ' + k.served_topic) : ''));
 		const up = k.running && k.brokers_up > 0;
 		setText('kafka-state', (up ? 'connected' : k.running ? 'no broker reachable (retrying)' : 'not running') +
 		    ' · lag ' + num(Math.max(k.lag, 0)) + ' messages · ' + num(k.messages) + ' taken (' +
@@ -968,7 +971,7 @@
 		tb.replaceChildren();
 		for (const p of k.parts)
 			tb.append(el('tr', {},
-			    el('td', { class: 'num', text: String(p.partition) }),
+			    el('td', { class: 'num', text: (p.topic === k.topic ? '' : p.topic + ' ') + String(p.partition) }),
 			    el('td', { class: 'num', text: p.position < 0 ? '—' : num(p.position) }),
 			    el('td', { class: 'num', text: p.high < 0 ? '—' : num(p.high) }),
 			    el('td', { class: 'num', text: p.high < 0 ? '—' : num(Math.max(p.high - Math.max(p.position, 0), 0)) })));
