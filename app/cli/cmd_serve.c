@@ -102,6 +102,12 @@ cmd_serve(int argc, char **argv, struct cfg *cfg)
 	    "kafka_served_topic", kafka_check_name(cfg->kafka_served_topic))
 	    == -1)))
 		return (2);
+	if (cfg->kafka_brokers[0] == '\0' && (cfg->kafka_partitions[0] !=
+	    '\0' || cfg->kafka_served_topic[0] != '\0')) {
+		fprintf(stderr, "cinerec serve: kafka_partitions and "
+		    "kafka_served_topic need kafka_brokers\n");
+		return (2);
+	}
 	if (cfg->follow_dir[0] != '\0' && cfg->publish_dir[0] != '\0') {
 		fprintf(stderr, "cinerec serve: follow_dir and publish_dir: a "
 		    "node follows a trainer or is one, not both\n");

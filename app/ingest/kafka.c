@@ -244,7 +244,13 @@ take_parts(struct kafka *k, rd_kafka_topic_partition_list_t *parts)
 		}
 		np->next = rc == 1 ? next : -1;
 		np->durable = np->told = np->next;
-		tp->offset = rc == 1 ? next : RD_KAFKA_OFFSET_STORED;
+		/*
+		 * Fixed partitions (a replica) belong to no group: a group's
+		 * committed offset, the trainer's say, is not where this
+		 * node's users begin.
+		 */
+		tp->offset = rc == 1 ? next : k->nassign > 0 ?
+		    RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_STORED;
 	}
 	if (rd_kafka_assign(k->rk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		log_warnx("kafka: assign failed");
@@ -610,7 +616,8 @@ tell(struct kafka *k)
 	size_t				 i;
 
 	k->told_ms = clock_mono_ms();
-	if (k->nparts == 0 ||
+	/* A replica commits nothing under a group it may share. */
+	if (k->nassign > 0 || k->nparts == 0 ||
 	    (l = rd_kafka_topic_partition_list_new((int)k->nparts)) == NULL)
 		return;
 	for (i = 0; i < k->nparts; i++)

@@ -519,4 +519,13 @@ Test(kafka, a_bad_broker_or_topic_setting_is_refused_at_start)
 			cr_expect(strstr(out, more[i][2]) != NULL, "%s", out);
 		}
 	}
+	/* Without brokers, a replica's Kafka settings mean nothing: said. */
+	{
+		const char	*argv[] = { h_bin(), "serve", "--kafka-partitions",
+				    "1", "--print-config", NULL };
+
+		rc = h_run_timeout(argv, 10, out, sizeof(out));
+		cr_expect_eq(rc, 2, "exit %d: %s", rc, out);
+		cr_expect(strstr(out, "need kafka_brokers") != NULL, "%s", out);
+	}
 }

@@ -168,32 +168,68 @@ wait_sql(const char *db, long long want, int timeout_s, const char *sql)
 	return (v);
 }
 
+/* The offset group "cinerec" committed to Kafka for partition, or -1. */
+static long long
+group_committed(int partition)
+{
+	rd_kafka_conf_t			*c = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t	*l;
+	rd_kafka_t			*rk;
+	char				 err[256];
+	long long			 off = -1;
+
+	cr_assert_eq(rd_kafka_conf_set(c, "bootstrap.servers",
+	    h_kafka_brokers(&kb), err, sizeof(err)), RD_KAFKA_CONF_OK);
+	cr_assert_eq(rd_kafka_conf_set(c, "group.id", "cinerec", err,
+	    sizeof(err)), RD_KAFKA_CONF_OK);
+	cr_assert_not_null(rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err,
+	    sizeof(err)), "%s", err);
+	l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, TOPIC, partition);
+	if (rd_kafka_committed(rk, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		off = l->elems[0].offset;
+	rd_kafka_topic_partition_list_destroy(l);
+	rd_kafka_destroy(rk);
+	return (off);
+}
+
+/*
+ * The trainer (group "cinerec", the default) until it has taken the sent
+ * lines and told Kafka so; then the replica, in the same group's name: it
+ * must start its partition from the beginning all the same.
+ */
 static void
-start_nodes(void)
+start_nodes(size_t sent)
 {
 	static char	 tcfg[2048], rcfg[2048];
 	const char	*targs[] = { "--config", NULL, NULL };
 	const char	*rargs[] = { "--config", NULL, NULL };
+	int		 i;
 
 	h_tmpdir(pubdir, sizeof(pubdir));
 	snprintf(tcfg, sizeof(tcfg), "train_at_start = 0\nbatch_ms = 50\n"
-	    "kafka_brokers = %s\nkafka_topic = %s\nkafka_group = trainer\n"
-	    "kafka_served_topic = %s\npublish_dir = %s\n", h_kafka_brokers(&kb),
-	    TOPIC, SERVED, pubdir);
+	    "kafka_brokers = %s\nkafka_topic = %s\nkafka_served_topic = %s\n"
+	    "publish_dir = %s\n", h_kafka_brokers(&kb), TOPIC, SERVED, pubdir);
 	targs[1] = h_config(&trainer, tcfg);
 	h_start(&trainer, targs);
+	snprintf(trainer_db, sizeof(trainer_db), "%s/cinerec.db", trainer.dir);
+	wait_taken(trainer_db, TOPIC, -1, (long long)sent);
+	for (i = 0; i < 100 && group_committed(1) != taken(trainer_db, TOPIC,
+	    1); i++)
+		usleep(100000);
+	cr_assert_eq(group_committed(1), taken(trainer_db, TOPIC, 1),
+	    "the trainer's group did not commit its position");
 	snprintf(rcfg, sizeof(rcfg), "batch_ms = 50\nkafka_brokers = %s\n"
 	    "kafka_topic = %s\nkafka_partitions = 1\nkafka_served_topic = %s\n"
 	    "follow_dir = %s\n", h_kafka_brokers(&kb), TOPIC, SERVED, pubdir);
 	rargs[1] = h_config(&replica, rcfg);
 	h_start(&replica, rargs);
-	snprintf(trainer_db, sizeof(trainer_db), "%s/cinerec.db", trainer.dir);
 	snprintf(replica_db, sizeof(replica_db), "%s/cinerec.db", replica.dir);
 }
 
 /*
  * The broker, the topics, the stream (*sent lines) on them, the two nodes
- * started and the trainer's database holding the lot: the producer.
+ * started (the trainer holding the lot): the producer.
  */
 static rd_kafka_t *
 two_nodes(size_t *sent)
@@ -205,8 +241,7 @@ two_nodes(size_t *sent)
 	h_kafka_topic(rk, TOPIC, 2);
 	h_kafka_topic(rk, SERVED, 1);
 	*sent = send_stream(rk);
-	start_nodes();
-	wait_taken(trainer_db, TOPIC, -1, (long long)*sent);
+	start_nodes(*sent);
 	return (rk);
 }
 
