@@ -423,9 +423,15 @@ from_lists(struct reco *r, struct store *s, const struct lists *ls,
 	int64_t		 row, changed;
 	int		 rc;
 
-	if ((rc = store_user_last(s, user, &changed)) != 1)
-		return (rc);
-	if (changed > ls->data_to_ms || (row = lists_find(ls, user)) == -1)
+	/*
+	 * A user this node has no event of has the list the training made,
+	 * if any: on a serving replica, a user of another node's partitions
+	 * (or of its own, not caught up with yet).
+	 */
+	if ((rc = store_user_last(s, user, &changed)) == -1)
+		return (-1);
+	if ((rc == 1 && changed > ls->data_to_ms) ||
+	    (row = lists_find(ls, user)) == -1)
 		return (0);
 	return (reco_from_row(r, ls->ids + row * LISTS_K, ls->scores + row *
 	    LISTS_K, ls->because + row * LISTS_K, LISTS_K, max, out));

@@ -364,6 +364,17 @@ Test(replica, two_nodes_serve_one_model_fold_in_their_users_and_count_clicks)
 	cr_assert_eq(h_qi(replica_db, "SELECT count(*) FROM models WHERE "
 	    "current = 1 AND id = 1 AND algo = (SELECT 'als')"), 1,
 	    "the trainer's provenance");
+	/* Another node's user: the training's list, not popularity alone. */
+	for (u = 1; partition_of(u) != 0; u++)
+		;
+	get_some_list(&replica, u, b, sizeof(b));
+	get_list(&trainer, u, a, sizeof(a));
+	np = personal(&replica, u);
+	cr_assert_gt(np, 0, "user %d (partition 0): popularity only: %s", u,
+	    b);
+	cr_assert_eq(personal(&trainer, u), np);
+	cr_assert(strncmp(a, b, prefix_len(a, (int)np)) == 0, "user %d: "
+	    "replica %s, trainer %s", u, b, a);
 
 	/*
 	 * Each of FRESH replica users watches the movie first in the
