@@ -86,7 +86,7 @@ IT_TESTS	 = $(patsubst tests/%.c,$(BUILD)/tests/%,\
 HARNESS		 = $(addprefix $(BUILD)/tests/harness/, harness.o scratch.o kafka.o)
 TEST_CFLAGS	 = -Itests/harness
 
-.PHONY: all deps deps-check run test asan bench bench-online bench-switch bench-kafka demo clean unit integration \
+.PHONY: all deps deps-check run test asan bench bench-online bench-switch bench-kafka bench-replica demo clean unit integration \
 	test-browser deb test-package fuzz fuzz-deps soak
 
 all: $(BUILD)/cinerec
@@ -280,6 +280,7 @@ bench: all $(BUILD)/bench/bench_reclog
 	sh tests/bench/live.sh $(BUILD)
 	sh tests/bench/scale.sh $(BUILD)
 	sh tests/bench/kafka.sh $(BUILD)
+	sh tests/bench/replica.sh $(BUILD)
 
 # The README's offline evaluation table, regenerated in place.
 eval-table: all
@@ -288,6 +289,10 @@ eval-table: all
 # The Kafka input's throughput beside TCP ingest's, one run.
 bench-kafka: all
 	sh tests/bench/kafka.sh $(BUILD)
+
+# A serving replica following a trainer's version at full scale.
+bench-replica: all
+	sh tests/bench/replica.sh $(BUILD)
 
 # A model switch under load beside the same load without one.
 bench-switch: all
