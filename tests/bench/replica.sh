@@ -43,7 +43,7 @@ t0=$(date +%s.%N)
 bench_serve "$BIN" "$d" "train_interval_min = 0\ntrain_at_start = 0\npublish_dir = $pub\n" "$version"
 until [ -f "$pub/CURRENT" ]; do sleep 0.05; done
 t1=$(date +%s.%N)
-echo "publish: CURRENT written $(echo "$t1 - $t0" | bc) s after the trainer's start (hard links; a copy where they fail)"
+echo "publish: CURRENT written $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s after the trainer's start (hard links; a copy where they fail)"
 
 rport=$((port + 10))
 mkdir -p "$tmp/r"
@@ -60,7 +60,7 @@ until [ "$(grep -c "serving model $version " "$tmp/replica.log")" -ge 2 ]; do
 done
 t1=$(date +%s.%N)
 grep -E "replica: (serving|version)" "$tmp/replica.log" | sed 's/^[^ ]* cinerec info: /   /'
-echo "follow: both replica workers serve version $version $(echo "$t1 - $t0" | bc) s after its start (empty database: all 27,000 movies added to its catalogue, model and lists checked, mapped, written, checked again)"
+echo "follow: both replica workers serve version $version $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s after its start (empty database: all 27,000 movies added to its catalogue, model and lists checked, mapped, written, checked again)"
 rss=0
 for p in $rpid $(pgrep -P "$rpid"); do
 	rss=$((rss + $(awk '/^VmHWM/ { print $2 }' "/proc/$p/status")))
