@@ -9,7 +9,8 @@
  * the lists the replica serves reach the trainer through the served topic
  * and their click-through is counted there.  A published version whose
  * model file is corrupt is refused by the replica, which keeps serving;
- * the trainer's next version is taken.  Skipped, with the reason, where
+ * the trainer's next version is taken, and a rollback on the trainer is
+ * followed from the replica's own copy.  Skipped, with the reason, where
  * Java or the broker's jars are missing.
  */
 #include <errno.h>
@@ -523,5 +524,22 @@ Test(replica, a_corrupt_published_model_is_refused_and_the_next_one_taken)
 	h_wait_version(replica.http_port, 2);
 	cr_assert_eq(h_metric(replica.http_port,
 	    "cinerec_replica_refused_total"), 1);
+
+	/* A rollback on the trainer: the replica serves its copy of 1 again. */
+	{
+		const char	*argv[] = { h_bin(), "model", "use", "1",
+				    "--data-dir", trainer.dir, "--why",
+				    "rollback test", NULL };
+		static char	 out[4096];
+
+		cr_assert_eq(h_run(argv, NULL, out, sizeof(out)), 0, "%s", out);
+	}
+	h_wait_version(trainer.http_port, 1);
+	h_wait_version(replica.http_port, 1);
+	cr_assert_eq(h_qi(replica_db, "SELECT count(*) FROM lifecycle_log "
+	    "WHERE action = 'use' AND model_id = 1 AND detail LIKE "
+	    "'%%serves it again%%'"), 1, "not the replica's own copy");
+	cr_assert_eq(h_metric(replica.http_port,
+	    "cinerec_replica_imports_total"), 3);
 	rd_kafka_destroy(rk);
 }
