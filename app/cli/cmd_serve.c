@@ -113,6 +113,14 @@ cmd_serve(int argc, char **argv, struct cfg *cfg)
 		    "node follows a trainer or is one, not both\n");
 		return (2);
 	}
+	/* In the trainer's group, a replica would take its partitions. */
+	if (cfg->follow_dir[0] != '\0' && cfg->kafka_brokers[0] != '\0' &&
+	    cfg->kafka_partitions[0] == '\0') {
+		fprintf(stderr, "cinerec serve: a replica (follow_dir) reads "
+		    "Kafka by kafka_partitions, its users' partitions, not as "
+		    "a member of a group\n");
+		return (2);
+	}
 	if (print) {
 		/* A configuration file with every default, commented. */
 		cfg_defaults(&defaults);

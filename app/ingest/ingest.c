@@ -229,8 +229,6 @@ ingest_movie_ids(struct ingest *ing, char *const *slugs, size_t n,
 	struct ingest_ask	q = { slugs, n, ids, -1, 0 };
 	struct timespec		ts;
 
-	if (!__atomic_load_n(&ing->loop_running, __ATOMIC_ACQUIRE))
-		return (-1);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += INGEST_ASK_S;
 	pthread_mutex_lock(&ing->ask_lock);
@@ -238,6 +236,9 @@ ingest_movie_ids(struct ingest *ing, char *const *slugs, size_t n,
 		if (pthread_cond_timedwait(&ing->answered, &ing->ask_lock,
 		    &ts) != 0)
 			goto out;
+	/* Set and cleared under the lock: never a send to a closed handle. */
+	if (!__atomic_load_n(&ing->loop_running, __ATOMIC_ACQUIRE))
+		goto out;
 	ing->ask = &q;
 	uv_async_send(&ing->asked);
 	while (!q.done)
@@ -280,8 +281,8 @@ stop_finish(struct ingest *ing)
 	}
 	metrics_ingest_up(0, 0, 0);
 	/* A question from another thread gets its answer: no. */
-	__atomic_store_n(&ing->loop_running, 0, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&ing->ask_lock);
+	__atomic_store_n(&ing->loop_running, 0, __ATOMIC_RELEASE);
 	if (ing->ask != NULL && !ing->ask->done) {
 		ing->ask->rc = -1;
 		ing->ask->done = 1;

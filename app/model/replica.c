@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,6 +37,8 @@ static const char *const row_cols[] = {
 	"eval_recall20", "eval_ndcg20", "eval_coverage", "eval_users"
 };
 #define NCOLS	(sizeof(row_cols) / sizeof(row_cols[0]))
+
+static void	remove_version(const char *, int64_t);
 
 /* Write len bytes to path whole: a temporary file renamed over it. */
 static int
@@ -79,12 +82,14 @@ get_file(const char *path, size_t max, size_t *len, int quiet)
 	size_t		 got = 0;
 	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* Outside data: a regular file, never a FIFO nor a link's target. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) ==
+	    -1) {
 		if (!quiet || errno != ENOENT)
 			log_warnx("replica: %s: %s", path, strerror(errno));
 		return (NULL);
 	}
-	if (fstat(fd, &sb) == -1 || sb.st_size < 0 ||
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) || sb.st_size < 0 ||
 	    (uint64_t)sb.st_size > max ||
 	    (buf = malloc((size_t)sb.st_size + 1)) == NULL) {
 		log_warnx("replica: %s: cannot read it whole", path);
@@ -136,15 +141,72 @@ put_copy(const char *src, const char *dst)
 	(void)unlink(tmp);
 	/* The trainer's files never change once written: shared. */
 	if (link(src, tmp) == 0) {
-		if (rename(tmp, dst) == 0)
-			return (0);
+		rc = rename(tmp, dst);
+		/* Over a link to the same file, rename does nothing. */
 		(void)unlink(tmp);
+		if (rc == 0)
+			return (0);
 	}
 	if ((buf = get_file(src, SIZE_MAX / 2, &len, 0)) == NULL)
 		return (-1);
 	rc = put_file(dst, buf, len, 0640);
 	free(buf);
 	return (rc);
+}
+
+/*
+ * The published versions but keep (the current one) and the REPLICA_KEEP
+ * published last before it (by their manifests' times) removed: a
+ * replica may still be reading those.
+ */
+static void
+prune(const char *dir, int64_t keep)
+{
+	struct {
+		int64_t	v, mtime;
+	}		 best[REPLICA_KEEP];
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*d;
+	char		 name[NAME_MAX_LEN], path[PATH_MAX];
+	int64_t		 v, mt;
+	size_t		 n = 0, i, o, len;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	memset(best, 0, sizeof(best));
+	/* First the newest REPLICA_KEEP others, then the rest go. */
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len <= 9 || len - 9 >= sizeof(name) ||
+		    strcmp(de->d_name + len - 9, ".manifest") != 0)
+			continue;
+		memcpy(name, de->d_name, len - 9);
+		name[len - 9] = '\0';
+		if ((v = name_version(name)) <= 0 || v == keep)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &sb) == -1)
+			continue;
+		mt = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+		    sb.st_mtim.tv_nsec;
+		if (n < REPLICA_KEEP) {
+			best[n].v = v;
+			best[n++].mtime = mt;
+		} else {
+			/* The oldest kept so far, against this one. */
+			for (i = 1, o = 0; i < n; i++)
+				if (best[i].mtime < best[o].mtime)
+					o = i;
+			if (mt > best[o].mtime) {
+				remove_version(dir, best[o].v);
+				best[o].v = v;
+				best[o].mtime = mt;
+			} else
+				remove_version(dir, v);
+		}
+	}
+	closedir(d);
 }
 
 static void
@@ -260,7 +322,7 @@ replica_publish(struct replica_pub *p, sqlite3 *db, const char *data_dir)
 	size_t		 len;
 	int64_t		 id, nmovies, v;
 	uint64_t	 hash;
-	int		 pinned, has_lists, rc = -1;
+	int		 pinned, has_lists, rc = -1, fd;
 
 	if (versions_current(db, &id, &pinned) == -1 || id == 0)
 		return (id == 0 ? 0 : -1);
@@ -305,6 +367,10 @@ replica_publish(struct replica_pub *p, sqlite3 *db, const char *data_dir)
 	if (rc == -1)
 		return (-1);
 	/* Last: the replicas see it whole or not at all. */
+	if ((fd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(fd);	/* the renames before CURRENT's */
+		close(fd);
+	}
 	snprintf(dst, sizeof(dst), "%s/%s", p->dir, REPLICA_CURRENT);
 	len = strlen(base);
 	base[len] = '\n';
@@ -312,12 +378,7 @@ replica_publish(struct replica_pub *p, sqlite3 *db, const char *data_dir)
 	base[len] = '\0';
 	if (rc == -1)
 		return (-1);
-	if (p->older[REPLICA_KEEP - 1] > 0 &&
-	    p->older[REPLICA_KEEP - 1] != id)
-		remove_version(p->dir, p->older[REPLICA_KEEP - 1]);
-	memmove(&p->older[1], &p->older[0], (REPLICA_KEEP - 1) *
-	    sizeof(p->older[0]));
-	p->older[0] = p->published;
+	prune(p->dir, id);
 	p->published = id;
 	log_info("replica: version %lld published to %s (%lld movies)",
 	    (long long)id, p->dir, (long long)nmovies);
@@ -370,7 +431,7 @@ map_id(void *arg, int64_t id)
  */
 static const char *
 map_movies(struct replica_sub *r, char *text, size_t len, int64_t count,
-    struct idmap *map)
+    struct idmap *map, int *permanent)
 {
 	char		**slugs = NULL, *p = text, *e, *tab, *end;
 	int64_t		 *from = NULL, id;
@@ -383,6 +444,7 @@ map_movies(struct replica_sub *r, char *text, size_t len, int64_t count,
 	if ((slugs = calloc((size_t)count + 1, sizeof(*slugs))) == NULL ||
 	    (from = calloc((size_t)count + 1, sizeof(*from))) == NULL ||
 	    (ours = calloc((size_t)count + 1, sizeof(*ours))) == NULL) {
+		*permanent = 0;
 		why = "out of memory";
 		goto out;
 	}
@@ -409,6 +471,7 @@ map_movies(struct replica_sub *r, char *text, size_t len, int64_t count,
 		goto out;
 	}
 	if (r->movie_ids(r->arg, slugs, n, ours) == -1) {
+		*permanent = 0;
 		why = "the catalogue could not take the movies";
 		goto out;
 	}
@@ -417,6 +480,7 @@ map_movies(struct replica_sub *r, char *text, size_t len, int64_t count,
 		if ((size_t)from[i] + 1 > map->n)
 			map->n = (size_t)from[i] + 1;
 	if ((map->to = malloc((map->n + 1) * sizeof(*map->to))) == NULL) {
+		*permanent = 0;
 		why = "out of memory";
 		goto out;
 	}
@@ -433,7 +497,8 @@ out:
 
 /* The published lists (checked) with our ids to path; NULL, or why not. */
 static const char *
-copy_lists(const char *src, const char *dst, struct idmap *map)
+copy_lists(const char *src, const char *dst, struct idmap *map,
+    int *permanent)
 {
 	struct lists	*l;
 	int32_t		*ids = NULL, *because = NULL;
@@ -446,6 +511,7 @@ copy_lists(const char *src, const char *dst, struct idmap *map)
 	n = (size_t)l->nusers * LISTS_K;
 	if ((ids = malloc((n + 1) * sizeof(*ids))) == NULL ||
 	    (because = malloc((n + 1) * sizeof(*because))) == NULL) {
+		*permanent = 0;
 		why = "out of memory";
 		goto out;
 	}
@@ -464,8 +530,10 @@ copy_lists(const char *src, const char *dst, struct idmap *map)
 			because[i] = (int32_t)to;
 	}
 	if (lists_write(dst, l->users, l->nusers, ids, l->scores, because,
-	    l->data_to_ms - REPLICA_MARGIN_MS) == -1)
+	    l->data_to_ms - REPLICA_MARGIN_MS) == -1) {
+		*permanent = 0;
 		why = "cannot write the lists";
+	}
 out:
 	free(ids);
 	free(because);
@@ -526,10 +594,72 @@ fail:
 	return (-1);
 }
 
-/* Copy version name (its manifest text given) as ours; NULL or why not. */
+/* Where the manifest a local version was copied from is kept. */
+static void
+copy_path(const char *data_dir, int64_t local, char *path, size_t sz)
+{
+	snprintf(path, sz, "%s/%s/model-%06lld.manifest", data_dir, TRAIN_DIR,
+	    (long long)local);
+}
+
+/* Is local version v a copy of the published version with manifest m? */
+static int
+copy_of(const char *data_dir, int64_t v, const char *m)
+{
+	char	 path[PATH_MAX], *text;
+	size_t	 len;
+	int	 same;
+
+	copy_path(data_dir, v, path, sizeof(path));
+	if ((text = get_file(path, MANIFEST_MAX, &len, 1)) == NULL)
+		return (0);
+	same = len == strlen(m) && memcmp(text, m, len) == 0;
+	free(text);
+	return (same);
+}
+
+/* A version id this database has no row for. */
+static int64_t
+free_id(sqlite3 *db)
+{
+	sqlite3_stmt	*st;
+	int64_t		 id = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) + 1 FROM "
+	    "models", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return (id);
+}
+
+/* Has this database a row (files kept or collected) for version id? */
+static int
+has_row(sqlite3 *db, int64_t id)
+{
+	sqlite3_stmt	*st;
+	int		 rc = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM models WHERE id = ?1", -1,
+	    &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		rc = sqlite3_step(st);
+		rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	}
+	sqlite3_finalize(st);
+	return (rc);
+}
+
+/*
+ * Copy the published version name (version id, its manifest text given)
+ * as this replica's version local; NULL, or why not with *permanent set
+ * when the version itself is at fault (a checksum, its format), not this
+ * node (memory, its disk, its database, its writer: tried again later).
+ */
 static const char *
 import(struct replica_sub *r, sqlite3 *db, const char *data_dir,
-    const char *name, int64_t id, const char *manifest)
+    const char *name, int64_t id, int64_t local, const char *manifest,
+    int *permanent)
 {
 	struct idmap	 map = { NULL, 0 };
 	struct model	*md;
@@ -541,6 +671,7 @@ import(struct replica_sub *r, sqlite3 *db, const char *data_dir,
 	size_t		 len;
 	int		 rc;
 
+	*permanent = 1;
 	if (!manifest_get(manifest, "version", val, sizeof(val)) ||
 	    strtoll(val, NULL, 10) != id)
 		return ("manifest names another version");
@@ -549,16 +680,19 @@ import(struct replica_sub *r, sqlite3 *db, const char *data_dir,
 		return ("manifest without its movies' checksum");
 	snprintf(path, sizeof(path), "%s/%s.movies", r->dir, name);
 	if ((text = get_file(path, (size_t)MOVIES_MAX * 1024, &len, 0)) ==
-	    NULL)
+	    NULL) {
+		*permanent = 0;
 		return ("movies file unreadable");
+	}
 	if (model_hash(text, len, 0) != hash) {
 		why = "movies file checksum mismatch";
 		goto out;
 	}
-	if ((why = map_movies(r, text, len, count, &map)) != NULL)
+	if ((why = map_movies(r, text, len, count, &map, permanent)) != NULL)
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s.cnrm", r->dir, name);
 	if ((img = get_file(path, SIZE_MAX / 2, &len, 0)) == NULL) {
+		*permanent = 0;
 		why = "model file unreadable";
 		goto out;
 	}
@@ -567,8 +701,9 @@ import(struct replica_sub *r, sqlite3 *db, const char *data_dir,
 		    "a movie the movies file lacks)" : model_strerror(rc);
 		goto out;
 	}
-	snprintf(file, sizeof(file), "%s.cnrm", name);
+	snprintf(file, sizeof(file), "model-%06lld.cnrm", (long long)local);
 	snprintf(path, sizeof(path), "%s/%s", data_dir, TRAIN_DIR);
+	*permanent = 0;
 	if (io_mkdir_p(path) == -1 ||
 	    versions_paths(data_dir, file, model, lists, sizeof(model)) ==
 	    -1 || put_file(model, img, len, 0600) == -1) {
@@ -584,11 +719,15 @@ import(struct replica_sub *r, sqlite3 *db, const char *data_dir,
 	if (manifest_get(manifest, "lists", val, sizeof(val)) &&
 	    strcmp(val, "1") == 0) {
 		snprintf(path, sizeof(path), "%s/%s.lists", r->dir, name);
-		if ((why = copy_lists(path, lists, &map)) != NULL)
+		if ((why = copy_lists(path, lists, &map, permanent)) != NULL)
 			goto out;
 	} else
 		(void)unlink(lists);
-	if (register_version(db, id, file, manifest) == -1)
+	/* Which published version this copy is: see replica_follow. */
+	copy_path(data_dir, local, path, sizeof(path));
+	if (put_file(path, manifest, strlen(manifest), 0600) == -1)
+		why = "cannot write the manifest's copy";
+	else if (register_version(db, local, file, manifest) == -1)
 		why = "cannot register the version";
 out:
 	free(map.to);
@@ -605,9 +744,12 @@ replica_follow(struct replica_sub *r, sqlite3 *db, const char *data_dir)
 	char		*cur, *manifest;
 	const char	*why;
 	size_t		 len;
-	int64_t		 id, have, mtime;
-	int		 pinned;
+	int64_t		 id, have, mtime, local;
+	int		 pinned, permanent, rc = -1;
 
+	if (r->retry_ms != 0 && clock_mono_ms() < r->retry_ms)
+		return (0);
+	r->retry_ms = 0;
 	snprintf(path, sizeof(path), "%s/%s", r->dir, REPLICA_CURRENT);
 	if ((cur = get_file(path, 256, &len, 1)) == NULL)
 		return (0);		/* nothing published yet */
@@ -620,46 +762,68 @@ replica_follow(struct replica_sub *r, sqlite3 *db, const char *data_dir)
 		log_warnx("replica: %s names no version", path);
 		return (-1);
 	}
-	if (versions_current(db, &have, &pinned) == -1)
-		return (-1);
-	r->version = have;
-	if (have == id || pinned)
-		return (0);
 	snprintf(path, sizeof(path), "%s/%s.manifest", r->dir, name);
 	if (stat(path, &sb) == -1)
 		return (0);		/* CURRENT before its files: later */
 	mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 	if (strcmp(r->refused, name) == 0 && mtime == r->refused_mtime)
 		return (-1);
-	/* A version this replica followed before (a rollback): its files. */
-	if (versions_file(db, id, file, sizeof(file)) == 1 &&
-	    versions_use(db, data_dir, id, "system", "follow: the trainer "
-	    "serves it again", err, sizeof(err)) == 0) {
-		r->version = id;
-		r->imports++;
-		log_info("replica: serving version %lld again", (long long)id);
-		return (1);
-	}
-	if ((manifest = get_file(path, MANIFEST_MAX, &len, 0)) == NULL)
+	if (versions_current(db, &have, &pinned) == -1 ||
+	    (manifest = get_file(path, MANIFEST_MAX, &len, 0)) == NULL)
 		return (-1);
-	if (strncmp(manifest, MANIFEST_MAGIC "\n", strlen(MANIFEST_MAGIC) + 1)
-	    != 0)
+	r->version = have;
+	/* Served already: the current version is a copy of this one. */
+	if ((have > 0 && copy_of(data_dir, have, manifest)) || pinned) {
+		free(manifest);
+		return (0);
+	}
+	/*
+	 * The trainer's id when this database has no other version by it
+	 * (a replica that never trained), else one of its own; a copy of
+	 * this very version made before (a rollback) serves again.
+	 */
+	local = id;
+	if (has_row(db, id) == 1 && !copy_of(data_dir, id, manifest))
+		local = free_id(db);
+	permanent = 1;
+	if (local <= 0)
+		why = "database error";
+	else if (copy_of(data_dir, local, manifest) && versions_file(db, local,
+	    file, sizeof(file)) == 1 && versions_use(db, data_dir, local,
+	    "system", "follow: the trainer serves it again", err,
+	    sizeof(err)) == 0) {
+		r->version = local;
+		r->imports++;
+		log_info("replica: serving version %lld again", (long long)local);
+		free(manifest);
+		return (1);
+	} else if (strncmp(manifest, MANIFEST_MAGIC "\n",
+	    strlen(MANIFEST_MAGIC) + 1) != 0)
 		why = "not a manifest of this format";
 	else
-		why = import(r, db, data_dir, name, id, manifest);
+		why = import(r, db, data_dir, name, id, local, manifest,
+		    &permanent);
 	free(manifest);
+	if (why != NULL && !permanent) {
+		/* This node's trouble, not the version's: again later. */
+		log_warnx("replica: version %lld not taken yet: %s (again in "
+		    "%d s)", (long long)id, why, REPLICA_RETRY_MS / 1000);
+		r->retry_ms = clock_mono_ms() + REPLICA_RETRY_MS;
+		return (-1);
+	}
 	if (why != NULL) {
 		log_warnx("replica: version %lld refused: %s", (long long)id,
 		    why);
-		(void)versions_log(db, "system", "follow-refused", id, 0, why);
+		(void)versions_log(db, "system", "follow-refused", local, 0,
+		    why);
 		snprintf(r->refused, sizeof(r->refused), "%s", name);
 		r->refused_mtime = mtime;
 		r->refusals++;
-		return (-1);
+		return (rc);
 	}
-	r->version = id;
+	r->version = local;
 	r->imports++;
-	log_info("replica: serving version %lld from %s", (long long)id,
-	    r->dir);
+	log_info("replica: serving version %lld (the trainer's %lld) from %s",
+	    (long long)local, (long long)id, r->dir);
 	return (1);
 }

@@ -33,12 +33,12 @@
  * in, not answered from lists that may lack the event.
  */
 #define REPLICA_MARGIN_MS	60000
+#define REPLICA_RETRY_MS	5000	/* after a failure of the replica's */
 
 /* The trainer's side; zero it, then set dir. */
 struct replica_pub {
 	const char	*dir;		/* the published directory */
 	int64_t		 published;	/* version in CURRENT; 0: unknown */
-	int64_t		 older[REPLICA_KEEP];	/* published before it */
 };
 
 /*
@@ -63,16 +63,22 @@ struct replica_sub {
 	char		 refused[64];	/* a version refused: not again */
 	int64_t		 refused_mtime;	/* ... unless its manifest changes (ns) */
 	uint64_t	 imports, refusals;	/* since start */
+	int64_t		 retry_ms;	/* a failure of this node's: not
+					   before then (monotonic) */
 	int64_t		 version;	/* the one served, 0: none yet */
 };
 
 /*
- * Follow the published directory: when CURRENT names a version other than
- * the one served, check it, copy it with this replica's movie ids and make
- * it current in db (models role) under data_dir (recorded in
- * lifecycle_log as "follow", or "follow-refused" with the reason).
- * Returns 1 (a new version serves), 0 (nothing new), -1 (refused or
- * failed; logged).
+ * Follow the published directory: when CURRENT names a version the one
+ * served is no copy of (its manifest, kept beside the copy, says which),
+ * check it, copy it with this replica's movie ids and make it current in
+ * db (models role) under data_dir, by the trainer's version id unless the
+ * database has another version by that id (then one of its own);
+ * recorded in lifecycle_log as "follow", or "follow-refused" with the
+ * reason when the version fails a check (not tried again until its
+ * manifest changes).  A failure of this node's (memory, disk, database,
+ * its writer) is tried again REPLICA_RETRY_MS later.  Returns 1 (a new
+ * version serves), 0 (nothing new), -1 (refused or failed; logged).
  */
 int	replica_follow(struct replica_sub *r, sqlite3 *db,
 	    const char *data_dir);

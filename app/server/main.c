@@ -215,6 +215,7 @@ kore_worker_configure(void)
 	struct ingest_opts	o;
 	struct trainer_opts	to;
 	struct admin_ctx	admin;
+	struct ingest		*ing;
 	char			host[72], node[96];
 
 	/*
@@ -314,7 +315,12 @@ kore_worker_configure(void)
 		o.commit_hook = fresh_commit_hook;
 		o.commit_hook_arg = NULL;
 	}
-	if ((srv.ingest = ingest_start(&o)) == NULL) {
+	ing = ingest_start(&o);
+	/* The trainer's thread may ask it already (replica_movie_ids). */
+	pthread_mutex_lock(&ingest_ask_lock);
+	srv.ingest = ing;
+	pthread_mutex_unlock(&ingest_ask_lock);
+	if (ing == NULL) {
 		log_warnx("worker %u: ingest did not start: shutting down",
 		    worker->id);
 		kore_shutdown();

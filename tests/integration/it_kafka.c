@@ -504,6 +504,7 @@ Test(kafka, a_bad_broker_or_topic_setting_is_refused_at_start)
 			    "kafka_served_topic" },
 			{ "--publish-dir", "/tmp/x", "follow_dir and "
 			    "publish_dir" },
+			{ "--kafka-group", "cinerec", "not as a member" },
 		};
 
 		for (i = 0; i < sizeof(more) / sizeof(more[0]); i++) {

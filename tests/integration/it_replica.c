@@ -543,3 +543,38 @@ Test(replica, a_corrupt_published_model_is_refused_and_the_next_one_taken)
 	    "cinerec_replica_imports_total"), 3);
 	rd_kafka_destroy(rk);
 }
+
+/*
+ * A node that trained a version of its own before it became a replica:
+ * the trainer's version 1 is not taken for its own version 1 (a different
+ * model); it is copied under a free id, and the node's own stays.
+ */
+Test(replica, a_replica_keeps_its_own_versions_apart_from_the_trainers)
+{
+	const char	*demo[] = { h_bin(), "demo", "--data-dir", NULL,
+			    "--users", "50", "--movies", "40", NULL };
+	const char	*train[] = { h_bin(), "train", "--data-dir", NULL,
+			    "--model", "itemknn", NULL };
+	static char	 out[1 << 16];
+	rd_kafka_t	*rk;
+	size_t		 sent;
+
+	h_tmpdir(replica.dir, sizeof(replica.dir));
+	demo[3] = train[3] = replica.dir;
+	cr_assert_eq(h_run(demo, NULL, out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(h_run(train, NULL, out, sizeof(out)), 0, "%s", out);
+	rk = two_nodes(&sent);
+	cr_assert_eq(h_qi(replica_db, "SELECT count(*) FROM models WHERE id = "
+	    "1 AND algo = 'itemknn'"), 1);
+	cli_train();
+	h_wait_version(trainer.http_port, 1);
+	h_wait_version(replica.http_port, 2);
+	cr_assert_eq(h_metric(replica.http_port, "cinerec_replica_version"), 2);
+	cr_assert_eq(h_qi(replica_db, "SELECT count(*) FROM lifecycle_log "
+	    "WHERE action = 'follow' AND model_id = 2"), 1);
+	cr_assert_eq(h_qi(replica_db, "SELECT count(*) FROM models WHERE id = "
+	    "2 AND algo = 'als' AND current = 1"), 1, "the trainer's, as 2");
+	cr_assert_eq(h_qi(replica_db, "SELECT count(*) FROM models WHERE id = "
+	    "1 AND algo = 'itemknn' AND current = 0"), 1, "its own, kept");
+	rd_kafka_destroy(rk);
+}
