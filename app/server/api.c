@@ -474,6 +474,30 @@ kafka_health(struct kore_buf *b)
 	    (unsigned long long)k.errors, (unsigned long long)k.rebalances);
 }
 
+/*
+ * A trainer's publishing or a replica's following (model/replica.h): what
+ * a load balancer routing users by partition needs to know of the node.
+ */
+static void
+replica_health(struct kore_buf *b)
+{
+	struct metrics_replica	r;
+
+	if (metrics_replica_get(&r) == -1 || r.role == 0)
+		return;
+	if (r.role == 1) {
+		kore_buf_appendf(b, ",\"replica\":{\"role\":\"trainer\","
+		    "\"published\":%lld}", (long long)r.published);
+		return;
+	}
+	kore_buf_appendf(b, ",\"replica\":{\"role\":\"replica\","
+	    "\"version\":%lld,\"imports\":%llu,\"refused\":%llu,"
+	    "\"partitions\":", (long long)r.following,
+	    (unsigned long long)r.imports, (unsigned long long)r.refusals);
+	kbuf_str(b, srv.cfg.kafka_partitions);
+	kore_buf_appendf(b, "}");
+}
+
 int
 api_health(struct http_request *req)
 {
@@ -506,6 +530,7 @@ api_health(struct http_request *req)
 	}
 	kore_buf_append(&b, "}", 1);
 	kafka_health(&b);
+	replica_health(&b);
 	if (ok) {
 		if (c.last_event_ms > 0)
 			clock_format(c.last_event_ms, last, sizeof(last));

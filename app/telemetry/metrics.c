@@ -308,6 +308,19 @@ metrics_replica_set(const struct metrics_replica *r)
 }
 
 int
+metrics_replica_get(struct metrics_replica *r)
+{
+	if (shm == NULL)
+		return (-1);
+	r->published = GET(&shm->replica.published);
+	r->following = GET(&shm->replica.following);
+	r->imports = GET(&shm->replica.imports);
+	r->refusals = GET(&shm->replica.refusals);
+	r->role = GET(&shm->replica.role);
+	return (0);
+}
+
+int
 metrics_kafka_get(struct metrics_kafka *k)
 {
 	uint64_t	s1, s2;

@@ -131,6 +131,7 @@ struct metrics_replica {
 	int		role;		/* 0 none, 1 trainer, 2 replica */
 };
 void	metrics_replica_set(const struct metrics_replica *r);
+int	metrics_replica_get(struct metrics_replica *r);	/* 0, -1: no block */
 
 void	metrics_kafka_set(const struct metrics_kafka *k);
 int	metrics_kafka_get(struct metrics_kafka *k);	/* 0, -1: no block */

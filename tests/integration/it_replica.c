@@ -360,6 +360,17 @@ Test(replica, two_nodes_serve_one_model_fold_in_their_users_and_count_clicks)
 	    "cinerec_replica_published_version", 1, 20), "not published");
 	h_wait_version(replica.http_port, 1);
 	cr_assert_eq(h_metric(replica.http_port, "cinerec_replica_version"), 1);
+	{
+		static struct h_reply	r;
+
+		h_http(replica.http_port, "GET", "/health", NULL, NULL, 0, &r);
+		cr_assert(strstr(r.body, "\"replica\":{\"role\":\"replica\","
+		    "\"version\":1,") != NULL && strstr(r.body,
+		    "\"partitions\":\"1\"}") != NULL, "%s", r.body);
+		h_http(trainer.http_port, "GET", "/health", NULL, NULL, 0, &r);
+		cr_assert(strstr(r.body, "\"replica\":{\"role\":\"trainer\","
+		    "\"published\":1}") != NULL, "%s", r.body);
+	}
 	cr_assert_eq(h_qi(replica_db, "SELECT count(*) FROM lifecycle_log "
 	    "WHERE action = 'follow' AND model_id = 1"), 1);
 	cr_assert_eq(h_qi(replica_db, "SELECT count(*) FROM models WHERE "
