@@ -45,14 +45,16 @@ lists_write(const char *path, const int64_t *users, uint64_t nusers,
     int64_t data_to_ms)
 {
 	struct header	 h;
-	char		 tmp[4096], *body;
+	char		*file, *body;
 	size_t		 len = body_len(nusers), off = 0, n;
-	int		 fd;
+	int		 rc;
 
-	if ((body = malloc(len ? len : 1)) == NULL) {
+	/* The header, then the body it checksums: one buffer, one file. */
+	if ((file = malloc(sizeof(h) + len)) == NULL) {
 		log_warnx("%s: out of memory", __func__);
 		return (-1);
 	}
+	body = file + sizeof(h);
 	/* No users: the arrays may be NULL (memcpy must not see them). */
 	if (nusers > 0) {
 		n = nusers * sizeof(int64_t);
@@ -72,29 +74,11 @@ lists_write(const char *path, const int64_t *users, uint64_t nusers,
 	h.nusers = nusers;
 	h.data_to_ms = data_to_ms;
 	h.checksum = model_hash(body, len, 0);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
-	    -1) {
-		log_warnx("%s: %s: %s", __func__, tmp, strerror(errno));
-		free(body);
-		return (-1);
-	}
-	if (io_write_all(fd, &h, sizeof(h)) == -1 ||
-	    io_write_all(fd, body, len) == -1 || fsync(fd) == -1) {
-		log_warnx("%s: %s: %s", __func__, tmp, strerror(errno));
-		close(fd);
-		(void)unlink(tmp);
-		free(body);
-		return (-1);
-	}
-	close(fd);
-	free(body);
-	if (rename(tmp, path) == -1) {
+	memcpy(file, &h, sizeof(h));
+	if ((rc = io_put_file(path, file, sizeof(h) + len, 0600)) == -1)
 		log_warnx("%s: %s: %s", __func__, path, strerror(errno));
-		(void)unlink(tmp);
-		return (-1);
-	}
-	return (0);
+	free(file);
+	return (rc);
 }
 
 int

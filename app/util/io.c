@@ -4,7 +4,11 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -61,4 +65,76 @@ io_mkdir_p(const char *dir)
 		return (-1);
 	}
 	return (0);
+}
+
+int
+io_put_file(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	char	tmp[PATH_MAX];
+	int	fd, e;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
+	    sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) ==
+	    -1)
+		return (-1);
+	if (io_write_all(fd, buf, len) == -1 || fsync(fd) == -1 ||
+	    close(fd) == -1 || rename(tmp, path) == -1) {
+		e = errno;
+		(void)close(fd);	/* EBADF when closed already */
+		(void)unlink(tmp);
+		errno = e;
+		return (-1);
+	}
+	return (0);
+}
+
+char *
+io_read_file(const char *path, size_t max, size_t *len)
+{
+	struct stat	 sb;
+	char		*buf;
+	ssize_t		 n;
+	size_t		 got = 0;
+	int		 fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) ==
+	    -1)
+		return (NULL);
+	if (fstat(fd, &sb) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return (NULL);
+	}
+	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max) {
+		close(fd);
+		errno = !S_ISREG(sb.st_mode) ? EINVAL : EFBIG;
+		return (NULL);
+	}
+	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return (NULL);
+	}
+	while (got < (size_t)sb.st_size && (n = read(fd, buf + got,
+	    (size_t)sb.st_size - got)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got != (size_t)sb.st_size) {
+		free(buf);
+		errno = EIO;
+		return (NULL);
+	}
+	buf[got] = '\0';
+	*len = got;
+	return (buf);
 }

@@ -570,3 +570,43 @@ Test(util, utf8_well_formed_or_not)
 	cr_assert_not(str_utf8("\xf4\x90\x80\x80"), "above U+10FFFF");
 	cr_assert_not(str_utf8("\xff"));
 }
+
+/*
+ * io_put_file replaces a file whole (no temporary left behind, the new
+ * file of the mode given, less the umask); io_read_file gives it back NUL-terminated, and refuses what
+ * is not a regular file (a directory, a FIFO, a symbolic link) or is
+ * larger than asked.
+ */
+Test(util, io_put_file_and_io_read_file)
+{
+	char		 path[PATH_MAX], other[PATH_MAX];
+	struct stat	 sb;
+	char		*buf;
+	size_t		 len;
+
+	snprintf(path, sizeof(path), "%s/f", h_dir);
+	cr_assert_eq(io_put_file(path, "first", 5, 0640), 0);
+	cr_assert_eq(io_put_file(path, "second", 6, 0600), 0);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "a new file, of the mode given");
+	cr_assert_eq(h_dir_count(h_dir), 1, "no temporary file is left");
+	cr_assert_not_null(buf = io_read_file(path, 100, &len));
+	cr_assert_eq(len, 6);
+	cr_assert_str_eq(buf, "second");
+	free(buf);
+	cr_assert_null(io_read_file(path, 5, &len));
+	cr_assert_eq(errno, EFBIG);
+	cr_assert_null(io_read_file(h_dir, 100, &len));
+	cr_assert_eq(errno, EINVAL);
+	snprintf(other, sizeof(other), "%s/fifo", h_dir);
+	cr_assert_eq(mkfifo(other, 0600), 0);
+	cr_assert_null(io_read_file(other, 100, &len), "a FIFO never blocks");
+	cr_assert_eq(errno, EINVAL);
+	snprintf(other, sizeof(other), "%s/link", h_dir);
+	cr_assert_eq(symlink(path, other), 0);
+	cr_assert_null(io_read_file(other, 100, &len));
+	cr_assert_eq(errno, ELOOP);
+	snprintf(other, sizeof(other), "%s/none/f", h_dir);
+	cr_assert_eq(io_put_file(other, "x", 1, 0600), -1);
+	cr_assert_eq(errno, ENOENT);
+}
