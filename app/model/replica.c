@@ -40,73 +40,26 @@ static const char *const row_cols[] = {
 
 static void	remove_version(const char *, int64_t);
 
-/* Write len bytes to path whole: a temporary file renamed over it. */
+/* io_put_file, the failure logged. */
 static int
 put_file(const char *path, const void *buf, size_t len, mode_t mode)
 {
-	char	tmp[PATH_MAX];
-	int	fd;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return (-1);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) ==
-	    -1) {
-		log_warnx("replica: %s: %s", tmp, strerror(errno));
-		return (-1);
-	}
-	if (io_write_all(fd, buf, len) == -1 || fsync(fd) == -1) {
-		log_warnx("replica: %s: %s", tmp, strerror(errno));
-		close(fd);
-		(void)unlink(tmp);
-		return (-1);
-	}
-	close(fd);
-	if (rename(tmp, path) == -1) {
-		log_warnx("replica: %s: %s", path, strerror(errno));
-		(void)unlink(tmp);
-		return (-1);
-	}
-	return (0);
+	if (io_put_file(path, buf, len, mode) == 0)
+		return (0);
+	log_warnx("replica: %s: %s", path, strerror(errno));
+	return (-1);
 }
 
-/*
- * The whole of path into a malloc'ed buffer (*len bytes, NUL after them),
- * max bytes at most.  NULL (logged unless missing and quiet) on failure.
- */
+/* io_read_file (outside data: regular files only), failures logged
+ * unless the file is missing and quiet is set. */
 static char *
 get_file(const char *path, size_t max, size_t *len, int quiet)
 {
-	struct stat	 sb;
-	char		*buf;
-	ssize_t		 n;
-	size_t		 got = 0;
-	int		 fd;
+	char	*buf;
 
-	/* Outside data: a regular file, never a FIFO nor a link's target. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) ==
-	    -1) {
-		if (!quiet || errno != ENOENT)
-			log_warnx("replica: %s: %s", path, strerror(errno));
-		return (NULL);
-	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) || sb.st_size < 0 ||
-	    (uint64_t)sb.st_size > max ||
-	    (buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		log_warnx("replica: %s: cannot read it whole", path);
-		close(fd);
-		return (NULL);
-	}
-	while (got < (size_t)sb.st_size && (n = read(fd, buf + got,
-	    (size_t)sb.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	if (got != (size_t)sb.st_size) {
-		log_warnx("replica: %s: short read", path);
-		free(buf);
-		return (NULL);
-	}
-	buf[got] = '\0';
-	*len = got;
+	if ((buf = io_read_file(path, max, len)) == NULL &&
+	    (!quiet || errno != ENOENT))
+		log_warnx("replica: %s: %s", path, strerror(errno));
 	return (buf);
 }
 
@@ -126,6 +79,29 @@ name_version(const char *name)
 		v = v * 10 + (*p - '0');
 	}
 	return (v > 0 ? v : -1);
+}
+
+/*
+ * The version dir's CURRENT names into name (NAME_MAX_LEN bytes): its
+ * number, 0 when there is none yet, -1 when it names no version.
+ */
+static int64_t
+read_current(const char *dir, char *name)
+{
+	char	 path[PATH_MAX], *cur;
+	size_t	 len;
+	int64_t	 v;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, REPLICA_CURRENT);
+	if ((cur = get_file(path, 256, &len, 1)) == NULL)
+		return (0);
+	cur[strcspn(cur, "\n")] = '\0';
+	if ((v = name_version(cur)) > 0)
+		snprintf(name, NAME_MAX_LEN, "%s", cur);
+	else
+		log_warnx("replica: %s names no version", path);
+	free(cur);
+	return (v);
 }
 
 /* Hard link src to dst (whole, renamed), else a copy. */
@@ -318,7 +294,7 @@ replica_publish(struct replica_pub *p, sqlite3 *db, const char *data_dir)
 {
 	struct stat	 sb;
 	char		 file[64], model[PATH_MAX], lists[PATH_MAX];
-	char		 dst[PATH_MAX], base[NAME_MAX_LEN], *text, *cur;
+	char		 dst[PATH_MAX], base[NAME_MAX_LEN], *text;
 	size_t		 len;
 	int64_t		 id, nmovies, v;
 	uint64_t	 hash;
@@ -326,15 +302,8 @@ replica_publish(struct replica_pub *p, sqlite3 *db, const char *data_dir)
 
 	if (versions_current(db, &id, &pinned) == -1 || id == 0)
 		return (id == 0 ? 0 : -1);
-	if (p->published == 0) {
-		snprintf(dst, sizeof(dst), "%s/%s", p->dir, REPLICA_CURRENT);
-		if ((cur = get_file(dst, 256, &len, 1)) != NULL) {
-			cur[strcspn(cur, "\n")] = '\0';
-			if ((v = name_version(cur)) > 0)
-				p->published = v;
-			free(cur);
-		}
-	}
+	if (p->published == 0 && (v = read_current(p->dir, base)) > 0)
+		p->published = v;
 	if (id == p->published)
 		return (0);
 	if (versions_file(db, id, file, sizeof(file)) != 1 ||
@@ -736,12 +705,22 @@ out:
 	return (why);
 }
 
+/* Published version name (its manifest's time) is served as local. */
+static void
+mark_seen(struct replica_sub *r, const char *name, int64_t mtime,
+    int64_t local)
+{
+	snprintf(r->seen, sizeof(r->seen), "%s", name);
+	r->seen_mtime = mtime;
+	r->seen_have = local;
+}
+
 int
 replica_follow(struct replica_sub *r, sqlite3 *db, const char *data_dir)
 {
 	struct stat	 sb;
 	char		 path[PATH_MAX], name[NAME_MAX_LEN], file[64], err[256];
-	char		*cur, *manifest;
+	char		*manifest;
 	const char	*why;
 	size_t		 len;
 	int64_t		 id, have, mtime, local;
@@ -750,30 +729,27 @@ replica_follow(struct replica_sub *r, sqlite3 *db, const char *data_dir)
 	if (r->retry_ms != 0 && clock_mono_ms() < r->retry_ms)
 		return (0);
 	r->retry_ms = 0;
-	snprintf(path, sizeof(path), "%s/%s", r->dir, REPLICA_CURRENT);
-	if ((cur = get_file(path, 256, &len, 1)) == NULL)
-		return (0);		/* nothing published yet */
-	cur[strcspn(cur, "\n")] = '\0';
-	id = name_version(cur);
-	if (id > 0)
-		snprintf(name, sizeof(name), "%s", cur);
-	free(cur);
-	if (id <= 0) {
-		log_warnx("replica: %s names no version", path);
-		return (-1);
-	}
+	if ((id = read_current(r->dir, name)) <= 0)
+		return (id == 0 ? 0 : -1);	/* 0: nothing published yet */
 	snprintf(path, sizeof(path), "%s/%s.manifest", r->dir, name);
 	if (stat(path, &sb) == -1)
 		return (0);		/* CURRENT before its files: later */
 	mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 	if (strcmp(r->refused, name) == 0 && mtime == r->refused_mtime)
 		return (-1);
-	if (versions_current(db, &have, &pinned) == -1 ||
-	    (manifest = get_file(path, MANIFEST_MAX, &len, 0)) == NULL)
+	if (versions_current(db, &have, &pinned) == -1)
 		return (-1);
 	r->version = have;
+	/* The same manifest, the same version served as a second ago. */
+	if (have == r->seen_have && mtime == r->seen_mtime &&
+	    strcmp(name, r->seen) == 0)
+		return (0);
+	if ((manifest = get_file(path, MANIFEST_MAX, &len, 0)) == NULL)
+		return (-1);
 	/* Served already: the current version is a copy of this one. */
 	if ((have > 0 && copy_of(data_dir, have, manifest)) || pinned) {
+		if (!pinned)
+			mark_seen(r, name, mtime, have);
 		free(manifest);
 		return (0);
 	}
@@ -794,6 +770,7 @@ replica_follow(struct replica_sub *r, sqlite3 *db, const char *data_dir)
 	    sizeof(err)) == 0) {
 		r->version = local;
 		r->imports++;
+		mark_seen(r, name, mtime, local);
 		log_info("replica: serving version %lld again", (long long)local);
 		free(manifest);
 		return (1);
@@ -823,6 +800,7 @@ replica_follow(struct replica_sub *r, sqlite3 *db, const char *data_dir)
 	}
 	r->version = local;
 	r->imports++;
+	mark_seen(r, name, mtime, local);
 	log_info("replica: serving version %lld (the trainer's %lld) from %s",
 	    (long long)local, (long long)id, r->dir);
 	return (1);

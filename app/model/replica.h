@@ -65,6 +65,9 @@ struct replica_sub {
 	uint64_t	 imports, refusals;	/* since start */
 	int64_t		 retry_ms;	/* a failure of this node's: not
 					   before then (monotonic) */
+	char		 seen[64];	/* the published version last found */
+	int64_t		 seen_mtime;	/* ... its manifest's time (ns) */
+	int64_t		 seen_have;	/* ... served as this local version */
 	int64_t		 version;	/* the one served, 0: none yet */
 };
 

@@ -324,8 +324,9 @@ history_values(struct reco *r, const struct model *md,
 		r->vals[i] = signal_encode(&sig);
 		r->times[i] = r->hist[i].ts;
 	}
+	/* A training's model: movie order is column order already. */
 	if (model_weigh_recent(&md->params, r->times, r->vals, nh) == -1 ||
-	    sort_by_column(items, r->vals, nh) == -1) {
+	    (md->col_of != NULL && sort_by_column(items, r->vals, nh) == -1)) {
 		free(items);
 		return (NULL);
 	}
