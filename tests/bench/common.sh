@@ -1,6 +1,7 @@
 # Sourced by the benchmarks that start a server of their own (switch.sh,
-# first_start.sh, live.sh): a temporary dir, loopback ports, the server
-# started until every worker serves a model, and stopped on exit.
+# first_start.sh, live.sh, scale.sh, replica.sh): a temporary dir, loopback
+# ports, the server started until every worker serves a model, and stopped
+# on exit; the machine's line; a full-scale demo world, imported, trained.
 
 # bench_need COMMAND...: each on the PATH, or the benchmark stops.
 bench_need() {
@@ -47,4 +48,28 @@ bench_stop() {
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
+}
+
+# bench_machine: the machine the figures come from, and its load now.
+bench_machine() {
+	echo "== machine: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# bench_world BINARY DATA_DIR USERS: a demo world of USERS users x 27,000
+# movies (~30 sessions each, demo --compact) imported into DATA_DIR and
+# trained, the wall time and peak memory of each step printed.
+bench_world() {
+	[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is needed (Debian's time)"; exit 1; }
+	echo "== $3 users x 27000 movies, ~30 sessions each (demo --print --compact)"
+	"$1" demo --print --compact --users "$3" --movies 27000 \
+	    --sessions 30 >"$tmp/world.log"
+	n=$(wc -l <"$tmp/world.log")
+	echo "lines: $n"
+	/usr/bin/time -o "$tmp/import.time" -f "%e %M" \
+	    "$1" import --data-dir "$2" "$tmp/world.log" 2>&1 | grep -v ' info: '
+	awk -v n="$n" '{ printf "import: %s s wall, %.0f lines/s, peak RSS %s KiB\n", $1, n / $1, $2 }' "$tmp/import.time"
+	rm -f "$tmp/world.log"
+	/usr/bin/time -f "train: %e s wall, peak RSS %M KiB" \
+	    "$1" train --data-dir "$2" --holdout 0 --factors 64 --iters 10 2>&1 |
+	    grep -v ' info: '
 }

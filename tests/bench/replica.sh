@@ -24,17 +24,9 @@ bench_setup replica
 rpid=
 trap 'kill $rpid 2>/dev/null; bench_cleanup' EXIT INT TERM
 
-echo "== machine: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_machine
 d=${REPLICA_DATA:-$tmp/d}
-if [ ! -f "$d/cinerec.db" ]; then
-	echo "== $USERS users x 27000 movies, ~30 sessions each (demo --compact), trained"
-	"$BIN" demo --print --compact --users "$USERS" --movies 27000 \
-	    --sessions 30 >"$tmp/world.log"
-	"$BIN" import --data-dir "$d" "$tmp/world.log" 2>&1 | grep -v ' info: ' || true
-	rm -f "$tmp/world.log"
-	"$BIN" train --data-dir "$d" --holdout 0 --factors 64 --iters 10 2>&1 |
-	    grep -v ' info: ' || true
-fi
+[ -f "$d/cinerec.db" ] || bench_world "$BIN" "$d" "$USERS"
 version=$(sqlite3 "$d/cinerec.db" "SELECT id FROM models WHERE current = 1")
 echo "version $version: $(du -h "$d/models/"*"$(printf %06d "$version")".* | awk '{ printf "%s %s  ", $1, $2 }')"
 
@@ -60,7 +52,7 @@ until [ "$(grep -c "serving model $version " "$tmp/replica.log")" -ge 2 ]; do
 done
 t1=$(date +%s.%N)
 grep -E "replica: (serving|version)" "$tmp/replica.log" | sed 's/^[^ ]* cinerec info: /   /'
-echo "follow: both replica workers serve version $version $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s after its start (empty database: all 27,000 movies added to its catalogue, model and lists checked, mapped, written, checked again)"
+echo "follow: both replica workers serve version $version $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s after its start (empty database: all the trainer's movies added to its catalogue, model and lists checked, mapped, written, checked again)"
 rss=0
 for p in $rpid $(pgrep -P "$rpid"); do
 	rss=$((rss + $(awk '/^VmHWM/ { print $2 }' "/proc/$p/status")))
@@ -80,7 +72,7 @@ run replica "$rport"
 echo "== /recommend, random users of the $USERS, wrk -t2 -c32 ${DUR}s, one run"
 line trainer "trainer (its own lists)"
 line replica "replica (the published lists)"
-for u in 7 1234 99999; do
+for u in 7 $((USERS / 2)) "$USERS"; do
 	[ "$(curl -s "http://$http/recommend/$u")" = "$(curl -s "http://127.0.0.1:$rport/recommend/$u")" ] ||
 	    echo "user $u: the lists differ"
 done

@@ -24,28 +24,14 @@ DUR=${LIVE_SECONDS:-10}
 [ "$USERS" -gt 0 ] || { echo "scale: skipped (BENCH_SCALE_USERS=0)"; exit 0; }
 . tests/bench/common.sh
 bench_need wrk curl sqlite3
-[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is needed (Debian's time)"; exit 1; }
 mkdir -p "$B/bench"
 cc -O2 tests/bench/bench_send.c -lpthread -o "$B/bench/bench_send"
 bench_setup scale
 STRIDE=$((USERS / ACTIVE))
 
-echo "== machine: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_machine
 d=${SCALE_DATA:-$tmp/d}
-if [ ! -f "$d/cinerec.db" ]; then
-	echo "== $USERS users x 27000 movies, ~30 sessions each (demo --print --compact)"
-	"$BIN" demo --print --compact --users "$USERS" --movies 27000 \
-	    --sessions 30 >"$tmp/world.log"
-	n=$(wc -l <"$tmp/world.log")
-	echo "lines: $n"
-	/usr/bin/time -o "$tmp/import.time" -f "%e %M" \
-	    "$BIN" import --data-dir "$d" "$tmp/world.log" 2>&1 | grep -v ' info: '
-	awk -v n="$n" '{ printf "import: %s s wall, %.0f lines/s, peak RSS %s KiB\n", $1, n / $1, $2 }' "$tmp/import.time"
-	rm -f "$tmp/world.log"
-	/usr/bin/time -f "train: %e s wall, peak RSS %M KiB" \
-	    "$BIN" train --data-dir "$d" --holdout 0 --factors 64 --iters 10 2>&1 |
-	    grep -v ' info: '
-fi
+[ -f "$d/cinerec.db" ] || bench_world "$BIN" "$d" "$USERS"
 version=$(sqlite3 "$d/cinerec.db" "SELECT id FROM models WHERE current = 1")
 bench_serve "$BIN" "$d" 'train_interval_min = 0\ntrain_at_start = 0\nreco_log = 1\n' "$version"
 

@@ -194,6 +194,17 @@ group_committed(int partition)
 	return (off);
 }
 
+/* Start s with the settings text (then its database's path into db). */
+static void
+start_node(struct h_server *s, const char *text, char *db, size_t dbsz)
+{
+	const char	*args[] = { "--config", NULL, NULL };
+
+	args[1] = h_config(s, text);
+	h_start(s, args);
+	snprintf(db, dbsz, "%s/cinerec.db", s->dir);
+}
+
 /*
  * The trainer (group "cinerec", the default) until it has taken the sent
  * lines and told Kafka so; then the replica, in the same group's name: it
@@ -202,30 +213,24 @@ group_committed(int partition)
 static void
 start_nodes(size_t sent)
 {
-	static char	 tcfg[2048], rcfg[2048];
-	const char	*targs[] = { "--config", NULL, NULL };
-	const char	*rargs[] = { "--config", NULL, NULL };
-	int		 i;
+	char	cfg[2048];
+	int	i;
 
 	h_tmpdir(pubdir, sizeof(pubdir));
-	snprintf(tcfg, sizeof(tcfg), "train_at_start = 0\nbatch_ms = 50\n"
+	snprintf(cfg, sizeof(cfg), "train_at_start = 0\nbatch_ms = 50\n"
 	    "kafka_brokers = %s\nkafka_topic = %s\nkafka_served_topic = %s\n"
 	    "publish_dir = %s\n", h_kafka_brokers(&kb), TOPIC, SERVED, pubdir);
-	targs[1] = h_config(&trainer, tcfg);
-	h_start(&trainer, targs);
-	snprintf(trainer_db, sizeof(trainer_db), "%s/cinerec.db", trainer.dir);
+	start_node(&trainer, cfg, trainer_db, sizeof(trainer_db));
 	wait_taken(trainer_db, TOPIC, -1, (long long)sent);
 	for (i = 0; i < 100 && group_committed(1) != taken(trainer_db, TOPIC,
 	    1); i++)
 		usleep(100000);
 	cr_assert_eq(group_committed(1), taken(trainer_db, TOPIC, 1),
 	    "the trainer's group did not commit its position");
-	snprintf(rcfg, sizeof(rcfg), "batch_ms = 50\nkafka_brokers = %s\n"
+	snprintf(cfg, sizeof(cfg), "batch_ms = 50\nkafka_brokers = %s\n"
 	    "kafka_topic = %s\nkafka_partitions = 1\nkafka_served_topic = %s\n"
 	    "follow_dir = %s\n", h_kafka_brokers(&kb), TOPIC, SERVED, pubdir);
-	rargs[1] = h_config(&replica, rcfg);
-	h_start(&replica, rargs);
-	snprintf(replica_db, sizeof(replica_db), "%s/cinerec.db", replica.dir);
+	start_node(&replica, cfg, replica_db, sizeof(replica_db));
 }
 
 /*
