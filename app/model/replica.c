@@ -394,6 +394,14 @@ map_id(void *arg, int64_t id)
 	return (id > 0 && (uint64_t)id < m->n ? m->to[id] : -1);
 }
 
+/* The identity: model_remap_ids as model_load's checks alone. */
+static int64_t
+same_id(void *arg, int64_t id)
+{
+	(void)arg;
+	return (id);
+}
+
 /*
  * The movies file (text, len bytes, whose checksum the manifest gave) into
  * map, through the replica's catalogue.  NULL, or why not.
@@ -464,19 +472,16 @@ out:
 	return (why);
 }
 
-/* The published lists (checked) with our ids to path; NULL, or why not. */
+/* The published lists l (checked) with our ids to dst; NULL, or why not. */
 static const char *
-copy_lists(const char *src, const char *dst, struct idmap *map,
+copy_lists(const struct lists *l, const char *dst, struct idmap *map,
     int *permanent)
 {
-	struct lists	*l;
 	int32_t		*ids = NULL, *because = NULL;
 	int64_t		 to;
 	size_t		 n, i;
 	const char	*why = NULL;
 
-	if (lists_load(src, &l) == -1)
-		return ("lists file refused (checksum or format)");
 	n = (size_t)l->nusers * LISTS_K;
 	if ((ids = malloc((n + 1) * sizeof(*ids))) == NULL ||
 	    (because = malloc((n + 1) * sizeof(*because))) == NULL) {
@@ -487,8 +492,7 @@ copy_lists(const char *src, const char *dst, struct idmap *map,
 	for (i = 0; i < n; i++) {
 		ids[i] = because[i] = LISTS_NONE;
 		if (l->ids[i] != LISTS_NONE) {
-			if ((to = map_id(map, l->ids[i])) <
-			    0) {
+			if ((to = map_id(map, l->ids[i])) < 0) {
 				why = "lists name a movie the movies file lacks";
 				goto out;
 			}
@@ -506,7 +510,6 @@ copy_lists(const char *src, const char *dst, struct idmap *map,
 out:
 	free(ids);
 	free(because);
-	lists_free(l);
 	return (why);
 }
 
@@ -634,11 +637,12 @@ import(struct replica_sub *r, sqlite3 *db, const char *data_dir,
 	struct model	*md;
 	char		 path[PATH_MAX], file[64], model[PATH_MAX];
 	char		 lists[PATH_MAX], val[64], *text = NULL, *img = NULL;
+	struct lists	*ls = NULL;
 	const char	*why = NULL;
 	long long	 count;
 	unsigned long long hash;
-	size_t		 len;
-	int		 rc;
+	size_t		 len, ilen;
+	int		 rc, has_lists;
 
 	*permanent = 1;
 	if (!manifest_get(manifest, "version", val, sizeof(val)) ||
@@ -657,15 +661,28 @@ import(struct replica_sub *r, sqlite3 *db, const char *data_dir,
 		why = "movies file checksum mismatch";
 		goto out;
 	}
-	if ((why = map_movies(r, text, len, count, &map, permanent)) != NULL)
-		goto out;
+	/* Every file checked before the catalogue hears of its movies. */
 	snprintf(path, sizeof(path), "%s/%s.cnrm", r->dir, name);
-	if ((img = get_file(path, SIZE_MAX / 2, &len, 0)) == NULL) {
+	if ((img = get_file(path, SIZE_MAX / 2, &ilen, 0)) == NULL) {
 		*permanent = 0;
 		why = "model file unreadable";
 		goto out;
 	}
-	if ((rc = model_remap_ids(img, len, path, map_id, &map)) != 0) {
+	if ((rc = model_remap_ids(img, ilen, path, same_id, NULL)) != 0) {
+		why = model_strerror(rc);
+		goto out;
+	}
+	has_lists = manifest_get(manifest, "lists", val, sizeof(val)) &&
+	    strcmp(val, "1") == 0;
+	snprintf(path, sizeof(path), "%s/%s.lists", r->dir, name);
+	if (has_lists && lists_load(path, &ls) == -1) {
+		why = "lists file refused (checksum or format)";
+		goto out;
+	}
+	if ((why = map_movies(r, text, len, count, &map, permanent)) != NULL)
+		goto out;
+	snprintf(path, sizeof(path), "%s/%s.cnrm", r->dir, name);
+	if ((rc = model_remap_ids(img, ilen, path, map_id, &map)) != 0) {
 		why = rc == MODEL_EFORMAT ? "model file refused (format, or "
 		    "a movie the movies file lacks)" : model_strerror(rc);
 		goto out;
@@ -675,7 +692,7 @@ import(struct replica_sub *r, sqlite3 *db, const char *data_dir,
 	*permanent = 0;
 	if (io_mkdir_p(path) == -1 ||
 	    versions_paths(data_dir, file, model, lists, sizeof(model)) ==
-	    -1 || put_file(model, img, len, 0600) == -1) {
+	    -1 || put_file(model, img, ilen, 0600) == -1) {
 		why = "cannot write the model file";
 		goto out;
 	}
@@ -685,10 +702,8 @@ import(struct replica_sub *r, sqlite3 *db, const char *data_dir,
 		goto out;
 	}
 	model_free(md);
-	if (manifest_get(manifest, "lists", val, sizeof(val)) &&
-	    strcmp(val, "1") == 0) {
-		snprintf(path, sizeof(path), "%s/%s.lists", r->dir, name);
-		if ((why = copy_lists(path, lists, &map, permanent)) != NULL)
+	if (has_lists) {
+		if ((why = copy_lists(ls, lists, &map, permanent)) != NULL)
 			goto out;
 	} else
 		(void)unlink(lists);
@@ -699,6 +714,8 @@ import(struct replica_sub *r, sqlite3 *db, const char *data_dir,
 	else if (register_version(db, local, file, manifest) == -1)
 		why = "cannot register the version";
 out:
+	if (ls != NULL)
+		lists_free(ls);
 	free(map.to);
 	free(text);
 	free(img);

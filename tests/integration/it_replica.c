@@ -22,6 +22,7 @@
 
 #include <criterion/criterion.h>
 #include <librdkafka/rdkafka.h>
+#include <xxhash.h>
 
 #include "harness.h"
 #include "kafka.h"
@@ -468,17 +469,22 @@ Test(replica, two_nodes_serve_one_model_fold_in_their_users_and_count_clicks)
 	rd_kafka_destroy(rk);
 }
 
+#define FORGED	"forged+movie+2099"
+
 /*
  * A forged version 2 in the published directory: version 1's file of
- * extension ext copied, a byte of it flipped when corrupt is set (the
- * manifest made to say version 2).
+ * extension ext copied, a byte of it flipped when corrupt is set; its
+ * movies file names one movie more, which its manifest (made to say
+ * version 2) accounts for, checksum and all.
  */
 static void
 forge(const char *ext, int corrupt)
 {
-	char	 src[512], dst[512], *buf, *p;
-	FILE	*fp;
-	long	 len;
+	static char	 movies[1 << 20];
+	static size_t	 nmovies;
+	char		 src[512], dst[512], line[64], *buf, *p, *e;
+	FILE		*fp;
+	long		 len, count;
 
 	snprintf(src, sizeof(src), "%s/model-000001.%s", pubdir, ext);
 	snprintf(dst, sizeof(dst), "%s/model-000002.%s", pubdir, ext);
@@ -486,15 +492,28 @@ forge(const char *ext, int corrupt)
 	fseek(fp, 0, SEEK_END);
 	len = ftell(fp);
 	rewind(fp);
-	buf = malloc((size_t)len + 1);
+	buf = malloc((size_t)len + 64);
 	cr_assert_eq(fread(buf, 1, (size_t)len, fp), (size_t)len);
 	buf[len] = '\0';
 	fclose(fp);
 	if (corrupt)
 		buf[len / 2] ^= 0x5a;
+	if (strcmp(ext, "movies") == 0) {
+		len += sprintf(buf + len, "9999\t%s\n", FORGED);
+		cr_assert_lt((size_t)len, sizeof(movies));
+		memcpy(movies, buf, (size_t)len);
+		nmovies = (size_t)len;
+	}
 	if (strcmp(ext, "manifest") == 0) {
 		cr_assert_not_null(p = strstr(buf, "\nversion 1\n"));
 		p[9] = '2';
+		cr_assert_not_null(p = strstr(buf, "\nmovies "));
+		count = strtol(p + 8, NULL, 10);
+		e = strchr(p + 1, '\n');
+		snprintf(line, sizeof(line), "\nmovies %ld %016llx", count + 1,
+		    (unsigned long long)XXH64(movies, nmovies, 0));
+		cr_assert_eq(strlen(line), (size_t)(e - p), "same length");
+		memcpy(p, line, strlen(line));
 	}
 	cr_assert_not_null(fp = fopen(dst, "wb"));
 	cr_assert_eq(fwrite(buf, 1, (size_t)len, fp), (size_t)len);
@@ -533,6 +552,8 @@ Test(replica, a_corrupt_published_model_is_refused_and_the_next_one_taken)
 	h_wait_version(replica.http_port, 1);
 	cr_assert_eq(h_qi(replica_db, "SELECT count(*) FROM models WHERE id = "
 	    "2"), 0, "a refused version was registered");
+	cr_assert_eq(h_qi(replica_db, "SELECT count(*) FROM movies WHERE slug = "
+	    "'%s'", FORGED), 0, "a refused version's movies were taken");
 
 	/* The trainer's own version 2 replaces the forgery; it is taken. */
 	cli_train();
